@@ -1,0 +1,28 @@
+"""The graph document and project files (no Qt, no torch)."""
+
+from graphedit.model.document import Edge, GraphDocument
+from graphedit.model.events import (
+    EdgeAdded,
+    EdgeRemoved,
+    Event,
+    NodeAdded,
+    NodeMoved,
+    NodeMuted,
+    NodeRemoved,
+    NodeRenamed,
+    ParamChanged,
+)
+
+__all__ = [
+    "Edge",
+    "EdgeAdded",
+    "EdgeRemoved",
+    "Event",
+    "GraphDocument",
+    "NodeAdded",
+    "NodeMoved",
+    "NodeMuted",
+    "NodeRemoved",
+    "NodeRenamed",
+    "ParamChanged",
+]

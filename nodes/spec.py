@@ -1,0 +1,231 @@
+"""Declarative node types (DESIGN.md decision 3).
+
+A :class:`NodeType` says everything the editor, the shape inference and the
+compiler need: ports, typed parameters with defaults and ranges, a doc line
+with the formula, and ``build(params, input_shapes)`` returning either an
+``nn.Module`` (compiled as ``call_module``) or a :class:`Call` of a plain
+function (compiled as ``call_function``). Input sizes such as
+``in_features`` are read from ``input_shapes``; users never type them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphedit.errors import ParamError
+
+Shape = tuple[int, ...]
+"""A full tensor shape, batch dimension first (``()`` for a scalar)."""
+
+PARAM_KINDS = ("int", "float", "bool", "choice", "str", "ints")
+ROLES = ("layer", "input", "target", "output", "loss", "weight_penalty", "metric")
+INIT_CHOICES = ("xavier", "he", "lecun", "uniform", "zeros", "torch")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A typed parameter: ``kind`` is one of :data:`PARAM_KINDS`.
+
+    ``allow`` lists extra string values an ``int`` parameter accepts
+    (``padding`` takes a number or ``"same"``/``"valid"``). ``length`` fixes
+    the length of an ``ints`` tuple (``None``: any length of at least one).
+    """
+
+    name: str
+    kind: str
+    default: Any
+    doc: str = ""
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    unit: str = ""
+    length: int | None = None
+
+    def coerce(self, value: Any, where: str = "") -> Any:
+        """Return ``value`` in canonical form or raise :class:`ParamError`."""
+        label = f"{where}parameter '{self.name}'"
+        if self.kind == "int" and isinstance(value, str) and value in self.allow:
+            return value
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise ParamError(f"{label} must be true or false, not {value!r}.")
+        if self.kind == "int":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ParamError(f"{label} must be a whole number{self._allow_text()}, not {value!r}.")
+            if isinstance(value, float) and not value.is_integer():
+                raise ParamError(f"{label} must be a whole number, not {value!r}.")
+            value = int(value)
+            self._check_range(value, label)
+            return value
+        if self.kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ParamError(f"{label} must be a finite number, not {value!r}.")
+            value = float(value)
+            self._check_range(value, label)
+            return value
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise ParamError(f"{label} must be one of {', '.join(map(str, self.choices))}; got {value!r}.")
+            return value
+        if self.kind == "str":
+            if not isinstance(value, str):
+                raise ParamError(f"{label} must be text, not {value!r}.")
+            return value
+        if self.kind == "ints":
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = [value]
+            if not isinstance(value, (list, tuple)) or not value:
+                raise ParamError(f"{label} must be a list of whole numbers such as [1, 28, 28], not {value!r}.")
+            if self.length is not None and len(value) != self.length:
+                raise ParamError(f"{label} needs {self.length} numbers, got {len(value)}.")
+            out = []
+            for item in value:
+                if isinstance(item, bool) or not isinstance(item, (int, float)) or float(item) != int(item):
+                    raise ParamError(f"{label} must hold whole numbers only; {item!r} is not one.")
+                self._check_range(int(item), label)
+                out.append(int(item))
+            return tuple(out)
+        raise ParamError(f"{label} has unknown kind {self.kind!r}.")
+
+    def _allow_text(self) -> str:
+        return f" or one of {', '.join(self.allow)}" if self.allow else ""
+
+    def _check_range(self, value: float, label: str) -> None:
+        if self.min is not None and value < self.min:
+            raise ParamError(f"{label} is {value}, below its minimum {self.min:g}; use a value ≥ {self.min:g}.")
+        if self.max is not None and value > self.max:
+            raise ParamError(f"{label} is {value}, above its maximum {self.max:g}; use a value ≤ {self.max:g}.")
+
+    def to_json_value(self, value: Any) -> Any:
+        return list(value) if isinstance(value, tuple) else value
+
+
+@dataclass(frozen=True)
+class Port:
+    """A named input or output of a node. An optional input may stay unconnected."""
+
+    name: str
+    doc: str = ""
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Call:
+    """A stateless operation compiled as ``call_function``.
+
+    ``fn`` must be importable by name (a torch function or a module-level
+    function of a node module) so the generated code reads well. With
+    ``pack=True`` the inputs are passed as one list (``torch.cat([a, b])``).
+    """
+
+    fn: Callable[..., Any]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    pack: bool = False
+
+
+def init_param(default: str = "xavier") -> Param:
+    """The ``init`` parameter every layer with weights has."""
+    return Param(
+        "init",
+        "choice",
+        default,
+        choices=INIT_CHOICES,
+        doc=(
+            "Weight initialisation: xavier N(0, 1/fan_in) as the notes state; he N(0, 2/fan_in) for ReLU; "
+            "lecun N(0, 1/fan_in) for SELU; uniform ±0.01 (activations vanish in deep nets); "
+            "zeros (every unit stays the same: shows why not); torch: PyTorch's default."
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class NodeType:
+    """A node type of the catalog. See the module doc."""
+
+    type_id: str
+    title: str
+    category: str
+    doc: str
+    build: Callable[[dict[str, Any], list[Shape | None]], Any] | None = None
+    inputs: tuple[Port, ...] = (Port("x"),)
+    outputs: tuple[Port, ...] = (Port("y"),)
+    params: tuple[Param, ...] = ()
+    formula: str = ""
+    role: str = "layer"
+    variadic: str | None = None
+    check: Callable[[dict[str, Any], list[Shape | None]], None] | None = None
+    version: int = 1
+    legacy_ids: tuple[str, ...] = ()
+    migrate: Callable[[int, dict[str, Any]], dict[str, Any]] | None = None
+    key_params: tuple[str, ...] = ()
+    train_only: bool = False
+    id_prefix: str = ""
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"node type {self.type_id}: unknown role {self.role!r}")
+        kinds = {p.kind for p in self.params}
+        if not kinds <= set(PARAM_KINDS):
+            raise ValueError(f"node type {self.type_id}: unknown parameter kind in {kinds}")
+
+    @property
+    def has_weights_init(self) -> bool:
+        return any(p.name == "init" for p in self.params)
+
+    @property
+    def prefix(self) -> str:
+        """Stem of new node ids of this type (``conv`` → ``conv1``)."""
+        return self.id_prefix or self.type_id.lower()
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def input_ports(self, params: dict[str, Any] | None = None) -> list[Port]:
+        """Input ports; a variadic type has ``in1`` … ``inN`` with N from its count parameter."""
+        if self.variadic is None:
+            return list(self.inputs)
+        params = params or {}
+        count = int(params.get(self.variadic, self.param(self.variadic).default))
+        return [Port(f"in{i + 1}") for i in range(count)]
+
+    def output_ports(self) -> list[Port]:
+        return list(self.outputs)
+
+    def validate_params(self, params: dict[str, Any] | None, where: str = "") -> dict[str, Any]:
+        """Fill defaults, coerce types, reject unknown names. Returns a new dict."""
+        params = dict(params or {})
+        known = {p.name for p in self.params}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ParamError(
+                f"{where}{self.title} has no parameter {', '.join(map(repr, unknown))}; "
+                f"its parameters are {', '.join(sorted(known)) or 'none'}."
+            )
+        out = {}
+        for p in self.params:
+            out[p.name] = p.coerce(params.get(p.name, p.default), where)
+        return out
+
+    def params_to_json(self, params: dict[str, Any]) -> dict[str, Any]:
+        by_name = {p.name: p for p in self.params}
+        return {k: by_name[k].to_json_value(v) if k in by_name else v for k, v in params.items()}
+
+
+def shape_text(shape: Sequence[int] | None) -> str:
+    """``[N, 16, 8, 8]``: the batch dimension shown as N."""
+    if shape is None:
+        return "?"
+    if len(shape) == 0:
+        return "scalar"
+    return "[" + ", ".join(["N", *map(str, shape[1:])]) + "]"
