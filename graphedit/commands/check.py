@@ -1,0 +1,36 @@
+"""`graphedit check PROJECT [--json]`: shapes and parameter counts of every node, errors with fixes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from graphedit.compiler.report import format_table, summarize
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", help="a .gproj file")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from graphedit.model.project import load_project
+
+    project = load_project(args.project)
+    rows = summarize(project.document)
+    errors = [r for r in rows if r.error]
+    if args.json:
+        payload = {
+            "project": str(args.project),
+            "valid": not errors,
+            "nodes": [r.to_json() for r in rows],
+            "total_params": sum(r.params for r in rows),
+            "errors": [{"node": r.node_id, "message": r.error, "fix": r.fix} for r in errors],
+        }
+        print(json.dumps(payload, indent=2))
+    else:
+        print(format_table(rows))
+        for r in errors:
+            print(f"error: {r.error}")
+        print(f"{args.project}: {'valid' if not errors else f'{len(errors)} error(s)'}")
+    return 1 if errors else 0

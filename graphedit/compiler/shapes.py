@@ -1,0 +1,260 @@
+"""Shape inference on meta tensors (DESIGN.md decision 4).
+
+Each node's layer is built under ``torch.device("meta")`` and run on meta
+tensors of its input shapes, in topological order. After an edit only the
+edited node and what lies downstream of it are run again. The result per
+node is a :class:`NodeInfo`: output shape per port, parameter count, or an
+error naming the node, the shapes and a fix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import torch
+from torch import nn
+
+from graphedit.errors import GraphEditError, NodeError
+from graphedit.model.document import GraphDocument
+from graphedit.model.events import (
+    EdgeAdded,
+    EdgeRemoved,
+    Event,
+    NodeAdded,
+    NodeMuted,
+    NodeRemoved,
+    NodeRenamed,
+    ParamChanged,
+)
+from graphedit.nodes.data import feature_shape
+from graphedit.nodes.spec import Call, NodeType, shape_text
+
+META_BATCH = 2
+DTYPES = {"float32": torch.float32, "int64": torch.int64}
+
+
+@dataclass
+class NodeInfo:
+    """What shape inference knows about one node."""
+
+    node_id: str
+    outputs: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    inputs: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    params: int = 0
+    error: NodeError | None = None
+    blocked: bool = False  # an upstream node has an error, so this one cannot be computed
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.blocked
+
+    def output_text(self) -> str:
+        if self.error is not None:
+            return "error"
+        if self.blocked:
+            return "?"
+        return ", ".join(shape_text(s) for s in self.outputs.values()) or "—"
+
+
+def data_tensor(type_id: str, params: dict[str, Any]) -> torch.Tensor:
+    """A meta tensor for an Input/Target node's data."""
+    dtype = DTYPES.get(params.get("dtype", "float32"), torch.float32)
+    return torch.empty((META_BATCH, *feature_shape(type_id, params)), dtype=dtype, device="meta")
+
+
+def resolve_inputs(doc: GraphDocument, node_id: str, node_type: NodeType, outputs: dict[str, dict[str, Any]]):
+    """The value on each input port (``None`` where unconnected), or raise for a missing required input."""
+    params = doc.params(node_id)
+    values: list[Any] = []
+    for port in node_type.input_ports(params):
+        edge = doc.edge_into(node_id, port.name)
+        if edge is None:
+            if not port.optional:
+                raise NodeError(
+                    node_id,
+                    f"input '{port.name}' is not connected",
+                    f"drag a wire from a node's output into '{port.name}'",
+                )
+            values.append(None)
+            continue
+        values.append(outputs[edge.src][edge.src_port])
+    return values
+
+
+def build_layer(node_type: NodeType, params: dict[str, Any], shapes: list[tuple[int, ...] | None]) -> Any:
+    """Run the type's check and build; the result is an ``nn.Module`` or a :class:`Call`."""
+    if node_type.check is not None:
+        node_type.check(params, shapes)
+    return node_type.build(params, shapes)
+
+
+def apply_layer(layer: Any, values: list[Any]) -> Any:
+    present = [v for v in values if v is not None]
+    if isinstance(layer, Call):
+        return layer.fn(present, **layer.kwargs) if layer.pack else layer.fn(*present, **layer.kwargs)
+    return layer(*present)
+
+
+def split_outputs(node_type: NodeType, result: Any) -> dict[str, Any]:
+    ports = node_type.output_ports()
+    if len(ports) == 1:
+        return {ports[0].name: result}
+    return {p.name: r for p, r in zip(ports, result)}
+
+
+_FIXES = (
+    (re.compile(r"mat1 and mat2 shapes cannot be multiplied"), "insert a Flatten before it"),
+    (re.compile(r"Kernel size can't be greater|Output size is too small|smaller than kernel"), "use a smaller kernel, more padding, or a larger input"),
+    (re.compile(r"expected (input|scalar type)|dtype|Expected tensor for argument"), "check the dtype: class labels are int64, features float32"),
+    (re.compile(r"must match the size of tensor|size of tensor a"), "make the input shapes equal (e.g. a 1×1 Conv2d or Dense to match sizes)"),
+)
+
+
+def explain(node_id: str, node_type: NodeType, shapes: list, exc: Exception) -> NodeError:
+    """Turn a failure inside build or forward into a NodeError with a fix."""
+    if isinstance(exc, NodeError):
+        return NodeError(node_id, exc.problem, exc.fix)
+    if isinstance(exc, GraphEditError):
+        return NodeError(node_id, str(exc).rstrip("."))
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    fix = next((f for pattern, f in _FIXES if pattern.search(message)), "check the input shapes and the parameters")
+    got = ", ".join(shape_text(s) for s in shapes) or "no inputs"
+    return NodeError(node_id, f"{node_type.title} cannot take {got}: {message}", fix)
+
+
+class ShapeInference:
+    """Shapes of every node of a document, kept current incrementally.
+
+    ``update()`` re-runs only nodes marked dirty by document events and
+    their descendants. ``run()`` recomputes everything.
+    """
+
+    def __init__(self, document: GraphDocument, observe: bool = True) -> None:
+        self.doc = document
+        self.infos: dict[str, NodeInfo] = {}
+        self._values: dict[str, dict[str, Any]] = {}
+        self._dirty: set[str] = set(document.node_ids())
+        self._order: list[str] | None = None
+        if observe:
+            document.subscribe(self._on_event)
+
+    def close(self) -> None:
+        if self._on_event in self.doc._listeners:
+            self.doc.unsubscribe(self._on_event)
+
+    # --------------------------------------------------------------- events
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, (NodeAdded, ParamChanged, NodeMuted)):
+            self._dirty.add(event.node_id)
+        elif isinstance(event, (EdgeAdded, EdgeRemoved)):
+            self._dirty.add(event.edge.dst)
+        elif isinstance(event, NodeRemoved):
+            self.infos.pop(event.node_id, None)
+            self._values.pop(event.node_id, None)
+            self._dirty.discard(event.node_id)
+        elif isinstance(event, NodeRenamed):
+            for table in (self.infos, self._values):
+                if event.old_id in table:
+                    table[event.new_id] = table.pop(event.old_id)
+            if event.new_id in self.infos:
+                self.infos[event.new_id].node_id = event.new_id
+            if event.old_id in self._dirty:
+                self._dirty.discard(event.old_id)
+                self._dirty.add(event.new_id)
+            # errors mention the old name: recompute the renamed node and what follows
+            self._dirty.add(event.new_id)
+        if not isinstance(event, (ParamChanged, NodeMuted)):
+            self._order = None
+
+    # ------------------------------------------------------------- running
+    def order(self) -> list[str]:
+        if self._order is None:
+            self._order = list(nx.topological_sort(self.doc.graph))
+        return self._order
+
+    def run(self) -> dict[str, NodeInfo]:
+        self._dirty = set(self.doc.node_ids())
+        return self.update()
+
+    def update(self) -> dict[str, NodeInfo]:
+        """Recompute dirty nodes and everything downstream of them."""
+        if not self._dirty:
+            return self.infos
+        todo = set(self._dirty)
+        for node_id in self._dirty:
+            if node_id in self.doc:
+                todo |= nx.descendants(self.doc.graph, node_id)
+        self._dirty.clear()
+        for node_id in self.order():
+            if node_id in todo:
+                self._infer(node_id)
+        return self.infos
+
+    def _infer(self, node_id: str) -> None:
+        node_type = self.doc.node_type(node_id)
+        params = self.doc.params(node_id)
+        info = NodeInfo(node_id)
+        self.infos[node_id] = info
+        self._values[node_id] = {}
+        if node_type.role in ("input", "target"):
+            tensor = data_tensor(node_type.type_id, params)
+            self._values[node_id] = {node_type.output_ports()[0].name: tensor}
+            info.outputs = {k: tuple(v.shape) for k, v in self._values[node_id].items()}
+            return
+        try:
+            values = resolve_inputs(self.doc, node_id, node_type, self._values)
+        except NodeError as exc:
+            info.error = exc
+            return
+        except KeyError:  # an upstream node has no value: it has an error itself
+            info.blocked = True
+            return
+        ports = node_type.input_ports(params)
+        info.inputs = {p.name: tuple(v.shape) for p, v in zip(ports, values) if isinstance(v, torch.Tensor)}
+        if any(not self.infos.get(e.src, NodeInfo(e.src)).ok for e in self.doc.in_edges(node_id)):
+            info.blocked = True
+            return
+        shapes = [tuple(v.shape) if isinstance(v, torch.Tensor) else None for v in values]
+        if node_type.role == "output":
+            return
+        if self.doc.is_muted(node_id) and any(v is not None for v in values):
+            first = next(v for v in values if v is not None)
+            self._values[node_id] = {p.name: first for p in node_type.output_ports()}
+        elif node_type.role == "weight_penalty":
+            self._values[node_id] = {node_type.output_ports()[0].name: torch.empty((), device="meta")}
+        else:
+            try:
+                with torch.device("meta"):
+                    layer = build_layer(node_type, params, shapes)
+                    if isinstance(layer, nn.Module):
+                        info.params = sum(p.numel() for p in layer.parameters())
+                        layer.train()
+                    with torch.no_grad():
+                        result = apply_layer(layer, values)
+                self._values[node_id] = split_outputs(node_type, result)
+            except Exception as exc:  # any failure becomes an error on the node, never a crash
+                info.error = explain(node_id, node_type, shapes, exc)
+                self._values[node_id] = {}
+                return
+        info.outputs = {k: tuple(v.shape) for k, v in self._values[node_id].items()}
+
+    # --------------------------------------------------------------- queries
+    def info(self, node_id: str) -> NodeInfo:
+        self.update()
+        return self.infos[node_id]
+
+    def errors(self) -> list[NodeError]:
+        self.update()
+        return [self.infos[n].error for n in self.order() if n in self.infos and self.infos[n].error is not None]
+
+    def total_params(self) -> int:
+        self.update()
+        return sum(i.params for i in self.infos.values())
+
+    def edge_shape(self, src: str, src_port: str) -> tuple[int, ...] | None:
+        self.update()
+        info = self.infos.get(src)
+        return info.outputs.get(src_port) if info else None
