@@ -1,0 +1,1 @@
+"""Training: datasets, the trainer loop, probes and run records (no Qt; DESIGN.md decision 6)."""

@@ -1,0 +1,116 @@
+"""Built-in image datasets: scikit-learn's digits and synthetic shapes.
+
+``digits`` are 1797 handwritten 8×8 digits (bundled with scikit-learn, no
+download), as 64-vectors or, with ``as_images``, as [1, 8, 8] images that
+``size`` upsamples (the notes' Keras CNN needs 32×32). ``shapes`` draws a
+circle, square or triangle per image, for classification, for segmentation
+(a mask per pixel) or for autoencoders (``reconstruct``: no target; the graph
+wires the Input to the loss).
+
+Pixels are scaled to [0, 1]; standardisation (on by default in the spec) then
+uses one mean and standard deviation over all training pixels.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from graphedit.training.datasets import Opt, RawData, register
+
+SHAPE_NAMES = ["circle", "square", "triangle"]
+
+
+def _resize(images: np.ndarray, size: int, mode: str) -> np.ndarray:
+    """Resize [N, C, H, W] images with bilinear or nearest interpolation."""
+    if images.shape[-1] == size:
+        return images
+    t = torch.from_numpy(images)
+    kwargs = {"align_corners": False} if mode == "bilinear" else {}
+    return F.interpolate(t, size=(size, size), mode=mode, **kwargs).numpy()
+
+
+@register(
+    "digits",
+    {
+        "as_images": Opt(False, "true: [1, size, size] images for convolutions; false: flat vectors"),
+        "size": Opt(8, "side in pixels after upsampling the 8×8 originals", min=4, max=256),
+        "interpolation": Opt("bilinear", "how to upsample", choices=("bilinear", "nearest")),
+        "task": Opt(
+            "classify", "classify: label 0–9; reconstruct: no target (autoencoder)", choices=("classify", "reconstruct")
+        ),
+    },
+    "scikit-learn's 1797 handwritten digits, 8×8 pixels, classes 0–9",
+)
+def digits(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images = (bunch.images.astype(np.float32) / 16.0)[:, None]
+    images = _resize(images, o["size"], o["interpolation"])
+    X = images if o["as_images"] else images.reshape(len(images), -1)
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if o["task"] == "reconstruct":
+        return RawData(X, None, "reconstruction", image=True)
+    names = [str(i) for i in range(10)]
+    return RawData(X, bunch.target.astype(np.int64), "classification", 10, names, image=True)
+
+
+def _draw_shapes(kinds: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Boolean masks [N, size, size] of one shape each: 0 circle, 1 square, 2 triangle."""
+    n = len(kinds)
+    r = rng.uniform(0.2, 0.38, n)[:, None, None] * size
+    cx = rng.uniform(0, 1, n)[:, None, None] * (size - 2 * r) + r
+    cy = rng.uniform(0, 1, n)[:, None, None] * (size - 2 * r) + r
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) + 0.5
+    dx, dy = xx[None] - cx, yy[None] - cy
+    circle = dx**2 + dy**2 <= r**2
+    half = r * 0.8
+    square = (np.abs(dx) <= half) & (np.abs(dy) <= half)
+    # upright triangle: base at cy + r/2, apex at cy − r; inside where |dx| shrinks towards the apex
+    height = 1.5 * r
+    t = (dy + r) / height
+    triangle = (t >= 0) & (t <= 1) & (np.abs(dx) <= t * r * math.sqrt(3) / 2 * 1.15)
+    k = kinds[:, None, None]
+    return np.where(k == 0, circle, np.where(k == 1, square, triangle))
+
+
+@register(
+    "shapes",
+    {
+        "n": Opt(600, "number of images", min=3, max=200_000),
+        "size": Opt(16, "image side in pixels", min=8, max=256),
+        "noise": Opt(0.05, "standard deviation of pixel noise", min=0.0, max=1.0),
+        "task": Opt(
+            "classify",
+            "classify: which shape; segment: a mask per pixel; reconstruct: no target (autoencoder)",
+            choices=("classify", "segment", "reconstruct"),
+        ),
+        "mask": Opt(
+            "binary",
+            "segment masks: binary (float [1, S, S]) or classes (int64 [S, S], 0 = background)",
+            choices=("binary", "classes"),
+        ),
+    },
+    "synthetic grey images of a circle, square or triangle (balanced classes)",
+)
+def shapes(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
+    n, size = o["n"], o["size"]
+    kinds = rng.permutation(np.arange(n) % 3)
+    masks = _draw_shapes(kinds, size, rng)
+    brightness = rng.uniform(0.6, 1.0, n)[:, None, None]
+    X = masks * brightness + rng.normal(0, o["noise"], masks.shape)
+    X = X.astype(np.float32)[:, None]
+    if o["task"] == "classify":
+        return RawData(X, kinds.astype(np.int64), "classification", 3, list(SHAPE_NAMES), image=True)
+    if o["task"] == "reconstruct":
+        return RawData(X, None, "reconstruction", image=True)
+    if o["mask"] == "binary":
+        return RawData(X, masks.astype(np.float32)[:, None], "segmentation", 2, ["background", "shape"], image=True)
+    classes = np.where(masks, kinds[:, None, None] + 1, 0).astype(np.int64)
+    return RawData(X, classes, "segmentation", 4, ["background", *SHAPE_NAMES], image=True)
