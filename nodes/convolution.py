@@ -1,0 +1,330 @@
+"""Convolution, pooling and reshaping layers for images ([N, C, H, W]) and sequences ([N, C, L])."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from graphedit.nodes._common import need_rank
+from graphedit.nodes.spec import Call, NodeType, Param, Shape, init_param, shape_text
+from torch import nn
+
+from graphedit.errors import NodeError
+
+_SIZE = "Output size per dimension: ⌊(i + 2p − d(k−1) − 1) / s⌋ + 1."
+
+
+def _int(name: str, default: int, doc: str, lo: int = 1, hi: int = 1024, **kw: Any) -> Param:
+    return Param(name, "int", default, min=lo, max=hi, doc=doc, **kw)
+
+
+FILTERS = _int("filters", 16, "Number of output channels (filters), each a learned k×k detector.", hi=65536)
+KERNEL = _int("kernel", 3, "Kernel (filter) size k.", hi=64)
+STRIDE = _int("stride", 1, "Step s between filter positions; 2 halves the size.", hi=64)
+PADDING = _int(
+    "padding",
+    0,
+    "Zeros added on each side: a number p, 'same' (output = ⌈input / stride⌉) or 'valid' (p = 0).",
+    lo=0,
+    hi=64,
+    allow=("same", "valid"),
+)
+DILATION = _int("dilation", 1, "Spacing d between kernel taps (à trous convolution).", hi=64)
+BIAS = Param("bias", "bool", True, doc="Add a learned bias per filter.")
+
+_RANK_FIX = {
+    1: {
+        2: "add a Reshape to [1, L] before it (one channel of length L)",
+        4: "use Conv2d for images, or Flatten/Reshape to [C, L]",
+    },
+    2: {
+        2: "add a Reshape to [C, H, W] before it, e.g. [1, 28, 28]",
+        3: "add a Reshape to [1, H, W] before it to give the image one channel",
+        5: "use a Reshape to [C, H, W]",
+    },
+}
+
+
+def _check_rank(title: str, dims: int, shape: Shape | None) -> None:
+    want = "[N, C, L]" if dims == 1 else "[N, C, H, W]"
+    fix = _RANK_FIX.get(dims, {}).get(len(shape) if shape is not None else 0, f"reshape the input to {want}")
+    need_rank(title, shape, (dims + 2,), want, fix)
+
+
+def conv_out(i: int, k: int, s: int, p: int, d: int = 1) -> int:
+    """The notes' output size ⌊(i + 2p − k) / s⌋ + 1, with dilation: k → d(k−1) + 1."""
+    return (i + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def resolve_padding(title: str, params: dict[str, Any]) -> int | str:
+    """A number of zeros per side, or torch's 'same' (stride 1 with an even kernel)."""
+    pad = params.get("padding", 0)
+    if pad == "valid":
+        return 0
+    if pad != "same":
+        return pad
+    span = params.get("dilation", 1) * (params["kernel"] - 1)
+    if span % 2 == 0:
+        return span // 2  # for an odd kernel this gives ⌈i / s⌉ at any stride
+    if params.get("stride", 1) == 1:
+        return "same"
+    raise NodeError(
+        None,
+        f"{title}: padding 'same' with stride {params['stride']} needs an odd kernel, not {params['kernel']}",
+        fix="use an odd kernel size, stride 1, or a number for padding",
+    )
+
+
+def _out_sizes(title: str, shape: Shape, params: dict[str, Any], dims: int) -> list[int]:
+    pad = resolve_padding(title, params)
+    if pad == "same":
+        return list(shape[2:])
+    k, s, d = params["kernel"], params.get("stride", 1), params.get("dilation", 1)
+    sizes = [conv_out(i, k, s, pad, d) for i in shape[2:]]
+    if min(sizes) < 1:
+        kk = "×".join([str(k)] * dims)
+        raise NodeError(
+            None,
+            f"{title}: its {kk} kernel does not fit the {'×'.join(map(str, shape[2:]))} input "
+            f"(padding {pad}, dilation {d}); the output would be empty",
+            fix="use a smaller kernel, add padding, or downsample less before it",
+        )
+    return sizes
+
+
+def _conv_check(title: str, dims: int) -> Any:
+    def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
+        shape = shapes[0]
+        _check_rank(title, dims, shape)
+        if shape is not None:
+            _out_sizes(title, shape, params, dims)
+
+    return check
+
+
+def _build_conv(dims: int) -> Any:
+    cls = nn.Conv1d if dims == 1 else nn.Conv2d
+
+    def build(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
+        pad = resolve_padding(f"Conv{dims}d", params)
+        return cls(
+            shapes[0][1],
+            params["filters"],
+            params["kernel"],
+            stride=params["stride"],
+            padding=pad,
+            dilation=params["dilation"],
+            bias=params["bias"],
+        )
+
+    return build
+
+
+def _conv_type(dims: int) -> NodeType:
+    title = f"Conv{dims}d"
+    what = "sequences [N, C, L]" if dims == 1 else "images [N, C, H, W]"
+    return NodeType(
+        title,
+        title,
+        "convolution",
+        f"Convolution over {what}: each filter slides over the input and takes a weighted sum of the "
+        f"patch under it, so the same detector is applied everywhere. {_SIZE}",
+        build=_build_conv(dims),
+        params=(FILTERS, KERNEL, STRIDE, PADDING, DILATION, BIAS, init_param()),
+        formula="y[f, p] = b_f + Σ_c Σ_k w[f, c, k] · x[c, s·p + d·k − pad]",
+        key_params=("filters", "kernel", "stride"),
+        check=_conv_check(title, dims),
+        id_prefix="conv" if dims == 2 else "conv1d_",
+    )
+
+
+def _tconv_check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
+    _check_rank("ConvTranspose2d", 2, shapes[0])
+    if params["output_padding"] >= params["stride"]:
+        raise NodeError(
+            None,
+            f"ConvTranspose2d: output_padding {params['output_padding']} must be smaller than stride "
+            f"{params['stride']}",
+            fix=f"set output_padding to at most {params['stride'] - 1}",
+        )
+    if shapes[0] is not None:
+        sizes = [
+            (i - 1) * params["stride"] - 2 * params["padding"] + params["kernel"] + params["output_padding"]
+            for i in shapes[0][2:]
+        ]
+        if min(sizes) < 1:
+            raise NodeError(None, "ConvTranspose2d: padding leaves an empty output", fix="reduce the padding")
+
+
+def _build_tconv(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
+    return nn.ConvTranspose2d(
+        shapes[0][1],
+        params["filters"],
+        params["kernel"],
+        stride=params["stride"],
+        padding=params["padding"],
+        output_padding=params["output_padding"],
+        bias=params["bias"],
+    )
+
+
+def _pool_check(title: str) -> Any:
+    def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
+        _check_rank(title, 2, shapes[0])
+        if params["padding"] * 2 > params["kernel"]:
+            raise NodeError(
+                None,
+                f"{title}: padding {params['padding']} is more than half the kernel {params['kernel']}",
+                fix=f"use padding ≤ {params['kernel'] // 2}",
+            )
+        if shapes[0] is not None:
+            _out_sizes(title, shapes[0], params, 2)
+
+    return check
+
+
+def _pool_type(title: str, cls: type[nn.Module], doc: str, formula: str) -> NodeType:
+    def build(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
+        return cls(params["kernel"], stride=params["stride"], padding=params["padding"])
+
+    return NodeType(
+        title,
+        title,
+        "convolution",
+        f"{doc} Channels stay; {_SIZE}",
+        build=build,
+        params=(
+            _int("kernel", 2, "Window size k.", hi=64),
+            _int("stride", 2, "Step s between windows; equal to k for non-overlapping pooling.", hi=64),
+            _int("padding", 0, "Padding p on each side (at most k/2).", lo=0, hi=32),
+        ),
+        formula=formula,
+        key_params=("kernel", "stride"),
+        check=_pool_check(title),
+        id_prefix="pool" if title == "MaxPool2d" else "avgpool",
+    )
+
+
+def global_avg_pool(x: torch.Tensor) -> torch.Tensor:
+    """Mean over every position: [N, C, ...] → [N, C]."""
+    return x.flatten(2).mean(dim=2)
+
+
+def reshape(x: torch.Tensor, shape: list[int]) -> torch.Tensor:
+    """Reshape each example, keeping the batch dimension in front."""
+    return x.reshape([x.shape[0]] + shape)
+
+
+def _reshape_check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
+    target = params["shape"]
+    if 0 in target or target.count(-1) > 1:
+        raise NodeError(
+            None, f"Reshape: shape {list(target)} is not valid", fix="use positive sizes and at most one -1"
+        )
+    shape = shapes[0]
+    if shape is None:
+        return
+    have = math.prod(shape[1:])
+    known = math.prod(d for d in target if d != -1)
+    if (-1 in target and have % known) or (-1 not in target and have != known):
+        raise NodeError(
+            None,
+            f"Reshape: {shape_text(shape)} holds {have} values per example, which do not fit {list(target)}",
+            fix=f"choose sizes whose product is {have}, or use -1 for one of them",
+        )
+
+
+def _upsample_check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
+    _check_rank("Upsample", 2, shapes[0])
+
+
+NODE_TYPES = [
+    _conv_type(1),
+    _conv_type(2),
+    NodeType(
+        "ConvTranspose2d",
+        "ConvTranspose2d",
+        "convolution",
+        "Transposed convolution ('deconvolution'): spreads each input value over a k×k patch of the "
+        "output, learning to upsample; kernel 2, stride 2 doubles H and W.",
+        build=_build_tconv,
+        params=(
+            FILTERS,
+            _int("kernel", 2, "Kernel size k.", hi=64),
+            _int("stride", 2, "Upsampling factor s.", hi=64),
+            _int("padding", 0, "Rows/columns p removed from each side of the output.", lo=0, hi=64),
+            _int("output_padding", 0, "Extra rows/columns added on one side (< stride).", lo=0, hi=63),
+            BIAS,
+            init_param(),
+        ),
+        formula="o = (i − 1)·s − 2p + k + output_padding",
+        key_params=("filters", "kernel", "stride"),
+        check=_tconv_check,
+        id_prefix="deconv",
+    ),
+    _pool_type(
+        "MaxPool2d",
+        nn.MaxPool2d,
+        "Max pooling: keeps the largest value of each k×k window, halving resolution with k = s = 2.",
+        "y[c, i, j] = max_(u,v ∈ window) x[c, s·i + u, s·j + v]",
+    ),
+    _pool_type(
+        "AvgPool2d",
+        nn.AvgPool2d,
+        "Average pooling: the mean of each k×k window.",
+        "y[c, i, j] = (1/k²) Σ_(u,v ∈ window) x[c, s·i + u, s·j + v]",
+    ),
+    NodeType(
+        "GlobalAvgPool",
+        "GlobalAvgPool",
+        "convolution",
+        "Global average pooling: one number per channel, the mean over all positions; [N, C, H, W] → [N, C].",
+        build=lambda params, shapes: Call(global_avg_pool),
+        formula="y_c = (1/HW) Σ_(i,j) x[c, i, j]",
+        check=lambda params, shapes: need_rank(
+            "GlobalAvgPool", shapes[0], (3, 4, 5), "[N, C, H, W] or [N, C, L]", "it needs a channel dimension"
+        ),
+        id_prefix="gap",
+    ),
+    NodeType(
+        "Upsample",
+        "Upsample",
+        "convolution",
+        "Upsampling without weights: repeats pixels (nearest) or interpolates (bilinear) to scale H and W.",
+        build=lambda params, shapes: nn.Upsample(scale_factor=params["scale"], mode=params["mode"]),
+        params=(
+            _int("scale", 2, "Factor applied to height and width.", hi=32),
+            Param("mode", "choice", "nearest", choices=("nearest", "bilinear"), doc="How new pixels are filled."),
+        ),
+        formula="y[c, i, j] = x[c, ⌊i/s⌋, ⌊j/s⌋]  (nearest)",
+        key_params=("scale", "mode"),
+        check=_upsample_check,
+        id_prefix="upsample",
+    ),
+    NodeType(
+        "Flatten",
+        "Flatten",
+        "convolution",
+        "Flattens each example into one feature vector, e.g. [N, 16, 8, 8] → [N, 1024], so Dense can follow.",
+        build=lambda params, shapes: Call(torch.flatten, {"start_dim": 1}),
+        formula="y = vec(x)",
+        check=lambda params, shapes: need_rank(
+            "Flatten", shapes[0], range(2, 9), "[N, ...]", "there is nothing to flatten; remove it"
+        ),
+        id_prefix="flatten",
+    ),
+    NodeType(
+        "Reshape",
+        "Reshape",
+        "convolution",
+        "Reshapes each example (the batch dimension stays); one size may be -1 to be inferred, "
+        "e.g. [784] → [1, 28, 28].",
+        build=lambda params, shapes: Call(reshape, {"shape": list(params["shape"])}),
+        params=(Param("shape", "ints", (-1,), min=-1, doc="New shape without the batch dimension."),),
+        formula="y = reshape(x, [N, shape])",
+        key_params=("shape",),
+        check=_reshape_check,
+        id_prefix="reshape",
+    ),
+]
