@@ -238,5 +238,5 @@ class _Builder:
 def readable_code(gm: fx.GraphModule) -> str:
     """The generated ``forward`` without fx's ``x = None`` bookkeeping."""
     code = gm.code
-    code = re.sub(r";\s+(?:\w+ = None\s*;?\s*)+$", "", code, flags=re.MULTILINE)
+    code = re.sub(r";\s+(?:\w+ = )+None\s*$", "", code, flags=re.MULTILINE)
     return code.strip() + "\n"

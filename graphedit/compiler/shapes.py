@@ -107,9 +107,18 @@ def split_outputs(node_type: NodeType, result: Any) -> dict[str, Any]:
 
 _FIXES = (
     (re.compile(r"mat1 and mat2 shapes cannot be multiplied"), "insert a Flatten before it"),
-    (re.compile(r"Kernel size can't be greater|Output size is too small|smaller than kernel"), "use a smaller kernel, more padding, or a larger input"),
-    (re.compile(r"expected (input|scalar type)|dtype|Expected tensor for argument"), "check the dtype: class labels are int64, features float32"),
-    (re.compile(r"must match the size of tensor|size of tensor a"), "make the input shapes equal (e.g. a 1×1 Conv2d or Dense to match sizes)"),
+    (
+        re.compile(r"Kernel size can't be greater|Output size is too small|smaller than kernel"),
+        "use a smaller kernel, more padding, or a larger input",
+    ),
+    (
+        re.compile(r"expected (input|scalar type)|dtype|Expected tensor for argument"),
+        "check the dtype: class labels are int64, features float32",
+    ),
+    (
+        re.compile(r"must match the size of tensor|size of tensor a"),
+        "make the input shapes equal (e.g. a 1×1 Conv2d or Dense to match sizes)",
+    ),
 )
 
 
