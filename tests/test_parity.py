@@ -91,7 +91,7 @@ def densenet_graph():
     nodes = [("img", "Input", {"shape": [8, 8, 8]})]
     wires = []
     prev = ["img"]
-    for i, width in ((1, 8), (2, 12)):
+    for i in (1, 2):
         nodes += [(f"bn{i}", "BatchNorm", {}), (f"relu{i}", "ReLU", {}), (f"conv{i}", "Conv2d", conv(4, 3, 1, 1))]
         nodes.append((f"cat{i}", "Concat", {"inputs": len(prev) + 1}))
         wires += [f"{prev[-1]} -> bn{i}"] + chain(f"bn{i}", f"relu{i}", f"conv{i}")

@@ -63,7 +63,7 @@ def format_table(rows: list[SummaryRow]) -> str:
     body = [(r.node_id, r.type_id, ", ".join(r.outputs), f"{r.params:,}") for r in rows]
     total = sum(r.params for r in rows)
     widths = [max(len(str(x)) for x in col) for col in zip(header, *body, ("total", "", "", f"{total:,}"))]
-    line = "  ".join("{:<%d}" % w for w in widths[:3]) + "  {:>%d}" % widths[3]
+    line = "  ".join(f"{{:<{w}}}" for w in widths[:3]) + f"  {{:>{widths[3]}}}"
     out = [line.format(*header), "  ".join("-" * w for w in widths)]
     out += [line.format(*row) for row in body]
     out.append("  ".join("-" * w for w in widths))
