@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from graphedit.nodes.spec import Shape, shape_text
-
 from graphedit.errors import NodeError
+from graphedit.nodes.spec import Shape, shape_text
 
 
 def need_rank(title: str, shape: Shape | None, ranks: Sequence[int], expects: str, fix: str) -> None:

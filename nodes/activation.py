@@ -6,6 +6,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+
 from graphedit.nodes._common import need_rank
 from graphedit.nodes.spec import Call, NodeType, Param, Shape
 

@@ -6,11 +6,11 @@ import math
 from typing import Any
 
 import torch
-from graphedit.nodes._common import need_rank
-from graphedit.nodes.spec import Call, NodeType, Param, Shape, init_param, shape_text
 from torch import nn
 
 from graphedit.errors import NodeError
+from graphedit.nodes._common import need_rank
+from graphedit.nodes.spec import Call, NodeType, Param, Shape, init_param, shape_text
 
 _SIZE = "Output size per dimension: ⌊(i + 2p − d(k−1) − 1) / s⌋ + 1."
 

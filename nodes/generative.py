@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import nn
+
 from graphedit.nodes._common import require_same
 from graphedit.nodes.spec import NodeType, Port, Shape
-from torch import nn
 
 
 class Reparameterize(nn.Module):

@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 
 import torch
-from graphedit.nodes.spec import INIT_CHOICES
 from torch import nn
 
 from graphedit.errors import ParamError
+from graphedit.nodes.spec import INIT_CHOICES
 
 # variance of N(0, gain / fan_in)
 _GAIN = {"xavier": 1.0, "he": 2.0, "lecun": 1.0}

@@ -6,10 +6,10 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from graphedit.nodes._common import require_same
-from graphedit.nodes.spec import Call, NodeType, Param, Port, Shape, shape_text
 
 from graphedit.errors import NodeError
+from graphedit.nodes._common import require_same
+from graphedit.nodes.spec import Call, NodeType, Param, Port, Shape, shape_text
 
 WEIGHT = Param(
     "weight", "float", 1.0, min=0.0, doc="Factor of this loss in the total objective (several losses add up)."

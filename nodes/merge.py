@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from graphedit.nodes._common import mismatch_fix, spatial_text
-from graphedit.nodes.spec import Call, NodeType, Param, Shape, shape_text
 
 from graphedit.errors import NodeError
+from graphedit.nodes._common import mismatch_fix, spatial_text
+from graphedit.nodes.spec import Call, NodeType, Param, Shape, shape_text
 
 INPUTS = Param("inputs", "int", 2, min=2, max=8, doc="Number of inputs (ports in1 … inN).")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from graphedit.nodes.spec import Call, NodeType, Port, Shape, shape_text
 
 from graphedit.errors import NodeError
+from graphedit.nodes.spec import Call, NodeType, Port, Shape, shape_text
 
 
 def accuracy(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

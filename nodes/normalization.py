@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import nn
+
 from graphedit.nodes._common import need_rank
 from graphedit.nodes.spec import NodeType, Param, Shape
-from torch import nn
 
 _EPS = Param("eps", "float", 1e-5, min=1e-12, max=1.0, doc="ε added to the variance to avoid dividing by 0.")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+
 from graphedit.nodes.spec import Call, NodeType, Param, Port
 
 LAM = Param("lam", "float", 1e-4, min=0.0, doc="Strength λ of the penalty.")

@@ -12,9 +12,8 @@ import logging
 from collections.abc import Iterable
 from importlib.metadata import entry_points
 
-from graphedit.nodes.spec import NodeType
-
 from graphedit.errors import GraphEditError
+from graphedit.nodes.spec import NodeType
 
 log = logging.getLogger(__name__)
 

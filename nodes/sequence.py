@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import nn
+
 from graphedit.nodes._common import need_rank
 from graphedit.nodes.spec import NodeType, Param, Shape, init_param
-from torch import nn
 
 
 class Recurrent(nn.Module):

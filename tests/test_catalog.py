@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 import torch
+from torch import nn
+
+from graphedit.errors import NodeError, ParamError
 from graphedit.nodes import registry as registry_module
 from graphedit.nodes.init import apply_init
 from graphedit.nodes.registry import Registry, default_registry
 from graphedit.nodes.spec import INIT_CHOICES, Call, NodeType, Param, Port
-from torch import nn
-
-from graphedit.errors import NodeError, ParamError
 
 
 def make(shape: tuple[int, ...] | None, dtype: torch.dtype, device: str) -> torch.Tensor | None:

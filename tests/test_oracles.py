@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+
 from graphedit.nodes.convolution import conv_out
 from graphedit.nodes.init import apply_init
 from graphedit.nodes.registry import default_registry
