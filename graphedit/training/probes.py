@@ -1,0 +1,225 @@
+"""Probes: what the editor's plots show while a network trains.
+
+Every N steps, on a fixed probe batch in evaluation mode, :class:`Prober`
+runs ``compiled.taps`` (every node's output) and reads the gradients left by
+the training step that just ran. Its payload (plain numpy arrays and floats):
+
+* ``activations``: per node, mean, std, fraction of exact zeros, min, max and
+  a histogram (``hist`` counts over ``edges``) — the notes' per-layer
+  activation histograms (lesson 4);
+* ``gradients``: per node with weights, the gradient norm and weight norm
+  (parameters are named ``<node id>.<name>`` in ``compiled.root``);
+* ``regions`` (2-D inputs only): every 2-D node output on a grid over the
+  data, ``[units, G, G]`` — decision regions of the network and of each
+  hidden unit (lesson 2), with ``grid`` giving the extent;
+* ``feature_maps``: per Conv2d node, its output on the first probe sample
+  ``[C, H, W]``; ``filters``: the first Conv2d's weights ``[F, C, k, k]``.
+
+``probe_every = 0`` (the default) sets the interval from measured times so
+probes cost about 5% of training time; the first probe runs at step 1.
+Confusion matrices are computed once per epoch by :func:`confusion_matrix`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+
+if TYPE_CHECKING:
+    from graphedit.training.datasets import Split
+    from graphedit.training.trainer import Trainer
+
+BINS = 30
+MAX_FEATURE_MAPS = 16
+MAX_REGION_UNITS = 32
+AUTO_BUDGET = 0.05  # fraction of training time probes may take with probe_every = 0
+AUTO_MIN_INTERVAL = 10
+
+
+class Prober:
+    def __init__(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        s = trainer.settings
+        self.fixed = s.probe_every if s.probe_every > 0 else None
+        self.next_step = 1
+        self.probe_seconds = 0.0
+        self.probes = 0
+        source = trainer.val_split if trainer.val_split is not None else trainer.train_split
+        X, y = next(iter(source.batches(s.probe_batch, device=trainer.device)))
+        self.kwargs = trainer.binding.kwargs(X, y)
+        self.grid_kwargs, self.grid = self._grid(X)
+        self.conv_ids = [n for n in trainer.compiled.order if isinstance(getattr(trainer.root, n, None), nn.Conv2d)]
+        skip = set(trainer.compiled.input_ids + trainer.compiled.target_ids)
+        skip |= set(trainer.compiled.loss_ids + trainer.compiled.metric_ids)
+        self.skip = skip
+
+    def due(self, step: int) -> bool:
+        return step >= self.next_step
+
+    def run(self, step: int, epoch_seconds: float) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        payload = self.collect(step)
+        spent = time.perf_counter() - t0
+        self.probe_seconds += spent
+        self.probes += 1
+        if self.fixed is not None:
+            self.next_step = step + self.fixed
+        else:
+            # one training step takes about epoch_seconds / steps done this epoch
+            done = max(1, step - (self.trainer.epoch - 1) * self._steps_per_epoch())
+            step_time = max(epoch_seconds / done, 1e-6)
+            interval = max(AUTO_MIN_INTERVAL, math.ceil(spent / (AUTO_BUDGET * step_time)))
+            self.next_step = step + interval
+        payload["seconds"] = spent
+        return payload
+
+    def _steps_per_epoch(self) -> int:
+        n, b = len(self.trainer.train_split), self.trainer.settings.batch_size
+        return max(1, math.ceil(n / b))
+
+    @torch.no_grad()
+    def collect(self, step: int) -> dict[str, Any]:
+        t = self.trainer
+        was_training = t.root.training
+        t._set_mode(False)
+        try:
+            taps = t.compiled.taps(**self.kwargs)
+            payload: dict[str, Any] = {"kind": "probe", "step": step, "epoch": t.epoch}
+            payload["activations"] = self._activations(taps)
+            payload["gradients"] = self._gradients()
+            if self.conv_ids:
+                payload["feature_maps"] = {
+                    n: taps[n][0, :MAX_FEATURE_MAPS].float().cpu().numpy() for n in self.conv_ids if n in taps
+                }
+                payload["filters"] = {self.conv_ids[0]: getattr(t.root, self.conv_ids[0]).weight.float().cpu().numpy()}
+            if self.grid_kwargs is not None:
+                payload["regions"] = self._regions()
+        finally:
+            t._set_mode(was_training)
+        return payload
+
+    def _activations(self, taps: dict[str, torch.Tensor]) -> dict[str, dict[str, Any]]:
+        chosen = [
+            (n, v) for n, v in taps.items() if n not in self.skip and isinstance(v, torch.Tensor) and v.dim() >= 1
+        ]
+        chosen = [(n, v) for n, v in chosen if v.is_floating_point() and v.numel() > 0]
+        if not chosen:
+            return {}
+        flat = [v.detach().float().flatten() for _, v in chosen]
+        lows = torch.stack([f.min() for f in flat])
+        highs = torch.stack([f.max() for f in flat])
+        stats = torch.stack(
+            [torch.stack([f.mean(), f.std(unbiased=False), (f == 0).float().mean()]) for f in flat]
+        ).cpu()
+        lows, highs = lows.cpu(), highs.cpu()
+        out = {}
+        for i, ((node_id, _), f) in enumerate(zip(chosen, flat)):
+            lo, hi = float(lows[i]), float(highs[i])
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                continue
+            if hi <= lo:
+                hi = lo + 1e-6
+            hist = torch.histc(f, bins=BINS, min=lo, max=hi).cpu().numpy()
+            mean, std, zeros = stats[i].tolist()
+            out[node_id] = {
+                "mean": mean,
+                "std": std,
+                "zeros": zeros,
+                "min": lo,
+                "max": hi,
+                "hist": hist,
+                "edges": np.linspace(lo, hi, BINS + 1, dtype=np.float32),
+            }
+        return out
+
+    def _gradients(self) -> dict[str, dict[str, float]]:
+        grads: dict[str, list[torch.Tensor]] = {}
+        weights: dict[str, list[torch.Tensor]] = {}
+        for name, p in self.trainer.root.named_parameters():
+            node_id = name.split(".", 1)[0]
+            weights.setdefault(node_id, []).append(p.detach().float().pow(2).sum())
+            if p.grad is not None:
+                grads.setdefault(node_id, []).append(p.grad.detach().float().pow(2).sum())
+        if not weights:
+            return {}
+        ids = list(weights)
+        w = torch.stack([torch.stack(weights[n]).sum() for n in ids]).sqrt().tolist()
+        zero = torch.zeros((), device=self.trainer.device)
+        g = torch.stack([torch.stack(grads[n]).sum() if n in grads else zero for n in ids]).sqrt().tolist()
+        return {n: {"grad_norm": gi, "weight_norm": wi} for n, gi, wi in zip(ids, g, w)}
+
+    def _grid(self, X: torch.Tensor) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        t = self.trainer
+        if tuple(t.data.info.feature_shape) != (2,) or not X.is_floating_point():
+            return None, None
+        train = t.train_split
+        sample = train.X if hasattr(train, "X") else X
+        lo = sample.min(0).values.float().cpu()
+        hi = sample.max(0).values.float().cpu()
+        pad = (hi - lo) * 0.1 + 1e-3
+        lo, hi = lo - pad, hi + pad
+        g = t.settings.grid
+        xs = torch.linspace(float(lo[0]), float(hi[0]), g)
+        ys = torch.linspace(float(lo[1]), float(hi[1]), g)
+        yy, xx = torch.meshgrid(ys, xs, indexing="ij")
+        points = torch.stack([xx.flatten(), yy.flatten()], 1).to(t.device, X.dtype)
+        kwargs: dict[str, Any] = {t.binding.input_id: points}
+        if t.binding.target_id is not None:
+            shape, dtype = t.compiled.input_specs[t.binding.target_id]
+            kwargs[t.binding.target_id] = torch.zeros((g * g, *shape), dtype=getattr(torch, dtype), device=t.device)
+        extent = {"x": [float(lo[0]), float(hi[0])], "y": [float(lo[1]), float(hi[1])], "size": g}
+        return kwargs, extent
+
+    def _regions(self) -> dict[str, Any]:
+        g = self.grid["size"]  # type: ignore[index]
+        try:
+            taps = self.trainer.compiled.taps(**self.grid_kwargs)
+        except Exception:  # a loss may reject the dummy targets; the regions are a bonus
+            return {}
+        maps = {}
+        for node_id, v in taps.items():
+            if node_id in self.skip or not isinstance(v, torch.Tensor) or v.dim() != 2:
+                continue
+            if v.shape[0] != g * g or v.shape[1] > MAX_REGION_UNITS or not v.is_floating_point():
+                continue
+            maps[node_id] = v.T.reshape(v.shape[1], g, g).float().cpu().numpy()
+        return {"grid": self.grid, "maps": maps, "outputs": list(self.trainer.compiled.output_ids)}
+
+
+@torch.no_grad()
+def confusion_matrix(trainer: Trainer, split: Split, num_classes: int) -> np.ndarray | None:
+    """Rows: true class, columns: predicted class, over a whole split (evaluation mode)."""
+    model = trainer.compiled.model
+    was_training = trainer.root.training
+    trainer._set_mode(False)
+    total = torch.zeros(num_classes * num_classes, dtype=torch.long, device=trainer.device)
+    try:
+        for X, y in split.batches(
+            max(512, trainer.settings.batch_size), device=None if split.in_memory else trainer.device
+        ):
+            if y is None:
+                return None
+            pred = model(X)
+            if isinstance(pred, tuple):
+                pred = pred[0]
+            if pred.dim() == 2 and pred.shape[1] == num_classes:
+                cls = pred.argmax(1)
+            elif pred.dim() <= 2 and pred.reshape(len(pred), -1).shape[1] == 1 and num_classes == 2:
+                cls = (pred.reshape(-1) > 0).long()
+            else:
+                return None
+            if y.is_floating_point():
+                true = (y.reshape(-1) > 0.5).long() if y.dim() <= 1 or y.shape[-1] == 1 else y.argmax(-1)
+            else:
+                true = y.reshape(-1)
+            if true.shape != cls.shape:
+                return None
+            total += torch.bincount(true * num_classes + cls, minlength=num_classes * num_classes)
+    finally:
+        trainer._set_mode(was_training)
+    return total.reshape(num_classes, num_classes).cpu().numpy()

@@ -1,0 +1,301 @@
+"""The training loop: plain PyTorch, no Qt (DESIGN.md decision 6).
+
+In-memory data is moved to the training device once and cut into batches by
+``randperm`` indexing; streamed data comes through a ``DataLoader``. The loss
+is accumulated on the device and read back (``.item()``, a host sync) only
+every ``log_every`` steps on GPUs; on the CPU reading it is free, so every
+step's loss is checked and a NaN is caught before the weights are updated,
+which lets :func:`locate_nonfinite` name the node where it first appeared.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable
+from contextlib import nullcontext
+from typing import Any
+
+import torch
+
+from graphedit.compiler import locate_failure, locate_nonfinite
+from graphedit.errors import TrainingError
+from graphedit.training.binding import bind
+from graphedit.training.checkpoint import TrainerState
+from graphedit.training.datasets import DatasetSplits, Split
+from graphedit.training.events import EpochEvent, FailedEvent, FinishedEvent, Observer, ProbeEvent, StepEvent
+from graphedit.training.optim import PerceptronRule, make_optimizer, make_scheduler
+from graphedit.training.probes import Prober, confusion_matrix
+from graphedit.training.settings import TrainSettings, resolve_device
+
+
+class Trainer(TrainerState):
+    """Train ``compiled`` (from :func:`graphedit.compiler.compile_graph`) on ``data``; call :meth:`fit`."""
+
+    def __init__(
+        self,
+        compiled: Any,
+        data: DatasetSplits,
+        settings: TrainSettings | dict[str, Any] | None = None,
+        observers: Iterable[Observer] = (),
+        probes: bool = True,
+    ) -> None:
+        self.settings = settings if isinstance(settings, TrainSettings) else TrainSettings.from_dict(settings)
+        s = self.settings
+        if compiled.objective is None:
+            raise TrainingError("the graph has no loss node, so there is nothing to minimise. Fix: add a loss node.")
+        self.compiled = compiled
+        self.data = data
+        self.binding = bind(compiled, data.info)
+        self.device = resolve_device(s.device)
+        compiled.to(self.device)
+        self.root = compiled.root
+        self.train_split = self._place(data.train)
+        self.val_split = self._place(data.val) if data.val is not None else None
+        self.observers = list(observers)
+        self.generator = torch.Generator().manual_seed(s.seed)
+        self.optimizer = make_optimizer(s, self.root)
+        self.scheduler = make_scheduler(s, self.optimizer)
+        self.amp = bool(s.amp) and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
+        self.sync_every = 1 if self.device.type == "cpu" else s.log_every
+        self.epoch = 0
+        self.step = 0
+        self.history: list[dict[str, Any]] = []
+        self.best_loss = math.inf
+        self.best_epoch = 0
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.since_best = 0
+        self._stop_requested = False
+        self._seeded = False
+        self._perceptron_input: torch.Tensor | None = None
+        if isinstance(self.optimizer, PerceptronRule):
+            self.optimizer.linear.register_forward_pre_hook(self._capture_input)
+        self.prober = Prober(self) if probes and s.probe_every >= 0 else None
+        for obs in self.observers:
+            attach = getattr(obs, "attach", None)
+            if attach is not None:
+                attach(self)
+
+    # ------------------------------------------------------------------ public
+    def stop(self) -> None:
+        """Ask the loop to stop after the current step (from an observer or another thread)."""
+        self._stop_requested = True
+
+    def fit(self) -> dict[str, Any]:
+        """Train until ``settings.epochs`` (or early stopping); return the summary also sent as FinishedEvent."""
+        s = self.settings
+        if not self._seeded:
+            torch.manual_seed(s.seed)  # dropout and noise layers; resumed runs restore the RNG state instead
+            self._seeded = True
+        status = "finished"
+        started = time.perf_counter()
+        samples = 0
+        try:
+            while self.epoch < s.epochs and not self._stop_requested:
+                samples += self._train_epoch()
+                if self._stop_requested:
+                    status = "stopped"
+                elif self._early_stop_due():
+                    status = "early_stopped"
+                    break
+        except KeyboardInterrupt:
+            status = "interrupted"
+        except TrainingError as exc:
+            self._emit(FailedEvent(str(exc), exc.node_id))
+            raise
+        if self._stop_requested and status == "finished":
+            status = "stopped"
+        if s.early_stopping.get("enabled") and self.best_state is not None:
+            self.root.load_state_dict(self.best_state)
+        seconds = time.perf_counter() - started
+        summary = self._summary(status, seconds, samples)
+        self._emit(FinishedEvent(summary))
+        return summary
+
+    @torch.no_grad()
+    def evaluate(self, split: Split | None) -> dict[str, float] | None:
+        """Mean loss, unweighted losses and metrics over a split, in evaluation mode."""
+        if split is None or len(split) == 0:
+            return None
+        was_training = self.root.training
+        self._set_mode(False)
+        sums: dict[str, torch.Tensor] = {}
+        count = 0
+        size = max(self.settings.batch_size, 512)
+        try:
+            for X, y in split.batches(size, device=None if split.in_memory else self.device):
+                out = self._forward(X, y)
+                n = X.shape[0]
+                for key, value in out.items():
+                    v = value.detach().float()
+                    sums[key] = sums[key] + v * n if key in sums else v * n
+                count += n
+        finally:
+            self._set_mode(was_training)
+        keys = list(sums)
+        values = torch.stack([sums[k] for k in keys]).div(count).tolist() if keys else []
+        return dict(zip(keys, values))
+
+    # ------------------------------------------------------------------- steps
+    def _train_epoch(self) -> int:
+        s = self.settings
+        self.epoch += 1
+        t0 = time.perf_counter()
+        self._set_mode(True)
+        keys = ["loss", *self.compiled.loss_ids, *self.compiled.metric_ids]
+        sums = torch.zeros(len(keys), device=self.device)
+        count = 0
+        split = self.train_split
+        device = None if split.in_memory else self.device
+        for X, y in split.batches(s.batch_size, shuffle=True, generator=self.generator, device=device):
+            out = self._train_step(X, y)
+            n = X.shape[0]
+            sums.add_(torch.stack([out[k].detach().float() for k in keys]), alpha=n)
+            count += n
+            self.step += 1
+            if self.step % s.log_every == 0 and self.observers:
+                self._emit(StepEvent(self.step, self.epoch, out["loss"].detach().item(), self._floats(out, keys[1:])))
+            if self.prober is not None and self.prober.due(self.step):
+                self._emit(ProbeEvent(self.step, self.prober.run(self.step, time.perf_counter() - t0)))
+            if self._stop_requested:
+                break
+        train = dict(zip(keys, (sums / max(count, 1)).tolist()))
+        if not math.isfinite(train["loss"]):
+            self._fail_nonfinite(X, y)
+        val = self.evaluate(self.val_split)
+        lr = self.optimizer.param_groups[0]["lr"]
+        if self.scheduler is not None:
+            self.scheduler.step()
+        monitored = (val or train)["loss"]
+        improved = monitored < self.best_loss
+        if improved:
+            self.best_loss, self.best_epoch, self.since_best = monitored, self.epoch, 0
+            self.best_state = {k: v.detach().clone() for k, v in self.root.state_dict().items()}
+        else:
+            self.since_best += 1
+        self.history.append({"epoch": self.epoch, "train": train, "val": val, "lr": lr})
+        if self.prober is not None:
+            self._emit_confusion()
+        seconds = time.perf_counter() - t0
+        self._emit(EpochEvent(self.epoch, train, val, lr, seconds, self.step, improved))
+        return count
+
+    def _train_step(self, X: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        s = self.settings
+        if isinstance(self.optimizer, PerceptronRule):
+            return self._perceptron_step(X, y)
+        self.optimizer.zero_grad(set_to_none=True)
+        out = self._forward(X, y)
+        loss = out["loss"]
+        if (self.step + 1) % self.sync_every == 0 and not math.isfinite(loss.detach().item()):
+            self._fail_nonfinite(X, y)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            if s.clip_grad > 0:
+                self.scaler.unscale_(self.optimizer)
+                torch.nn.utils.clip_grad_norm_(self.root.parameters(), s.clip_grad)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            if s.clip_grad > 0:
+                torch.nn.utils.clip_grad_norm_(self.root.parameters(), s.clip_grad)
+            self.optimizer.step()
+        return out
+
+    def _perceptron_step(self, X: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        assert isinstance(self.optimizer, PerceptronRule)
+        if y is None:
+            raise TrainingError("the perceptron rule needs targets; this dataset has none. Fix: use another optimizer.")
+        with torch.no_grad():
+            out = self._forward(X, y)
+            prediction = self.compiled.model(X)
+            if isinstance(prediction, tuple):
+                prediction = prediction[0]
+            assert self._perceptron_input is not None
+            self.optimizer.update(self._perceptron_input, prediction, y)
+        return out
+
+    def _capture_input(self, module: torch.nn.Module, args: tuple) -> None:
+        self._perceptron_input = args[0].detach()
+
+    def _forward(self, X: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        kwargs = self.binding.kwargs(X, y)
+        try:
+            with torch.autocast("cuda", dtype=torch.float16) if self.amp else nullcontext():
+                return self.compiled.objective(**kwargs)
+        except torch.cuda.OutOfMemoryError:
+            raise TrainingError(
+                f"the GPU ran out of memory with batch size {self.settings.batch_size}. "
+                "Fix: lower the batch size, make layers smaller, or train on the CPU."
+            ) from None
+        except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+            node_id, error = locate_failure(self.compiled.objective, kwargs)
+            detail = str(error or exc).splitlines()[0]
+            where = f"node '{node_id}': " if node_id else ""
+            raise TrainingError(
+                f"{where}training failed while computing the loss: {detail}. Fix: check the shapes and dtypes "
+                "flowing into this node (graphedit check shows them).",
+                node_id=node_id,
+            ) from exc
+
+    def _fail_nonfinite(self, X: torch.Tensor, y: torch.Tensor | None) -> None:
+        node_id = locate_nonfinite(self.compiled.taps, self.binding.kwargs(X, y))
+        where = f"at node '{node_id}'" if node_id else "in the loss"
+        raise TrainingError(
+            f"training stopped at step {self.step + 1} (epoch {self.epoch}): values became NaN or infinite "
+            f"{where}. Fix: lower the learning rate, enable gradient clipping, standardise the inputs, "
+            "or check that node's parameters.",
+            node_id=node_id,
+        )
+
+    # ----------------------------------------------------------------- helpers
+    def _place(self, split: Split) -> Split:
+        return split.to(self.device) if split.in_memory else split  # type: ignore[attr-defined]
+
+    def _set_mode(self, training: bool) -> None:
+        self.root.train(training)
+        self.compiled.objective.train(training)
+        self.compiled.taps.train(training)
+        self.compiled.model.train(training)
+
+    def _emit(self, event: Any) -> None:
+        for obs in self.observers:
+            obs(event)
+
+    @staticmethod
+    def _floats(out: dict[str, torch.Tensor], keys: list[str]) -> dict[str, float]:
+        if not keys:
+            return {}
+        return dict(zip(keys, torch.stack([out[k].detach().float() for k in keys]).tolist()))
+
+    def _early_stop_due(self) -> bool:
+        stop = self.settings.early_stopping
+        return bool(stop.get("enabled")) and self.since_best >= int(stop.get("patience", 5))
+
+    def _emit_confusion(self) -> None:
+        info = self.data.info
+        if info.task != "classification" or not info.num_classes:
+            return
+        split = self.val_split or self.train_split
+        matrix = confusion_matrix(self, split, info.num_classes)
+        if matrix is not None:
+            payload = {"kind": "confusion", "epoch": self.epoch, "matrix": matrix, "class_names": info.class_names}
+            self._emit(ProbeEvent(self.step, payload))
+
+    def _summary(self, status: str, seconds: float, samples: int) -> dict[str, Any]:
+        last = self.history[-1] if self.history else {"train": None, "val": None}
+        return {
+            "status": status,
+            "epochs": self.epoch,
+            "steps": self.step,
+            "train": last["train"],
+            "val": last["val"],
+            "best_epoch": self.best_epoch,
+            "best_loss": self.best_loss if math.isfinite(self.best_loss) else None,
+            "restored_best": bool(self.settings.early_stopping.get("enabled") and self.best_state is not None),
+            "seconds": round(seconds, 3),
+            "samples_per_second": round(samples / seconds, 1) if seconds > 0 else None,
+            "device": str(self.device),
+        }
