@@ -1,0 +1,73 @@
+"""``graphedit [FILE.gproj]``: open the editor.
+
+With a file, that project; alone, an example so a new user sees a working
+network at once; after a crash, the recovery copy is offered first. With no
+display the command says so in one line and points to the headless commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graphedit.ui.main_window import MainWindow
+
+NO_DISPLAY = (
+    "graphedit: no display to open the editor on (DISPLAY and WAYLAND_DISPLAY are unset); "
+    "use the headless commands instead: graphedit check|train|export PROJECT.gproj"
+)
+HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb", "minimalegl", "vkkhrdisplay")
+FIRST_EXAMPLE = "keras_cnn.gproj"
+
+
+def has_display() -> bool:
+    """Whether Qt can open a window: always on macOS and Windows; on Linux an X or Wayland display,
+    or a QPA plugin that needs none (offscreen)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    platform = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0].split(";")[0]
+    if platform in HEADLESS_PLATFORMS:
+        return True
+    if platform == "xcb":
+        return bool(os.environ.get("DISPLAY"))
+    if platform.startswith("wayland"):
+        return bool(os.environ.get("WAYLAND_DISPLAY"))
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_editor(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="graphedit", description="Open the GraphEdit editor.")
+    parser.add_argument("project", nargs="?", help="a .gproj project to open (default: an example)")
+    args = parser.parse_args(argv)
+    if not has_display():
+        print(NO_DISPLAY, file=sys.stderr)
+        return 2
+
+    from PySide6.QtWidgets import QApplication
+
+    from graphedit.ui.main_window import APP_NAME, MainWindow
+
+    QApplication.setApplicationName(APP_NAME)
+    QApplication.setOrganizationName(APP_NAME)
+    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C in the terminal quits
+    window = MainWindow()
+    window.show()
+    open_initial(window, args.project)
+    return app.exec()
+
+
+def open_initial(window: MainWindow, project: str | None) -> None:
+    """What a fresh window shows: recovered work, else the file asked for, else the first example."""
+    from graphedit.ui.files import PROJECTS_DIR
+
+    if window.files.recovered:
+        return
+    if project:
+        window.files.open(project, ask=False)
+    elif (PROJECTS_DIR / FIRST_EXAMPLE).exists():
+        window.files.open_example(PROJECTS_DIR / FIRST_EXAMPLE, ask=False)

@@ -1,0 +1,111 @@
+"""The code dock: the PyTorch code the compiler generates for the current graph.
+
+Recompiled a moment after each edit (a short single-shot timer, so a drag or a
+burst of edits compiles once); when the graph has an error, the error is shown
+instead, naming the node and the fix.
+"""
+
+from __future__ import annotations
+
+import keyword
+from typing import Any
+
+from PySide6.QtCore import QRegularExpression, QTimer
+from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtWidgets import QDockWidget, QPlainTextEdit, QWidget
+
+from graphedit.compiler import CompileError, compile_graph, readable_code
+from graphedit.errors import GraphEditError
+
+DELAY_MS = 300
+
+
+class _PythonHighlighter(QSyntaxHighlighter):
+    """Keywords, strings and comments: enough to read generated code."""
+
+    def __init__(self, document: QTextDocument) -> None:
+        super().__init__(document)
+
+        def fmt(color: str, bold: bool = False) -> QTextCharFormat:
+            f = QTextCharFormat()
+            f.setForeground(QColor(color))
+            if bold:
+                f.setFontWeight(QFont.Weight.Bold)
+            return f
+
+        words = "|".join(keyword.kwlist)
+        self.rules = [
+            (QRegularExpression(rf"\b({words})\b"), fmt("#c678dd", bold=True)),
+            (QRegularExpression(r"\b(torch|nn|F|self)\b"), fmt("#e5a50a")),
+            (QRegularExpression(r"\b\d+(\.\d+)?\b"), fmt("#3b8eea")),
+            (QRegularExpression(r"'[^']*'|\"[^\"]*\""), fmt("#50a14f")),
+            (QRegularExpression(r"#[^\n]*"), fmt("#8a8a8a")),
+        ]
+
+    def highlightBlock(self, text: str) -> None:
+        for pattern, style in self.rules:
+            it = pattern.globalMatch(text)
+            while it.hasNext():
+                m = it.next()
+                self.setFormat(m.capturedStart(), m.capturedLength(), style)
+
+
+class CodeViewDock(QDockWidget):
+    """Read-only generated code of the model (inputs → outputs)."""
+
+    def __init__(self, controller: Any, parent: QWidget | None = None, delay_ms: int = DELAY_MS) -> None:
+        super().__init__("Code", parent)
+        self.setObjectName("code_view")
+        self.controller = controller
+        self.error: str | None = None
+        self.editor = QPlainTextEdit()
+        self.editor.setReadOnly(True)
+        self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        font = QFont("monospace")
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        self.editor.setFont(font)
+        self._highlighter = _PythonHighlighter(self.editor.document())
+        self.setWidget(self.editor)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(delay_ms)
+        self.timer.timeout.connect(self.update_code)
+        controller.shapesUpdated.connect(self.schedule)
+        controller.documentReplaced.connect(self.schedule)
+        self.schedule()
+
+    def schedule(self, *_: Any) -> None:
+        """Recompile soon; edits in quick succession restart the timer and compile once."""
+        self.timer.start()
+
+    def code(self) -> str:
+        return self.editor.toPlainText()
+
+    def update_code(self) -> None:
+        doc = self.controller.document
+        if not len(doc):
+            self._show("# The graph is empty: drag an Input node from the palette to start.\n", None)
+            return
+        try:
+            compiled = compile_graph(doc, shapes=self.controller.shapes)
+        except CompileError as exc:
+            lines = [
+                f"# node '{e.node_id}': {e.problem}" + (f"\n#   fix: {e.fix}" if e.fix else "") for e in exc.errors
+            ]
+            self._show("# The graph has errors, so there is no code yet:\n" + "\n".join(lines) + "\n", str(exc))
+            return
+        except GraphEditError as exc:
+            self._show(f"# {exc}\n", str(exc))
+            return
+        except Exception as exc:  # a node pack's build may fail in any way; the editor must stay up
+            self._show(f"# compiling failed: {type(exc).__name__}: {exc}\n", str(exc))
+            return
+        header = f"# {type(compiled.model).__name__} generated from the graph: inputs {', '.join(compiled.input_ids)}\n"
+        self._show(header + readable_code(compiled.model), None)
+
+    def _show(self, text: str, error: str | None) -> None:
+        self.error = error
+        if text != self.editor.toPlainText():
+            scroll = self.editor.verticalScrollBar().value()
+            self.editor.setPlainText(text)
+            self.editor.verticalScrollBar().setValue(scroll)

@@ -1,0 +1,260 @@
+"""The inspector dock: the selected node's name, doc, formula, parameters, shapes and errors.
+
+Editors are generated from the node type's parameter specs (see
+:mod:`graphedit.ui.param_editors`) and every change goes through the
+controller, so it is one undo step and every view follows. A value the spec or
+the document refuses is not applied; the message says why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from graphedit.errors import GraphEditError
+from graphedit.nodes.spec import shape_text
+from graphedit.ui.icons import family_color, node_icon
+from graphedit.ui.param_editors import make_editor
+
+ERROR_STYLE = (
+    "QLabel { background: rgba(229, 57, 53, 40); border: 1px solid #e53935; border-radius: 4px; padding: 6px; }"
+)
+FORMULA_STYLE = "QLabel { background: rgba(128, 128, 128, 30); border-radius: 4px; padding: 6px; }"
+
+
+def _label(text: str = "", wrap: bool = True, selectable: bool = True) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(wrap)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class InspectorDock(QDockWidget):
+    """Shows and edits the one selected node; says what to do when none or several are selected."""
+
+    def __init__(self, controller: Any, parent: QWidget | None = None) -> None:
+        super().__init__("Inspector", parent)
+        self.setObjectName("inspector")
+        self.controller = controller
+        self.node_id: str | None = None
+        self._type_id: str | None = None
+        self.editors: dict[str, QWidget] = {}
+        self._build()
+        controller.selectionChanged.connect(self.refresh)
+        controller.shapesUpdated.connect(self.refresh)
+        controller.documentReplaced.connect(self.refresh)
+        self.refresh()
+
+    # ------------------------------------------------------------------ layout
+    def _build(self) -> None:
+        self.placeholder = _label("Select a node on the canvas to see and edit it.", selectable=False)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setEnabled(False)
+
+        self.icon = QLabel()
+        self.title = QLabel()
+        font = QFont(self.title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.type_label = _label(wrap=False)
+        self.type_label.setEnabled(False)
+        header = QHBoxLayout()
+        header.addWidget(self.icon)
+        header.addWidget(self.title)
+        header.addWidget(self.type_label)
+        header.addStretch(1)
+
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("node_name")
+        self.name_edit.setToolTip("The node's name: it names the layer in the generated code (letters, digits, _).")
+        self.name_edit.editingFinished.connect(self._rename)
+        self.doc = _label()
+        self.formula = _label()
+        self.formula.setStyleSheet(FORMULA_STYLE)
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.formula.setFont(mono)
+        self.message_label = _label()
+        self.message_label.setObjectName("inspector_message")
+        self.message_label.setStyleSheet(ERROR_STYLE)
+        self.error_label = _label()
+        self.error_label.setObjectName("node_error")
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.addRow("Name", self.name_edit)
+        self.params_form = QFormLayout()
+        self.params_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.shapes = _label()
+        self.shapes.setTextFormat(Qt.TextFormat.RichText)
+
+        self.details = QWidget()
+        layout = QVBoxLayout(self.details)
+        layout.addLayout(header)
+        layout.addLayout(self.form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.message_label)
+        layout.addWidget(self.doc)
+        layout.addWidget(self.formula)
+        layout.addWidget(_section("Parameters"))
+        layout.addLayout(self.params_form)
+        layout.addWidget(_section("Shapes"))
+        layout.addWidget(self.shapes)
+        layout.addStretch(1)
+
+        body = QWidget()
+        outer = QVBoxLayout(body)
+        outer.addWidget(self.placeholder)
+        outer.addWidget(self.details)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(body)
+        self.scroll.viewport().installEventFilter(self)
+        self.setWidget(self.scroll)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self._fit_height)
+        return super().eventFilter(watched, event)
+
+    def _fit_height(self) -> None:
+        """Give wrapped text its full height so the scroll area scrolls instead of clipping it."""
+        body = self.scroll.widget()
+        layout = body.layout()
+        width = self.scroll.viewport().width()
+        if layout is not None and width > 0:
+            layout.activate()
+            body.setMinimumHeight(layout.heightForWidth(width) if layout.hasHeightForWidth() else 0)
+
+    # ----------------------------------------------------------------- refresh
+    def refresh(self, *_: Any) -> None:
+        selection = [n for n in self.controller.selection() if n in self.controller.document]
+        if len(selection) != 1:
+            self.node_id = None
+            self._type_id = None
+            self.details.hide()
+            self.placeholder.show()
+            self.placeholder.setText(
+                f"{len(selection)} nodes selected: select one to edit it."
+                if selection
+                else "Select a node on the canvas to see and edit it.\n\nDrag a node type from the palette to add one."
+            )
+            return
+        node_id = selection[0]
+        doc = self.controller.document
+        node_type = doc.node_type(node_id)
+        if node_id != self.node_id or node_type.type_id != self._type_id:
+            self.message_label.hide()
+            self._rebuild_editors(node_id)
+        self.node_id, self._type_id = node_id, node_type.type_id
+        self.placeholder.hide()
+        self.details.show()
+        self.icon.setPixmap(node_icon(node_type.category, node_type.title).pixmap(28, 28))
+        self.title.setText(node_type.title)
+        self.type_label.setText(f"{node_type.category} · {node_type.type_id}")
+        self.type_label.setStyleSheet(f"color: {family_color(node_type.category).name()};")
+        if not self.name_edit.hasFocus():
+            self.name_edit.setText(node_id)
+        self.doc.setText(node_type.doc)
+        self.formula.setText(node_type.formula)
+        self.formula.setVisible(bool(node_type.formula))
+        params = doc.params(node_id)
+        for name, editor in self.editors.items():
+            if name in params and not editor.hasFocus():
+                editor.set_value(params[name])
+        self._show_shapes(node_id)
+        QTimer.singleShot(0, self._fit_height)
+
+    def _rebuild_editors(self, node_id: str) -> None:
+        while self.params_form.rowCount():
+            self.params_form.removeRow(0)
+        self.editors = {}
+        node_type = self.controller.document.node_type(node_id)
+        params = self.controller.document.params(node_id)
+        for param in node_type.params:
+            editor = make_editor(param, params[param.name])
+            editor.signals.committed.connect(lambda value, name=param.name: self._set_param(name, value))
+            editor.signals.refused.connect(self.show_message)
+            label = QLabel(param.name + (f" ({param.unit})" if param.unit else ""))
+            label.setToolTip(param.doc)
+            self.params_form.addRow(label, editor)
+            self.editors[param.name] = editor
+        if not node_type.params:
+            self.params_form.addRow(QLabel("none"))
+
+    def _show_shapes(self, node_id: str) -> None:
+        info = self.controller.shapes.infos.get(node_id)
+        lines = []
+        if info is not None:
+            for port, shape in info.inputs.items():
+                lines.append(f"in <b>{port}</b>: {shape_text(shape)}")
+            if info.error is None and not info.blocked:
+                for port, shape in info.outputs.items():
+                    lines.append(f"out <b>{port}</b>: {shape_text(shape)}")
+            elif info.blocked:
+                lines.append("out: ? (an upstream node has an error)")
+            lines.append(f"parameters: <b>{info.params:,}</b>")
+        self.shapes.setText("<br>".join(lines) or "not computed yet")
+        error = info.error if info is not None else None
+        self.error_label.setVisible(error is not None)
+        if error is not None:
+            fix = f"\n\nFix: {error.fix}" if error.fix else ""
+            self.error_label.setText(f"{error.problem}{fix}")
+
+    # ----------------------------------------------------------------- edits
+    def show_message(self, text: str) -> None:
+        self.message_label.setText(text)
+        self.message_label.setVisible(bool(text))
+
+    def _set_param(self, name: str, value: Any) -> None:
+        if self.node_id is None:
+            return
+        try:
+            self.controller.set_param(self.node_id, name, value)
+        except GraphEditError as exc:
+            self.show_message(str(exc))
+            if name in self.editors and self.node_id in self.controller.document:
+                self.editors[name].set_value(self.controller.document.params(self.node_id)[name])
+            return
+        self.show_message("")
+
+    def _rename(self) -> None:
+        new_id = self.name_edit.text().strip()
+        if self.node_id is None or new_id == self.node_id:
+            return
+        try:
+            self.controller.rename(self.node_id, new_id)
+        except GraphEditError as exc:
+            self.show_message(str(exc))
+            self.name_edit.setText(self.node_id)
+            return
+        self.show_message("")
+        if new_id not in self.controller.selection():
+            self.controller.set_selection([new_id])
+        self.refresh()
+
+
+def _section(text: str) -> QLabel:
+    label = QLabel(text.upper())
+    font = label.font()
+    font.setBold(True)
+    font.setPointSizeF(font.pointSizeF() * 0.85)
+    label.setFont(font)
+    label.setEnabled(False)
+    return label

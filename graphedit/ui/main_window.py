@@ -1,0 +1,208 @@
+"""The main window: the canvas in the middle, docks around it, menus and a status bar. It wires; it decides little."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QUndoView, QWidget
+
+from graphedit.model.document import GraphDocument
+from graphedit.model.project import SUFFIX
+from graphedit.nodes.registry import Registry, default_registry
+from graphedit.ui.actions import WindowActions
+from graphedit.ui.canvas.view import CanvasView
+from graphedit.ui.code_view import CodeViewDock
+from graphedit.ui.controller import EditorController
+from graphedit.ui.files import AUTOSAVE_MS, ProjectFiles, Prompts
+from graphedit.ui.icons import app_icon
+from graphedit.ui.inspector import InspectorDock
+from graphedit.ui.palette import PaletteDock
+from graphedit.ui.problems import ProblemsDock
+from graphedit.ui.recovery import RecoveryStore
+from graphedit.ui.summary import SummaryDock
+from graphedit.ui.theme import apply_theme
+
+APP_NAME = "GraphEdit"
+
+
+class MainWindow(QMainWindow):
+    """The editor window.
+
+    ``prompts``, ``settings`` and ``recovery_dir`` are injectable so tests stay off the user's files.
+    """
+
+    def __init__(
+        self,
+        registry: Registry | None = None,
+        prompts: Any = None,
+        settings: QSettings | None = None,
+        recovery_dir: str | Path | None = None,
+        offer_recovery: bool = True,
+        autosave_ms: int = AUTOSAVE_MS,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowIcon(app_icon())
+        self.settings = settings or QSettings(APP_NAME, APP_NAME)
+        registry = registry or default_registry()
+        self.controller = EditorController(GraphDocument(registry), self)
+        self.canvas = CanvasView(self.controller, self)
+        self.setCentralWidget(self.canvas)
+        self.files = ProjectFiles(
+            self.controller,
+            prompts or Prompts(self),
+            self.settings,
+            RecoveryStore(recovery_dir),
+            self,
+            autosave_ms,
+        )
+        self._make_docks(registry)
+        self.actions = WindowActions(self)
+        self.export_menu = self.actions.export_menu
+        self._make_status_bar()
+        self.files.changed.connect(self.update_title)
+        self.files.loaded.connect(self._on_loaded)
+        self.files.aboutToSave.connect(lambda: self.files.project.view.update(self.canvas.view_state()))
+        self.setAcceptDrops(True)
+        self.set_snap(self.actions.snap.isChecked())
+        self.set_theme(str(self.settings.value("theme", "system")), save=False)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _s: self._follow_system())
+        self.resize(1400, 850)
+        self._restore_layout()
+        self.update_title()
+        if offer_recovery:
+            self.files.offer_recovery()
+
+    # ------------------------------------------------------------- building
+    def _make_docks(self, registry: Registry) -> None:
+        left, right, bottom = (
+            Qt.DockWidgetArea.LeftDockWidgetArea,
+            Qt.DockWidgetArea.RightDockWidgetArea,
+            Qt.DockWidgetArea.BottomDockWidgetArea,
+        )
+        self.palette = PaletteDock(registry, self)
+        self.palette.typeActivated.connect(self.add_at_center)
+        self.inspector = InspectorDock(self.controller, self)
+        self.summary = SummaryDock(self.controller, self)
+        self.code_view = CodeViewDock(self.controller, self)
+        self.problems = ProblemsDock(self.controller, self)
+        self.problems.nodeActivated.connect(self.canvas.focus_node)
+        self.summary.nodeActivated.connect(self.canvas.focus_node)
+        self.history = QDockWidget("History", self)
+        self.history.setObjectName("history")
+        self.undo_view = QUndoView(self.controller.undo_stack)
+        self.undo_view.setEmptyLabel("<opened>")
+        self.history.setWidget(self.undo_view)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.addDockWidget(left, self.palette)
+        self.addDockWidget(right, self.inspector)
+        self.addDockWidget(right, self.summary)
+        self.splitDockWidget(self.inspector, self.summary, Qt.Orientation.Vertical)
+        self.addDockWidget(bottom, self.problems)
+        self.tabifyDockWidget(self.problems, self.code_view)
+        self.tabifyDockWidget(self.code_view, self.history)
+        self.problems.raise_()
+        self.resizeDocks([self.palette, self.inspector], [260, 360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.inspector, self.summary], [480, 260], Qt.Orientation.Vertical)
+        self.resizeDocks([self.problems], [190], Qt.Orientation.Vertical)
+
+    def docks(self) -> list[QDockWidget]:
+        return [self.palette, self.inspector, self.summary, self.problems, self.code_view, self.history]
+
+    def _make_status_bar(self) -> None:
+        self.status_label = QLabel()
+        self.statusBar().addPermanentWidget(self.status_label)
+        self.controller.shapesUpdated.connect(self.update_status)
+        self.controller.documentReplaced.connect(self.update_status)
+        self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.update_status()
+
+    def _restore_layout(self) -> None:
+        state = self.settings.value("window_state")
+        geometry = self.settings.value("window_geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    # ---------------------------------------------------------------- state
+    def update_title(self) -> None:
+        dirty = "*" if self.files.is_dirty() else ""
+        self.setWindowTitle(f"{self.files.display_name()}{dirty} — {APP_NAME}")
+
+    def update_status(self) -> None:
+        shapes = self.controller.shapes
+        errors = len(shapes.errors())
+        nodes = len(self.controller.document)
+        problems = "no errors" if not errors else f"{errors} error{'s' * (errors != 1)}"
+        self.status_label.setText(f"{nodes} nodes · {shapes.total_params():,} parameters · {problems}")
+
+    def _on_loaded(self) -> None:
+        view = self.files.project.view
+        if view.get("zoom", 1.0) != 1.0 or list(view.get("center", [0, 0])) != [0, 0]:
+            # after the canvas's own zoom-to-fit, which it queues on documentReplaced
+            QTimer.singleShot(0, lambda: self.canvas.set_view_state(view))
+        if self.files.recovered:
+            self.statusBar().showMessage("Recovered unsaved work from the last session: save it to keep it.", 10000)
+
+    def set_snap(self, on: bool) -> None:
+        self.canvas.set_snap(on)
+        self.settings.setValue("snap", on)
+
+    def set_theme(self, theme: str, save: bool = True) -> None:
+        self.theme = theme if theme in self.actions.themes else "system"
+        self.actions.themes[self.theme].setChecked(True)
+        apply_theme(self.theme)
+        if save:
+            self.settings.setValue("theme", self.theme)
+
+    def _follow_system(self) -> None:
+        if self.theme == "system":
+            apply_theme("system")
+
+    def add_at_center(self, type_id: str) -> None:
+        center = self.canvas.mapToScene(self.canvas.viewport().rect().center())
+        node_id = self.controller.add_node(type_id, (center.x(), center.y()))
+        self.controller.set_selection([node_id])
+
+    # ------------------------------------------------------- window events
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _project_urls(event):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: Any) -> None:
+        if _project_urls(event):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = _project_urls(event)
+        if not paths:
+            super().dropEvent(event)
+            return
+        event.acceptProposedAction()
+        self.files.open(paths[0])
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.files.close()
+        self.settings.setValue("window_geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState())
+        event.accept()
+
+
+def _project_urls(event: Any) -> list[Path]:
+    """The ``.gproj`` files a drag carries."""
+    mime = event.mimeData()
+    if not mime.hasUrls():
+        return []
+    return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile() and u.toLocalFile().endswith(SUFFIX)]

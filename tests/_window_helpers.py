@@ -1,0 +1,74 @@
+"""Helpers for the editor window tests: answered dialogs and a window kept off the user's settings."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECTS = REPO / "projects"
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+SIZE = (1400, 850)
+
+
+class FakePrompts:
+    """Answers the window's dialogs at once and records what was asked."""
+
+    def __init__(self, save: str = "discard", recover: bool = True, save_path: str | None = None) -> None:
+        self.save_answer = save
+        self.recover_answer = recover
+        self.save_path_answer = save_path
+        self.open_path_answer: str | None = None
+        self.errors: list[tuple[str, str]] = []
+        self.asked_save: list[str] = []
+        self.asked_recover: list = []
+
+    def error(self, title: str, text: str) -> None:
+        self.errors.append((title, text))
+
+    def ask_save(self, name: str) -> str:
+        self.asked_save.append(name)
+        return self.save_answer
+
+    def ask_recover(self, recovery) -> bool:
+        self.asked_recover.append(recovery)
+        return self.recover_answer
+
+    def open_path(self, folder: str) -> str | None:
+        return self.open_path_answer
+
+    def save_path(self, suggested: str) -> str | None:
+        return self.save_path_answer
+
+
+def make_window(qtbot, tmp_path: Path, prompts: FakePrompts | None = None, show: bool = True, **kwargs):
+    """A MainWindow with its settings and recovery folder under ``tmp_path``."""
+    from graphedit.ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    kwargs.setdefault("recovery_dir", tmp_path / "recovery")
+    window = MainWindow(prompts=prompts or FakePrompts(), settings=settings, **kwargs)
+    qtbot.addWidget(window)
+    window.resize(*SIZE)
+    if show:
+        window.show()
+        qtbot.waitExposed(window)
+    return window
+
+
+def copy_example(tmp_path: Path, name: str = "keras_cnn.gproj") -> Path:
+    target = tmp_path / name
+    shutil.copy(PROJECTS / name, target)
+    return target
+
+
+def screenshot(widget, name: str) -> Path:
+    from PySide6.QtTest import QTest
+
+    QTest.qWait(50)  # let layouts and single-shot timers settle, as a user's eye would
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / name
+    assert widget.grab().save(str(path))
+    return path
