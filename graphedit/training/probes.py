@@ -16,7 +16,7 @@ the training step that just ran. Its payload (plain numpy arrays and floats):
   ``[C, H, W]``; ``filters``: the first Conv2d's weights ``[F, C, k, k]``.
 
 ``probe_every = 0`` (the default) sets the interval from measured times so
-probes cost about 5% of training time; the first probe runs at step 1.
+probes cost about 3% of training time; the first probe runs at step 1.
 Confusion matrices are computed once per epoch by :func:`confusion_matrix`.
 """
 
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from torch import nn
+from torch import fx, nn
 
 if TYPE_CHECKING:
     from graphedit.training.datasets import Split
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 BINS = 30
 MAX_FEATURE_MAPS = 16
 MAX_REGION_UNITS = 32
-AUTO_BUDGET = 0.05  # fraction of training time probes may take with probe_every = 0
+AUTO_BUDGET = 0.03  # fraction of training time probes may take with probe_every = 0 (plus the probe at step 1)
 AUTO_MIN_INTERVAL = 10
 
 
@@ -191,35 +191,89 @@ class Prober:
         return {"grid": self.grid, "maps": maps, "outputs": list(self.trainer.compiled.output_ids)}
 
 
+def _counts(pred: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor | None:
+    """Confusion counts of one batch (flattened true × predicted), or ``None`` if the shapes do not fit."""
+    if isinstance(pred, tuple):
+        pred = pred[0]
+    if pred.dim() == 2 and pred.shape[1] == num_classes:
+        cls = pred.argmax(1)
+    elif pred.dim() <= 2 and pred.reshape(len(pred), -1).shape[1] == 1 and num_classes == 2:
+        cls = (pred.reshape(-1) > 0).long()
+    else:
+        return None
+    if y.is_floating_point():
+        true = (y.reshape(-1) > 0.5).long() if y.dim() <= 1 or y.shape[-1] == 1 else y.argmax(-1)
+    else:
+        true = y.reshape(-1)
+    if true.shape != cls.shape:
+        return None
+    return torch.bincount(true * num_classes + cls, minlength=num_classes * num_classes)
+
+
+def prediction_module(compiled: Any) -> nn.Module | None:
+    """The layer whose output the model returns (first output), if it is a layer and not a function."""
+    out = next(n for n in compiled.model.graph.nodes if n.op == "output")
+    arg = out.args[0]
+    if isinstance(arg, (tuple, list)):
+        arg = arg[0]
+    if isinstance(arg, fx.Node) and arg.op == "call_module":
+        return compiled.model.get_submodule(arg.target)
+    return None
+
+
+class Confusion:
+    """Collects a confusion matrix during the validation pass (a forward hook on the prediction layer),
+    so it costs no extra forward pass. Use as a context manager around the pass; call :meth:`add`
+    with each batch's targets after its forward."""
+
+    def __init__(self, module: nn.Module, num_classes: int) -> None:
+        self.module, self.num_classes = module, num_classes
+        self.total: torch.Tensor | None = None
+        self.ok = True
+        self._last: torch.Tensor | None = None
+
+    def __enter__(self) -> Confusion:
+        self._handle = self.module.register_forward_hook(self._hook)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._handle.remove()
+
+    def _hook(self, module: nn.Module, args: tuple, output: torch.Tensor) -> None:
+        self._last = output.detach()
+
+    def add(self, y: torch.Tensor | None) -> None:
+        counts = None if y is None or self._last is None else _counts(self._last, y, self.num_classes)
+        self._last = None
+        if counts is None:
+            self.ok = False
+        elif self.ok:
+            self.total = counts if self.total is None else self.total + counts
+
+    def matrix(self) -> np.ndarray | None:
+        if not self.ok or self.total is None:
+            return None
+        return self.total.reshape(self.num_classes, self.num_classes).cpu().numpy()
+
+
 @torch.no_grad()
-def confusion_matrix(trainer: Trainer, split: Split, num_classes: int) -> np.ndarray | None:
-    """Rows: true class, columns: predicted class, over a whole split (evaluation mode)."""
+def confusion_matrix(trainer: Trainer, split: Split, num_classes: int, limit: int = 2048) -> np.ndarray | None:
+    """Rows: true class, columns: predicted class, over (up to ``limit`` samples of) a split, in eval mode."""
     model = trainer.compiled.model
     was_training = trainer.root.training
     trainer._set_mode(False)
     total = torch.zeros(num_classes * num_classes, dtype=torch.long, device=trainer.device)
+    seen = 0
     try:
-        for X, y in split.batches(
-            max(512, trainer.settings.batch_size), device=None if split.in_memory else trainer.device
-        ):
-            if y is None:
+        size = max(512, trainer.settings.batch_size)
+        for X, y in split.batches(size, device=None if split.in_memory else trainer.device):
+            counts = None if y is None else _counts(model(X), y, num_classes)
+            if counts is None:
                 return None
-            pred = model(X)
-            if isinstance(pred, tuple):
-                pred = pred[0]
-            if pred.dim() == 2 and pred.shape[1] == num_classes:
-                cls = pred.argmax(1)
-            elif pred.dim() <= 2 and pred.reshape(len(pred), -1).shape[1] == 1 and num_classes == 2:
-                cls = (pred.reshape(-1) > 0).long()
-            else:
-                return None
-            if y.is_floating_point():
-                true = (y.reshape(-1) > 0.5).long() if y.dim() <= 1 or y.shape[-1] == 1 else y.argmax(-1)
-            else:
-                true = y.reshape(-1)
-            if true.shape != cls.shape:
-                return None
-            total += torch.bincount(true * num_classes + cls, minlength=num_classes * num_classes)
+            total += counts
+            seen += len(X)
+            if seen >= limit:
+                break
     finally:
         trainer._set_mode(was_training)
     return total.reshape(num_classes, num_classes).cpu().numpy()

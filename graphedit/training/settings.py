@@ -39,7 +39,7 @@ class TrainSettings:
     device: str = "auto"
     amp: bool = False  # mixed precision (float16 autocast + GradScaler) on CUDA only
     log_every: int = 10  # steps between StepEvents (the only per-step host sync)
-    probe_every: int = 0  # steps between probes; 0: automatic (probes cost ≤ ~5% of training time); -1: off
+    probe_every: int = 0  # steps between probes; 0: automatic (probes cost ~3% of training time); -1: off
     probe_batch: int = 64  # samples in the fixed probe batch
     grid: int = 48  # decision-region grid side for 2-D inputs
 

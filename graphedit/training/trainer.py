@@ -25,7 +25,7 @@ from graphedit.training.checkpoint import TrainerState
 from graphedit.training.datasets import DatasetSplits, Split
 from graphedit.training.events import EpochEvent, FailedEvent, FinishedEvent, Observer, ProbeEvent, StepEvent
 from graphedit.training.optim import PerceptronRule, make_optimizer, make_scheduler
-from graphedit.training.probes import Prober, confusion_matrix
+from graphedit.training.probes import Confusion, Prober, confusion_matrix, prediction_module
 from graphedit.training.settings import TrainSettings, resolve_device
 
 
@@ -114,8 +114,12 @@ class Trainer(TrainerState):
         return summary
 
     @torch.no_grad()
-    def evaluate(self, split: Split | None) -> dict[str, float] | None:
-        """Mean loss, unweighted losses and metrics over a split, in evaluation mode."""
+    def evaluate(self, split: Split | None, confusion: Confusion | None = None) -> dict[str, float] | None:
+        """Mean loss, unweighted losses and metrics over a split, in evaluation mode.
+
+        With ``confusion`` (see :mod:`graphedit.training.probes`) the same pass also counts
+        the confusion matrix.
+        """
         if split is None or len(split) == 0:
             return None
         was_training = self.root.training
@@ -126,6 +130,8 @@ class Trainer(TrainerState):
         try:
             for X, y in split.batches(size, device=None if split.in_memory else self.device):
                 out = self._forward(X, y)
+                if confusion is not None:
+                    confusion.add(y)
                 n = X.shape[0]
                 for key, value in out.items():
                     v = value.detach().float()
@@ -144,15 +150,14 @@ class Trainer(TrainerState):
         t0 = time.perf_counter()
         self._set_mode(True)
         keys = ["loss", *self.compiled.loss_ids, *self.compiled.metric_ids]
-        sums = torch.zeros(len(keys), device=self.device)
-        count = 0
+        values: list[list[torch.Tensor]] = []  # per step, detached: summed once at the end (no per-step op)
+        sizes: list[int] = []
         split = self.train_split
         device = None if split.in_memory else self.device
         for X, y in split.batches(s.batch_size, shuffle=True, generator=self.generator, device=device):
             out = self._train_step(X, y)
-            n = X.shape[0]
-            sums.add_(torch.stack([out[k].detach().float() for k in keys]), alpha=n)
-            count += n
+            values.append([out[k].detach() for k in keys])
+            sizes.append(X.shape[0])
             self.step += 1
             if self.step % s.log_every == 0 and self.observers:
                 self._emit(StepEvent(self.step, self.epoch, out["loss"].detach().item(), self._floats(out, keys[1:])))
@@ -160,10 +165,16 @@ class Trainer(TrainerState):
                 self._emit(ProbeEvent(self.step, self.prober.run(self.step, time.perf_counter() - t0)))
             if self._stop_requested:
                 break
-        train = dict(zip(keys, (sums / max(count, 1)).tolist()))
+        count = sum(sizes)
+        train = dict(zip(keys, self._epoch_means(values, sizes, len(keys))))
         if not math.isfinite(train["loss"]):
             self._fail_nonfinite(X, y)
-        val = self.evaluate(self.val_split)
+        confusion = self._confusion_collector()
+        if confusion is not None:
+            with confusion:
+                val = self.evaluate(self.val_split, confusion)
+        else:
+            val = self.evaluate(self.val_split)
         lr = self.optimizer.param_groups[0]["lr"]
         if self.scheduler is not None:
             self.scheduler.step()
@@ -176,7 +187,7 @@ class Trainer(TrainerState):
             self.since_best += 1
         self.history.append({"epoch": self.epoch, "train": train, "val": val, "lr": lr})
         if self.prober is not None:
-            self._emit_confusion()
+            self._emit_confusion(confusion)
         seconds = time.perf_counter() - t0
         self._emit(EpochEvent(self.epoch, train, val, lr, seconds, self.step, improved))
         return count
@@ -265,6 +276,14 @@ class Trainer(TrainerState):
             obs(event)
 
     @staticmethod
+    def _epoch_means(values: list[list[torch.Tensor]], sizes: list[int], width: int) -> list[float]:
+        if not values:
+            return [math.nan] * width
+        table = torch.stack([torch.stack(row).float() for row in values])  # [steps, keys]
+        weights = torch.tensor(sizes, dtype=table.dtype, device=table.device)
+        return ((weights @ table) / weights.sum()).tolist()
+
+    @staticmethod
     def _floats(out: dict[str, torch.Tensor], keys: list[str]) -> dict[str, float]:
         if not keys:
             return {}
@@ -274,12 +293,21 @@ class Trainer(TrainerState):
         stop = self.settings.early_stopping
         return bool(stop.get("enabled")) and self.since_best >= int(stop.get("patience", 5))
 
-    def _emit_confusion(self) -> None:
+    def _confusion_collector(self) -> Confusion | None:
+        info = self.data.info
+        if self.prober is None or self.val_split is None or info.task != "classification" or not info.num_classes:
+            return None
+        module = prediction_module(self.compiled)
+        return None if module is None else Confusion(module, info.num_classes)
+
+    def _emit_confusion(self, collected: Confusion | None) -> None:
         info = self.data.info
         if info.task != "classification" or not info.num_classes:
             return
-        split = self.val_split or self.train_split
-        matrix = confusion_matrix(self, split, info.num_classes)
+        if collected is not None:
+            matrix = collected.matrix()
+        else:  # no validation split, or the prediction is a function: one extra pass over (part of) a split
+            matrix = confusion_matrix(self, self.val_split or self.train_split, info.num_classes)
         if matrix is not None:
             payload = {"kind": "confusion", "epoch": self.epoch, "matrix": matrix, "class_names": info.class_names}
             self._emit(ProbeEvent(self.step, payload))

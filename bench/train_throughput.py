@@ -1,0 +1,167 @@
+"""Training throughput: GraphEdit's trainer against the same network and loop written by hand in PyTorch.
+
+Networks: the notes' Keras CNN (lesson 6: Conv2D 16 5×5 s2 ReLU → Conv2D 32 5×5
+s2 → Conv2D 32 3×3 s2 → Flatten → Dropout .5 → Dense 32 ReLU → Dropout .5 →
+Dense 10) on digits upsampled to 32×32, and an MLP (64 → 128 ReLU → 64 ReLU →
+10) on the digit vectors. Both loops use Adam, batch 32, a seeded randperm per
+epoch, per-step accuracy and a validation pass per epoch; GraphEdit runs
+without probes. Runs alternate (GraphEdit, hand, hand, GraphEdit, …) and the
+medians of samples/s are compared. Then the probe overhead at the default
+(automatic) probe frequency: the same trainer with and without probes.
+
+    .venv/bin/python bench/train_throughput.py [--reps 5] [--epochs 2] [--threads 1]
+
+Prints ``name: value`` lines, the ratios last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+import graphs  # noqa: E402
+
+from graphedit.compiler import compile_graph  # noqa: E402
+from graphedit.training.binding import fit_inputs_to_dataset  # noqa: E402
+from graphedit.training.datasets import load_dataset  # noqa: E402
+from graphedit.training.trainer import Trainer  # noqa: E402
+
+BATCH = 32
+LR = 1e-3
+
+
+def keras_cnn_torch() -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 5, stride=2),
+        nn.ReLU(),
+        nn.Conv2d(16, 32, 5, stride=2),
+        nn.Conv2d(32, 32, 3, stride=2),
+        nn.Flatten(),
+        nn.Dropout(0.5),
+        nn.Linear(128, 32),  # 32×32 → 14 → 5 → 2 (valid padding, as Keras): 32·2·2 features
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Linear(32, 10),
+    )
+
+
+def mlp_torch() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+
+
+def hand_loop(make: callable, data, epochs: int, seed: int = 0) -> float:
+    """The loop a PyTorch user writes; returns training samples per second."""
+    torch.manual_seed(seed)
+    model = make()
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    X, y = data.train.X, data.train.y
+    Xv, yv = data.val.X, data.val.y
+    gen = torch.Generator().manual_seed(seed)
+    n = len(X)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        model.train()
+        total = torch.zeros(2)
+        for idx in torch.randperm(n, generator=gen).split(BATCH):
+            xb, yb = X[idx], y[idx]
+            opt.zero_grad(set_to_none=True)
+            out = model(xb)
+            loss = F.cross_entropy(out, yb)
+            acc = (out.argmax(1) == yb).float().mean()
+            if not torch.isfinite(loss):
+                raise RuntimeError("nan")
+            loss.backward()
+            opt.step()
+            total += torch.stack([loss.detach(), acc]) * len(idx)
+        model.eval()
+        with torch.no_grad():
+            out = model(Xv)
+            _ = (F.cross_entropy(out, yv).item(), (out.argmax(1) == yv).float().mean().item(), (total / n).tolist())
+    return epochs * n / (time.perf_counter() - start)
+
+
+def graphedit_run(doc, data, epochs: int, probes: bool = False, seed: int = 0) -> tuple[float, float]:
+    """Returns (training samples per second, wall seconds of fit)."""
+    compiled = compile_graph(doc, seed=seed)
+    settings = {"optimizer": "adam", "lr": LR, "batch_size": BATCH, "epochs": epochs, "device": "cpu", "seed": seed}
+    trainer = Trainer(compiled, data, settings, observers=[lambda e: None], probes=probes)
+    start = time.perf_counter()
+    trainer.fit()
+    seconds = time.perf_counter() - start
+    return epochs * len(data.train) / seconds, seconds
+
+
+def compare(name: str, doc, make, data, reps: int, epochs: int) -> float:
+    graphedit_run(doc, data, 1)  # warm up both
+    hand_loop(make, data, 1)
+    ge, hand = [], []
+    for rep in range(reps):
+        order = ("ge", "hand") if rep % 2 == 0 else ("hand", "ge")
+        for which in order:
+            if which == "ge":
+                ge.append(graphedit_run(doc, data, epochs)[0])
+            else:
+                hand.append(hand_loop(make, data, epochs))
+    g, h = statistics.median(ge), statistics.median(hand)
+    print(f"{name}_graphedit_samples_per_s: {g:.0f}")
+    print(f"{name}_pytorch_samples_per_s: {h:.0f}")
+    return g / h
+
+
+def probe_overhead(doc, data, reps: int, epochs: int) -> float:
+    with_p, without = [], []
+    for rep in range(reps):
+        for probes in (True, False) if rep % 2 == 0 else (False, True):
+            seconds = graphedit_run(doc, data, epochs, probes=probes)[1]
+            (with_p if probes else without).append(seconds)
+    return statistics.median(with_p) / statistics.median(without) - 1.0
+
+
+def keras_reference(epochs: int) -> None:
+    try:
+        import keras  # noqa: F401
+    except ImportError:
+        print("keras_reference: skipped (keras is not installed; `pip install keras` with KERAS_BACKEND=torch)")
+        return
+    print(f"keras_reference: keras {keras.__version__} is installed but not benchmarked here")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"torch: {torch.__version__}  threads: {torch.get_num_threads()}  reps: {args.reps}  epochs: {args.epochs}")
+
+    images = load_dataset({"name": "digits", "options": {"as_images": True, "size": 32}})
+    vectors = load_dataset({"name": "digits"})
+    cnn_doc, mlp_doc = graphs.keras_cnn(32), graphs.mlp((64,), (128, 64), 10)
+    fit_inputs_to_dataset(cnn_doc, images.info)
+    fit_inputs_to_dataset(mlp_doc, vectors.info)
+    keras_reference(args.epochs)
+
+    cnn_ratio = compare("keras_cnn", cnn_doc, keras_cnn_torch, images, args.reps, args.epochs)
+    mlp_ratio = compare("mlp", mlp_doc, mlp_torch, vectors, args.reps, args.epochs)
+    circle = load_dataset({"name": "circle", "options": {"n": 2000}})
+    circle_doc = graphs.mlp((2,), (16, 16), 2)
+    overhead_cnn = probe_overhead(cnn_doc, images, args.reps, args.epochs)
+    overhead_2d = probe_overhead(circle_doc, circle, args.reps, args.epochs)
+    print(f"probe_overhead_2d_regions: {overhead_2d:.3f}")
+    print(f"probe_overhead: {overhead_cnn:.3f}")
+    print(f"mlp_ratio: {mlp_ratio:.3f}")
+    print(f"keras_cnn_ratio: {cnn_ratio:.3f}")
+
+
+if __name__ == "__main__":
+    main()
