@@ -1,0 +1,46 @@
+"""`graphedit import SOURCE -o PROJECT.gproj [--input-shape 1,28,28 ...]`.
+
+SOURCE is an ONNX file, ``package.module:Class`` or ``path/to/file.py:Class``
+(a class or function taking no arguments that gives an fx-traceable module).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from graphedit.errors import GraphEditError
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    try:
+        dims = tuple(int(part) for part in text.replace("x", ",").split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a shape such as 1,28,28") from None
+    if not dims or min(dims) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a shape such as 1,28,28")
+    return dims
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", help="model.onnx, package.module:Class or file.py:Class")
+    parser.add_argument("-o", "--output", required=True, help="the project file to write (.gproj)")
+    parser.add_argument(
+        "--input-shape",
+        action="append",
+        type=_shape,
+        help="shape of one example without the batch dimension, e.g. 1,28,28; repeat for several inputs",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from graphedit.importers import import_source
+
+    if not str(args.output).endswith(".gproj"):
+        raise GraphEditError(f"{args.output}: the project file name must end in .gproj")
+    result = import_source(args.source, args.output, args.input_shape)
+    doc = result.project.document
+    print(f"{args.source}: imported {len(doc)} nodes into {args.output}")
+    print(f"  weights: {result.project.weights['path']} (sha256 {result.project.weights['sha256'][:12]}…)")
+    print(f"  parameters: {result.imported_params} (source {result.source_params})")
+    print(f"  max |difference| from the source's outputs: {result.max_abs_diff:.3g}")
+    return 0

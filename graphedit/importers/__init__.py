@@ -1,0 +1,133 @@
+"""Import existing models as graph projects: File ▸ Import and ``graphedit import``.
+
+:func:`import_model` takes an ONNX file (``model.onnx``) or an fx-traceable
+PyTorch module: ``package.module:Name`` or ``path/to/file.py:Name``, where
+``Name`` is an ``nn.Module`` class with a no-argument constructor or a
+no-argument function returning a module (such as the ``load_model`` of a
+Python export, which brings its trained weights). The result is a laid-out
+project whose weights are saved beside it as ``<project>.safetensors``, checked
+to give the source model's outputs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from graphedit.importers.common import ImportModelError, ImportResult, UnsupportedOpError, model_params
+
+__all__ = ["ImportModelError", "ImportResult", "UnsupportedOpError", "import_model", "import_source", "load_module"]
+
+TOLERANCE = 1e-4
+
+
+def load_module(source: str) -> nn.Module:
+    """Instantiate ``package.module:Name`` or ``file.py:Name`` (a class or function taking no arguments)."""
+    target, sep, name = source.rpartition(":")
+    if not sep or not name.isidentifier() or not target:
+        raise ImportModelError(
+            f"{source!r} does not name a model: use package.module:Class, path/to/file.py:Class or model.onnx"
+        )
+    if target.endswith(".py"):
+        path = Path(target)
+        if not path.is_file():
+            raise ImportModelError(f"{path}: no such Python file")
+        spec = importlib.util.spec_from_file_location(f"graphedit_import_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses and pickling-free tracing look the module up
+        try:
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
+        except Exception as exc:
+            raise ImportModelError(f"{path}: running the file failed: {exc}") from None
+    else:
+        try:
+            module = importlib.import_module(target)
+        except ImportError as exc:
+            raise ImportModelError(f"cannot import {target!r}: {exc}") from None
+    obj = getattr(module, name, None)
+    if obj is None:
+        raise ImportModelError(f"{target} has no {name!r}")
+    try:
+        model = obj()
+    except TypeError as exc:
+        raise ImportModelError(f"{source}: calling {name}() without arguments failed ({exc})") from None
+    if not isinstance(model, nn.Module):
+        raise ImportModelError(f"{source}: {name}() gave a {type(model).__name__}, not a torch nn.Module")
+    return model
+
+
+def _input_shapes(model: nn.Module, given: list[tuple[int, ...]] | None) -> list[tuple[int, ...]]:
+    """Per-example input shapes: given, the module's ``input_shape(s)`` attribute, or a first Linear layer."""
+    if given:
+        return [tuple(s) for s in given]
+    for attr in ("input_shapes", "input_shape"):
+        value = getattr(model, attr, None)
+        if value is not None:
+            return [tuple(s) for s in value] if attr == "input_shapes" else [tuple(value)]
+    first = next((m for m in model.modules() if not list(m.children())), None)
+    if isinstance(first, nn.Linear):
+        return [(first.in_features,)]
+    raise ImportModelError(
+        f"the input shape of {type(model).__name__} is unknown: give it without the batch dimension, "
+        "e.g. --input-shape 1,28,28 (or set an input_shape attribute on the module)"
+    )
+
+
+def _examples(model: nn.Module, shapes: list[tuple[int, ...]]) -> tuple[torch.Tensor, ...]:
+    """A batch of 2 per input: token ids for int64 inputs (``input_dtypes`` or a first Embedding), else normal."""
+    gen = torch.Generator().manual_seed(0)
+    dtypes = list(getattr(model, "input_dtypes", None) or [])
+    embeddings = [m for m in model.modules() if isinstance(m, nn.Embedding)]
+    first = next((m for m in model.modules() if not list(m.children())), None)
+    if not dtypes and isinstance(first, nn.Embedding):
+        dtypes = ["int64"]
+    vocab = min((m.num_embeddings for m in embeddings), default=2)
+    out = []
+    for i, shape in enumerate(shapes):
+        if i < len(dtypes) and dtypes[i] == "int64":
+            out.append(torch.randint(0, vocab, (2, *shape), generator=gen))
+        else:
+            out.append(torch.randn((2, *shape), generator=gen))
+    return tuple(out)
+
+
+def import_source(
+    source: str | Path, out_path: str | Path, input_shapes: list[tuple[int, ...]] | None = None
+) -> ImportResult:
+    """Import ``source`` into a project saved at ``out_path``; checks outputs against the source."""
+    text = str(source)
+    if text.endswith(".onnx"):
+        from graphedit.importers.onnx_import import import_onnx
+
+        return import_onnx(Path(text), out_path, input_shapes)
+    from graphedit.importers.fx_import import FxImporter
+
+    model = load_module(text).eval()
+    shapes = _input_shapes(model, input_shapes)
+    examples = _examples(model, shapes)
+    builder = FxImporter(model, examples).run()
+    builder.layout()
+    compiled = builder.compile()
+    with torch.no_grad():
+        want = model(*examples)
+        got = compiled.model(*examples)
+    want = list(want) if isinstance(want, (tuple, list)) else [want]
+    got = list(got) if isinstance(got, (tuple, list)) else [got]
+    diff = max(float((a - b).abs().max()) for a, b in zip(want, got))
+    if diff > TOLERANCE:
+        raise ImportModelError(f"the imported graph of {text} differs from the module by {diff:.3g}; not saved")
+    name = text.rpartition(":")[2]
+    project = builder.save(compiled, out_path, f"Imported {name}", f"Imported from the PyTorch module {text}.")
+    source_params = sum(p.numel() for p in model.parameters())
+    return ImportResult(project, compiled, source_params, model_params(compiled), diff)
+
+
+def import_model(source: str | Path, out_path: str | Path, input_shapes: Any = None) -> Any:
+    """Import ``source`` (ONNX file or PyTorch module) as a project saved at ``out_path``; returns the Project."""
+    return import_source(source, out_path, input_shapes).project

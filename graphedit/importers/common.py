@@ -1,0 +1,166 @@
+"""What both importers share: building the graph, laying it out, copying weights, saving the project.
+
+An importer walks the source model's ops in order and calls :meth:`GraphBuilder.add`
+for each; a :class:`Ref` is a value on the canvas (node, output port) with the
+shape it has there. A value whose GraphEdit shape differs from the source's
+(GlobalAvgPool gives [N, C] where AdaptiveAvgPool2d gives [N, C, 1, 1]) is
+reshaped only when something needs the source's shape (:meth:`GraphBuilder.ensure`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import torch
+from safetensors.torch import save_file
+
+from graphedit.compiler.compile import Compiled, compile_graph
+from graphedit.errors import GraphEditError
+from graphedit.export.weights import sha256_file
+from graphedit.model.document import ID_PATTERN, RESERVED_IDS, GraphDocument
+
+COLUMN, ROW = 220.0, 140.0
+
+
+class ImportModelError(GraphEditError):
+    """A model that cannot become a project; the message names the op or layer and why."""
+
+
+class UnsupportedOpError(ImportModelError):
+    """An op of the source model with no GraphEdit node type."""
+
+    def __init__(self, op: str, where: str = "", why: str = "") -> None:
+        self.op = op
+        at = f" (at {where})" if where else ""
+        reason = why or "GraphEdit has no node type for it"
+        super().__init__(
+            f"cannot import op {op}{at}: {reason}. Rewrite that part of the model with supported layers, "
+            "or build it in GraphEdit by hand."
+        )
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A value on the canvas: output ``port`` of node ``node`` with ``shape`` (batch first)."""
+
+    node: str
+    port: str
+    shape: tuple[int, ...]
+
+
+@dataclass
+class ImportResult:
+    """The imported project and how it compares with its source."""
+
+    project: Any
+    compiled: Compiled
+    source_params: int
+    imported_params: int
+    max_abs_diff: float
+    notes: list[str] = field(default_factory=list)
+
+
+def model_params(compiled: Compiled) -> int:
+    return sum(p.numel() for p in compiled.model.parameters())
+
+
+class GraphBuilder:
+    """Builds a :class:`GraphDocument` plus the weights each layer node gets."""
+
+    def __init__(self) -> None:
+        self.doc = GraphDocument()
+        self.weights: list[tuple[str, str, dict[str, torch.Tensor]]] = []
+
+    def node_id(self, wanted: str | None, type_id: str) -> str:
+        if wanted:
+            name = re.sub(r"\W+", "_", wanted).strip("_")
+            if name and name[0].isdigit():
+                name = f"{self.doc.registry.get(type_id).prefix}_{name}"
+            if ID_PATTERN.match(name) and name not in RESERVED_IDS and name not in self.doc:
+                return name
+        return self.doc.new_id(type_id)
+
+    def add(
+        self,
+        type_id: str,
+        params: dict[str, Any],
+        inputs: list[Ref],
+        shape: tuple[int, ...],
+        name: str | None = None,
+        weights: dict[str, torch.Tensor] | None = None,
+        sub: str = "",
+        ports: list[str] | None = None,
+    ) -> Ref:
+        """Add a node fed by ``inputs`` (ports ``x``, ``in1``… or ``ports``); returns its first output."""
+        node_id = self.doc.add_node(type_id, params, node_id=self.node_id(name, type_id))
+        node_type = self.doc.node_type(node_id)
+        names = ports or [p.name for p in node_type.input_ports(self.doc.params(node_id))]
+        for ref, port in zip(inputs, names):
+            self.doc.connect(ref.node, ref.port, node_id, port)
+        if weights:
+            self.weights.append((node_id, sub, weights))
+        outs = node_type.output_ports()
+        return Ref(node_id, outs[0].name if outs else "", tuple(shape))
+
+    def add_input(self, name: str, shape: tuple[int, ...], dtype: str) -> Ref:
+        ref = self.add("Input", {"shape": list(shape[1:]), "dtype": dtype}, [], shape, name=name)
+        return ref
+
+    def add_output(self, ref: Ref, name: str = "") -> None:
+        self.add("Output", {"name": name}, [ref], ref.shape, name=name or None)
+
+    def ensure(self, ref: Ref, shape: tuple[int, ...]) -> Ref:
+        """``ref`` with the source's ``shape``: a Reshape is inserted where the two differ."""
+        if tuple(ref.shape) == tuple(shape):
+            return ref
+        if ref.shape[0] != shape[0] or math.prod(ref.shape) != math.prod(shape):
+            raise ImportModelError(f"internal: cannot reshape {list(ref.shape)} to {list(shape)}")
+        if len(shape) == 2:
+            return self.add("Flatten", {}, [ref], shape)
+        return self.add("Reshape", {"shape": list(shape[1:])}, [ref], shape)
+
+    def layout(self) -> None:
+        """Layered left to right: one column per topological generation, centred rows."""
+        for col, nodes in enumerate(nx.topological_generations(self.doc.graph)):
+            nodes = sorted(nodes, key=list(self.doc.graph.nodes).index)
+            for row, node_id in enumerate(nodes):
+                self.doc.move(node_id, (col * COLUMN, (row - (len(nodes) - 1) / 2) * ROW))
+
+    def compile(self) -> Compiled:
+        """Compile the graph and copy every node's weights into its layer."""
+        compiled = compile_graph(self.doc, device="cpu", seed=0)
+        for node_id, sub, state in self.weights:
+            target = compiled.root.get_submodule(f"{node_id}.{sub}" if sub else node_id)
+            own = target.state_dict()
+            try:
+                target.load_state_dict({k: v.detach().to(own[k].dtype) for k, v in state.items()}, strict=True)
+            except (RuntimeError, KeyError) as exc:
+                raise ImportModelError(
+                    f"node '{node_id}': the source weights do not fit the layer ({str(exc).splitlines()[0]})"
+                ) from None
+        compiled.model.eval()
+        return compiled
+
+    def save(self, compiled: Compiled, out_path: str | Path, title: str, description: str) -> Any:
+        """Save the project and its weights (``<stem>.safetensors`` beside it, referenced by path and SHA-256)."""
+        from graphedit.model.project import new_project, save_project
+
+        out_path = Path(out_path)
+        if out_path.suffix != ".gproj":
+            raise ImportModelError(f"{out_path}: a project file name must end in .gproj")
+        if not out_path.parent.is_dir():
+            raise ImportModelError(f"{out_path}: the folder {out_path.parent} does not exist")
+        weights_path = out_path.with_suffix(".safetensors")
+        state = {k: v.detach().contiguous().clone() for k, v in compiled.root.state_dict().items()}
+        save_file(state, str(weights_path))
+        project = new_project()
+        project.document = self.doc
+        project.meta = {**project.meta, "title": title, "description": description}
+        project.weights = {"path": weights_path.name, "sha256": sha256_file(weights_path)}
+        save_project(project, out_path)
+        return project

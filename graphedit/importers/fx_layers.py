@@ -1,0 +1,172 @@
+"""Which catalog node a PyTorch layer becomes, with its parameters and weights.
+
+Layers whose settings GraphEdit cannot express (groups, non-square kernels,
+ceil_mode, bidirectional RNNs, …) are refused with :class:`UnsupportedOpError`
+naming the layer and the setting, rather than imported as something else.
+Catalog classes (Maxout, Recurrent, GaussianNoise, Reparameterize) are
+recognised by name, so a module exported as Python source imports back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from graphedit.importers.common import UnsupportedOpError
+
+CATALOG_CLASSES = ("Maxout", "Recurrent", "GaussianNoise", "Reparameterize")
+ALIAS = "alias"
+FLATTEN = "flatten"
+RNN = "rnn"
+
+
+@dataclass
+class Spec:
+    """A node to add: type, parameters, weights for its layer (at ``sub`` inside it), input ports."""
+
+    type_id: str
+    params: dict[str, Any]
+    weights: dict[str, torch.Tensor] | None = None
+    sub: str = ""
+    ports: list[str] | None = None
+
+
+def square(value: Any, what: str, op: str, where: str) -> int:
+    """One int for an int or a tuple of equal ints (GraphEdit layers are square)."""
+    if isinstance(value, int):
+        return value
+    values = set(value)
+    if len(values) != 1:
+        raise UnsupportedOpError(op, where, f"{what} {tuple(value)} differs per dimension; GraphEdit needs it equal")
+    return int(values.pop())
+
+
+def _require(ok: bool, op: str, where: str, why: str) -> None:
+    if not ok:
+        raise UnsupportedOpError(op, where, why)
+
+
+def _conv(m: nn.Module, op: str, where: str) -> Spec:
+    _require(m.groups == 1, op, where, f"groups={m.groups} (grouped/depthwise convolution) is not supported")
+    _require(m.padding_mode == "zeros", op, where, f"padding_mode={m.padding_mode!r} is not supported")
+    params = {
+        "filters": m.out_channels,
+        "kernel": square(m.kernel_size, "kernel_size", op, where),
+        "stride": square(m.stride, "stride", op, where),
+        "bias": m.bias is not None,
+        "init": "torch",
+    }
+    padding = m.padding if isinstance(m.padding, str) else square(m.padding, "padding", op, where)
+    if isinstance(m, nn.ConvTranspose2d):
+        _require(square(m.dilation, "dilation", op, where) == 1, op, where, "dilation is not supported")
+        params["output_padding"] = square(m.output_padding, "output_padding", op, where)
+        type_id = "ConvTranspose2d"
+    else:
+        params["dilation"] = square(m.dilation, "dilation", op, where)
+        type_id = "Conv1d" if isinstance(m, nn.Conv1d) else "Conv2d"
+    params["padding"] = padding
+    return Spec(type_id, params, m.state_dict())
+
+
+def _pool(m: nn.Module, op: str, where: str) -> Spec:
+    _require(not m.ceil_mode, op, where, "ceil_mode=True is not supported")
+    if isinstance(m, nn.MaxPool2d):
+        _require(square(m.dilation, "dilation", op, where) == 1, op, where, "dilation is not supported")
+    else:
+        _require(m.count_include_pad, op, where, "count_include_pad=False is not supported")
+        _require(m.divisor_override is None, op, where, "divisor_override is not supported")
+    kernel = square(m.kernel_size, "kernel_size", op, where)
+    stride = square(m.stride if m.stride is not None else kernel, "stride", op, where)
+    padding = square(m.padding, "padding", op, where)
+    type_id = "MaxPool2d" if isinstance(m, nn.MaxPool2d) else "AvgPool2d"
+    return Spec(type_id, {"kernel": kernel, "stride": stride, "padding": padding})
+
+
+def _rnn(m: nn.RNNBase, op: str, where: str) -> None:
+    _require(m.batch_first, op, where, "batch_first=False; GraphEdit's recurrent layers take [N, T, F]")
+    _require(not m.bidirectional, op, where, "bidirectional RNNs are not supported")
+    _require(m.bias, op, where, "bias=False is not supported")
+    _require(getattr(m, "proj_size", 0) == 0, op, where, "proj_size is not supported")
+    _require(getattr(m, "nonlinearity", "tanh") == "tanh", op, where, "only the tanh RNN is supported")
+
+
+def module_spec(m: nn.Module, where: str, in_shape: tuple[int, ...] | None) -> Spec | str:
+    """The node for layer ``m`` (called at ``where``), :data:`ALIAS`, :data:`FLATTEN` or :data:`RNN`."""
+    op = type(m).__name__
+    if isinstance(m, nn.Linear):
+        return Spec("Dense", {"units": m.out_features, "bias": m.bias is not None, "init": "torch"}, m.state_dict())
+    if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)):
+        return _conv(m, op, where)
+    if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+        return _pool(m, op, where)
+    if isinstance(m, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)):
+        size = m.output_size
+        _require(size in (1, (1,), (1, 1)), op, where, f"output_size={size}; only 1 (global pooling) is supported")
+        return Spec("GlobalAvgPool", {})
+    if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)):
+        _require(m.affine and m.track_running_stats, op, where, "affine=False or no running statistics")
+        _require(m.momentum is not None, op, where, "momentum=None (cumulative average) is not supported")
+        return Spec("BatchNorm", {"momentum": m.momentum, "eps": m.eps}, m.state_dict())
+    if isinstance(m, nn.LayerNorm):
+        ok = in_shape is not None and tuple(m.normalized_shape) == tuple(in_shape[1:])
+        _require(ok, op, where, "it must normalise over every non-batch dimension")
+        _require(m.elementwise_affine and m.bias is not None, op, where, "it needs learned γ and β")
+        return Spec("LayerNorm", {"eps": m.eps}, m.state_dict())
+    if isinstance(m, nn.Dropout):
+        return Spec("Dropout", {"p": m.p})
+    if isinstance(m, nn.Embedding):
+        _require(m.max_norm is None, op, where, "max_norm is not supported")
+        return Spec("Embedding", {"vocab": m.num_embeddings, "dim": m.embedding_dim, "init": "torch"}, m.state_dict())
+    if isinstance(m, (nn.RNN, nn.LSTM, nn.GRU)):
+        _rnn(m, op, where)
+        return RNN
+    if isinstance(m, nn.Upsample):
+        _require(
+            m.size is None and m.mode in ("nearest", "bilinear"), op, where, "only scale_factor with nearest/bilinear"
+        )
+        _require(not m.align_corners, op, where, "align_corners=True is not supported")
+        scale = square(m.scale_factor if isinstance(m.scale_factor, tuple) else (m.scale_factor,), "scale", op, where)
+        _require(float(scale) == int(scale), op, where, "only whole-number scale factors are supported")
+        return Spec("Upsample", {"scale": int(scale), "mode": m.mode})
+    if isinstance(m, nn.Identity):
+        return ALIAS
+    if isinstance(m, nn.Flatten):
+        return FLATTEN
+    simple = {nn.ReLU: "ReLU", nn.Sigmoid: "Sigmoid", nn.Tanh: "Tanh", nn.SELU: "SELU"}
+    if type(m) in simple:
+        return Spec(simple[type(m)], {})
+    if isinstance(m, nn.GELU):
+        _require(m.approximate == "none", op, where, "the tanh approximation of GELU is not supported")
+        return Spec("GELU", {})
+    if isinstance(m, nn.LeakyReLU):
+        return Spec("LeakyReLU", {"alpha": m.negative_slope})
+    if isinstance(m, nn.ELU):
+        return Spec("ELU", {"alpha": m.alpha})
+    if isinstance(m, nn.Softmax):
+        rank = len(in_shape) if in_shape is not None else 2
+        _require(m.dim in (1, 1 - rank), op, where, f"softmax over dim {m.dim}; GraphEdit's Softmax is over dim 1")
+        return Spec("Softmax", {})
+    return _catalog_spec(m, op, where)
+
+
+def _catalog_spec(m: nn.Module, op: str, where: str) -> Spec:
+    if op == "Maxout":
+        return Spec("Maxout", {"units": m.units, "pieces": m.pieces, "init": "torch"}, m.state_dict())
+    if op == "Recurrent":
+        kind = type(m.rnn).__name__
+        _rnn(m.rnn, kind, where)
+        params = {"units": m.rnn.hidden_size, "layers": m.rnn.num_layers, "return": "last" if m.last else "sequence"}
+        return Spec(kind, {**params, "init": "torch"}, m.state_dict())
+    if op == "GaussianNoise":
+        return Spec("GaussianNoise", {"std": float(m.std)})
+    if op == "Reparameterize":
+        return Spec("Reparameterize", {}, ports=["mu", "logvar"])
+    raise UnsupportedOpError(op, where, f"the layer class {type(m).__module__}.{op} has no GraphEdit node type")
+
+
+def rnn_spec(m: nn.RNNBase, last: bool) -> Spec:
+    params = {"units": m.hidden_size, "layers": m.num_layers, "return": "last" if last else "sequence", "init": "torch"}
+    return Spec(type(m).__name__, params, m.state_dict(), sub="rnn")

@@ -1,0 +1,160 @@
+"""Import an ONNX file as a graph project.
+
+Every value's shape comes from one run of ONNX's reference evaluator on a batch
+of 2 (``intermediate=True``), so Reshape targets computed at run time
+(``Shape → Gather → Concat → Reshape``) are known. Constant subgraphs (shape
+arithmetic, folded weights) are evaluated, not imported. Each remaining op
+becomes a catalog node through :data:`HANDLERS`; any other op is an
+:class:`UnsupportedOpError` naming it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+from onnx.reference import ReferenceEvaluator
+
+from graphedit.importers.common import GraphBuilder, ImportModelError, ImportResult, Ref, UnsupportedOpError
+from graphedit.importers.onnx_ops import HANDLERS, STATIC_OPS
+
+TOLERANCE = 1e-4
+ONNX_DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
+
+
+class OnnxImporter:
+    """Walks the ONNX graph; ``refs`` maps value names to canvas values, ``consts`` to evaluated constants."""
+
+    def __init__(self, model: onnx.ModelProto, input_shapes: list[tuple[int, ...]] | None) -> None:
+        self.model = model
+        self.graph = model.graph
+        self.consts: dict[str, np.ndarray] = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
+        self.inputs = [i for i in self.graph.input if i.name not in self.consts]
+        self.feeds = self._feeds(input_shapes)
+        try:
+            self.values = ReferenceEvaluator(model).run(None, self.feeds, intermediate=True)
+        except Exception as exc:
+            raise ImportModelError(f"running the ONNX model to learn its shapes failed: {exc}") from None
+        self.b = GraphBuilder()
+        self.refs: dict[str, Ref] = {}
+        self.users: dict[str, list[onnx.NodeProto]] = {}
+        for node in self.graph.node:
+            for name in node.input:
+                self.users.setdefault(name, []).append(node)
+
+    def _feeds(self, given: list[tuple[int, ...]] | None) -> dict[str, np.ndarray]:
+        rng = np.random.default_rng(0)
+        feeds = {}
+        for i, value in enumerate(self.inputs):
+            t = value.type.tensor_type
+            dtype = ONNX_DTYPES.get(t.elem_type)
+            if dtype is None:
+                raise ImportModelError(f"input '{value.name}' has an element type GraphEdit cannot feed")
+            dims = [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
+            if given and i < len(given):
+                dims = [None, *given[i]]
+            if any(d is None for d in dims[1:]) or not dims:
+                raise ImportModelError(
+                    f"input '{value.name}' has an unknown size besides the batch dimension; "
+                    "give its shape with --input-shape, e.g. --input-shape 1,28,28"
+                )
+            shape = (2, *dims[1:])
+            if dtype == "int64":
+                feeds[value.name] = rng.integers(0, 2, shape).astype(np.int64)
+            else:
+                feeds[value.name] = rng.standard_normal(shape).astype(np.float32)
+        return feeds
+
+    # ------------------------------------------------------------ helpers
+    def shape(self, name: str) -> tuple[int, ...]:
+        return tuple(np.shape(self.values[name]))
+
+    def is_static(self, name: str) -> bool:
+        return name == "" or name in self.consts
+
+    def const(self, name: str, what: str, node: onnx.NodeProto) -> np.ndarray:
+        if name not in self.consts:
+            raise UnsupportedOpError(node.op_type, node.name or node.output[0], f"its {what} must be a constant")
+        return self.consts[name]
+
+    def ref(self, name: str) -> Ref:
+        """The canvas value of ``name``, reshaped to its ONNX shape where the two differ."""
+        return self.b.ensure(self.refs[name], self.shape(name))
+
+    def weights(self, **arrays: np.ndarray | None) -> dict[str, torch.Tensor]:
+        return {k: torch.from_numpy(np.array(v)) for k, v in arrays.items() if v is not None}
+
+    def add(self, node: onnx.NodeProto, type_id: str, params: dict[str, Any], inputs: list[Ref], **kw: Any) -> Ref:
+        out = node.output[0]
+        shape = kw.pop("shape", None) or self.shape(out)
+        ref = self.b.add(type_id, params, inputs, shape, _name(node), **kw)
+        self.refs[out] = ref
+        return ref
+
+    def alias(self, node: onnx.NodeProto, ref: Ref) -> None:
+        self.refs[node.output[0]] = ref
+
+    # ---------------------------------------------------------------- walk
+    def run(self) -> GraphBuilder:
+        for value in self.inputs:
+            dtype = ONNX_DTYPES[value.type.tensor_type.elem_type]
+            self.refs[value.name] = self.b.add_input(value.name, self.shape(value.name), dtype)
+        for node in self.graph.node:
+            if node.output[0] in self.refs:
+                continue  # already produced by a fused pattern
+            dynamic = [n for n in node.input if n and not self.is_static(n)]
+            if not dynamic or node.op_type in STATIC_OPS:
+                for out in node.output:
+                    if out in self.values:
+                        self.consts[out] = np.asarray(self.values[out])
+                continue
+            handler = HANDLERS.get(node.op_type)
+            if handler is None:
+                raise UnsupportedOpError(f"ONNX {node.op_type}", node.name or node.output[0])
+            handler(self, node, dynamic)
+        for value in self.graph.output:
+            if value.name not in self.refs:
+                raise UnsupportedOpError("a constant output", value.name, "an output must depend on an input")
+            self.b.add_output(self.ref(value.name), value.name)
+        return self.b
+
+
+def _name(node: onnx.NodeProto) -> str | None:
+    """``/conv1/Conv`` → ``conv1``: the layer name torch's exporter puts in the path."""
+    parts = [p for p in node.name.split("/") if p]
+    return "_".join(parts[:-1]) if len(parts) > 1 else None
+
+
+def import_onnx(path: Path, out_path: str | Path, input_shapes: list[tuple[int, ...]] | None = None) -> ImportResult:
+    from graphedit.export.onnx_export import run_onnx
+    from graphedit.importers.common import model_params
+
+    if not path.is_file():
+        raise ImportModelError(f"{path}: no such ONNX file")
+    try:
+        model = onnx.load(str(path))
+        onnx.checker.check_model(model)
+    except Exception as exc:
+        raise ImportModelError(f"{path}: not a valid ONNX model: {str(exc).splitlines()[0]}") from None
+    importer = OnnxImporter(model, input_shapes)
+    builder = importer.run()
+    builder.layout()
+    compiled = builder.compile()
+    feeds = {k: torch.from_numpy(v) for k, v in importer.feeds.items()}
+    want = run_onnx(path, feeds)
+    with torch.no_grad():
+        by_node = {importer.refs[v.name].node: v.name for v in importer.inputs}
+        got = compiled.model(*[feeds[by_node[n]] for n in compiled.input_ids])
+    got = list(got) if isinstance(got, (tuple, list)) else [got]
+    diff = max(float(np.abs(np.asarray(a, dtype=np.float64) - b.double().numpy()).max()) for a, b in zip(want, got))
+    if diff > TOLERANCE:
+        raise ImportModelError(f"the imported graph of {path} differs from ONNX Runtime by {diff:.3g}; not saved")
+    project = builder.save(compiled, out_path, f"Imported {path.stem}", f"Imported from the ONNX file {path.name}.")
+    source = sum(
+        int(np.prod(a.shape)) for n, a in importer.consts.items() if n in {i.name for i in model.graph.initializer}
+    )
+    return ImportResult(project, compiled, source, model_params(compiled), diff)
