@@ -1,0 +1,410 @@
+"""The canvas view: mouse modes, keys, zoom and pan, clipboard, drops, quick add and toasts."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QTimer
+from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QWidget
+
+from graphedit.errors import GraphEditError
+from graphedit.model.events import Edge
+from graphedit.ui.canvas import style
+from graphedit.ui.canvas.interactions import (
+    Interaction,
+    MoveInteraction,
+    PanInteraction,
+    RubberBandInteraction,
+    WireInteraction,
+)
+from graphedit.ui.canvas.layout import layered_layout
+from graphedit.ui.canvas.quick_add import QuickAddPopup
+from graphedit.ui.canvas.scene import CanvasScene
+from graphedit.ui.controller import CLIPBOARD_MIME, EditorController
+
+NODE_MIME = "application/x-graphedit-node-type"
+MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
+TOAST_STYLE = "QLabel {{ background: {bg}; color: white; border-radius: 6px; padding: 6px 10px; }}"
+
+
+class CanvasView(QGraphicsView):
+    """The node editor canvas for a controller; see CONTRACT.md for the public methods."""
+
+    def __init__(self, controller: EditorController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.setScene(CanvasScene(controller, self))
+        self.snap = True
+        self.mode: Interaction | None = None
+        self._space = False
+        self._pastes = 0
+        self.setRenderHints(
+            QPainter.RenderHint.Antialiasing
+            | QPainter.RenderHint.TextAntialiasing
+            | QPainter.RenderHint.SmoothPixmapTransform
+        )
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAcceptDrops(True)
+        self.setMouseTracking(True)
+        self.toast = QLabel(self.viewport())
+        self.toast.setWordWrap(True)
+        self.toast.hide()
+        self._toast_timer = QTimer(self, singleShot=True, interval=4000, timeout=self.toast.hide)
+        self.quick_add = QuickAddPopup(self.viewport())
+        self.quick_add.chosen.connect(self._quick_add_chosen)
+        self._quick_at = QPointF()
+        self._quick_port: tuple[str, str, bool] | None = None
+        controller.message.connect(self.show_message)
+        controller.documentReplaced.connect(lambda: QTimer.singleShot(0, self.zoom_to_fit))
+
+    def scene(self) -> CanvasScene:  # typed
+        return super().scene()
+
+    # --------------------------------------------------------------- mouse
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if self.quick_add.isVisible():
+            self.quick_add.close_popup()
+        pos = self.mapToScene(event.position().toPoint())
+        button = event.button()
+        if self.mode is not None:
+            self.mode.cancel()
+            self.mode = None
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space):
+            self.mode = PanInteraction(self, event)
+        elif button == Qt.MouseButton.LeftButton:
+            self.mode = self._left_mode(event, pos)
+        elif button == Qt.MouseButton.RightButton:
+            super().mousePressEvent(event)
+            return
+        event.accept()
+
+    def _left_mode(self, event: QMouseEvent, pos: QPointF) -> Interaction | None:
+        scene = self.scene()
+        add = bool(event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier))
+        port = scene.port_at(pos, radius=8)
+        if port is not None:
+            return WireInteraction(self, port)
+        node = scene.node_at(pos)
+        if node is not None:
+            if add:
+                node.setSelected(not node.isSelected())
+                return None
+            if not node.isSelected():
+                scene.select_nodes([node.node_id])
+            return MoveInteraction(self, node, pos)
+        edge = scene.edge_at(pos)
+        if edge is not None:
+            if not add:
+                scene.select_nodes([])
+            edge.setSelected(True)
+            return None
+        return RubberBandInteraction(self, pos, add)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self.mode is not None:
+            self.mode.move(event, self.mapToScene(event.position().toPoint()))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self.mode is not None:
+            mode, self.mode = self.mode, None
+            mode.release(event, self.mapToScene(event.position().toPoint()))
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        pos = self.mapToScene(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and not self.scene().items(pos):
+            self.open_quick_add(pos)
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(1.15**steps)
+        event.accept()
+
+    def contextMenuEvent(self, event) -> None:
+        pos = self.mapToScene(event.pos())
+        node = self.scene().node_at(pos)
+        if node is not None and not node.isSelected():
+            self.scene().select_nodes([node.node_id])
+        menu = QMenu(self)
+        if self.scene().selected_node_ids():
+            menu.addAction("Mute / unmute (M)", self.mute_selected)
+            menu.addAction("Duplicate (Ctrl+D)", self.duplicate)
+            menu.addAction("Delete (Del)", self.delete_selected)
+            menu.addSeparator()
+        menu.addAction("Add node… (Tab)", lambda: self.open_quick_add(pos))
+        menu.addAction("Auto-layout (L)", self.auto_layout)
+        menu.addAction("Zoom to fit (F)", self.zoom_to_fit)
+        menu.exec(event.globalPos())
+
+    # ----------------------------------------------------------------- keys
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key, mods = event.key(), event.modifiers()
+        plain = not (mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier))
+        actions = (
+            (QKeySequence.StandardKey.Copy, self.copy),
+            (QKeySequence.StandardKey.Cut, self.cut),
+            (QKeySequence.StandardKey.Paste, self.paste),
+            (QKeySequence.StandardKey.SelectAll, self.select_all),
+            (QKeySequence.StandardKey.Undo, self.controller.undo_stack.undo),
+            (QKeySequence.StandardKey.Redo, self.controller.undo_stack.redo),
+            (QKeySequence.StandardKey.ZoomIn, lambda: self.zoom_by(1.25)),
+            (QKeySequence.StandardKey.ZoomOut, lambda: self.zoom_by(0.8)),
+        )
+        for sequence, action in actions:
+            if event.matches(sequence):
+                action()
+                return
+        if key == Qt.Key.Key_D and mods & Qt.KeyboardModifier.ControlModifier:
+            self.duplicate()
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.delete_selected()
+        elif key == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+        elif key == Qt.Key.Key_Escape and self.mode is not None:
+            self.mode.cancel()
+            self.mode = None
+        elif plain and key == Qt.Key.Key_F:
+            self.zoom_to_fit()
+        elif plain and key == Qt.Key.Key_M:
+            self.mute_selected()
+        elif plain and key == Qt.Key.Key_L:
+            self.auto_layout()
+        elif plain and key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_by(1.25)
+        elif plain and key == Qt.Key.Key_Minus:
+            self.zoom_by(0.8)
+        elif plain and key == Qt.Key.Key_0:
+            self.set_zoom(1.0)
+        else:
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.viewport().unsetCursor()
+        super().keyReleaseEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        # Tab opens quick add instead of moving focus away from the canvas
+        if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Tab and self.mode is None:
+            self.open_quick_add()
+            return True
+        return super().event(event)
+
+    # ------------------------------------------------------------ zooming
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float) -> None:
+        target = min(max(self.zoom() * factor, MIN_ZOOM), MAX_ZOOM)
+        self.scale(target / self.zoom(), target / self.zoom())
+
+    def set_zoom(self, zoom: float) -> None:
+        anchor = self.transformationAnchor()
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.zoom_by(zoom / self.zoom())
+        self.setTransformationAnchor(anchor)
+
+    def zoom_to_fit(self) -> None:
+        rect = self.scene().items_rect()
+        if rect.isNull():
+            self.set_zoom(1.0)
+            self.centerOn(0, 0)
+            return
+        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom() > 1.0:
+            self.set_zoom(1.0)
+        elif self.zoom() < MIN_ZOOM:
+            self.set_zoom(MIN_ZOOM)
+        self.centerOn(rect.center())
+
+    def view_state(self) -> dict:
+        """Zoom and centre, for the project's ``view`` section."""
+        center = self.mapToScene(self.viewport().rect().center())
+        return {"zoom": round(self.zoom(), 4), "center": [round(center.x(), 1), round(center.y(), 1)]}
+
+    def set_view_state(self, state: dict) -> None:
+        self.set_zoom(float(state.get("zoom", 1.0)))
+        x, y = state.get("center", (0.0, 0.0))
+        self.centerOn(float(x), float(y))
+
+    def focus_node(self, node_id: str) -> None:
+        """Select a node and bring it into view (from the Problems list)."""
+        item = self.scene().nodes.get(node_id)
+        if item is not None:
+            self.scene().select_nodes([node_id])
+            self.centerOn(item.sceneBoundingRect().center())
+
+    # --------------------------------------------------------------- edits
+    def set_snap(self, on: bool) -> None:
+        self.snap = bool(on)
+
+    def auto_layout(self) -> None:
+        sizes = {n: item.size() for n, item in self.scene().nodes.items()}
+        moves = layered_layout(self.controller.document, sizes)
+        self.controller.move_nodes(moves, merge=False)
+        self.zoom_to_fit()
+
+    def select_all(self) -> None:
+        self.scene().select_nodes(list(self.scene().nodes))
+
+    def delete_selected(self) -> None:
+        nodes = self.scene().selected_node_ids()
+        edges = [e for e in self.scene().selected_edges() if e.src not in nodes and e.dst not in nodes]
+        with self.controller.batch("Delete"):
+            for edge in edges:
+                self.controller.disconnect(edge)
+            self.controller.remove_nodes(nodes)
+
+    def mute_selected(self) -> None:
+        self.controller.toggle_muted(self.scene().selected_node_ids())
+
+    def copy(self) -> bool:
+        nodes = self.scene().selected_node_ids()
+        if not nodes:
+            return False
+        text = json.dumps(self.controller.copy_json(nodes), indent=1)
+        mime = QMimeData()
+        mime.setData(CLIPBOARD_MIME, text.encode("utf-8"))
+        mime.setText(text)
+        QGuiApplication.clipboard().setMimeData(mime)
+        self._pastes = 0
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.controller.remove_nodes(self.scene().selected_node_ids())
+
+    def paste(self) -> None:
+        mime = QGuiApplication.clipboard().mimeData()
+        raw = bytes(mime.data(CLIPBOARD_MIME)).decode("utf-8") if mime.hasFormat(CLIPBOARD_MIME) else mime.text()
+        try:
+            data = json.loads(raw)
+            assert isinstance(data, dict) and isinstance(data.get("nodes"), list)
+        except (ValueError, AssertionError):
+            self.show_message("The clipboard holds no GraphEdit nodes.")
+            return
+        self._pastes += 1
+        offset = (30.0 * self._pastes, 30.0 * self._pastes)
+        cursor = self.mapFromGlobal(self.cursor().pos())
+        if self.viewport().rect().contains(cursor) and data["nodes"]:
+            at = self.mapToScene(cursor)
+            left = min(n["position"][0] for n in data["nodes"])
+            top = min(n["position"][1] for n in data["nodes"])
+            offset = (style.snap(at.x() - left), style.snap(at.y() - top))
+        try:
+            self.controller.paste_json(data, offset)
+        except (GraphEditError, KeyError, TypeError, ValueError) as exc:
+            self.show_message(f"Cannot paste: {exc}", error=True)
+
+    def duplicate(self) -> None:
+        nodes = self.scene().selected_node_ids()
+        if nodes:
+            self.controller.paste_json(self.controller.copy_json(nodes), (40.0, 40.0))
+
+    # ----------------------------------------------------------- quick add
+    def open_quick_add(self, scene_pos: QPointF | None = None, port: tuple[str, str, bool] | None = None) -> None:
+        """Open the search popup; the chosen type is added at ``scene_pos`` (and wired to ``port``)."""
+        if scene_pos is None:
+            cursor = self.mapFromGlobal(self.cursor().pos())
+            if not self.viewport().rect().contains(cursor):
+                cursor = self.viewport().rect().center()
+            scene_pos = self.mapToScene(cursor)
+        self._quick_at = QPointF(scene_pos)
+        self._quick_port = port
+        types = self.controller.compatible_types(port)
+        self.quick_add.open(self.mapFromScene(scene_pos), types)
+
+    def _quick_add_chosen(self, type_id: str) -> None:
+        x, y = self._quick_at.x() - style.NODE_WIDTH / 2, self._quick_at.y() - style.HEADER_H
+        if self._quick_port is not None:  # its port lands where the wire was dropped
+            x += style.NODE_WIDTH / 2 if self._quick_port[2] else -style.NODE_WIDTH / 2
+        pos = (style.snap(x), style.snap(y)) if self.snap else (x, y)
+        try:
+            if self._quick_port is None:
+                node_id = self.controller.add_node(type_id, pos)
+            else:
+                node_id = self.controller.add_node_connected(type_id, pos, self._quick_port)
+        except GraphEditError as exc:
+            self.show_message(str(exc), error=True)
+            return
+        self.scene().select_nodes([node_id])
+        self.setFocus()
+
+    # ---------------------------------------------------------------- drops
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasFormat(NODE_MIME):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:
+        if not event.mimeData().hasFormat(NODE_MIME):
+            event.ignore()
+            return
+        type_id = bytes(event.mimeData().data(NODE_MIME)).decode("utf-8")
+        pos = self.mapToScene(event.position().toPoint())
+        edge = self.scene().edge_at(pos)
+        event.acceptProposedAction()
+        self.add_node_at(type_id, pos, edge.edge if edge is not None else None)
+
+    def add_node_at(self, type_id: str, pos: QPointF, edge: Edge | None = None) -> str | None:
+        """Add a node centred on ``pos``; onto a wire it is inserted (one undo step)."""
+        x, y = pos.x() - style.NODE_WIDTH / 2, pos.y() - style.HEADER_H
+        at = (style.snap(x), style.snap(y)) if self.snap else (x, y)
+        try:
+            with self.controller.batch(f"Add {type_id}"):
+                node_id = self.controller.add_node(type_id, at)
+                if edge is not None:
+                    self.controller.insert_on_edge(node_id, edge)
+        except GraphEditError as exc:
+            self.show_message(str(exc), error=True)
+            return None
+        self.scene().select_nodes([node_id])
+        self.setFocus()
+        return node_id
+
+    # ------------------------------------------------------------ overlays
+    def set_badges(self, badges: dict[str, str]) -> None:
+        self.scene().set_badges(badges)
+
+    def set_edge_colors(self, colors: dict[tuple, QColor]) -> None:
+        self.scene().set_edge_colors(colors)
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        """A toast at the bottom of the canvas for a few seconds (refused edits, paste results)."""
+        bg = "rgba(190, 50, 56, 235)" if error else "rgba(50, 56, 66, 235)"
+        self.toast.setStyleSheet(TOAST_STYLE.format(bg=bg))
+        self.toast.setText(text)
+        width = min(560, self.viewport().width() - 24)
+        self.toast.setFixedWidth(max(width, 120))
+        self.toast.adjustSize()
+        self.toast.move(
+            (self.viewport().width() - self.toast.width()) // 2, self.viewport().height() - self.toast.height() - 14
+        )
+        self.toast.show()
+        self.toast.raise_()
+        self._toast_timer.start()
+
+    def message_text(self) -> str:
+        """The toast's text while it shows (for tests and the status bar)."""
+        return self.toast.text() if self.toast.isVisible() else ""

@@ -1,0 +1,304 @@
+"""The editor controller: owns the document, its shape inference and the undo stack.
+
+Every edit becomes a :mod:`graphedit.ui.undo` command whose redo/undo call
+document operations; views observe document events and the signals here
+(see CONTRACT.md beside this file). An edit the document refuses raises its
+:class:`~graphedit.errors.GraphEditError` and leaves the stack untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from graphedit.compiler.shapes import NodeInfo, ShapeInference, apply_layer, build_layer
+from graphedit.errors import GraphError, NodeError
+from graphedit.model.document import GraphDocument
+from graphedit.model.events import Edge, Event, NodeRemoved, NodeRenamed
+from graphedit.nodes.spec import NodeType
+from graphedit.ui.undo import (
+    CompositeCommand,
+    ConnectCommand,
+    DisconnectCommand,
+    DocCommand,
+    InsertCommand,
+    MoveCommand,
+    MuteCommand,
+    RemoveCommand,
+    RenameCommand,
+    SetParamCommand,
+)
+
+CLIPBOARD_MIME = "application/x-graphedit-subgraph"
+
+
+class EditorController(QObject):
+    """Owns the document, its ShapeInference and a QUndoStack; see the module doc."""
+
+    documentReplaced = Signal()
+    shapesUpdated = Signal()
+    selectionChanged = Signal(list)
+    message = Signal(str)  # a short user-facing note (refused edit, paste result); views show it as a toast
+
+    def __init__(self, document: GraphDocument | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.indexChanged.connect(lambda _i: self.refresh())
+        self.document: GraphDocument = document if document is not None else GraphDocument()
+        self.shapes = ShapeInference(self.document)
+        self.shapes.run()
+        self.document.subscribe(self._on_event)
+        self.changed_nodes: list[str] = list(self.document.node_ids())
+        self._selection: list[str] = []
+        self._batch: list[DocCommand] | None = None
+        self._drag = 0
+
+    # ------------------------------------------------------------ document
+    def set_document(self, document: GraphDocument) -> None:
+        """Replace the document (new/open): clears undo and selection, emits documentReplaced."""
+        self.document.unsubscribe(self._on_event)
+        self.shapes.close()
+        self.undo_stack.clear()
+        self.document = document
+        self.shapes = ShapeInference(document)
+        self.shapes.run()
+        document.subscribe(self._on_event)
+        self._selection = []
+        self.changed_nodes = list(document.node_ids())
+        self.documentReplaced.emit()
+        self.selectionChanged.emit([])
+        self.shapesUpdated.emit()
+
+    @property
+    def registry(self):
+        return self.document.registry
+
+    def refresh(self) -> None:
+        """Re-run shape inference for what changed; emit shapesUpdated if any node's info is new."""
+        before = dict(self.shapes.infos)
+        infos = self.shapes.update()
+        changed = [n for n, info in infos.items() if before.get(n) is not info]
+        if changed or len(before) != len(infos):
+            self.changed_nodes = changed
+            self.shapesUpdated.emit()
+
+    def info(self, node_id: str) -> NodeInfo | None:
+        return self.shapes.infos.get(node_id)
+
+    def problems(self) -> list[NodeError]:
+        """Every node error, in topological order (for a Problems list)."""
+        return self.shapes.errors()
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, NodeRemoved) and event.node_id in self._selection:
+            self.set_selection([n for n in self._selection if n != event.node_id])
+        elif isinstance(event, NodeRenamed) and event.old_id in self._selection:
+            self.set_selection([event.new_id if n == event.old_id else n for n in self._selection])
+
+    # ------------------------------------------------------------ commands
+    def _do(self, command: DocCommand) -> None:
+        command.run()
+        if self._batch is not None:
+            self._batch.append(command)
+            return
+        self.undo_stack.push(command)
+        self.refresh()
+
+    @contextlib.contextmanager
+    def batch(self, text: str) -> Iterator[None]:
+        """Group the edits inside into one undo step; if one is refused, the earlier ones are reverted."""
+        if self._batch is not None:  # nested: the outer batch owns the step
+            yield
+            return
+        self._batch = parts = []
+        try:
+            yield
+        except BaseException:
+            self._batch = None
+            for part in reversed(parts):
+                part.revert()
+            self.refresh()
+            raise
+        self._batch = None
+        if parts:
+            command = CompositeCommand(self.document, text, parts)
+            command._applied = True
+            self.undo_stack.push(command)
+            self.refresh()
+
+    # --------------------------------------------------------------- edits
+    def add_node(self, type_id: str, pos: tuple[float, float], params: dict | None = None) -> str:
+        node_type = self.registry.get(type_id)
+        node_id = self.document.new_id(node_type.type_id)
+        node = {"id": node_id, "type": node_type.type_id, "params": params or {}, "position": list(pos)}
+        self._do(InsertCommand(self.document, {"nodes": [node], "edges": []}, f"Add {node_id}"))
+        return node_id
+
+    def remove_nodes(self, node_ids: list[str]) -> None:
+        ids = [n for n in dict.fromkeys(node_ids) if n in self.document]
+        if ids:
+            self._do(RemoveCommand(self.document, ids, "Delete " + (ids[0] if len(ids) == 1 else f"{len(ids)} nodes")))
+
+    def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> None:
+        edge = Edge(src, src_port, dst, dst_port)
+        if self.document.edge_into(dst, dst_port) == edge:
+            return
+        self._do(ConnectCommand(self.document, edge))
+
+    def disconnect(self, edge: Edge) -> None:
+        self._do(DisconnectCommand(self.document, Edge(*edge)))
+
+    def set_param(self, node_id: str, name: str, value: Any, merge: bool = True) -> None:
+        self._do(SetParamCommand(self.document, node_id, name, value, merge))
+
+    def move_nodes(self, moves: dict[str, tuple[float, float]], merge: bool = True) -> None:
+        """Move nodes; with ``merge`` the moves until :meth:`finish_moves` are one undo step."""
+        moves = {n: p for n, p in moves.items() if n in self.document and tuple(p) != self.document.position(n)}
+        if moves:
+            self._do(MoveCommand(self.document, moves, self._drag if merge else None))
+
+    def finish_moves(self) -> None:
+        """End the current drag: the next move starts a new undo step."""
+        self._drag += 1
+
+    def rename(self, node_id: str, new_id: str) -> None:
+        if new_id != node_id:
+            self._do(RenameCommand(self.document, node_id, new_id))
+
+    def set_muted(self, node_id: str, muted: bool) -> None:
+        if self.document.is_muted(node_id) != bool(muted):
+            self._do(MuteCommand(self.document, node_id, bool(muted)))
+
+    def toggle_muted(self, node_ids: list[str]) -> None:
+        """Mute all of them, or unmute all if every one is muted already (one undo step)."""
+        ids = [n for n in node_ids if n in self.document]
+        if not ids:
+            return
+        muted = not all(self.document.is_muted(n) for n in ids)
+        with self.batch("Mute" if muted else "Unmute"):
+            for n in ids:
+                self.set_muted(n, muted)
+
+    def insert_on_edge(self, node_id: str, edge: Edge) -> None:
+        """Put a node into a wire: src → node → dst, as one undo step."""
+        edge = Edge(*edge)
+        node_type = self.document.node_type(node_id)
+        params = self.document.params(node_id)
+        ins = [p.name for p in node_type.input_ports(params)]
+        outs = [p.name for p in node_type.output_ports()]
+        if not ins or not outs:
+            raise GraphError(f"node '{node_id}' needs an input and an output to sit in a wire.")
+        free = [p for p in ins if self.document.edge_into(node_id, p) is None]
+        with self.batch(f"Insert {node_id}"):
+            self.connect(edge.src, edge.src_port, node_id, (free or ins)[0])
+            self.connect(node_id, outs[0], edge.dst, edge.dst_port)
+
+    def add_node_connected(
+        self, type_id: str, pos: tuple[float, float], port: tuple[str, str, bool], params: dict | None = None
+    ) -> str:
+        """Add a node and wire it to ``port`` = (node, port name, is_output), as one undo step."""
+        node, port_name, is_output = port
+        with self.batch(f"Add {type_id}"):
+            new = self.add_node(type_id, pos, params)
+            pair = fitting_port(self.document, new, want_input=is_output)
+            if pair is None:
+                raise GraphError(f"{type_id} has no port to connect to {node}.{port_name}.")
+            if is_output:
+                self.connect(node, port_name, new, pair)
+            else:
+                self.connect(new, pair, node, port_name)
+        return new
+
+    # ------------------------------------------------------------ clipboard
+    def copy_json(self, node_ids: list[str]) -> dict:
+        data = self.document.to_json(node_ids)
+        data["format"] = "graphedit-subgraph"
+        return data
+
+    def paste_json(self, data: dict, offset: tuple[float, float] = (30, 30)) -> list[str]:
+        """Insert a copied subgraph with fresh ids, shifted by ``offset``; returns the new ids and selects them."""
+        nodes = data.get("nodes", [])
+        if not isinstance(nodes, list) or not nodes:
+            return []
+        taken = set(self.document.node_ids())
+        mapping: dict[str, str] = {}
+        out_nodes = []
+        for node in nodes:
+            node_type = self.registry.get(node["type"])
+            new = node["id"]
+            if new in taken:
+                stem, i = node_type.prefix, 1
+                while f"{stem}{i}" in taken:
+                    i += 1
+                new = f"{stem}{i}"
+            taken.add(new)
+            mapping[node["id"]] = new
+            x, y = node.get("position", (0.0, 0.0))
+            out_nodes.append({**node, "id": new, "position": [x + offset[0], y + offset[1]]})
+        edges = [
+            {**e, "src": mapping[e["src"]], "dst": mapping[e["dst"]]}
+            for e in data.get("edges", [])
+            if e.get("src") in mapping and e.get("dst") in mapping
+        ]
+        text = "Paste " + (out_nodes[0]["id"] if len(out_nodes) == 1 else f"{len(out_nodes)} nodes")
+        self._do(InsertCommand(self.document, {"nodes": out_nodes, "edges": edges}, text))
+        ids = [n["id"] for n in out_nodes]
+        self.set_selection(ids)
+        return ids
+
+    # ------------------------------------------------------------ selection
+    def selection(self) -> list[str]:
+        return list(self._selection)
+
+    def set_selection(self, node_ids: list[str]) -> None:
+        ids = [n for n in dict.fromkeys(node_ids) if n in self.document]
+        if ids != self._selection:
+            self._selection = ids
+            self.selectionChanged.emit(list(ids))
+
+    # -------------------------------------------------------------- queries
+    def compatible_types(self, port: tuple[str, str, bool] | None) -> list[NodeType]:
+        """Node types that fit ``port`` = (node, port name, is_output); all types for ``None``.
+
+        From an output with a known shape, a layer fits if it builds and runs on that shape.
+        """
+        types = self.registry.types()
+        if port is None:
+            return types
+        node, name, is_output = port
+        if not is_output:
+            return [t for t in types if t.output_ports()]
+        info = self.shapes.infos.get(node)
+        shape = info.outputs.get(name) if info is not None else None
+        return [t for t in types if t.input_ports(t.defaults()) and (shape is None or accepts_shape(t, shape))]
+
+
+def fitting_port(doc: GraphDocument, node_id: str, want_input: bool) -> str | None:
+    """The first free input (or the first output) of a node, to wire a new node to."""
+    node_type = doc.node_type(node_id)
+    if not want_input:
+        outs = node_type.output_ports()
+        return outs[0].name if outs else None
+    ins = [p.name for p in node_type.input_ports(doc.params(node_id))]
+    free = [p for p in ins if doc.edge_into(node_id, p) is None]
+    return (free or ins or [None])[0]
+
+
+def accepts_shape(node_type: NodeType, shape: tuple[int, ...]) -> bool:
+    """Whether a layer with default parameters takes ``shape`` on its first input (run on meta tensors)."""
+    if node_type.role != "layer" or node_type.variadic is not None:
+        return True
+    ports = node_type.input_ports(node_type.defaults())
+    values = [torch.empty(shape, device="meta")] + [None] * (len(ports) - 1)
+    try:
+        with torch.device("meta"), torch.no_grad():
+            layer = build_layer(node_type, node_type.defaults(), [shape] + [None] * (len(ports) - 1))
+            apply_layer(layer, values)
+    except Exception:  # any failure means: does not fit
+        return False
+    return True
