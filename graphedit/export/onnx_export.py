@@ -41,6 +41,9 @@ def export_onnx(em: ExportModel, path: str | Path) -> dict[str, float]:
                 output_names=em.output_names,
                 dynamic_axes=axes,
                 do_constant_folding=True,
+                # the model is already in eval mode; PRESERVE exports it so but skips the Conv+BatchNorm
+                # fusion, so BatchNorm stays a layer of its own and an import gets the same parameters back
+                training=torch.onnx.TrainingMode.PRESERVE,
             )
         except Exception as exc:
             raise ExportError(f"ONNX export failed: {str(exc).splitlines()[0]}") from None
