@@ -5,7 +5,10 @@ In-memory data is moved to the training device once and cut into batches by
 is accumulated on the device and read back (``.item()``, a host sync) only
 every ``log_every`` steps on GPUs; on the CPU reading it is free, so every
 step's loss is checked and a NaN is caught before the weights are updated,
-which lets :func:`locate_nonfinite` name the node where it first appeared.
+which lets :func:`locate_nonfinite` name the node where it first appeared. On
+GPUs the first ``log_every`` steps are checked too, then every ``log_every``
+steps: a NaN that appears later may have spread through the weights by then,
+so the node named is where the current batch first goes non-finite.
 """
 
 from __future__ import annotations
@@ -199,7 +202,9 @@ class Trainer(TrainerState):
         self.optimizer.zero_grad(set_to_none=True)
         out = self._forward(X, y)
         loss = out["loss"]
-        if (self.step + 1) % self.sync_every == 0 and not math.isfinite(loss.detach().item()):
+        # the first steps are always checked: a broken init or graph is then named exactly, on GPUs too
+        check = self.step < self.settings.log_every or (self.step + 1) % self.sync_every == 0
+        if check and not math.isfinite(loss.detach().item()):
             self._fail_nonfinite(X, y)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
