@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.set_snap(self.actions.snap.isChecked())
         self.set_theme(str(self.settings.value("theme", "system")), save=False)
-        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _s: self._follow_system())
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._follow_system)
         self.resize(1400, 850)
         self._restore_layout()
         self.update_title()
@@ -160,7 +160,7 @@ class MainWindow(QMainWindow):
         if save:
             self.settings.setValue("theme", self.theme)
 
-    def _follow_system(self) -> None:
+    def _follow_system(self, *_: Any) -> None:
         if self.theme == "system":
             apply_theme("system")
 
