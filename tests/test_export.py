@@ -153,3 +153,14 @@ def test_changed_weights_file_is_refused(tmp_path):
     project.weights_file().write_bytes(project.weights_file().read_bytes()[:-4] + b"\0\0\0\0")
     with pytest.raises(ExportError, match="SHA-256"):
         export_project(project, "safetensors", tmp_path / "w.safetensors")
+
+
+def test_python_export_is_bit_identical_for_recurrent_layers(tmp_path):
+    # a GRU takes another kernel when its weights do not require grad; the export must not change that
+    project = new_project()
+    project.document = build(
+        [("seq", "Input", {"shape": [5, 3]}), ("gru", "GRU", {"units": 4}), ("rnn", "RNN", {"units": 2})],
+        ["seq -> gru", "seq -> rnn"],
+    )
+    report = export_project(project, "python", tmp_path / "rec_model.py", initial_weights=True)
+    assert report["max_abs_diff"] == 0.0

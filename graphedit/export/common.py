@@ -64,8 +64,6 @@ def export_model(project: Any, compiled: Compiled, trained: bool) -> ExportModel
         seen.add(candidate)
         unique.append(candidate)
     model = compiled.model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
     specs = {n: compiled.input_specs[n] for n in compiled.input_ids}
     return ExportModel(model, list(compiled.input_ids), unique, specs, doc.to_json(), trained)
 
