@@ -263,7 +263,7 @@ def test_mime_drop_creates_the_node_at_the_drop_point(editor):
     mime = QMimeData()
     mime.setData(NODE_MIME, b"Conv2d")
     at = vp(view, QPointF(400, 200))
-    enter = QDragEnterEvent(QPointF(at), Qt.DropAction.CopyAction, mime, LEFT, NOMOD)
+    enter = QDragEnterEvent(at, Qt.DropAction.CopyAction, mime, LEFT, NOMOD)
     QApplication.sendEvent(view.viewport(), enter)
     assert enter.isAccepted()
     drop = QDropEvent(QPointF(at), Qt.DropAction.CopyAction, mime, LEFT, NOMOD)

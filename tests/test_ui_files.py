@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 from _window_helpers import PROJECTS, REPO, FakePrompts, copy_example, make_window
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -81,18 +81,12 @@ def test_drop_project_file_on_window_opens_it(qtbot, tmp_path, target):
     widget = window if target == "window" else window.canvas.viewport()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(copy_example(tmp_path)))])
-    args = (
-        QPointF(300, 300),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    enter = QDragEnterEvent(*args)
+    rest = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(QPoint(300, 300), *rest)  # Qt 6: integer position for enter/move, float for drop
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted()
-    QApplication.sendEvent(widget, QDragMoveEvent(*args))
-    QApplication.sendEvent(widget, QDropEvent(*args))
+    QApplication.sendEvent(widget, QDragMoveEvent(QPoint(300, 300), *rest))
+    QApplication.sendEvent(widget, QDropEvent(QPointF(300, 300), *rest))
     assert "conv1" in window.controller.document
     assert window.files.path == tmp_path / "keras_cnn.gproj"
 

@@ -19,10 +19,10 @@ pytestmark = pytest.mark.gui
 def drop(widget, mime: QMimeData, pos: QPoint) -> QDropEvent:
     """What a drag from the palette does to ``widget`` (QDrag.exec blocks offscreen, so send the events)."""
     copy, left, none = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    at = QPointF(pos)
-    QApplication.sendEvent(widget, QDragEnterEvent(at, copy, mime, left, none))
-    QApplication.sendEvent(widget, QDragMoveEvent(at, copy, mime, left, none))
-    event = QDropEvent(at, copy, mime, left, none)
+    # Qt 6 takes an integer position for enter/move events and a float one for the drop
+    QApplication.sendEvent(widget, QDragEnterEvent(QPoint(pos), copy, mime, left, none))
+    QApplication.sendEvent(widget, QDragMoveEvent(QPoint(pos), copy, mime, left, none))
+    event = QDropEvent(QPointF(pos), copy, mime, left, none)
     QApplication.sendEvent(widget, event)
     return event
 
