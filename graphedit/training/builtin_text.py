@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from graphedit.resources import ROOT as RESOURCES
 from graphedit.training.datasets import DatasetError, Opt, RawData, register
 
-SAMPLE_TEXT = Path(__file__).resolve().parents[2] / "resources" / "text" / "sample.txt"
+SAMPLE_TEXT = RESOURCES / "text" / "sample.txt"
 
 
 def read_text(o: dict[str, Any], base_dir: Path | None) -> str:
