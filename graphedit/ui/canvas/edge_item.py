@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from graphedit.model.events import Edge
 from graphedit.ui.canvas import style
@@ -83,7 +83,7 @@ class EdgeItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        selected = self.isSelected()
         color = self.color or (style.WIRE_BLOCKED if self.bad else style.WIRE)
         if self.hot:
             color = style.FIT
@@ -94,7 +94,7 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
-        if not self.label or option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_LABEL:
+        if not self.label or painter.worldTransform().m11() < LOD_LABEL:
             return
         painter.setPen(QPen(color.darker(140), 1.0))
         painter.setBrush(style.LABEL_BG)

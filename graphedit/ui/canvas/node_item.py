@@ -11,12 +11,12 @@ from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from graphedit.compiler.shapes import NodeInfo
 from graphedit.nodes.spec import NodeType, shape_text
 from graphedit.ui.canvas import style
-from graphedit.ui.canvas.port_item import PortItem
+from graphedit.ui.canvas.port_item import PortItem, paint_port
 
 LOD_TEXT = 0.4  # below this scale the card is drawn without text
 
@@ -73,6 +73,7 @@ class NodeItem(QGraphicsItem):
         rows = max(len(ins), len(outs), 1)
         self._ports_top = top
         self._height = top + rows * style.ROW_H + style.ROW_H + 6.0
+        self._bounds = QRectF(-14, -12, style.NODE_WIDTH + 28, self._height + 18)
         old = self.ports
         self.ports = {}
         for is_output, ports in ((False, ins), (True, outs)):
@@ -89,7 +90,7 @@ class NodeItem(QGraphicsItem):
         self.update()
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-6, -12, style.NODE_WIDTH + 12, self._height + 18)
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -163,16 +164,23 @@ class NodeItem(QGraphicsItem):
 
     # ----------------------------------------------------------- painting
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        lod = painter.worldTransform().m11()
         w, h = style.NODE_WIDTH, self._height
         rect = QRectF(0, 0, w, h)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        error = self.error is not None
+        selected = self.isSelected()
+        error = self.info is not None and self.info.error is not None
         header = style.family_color(self.node_type.category)
         if self.muted:
             header = QColor("#555a61")
         elif error:
             header = style.ERROR.darker(125)
+        if lod < LOD_TEXT:  # far out: flat card, no text, no ports
+            painter.fillRect(rect, style.BODY_MUTED if self.muted else style.BODY)
+            painter.fillRect(QRectF(0, 0, w, style.HEADER_H), header)
+            if error or selected:
+                painter.setPen(QPen(style.ERROR if error else style.SELECTED, 6.0))
+                painter.drawRect(rect)
+            return
         body = QPainterPath()
         body.addRoundedRect(rect, style.RADIUS, style.RADIUS)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -199,9 +207,9 @@ class NodeItem(QGraphicsItem):
         if error and selected:
             painter.setPen(QPen(style.SELECTED, 1.5))
             painter.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), style.RADIUS + 3, style.RADIUS + 3)
-        if lod < LOD_TEXT:
-            return
         self._paint_text(painter, w)
+        for port in self.ports.values():
+            paint_port(painter, port)
 
     def _paint_text(self, painter: QPainter, w: float) -> None:
         pad = 9.0

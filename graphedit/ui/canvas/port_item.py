@@ -1,4 +1,8 @@
-"""A port: a small circle on a node's edge. While a wire is dragged it lights up if the wire fits."""
+"""A port: a small circle on a node's edge. While a wire is dragged it lights up if the wire fits.
+
+The item is there for hit-testing, tooltips and state; its node paints it, so a
+frame costs one Python paint call per node, not one per port.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ class PortItem(QGraphicsItem):
         self.state = NORMAL
         self.hover = False
         self.setZValue(2)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
         kind = "output" if is_output else "input"
         self.setToolTip(f"{kind} '{name}'" + (f": {doc}" if doc else ""))
 
@@ -33,35 +38,44 @@ class PortItem(QGraphicsItem):
     def set_state(self, state: str) -> None:
         if state != self.state:
             self.state = state
-            self.update()
+            self._changed()
 
     def set_hover(self, hover: bool) -> None:
         if hover != self.hover:
             self.hover = hover
-            self.update()
+            self._changed()
 
     def set_connected(self, connected: bool) -> None:
         if connected != self.connected:
             self.connected = connected
-            self.update()
+            self._changed()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        r = style.PORT_R
-        color = QColor("#c9ced6")
-        if self.state == FIT:
-            color, r = style.FIT, r + 1.5
-        elif self.state == REFUSE:
-            color = style.REFUSE
-        elif self.state == DIM:
-            color = QColor(120, 126, 135, 110)
-        if self.hover:
-            r += 1.5
-        painter.setPen(QPen(color, 2.0))
-        fill = color if (self.connected or self.state == FIT or self.hover) else style.BODY
-        painter.setBrush(fill)
-        painter.drawEllipse(QRectF(-r, -r, 2 * r, 2 * r))
-        if self.state == FIT:
-            painter.setPen(QPen(QColor(76, 208, 125, 90), 3.0))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawEllipse(QRectF(-r - 3, -r - 3, 2 * r + 6, 2 * r + 6))
+        pass  # drawn by its node (see paint_port), inside the node's cached pixmap
+
+    def _changed(self) -> None:
+        node = self.parentItem()
+        if node is not None:
+            node.update()
+
+
+def paint_port(painter: QPainter, port: PortItem) -> None:
+    """Draw a port at its position in its node's coordinates."""
+    r = style.PORT_R
+    color = QColor("#c9ced6")
+    if port.state == FIT:
+        color, r = style.FIT, r + 1.5
+    elif port.state == REFUSE:
+        color = style.REFUSE
+    elif port.state == DIM:
+        color = QColor(120, 126, 135, 110)
+    if port.hover:
+        r += 1.5
+    c = port.pos()
+    painter.setPen(QPen(color, 2.0))
+    painter.setBrush(color if (port.connected or port.state == FIT or port.hover) else style.BODY)
+    painter.drawEllipse(c, r, r)
+    if port.state == FIT:
+        painter.setPen(QPen(QColor(76, 208, 125, 90), 3.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawEllipse(c, r + 3, r + 3)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap, QTransform
-from PySide6.QtWidgets import QGraphicsScene
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from graphedit.model.events import (
     Edge,
@@ -66,6 +66,7 @@ class CanvasScene(QGraphicsScene):
         self.setSceneRect(QRectF(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT))
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self._document = None
+        self._far = False
         controller.documentReplaced.connect(self.rebuild)
         controller.shapesUpdated.connect(self.refresh_shapes)
         controller.selectionChanged.connect(self._selection_from_controller)
@@ -99,6 +100,8 @@ class CanvasScene(QGraphicsScene):
         info = self.controller.info(node_id)
         if info is not None:
             item.set_info(info)
+        if self._far:
+            item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
         self.addItem(item)
         self.nodes[node_id] = item
         self._node_edges.setdefault(node_id, set())
@@ -106,6 +109,8 @@ class CanvasScene(QGraphicsScene):
 
     def _add_edge(self, edge: Edge) -> None:
         item = EdgeItem(edge)
+        if self._far:
+            item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
         self.edges[edge] = item
         self._node_edges.setdefault(edge.src, set()).add(edge)
         self._node_edges.setdefault(edge.dst, set()).add(edge)
@@ -274,6 +279,17 @@ class CanvasScene(QGraphicsScene):
         for item in self.edges.values():
             rect = rect.united(item.sceneBoundingRect())
         return rect
+
+    def set_far(self, far: bool) -> None:
+        """Far out, cards are flat and cheap to draw, and caching them per zoom step costs more than it saves."""
+        if far == self._far:
+            return
+        self._far = far
+        mode = QGraphicsItem.CacheMode.NoCache if far else QGraphicsItem.CacheMode.DeviceCoordinateCache
+        for item in self.nodes.values():
+            item.setCacheMode(mode)
+        for item in self.edges.values():
+            item.setCacheMode(mode)
 
     # ------------------------------------------------------- live overlays
     def set_badges(self, badges: dict[str, str]) -> None:

@@ -19,6 +19,7 @@ from graphedit.ui.canvas.interactions import (
     WireInteraction,
 )
 from graphedit.ui.canvas.layout import layered_layout
+from graphedit.ui.canvas.node_item import LOD_TEXT
 from graphedit.ui.canvas.quick_add import QuickAddPopup
 from graphedit.ui.canvas.scene import CanvasScene
 from graphedit.ui.controller import CLIPBOARD_MIME, EditorController
@@ -214,6 +215,7 @@ class CanvasView(QGraphicsView):
     def zoom_by(self, factor: float) -> None:
         target = min(max(self.zoom() * factor, MIN_ZOOM), MAX_ZOOM)
         self.scale(target / self.zoom(), target / self.zoom())
+        self.scene().set_far(self.zoom() < LOD_TEXT)
 
     def set_zoom(self, zoom: float) -> None:
         anchor = self.transformationAnchor()
@@ -228,6 +230,7 @@ class CanvasView(QGraphicsView):
             self.centerOn(0, 0)
             return
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        self.scene().set_far(self.zoom() < LOD_TEXT)
         if self.zoom() > 1.0:
             self.set_zoom(1.0)
         elif self.zoom() < MIN_ZOOM:
