@@ -372,3 +372,21 @@ def test_error_node_is_red_with_fix_in_tooltip_and_screenshot(editor):
     view.zoom_to_fit()
     SHOTS.mkdir(exist_ok=True)
     assert view.grab().save(str(SHOTS / "canvas_error.png"))
+
+
+def test_click_a_wire_and_delete_it_or_lift_it_off_an_input(editor):
+    controller, view = editor
+    ids = chain(controller, "Input", "Dense", "ReLU")
+    edge = Edge(ids[1], "y", ids[2], "x")
+    press(view, view.scene().edges[edge].midpoint())
+    release(view, view.scene().edges[edge].midpoint())
+    assert view.scene().edges[edge].isSelected()
+    QTest.keyClick(view, Qt.Key.Key_Delete)
+    assert edge not in controller.document.edges()
+    controller.undo_stack.undo()
+    # dragging from a wired input lifts the wire; dropping it on empty canvas disconnects
+    drag(view, port(view, ids[2], "x", False), port(view, ids[2], "x", False) + QPointF(-120, 200))
+    assert edge not in controller.document.edges()
+    assert not view.quick_add.isVisible()
+    controller.undo_stack.undo()
+    assert edge in controller.document.edges()

@@ -151,3 +151,16 @@ def test_quick_add_types_fit_the_wire(ctl):
     assert ctl.document.edge_into(new, "x") == Edge(conv, "y", new, "x")
     ctl.undo_stack.undo()
     assert new not in ctl.document
+
+
+def test_edits_of_one_field_after_a_pause_are_separate_steps(ctl, monkeypatch):
+    import graphedit.ui.undo as undo
+
+    clock = [100.0]
+    monkeypatch.setattr(undo.time, "monotonic", lambda: clock[0])
+    ctl.set_param("dense1", "units", 4)
+    clock[0] += 0.5
+    ctl.set_param("dense1", "units", 40)
+    clock[0] += undo.TYPING_PAUSE_S + 1
+    ctl.set_param("dense1", "units", 41)
+    assert ctl.undo_stack.count() == 2

@@ -8,6 +8,7 @@ JSON snapshot of the affected subgraph and re-insert it, as QtNodes does.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
@@ -17,6 +18,7 @@ from graphedit.model.events import Edge
 
 MOVE_ID = 1001
 PARAM_ID = 1002
+TYPING_PAUSE_S = 2.0  # edits of one field further apart than this are separate undo steps
 
 
 class DocCommand(QUndoCommand):
@@ -117,13 +119,14 @@ class DisconnectCommand(DocCommand):
 
 
 class SetParamCommand(DocCommand):
-    """Set one parameter; consecutive edits of the same field merge (typing is one step)."""
+    """Set one parameter; consecutive edits of the same field within a pause merge (typing is one step)."""
 
     def __init__(self, doc: GraphDocument, node_id: str, name: str, value: Any, merge: bool = True) -> None:
         super().__init__(doc, f"Set {node_id}.{name}")
         self.node_id, self.name, self.value = node_id, name, value
         self.old = doc.params(node_id).get(name)
         self.merge = merge
+        self.at = time.monotonic()
 
     def id(self) -> int:
         return PARAM_ID if self.merge else -1
@@ -131,9 +134,9 @@ class SetParamCommand(DocCommand):
     def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, SetParamCommand) or not other.merge:
             return False
-        if (other.node_id, other.name) != (self.node_id, self.name):
+        if (other.node_id, other.name) != (self.node_id, self.name) or other.at - self.at > TYPING_PAUSE_S:
             return False
-        self.value = other.value
+        self.value, self.at = other.value, other.at
         return True
 
     def apply(self) -> None:

@@ -17,6 +17,10 @@ QLineEdit { background: #1d2025; color: #e8eaed; border: 1px solid #4a505a; bord
 QListWidget { background: transparent; color: #e8eaed; border: none; outline: none; }
 QListWidget::item { padding: 3px 4px; border-radius: 4px; }
 QListWidget::item:selected { background: #3b6fb6; color: white; }
+QScrollBar:vertical { background: transparent; width: 8px; margin: 0; }
+QScrollBar::handle:vertical { background: #4a505a; border-radius: 4px; min-height: 24px; }
+QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical { height: 0; }
+QScrollBar::add-page:vertical, QScrollBar::sub-page:vertical { background: none; }
 """
 
 
@@ -32,7 +36,7 @@ def rank(node_type: NodeType, text: str) -> int | None:
         return 1
     if text in node_type.category.lower():
         return 2
-    if text in node_type.doc.lower():
+    if len(text) >= 3 and text in node_type.doc.lower():
         return 3
     return None
 
