@@ -20,7 +20,7 @@ check: $(STAMP)
 	$(BIN)/graphedit check projects/keras_cnn.gproj
 
 test: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n 2 --dist loadfile
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n 2 --dist loadfile -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
