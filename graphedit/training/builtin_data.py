@@ -178,4 +178,4 @@ def breast_cancer(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | 
     return _sklearn_table("load_breast_cancer")
 
 
-from graphedit.training import builtin_images, builtin_text  # noqa: E402,F401  (register the rest)
+from graphedit.training import builtin_images, builtin_text, userdata  # noqa: E402,F401  (register the rest)

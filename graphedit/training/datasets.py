@@ -64,6 +64,12 @@ class Opt:
             if not isinstance(value, str):
                 raise DatasetError(f"{where} must be text, not {value!r}.")
             return value
+        if kind is list:  # a list of names; the settings panel may give them as comma-separated text
+            if isinstance(value, str):
+                value = [part.strip() for part in value.split(",") if part.strip()]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise DatasetError(f'{where} must be a list of names such as ["a", "b"], not {value!r}.')
+            return list(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise DatasetError(f"{where} must be a number, not {value!r}.")
         if kind is int:
@@ -90,6 +96,7 @@ class RawData:
     class_names: list[str] | None = None
     vocab: list[str] | None = None
     image: bool = False  # standardise with one mean/std over all pixels, not per feature
+    notes: list[str] = field(default_factory=list)  # fix-ups made while reading a user's file, shown in the editor
 
 
 @dataclass(frozen=True)
@@ -177,13 +184,26 @@ class InMemorySplit:
 
 
 class StreamedSplit:
-    """Samples read on demand from a ``torch.utils.data.Dataset`` of ``(x, y)`` pairs (``y`` may be ``None``)."""
+    """Samples read on demand from a ``torch.utils.data.Dataset`` of ``(x, y)`` pairs (``y`` may be ``None``).
+
+    ``normalize=(mean, std)`` standardises each batch on the training device after the transfer, in ``dtype``
+    (so ``uint8`` pixels cross the bus as bytes). A dataset whose ``__getitems__`` returns a ready
+    ``(X, y)`` tuple for a whole batch (one vectorised read) is used as is; a list is collated item by item.
+    """
 
     in_memory = False
 
-    def __init__(self, dataset: torch.utils.data.Dataset, num_workers: int = 0) -> None:
+    def __init__(
+        self,
+        dataset: torch.utils.data.Dataset,
+        num_workers: int = 0,
+        normalize: tuple[torch.Tensor, torch.Tensor] | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
         self.dataset = dataset
         self.num_workers = num_workers
+        self.normalize = normalize
+        self.dtype = dtype
 
     def __len__(self) -> int:
         return len(self.dataset)  # type: ignore[arg-type]
@@ -203,14 +223,23 @@ class StreamedSplit:
             num_workers=self.num_workers,
             collate_fn=_collate,
         )
+        scale = None
         for X, y in loader:
             if device is not None:
                 X = X.to(device, non_blocking=True)
                 y = None if y is None else y.to(device, non_blocking=True)
+            if self.dtype is not None:
+                X = X.to(self.dtype)
+            if self.normalize is not None:
+                if scale is None or scale[0].device != X.device:
+                    scale = tuple(t.to(X.device, X.dtype) for t in self.normalize)
+                X = (X - scale[0]) / scale[1]
             yield X, y
 
 
-def _collate(items: list) -> Batch:
+def _collate(items: Any) -> Batch:
+    if isinstance(items, tuple):  # already a batch, from the dataset's __getitems__
+        return items
     xs = torch.stack([torch.as_tensor(x) for x, _ in items])
     if items[0][1] is None:
         return xs, None
@@ -233,6 +262,8 @@ class DatasetInfo:
     vocab: list[str] | None = None
     sizes: dict[str, int] = field(default_factory=dict)
     standardization: dict[str, Any] | None = None  # {"mean": float | list, "std": ...} fitted on train
+    notes: list[str] = field(default_factory=list)  # stated fix-ups ("3 rows with missing values dropped")
+    streamed: bool = False  # read from disk batch by batch instead of held in memory
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -247,6 +278,8 @@ class DatasetInfo:
             "vocab": self.vocab,
             "sizes": dict(self.sizes),
             "standardization": self.standardization,
+            "notes": list(self.notes),
+            "streamed": self.streamed,
         }
 
 
@@ -257,6 +290,7 @@ class DatasetSplits:
     test: Split | None
     info: DatasetInfo
     spec: dict[str, Any]
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None  # applied by the trainer to training batches
 
     def split(self, name: str) -> Split | None:
         return {"train": self.train, "val": self.val, "test": self.test}[name]
@@ -282,7 +316,7 @@ def normalize_spec(spec: dict[str, Any]) -> dict[str, Any]:
             f"unknown dataset '{name}'. Fix: use one of the built-in datasets: {', '.join(sorted(BUILDERS))}."
         )
     builder = BUILDERS[name]
-    unknown = sorted(set(spec) - {"name", "options", "split", "seed", "standardize"})
+    unknown = sorted(set(spec) - {"name", "options", "split", "seed", "standardize", "augment"})
     if unknown:
         raise DatasetError(f"dataset spec has unknown key(s) {', '.join(unknown)}. Fix: remove them.")
     given = spec.get("options") or {}
@@ -308,13 +342,18 @@ def normalize_spec(spec: dict[str, Any]) -> dict[str, Any]:
     standardize = spec.get("standardize", builder.default_standardize)
     if not isinstance(standardize, bool):
         raise DatasetError(f"dataset '{name}': standardize must be true or false, not {standardize!r}.")
-    return {
+    normalized = {
         "name": name,
         "options": options,
         "split": {"val": float(split["val"]), "test": float(split["test"])},
         "seed": seed,
         "standardize": standardize,
     }
+    if spec.get("augment"):
+        from graphedit.training.augment import normalize_augment
+
+        normalized["augment"] = normalize_augment(spec["augment"], name)
+    return normalized
 
 
 def load_dataset(spec: dict[str, Any], base_dir: str | Path | None = None) -> DatasetSplits:
@@ -323,13 +362,17 @@ def load_dataset(spec: dict[str, Any], base_dir: str | Path | None = None) -> Da
     builder = BUILDERS[spec["name"]]
     rng = np.random.default_rng(spec["seed"])
     raw = builder.fn(spec["options"], rng, Path(base_dir) if base_dir is not None else None)
-    n = len(raw.X)
+    n = len(raw.X) if isinstance(raw, RawData) else len(raw)
     order = np.random.default_rng([spec["seed"], 1]).permutation(n)
     n_test = int(round(spec["split"]["test"] * n))
     n_val = int(round(spec["split"]["val"] * n))
     if n - n_test - n_val < 1:
         raise DatasetError(f"dataset '{spec['name']}' has {n} samples; the split leaves none for training.")
     parts = {"test": order[:n_test], "val": order[n_test : n_test + n_val], "train": order[n_test + n_val :]}
+    if not isinstance(raw, RawData):  # a LazyData source: too large for memory, read batch by batch
+        from graphedit.training.streaming import streamed_splits
+
+        return _with_augment(streamed_splits(spec, raw, parts))
     X = raw.X
     stats = None
     if spec["standardize"] and np.issubdtype(X.dtype, np.floating):
@@ -354,8 +397,17 @@ def load_dataset(spec: dict[str, Any], base_dir: str | Path | None = None) -> Da
         vocab=raw.vocab,
         sizes={k: len(v) for k, v in parts.items()},
         standardization=stats,
+        notes=list(raw.notes),
     )
-    return DatasetSplits(splits["train"], splits["val"], splits["test"], info, spec)  # type: ignore[arg-type]
+    return _with_augment(DatasetSplits(splits["train"], splits["val"], splits["test"], info, spec))  # type: ignore[arg-type]
+
+
+def _with_augment(data: DatasetSplits) -> DatasetSplits:
+    if data.spec.get("augment"):
+        from graphedit.training.augment import make_augmenter
+
+        data.augment = make_augmenter(data.spec["augment"], data.info, data.spec["seed"])
+    return data
 
 
 def _standardize(X: np.ndarray, train_idx: np.ndarray, image: bool) -> tuple[np.ndarray, dict[str, Any]]:

@@ -157,7 +157,10 @@ class Trainer(TrainerState):
         sizes: list[int] = []
         split = self.train_split
         device = None if split.in_memory else self.device
+        augment = getattr(self.data, "augment", None)  # training batches only, on the device, whole batch at once
         for X, y in split.batches(s.batch_size, shuffle=True, generator=self.generator, device=device):
+            if augment is not None:
+                X = augment(X)
             out = self._train_step(X, y)
             values.append([out[k].detach() for k in keys])
             sizes.append(X.shape[0])

@@ -1,0 +1,221 @@
+"""A look at a dataset before training: a table, an image grid, class counts, and the notes.
+
+:func:`preview_dataset` is headless (the editor's ``DatasetPreview`` widget
+draws its result). It reads only what it shows: the first rows of a table,
+a few images per class (for a large folder the class counts come from the
+file list, not from decoding everything), the start of a text. It never
+raises for a bad dataset: the message goes to ``"error"`` next to whatever
+could be read (a CSV whose target has one class still shows its table).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from graphedit.errors import GraphEditError
+from graphedit.training.datasets import load_dataset, normalize_spec
+
+TEXT_CHARS = 2000
+MAX_COLUMNS = 12
+
+
+def preview_dataset(
+    spec: dict[str, Any], base_dir: str | Path | None = None, rows: int = 20, images_per_class: int = 6
+) -> dict[str, Any]:
+    """What the dataset holds, as plain data.
+
+    Keys: ``name``, ``view`` (``"table"``, ``"images"`` or ``"text"``), ``task``, ``size`` (examples),
+    ``feature_shape``, ``streamed``, ``columns`` and ``rows`` (text cells) with ``roles``
+    (column → ``"feature"``/``"target"``/``"unused"``), ``images`` (a list of ``{"label", "image"}``,
+    the image ``uint8`` ``[H, W]`` or ``[H, W, 3]``), ``text``, ``class_counts`` (class name → examples,
+    or ``None``), ``notes`` (stated fix-ups) and ``error`` (``None`` or the message of a
+    :class:`~graphedit.training.datasets.DatasetError`).
+    """
+    out: dict[str, Any] = {
+        "name": spec.get("name") if isinstance(spec, dict) else None,
+        "view": "table",
+        "task": None,
+        "size": None,
+        "feature_shape": None,
+        "streamed": False,
+        "columns": [],
+        "rows": [],
+        "roles": {},
+        "images": [],
+        "text": "",
+        "class_counts": None,
+        "notes": [],
+        "error": None,
+    }
+    base = Path(base_dir) if base_dir is not None else None
+    try:
+        spec = normalize_spec(spec)
+        fill = {"csv": _csv, "numpy": _numpy, "image_folder": _images, "text_file": _text}.get(spec["name"], _builtin)
+        fill(out, spec, base, rows, images_per_class)
+    except GraphEditError as exc:
+        out["error"] = str(exc)
+    return out
+
+
+def _counts(y: np.ndarray | None, names: list[str] | None) -> dict[str, int] | None:
+    if y is None or names is None or y.ndim != 1:
+        return None
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(names))
+    return {name: int(c) for name, c in zip(names, counts)}
+
+
+def _csv(out: dict[str, Any], spec: dict[str, Any], base: Path | None, rows: int, per_class: int) -> None:
+    from graphedit.training.userdata_csv import read_table, select_columns, table_to_raw
+
+    o = spec["options"]
+    table = read_table(o, base)
+    out.update(columns=table.columns, rows=[list(r) for r in table.rows[:rows]], notes=list(table.notes))
+    out["size"] = len(table.rows)
+    features, target = select_columns(table, o)
+    out["roles"] = {c: "target" if c == target else "feature" if c in features else "unused" for c in table.columns}
+    raw = table_to_raw(table, o)
+    out.update(task=raw.task, size=len(raw.X), feature_shape=list(raw.X.shape[1:]), notes=raw.notes)
+    out["class_counts"] = _counts(raw.y, raw.class_names)
+
+
+def _numpy(out: dict[str, Any], spec: dict[str, Any], base: Path | None, rows: int, per_class: int) -> None:
+    from graphedit.training.userdata import memory_limit
+    from graphedit.training.userdata_numpy import convert, open_arrays
+    from graphedit.training.userdata_targets import classify_targets
+
+    o = spec["options"]
+    a = open_arrays(o, base, force_mmap=True)  # the preview reads only the rows it shows
+    y, task, names, notes = classify_targets(a.y, o["task"], "numpy", a.x_name)
+    first = convert(a, np.asarray(a.X[:1]))
+    out.update(task=task, size=len(a.X), feature_shape=list(first.shape[1:]), notes=a.notes + notes)
+    out["streamed"] = a.X.nbytes > memory_limit(o["memory_limit_mb"])
+    out["class_counts"] = _counts(y, names)
+    if first.ndim == 4:
+        picks = _picks(y, per_class, len(a.X))
+        images = convert(a, np.asarray(a.X[np.sort(picks)]))
+        order = np.argsort(np.argsort(picks))
+        out["view"] = "images"
+        out["images"] = [
+            {"label": names[int(y[i])] if names and y is not None else f"row {i}", "image": _display(images[k])}
+            for i, k in zip(picks, order)
+        ]
+        return
+    X = convert(a, np.asarray(a.X[:rows])).reshape(min(rows, len(a.X)), -1)
+    _table(out, X, None if y is None else y[:rows], names)
+
+
+def _picks(y: np.ndarray | None, per_class: int, n: int) -> np.ndarray:
+    """Row numbers of the first ``per_class`` examples of each class (the first few rows without classes)."""
+    if y is None or y.ndim != 1:
+        return np.arange(min(n, per_class * 4))
+    return np.concatenate([np.flatnonzero(y == c)[:per_class] for c in np.unique(y)])
+
+
+def _display(image: np.ndarray) -> np.ndarray:
+    """``[C, H, W]`` of any range → ``uint8`` ``[H, W]`` or ``[H, W, 3]``."""
+    if image.dtype != np.uint8:
+        lo, hi = float(image.min()), float(image.max())
+        image = ((image - lo) / (hi - lo if hi > lo else 1.0) * 255).astype(np.uint8)
+    return image[0] if image.shape[0] == 1 else np.ascontiguousarray(image[:3].transpose(1, 2, 0))
+
+
+def _table(out: dict[str, Any], X: np.ndarray, y: np.ndarray | None, names: list[str] | None) -> None:
+    width = min(X.shape[1], MAX_COLUMNS)
+    columns = [f"x{i + 1}" for i in range(width)] + (["…"] if X.shape[1] > width else [])
+    cells = [[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row[:width].tolist()] for row in X]
+    if X.shape[1] > width:
+        cells = [c + ["…"] for c in cells]
+    if y is not None:
+        columns.append("target")
+        for c, t in zip(cells, y):
+            value = t.reshape(-1)
+            named = names and value.size == 1 and value.dtype.kind in "iu"
+            c.append(names[int(value[0])] if named else ", ".join(f"{v:.4g}" for v in value[:4].tolist()))
+    out["columns"], out["rows"] = columns, cells
+    out["roles"] = {c: "target" if c == "target" else "feature" for c in columns}
+
+
+def _images(out: dict[str, Any], spec: dict[str, Any], base: Path | None, rows: int, per_class: int) -> None:
+    from graphedit.training.userdata import memory_limit
+    from graphedit.training.userdata_images import decode, scan
+
+    o = spec["options"]
+    folder = scan(o, base)
+    channels = 1 if o["color"] == "grey" else 3
+    out.update(view="images", task="classification", size=len(folder.files), notes=list(folder.notes))
+    out["feature_shape"] = [channels, o["size"], o["size"]]
+    out["streamed"] = len(folder.files) * channels * o["size"] ** 2 * 4 > memory_limit(o["memory_limit_mb"])
+    counts = Counter(folder.labels)
+    out["class_counts"] = {name: counts.get(i, 0) for i, name in enumerate(folder.classes)}
+    shown: Counter = Counter()
+    for path, label in zip(folder.files, folder.labels):
+        if shown[label] >= per_class:
+            continue
+        try:
+            image = decode(path, o["size"], o["color"])
+        except GraphEditError as exc:
+            out["notes"].append(str(exc))
+            continue
+        shown[label] += 1
+        out["images"].append({"label": folder.classes[label], "image": _display(image)})
+
+
+def _text(out: dict[str, Any], spec: dict[str, Any], base: Path | None, rows: int, per_class: int) -> None:
+    from graphedit.training.userdata_text import read_user_text
+
+    o = spec["options"]
+    body, notes = read_user_text(o, base)
+    body = body[: o["max_chars"]]
+    if o["lowercase"]:
+        body = body.lower()
+    out.update(view="text", task="sequence", text=body[:TEXT_CHARS], notes=notes, feature_shape=[o["window"]])
+    out["size"] = max(0, (len(body) - o["window"] + o["stride"] - 1) // o["stride"])
+    counts = Counter(body)
+    out["class_counts"] = {repr(c)[1:-1] if c.isspace() else c: n for c, n in counts.most_common(40)}
+
+
+def _builtin(out: dict[str, Any], spec: dict[str, Any], base: Path | None, rows: int, per_class: int) -> None:
+    data = load_dataset(spec, base)
+    info = data.info
+    out.update(task=info.task, size=sum(info.sizes.values()), feature_shape=list(info.feature_shape))
+    out.update(streamed=info.streamed, notes=list(info.notes))
+    train = data.train
+    X = getattr(train, "X", None)
+    if X is None:
+        X, y = next(iter(train.batches(max(rows, 256))))
+    else:
+        y = train.y
+    X = X.cpu().numpy()
+    y = None if y is None else y.cpu().numpy()
+    if info.task == "classification":
+        parts = [s for s in (data.train, data.val, data.test) if s is not None and getattr(s, "y", None) is not None]
+        if parts:
+            ys = np.concatenate([s.y.cpu().numpy().reshape(len(s), -1)[:, 0] for s in parts])  # type: ignore[union-attr]
+            labels = ys if ys.dtype.kind in "iu" else (ys > 0).astype(np.int64)
+            out["class_counts"] = _counts(labels.astype(np.int64), info.class_names)
+    if X.ndim == 4:
+        labels = None if y is None or y.ndim != 1 else y
+        picks = _picks(labels, per_class, len(X))
+        out["view"] = "images"
+        out["images"] = [
+            {
+                "label": info.class_names[int(y[i])] if labels is not None and info.class_names else "",
+                "image": _display(X[i]),
+            }
+            for i in picks
+        ]
+        return
+    if info.vocab and X.dtype.kind in "iu":
+        vocab = info.vocab
+        out["columns"] = ["window", "next"]
+        out["rows"] = [
+            ["".join(vocab[c] for c in row), vocab[int(t)] if y is not None else ""]
+            for row, t in zip(X[:rows], y[:rows] if y is not None else X[:rows, 0])
+        ]
+        out["roles"] = {"window": "feature", "next": "target"}
+        return
+    _table(out, X[:rows].reshape(min(rows, len(X)), -1), None if y is None else y[:rows], info.class_names)
