@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from typing import Any, TextIO
 
 from graphedit.training.events import EpochEvent, FailedEvent, StepEvent
+from graphedit.training.session import StartedEvent
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,16 +32,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class ProgressBar:
-    """A plain-text progress bar on stderr; one line per epoch when stderr is not a terminal."""
+    """A plain-text progress bar on stderr; one line per epoch when stderr is not a terminal.
 
-    def __init__(self, epochs: int, steps_per_epoch: int, stream: TextIO | None = None, width: int = 24) -> None:
-        self.epochs, self.steps_per_epoch, self.width = epochs, max(1, steps_per_epoch), width
+    Epochs and steps per epoch come with the run's StartedEvent.
+    """
+
+    def __init__(self, stream: TextIO | None = None, width: int = 24) -> None:
+        self.epochs, self.steps_per_epoch, self.width = 1, 1, width
         self.stream = stream or sys.stderr
         self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.last_draw = 0.0
 
     def __call__(self, event: Any) -> None:
-        if isinstance(event, StepEvent) and self.live and time.monotonic() - self.last_draw > 0.1:
+        if isinstance(event, StartedEvent):
+            self.epochs, self.steps_per_epoch = event.epochs, max(1, event.steps_per_epoch)
+            if event.first_epoch:
+                self.stream.write(f"resuming {event.run_dir} after epoch {event.first_epoch}\n")
+        elif isinstance(event, StepEvent) and self.live and time.monotonic() - self.last_draw > 0.1:
             self.last_draw = time.monotonic()
             done = (event.step - 1) % self.steps_per_epoch + 1
             filled = int(self.width * done / self.steps_per_epoch)
@@ -66,46 +73,21 @@ def _metrics_text(train: dict[str, float] | None, val: dict[str, float] | None) 
 
 
 def run(args: argparse.Namespace) -> int:
-    from graphedit.compiler import compile_graph
-    from graphedit.errors import TrainingError
-    from graphedit.model.project import load_project
-    from graphedit.training.binding import fit_inputs_to_dataset
-    from graphedit.training.checkpoint import load_checkpoint
-    from graphedit.training.datasets import load_dataset
-    from graphedit.training.runs import FINAL, RunRecorder, latest_run, new_run_dir, point_project_to
-    from graphedit.training.settings import TrainSettings
-    from graphedit.training.trainer import Trainer
+    from graphedit.model.project import load_project, project_to_json
+    from graphedit.training.session import run_project
 
     project = load_project(args.project)
-    data = load_dataset(project.dataset, base_dir=project.path.parent)
-    fit_inputs_to_dataset(project.document, data.info)
     overrides = {k: getattr(args, k) for k in ("epochs", "device", "seed", "batch_size", "lr")}
-    settings = TrainSettings.from_dict(project.training).replace(**overrides)
-    compiled = compile_graph(project.document, device="cpu", seed=settings.seed)
-
-    if args.resume:
-        folder = latest_run(project.path, with_checkpoint=True)
-        if folder is None:
-            raise TrainingError(f"{args.project}: no earlier run with a checkpoint. Fix: train without --resume.")
-    else:
-        folder = new_run_dir(project.path)
-    recorder = RunRecorder(folder, settings.to_dict(), data.spec, resume=args.resume)
-    observers: list[Any] = [recorder]
-    if not args.quiet:
-        steps = math.ceil(len(data.train) / settings.batch_size)
-        observers.append(ProgressBar(settings.epochs, steps))
-    trainer = Trainer(compiled, data, settings, observers=observers, probes=not args.no_probes)
-    if args.resume:
-        trainer.restore_state(*load_checkpoint(folder))
-        if trainer.epoch >= settings.epochs:
-            raise TrainingError(
-                f"{folder}: the run already has {trainer.epoch} epochs. Fix: pass --epochs with more than that."
-            )
-        if not args.quiet:
-            print(f"resuming {folder} after epoch {trainer.epoch}", file=sys.stderr)
-    summary = trainer.fit()
-    weights = point_project_to(project, folder / FINAL)
-    summary = {**summary, "run": str(folder), "weights": weights}
+    summary = run_project(
+        project_to_json(project),
+        project.path,
+        overrides,
+        observers=[] if args.quiet else [ProgressBar()],
+        resume=args.resume,
+        probes=not args.no_probes,
+        point_project=True,
+    )
+    folder, weights = summary["run"], summary["weights"]
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
     else:

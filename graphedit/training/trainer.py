@@ -42,6 +42,7 @@ class Trainer(TrainerState):
         settings: TrainSettings | dict[str, Any] | None = None,
         observers: Iterable[Observer] = (),
         probes: bool = True,
+        control: Any = None,
     ) -> None:
         self.settings = settings if isinstance(settings, TrainSettings) else TrainSettings.from_dict(settings)
         s = self.settings
@@ -70,6 +71,7 @@ class Trainer(TrainerState):
         self.best_state: dict[str, torch.Tensor] | None = None
         self.since_best = 0
         self._stop_requested = False
+        self.control = control  # answers wait_if_paused() and should_stop() between steps (the editor's buttons)
         self._seeded = False
         self._perceptron_input: torch.Tensor | None = None
         if isinstance(self.optimizer, PerceptronRule):
@@ -169,6 +171,9 @@ class Trainer(TrainerState):
                 self._emit(StepEvent(self.step, self.epoch, out["loss"].detach().item(), self._floats(out, keys[1:])))
             if self.prober is not None and self.prober.due(self.step):
                 self._emit(ProbeEvent(self.step, self.prober.run(self.step, time.perf_counter() - t0)))
+            if self.control is not None:
+                self.control.wait_if_paused()
+                self._stop_requested = self._stop_requested or self.control.should_stop()
             if self._stop_requested:
                 break
         count = sum(sizes)

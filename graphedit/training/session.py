@@ -1,0 +1,189 @@
+"""One training run of a project, composed headless: the single path shared by ``graphedit train`` and the editor.
+
+:func:`run_project` takes the project as JSON data (what the editor sends to its
+worker process, and what the command line reads from the file), loads the
+dataset, fits the Input/Target shapes to it, compiles the graph, and trains it
+with a :class:`~graphedit.training.runs.RunRecorder` writing the run folder.
+Observers first receive a :class:`StartedEvent` (dataset metadata, steps per
+epoch, the run folder), then the trainer's events. A failure at any stage (a
+dataset that cannot load, a graph that does not compile, NaN, out of memory)
+reaches the observers as one ``FailedEvent``, is recorded in the run's
+``summary.json`` and is raised as a :class:`~graphedit.errors.GraphEditError`.
+
+``control`` lets another thread or process pause and stop the loop: it answers
+``wait_if_paused()`` (blocks while paused) and ``should_stop()``; the trainer
+asks between steps. No Qt here (DESIGN.md decision 6), and torch is imported only when a run starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from graphedit.errors import GraphEditError, NodeError, TrainingError
+from graphedit.training.events import FailedEvent
+
+SNAPSHOT = "project.gproj"  # the project as it was trained, kept in the run folder
+
+
+class Control(Protocol):
+    def wait_if_paused(self) -> None: ...
+
+    def should_stop(self) -> bool: ...
+
+
+@dataclass
+class StartedEvent:
+    """Sent once, before the first step: what the editor needs to show progress and name nodes."""
+
+    info: dict[str, Any]  # DatasetInfo.to_json()
+    steps_per_epoch: int
+    epochs: int
+    run_dir: str
+    node_ids: list[str] = field(default_factory=list)
+    first_epoch: int = 0  # epochs already done (a resumed run)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def settings_for(training: dict[str, Any], overrides: dict[str, Any] | None = None) -> Any:
+    """The project's training section as TrainSettings with ``overrides`` (``None`` ignored); raises TrainingError."""
+    from graphedit.training.settings import TrainSettings
+
+    names = {f.name for f in dataclasses.fields(TrainSettings)}
+    overrides = {k: v for k, v in (overrides or {}).items() if k in names and v is not None}
+    return TrainSettings.from_dict(training).replace(**overrides)
+
+
+def run_project(
+    project_json: dict[str, Any],
+    project_path: str | os.PathLike[str] | None,
+    overrides: dict[str, Any] | None = None,
+    observers: list[Any] | tuple[Any, ...] = (),
+    control: Control | None = None,
+    *,
+    run_dir: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    probes: bool = True,
+    point_project: bool = False,
+) -> dict[str, Any]:
+    """Train the project once; return the trainer's summary plus ``run`` (the folder) and ``weights``.
+
+    ``run_dir`` is the run folder to record into (default: a new one beside ``project_path``);
+    with ``resume`` it is the run to continue (default: the latest with a checkpoint).
+    ``point_project`` saves the project file pointing to the run's final weights (the command
+    line does this; the editor asks the user's open project instead). ``overrides`` holds
+    training settings that replace the project's (``epochs``, ``lr``, ...).
+    """
+    observers = list(observers)
+    path = Path(project_path) if project_path is not None else None
+    folder = _run_folder(path, run_dir, resume)
+    recorder = None
+    fitting = False
+    try:
+        from graphedit.compiler import compile_graph
+        from graphedit.model.project import project_from_json
+        from graphedit.training.binding import fit_inputs_to_dataset
+        from graphedit.training.checkpoint import load_checkpoint
+        from graphedit.training.datasets import load_dataset
+        from graphedit.training.runs import RunRecorder
+        from graphedit.training.trainer import Trainer
+
+        project = project_from_json(project_json, str(path or "the project"))
+        project.path = path
+        _write_snapshot(folder, project_json, resume)
+        data = load_dataset(project.dataset, base_dir=path.parent if path is not None else None)
+        fit_inputs_to_dataset(project.document, data.info)
+        settings = settings_for(project.training, overrides)
+        compiled = compile_graph(project.document, device="cpu", seed=settings.seed)
+        recorder = RunRecorder(folder, settings.to_dict(), data.spec, resume=resume)
+        trainer = Trainer(compiled, data, settings, [recorder, *observers], probes=probes, control=control)
+        if resume:
+            trainer.restore_state(*load_checkpoint(folder))
+            if trainer.epoch >= settings.epochs:
+                raise TrainingError(
+                    f"{folder}: the run already has {trainer.epoch} epochs. Fix: ask for more epochs than that."
+                )
+        started = StartedEvent(
+            info=data.info.to_json(),
+            steps_per_epoch=math.ceil(len(data.train) / settings.batch_size),
+            epochs=settings.epochs,
+            run_dir=str(folder),
+            node_ids=list(project.document.node_ids()),
+            first_epoch=trainer.epoch,
+            settings=settings.to_dict(),
+        )
+        for observer in observers:
+            observer(started)
+        fitting = True
+        summary = trainer.fit()
+    except GraphEditError as exc:
+        if not (fitting and isinstance(exc, TrainingError)):  # the trainer reports its own TrainingErrors
+            _report_failure(exc, recorder, folder, observers)
+        raise
+    except Exception as exc:  # out of memory in backward, a node pack's bug: still one clear failure
+        error = as_training_error(exc)
+        _report_failure(error, recorder, folder, observers)
+        raise error from exc
+    weights = None
+    if point_project and path is not None:
+        from graphedit.training.runs import FINAL, point_project_to
+
+        weights = point_project_to(project, folder / FINAL)
+    return {**summary, "run": str(folder), "weights": weights}
+
+
+def failure_node(exc: BaseException) -> str | None:
+    """The node a failure names, if any (training errors and compile errors both carry one)."""
+    node_id = getattr(exc, "node_id", None) if isinstance(exc, (TrainingError, NodeError)) else None
+    return node_id or None
+
+
+def as_training_error(exc: BaseException) -> TrainingError:
+    """A user-facing error for an exception the trainer did not expect."""
+    name = type(exc).__name__
+    detail = (str(exc).splitlines() or [""])[0]
+    if isinstance(exc, MemoryError) or "out of memory" in detail.lower():
+        return TrainingError(
+            f"training ran out of memory ({name}). Fix: lower the batch size, make layers smaller, "
+            "or train on another device."
+        )
+    return TrainingError(f"training failed: {name}: {detail}. Fix: check the graph with graphedit check.")
+
+
+def _run_folder(path: Path | None, run_dir: str | os.PathLike[str] | None, resume: bool) -> Path:
+    from graphedit.training.runs import latest_run, new_run_dir
+
+    if run_dir is not None:
+        folder = Path(run_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    if path is None:
+        raise TrainingError("the project has no file yet, so its runs have no folder. Fix: save the project first.")
+    if not resume:
+        return new_run_dir(path)
+    folder = latest_run(path, with_checkpoint=True)
+    if folder is None:
+        raise TrainingError(f"{path}: no earlier run with a checkpoint. Fix: train without --resume.")
+    return folder
+
+
+def _write_snapshot(folder: Path, project_json: dict[str, Any], resume: bool) -> None:
+    target = folder / SNAPSHOT
+    if resume and target.exists():
+        return  # the graph the run started with
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(project_json, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    tmp.replace(target)
+
+
+def _report_failure(exc: BaseException, recorder: Any, folder: Path, observers: list[Any]) -> None:
+    from graphedit.training.runs import RunRecorder
+
+    event = FailedEvent(str(exc), failure_node(exc))
+    for observer in [recorder or RunRecorder(folder), *observers]:
+        observer(event)
