@@ -20,8 +20,6 @@ from graphedit.training.datasets import DatasetError, InMemorySplit, StreamedSpl
 from graphedit.training.events import StepEvent
 from graphedit.training.trainer import Trainer
 
-PNG_BYTES = None
-
 
 def csv_spec(path="data.csv", **options):
     return {"name": "csv", "options": {"path": path, **options}, "split": {"val": 0.25, "test": 0.0}}
@@ -122,7 +120,8 @@ def test_csv_missing_values(tmp_path, mode):
     else:  # filled with the column's mean; a missing target cannot be invented, so that row goes
         assert data.info.sizes["train"] == 5 and "b: 2" in notes and "left out 1 row(s) with a missing target" in notes
         raw = load_dataset({**spec, "standardize": False}, tmp_path).train.X
-        assert sorted(raw[:, 1].tolist()) == [2.0, 8.0, 8.0, 8.0, 12.0]  # two cells filled with 8, the mean of 2, 8, 10, 12
+        # two cells filled with 8, the mean of 2, 8, 10 and 12
+        assert sorted(raw[:, 1].tolist()) == [2.0, 8.0, 8.0, 8.0, 12.0]
 
 
 def test_csv_target_with_one_class(tmp_path):
