@@ -13,7 +13,9 @@ the training step that just ran. Its payload (plain numpy arrays and floats):
   data, ``[units, G, G]`` — decision regions of the network and of each
   hidden unit (lesson 2), with ``grid`` giving the extent;
 * ``feature_maps``: per Conv2d node, its output on the first probe sample
-  ``[C, H, W]``; ``filters``: the first Conv2d's weights ``[F, C, k, k]``.
+  ``[C, H, W]``; ``filters``: the first Conv2d's weights ``[F, C, k, k]``;
+* ``predictions``, ``reconstructions``, ``samples`` and ``points``: what the
+  network makes of a few probe samples (see :mod:`graphedit.training.probe_extras`).
 
 ``probe_every = 0`` (the default) sets the interval from measured times so
 probes cost about 3% of training time; the first probe runs at step 1.
@@ -29,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 from torch import fx, nn
+
+from graphedit.training import probe_extras
 
 if TYPE_CHECKING:
     from graphedit.training.datasets import Split
@@ -52,11 +56,14 @@ class Prober:
         source = trainer.val_split if trainer.val_split is not None else trainer.train_split
         X, y = next(iter(source.batches(s.probe_batch, device=trainer.device)))
         self.kwargs = trainer.binding.kwargs(X, y)
+        self.X, self.y = X, y
+        self.pred_key = probe_extras.prediction_key(trainer.compiled)
         self.grid_kwargs, self.grid = self._grid(X)
         self.conv_ids = [n for n in trainer.compiled.order if isinstance(getattr(trainer.root, n, None), nn.Conv2d)]
         skip = set(trainer.compiled.input_ids + trainer.compiled.target_ids)
         skip |= set(trainer.compiled.loss_ids + trainer.compiled.metric_ids)
         self.skip = skip
+        self.points = probe_extras.training_points(trainer.train_split) if self.grid is not None else None
 
     def due(self, step: int) -> bool:
         return step >= self.next_step
@@ -99,9 +106,22 @@ class Prober:
                 payload["filters"] = {self.conv_ids[0]: getattr(t.root, self.conv_ids[0]).weight.float().cpu().numpy()}
             if self.grid_kwargs is not None:
                 payload["regions"] = self._regions()
+                if self.points is not None:
+                    payload["points"] = self.points
+            self._extras(payload, taps, step)
         finally:
             t._set_mode(was_training)
         return payload
+
+    def _extras(self, payload: dict[str, Any], taps: dict[str, Any], step: int) -> None:
+        t, info = self.trainer, self.trainer.data.info
+        extras = {
+            "predictions": probe_extras.predictions(taps, self.pred_key, self.X, self.y, info),
+            "reconstructions": probe_extras.reconstructions(taps, self.pred_key, self.X, self.y, info),
+        }
+        if info.task == "sequence" and info.vocab:
+            extras["samples"] = probe_extras.sample_text(t.compiled.model, self.X, info.vocab, t.settings.seed + step)
+        payload.update({k: v for k, v in extras.items() if v is not None})
 
     def _activations(self, taps: dict[str, torch.Tensor]) -> dict[str, dict[str, Any]]:
         chosen = [
@@ -188,7 +208,8 @@ class Prober:
             if v.shape[0] != g * g or v.shape[1] > MAX_REGION_UNITS or not v.is_floating_point():
                 continue
             maps[node_id] = v.T.reshape(v.shape[1], g, g).float().cpu().numpy()
-        return {"grid": self.grid, "maps": maps, "outputs": list(self.trainer.compiled.output_ids)}
+        outputs = list(self.trainer.compiled.output_ids)
+        return {"grid": self.grid, "maps": maps, "outputs": outputs, "prediction": self.pred_key}
 
 
 def _counts(pred: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor | None:

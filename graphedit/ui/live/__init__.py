@@ -1,0 +1,9 @@
+"""Live views of a training run: curves, activations, gradients, decision regions, images, confusion, text.
+
+See ``graphedit/ui/TRAINING_CONTRACT.md``; the window creates ``LiveViewsDock(controller, parent)`` and
+calls ``dock.attach(session)``.
+"""
+
+from graphedit.ui.live.dock import LiveViewsDock
+
+__all__ = ["LiveViewsDock"]

@@ -1,0 +1,138 @@
+"""The canvas while training: a live badge on each node and wires coloured by gradient norm.
+
+Badges read "μ 0.12 σ 0.8" (mean and spread of the node's output on the probe
+batch) or "dead 43%" where many outputs are exactly zero (ReLUs that never
+fire). A wire's colour is the gradient norm of the layer it feeds (or, past
+layers without weights, of the nearest layer with weights before it), on a
+log scale from dim (vanishing) to bright (large): in a deep plain network
+the early wires go dark, with skip connections they stay lit (lesson 5).
+
+Also reports which node the mouse is over, for views that follow the hover.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtGui import QColor
+
+DEAD_SHOWN = 0.05  # from this fraction of exact zeros on, the badge shows the dead fraction
+
+
+def badge_text(act: dict[str, Any]) -> str:
+    if act.get("zeros", 0.0) >= DEAD_SHOWN:
+        return f"dead {act['zeros']:.0%}"
+    return f"μ {act['mean']:.2g} σ {act['std']:.2g}"
+
+
+def gradient_of_edges(document: Any, gradients: dict[str, dict[str, float]]) -> dict[tuple, float]:
+    """Each wire's gradient norm: of its target if that has weights, else of the nearest weighted node upstream."""
+    cache: dict[str, float | None] = {}
+
+    def upstream(node_id: str, depth: int = 0) -> float | None:
+        if node_id in gradients:
+            return gradients[node_id]["grad_norm"]
+        if node_id in cache:
+            return cache[node_id]
+        cache[node_id] = None
+        edges = document.in_edges(node_id) if depth < 200 else []
+        for edge in edges:
+            value = upstream(edge.src, depth + 1)
+            if value is not None:
+                cache[node_id] = value
+                break
+        return cache[node_id]
+
+    out = {}
+    for edge in document.edges():
+        value = gradients[edge.dst]["grad_norm"] if edge.dst in gradients else upstream(edge.src)
+        if value is not None and math.isfinite(value):
+            out[tuple(edge)] = value
+    return out
+
+
+def edge_colors(values: dict[tuple, float]) -> dict[tuple, QColor]:
+    """Log-scaled from the smallest to the largest norm of this probe through 'plasma'."""
+    logs = {k: math.log10(max(v, 1e-12)) for k, v in values.items()}
+    if not logs:
+        return {}
+    lo, hi = min(logs.values()), max(logs.values())
+    span = max(hi - lo, 0.3)  # within a factor of 2 everything is about as lit
+    cmap = pg.colormap.get("plasma")
+    out = {}
+    for key, value in logs.items():
+        rgb = cmap.map(0.12 + 0.86 * (value - lo) / span, mode="byte")
+        out[key] = QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]))
+    return out
+
+
+class CanvasOverlay(QObject):
+    """Puts badges and wire colours on a CanvasView; ``hovered`` tells which node is under the mouse."""
+
+    hovered = Signal(object)  # node id or None
+
+    def __init__(self, controller: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.canvas: Any = None
+        self.badges_on = True
+        self.edges_on = True
+        self.hover: str | None = None
+        self.badges: dict[str, str] = {}
+        self.colors: dict[tuple, QColor] = {}
+
+    def set_canvas(self, canvas: Any) -> None:
+        if self.canvas is canvas:
+            return
+        if self.canvas is not None:
+            self.canvas.viewport().removeEventFilter(self)
+        self.canvas = canvas
+        if canvas is not None:
+            canvas.viewport().installEventFilter(self)
+
+    def set_enabled(self, badges: bool | None = None, edges: bool | None = None) -> None:
+        if badges is not None:
+            self.badges_on = bool(badges)
+            if not badges and self.canvas is not None:
+                self.canvas.set_badges({})
+        if edges is not None:
+            self.edges_on = bool(edges)
+            if not edges and self.canvas is not None:
+                self.canvas.set_edge_colors({})
+
+    def update(self, probe: dict[str, Any] | None) -> None:
+        """Compute badges and colours from a probe payload and, where switched on, show them."""
+        probe = probe or {}
+        document = self.controller.document
+        nodes = set(document.node_ids())
+        acts = probe.get("activations") or {}
+        self.badges = {n: badge_text(a) for n, a in acts.items() if n in nodes}
+        self.colors = edge_colors(gradient_of_edges(document, probe.get("gradients") or {}))
+        if self.canvas is None:
+            return
+        if self.badges_on:
+            self.canvas.set_badges(self.badges)
+        if self.edges_on:
+            self.canvas.set_edge_colors(self.colors)
+
+    def clear(self) -> None:
+        self.badges, self.colors = {}, {}
+        if self.canvas is not None:
+            self.canvas.set_badges({})
+            self.canvas.set_edge_colors({})
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.MouseMove and self.canvas is not None:
+            item = self.canvas.scene().node_at(self.canvas.mapToScene(event.position().toPoint()))
+            node_id = getattr(item, "node_id", None)
+            if node_id != self.hover:
+                self.hover = node_id
+                self.hovered.emit(node_id)
+        elif kind == QEvent.Type.Leave and self.hover is not None:
+            self.hover = None
+            self.hovered.emit(None)
+        return False

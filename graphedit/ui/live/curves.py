@@ -1,0 +1,179 @@
+"""Loss and metric curves: training per step and per epoch, validation per epoch, earlier runs overlaid.
+
+The x axis is in epochs (a step is a fraction of one), so runs with other
+batch sizes line up. Lesson 5 compares a plain deep network with a residual
+one by overlaying their runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from graphedit.ui.live.base import CATEGORICAL, TRAIN, VAL, LiveView, fmt, graphics_layout, style_plot
+from graphedit.ui.live.state import LiveState, finite
+
+
+class CurvesView(LiveView):
+    name = "curves"
+    title = "Loss and metrics"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.header = QLabel()
+        self.log_box = QCheckBox("Log scale")
+        self.log_box.setToolTip("Loss on a logarithmic axis: late, small improvements stay visible")
+        self.log_box.toggled.connect(self.set_log_scale)
+        top = QHBoxLayout()
+        top.setContentsMargins(6, 4, 6, 0)
+        top.addWidget(self.header, 1)
+        top.addWidget(self.log_box)
+        self.graphics = graphics_layout(self)
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.graphics, 1)
+        self.loss_plot = self.graphics.addPlot(row=0, col=0)
+        self.metric_plot = self.graphics.addPlot(row=1, col=0)
+        self.metric_plot.setXLink(self.loss_plot)
+        style_plot(self.loss_plot, self, "Loss", "loss", "epoch")
+        style_plot(self.metric_plot, self, "Metrics", "value", "epoch")
+        self.loss_legend = self._legend(self.loss_plot)
+        self.metric_legend = self._legend(self.metric_plot)
+        pen_step = pg.mkPen(pg.mkColor(TRAIN).lighter(110), width=1)
+        pen_step.setColor(pg.mkColor(76, 139, 245, 90))
+        self.step_curve = self.loss_plot.plot(pen=pen_step, name="train (per step)")
+        self.train_curve = self.loss_plot.plot(
+            pen=pg.mkPen(TRAIN, width=2), symbol="o", symbolSize=6, symbolBrush=TRAIN, name="train (per epoch)"
+        )
+        self.val_curve = self.loss_plot.plot(
+            pen=pg.mkPen(VAL, width=2), symbol="s", symbolSize=6, symbolBrush=VAL, name="validation"
+        )
+        self.metric_curves: dict[str, tuple[Any, Any, Any]] = {}
+        self.overlays: list[Any] = []
+        self.show_note("Loss curves appear here when training starts (Run in the toolbar).")
+
+    def _legend(self, plot: pg.PlotItem) -> pg.LegendItem:
+        legend = plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        legend.setLabelTextColor(self.palette().color(QPalette.ColorRole.WindowText))
+        legend.setBrush(pg.mkBrush(self.palette().color(QPalette.ColorRole.Base)))
+        return legend
+
+    def set_log_scale(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=bool(on))
+        self.loss_plot.getAxis("left").setLabel("loss (log)" if on else "loss")
+
+    def render(self, state: LiveState) -> None:
+        if not state.steps and not state.epochs and not self.overlays:
+            self.show_note("Loss curves appear here when training starts (Run in the toolbar).")
+            return
+        self.show_body()
+        x = np.array([state.epoch_x(s) for s in state.steps])
+        self.step_curve.setData(x, finite(state.step_loss), connect="finite")
+        epochs = [e for e in state.epochs if e.get("train")]
+        ex = np.array([float(e["epoch"]) for e in epochs])
+        self.train_curve.setData(ex, finite([e["train"].get("loss", np.nan) for e in epochs]))
+        val = [e for e in epochs if e.get("val")]
+        self.val_curve.setData(
+            np.array([float(e["epoch"]) for e in val]), finite([e["val"].get("loss", np.nan) for e in val])
+        )
+        self._render_metrics(state, epochs)
+        self.header.setText(self._header(state))
+
+    def _metric_keys(self, state: LiveState, epochs: list[dict[str, Any]]) -> list[str]:
+        """Metrics and the parts of a composite loss; a single loss node equal to the total is left out."""
+        keys: list[str] = []
+        source = epochs[-1]["train"] if epochs else {k: v[1][-1] for k, v in state.step_metrics.items()}
+        total = source.get("loss")
+        for key, value in source.items():
+            if key == "loss" or (total is not None and np.isclose(value, total, rtol=1e-6, atol=1e-9)):
+                continue
+            keys.append(key)
+        return keys
+
+    def _render_metrics(self, state: LiveState, epochs: list[dict[str, Any]]) -> None:
+        keys = self._metric_keys(state, epochs)
+        self.metric_plot.setVisible(bool(keys))
+        for i, key in enumerate(keys):
+            if key not in self.metric_curves:
+                single = len(keys) == 1
+                color = TRAIN if single else pg.mkColor(CATEGORICAL[(i + 2) % len(CATEGORICAL)])
+                vcolor = VAL if single else color
+                faint = pg.mkColor(color)
+                faint.setAlpha(90)
+                self.metric_curves[key] = (
+                    self.metric_plot.plot(pen=pg.mkPen(faint, width=1)),
+                    self.metric_plot.plot(
+                        pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5, symbolBrush=color, name=f"{key} train"
+                    ),
+                    self.metric_plot.plot(
+                        pen=pg.mkPen(vcolor, width=2, style=Qt.PenStyle.DashLine),
+                        symbol="s",
+                        symbolSize=5,
+                        symbolBrush=vcolor,
+                        name=f"{key} validation",
+                    ),
+                )
+            steps, train, val = self.metric_curves[key]
+            xs, ys = state.step_metrics.get(key, ([], []))
+            steps.setData(np.array([state.epoch_x(s) for s in xs]), finite(ys), connect="finite")
+            rows = [e for e in epochs if key in e["train"]]
+            train.setData(np.array([float(e["epoch"]) for e in rows]), finite([e["train"][key] for e in rows]))
+            vrows = [e for e in epochs if e.get("val") and key in e["val"]]
+            val.setData(np.array([float(e["epoch"]) for e in vrows]), finite([e["val"][key] for e in vrows]))
+
+    @staticmethod
+    def _header(state: LiveState) -> str:
+        parts = []
+        if state.epochs:
+            last = state.epochs[-1]
+            total = f"/{state.epochs_total}" if state.epochs_total else ""
+            parts.append(f"epoch {last['epoch']}{total}")
+            parts += [f"{k} {fmt(v)}" for k, v in last["train"].items() if k == "loss" or "acc" in k]
+            parts += [f"val {k} {fmt(v)}" for k, v in (last.get("val") or {}).items() if k == "loss" or "acc" in k]
+        elif state.steps:
+            parts.append(f"step {state.steps[-1]}  loss {fmt(state.step_loss[-1])}")
+        if state.status not in ("running", "idle"):
+            parts.append(state.status.replace("_", " "))
+        return "   ·   ".join(parts)
+
+    # ----------------------------------------------------------- overlays
+    def overlay_runs(self, run_dirs: list[str]) -> list[str]:
+        """Draw each run's per-epoch train/validation loss (from its metrics.json) dashed; return those drawn."""
+        for item in self.overlays:
+            self.loss_plot.removeItem(item)
+            self.loss_legend.removeItem(item)
+        self.overlays = []
+        drawn = []
+        for i, folder in enumerate(run_dirs):
+            path = Path(folder) / "metrics.json"
+            try:
+                rows = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            rows = [r for r in rows if isinstance(r, dict) and "epoch" in r]
+            if not rows:
+                continue
+            color = pg.mkColor(CATEGORICAL[(i + 2) % len(CATEGORICAL)])
+            x = np.array([float(r["epoch"]) for r in rows])
+            name = Path(folder).name
+            for key, style in (("train_loss", Qt.PenStyle.DashLine), ("val_loss", Qt.PenStyle.DotLine)):
+                ys = [r.get(key) for r in rows]
+                if all(v is None for v in ys):
+                    continue
+                item = self.loss_plot.plot(
+                    x,
+                    finite([np.nan if v is None else v for v in ys]),
+                    pen=pg.mkPen(color, width=2, style=style),
+                    name=f"{name} {key.split('_')[0]}",
+                )
+                self.overlays.append(item)
+            drawn.append(str(folder))
+        return drawn

@@ -1,0 +1,258 @@
+"""The live views dock: one page per view, fed by a training session, drawn at most ~10 times a second.
+
+A session is any QObject with the signals of ``TrainingSession`` (see
+``graphedit/ui/TRAINING_CONTRACT.md``): ``started(dict)``, ``step(dict)``,
+``epoch(dict)``, ``probe(dict)``, ``finished(dict)`` and ``failed(str, str)``.
+Events go into :class:`~graphedit.ui.live.state.LiveState`; only the visible
+page is drawn, from a :class:`~graphedit.ui.live.throttle.Throttle`. The
+per-node views follow the canvas selection and the node under the mouse.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from graphedit.ui.live.activations import ActivationsView
+from graphedit.ui.live.badges import CanvasOverlay
+from graphedit.ui.live.base import BAD, LiveView
+from graphedit.ui.live.confusion import ConfusionView
+from graphedit.ui.live.curves import CurvesView
+from graphedit.ui.live.gradients import GradientsView
+from graphedit.ui.live.images import FeatureMapsView, FiltersView, PredictionsView, ReconstructionsView
+from graphedit.ui.live.regions import RegionsView
+from graphedit.ui.live.state import LiveState
+from graphedit.ui.live.text import TextView
+from graphedit.ui.live.throttle import Throttle
+
+VIEW_CLASSES = (
+    CurvesView,
+    ActivationsView,
+    GradientsView,
+    RegionsView,
+    FeatureMapsView,
+    FiltersView,
+    PredictionsView,
+    ReconstructionsView,
+    ConfusionView,
+    TextView,
+)
+SIGNALS = ("started", "step", "epoch", "probe", "finished", "failed")
+
+
+class LiveViewsDock(QDockWidget):
+    """Live plots of the run in progress; see the module doc and TRAINING_CONTRACT.md."""
+
+    viewChanged = Signal(str)  # the page shown changed (the window stores it as project.view["live_view"])
+
+    def __init__(self, controller: Any, parent: QWidget | None = None, canvas: Any = None) -> None:
+        super().__init__("Live", parent)
+        self.setObjectName("LiveViewsDock")
+        self.controller = controller
+        self.state = LiveState()
+        self.session: QObject | None = None
+        self._connections: list[tuple[Any, Any]] = []
+        self.overlay = CanvasOverlay(controller, self)
+        self.overlay.hovered.connect(self._hovered)
+        self.throttle = Throttle(self._render, parent=self)
+        self._overlay_probe: dict[str, Any] | None = None
+        self._selection: list[str] = []
+        self._build()
+        controller.selectionChanged.connect(self._selection_changed)
+        controller.documentReplaced.connect(self.clear)
+        self.set_canvas(canvas if canvas is not None else getattr(parent, "canvas", None))
+
+    def _build(self) -> None:
+        body = QWidget(self)
+        self.combo = QComboBox()
+        self.combo.setToolTip("What to watch while the network trains")
+        self.stack = QStackedWidget()
+        self._views: dict[str, LiveView] = {}
+        for cls in VIEW_CLASSES:
+            view = cls(self.stack)
+            self._views[view.name] = view
+            self.stack.addWidget(view)
+            self.combo.addItem(view.title, view.name)
+        self.combo.currentIndexChanged.connect(self._combo_changed)
+        self.status = QLabel()
+        self.badges_box = QCheckBox("Badges")
+        self.badges_box.setToolTip("On the canvas: each node's activation mean/std, or its dead fraction")
+        self.edges_box = QCheckBox("Wire colours")
+        self.edges_box.setToolTip("On the canvas: wires coloured by gradient norm, dim = vanishing")
+        for box in (self.badges_box, self.edges_box):
+            box.setChecked(True)
+            box.toggled.connect(self._overlay_toggled)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 2)
+        bar.addWidget(QLabel("View"))
+        bar.addWidget(self.combo)
+        bar.addWidget(self.status, 1)
+        bar.addWidget(self.badges_box)
+        bar.addWidget(self.edges_box)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.stack, 1)
+        self.setWidget(body)
+
+    # ------------------------------------------------------------ public
+    def views(self) -> list[str]:
+        return list(self._views)
+
+    def view(self, name: str) -> LiveView:
+        return self._views[name]
+
+    def current_view(self) -> str:
+        return str(self.combo.currentData())
+
+    def show_view(self, name: str) -> None:
+        if name not in self._views:
+            raise KeyError(f"no live view named '{name}'; the views are {', '.join(self._views)}")
+        self.combo.setCurrentIndex(self.views().index(name))
+
+    def set_canvas(self, canvas: Any) -> None:
+        self.overlay.set_canvas(canvas)
+
+    def attach(self, session: QObject) -> None:
+        """Follow a training session (anything with TrainingSession's signals); a previous one is let go."""
+        self.detach()
+        self.session = session
+        for name in SIGNALS:
+            signal = getattr(session, name, None)
+            if signal is None:
+                continue
+            slot = self._on_failed if name == "failed" else (lambda data, kind=name: self._on_event(kind, data))
+            signal.connect(slot)
+            self._connections.append((signal, slot))
+
+    def detach(self) -> None:
+        for signal, slot in self._connections:
+            with contextlib.suppress(RuntimeError, TypeError):  # already gone with its session
+                signal.disconnect(slot)
+        self._connections = []
+        self.session = None
+
+    def ingest(self, event: dict[str, Any]) -> None:
+        """Take one event dict of the contract (``{"type": "probe", "step": …, "payload": {…}}``, …)."""
+        self.state.ingest(event)
+        if not self.state.node_ids:
+            self.state.node_ids = list(self.controller.document.topological_order())
+        if event.get("type") == "started":
+            self._overlay_probe = None
+            self.overlay.clear()
+            self._update_applicable()
+        self.throttle.request()
+
+    def flush(self) -> None:
+        """Draw now what is pending (tests, screenshots, the end of a run)."""
+        self.throttle.flush()
+
+    def render_now(self) -> None:
+        self.throttle.flush()
+        self._render(force=True)
+
+    def clear(self) -> None:
+        """Forget the run (a new project was opened); the canvas loses its badges."""
+        self.state.reset()
+        self._overlay_probe = None
+        self.overlay.clear()
+        self._update_applicable()
+        self._render(force=True)
+
+    def overlay_runs(self, run_dirs: list[str]) -> list[str]:
+        """Overlay the loss curves of finished runs (their metrics.json) on the curves view; show it."""
+        drawn = self._views["curves"].overlay_runs(list(run_dirs))  # type: ignore[attr-defined]
+        self.show_view("curves")
+        self._render(force=True)
+        return drawn
+
+    # ----------------------------------------------------------- events
+    def _on_event(self, kind: str, data: dict[str, Any]) -> None:
+        data = dict(data or {})
+        if kind == "probe" and "payload" not in data:
+            data = {"step": data.get("step", 0), "payload": data}  # a bare payload
+        if kind == "finished" and "summary" not in data:
+            data = {"summary": data}
+        data["type"] = kind
+        self.ingest(data)
+        if kind == "finished":
+            self.flush()
+
+    def _on_failed(self, message: str, node_id: str = "") -> None:
+        self.ingest({"type": "failed", "message": message, "node_id": node_id})
+        self.flush()
+
+    def _selection_changed(self, node_ids: list[str]) -> None:
+        self._selection = list(node_ids)
+        self._focus_changed(self._selection, self.overlay.hover)
+
+    def _hovered(self, node_id: str | None) -> None:
+        self._focus_changed(self._selection, node_id)
+
+    def _focus_changed(self, selection: list[str], hover: str | None) -> None:
+        redraw = False
+        for view in self._views.values():
+            if view.set_focus_nodes(selection, hover):
+                view.rendered_version = -1
+                redraw = redraw or view is self.stack.currentWidget()
+        if redraw:
+            self.throttle.request()
+
+    def _combo_changed(self, index: int) -> None:
+        self.stack.setCurrentIndex(index)
+        self._render()
+        self.viewChanged.emit(self.current_view())
+
+    def _overlay_toggled(self) -> None:
+        self.overlay.set_enabled(self.badges_box.isChecked(), self.edges_box.isChecked())
+        if self.state.probe is not None:
+            self.overlay.update(self.state.probe)
+
+    def _update_applicable(self) -> None:
+        model = self.combo.model()
+        assert isinstance(model, QStandardItemModel)
+        for row, view in enumerate(self._views.values()):
+            model.item(row).setEnabled(view.applies(self.state))
+        current = self._views[self.current_view()]
+        if not current.applies(self.state):
+            self.show_view("curves")
+
+    # ---------------------------------------------------------- drawing
+    def _render(self, force: bool = False) -> None:
+        state = self.state
+        if state.probe is not None and state.probe is not self._overlay_probe:
+            self._overlay_probe = state.probe
+            self.overlay.update(state.probe)
+        self._render_status()
+        view = self.stack.currentWidget()
+        if isinstance(view, LiveView) and (force or view.rendered_version != state.version):
+            view.render(state)
+            view.rendered_version = state.version
+
+    def _render_status(self) -> None:
+        state = self.state
+        if state.status == "failed":
+            where = f" (node {state.failed_node})" if state.failed_node else ""
+            self.status.setText(f"<span style='color:{BAD}'>failed{where}</span>")
+            self.status.setToolTip(state.message)
+        elif state.steps or state.epochs:
+            step = state.steps[-1] if state.steps else state.epochs[-1].get("step", 0)
+            self.status.setText(f"{state.status.replace('_', ' ')} · step {step}")
+            self.status.setToolTip("")
+        else:
+            self.status.setText("")
+        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -1,0 +1,174 @@
+"""Decision regions for 2-D inputs: of the whole network with the data points, and of each unit of a node.
+
+As in TensorFlow Playground (lessons 1 and 2): the plane of inputs (x₁, x₂)
+is coloured by what the network predicts there — orange for class 0, blue
+for class 1 — under the training points; beside it, each unit of the
+hovered or selected node gets its own small map, so one sees first-layer
+units make straight splits and later units combine them into curves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from graphedit.ui.live.base import (
+    BLUE,
+    CATEGORICAL,
+    NEUTRAL,
+    ORANGE,
+    LiveView,
+    diverging_lut,
+    graphics_layout,
+    image_box,
+    style_plot,
+    text_color,
+)
+from graphedit.ui.live.state import LiveState
+
+UNIT_COLUMNS = 4
+MAX_UNITS = 16
+
+
+def class_probability(maps: np.ndarray) -> np.ndarray | None:
+    """P(class 1) over the grid from an output of 1 unit (a probability or a logit) or 2 units (logits)."""
+    if maps.shape[0] == 2:
+        shifted = maps - maps.max(0, keepdims=True)
+        e = np.exp(shifted)
+        return e[1] / e.sum(0)
+    if maps.shape[0] == 1:
+        v = maps[0]
+        if float(v.min()) >= 0.0 and float(v.max()) <= 1.0:
+            return v
+        return 1.0 / (1.0 + np.exp(-np.clip(v, -60, 60)))
+    return None
+
+
+def region_colors(maps: np.ndarray, task: str) -> tuple[np.ndarray, Any]:
+    """RGB [G, G, 3] uint8 for the network's output maps [units, G, G], and how to colour a point's label."""
+    lut = diverging_lut()
+    if task == "regression" or (task != "classification" and maps.shape[0] == 1):
+        scale = float(np.abs(maps[0]).max()) or 1.0
+        t = (maps[0] / scale + 1) / 2
+        return _lut(lut, t), lambda v: _lut(lut, np.clip((np.asarray(v, float) / scale + 1) / 2, 0, 1))
+    p = class_probability(maps)
+    if p is not None:
+        return _lut(lut, p), lambda labels: np.where(np.asarray(labels)[:, None] > 0, BLUE, ORANGE)
+    e = np.exp(maps - maps.max(0, keepdims=True))
+    probs = e / e.sum(0)
+    k = maps.shape[0]
+    palette = np.array([CATEGORICAL[i % len(CATEGORICAL)] for i in range(k)], dtype=float)
+    confidence = np.clip((probs.max(0) - 1 / k) / (1 - 1 / k), 0, 1)[..., None]
+    colors = np.array(NEUTRAL, float) + (palette[probs.argmax(0)] - np.array(NEUTRAL, float)) * (
+        0.25 + 0.6 * confidence
+    )
+    return colors.astype(np.uint8), lambda labels: palette[np.asarray(labels, int) % len(palette)]
+
+
+def _lut(lut: np.ndarray, t: np.ndarray) -> np.ndarray:
+    index = np.clip((np.asarray(t) * (len(lut) - 1)).round().astype(int), 0, len(lut) - 1)
+    return lut[index]
+
+
+class RegionsView(LiveView):
+    name = "regions"
+    title = "Decision regions"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.graphics = graphics_layout(self)
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics)
+        self.plot = self.graphics.addPlot(row=0, col=0)
+        style_plot(self.plot, self, "Network output", "x₂", "x₁")
+        self.plot.setAspectLocked(True)
+        self.plot.showGrid(x=False, y=False)
+        self.image = pg.ImageItem()
+        self.plot.addItem(self.image)
+        self.points = pg.ScatterPlotItem(size=7, pen=pg.mkPen(255, 255, 255, 220, width=1))
+        self.plot.addItem(self.points)
+        self.units = self.graphics.addLayout(row=0, col=1)
+        self.graphics.ci.layout.setColumnStretchFactor(0, 3)
+        self.graphics.ci.layout.setColumnStretchFactor(1, 2)
+        self.unit_cells: list[tuple[pg.ViewBox, pg.ImageItem, pg.LabelItem]] = []
+        self.unit_key: tuple[str, int] | None = None
+        self.unit_title: pg.LabelItem | None = None
+        self.lut = diverging_lut()
+        self.shown_node: str | None = None
+        self.show_note("Decision regions are drawn for datasets with 2-D inputs (circle, xor, spiral, gauss…).")
+
+    def applies(self, state: LiveState) -> bool:
+        return state.info is None or state.feature_shape() == (2,)
+
+    def follows_selection(self) -> bool:
+        return True
+
+    def render(self, state: LiveState) -> None:
+        regions = (state.probe or {}).get("regions") or {}
+        maps = regions.get("maps") or {}
+        if not maps:
+            if state.info is not None and state.feature_shape() != (2,):
+                shape = list(state.feature_shape())
+                self.show_note(f"Decision regions need 2-D inputs; this dataset's inputs are {shape}.")
+            else:
+                self.show_note("Decision regions appear with the first probe, a moment after training starts.")
+            return
+        self.show_body()
+        grid = regions["grid"]
+        rect = QRectF(grid["x"][0], grid["y"][0], grid["x"][1] - grid["x"][0], grid["y"][1] - grid["y"][0])
+        order = state.ordered(maps)
+        output_id = regions.get("prediction")
+        if output_id not in maps:
+            output_id = order[-1]
+        colors, point_color = region_colors(np.asarray(maps[output_id], dtype=float), state.task())
+        self.image.setImage(colors, levels=(0, 255))
+        self.image.setRect(rect)
+        self.plot.setTitle(
+            f"Network output ({output_id}) at step {state.probe.get('step', '?')}", color=text_color(self)
+        )
+        self._render_points((state.probe or {}).get("points"), point_color)
+        self.plot.setRange(rect, padding=0)
+        hidden = [n for n in order if n != output_id] + [output_id]
+        self._render_units(self.focus_node(hidden), maps, rect)
+
+    def _render_points(self, points: dict[str, Any] | None, point_color: Any) -> None:
+        if not points or "x" not in points:
+            self.points.clear()
+            return
+        xy = np.asarray(points["x"], dtype=float)
+        labels = points.get("y")
+        if labels is None:
+            brushes = [pg.mkBrush(80, 80, 80)] * len(xy)
+        else:
+            brushes = [pg.mkBrush(*map(int, c)) for c in point_color(labels)]
+        self.points.setData(x=xy[:, 0], y=xy[:, 1], brush=brushes)
+
+    def _render_units(self, node_id: str | None, maps: dict[str, Any], rect: QRectF) -> None:
+        self.shown_node = node_id
+        if node_id is None:
+            return
+        units = np.asarray(maps[node_id], dtype=float)[:MAX_UNITS]
+        key = (node_id, len(units))
+        if key != self.unit_key:
+            self.units.clear()
+            self.unit_key = key
+            color = text_color(self)
+            self.unit_title = self.units.addLabel(
+                f"Units of {node_id} (hover or select a node)", row=0, col=0, colspan=UNIT_COLUMNS, color=color
+            )
+            inner = self.units.addLayout(row=1, col=0, colspan=UNIT_COLUMNS)
+            self.unit_cells = [
+                image_box(inner, i // UNIT_COLUMNS, i % UNIT_COLUMNS, f"unit {i}", invert_y=False, color=color)
+                for i in range(len(units))
+            ]
+        for (box, item, _label), unit in zip(self.unit_cells, units):
+            scale = float(np.abs(unit).max())
+            t = unit / scale if scale > 1e-12 else np.zeros_like(unit)
+            item.setImage(_lut(self.lut, (t + 1) / 2), levels=(0, 255))
+            item.setRect(rect)
+            box.setRange(rect, padding=0)
