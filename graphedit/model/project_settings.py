@@ -120,6 +120,8 @@ def check_dataset(value: Any) -> dict[str, Any]:
         raise SettingError("dataset.split: val + test must leave data to train on; make their sum < 1")
     _int("dataset.seed", d["seed"], 0)
     _kind("dataset.standardize", d["standardize"], bool, "true or false")
+    if "augment" in d:  # optional; its keys are checked by the training layer (graphedit/training/augment.py)
+        _kind("dataset.augment", d["augment"], dict, 'an object such as {"flip": true, "noise": 0.05}')
     return d
 
 
