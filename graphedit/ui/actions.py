@@ -20,7 +20,7 @@ Key = QKeySequence.StandardKey
 
 
 class WindowActions(QObject):
-    """Builds File, Edit and View; ``export_menu`` is the (for now empty) File ▸ Export submenu."""
+    """Builds File, Edit, View and Training; ``export_menu`` is the (for now empty) File ▸ Export submenu."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -29,9 +29,11 @@ class WindowActions(QObject):
         self.file_menu = bar.addMenu("&File")
         self.edit_menu = bar.addMenu("&Edit")
         self.view_menu = bar.addMenu("&View")
+        self.training_menu = bar.addMenu("&Training")
         self._file()
         self._edit()
         self._view()
+        self._training()
 
     def _action(self, menu: QMenu, text: str, slot, shortcut=None, tip: str = "") -> QAction:  # noqa: ANN001
         action = QAction(text, self.window)
@@ -151,3 +153,12 @@ class WindowActions(QObject):
         self.docks_menu = menu.addMenu("&Panels")
         for dock in w.docks():
             self.docks_menu.addAction(dock.toggleViewAction())
+
+    # -------------------------------------------------------------- Training
+    def _training(self) -> None:
+        training = self.window.training
+        self.training_menu.addActions(training.toolbar.actions_for_menu())
+        self.training_menu.addSeparator()
+        self._action(
+            self.training_menu, "Show Training &Snapshot", training.show_snapshot, None, "The graph being trained"
+        )

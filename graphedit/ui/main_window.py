@@ -24,6 +24,7 @@ from graphedit.ui.problems import ProblemsDock
 from graphedit.ui.recovery import RecoveryStore
 from graphedit.ui.summary import SummaryDock
 from graphedit.ui.theme import apply_theme
+from graphedit.ui.training.feature import TrainingFeature
 
 APP_NAME = "GraphEdit"
 
@@ -45,6 +46,7 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.resize(1400, 850)  # before the docks: their sizes below are shares of this width
         self.setWindowIcon(app_icon())
         self.settings = settings or QSettings(APP_NAME, APP_NAME)
         registry = registry or default_registry()
@@ -60,6 +62,7 @@ class MainWindow(QMainWindow):
             autosave_ms,
         )
         self._make_docks(registry)
+        self.session, self.live = self.training.session, self.training.live
         self.actions = WindowActions(self)
         self.export_menu = self.actions.export_menu
         self._make_status_bar()
@@ -105,13 +108,16 @@ class MainWindow(QMainWindow):
         self.addDockWidget(bottom, self.problems)
         self.tabifyDockWidget(self.problems, self.code_view)
         self.tabifyDockWidget(self.code_view, self.history)
+        self.training = TrainingFeature(self)  # its settings, runs and live views docks join the tabs
+        self.training.place_docks(self.inspector, self.problems)
         self.problems.raise_()
         self.resizeDocks([self.palette, self.inspector], [260, 360], Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector, self.summary], [480, 260], Qt.Orientation.Vertical)
-        self.resizeDocks([self.problems], [190], Qt.Orientation.Vertical)
+        self.resizeDocks([self.problems], [300], Qt.Orientation.Vertical)  # room for the live curves
 
     def docks(self) -> list[QDockWidget]:
-        return [self.palette, self.inspector, self.summary, self.problems, self.code_view, self.history]
+        base = [self.palette, self.inspector, self.summary, self.problems, self.code_view, self.history]
+        return base + self.training.docks()
 
     def _make_status_bar(self) -> None:
         self.status_label = QLabel()
@@ -194,6 +200,7 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
+        self.training.shutdown()
         self.files.close()
         self.settings.setValue("window_geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())

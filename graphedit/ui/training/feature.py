@@ -1,0 +1,181 @@
+"""Training in the editor window, wired: the session, its toolbar and menu, the settings and runs docks,
+the banner on the canvas, and the live views dock when this build has one. The window only creates this."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QDockWidget
+
+from graphedit.errors import GraphEditError
+from graphedit.model.project import project_from_json
+from graphedit.training.runs import FINAL, point_project_to
+from graphedit.ui.training.banner import CanvasBanner, SnapshotDialog, show_failure, snapshot_text
+from graphedit.ui.training.edits import WeightsCommand
+from graphedit.ui.training.run_records import RunRecord, weights_problem
+from graphedit.ui.training.runs_panel import RunsDock
+from graphedit.ui.training.session import TrainingSession
+from graphedit.ui.training.settings_panel import TrainingSettingsDock
+from graphedit.ui.training.toolbar import TrainingToolbar
+
+ADOPT = ("finished", "early_stopped", "stopped", "interrupted")  # runs whose final weights the project takes
+
+
+def live_dock_class() -> Any:
+    """``LiveViewsDock`` from graphedit.ui.live, when this build has it."""
+    if importlib.util.find_spec("graphedit.ui.live") is None:
+        return None
+    return getattr(importlib.import_module("graphedit.ui.live"), "LiveViewsDock", None)
+
+
+class TrainingFeature(QObject):
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.controller, self.files, self.canvas = window.controller, window.files, window.canvas
+        self.session = TrainingSession(window)
+        self.settings_dock = TrainingSettingsDock(self.controller, self.files, window)
+        self.runs_dock = RunsDock(self.controller, self.files, self.session, window)
+        self.toolbar = TrainingToolbar(self.session, window)
+        window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        self.banner = CanvasBanner(self.canvas)
+        live = live_dock_class()
+        self.live: QDockWidget | None = live(self.controller, window) if live is not None else None
+        if self.live is not None:
+            self.live.attach(self.session)
+            self.runs_dock.live = self.live
+            changed = getattr(self.live, "viewChanged", None)
+            if changed is not None:  # the view a project opens with is the one that teaches it
+                changed.connect(lambda name: self.files.project.view.__setitem__("live_view", name))
+        self._snapshot_dialog: SnapshotDialog | None = None
+        self.toolbar.runRequested.connect(self.run)
+        self.runs_dock.continueRequested.connect(self.continue_run)
+        self.runs_dock.message.connect(self.say)
+        self.session.started.connect(self._started)
+        self.session.finished.connect(self._finished)
+        self.session.failed.connect(self._failed)
+        self.session.message.connect(lambda text: self.say(text, False))
+        self.files.loaded.connect(self._project_replaced)
+
+    def docks(self) -> list[QDockWidget]:
+        return [d for d in (self.settings_dock, self.runs_dock, self.live) if d is not None]
+
+    def place_docks(self, beside: QDockWidget, bottom: QDockWidget) -> None:
+        """Settings tabbed with ``beside`` (the inspector); runs and live views tabbed with ``bottom``."""
+        w = self.window
+        w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.settings_dock)
+        w.tabifyDockWidget(beside, self.settings_dock)
+        beside.raise_()
+        w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.runs_dock)
+        w.tabifyDockWidget(bottom, self.runs_dock)
+        if self.live is not None:  # a tab with the others below the canvas, raised when a run starts
+            w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.live)
+            w.tabifyDockWidget(bottom, self.live)
+        bottom.raise_()
+
+    # -------------------------------------------------------------- runs
+    def project(self) -> Any:
+        project = self.files.project
+        project.document = self.controller.document
+        return project
+
+    def run(self, overrides: dict[str, Any] | None = None) -> str | None:
+        """Train the project as it is now; returns the run folder (``None`` when it could not start)."""
+        return self._start(self.project(), overrides)
+
+    def continue_run(self, record: RunRecord) -> str | None:
+        """Train a run further from its checkpoint, with the graph it was trained with, for as many epochs again."""
+        snapshot = record.snapshot()
+        if snapshot is None:
+            self.say(f"Run {record.name} has no recorded graph, so it cannot be continued here.", True)
+            return None
+        try:
+            project = project_from_json(snapshot, str(record.folder), self.controller.registry)
+        except GraphEditError as exc:
+            self.say(str(exc), True)
+            return None
+        project.path = self.files.project.path
+        per_run = int(record.training.get("epochs") or project.training.get("epochs") or 1)
+        return self._start(project, {"epochs": record.epochs + per_run}, resume_dir=record.folder)
+
+    def _start(self, project: Any, overrides: dict[str, Any] | None, resume_dir: Path | None = None) -> str | None:
+        self.canvas.set_badges({})
+        try:
+            run_dir = self.session.start(project, overrides, resume_dir=resume_dir)
+        except (GraphEditError, OSError) as exc:
+            self._failed(f"the run could not start: {exc}", "")
+            return None
+        self.banner.show_text(snapshot_text(self.session.snapshot_time), "info", "Show snapshot", self.show_snapshot)
+        self.runs_dock.refresh()
+        if self.live is not None:
+            self.live.show()
+            self.live.raise_()
+        return run_dir
+
+    def show_snapshot(self) -> SnapshotDialog | None:
+        if self.session.snapshot is None:
+            return None
+        dialog = SnapshotDialog(
+            self.session.snapshot, self.session.snapshot_time, self.controller.registry, self.window
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self._snapshot_dialog = dialog
+        return dialog
+
+    # ----------------------------------------------------------- outcomes
+    def _started(self, message: dict[str, Any]) -> None:
+        self.say(f"Training started: run {Path(message.get('run_dir', '')).name}", False)
+
+    def _finished(self, message: dict[str, Any]) -> None:
+        summary = message.get("summary") or {}
+        status = str(summary.get("status", "finished"))
+        name = Path(message.get("run_dir") or "").name
+        values = summary.get("val") or summary.get("train") or {}
+        which = "validation" if summary.get("val") else "training"
+        metrics = " · ".join(f"{k} {v:.4g}" for k, v in values.items() if isinstance(v, (int, float)))
+        text = f"<b>Run {name} {status.replace('_', ' ')}</b> after {summary.get('epochs', 0)} epochs"
+        text += f" — {which} {metrics}" if metrics else ""
+        adopted = self._adopt(message.get("run_dir"), status)
+        if adopted:
+            text += f"<br>{adopted}"
+        self.banner.show_text(text, "done")
+        self.say(f"Run {name} {status.replace('_', ' ')}.", False)
+
+    def _adopt(self, run_dir: str | None, status: str) -> str:
+        """Point the project to the run's final weights (one undo step) if they still fit the graph."""
+        project = self.files.project
+        weights = Path(run_dir or "") / FINAL
+        if status not in ADOPT or not weights.exists() or project.path is None:
+            return "" if project.path is not None else "Save the project to keep trained weights with it."
+        problem = weights_problem(self.controller.document, weights)
+        if problem:
+            return f"The graph changed during the run ({problem}); its weights stay in the Runs panel."
+        pointer = point_project_to(SimpleNamespace(path=project.path, weights=None), weights, save=False)
+        self.controller.undo_stack.push(WeightsCommand(project, pointer, f"Use weights of run {weights.parent.name}"))
+        return "The project now uses these weights (save to keep them)."
+
+    def _failed(self, message: str, node_id: str) -> None:
+        show_failure(self.canvas, self.banner, message, node_id)
+        self.say(f"Training failed: {message}", True)
+
+    def say(self, text: str, error: bool = False) -> None:
+        self.window.statusBar().showMessage(text, 10000)
+        if error and not self.banner.isVisible():
+            self.canvas.show_message(text, error=True)
+
+    def _project_replaced(self) -> None:
+        if not self.session.is_running():
+            self.banner.hide()
+        self.canvas.set_badges({})
+        name = self.files.project.view.get("live_view")
+        if self.live is not None and name in getattr(self.live, "views", list)():
+            self.live.show_view(name)
+
+    def shutdown(self) -> None:
+        self.session.shutdown()

@@ -1,0 +1,131 @@
+"""Reading run folders for the Runs panel, and checking that a run's weights fit the graph as it is now (no Qt)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graphedit.training.runs import BEST, FINAL, runs_folder
+from graphedit.training.session import SNAPSHOT
+
+
+@dataclass
+class RunRecord:
+    folder: Path
+    status: str  # finished | early_stopped | stopped | interrupted | failed | incomplete
+    epochs: int
+    training: dict[str, Any] = field(default_factory=dict)
+    dataset: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, float] | None = None
+    val: dict[str, float] | None = None
+    seconds: float | None = None
+    message: str = ""  # the failure, for failed runs
+    node_id: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    def weights(self) -> Path | None:
+        for name in (FINAL, BEST):
+            if (self.folder / name).exists():
+                return self.folder / name
+        return None
+
+    def has_checkpoint(self) -> bool:
+        return (self.folder / "checkpoint.json").exists()
+
+    def snapshot(self) -> dict[str, Any] | None:
+        """The project JSON the run trained, when it was recorded (runs from the editor and graphedit train)."""
+        return _read_json(self.folder / SNAPSHOT)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def read_run(folder: Path) -> RunRecord:
+    settings = _read_json(folder / "settings.json") or {}
+    summary = _read_json(folder / "summary.json") or {}
+    rows = _read_json(folder / "metrics.json") or []
+    last = rows[-1] if rows else {}
+    train = summary.get("train") or _prefixed(last, "train_")
+    val = summary.get("val") or _prefixed(last, "val_")
+    return RunRecord(
+        folder=folder,
+        status=str(summary.get("status", "incomplete")),
+        epochs=int(summary.get("epochs") or last.get("epoch") or 0),
+        training=settings.get("training") or {},
+        dataset=settings.get("dataset") or {},
+        train=train or None,
+        val=val or None,
+        seconds=summary.get("seconds") or (sum(r.get("seconds", 0) for r in rows) if rows else None),
+        message=str(summary.get("message", "")),
+        node_id=summary.get("node_id"),
+    )
+
+
+def _prefixed(row: dict[str, Any], prefix: str) -> dict[str, float]:
+    return {k[len(prefix) :]: v for k, v in row.items() if k.startswith(prefix)}
+
+
+def list_runs(project_path: Path) -> list[RunRecord]:
+    """Every run recorded beside the project, newest first."""
+    base = runs_folder(project_path)
+    if not base.is_dir():
+        return []
+    folders = [p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    folders.sort(key=lambda p: p.name, reverse=True)
+    return [read_run(p) for p in folders]
+
+
+def delete_run(folder: Path) -> None:
+    """Remove a run folder; refuses anything that does not look like one (a slip must not delete elsewhere)."""
+    folder = Path(folder)
+    looks_like_run = folder.parent.name.endswith(".runs") and any(
+        (folder / name).exists() for name in ("settings.json", "summary.json", SNAPSHOT, "metrics.json")
+    )
+    if not looks_like_run:
+        raise ValueError(f"{folder} is not a run folder; nothing was deleted")
+    shutil.rmtree(folder)
+
+
+def weights_problem(document: Any, weights: Path) -> str | None:
+    """Why these weights do not fit the graph as it is now, or ``None`` when they fit (names and shapes)."""
+    from safetensors import safe_open
+
+    from graphedit.compiler import compile_graph
+    from graphedit.errors import GraphEditError
+
+    try:
+        compiled = compile_graph(document, device="meta")
+    except GraphEditError as exc:
+        return f"the graph does not compile now ({exc})"
+    wanted = {k: tuple(v.shape) for k, v in compiled.root.state_dict().items()}
+    try:
+        with safe_open(str(weights), framework="pt") as f:
+            have = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118 (safe_open is not iterable)
+    except (OSError, ValueError, RuntimeError) as exc:
+        return f"{weights} cannot be read ({exc})"
+    missing = sorted(set(wanted) - set(have))
+    extra = sorted(set(have) - set(wanted))
+    if missing or extra:
+        names = ", ".join((missing or extra)[:3])
+        return f"the graph's layers differ from the run's ({'missing' if missing else 'unexpected'}: {names})"
+    for key, shape in wanted.items():
+        if have[key] != shape:
+            return f"{key} is {list(have[key])} in the run but {list(shape)} in the graph"
+    return None
+
+
+def metrics_text(values: dict[str, float] | None, skip_loss: bool = False) -> str:
+    if not values:
+        return ""
+    items = [(k, v) for k, v in values.items() if not (skip_loss and k == "loss")]
+    return "  ".join(f"{k} {v:.4g}" if isinstance(v, (int, float)) else f"{k} {v}" for k, v in items)
