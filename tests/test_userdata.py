@@ -360,3 +360,30 @@ def test_text_file(tmp_path):
     assert "scan.txt is not a text file: it is a PDF document" in message
     write(tmp_path, "empty.txt", "")
     assert "empty.txt is empty" in error_of({"name": "text_file", "options": {"path": "empty.txt"}}, tmp_path)
+
+
+def test_streamed_folder_skips_an_image_that_fails_only_when_decoded(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    for cls in ("a", "b"):
+        (tmp_path / "pics" / cls).mkdir(parents=True)
+        for i in range(5):
+            Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(
+                tmp_path / "pics" / cls / f"{i}.jpg"
+            )
+    whole = (tmp_path / "pics" / "a" / "0.jpg").read_bytes()
+    (tmp_path / "pics" / "a" / "cut.jpg").write_bytes(
+        whole[: len(whole) * 2 // 3]
+    )  # the header reads, the pixels do not
+    monkeypatch.setattr(userdata, "MEMORY_LIMIT_MB", 0.001)
+    data = load_dataset({**img_spec(size=16), "split": {"val": 0.0, "test": 0.0}}, tmp_path)
+    assert isinstance(data.train, StreamedSplit) and data.info.sizes["train"] == 11
+    served = sum(len(X) for X, _ in data.train.batches(4))
+    assert served == 10  # the damaged image left out of its batch
+    assert any("skipped while streaming: a/cut.jpg cannot be decoded" in n for n in data.info.notes)
+    monkeypatch.setattr(userdata, "MEMORY_LIMIT_MB", 1000.0)  # in memory: decoded at once, skipped with a note
+    data = load_dataset(img_spec(size=16), tmp_path)
+    assert sum(data.info.sizes.values()) == 10 and any(
+        "a/cut.jpg (image file is truncated" in n for n in data.info.notes
+    )
+    with pytest.raises(DatasetError, match="a/cut.jpg cannot be decoded"):
+        load_dataset(img_spec(size=16, unreadable="error"), tmp_path)

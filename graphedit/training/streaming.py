@@ -118,7 +118,7 @@ def streamed_splits(spec: dict[str, Any], lazy: LazyData, parts: dict[str, np.nd
         vocab=lazy.vocab,
         sizes={k: len(v) for k, v in parts.items()},
         standardization=stats,
-        notes=list(lazy.notes),
+        notes=lazy.notes,  # the same list: a source may add a note while it reads (an image that fails to decode)
         streamed=True,
     )
     return DatasetSplits(splits["train"], splits["val"], splits["test"], info, spec)  # type: ignore[arg-type]

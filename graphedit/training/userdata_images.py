@@ -221,20 +221,44 @@ def _to_mode(img: Any, color: str, Image: Any) -> Any:
 
 
 class ImageSource:
-    """Images decoded when a batch asks for them, for :class:`~graphedit.training.streaming.LazyData`."""
+    """Images decoded when a batch asks for them, for :class:`~graphedit.training.streaming.LazyData`.
 
-    def __init__(self, files: list[Path], labels: np.ndarray, size: int, color: str) -> None:
+    With ``skip``, an image that fails to decode is left out of its batch (which is one shorter) and
+    named once in ``notes`` (the dataset's notes list, so the editor sees it); otherwise it raises.
+    """
+
+    def __init__(
+        self, files: list[Path], labels: np.ndarray, size: int, color: str, skip: bool, notes: list[str]
+    ) -> None:
         self.files = files
         self.labels = labels
         self.size = size
         self.color = color
+        self.skip = skip
+        self.notes = notes
+        self.failed: set[int] = set()
 
     def __len__(self) -> int:
         return len(self.files)
 
     def read(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        images = np.stack([decode(self.files[i], self.size, self.color) for i in rows])
-        return images, self.labels[rows]
+        images, keep = [], []
+        for k, i in enumerate(rows):
+            try:
+                images.append(decode(self.files[i], self.size, self.color))
+                keep.append(k)
+            except DatasetError as exc:
+                if not self.skip:
+                    raise
+                if i not in self.failed:
+                    self.failed.add(int(i))
+                    self.notes.append(f"skipped while streaming: {str(exc).split(': ', 1)[-1].split('. Fix')[0]}")
+        if not images:
+            raise DatasetError(
+                "dataset 'image_folder': no image of a whole batch could be decoded (see the notes). "
+                "Fix: replace the damaged images."
+            )
+        return np.stack(images), self.labels[rows[keep]]
 
 
 @register(
@@ -254,7 +278,7 @@ def image_folder(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | N
             f"{mb(limit)}: decoded a batch at a time while training"
         )
         return LazyData(
-            ImageSource(folder.files, labels, size, o["color"]),
+            ImageSource(folder.files, labels, size, o["color"], o["unreadable"] == "skip", folder.notes),
             feature_shape=(channels, size, size),
             feature_dtype="float32",
             target_shape=(),
