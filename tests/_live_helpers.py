@@ -63,10 +63,10 @@ def replay(session: FakeSession, events: list[dict[str, Any]]) -> None:
             getattr(session, kind).emit(event)
 
 
-def conv_autoencoder():
-    """8×8 digits → Conv 8 → ReLU → MaxPool → Conv 4 → ReLU → Upsample → Conv 8 → ReLU → Conv 1; MSE to the input."""
+def conv_autoencoder(size: int = 8):
+    """Digits → Conv 8 → ReLU → MaxPool → Conv 4 → ReLU → Upsample → Conv 8 → ReLU → Conv 1; MSE to the input."""
     nodes = [
-        ("input1", "Input", {"shape": [1, 8, 8]}),
+        ("input1", "Input", {"shape": [1, size, size]}),
         ("enc1", "Conv2d", {"filters": 8, "padding": "same", "init": "he"}),
         ("relu1", "ReLU", {}),
         ("pool1", "MaxPool2d", {}),

@@ -1,9 +1,10 @@
 """Activations: per-layer summary, histograms of each layer, and one layer's histogram over time.
 
 This is the notes' figure for lesson 4 (after CS231n): a 10-layer tanh network
-with ±0.01 weights has layer means and deviations that shrink to zero layer
-after layer, its histograms collapse to a spike at 0; Xavier keeps them wide;
-ReLU layers show their dead fraction (exact zeros).
+with ±0.01 weights has layer deviations that shrink towards zero layer after
+layer (the log-scale plot falls like a staircase) and histograms that
+collapse to a spike at 0 on the shared axis; Xavier keeps them wide; ReLU
+layers show their dead fraction (exact zeros).
 """
 
 from __future__ import annotations
@@ -11,14 +12,31 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from graphedit.ui.live.base import BAD, TRAIN, VAL, LiveView, graphics_layout, layer_color, named_lut, style_plot
+from graphedit.ui.live.base import (
+    BAD,
+    TRAIN,
+    VAL,
+    LiveView,
+    graphics_layout,
+    layer_color,
+    named_lut,
+    small_font,
+    style_plot,
+)
 from graphedit.ui.live.state import LiveState
 
 MAX_HISTOGRAMS = 10
 PER_ROW = 5
-TIME_BINS = 48
+TIME_BINS = 60
+MAX_TICKS = 14
+
+
+def rebin(hist: np.ndarray, edges: np.ndarray, common: np.ndarray) -> np.ndarray:
+    """Counts over ``edges`` spread onto the bins ``common`` (uniform within each bin), via the cumulative sum."""
+    cdf = np.concatenate([[0.0], np.cumsum(hist)])
+    return np.diff(np.interp(common, edges, cdf, left=0.0, right=float(cdf[-1])))
 
 
 class ActivationsView(LiveView):
@@ -27,102 +45,134 @@ class ActivationsView(LiveView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.state: LiveState | None = None
+        self.header = QLabel()
+        self.only_box = QCheckBox("Activation layers only")
+        self.only_box.setToolTip("Leave out Dense, Conv, Flatten… and show the outputs of activation functions")
+        self.only_box.setChecked(True)
+        self.only_box.toggled.connect(self._only_toggled)
+        top = QHBoxLayout()
+        top.setContentsMargins(6, 4, 6, 0)
+        top.addWidget(self.header, 1)
+        top.addWidget(self.only_box)
         self.graphics = graphics_layout(self)
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.graphics)
-        top = self.graphics.addLayout(row=0, col=0)
-        self.summary = top.addPlot(row=0, col=0)
-        self.dead = top.addPlot(row=0, col=1)
-        style_plot(self.summary, self, "Mean and std per layer", "activation")
-        style_plot(self.dead, self, "Dead fraction per layer (exact zeros)", "fraction")
-        self.summary.addLegend(offset=(-8, 8), labelTextSize="8pt").setLabelTextColor(self.palette().text().color())
-        self.mean_curve = self.summary.plot(
-            pen=pg.mkPen(TRAIN, width=2), symbol="o", symbolSize=6, symbolBrush=TRAIN, name="mean"
-        )
-        self.std_curve = self.summary.plot(
-            pen=pg.mkPen(VAL, width=2), symbol="s", symbolSize=6, symbolBrush=VAL, name="std"
-        )
-        self.spread = pg.ErrorBarItem(pen=pg.mkPen(TRAIN, width=1), beam=0.15)
-        self.summary.addItem(self.spread)
+        layout.addLayout(top)
+        layout.addWidget(self.graphics, 1)
+        row = self.graphics.addLayout(row=0, col=0)
+        self.std_plot = row.addPlot(row=0, col=0)
+        self.mean_plot = row.addPlot(row=0, col=1)
+        self.dead = row.addPlot(row=0, col=2)
+        style_plot(self.std_plot, self, "Std per layer (log)")
+        style_plot(self.mean_plot, self, "Mean per layer")
+        style_plot(self.dead, self, "Dead fraction (exact zeros)")
+        for plot in (self.std_plot, self.mean_plot, self.dead):
+            plot.getAxis("bottom").setStyle(tickFont=small_font())
+            plot.getAxis("left").setWidth(52)
+        self.std_plot.setLogMode(y=True)
+        self.std_curve = self.std_plot.plot(pen=pg.mkPen(VAL, width=2), symbol="s", symbolSize=6, symbolBrush=VAL)
+        self.mean_curve = self.mean_plot.plot(pen=pg.mkPen(TRAIN, width=2), symbol="o", symbolSize=6, symbolBrush=TRAIN)
         self.dead_bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=BAD)
         self.dead.addItem(self.dead_bars)
         self.dead.setYRange(0, 1)
         self.hist_layout = self.graphics.addLayout(row=1, col=0)
+        self.hist_layout.setContentsMargins(0, 0, 0, 0)
         self.hist_plots: dict[str, tuple[pg.PlotItem, pg.PlotDataItem]] = {}
         self.time_plot = self.graphics.addPlot(row=2, col=0)
-        style_plot(self.time_plot, self, "", "activation", "step")
+        style_plot(self.time_plot, self, " ", "activation", "step")  # a title row from the start
         self.time_image = pg.ImageItem()
         self.time_image.setLookupTable(named_lut("viridis"))
         self.time_plot.addItem(self.time_image)
-        self.graphics.ci.layout.setRowStretchFactor(0, 3)
-        self.graphics.ci.layout.setRowStretchFactor(1, 3)
-        self.graphics.ci.layout.setRowStretchFactor(2, 3)
         self.show_note("Activation statistics appear with the first probe, a moment after training starts.")
+
+    def _only_toggled(self, _checked: bool = False) -> None:
+        self.rendered_version = -1
+        if self.state is not None:
+            self.render(self.state)
 
     def follows_selection(self) -> bool:
         return True
 
     def layers(self, state: LiveState) -> list[str]:
-        return state.ordered((state.probe or {}).get("activations") or {})
+        """The nodes summarised: activation functions only (when the box is ticked and there are two or more)."""
+        layers = state.ordered((state.probe or {}).get("activations") or {})
+        picked = [n for n in layers if state.categories.get(n.split(".", 1)[0]) == "activation"]
+        self.only_box.setEnabled(len(picked) >= 2)
+        return picked if self.only_box.isChecked() and len(picked) >= 2 else layers
 
     def render(self, state: LiveState) -> None:
+        self.state = state
         acts = (state.probe or {}).get("activations") or {}
         if not acts:
             self.show_note("Activation statistics appear with the first probe, a moment after training starts.")
             return
         self.show_body()
-        layers = state.ordered(acts)
+        layers = self.layers(state)
         x = np.arange(len(layers), dtype=float)
-        means = np.array([acts[n]["mean"] for n in layers], dtype=float)
-        stds = np.array([acts[n]["std"] for n in layers], dtype=float)
-        self.mean_curve.setData(x, means)
-        self.std_curve.setData(x, stds)
-        self.spread.setData(x=x, y=means, height=2 * stds)
+        self.std_curve.setData(x, np.maximum([acts[n]["std"] for n in layers], 1e-12))
+        self.mean_curve.setData(x, np.array([acts[n]["mean"] for n in layers], dtype=float))
         zeros = np.array([acts[n]["zeros"] for n in layers], dtype=float)
         self.dead_bars.setOpts(x=x, height=zeros, width=0.6)
-        ticks = [[(i, n) for i, n in enumerate(layers)]]
-        for plot in (self.summary, self.dead):
+        room = max(2, int(self.std_plot.vb.width() // 42)) if self.std_plot.vb.width() > 0 else MAX_TICKS
+        every = max(1, int(np.ceil(len(layers) / min(room, MAX_TICKS))))
+        ticks = [[(i, n) for i, n in enumerate(layers) if i % every == 0]]
+        for plot in (self.std_plot, self.mean_plot, self.dead):
             plot.getAxis("bottom").setTicks(ticks)
             plot.setXRange(-0.6, len(layers) - 0.4, padding=0)
-        self._render_histograms(state, layers, acts)
+        self.header.setText(
+            f"Step {state.probe.get('step', '?')}: the outputs of {len(layers)} layers on the probe batch. "
+            "Select nodes on the canvas for their histograms."
+        )
+        self._render_histograms(layers, acts)
         self._render_over_time(state, layers)
 
-    def _shown(self, layers: list[str]) -> list[str]:
-        chosen = [n for n in self.selection if n in layers]
+    def _shown(self, layers: list[str], acts: dict) -> list[str]:
+        chosen = [n for n in self.selection if n in acts]
         return (chosen or layers)[:MAX_HISTOGRAMS]
 
-    def _render_histograms(self, state: LiveState, layers: list[str], acts: dict) -> None:
-        shown = self._shown(layers)
+    def _render_histograms(self, layers: list[str], acts: dict) -> None:
+        shown = self._shown(layers, acts)
         if list(self.hist_plots) != shown:
-            self.hist_layout.clear()
+            # a fresh layout: a cleared one keeps the column widths of its old grid
+            self.graphics.removeItem(self.hist_layout)
+            self.hist_layout = self.graphics.addLayout(row=1, col=0)
+            self.hist_layout.setContentsMargins(0, 0, 0, 0)
             self.hist_plots = {}
+            columns = min(len(shown), PER_ROW)
             for i, node_id in enumerate(shown):
-                plot = self.hist_layout.addPlot(row=i // PER_ROW, col=i % PER_ROW)
-                style_plot(plot, self, node_id)
-                plot.getAxis("left").setStyle(showValues=False)
+                plot = self.hist_layout.addPlot(row=i // columns, col=i % columns)
+                style_plot(plot, self)
+                plot.hideAxis("left")
                 plot.setMouseEnabled(x=False, y=False)
-                color = layer_color(layers.index(node_id), len(layers))
+                color = layer_color(layers.index(node_id) if node_id in layers else i, len(layers))
                 fill = pg.mkColor(color)
                 fill.setAlpha(170)
                 curve = plot.plot(stepMode="center", fillLevel=0, pen=pg.mkPen(color, width=1), brush=fill)
                 self.hist_plots[node_id] = (plot, curve)
+        # one x axis for all, so a layer whose values shrink towards 0 shows as a spike
+        lo = min(acts[n]["min"] for n in shown)
+        hi = max(acts[n]["max"] for n in shown)
         for node_id, (plot, curve) in self.hist_plots.items():
             act = acts[node_id]
             hist = np.asarray(act["hist"], dtype=float)
             curve.setData(np.asarray(act["edges"], dtype=float), hist / max(hist.sum(), 1.0))
+            plot.setXRange(lo, hi, padding=0.02)
             plot.setTitle(
-                f"{node_id}  μ {act['mean']:.2g}  σ {act['std']:.2g}", color=self.palette().text().color().name()
+                f"{node_id}  μ {act['mean']:.2g}  σ {act['std']:.2g}",
+                color=self.palette().text().color().name(),
+                size="8pt",
             )
 
     def _render_over_time(self, state: LiveState, layers: list[str]) -> None:
         node_id = self.focus_node(layers)
         history = list(state.act_history.get(node_id, ())) if node_id else []
         self.time_plot.setTitle(
-            f"Histogram of {node_id} over training (colour: share of values)" if node_id else "",
+            f"Histogram of {node_id} over training (brighter: more values there)" if node_id else "",
             color=self.palette().text().color().name(),
+            size="9pt",
         )
-        if len(history) < 1:
+        if not history:
             self.time_image.clear()
             return
         lo = min(float(e[0]) for _, _, e in history)
@@ -131,12 +181,7 @@ class ActivationsView(LiveView):
             hi = lo + 1e-6
         common = np.linspace(lo, hi, TIME_BINS + 1)
         steps = np.array([s for s, _, _ in history], dtype=float)
-        columns = []
-        for _, hist, edges in history:
-            centers = (edges[:-1] + edges[1:]) / 2
-            counts, _ = np.histogram(centers, bins=common, weights=hist)
-            columns.append(counts / max(counts.sum(), 1.0))
-        table = np.array(columns)  # [probes, bins]
+        table = np.array([rebin(hist, edges, common) / max(hist.sum(), 1.0) for _, hist, edges in history])
         width = max(2, min(240, len(history)))
         grid = np.linspace(steps[0], steps[-1], width)
         pick = np.clip(np.searchsorted(steps, grid, side="right") - 1, 0, len(steps) - 1)

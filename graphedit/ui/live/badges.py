@@ -64,7 +64,7 @@ def edge_colors(values: dict[tuple, float]) -> dict[tuple, QColor]:
     cmap = pg.colormap.get("plasma")
     out = {}
     for key, value in logs.items():
-        rgb = cmap.map(0.12 + 0.86 * (value - lo) / span, mode="byte")
+        rgb = cmap.map(0.25 + 0.73 * (value - lo) / span, mode="byte")
         out[key] = QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]))
     return out
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from graphedit.ui.live.state import LiveState
@@ -79,7 +79,44 @@ def style_plot(item: pg.PlotItem, widget: QWidget, title: str = "", left: str = 
         axis.setPen(pg.mkPen(text.darker(140) if text.lightness() > 128 else text.lighter(260)))
         if label:
             axis.setLabel(label, color=text.name())
+        axis.enableAutoSIPrefix(False)  # "loss (x0.001)" reads as a different quantity
     item.showGrid(x=True, y=True, alpha=0.15)
+
+
+class Legend(QLabel):
+    """A legend as a line of text above a plot, so it never hides a curve: a glyph in each curve's colour and
+    dash pattern, then its name. Mirrors pyqtgraph's ``addItem``/``removeItem``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.entries: list[tuple[Any, str]] = []
+        self.setWordWrap(True)
+        self.setContentsMargins(8, 2, 8, 0)
+
+    def addItem(self, item: Any, name: str) -> None:  # noqa: N802 - pyqtgraph's name
+        self.entries.append((item, name))
+        self._refresh()
+
+    def removeItem(self, item: Any) -> None:  # noqa: N802
+        self.entries = [(i, n) for i, n in self.entries if i is not item]
+        self._refresh()
+
+    def _refresh(self) -> None:
+        parts = []
+        for item, name in self.entries:
+            pen = pg.mkPen(item.opts.get("pen"))
+            line = {Qt.PenStyle.DashLine: "╍", Qt.PenStyle.DotLine: "┅"}.get(pen.style(), "━")
+            mark = {"o": "●", "s": "■"}.get(item.opts.get("symbol"), line)
+            color = pen.color()
+            color.setAlpha(255)
+            parts.append(f"<span style='color:{color.name()}'>{line}{mark}{line}</span>&nbsp;{name}")
+        self.setText("&nbsp;&nbsp;&nbsp; ".join(parts))
+
+
+def small_font(points: int = 7) -> QFont:
+    font = QFont()
+    font.setPointSize(points)
+    return font
 
 
 def graphics_layout(widget: QWidget) -> pg.GraphicsLayoutWidget:
@@ -88,19 +125,6 @@ def graphics_layout(widget: QWidget) -> pg.GraphicsLayoutWidget:
     view.ci.layout.setContentsMargins(4, 4, 4, 4)
     view.ci.layout.setSpacing(6)
     return view
-
-
-def image_box(
-    layout: pg.GraphicsLayout, row: int, col: int, title: str = "", invert_y: bool = True, color: str | None = None
-) -> tuple[pg.ViewBox, pg.ImageItem, pg.LabelItem]:
-    """A square, non-interactive image cell in a graphics layout, with a label above it (rows go down unless
-    ``invert_y`` is False, as for maps over the plane)."""
-    label = layout.addLabel(title or " ", row=row * 2, col=col, size="8pt", color=color)
-    box = layout.addViewBox(row=row * 2 + 1, col=col, lockAspect=True, enableMouse=False, invertY=invert_y)
-    box.setMenuEnabled(False)
-    item = pg.ImageItem()
-    box.addItem(item)
-    return box, item, label
 
 
 def text_color(widget: QWidget) -> str:

@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from graphedit.ui.live.base import CATEGORICAL, TRAIN, VAL, LiveView, fmt, graphics_layout, style_plot
+from graphedit.ui.live.base import CATEGORICAL, TRAIN, VAL, Legend, LiveView, fmt, graphics_layout, style_plot
 from graphedit.ui.live.state import LiveState, finite
 
 
@@ -36,35 +35,34 @@ class CurvesView(LiveView):
         top.addWidget(self.header, 1)
         top.addWidget(self.log_box)
         self.graphics = graphics_layout(self)
+        self.metric_graphics = graphics_layout(self)
+        self.loss_legend = Legend()
+        self.metric_legend = Legend()
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         layout.addLayout(top)
-        layout.addWidget(self.graphics, 1)
-        self.loss_plot = self.graphics.addPlot(row=0, col=0)
-        self.metric_plot = self.graphics.addPlot(row=1, col=0)
+        for widget, stretch in ((self.loss_legend, 0), (self.graphics, 3), (self.metric_legend, 0)):
+            layout.addWidget(widget, stretch)
+        layout.addWidget(self.metric_graphics, 2)
+        self.loss_plot = self.graphics.addPlot()
+        self.metric_plot = self.metric_graphics.addPlot()
         self.metric_plot.setXLink(self.loss_plot)
-        style_plot(self.loss_plot, self, "Loss", "loss", "epoch")
-        style_plot(self.metric_plot, self, "Metrics", "value", "epoch")
-        self.loss_legend = self._legend(self.loss_plot)
-        self.metric_legend = self._legend(self.metric_plot)
+        style_plot(self.loss_plot, self, "", "loss", "epoch")
+        style_plot(self.metric_plot, self, "", "metric", "epoch")
         pen_step = pg.mkPen(pg.mkColor(TRAIN).lighter(110), width=1)
         pen_step.setColor(pg.mkColor(76, 139, 245, 90))
-        self.step_curve = self.loss_plot.plot(pen=pen_step, name="train (per step)")
+        self.step_curve = self.loss_plot.plot(pen=pen_step)
         self.train_curve = self.loss_plot.plot(
-            pen=pg.mkPen(TRAIN, width=2), symbol="o", symbolSize=6, symbolBrush=TRAIN, name="train (per epoch)"
+            pen=pg.mkPen(TRAIN, width=2), symbol="o", symbolSize=6, symbolBrush=TRAIN
         )
-        self.val_curve = self.loss_plot.plot(
-            pen=pg.mkPen(VAL, width=2), symbol="s", symbolSize=6, symbolBrush=VAL, name="validation"
-        )
+        self.val_curve = self.loss_plot.plot(pen=pg.mkPen(VAL, width=2), symbol="s", symbolSize=6, symbolBrush=VAL)
+        self.loss_legend.addItem(self.step_curve, "loss, train (per step)")
+        self.loss_legend.addItem(self.train_curve, "train (per epoch)")
+        self.loss_legend.addItem(self.val_curve, "validation")
         self.metric_curves: dict[str, tuple[Any, Any, Any]] = {}
         self.overlays: list[Any] = []
         self.show_note("Loss curves appear here when training starts (Run in the toolbar).")
-
-    def _legend(self, plot: pg.PlotItem) -> pg.LegendItem:
-        legend = plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
-        legend.setLabelTextColor(self.palette().color(QPalette.ColorRole.WindowText))
-        legend.setBrush(pg.mkBrush(self.palette().color(QPalette.ColorRole.Base)))
-        return legend
 
     def set_log_scale(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=bool(on))
@@ -100,7 +98,8 @@ class CurvesView(LiveView):
 
     def _render_metrics(self, state: LiveState, epochs: list[dict[str, Any]]) -> None:
         keys = self._metric_keys(state, epochs)
-        self.metric_plot.setVisible(bool(keys))
+        self.metric_graphics.setVisible(bool(keys))
+        self.metric_legend.setVisible(bool(keys))
         for i, key in enumerate(keys):
             if key not in self.metric_curves:
                 single = len(keys) == 1
@@ -108,19 +107,19 @@ class CurvesView(LiveView):
                 vcolor = VAL if single else color
                 faint = pg.mkColor(color)
                 faint.setAlpha(90)
-                self.metric_curves[key] = (
+                curves = (
                     self.metric_plot.plot(pen=pg.mkPen(faint, width=1)),
-                    self.metric_plot.plot(
-                        pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5, symbolBrush=color, name=f"{key} train"
-                    ),
+                    self.metric_plot.plot(pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5, symbolBrush=color),
                     self.metric_plot.plot(
                         pen=pg.mkPen(vcolor, width=2, style=Qt.PenStyle.DashLine),
                         symbol="s",
                         symbolSize=5,
                         symbolBrush=vcolor,
-                        name=f"{key} validation",
                     ),
                 )
+                self.metric_legend.addItem(curves[1], f"{key}, train")
+                self.metric_legend.addItem(curves[2], f"{key}, validation")
+                self.metric_curves[key] = curves
             steps, train, val = self.metric_curves[key]
             xs, ys = state.step_metrics.get(key, ([], []))
             steps.setData(np.array([state.epoch_x(s) for s in xs]), finite(ys), connect="finite")
@@ -169,11 +168,9 @@ class CurvesView(LiveView):
                 if all(v is None for v in ys):
                     continue
                 item = self.loss_plot.plot(
-                    x,
-                    finite([np.nan if v is None else v for v in ys]),
-                    pen=pg.mkPen(color, width=2, style=style),
-                    name=f"{name} {key.split('_')[0]}",
+                    x, finite([np.nan if v is None else v for v in ys]), pen=pg.mkPen(color, width=2, style=style)
                 )
+                self.loss_legend.addItem(item, f"{name} {'train' if key == 'train_loss' else 'validation'}")
                 self.overlays.append(item)
             drawn.append(str(folder))
         return drawn

@@ -149,13 +149,20 @@ class LiveViewsDock(QDockWidget):
     def ingest(self, event: dict[str, Any]) -> None:
         """Take one event dict of the contract (``{"type": "probe", "step": …, "payload": {…}}``, …)."""
         self.state.ingest(event)
-        if not self.state.node_ids:
-            self.state.node_ids = list(self.controller.document.topological_order())
+        if not self.state.categories:
+            self._read_graph()
         if event.get("type") == "started":
             self._overlay_probe = None
             self.overlay.clear()
             self._update_applicable()
         self.throttle.request()
+
+    def _read_graph(self) -> None:
+        """Node order and families from the editor's graph (the run's events carry ids only)."""
+        document = self.controller.document
+        if not self.state.node_ids:
+            self.state.node_ids = list(document.topological_order())
+        self.state.categories = {n: document.node_type(n).category for n in document.node_ids()}
 
     def flush(self) -> None:
         """Draw now what is pending (tests, screenshots, the end of a run)."""

@@ -35,12 +35,9 @@ class GradientsView(LiveView):
         style_plot(self.time_plot, self, "Gradient norm over training", "‖∇ weights‖", "step")
         self.bars_plot.getAxis("left").setLogMode(False, True)  # bars hold log10 values; ticks read 10^k
         self.time_plot.setLogMode(y=True)
-        self.legend = self.time_plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
-        self.legend.setLabelTextColor(self.palette().text().color())
         self.bars = pg.BarGraphItem(x=[], y0=[], height=[], width=0.6)
         self.bars_plot.addItem(self.bars)
-        self.labels: list[pg.TextItem] = []
-        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.curves: dict[str, tuple[pg.PlotDataItem, pg.TextItem]] = {}
         self.show_note("Gradient norms appear with the first probe (layers with weights only).")
 
     def render(self, state: LiveState) -> None:
@@ -59,13 +56,21 @@ class GradientsView(LiveView):
         self.bars_plot.setXRange(-0.6, len(layers) - 0.4, padding=0)
         self.bars_plot.setYRange(base, max(float(logs.max()), base + 1) + 0.3, padding=0)
         if list(self.curves) != layers:
-            for curve in self.curves.values():
+            for curve, label in self.curves.values():
                 self.time_plot.removeItem(curve)
-                self.legend.removeItem(curve)
-            self.curves = {
-                n: self.time_plot.plot(pen=pg.mkPen(layer_color(i, len(layers)), width=2), name=n)
-                for i, n in enumerate(layers)
-            }
-        for node_id, curve in self.curves.items():
+                self.time_plot.removeItem(label)
+            self.curves = {}
+            for i, node_id in enumerate(layers):
+                color = layer_color(i, len(layers))
+                label = pg.TextItem(node_id, color=color, anchor=(0, 0.5))
+                self.time_plot.addItem(label)
+                self.curves[node_id] = (self.time_plot.plot(pen=pg.mkPen(color, width=2)), label)
+        last = 1.0
+        for node_id, (curve, label) in self.curves.items():
             xs, ys = state.grad_history.get(node_id, ([], []))
-            curve.setData(np.asarray(xs, dtype=float), np.maximum(finite(ys), FLOOR))
+            values = np.maximum(finite(ys), FLOOR)
+            curve.setData(np.asarray(xs, dtype=float), values)
+            if len(xs) and np.isfinite(values[-1]):
+                label.setPos(xs[-1], math.log10(values[-1]))  # the plot is in log10 units; labels name the lines
+                last = max(last, float(xs[-1]))
+        self.time_plot.setXRange(0, last * 1.1, padding=0.02)

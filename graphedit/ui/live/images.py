@@ -14,60 +14,27 @@ from typing import Any
 import numpy as np
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from graphedit.ui.live.base import (
-    BAD,
-    GOOD,
-    LiveView,
-    as_image,
-    graphics_layout,
-    grey_lut,
-    image_box,
-    named_lut,
-    normalized,
-    text_color,
-)
+from graphedit.ui.live import grid
+from graphedit.ui.live.base import BAD, GOOD, LiveView, as_image, grey_lut, named_lut, normalized
 from graphedit.ui.live.state import LiveState
 
 MAX_MAPS = 16
 
 
-class ImageGrid:
-    """A grid of titled image cells in one graphics view; cells are rebuilt only when the grid's shape changes."""
+class ImageGrid(grid.ImageGrid):
+    """The hand-painted grid, fed [H, W] images in [0, 1] through colour tables, or RGB [H, W, 3] in [0, 1]."""
 
-    def __init__(self, owner: QWidget) -> None:
-        self.owner = owner
-        self.graphics = graphics_layout(owner)
-        self.cells: list[Any] = []
-        self.shape: tuple[int, int] = (0, 0)
-
-    def show(
+    def show_images(
         self,
         images: list[np.ndarray],
         titles: list[str],
         columns: int,
-        lut: np.ndarray | None = None,
+        lut: np.ndarray | list[np.ndarray] | None = None,
         colors: list[str] | None = None,
     ) -> None:
-        """``images`` are [H, W] in [0, 1] (drawn through ``lut``) or [H, W, 3] in [0, 1] (RGB)."""
-        shape = (len(images), columns)
-        if shape != self.shape:
-            self.graphics.ci.clear()
-            self.cells = [
-                image_box(self.graphics.ci, i // columns, i % columns, color=text_color(self.owner))
-                for i in range(len(images))
-            ]
-            self.shape = shape
-        lut = grey_lut() if lut is None else lut
-        for i, ((box, item, label), image) in enumerate(zip(self.cells, images)):
-            color = colors[i] if colors else text_color(self.owner)
-            label.setText(titles[i] if i < len(titles) else " ", color=color, size="8pt")
-            if image.ndim == 3:
-                item.setLookupTable(None)
-                item.setImage((np.clip(image, 0, 1) * 255).astype(np.uint8), levels=(0, 255))
-            else:
-                item.setLookupTable(lut)
-                item.setImage(np.clip(image, 0, 1), levels=(0.0, 1.0))
-            box.autoRange(padding=0.02)
+        luts = lut if isinstance(lut, list) else [lut] * len(images)
+        rgb = [grid.to_rgb(image, luts[i]) for i, image in enumerate(images)]
+        self.set_cells(rgb, titles, columns, colors)
 
 
 class _GridView(LiveView):
@@ -82,7 +49,7 @@ class _GridView(LiveView):
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header)
-        layout.addWidget(self.grid.graphics, 1)
+        layout.addWidget(self.grid, 1)
 
     def applies(self, state: LiveState) -> bool:
         return state.info is None or len(state.feature_shape()) == 3
@@ -119,16 +86,18 @@ class FeatureMapsView(_GridView):
         channels = np.asarray(maps[node_id], dtype=np.float32)[:MAX_MAPS]
         lo, hi = float(channels.min()), float(channels.max())
         images, titles = [normalized(c, lo, hi) for c in channels], [f"channel {i}" for i in range(len(channels))]
+        luts = [named_lut("viridis")] * len(images)
         first = probe_input(probe)
         if first is not None:
             images.insert(0, normalized(first))
             titles.insert(0, "input")
+            luts.insert(0, grey_lut())
         self.header.setText(
             f"<b>{node_id}</b>: its {len(channels)} output channels for the first probe sample at step "
             f"{probe.get('step', '?')} (one colour scale for all, {lo:.2g} … {hi:.2g}). "
             "Select another convolution on the canvas to see its maps."
         )
-        self.grid.show(images, titles, columns=min(6, len(images)), lut=named_lut("viridis"))
+        self.grid.show_images(images, titles, columns=min(6, len(images)), lut=luts)
 
 
 class FiltersView(_GridView):
@@ -157,9 +126,11 @@ class FiltersView(_GridView):
             how = "grey" if channels == 1 else f"mean over {channels} input channels"
         self.header.setText(
             f"<b>{node_id}</b>: {count} filters of {k}×{k} at step {probe.get('step', '?')} ({how}; each filter "
-            "scaled to its own range, dark = negative weights, light = positive)."
+            "scaled to its own range: dark = its lowest weights, light = its highest)."
         )
-        self.grid.show(images, [f"filter {i}" for i in range(count)], columns=min(8, max(4, int(count**0.5) + 1)))
+        self.grid.show_images(
+            images, [f"filter {i}" for i in range(count)], columns=min(8, max(4, int(count**0.5) + 1))
+        )
 
 
 class PredictionsView(_GridView):
@@ -193,7 +164,7 @@ class PredictionsView(_GridView):
             f"Step {probe.get('step', '?')}: {right} of {len(images)} probe images right — the network's class "
             "and its probability above each; red: wrong, with the true class."
         )
-        self.grid.show(images, titles, columns=8, colors=colors)
+        self.grid.show_images(images, titles, columns=8, colors=colors)
 
 
 class ReconstructionsView(_GridView):
@@ -245,4 +216,4 @@ class ReconstructionsView(_GridView):
             f"Step {probe.get('step', '?')}: probe samples (top) and what the network makes of them{mean}. "
             "Outputs use their input's grey scale."
         )
-        self.grid.show(images, titles, columns=n)
+        self.grid.show_images(images, titles, columns=n)

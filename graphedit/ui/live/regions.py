@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from graphedit.ui.live.base import (
     BLUE,
@@ -24,14 +25,17 @@ from graphedit.ui.live.base import (
     LiveView,
     diverging_lut,
     graphics_layout,
-    image_box,
     style_plot,
     text_color,
 )
+from graphedit.ui.live.grid import ImageGrid
 from graphedit.ui.live.state import LiveState
 
 UNIT_COLUMNS = 4
+REGION_STRENGTH = 0.55  # how far the region colours go from grey towards the class colours
 MAX_UNITS = 16
+OVERVIEW_LAYERS = 4  # hidden layers shown when no node is selected
+OVERVIEW_UNITS = 8
 
 
 def class_probability(maps: np.ndarray) -> np.ndarray | None:
@@ -81,25 +85,32 @@ class RegionsView(LiveView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.graphics = graphics_layout(self)
-        layout = QVBoxLayout(self.body)
+        self.unit_title = QLabel()
+        self.unit_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.unit_grid = ImageGrid()
+        panel = QWidget()
+        panel.setAutoFillBackground(True)
+        panel.setBackgroundRole(QPalette.ColorRole.Base)
+        side = QVBoxLayout(panel)
+        side.setContentsMargins(0, 6, 0, 0)
+        side.addWidget(self.unit_title)
+        side.addWidget(self.unit_grid, 1)
+        layout = QHBoxLayout(self.body)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.graphics)
+        layout.setSpacing(0)
+        layout.addWidget(self.graphics, 3)
+        layout.addWidget(panel, 2)
         self.plot = self.graphics.addPlot(row=0, col=0)
         style_plot(self.plot, self, "Network output", "x₂", "x₁")
         self.plot.setAspectLocked(True)
         self.plot.showGrid(x=False, y=False)
         self.image = pg.ImageItem()
         self.plot.addItem(self.image)
-        self.points = pg.ScatterPlotItem(size=7, pen=pg.mkPen(255, 255, 255, 220, width=1))
+        self.points = pg.ScatterPlotItem(size=7, pen=pg.mkPen(30, 30, 30, 170, width=1))
         self.plot.addItem(self.points)
-        self.units = self.graphics.addLayout(row=0, col=1)
-        self.graphics.ci.layout.setColumnStretchFactor(0, 3)
-        self.graphics.ci.layout.setColumnStretchFactor(1, 2)
-        self.unit_cells: list[tuple[pg.ViewBox, pg.ImageItem, pg.LabelItem]] = []
-        self.unit_key: tuple[str, int] | None = None
-        self.unit_title: pg.LabelItem | None = None
         self.lut = diverging_lut()
         self.shown_node: str | None = None
+        self.shown_nodes: list[str] = []
         self.show_note("Decision regions are drawn for datasets with 2-D inputs (circle, xor, spiral, gauss…).")
 
     def applies(self, state: LiveState) -> bool:
@@ -126,15 +137,22 @@ class RegionsView(LiveView):
         if output_id not in maps:
             output_id = order[-1]
         colors, point_color = region_colors(np.asarray(maps[output_id], dtype=float), state.task())
-        self.image.setImage(colors, levels=(0, 255))
+        # regions lighter than the points, as in Playground, so points on their own side stay visible
+        light = (np.array(NEUTRAL, float) + (colors - np.array(NEUTRAL, float)) * REGION_STRENGTH).astype(np.uint8)
+        self.image.setImage(light, levels=(0, 255))
         self.image.setRect(rect)
         self.plot.setTitle(
             f"Network output ({output_id}) at step {state.probe.get('step', '?')}", color=text_color(self)
         )
         self._render_points((state.probe or {}).get("points"), point_color)
         self.plot.setRange(rect, padding=0)
-        hidden = [n for n in order if n != output_id] + [output_id]
-        self._render_units(self.focus_node(hidden), maps, rect)
+        hidden = [n for n in order if n != output_id]
+        explicit = [n for n in [self.hover, *self.selection] if n in maps]
+        if explicit:
+            self._render_units([explicit[0]], maps)
+        else:  # every hidden layer, a row each, as Playground draws its neurons
+            acts = [n for n in hidden if state.categories.get(n.split(".", 1)[0]) == "activation"]
+            self._render_units((acts or hidden)[:OVERVIEW_LAYERS] or [output_id], maps)
 
     def _render_points(self, points: dict[str, Any] | None, point_color: Any) -> None:
         if not points or "x" not in points:
@@ -148,27 +166,31 @@ class RegionsView(LiveView):
             brushes = [pg.mkBrush(*map(int, c)) for c in point_color(labels)]
         self.points.setData(x=xy[:, 0], y=xy[:, 1], brush=brushes)
 
-    def _render_units(self, node_id: str | None, maps: dict[str, Any], rect: QRectF) -> None:
-        self.shown_node = node_id
-        if node_id is None:
-            return
-        units = np.asarray(maps[node_id], dtype=float)[:MAX_UNITS]
-        key = (node_id, len(units))
-        if key != self.unit_key:
-            self.units.clear()
-            self.unit_key = key
-            color = text_color(self)
-            self.unit_title = self.units.addLabel(
-                f"Units of {node_id} (hover or select a node)", row=0, col=0, colspan=UNIT_COLUMNS, color=color
-            )
-            inner = self.units.addLayout(row=1, col=0, colspan=UNIT_COLUMNS)
-            self.unit_cells = [
-                image_box(inner, i // UNIT_COLUMNS, i % UNIT_COLUMNS, f"unit {i}", invert_y=False, color=color)
-                for i in range(len(units))
-            ]
-        for (box, item, _label), unit in zip(self.unit_cells, units):
-            scale = float(np.abs(unit).max())
-            t = unit / scale if scale > 1e-12 else np.zeros_like(unit)
-            item.setImage(_lut(self.lut, (t + 1) / 2), levels=(0, 255))
-            item.setRect(rect)
-            box.setRange(rect, padding=0)
+    @property
+    def unit_cells(self) -> list:
+        return self.unit_grid.cells
+
+    def _render_units(self, node_ids: list[str], maps: dict[str, Any]) -> None:
+        """Each unit's map, one row per node (at most OVERVIEW_UNITS units a row when several nodes show)."""
+        self.shown_nodes = list(node_ids)
+        self.shown_node = node_ids[0] if len(node_ids) == 1 else None
+        limit = MAX_UNITS if len(node_ids) == 1 else OVERVIEW_UNITS
+        layers = [np.asarray(maps[n], dtype=float)[:limit] for n in node_ids]
+        columns = UNIT_COLUMNS if len(node_ids) == 1 else max(len(units) for units in layers)
+        images: list[np.ndarray | None] = []
+        titles = []
+        for node_id, units in zip(node_ids, layers):
+            for i, unit in enumerate(units):
+                scale = float(np.abs(unit).max())
+                t = unit / scale if scale > 1e-12 else np.zeros_like(unit)
+                images.append(np.flipud(_lut(self.lut, (t + 1) / 2)))  # rows run up the x₂ axis
+                titles.append(f"unit {i}" if len(node_ids) == 1 else f"{node_id} · {i}")
+            pad = -len(units) % columns
+            images += [None] * pad
+            titles += [""] * pad
+        what = f"<b>{node_ids[0]}</b>: each unit's" if len(node_ids) == 1 else "Hidden units: each one's"
+        self.unit_title.setText(
+            f"{what} output over the same plane<br><span style='color:gray'>blue positive, orange negative, "
+            "grey zero · hover or select a node for its units</span>"
+        )
+        self.unit_grid.set_cells(images, titles, columns, max_cell=150)

@@ -28,6 +28,7 @@ class LiveState:
         self.epochs_total: int | None = started.get("epochs")
         self.run_dir: str | None = started.get("run_dir")
         self.node_ids: list[str] = list(started.get("node_ids") or [])
+        self.categories: dict[str, str] = {}  # node id → node family ("activation", "dense", …), from the editor
         self.status = "running" if started else "idle"
         self.message = ""
         self.failed_node = ""

@@ -20,6 +20,10 @@ def _show(text: str) -> str:
     return html.escape(text).replace("\n", "↵")
 
 
+def _label(text: str, width: int = 9) -> str:
+    return text + "&nbsp;" * max(1, width - len(text))  # monospace: the seeds line up
+
+
 class TextView(LiveView):
     name = "text"
     title = "Sampled text"
@@ -44,11 +48,12 @@ class TextView(LiveView):
         self.show_body()
         parts = []
         for step, sample in reversed(state.samples):
+            temperature = f"T = {sample.get('temperature', 1.0):g}:"
             seed = f"<span style='color:gray'>{_show(sample.get('seed', ''))}</span>"
             parts.append(
                 f"<p><b>step {step}</b><br>"
-                f"greedy:&nbsp;&nbsp;{seed}<b>{_show(sample.get('greedy', ''))}</b><br>"
-                f"T = {sample.get('temperature', 1.0):g}:&nbsp;{seed}{_show(sample.get('random', ''))}</p>"
+                f"{_label('greedy:')}{seed}<b>{_show(sample.get('greedy', ''))}</b><br>"
+                f"{_label(temperature)}{seed}{_show(sample.get('random', ''))}</p>"
             )
         self.edit.setHtml(
             "<p style='color:gray'>Grey: the window the model starts from; then one character at a time, "
