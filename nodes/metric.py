@@ -29,7 +29,9 @@ def _check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         ok = tuple(target) in ((pred[0], *pred[2:]), tuple(pred))
     else:
         squeezed = (pred[0], *pred[2:]) if len(pred) >= 2 else tuple(pred)
-        ok = tuple(target) in (squeezed, (*squeezed, 1)) if len(pred) >= 2 else tuple(target) == tuple(pred)
+        ok = (
+            tuple(target) in (squeezed, (*squeezed, 1), tuple(pred)) if len(pred) >= 2 else tuple(target) == tuple(pred)
+        )
     if not ok:
         raise NodeError(
             None,
