@@ -30,7 +30,10 @@ def trained_copy(source: Path, folder: Path, seed: int = 1):
     state = {}
     for key, value in compiled.root.state_dict().items():
         if value.is_floating_point():
-            value = value + 0.1 * torch.randn(value.shape, generator=gen)
+            # noise on the scale of the initialisation, so deep nets keep sane outputs (10 layers of 500 units
+            # with +0.1·N(0, 1) on every weight grow their outputs ~500×, beyond any absolute tolerance)
+            spread = float(value.std()) if value.numel() > 1 and float(value.std()) > 0 else 1.0
+            value = value + 0.1 * min(spread, 1.0) * torch.randn(value.shape, generator=gen)
             if key.endswith("running_var"):
                 value = value.abs() + 0.5
         state[key] = value.contiguous()

@@ -12,6 +12,7 @@ from graphkit import build, chain
 from safetensors import safe_open
 
 from graphedit.cli import main
+from graphedit.commands.export import python_file_name
 from graphedit.export import ExportError, UntrainedError, export_project
 from graphedit.export.onnx_export import OPSET, run_onnx
 from graphedit.export.weights import compile_for_export
@@ -31,7 +32,7 @@ def test_every_project_exports_in_all_four_formats(source, tmp_path):
         "torchscript": out / "model.pt",
         "onnx": out / "model.onnx",
         "safetensors": out / "model.safetensors",
-        "python": out / f"{source.stem}_model.py",
+        "python": out / python_file_name(source.stem),
     }
     for fmt, path in files.items():
         report = export_project(project, fmt, path)

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 FORMATS = ("torchscript", "onnx", "safetensors", "python")
 SUFFIX = {"torchscript": ".pt", "onnx": ".onnx", "safetensors": ".safetensors", "python": ".py"}
+
+
+def python_file_name(stem: str) -> str:
+    """The default ``.py`` name for a project: an importable module name (``01_mlp`` → ``model_01_mlp.py``)."""
+    name = re.sub(r"\W", "_", stem)
+    return f"model_{name}.py" if name[:1].isdigit() or not name else f"{name}_model.py"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     output = Path(args.output) if args.output else Path(args.project).with_suffix(SUFFIX[args.format])
     if args.format == "python" and not args.output:
-        output = output.with_name(output.stem.replace("-", "_") + "_model.py")
+        output = output.with_name(python_file_name(output.stem))
     report = export_project(project, args.format, output, initial_weights=args.initial_weights)
     weights = "trained weights" if report["trained"] else "INITIAL (untrained) weights"
     check = f"; max |difference| from the torch model {report['max_abs_diff']:.3g}" if "max_abs_diff" in report else ""
