@@ -18,6 +18,18 @@ from graphedit.export.weights import compile_for_export, sha256_file
 from graphedit.importers import UnsupportedOpError, import_source, load_module
 from graphedit.model.project import load_project
 
+# Examples whose ONNX export uses ops the importer cannot map back to nodes yet: strict, so a fix shows up.
+ONNX_IMPORT_GAPS = {
+    "03_perceptron_nand": "a Step exports as ONNX Greater + Cast, which the importer does not map back to Step",
+    "14_char_model": "a GRU exports as ONNX GRU between Transpose/Squeeze ops; recurrent layers are not imported",
+}
+ROUND_TRIPS = [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, raises=UnsupportedOpError, reason=ONNX_IMPORT_GAPS[p.stem]))
+    if p.stem in ONNX_IMPORT_GAPS
+    else p
+    for p in PROJECTS
+]
+
 HAND_WRITTEN = '''
 import torch
 import torch.nn.functional as F
@@ -129,14 +141,15 @@ def test_lstm_and_softmax_import(hand, tmp_path):
     assert result.imported_params == result.source_params
 
 
-@pytest.mark.parametrize("source", PROJECTS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("source", ROUND_TRIPS, ids=lambda p: p.stem)
 def test_exported_onnx_imports_back_and_exports_the_same(source, tmp_path):
     project = trained_copy(source, tmp_path)
     compiled, _ = compile_for_export(project)
     export_project(project, "onnx", tmp_path / "first.onnx")
     result = import_source(tmp_path / "first.onnx", tmp_path / "imported.gproj")
     expected = sum(p.numel() for p in compiled.model.parameters())
-    if source.stem == "vae":  # Reparameterize returns μ in evaluation, so the log σ² head is not in the ONNX graph
+    types = {project.document.node_type(n).type_id for n in project.document.node_ids()}
+    if "Reparameterize" in types:  # it returns μ in evaluation, so the log σ² head is not in the ONNX graph
         expected -= sum(p.numel() for p in compiled.root.logvar.parameters())
     assert result.imported_params == result.source_params == expected
     specs = [compiled.input_specs[n] for n in compiled.input_ids]

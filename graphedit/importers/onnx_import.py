@@ -154,7 +154,8 @@ def import_onnx(path: Path, out_path: str | Path, input_shapes: list[tuple[int, 
     if diff > TOLERANCE:
         raise ImportModelError(f"the imported graph of {path} differs from ONNX Runtime by {diff:.3g}; not saved")
     project = builder.save(compiled, out_path, f"Imported {path.stem}", f"Imported from the ONNX file {path.name}.")
-    source = sum(
-        int(np.prod(a.shape)) for n, a in importer.consts.items() if n in {i.name for i in model.graph.initializer}
-    )
+    # BatchNorm's running mean and variance are initializers too, but statistics rather than parameters
+    stats = {n.input[i] for n in model.graph.node if n.op_type == "BatchNormalization" for i in (3, 4)}
+    learned = {i.name for i in model.graph.initializer} - stats
+    source = sum(int(np.prod(a.shape)) for n, a in importer.consts.items() if n in learned)
     return ImportResult(project, compiled, source, model_params(compiled), diff)
