@@ -306,3 +306,33 @@ def test_every_view_shows_a_note_before_data(qtbot):
     with pytest.raises(KeyError):
         dock.show_view("nope")
     _ = (QPointF, Qt)
+
+
+def test_a_real_training_session_feeds_the_views(qtbot, tmp_path):
+    """The worker process and TrainingSession of the editor: coalesced steps, dicts through Qt signals."""
+    from graphedit.model.project import Project, save_project
+    from graphedit.ui.training.session import TrainingSession
+
+    doc = graphs.mlp((2,), (6, 4), 2)
+    settings = {
+        "epochs": 4,
+        "batch_size": 16,
+        "device": "cpu",
+        "lr": 0.03,
+        "seed": 0,
+        "probe_every": 10,
+        "log_every": 2,
+    }
+    path = save_project(Project(document=doc, dataset=CIRCLE, training=settings), tmp_path / "circle.gproj")
+    dock, _, controller, _ = make_dock(qtbot, doc)
+    session = TrainingSession()
+    dock.attach(session)
+    dock.show_view("regions")
+    with qtbot.waitSignal(session.finished, timeout=90_000):
+        session.start(Project(document=doc, dataset=CIRCLE, training=settings, path=path))
+    dock.flush()
+    state = dock.state
+    assert state.status == "finished" and state.steps == sorted(set(state.steps)) and len(state.steps) == 40
+    assert dock.view("regions").showing_body() and dock.view("regions").shown_nodes == ["act1", "act2"]
+    assert dock.view("activations").layers(state) == ["act1", "act2"]
+    assert state.confusions and state.confusions[-1]["matrix"].sum() == 80

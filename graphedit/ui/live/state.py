@@ -68,6 +68,12 @@ class LiveState:
         self.version += 1
 
     def _step(self, event: dict[str, Any]) -> None:
+        rows = event.get("batch")  # the session coalesces the steps of one tick into the last, rows in "batch"
+        for row in rows if isinstance(rows, list) and rows else [event]:
+            if not self.steps or int(row["step"]) > self.steps[-1]:
+                self._step_row(row)
+
+    def _step_row(self, event: dict[str, Any]) -> None:
         step, loss = int(event["step"]), float(event["loss"])
         self.steps.append(step)
         self.step_loss.append(loss)
