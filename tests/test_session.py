@@ -19,7 +19,9 @@ TRAINING = {"epochs": 2, "batch_size": 16, "device": "cpu", "seed": 0, "lr": 0.0
 
 def tiny(**training) -> dict:
     doc = graphs.mlp(in_shape=(5,), hidden=(16,), classes=2)  # [5] on purpose: the run fits it to the data
-    project = Project(document=doc, dataset={"name": "circle", "options": {"n": 200}}, training={**TRAINING, **training})
+    project = Project(
+        document=doc, dataset={"name": "circle", "options": {"n": 200}}, training={**TRAINING, **training}
+    )
     return project_to_json(project)
 
 

@@ -53,6 +53,7 @@ class TrainingFeature(QObject):
             if changed is not None:  # the view a project opens with is the one that teaches it
                 changed.connect(lambda name: self.files.project.view.__setitem__("live_view", name))
         self._snapshot_dialog: SnapshotDialog | None = None
+        self._trained: Any = None  # the Project the current run belongs to (another may be opened meanwhile)
         self.toolbar.runRequested.connect(self.run)
         self.runs_dock.continueRequested.connect(self.continue_run)
         self.runs_dock.message.connect(self.say)
@@ -107,6 +108,7 @@ class TrainingFeature(QObject):
         self.canvas.set_badges({})
         try:
             run_dir = self.session.start(project, overrides, resume_dir=resume_dir)
+            self._trained = self.files.project
         except (GraphEditError, OSError) as exc:
             self._failed(f"the run could not start: {exc}", "")
             return None
@@ -150,6 +152,8 @@ class TrainingFeature(QObject):
     def _adopt(self, run_dir: str | None, status: str) -> str:
         """Point the project to the run's final weights (one undo step) if they still fit the graph."""
         project = self.files.project
+        if project is not self._trained:
+            return "Another project was opened during the run: its weights stay in that project's Runs panel."
         weights = Path(run_dir or "") / FINAL
         if status not in ADOPT or not weights.exists() or project.path is None:
             return "" if project.path is not None else "Save the project to keep trained weights with it."

@@ -191,7 +191,7 @@ class TrainingSession(QObject):
     def _flush(self, steps: list[dict[str, Any]], probes: dict[str, dict[str, Any]]) -> None:
         if steps:
             last = dict(steps[-1])
-            last["batch"] = [{k: s[k] for k in ("step", "epoch", "loss", "metrics")} for s in steps]
+            last["batch"] = [row for s in steps for row in s.get("batch") or [_step_row(s)]]
             steps.clear()
             self.step.emit(last)
             self._progress(last["step"])
@@ -274,6 +274,10 @@ class TrainingSession(QObject):
 
     def _active(self) -> float:
         return self._active_s + (time.monotonic() - self._since if self._since else 0.0)
+
+
+def _step_row(message: dict[str, Any]) -> dict[str, Any]:
+    return {k: message.get(k) for k in ("step", "epoch", "loss", "metrics")}
 
 
 def _death_message(code: int | None, run_dir: str | None) -> str:

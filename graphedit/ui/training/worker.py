@@ -21,13 +21,15 @@ from typing import Any
 
 RUN, PAUSE, STOP = 0, 1, 2
 PARENT_CHECK_S = 1.0  # how often a paused or running worker checks that the editor is still there
+STEP_BATCH_S = 0.05  # step events go out together at most this often (the editor draws at ~30 Hz anyway)
 
 
 class SharedControl:
     """Answers the trainer's ``wait_if_paused()`` and ``should_stop()`` from the shared state."""
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, state: Any, on_pause: Any = None) -> None:
         self.state = state
+        self.on_pause = on_pause  # called once when a pause begins (the worker sends what it holds back)
         self.parent = multiprocessing.parent_process()
         self.next_check = 0.0
         self.orphaned = False
@@ -43,6 +45,8 @@ class SharedControl:
         return self.state.value == STOP or self._parent_gone()
 
     def wait_if_paused(self) -> None:
+        if self.state.value == PAUSE and self.on_pause is not None:
+            self.on_pause()
         while self.state.value == PAUSE and not self._parent_gone():
             time.sleep(0.02)
 
@@ -88,6 +92,40 @@ def event_message(event: Any) -> dict[str, Any] | None:
     return None if kind is None else {"type": kind, **vars(event)}
 
 
+class Forwarder:
+    """The worker's observer: events become messages; step events are sent in batches.
+
+    A batch is one ``"step"`` message holding the newest step's fields and, under ``"batch"``, every
+    step since the last one (oldest first): a few messages a second instead of hundreds keeps the
+    pickling and the editor's reading off the training loop.
+    """
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+        self.steps: list[dict[str, Any]] = []
+        self.due = 0.0
+
+    def __call__(self, event: Any) -> None:
+        message = event_message(event)
+        if message is None:
+            return
+        if message["type"] == "step":
+            self.steps.append(message)
+            now = time.monotonic()
+            if now >= self.due:
+                self.due = now + STEP_BATCH_S
+                self.flush()
+            return
+        self.flush()
+        self.sender.put(message)
+
+    def flush(self) -> None:
+        if self.steps:
+            batch = [{k: s[k] for k in ("step", "epoch", "loss", "metrics")} for s in self.steps]
+            self.sender.put({**self.steps[-1], "batch": batch})
+            self.steps = []
+
+
 def worker_main(
     conn: Any,
     state: Any,
@@ -100,12 +138,7 @@ def worker_main(
 ) -> None:
     """Train one run and report it; the last message is always ``finished`` or ``failed``."""
     sender = Sender(conn)
-
-    def forward(event: Any) -> None:
-        message = event_message(event)
-        if message is not None:
-            sender.put(message)
-
+    forward = Forwarder(sender)
     try:
         from graphedit.errors import GraphEditError
         from graphedit.training.session import run_project
@@ -115,15 +148,17 @@ def worker_main(
             project_path,
             overrides,
             [forward],
-            SharedControl(state),
+            SharedControl(state, on_pause=forward.flush),
             run_dir=run_dir,
             resume=resume,
             probes=probes,
         )
+        forward.flush()
         sender.put({"type": "finished", "summary": summary, "run_dir": run_dir})
     except GraphEditError:
         pass  # run_project sent it as a "failed" event already
     except BaseException as exc:  # noqa: BLE001 — whatever happens, the editor hears about it
+        forward.flush()
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         sender.put({"type": "failed", "message": f"the training process failed: {detail}", "node_id": None})
     finally:

@@ -1,0 +1,187 @@
+"""Training from the editor against training headless, and how responsive the editor stays meanwhile.
+
+The same project (a 2-D classifier: spiral, MLP 2-64-64-2, probes on) is trained
+
+* headless, in this process, by ``graphedit.training.session.run_project`` (what ``graphedit train`` runs);
+* from the editor: an offscreen MainWindow, its TrainingSession (a spawned worker process) and the live
+  views dock showing a view (curves, decision regions), as a user would watch it.
+
+Throughput is the trainer's own samples/s (process start and torch import are not counted); runs
+alternate (headless, editor, editor, headless, …) and the medians are compared. The editor's
+event-loop latency is the lateness of a 10 ms QTimer while the run trains (its drift: how late
+each tick came); a frozen editor shows up as a large p99.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_training.py [--reps 2] [--epochs 50] [--threads 1]
+
+Prints ``name: value`` lines, the ratios and latencies last. Goals: throughput ratio ≥ 0.9, p99 ≤ 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+import graphs  # noqa: E402
+
+TICK_MS = 10
+
+
+def make_project(folder: Path, epochs: int, n: int) -> Path:
+    from graphedit.model.project import Project, save_project
+
+    doc = graphs.mlp(in_shape=(2,), hidden=(64, 64), classes=2)
+    training = {"epochs": epochs, "batch_size": 32, "lr": 0.01, "device": "cpu", "seed": 0}
+    project = Project(document=doc, dataset={"name": "spiral", "options": {"n": n, "noise": 0.1}}, training=training)
+    return save_project(project, folder / "spiral.gproj")
+
+
+def headless(path: Path, run_dir: Path) -> float:
+    from graphedit.model.project import load_project, project_to_json
+    from graphedit.training.session import run_project
+
+    summary = run_project(project_to_json(load_project(path)), path, {}, run_dir=run_dir)
+    return float(summary["samples_per_second"])
+
+
+class Drift:
+    """A 10 ms timer that records how late each tick comes while ``active``."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._tick)
+        self.last: float | None = None
+        self.active = False
+        self.samples: list[float] = []
+        self.gui_cpu: list[float] = []  # the editor process's CPU time / wall time of each run
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self.active and self.last is not None:
+            self.samples.append(max(0.0, (now - self.last) * 1000 - TICK_MS))
+        self.last = now
+
+
+def editor(window: Any, path: Path, view: str, drift: Drift, timeout_s: float = 600) -> float:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    session = window.session
+    assert window.files.open(path, ask=False)
+    if window.live is not None:
+        window.live.show()
+        window.live.raise_()
+        window.live.show_view(view)
+    result: dict[str, Any] = {}
+    loop = QEventLoop()
+    session.started.connect(lambda _m: setattr(drift, "active", True))
+
+    def done(message: dict[str, Any]) -> None:
+        drift.active = False
+        result.update(message.get("summary") or {})
+
+    def failed(message: str, node: str) -> None:
+        drift.active = False
+        result["error"] = message
+
+    session.finished.connect(done)
+    session.failed.connect(failed)
+    session.stateChanged.connect(lambda state: loop.quit() if state == "idle" else None)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    cpu = time.process_time()
+    wall = time.perf_counter()
+    window.training.run()
+    loop.exec()
+    result["gui_cpu"] = (time.process_time() - cpu) / (time.perf_counter() - wall)
+    for signal in (session.started, session.finished, session.failed, session.stateChanged):
+        signal.disconnect()
+    if "error" in result:
+        raise SystemExit(f"the editor's run failed: {result['error']}")
+    drift.gui_cpu.append(result["gui_cpu"])
+    return float(result["samples_per_second"])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=2, help="pairs of runs per view")
+    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--n", type=int, default=4000, help="points in the spiral dataset")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads in each training process")
+    parser.add_argument("--views", default="curves,regions", help="live views to watch, comma-separated")
+    args = parser.parse_args()
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)  # the spawned worker reads it when it imports torch
+    import torch
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    torch.set_num_threads(args.threads)
+    app = QApplication.instance() or QApplication([])
+    from _window_helpers import FakePrompts
+
+    from graphedit.ui.main_window import MainWindow
+
+    folder = Path(tempfile.mkdtemp(prefix="graphedit-bench-"))
+    path = make_project(folder, args.epochs, args.n)
+    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(
+        prompts=FakePrompts(), settings=settings, recovery_dir=folder / "recovery", offer_recovery=False
+    )
+    window.resize(1400, 850)
+    window.show()
+    app.processEvents()
+    drift = Drift()
+    views = [v.strip() for v in args.views.split(",") if v.strip()]
+    head: list[float] = []
+    gui: dict[str, list[float]] = {v: [] for v in views}
+    late: dict[str, list[float]] = {v: [] for v in views}
+    cpu: dict[str, list[float]] = {v: [] for v in views}
+    print(f"project: spiral n={args.n}, MLP 2-64-64-2, batch 32, {args.epochs} epochs, probes on")
+    print(f"threads: {args.threads}, live dock: {window.live is not None}")
+    for rep in range(args.reps):
+        for view in views:
+            order = ("headless", "editor") if rep % 2 == 0 else ("editor", "headless")
+            for kind in order:
+                if kind == "headless":
+                    value = headless(path, folder / f"headless-{len(head)}")
+                    head.append(value)
+                else:
+                    drift.samples, drift.gui_cpu = [], []
+                    value = editor(window, path, view, drift)
+                    gui[view].append(value)
+                    late[view] += drift.samples
+                    cpu[view] += drift.gui_cpu
+                print(f"  {kind:8s} {view if kind == 'editor' else '':8s} {value:10.0f} samples/s")
+    window.close()
+    h = statistics.median(head)
+    print(f"headless_samples_per_s: {h:.0f}")
+    for view in views:
+        e = statistics.median(gui[view])
+        samples = late[view]
+        print(f"editor_{view}_samples_per_s: {e:.0f}")
+        print(f"throughput_ratio_{view}: {e / h:.3f}")
+        print(f"timer_drift_{view}_p50_ms: {percentile(samples, 0.50):.1f}")
+        print(f"timer_drift_{view}_p99_ms: {percentile(samples, 0.99):.1f}")
+        print(f"timer_drift_{view}_max_ms: {max(samples, default=float('nan')):.1f}")
+        print(f"timer_ticks_{view}: {len(samples)}")
+        print(f"editor_cpu_{view}_percent_of_a_core: {100 * statistics.median(cpu[view]):.0f}")
+
+
+if __name__ == "__main__":
+    main()
