@@ -139,6 +139,24 @@ def test_decision_regions_update_while_a_2d_classifier_trains(qtbot, circle_run)
     assert canvas.scene().nodes["act1"].badge == "" and wire.color is None
 
 
+def test_one_dimensional_regression_shows_the_fitted_curve(qtbot):
+    """Lesson 15: the network's output as a curve through the noisy training points."""
+    doc = graphs.regression_mlp(1, hidden=(8,))
+    spec = {"name": "regression1d", "options": {"n": 200, "noise": 0.5}}
+    events = train_events(doc, spec, {"epochs": 20, "lr": 0.05, "batch_size": 8, "probe_every": 40})
+    dock, session, *_ = make_dock(qtbot, doc)
+    replay(session, events)
+    dock.show_view("regions")
+    dock.flush()
+    fit = dock.view("regions").fit
+    assert fit.graphics.isVisible() and not dock.view("regions").graphics.isVisible()
+    xs, ys = fit.curve.getData()
+    px, py = fit.points.getData()
+    assert len(xs) == 192 and len(px) == 160
+    assert np.mean((np.interp(px, xs, ys) - py) ** 2) < 0.5  # the curve runs through the points
+    shoot(dock, "live_regression.png")
+
+
 def test_a_burst_of_probes_draws_at_most_ten_frames_a_second(qtbot, circle_run):
     doc, events = circle_run
     dock, session, *_ = make_dock(qtbot, doc)

@@ -9,9 +9,10 @@ the training step that just ran. Its payload (plain numpy arrays and floats):
   activation histograms (lesson 4);
 * ``gradients``: per node with weights, the gradient norm and weight norm
   (parameters are named ``<node id>.<name>`` in ``compiled.root``);
-* ``regions`` (2-D inputs only): every 2-D node output on a grid over the
+* ``regions`` (1-D and 2-D inputs): every 2-D node output on a grid over the
   data, ``[units, G, G]`` — decision regions of the network and of each
-  hidden unit (lesson 2), with ``grid`` giving the extent;
+  hidden unit (lesson 2), with ``grid`` giving the extent (``dims`` 2); for
+  1-D inputs ``[units, 4G]`` along the x axis — the fitted curve (lesson 15);
 * ``feature_maps``: per Conv2d node, its output on the first probe sample
   ``[C, H, W]``; ``filters``: the first Conv2d's weights ``[F, C, k, k]``;
 * ``predictions``, ``reconstructions``, ``samples`` and ``points``: what the
@@ -175,7 +176,8 @@ class Prober:
 
     def _grid(self, X: torch.Tensor) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         t = self.trainer
-        if tuple(t.data.info.feature_shape) != (2,) or not X.is_floating_point():
+        dims = tuple(t.data.info.feature_shape)
+        if dims not in ((1,), (2,)) or not X.is_floating_point():
             return None, None
         train = t.train_split
         sample = train.X if hasattr(train, "X") else X
@@ -184,19 +186,26 @@ class Prober:
         pad = (hi - lo) * 0.1 + 1e-3
         lo, hi = lo - pad, hi + pad
         g = t.settings.grid
-        xs = torch.linspace(float(lo[0]), float(hi[0]), g)
-        ys = torch.linspace(float(lo[1]), float(hi[1]), g)
-        yy, xx = torch.meshgrid(ys, xs, indexing="ij")
-        points = torch.stack([xx.flatten(), yy.flatten()], 1).to(t.device, X.dtype)
+        xs = torch.linspace(float(lo[0]), float(hi[0]), g if dims == (2,) else 4 * g)
+        extent: dict[str, Any] = {"x": [float(lo[0]), float(hi[0])], "size": len(xs), "dims": dims[0]}
+        if dims == (2,):
+            ys = torch.linspace(float(lo[1]), float(hi[1]), g)
+            yy, xx = torch.meshgrid(ys, xs, indexing="ij")
+            points = torch.stack([xx.flatten(), yy.flatten()], 1).to(t.device, X.dtype)
+            extent["y"] = [float(lo[1]), float(hi[1])]
+        else:  # 1-D inputs: the network's output along the x axis (the notes' regression figure)
+            points = xs[:, None].to(t.device, X.dtype)
         kwargs: dict[str, Any] = {t.binding.input_id: points}
         if t.binding.target_id is not None:
             shape, dtype = t.compiled.input_specs[t.binding.target_id]
-            kwargs[t.binding.target_id] = torch.zeros((g * g, *shape), dtype=getattr(torch, dtype), device=t.device)
-        extent = {"x": [float(lo[0]), float(hi[0])], "y": [float(lo[1]), float(hi[1])], "size": g}
+            kwargs[t.binding.target_id] = torch.zeros(
+                (len(points), *shape), dtype=getattr(torch, dtype), device=t.device
+            )
         return kwargs, extent
 
     def _regions(self) -> dict[str, Any]:
         g = self.grid["size"]  # type: ignore[index]
+        plane = (g, g) if self.grid["dims"] == 2 else (g,)  # type: ignore[index]
         try:
             taps = self.trainer.compiled.taps(**self.grid_kwargs)
         except Exception:  # a loss may reject the dummy targets; the regions are a bonus
@@ -205,9 +214,9 @@ class Prober:
         for node_id, v in taps.items():
             if node_id in self.skip or not isinstance(v, torch.Tensor) or v.dim() != 2:
                 continue
-            if v.shape[0] != g * g or v.shape[1] > MAX_REGION_UNITS or not v.is_floating_point():
+            if v.shape[0] != math.prod(plane) or v.shape[1] > MAX_REGION_UNITS or not v.is_floating_point():
                 continue
-            maps[node_id] = v.T.reshape(v.shape[1], g, g).float().cpu().numpy()
+            maps[node_id] = v.T.reshape(v.shape[1], *plane).float().cpu().numpy()
         outputs = list(self.trainer.compiled.output_ids)
         return {"grid": self.grid, "maps": maps, "outputs": outputs, "prediction": self.pred_key}
 

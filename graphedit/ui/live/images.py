@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from graphedit.ui.live import grid
-from graphedit.ui.live.base import BAD, GOOD, LiveView, as_image, grey_lut, named_lut, normalized
+from graphedit.ui.live.base import BAD, CATEGORICAL, GOOD, LiveView, as_image, grey_lut, named_lut, normalized
 from graphedit.ui.live.state import LiveState
 
 MAX_MAPS = 16
@@ -141,6 +141,9 @@ class PredictionsView(_GridView):
         super().__init__(parent)
         self.show_note("Predictions appear for image classification, with the first probe.")
 
+    def applies(self, state: LiveState) -> bool:
+        return state.info is None or (len(state.feature_shape()) == 3 and state.task() == "classification")
+
     def render(self, state: LiveState) -> None:
         probe = state.probe or {}
         block = probe.get("predictions")
@@ -187,33 +190,55 @@ class ReconstructionsView(_GridView):
         self.show_body()
         inputs, outputs = np.asarray(block["inputs"]), np.asarray(block["outputs"])
         targets = block.get("targets")
-        if outputs.ndim == 4 and outputs.shape[1] > 1 and outputs.shape[1] != inputs.shape[1]:
-            outputs = outputs.argmax(1).astype(np.float32)  # class scores per pixel → the class map
-        rows: list[tuple[str, Any]] = [("input", inputs), ("output", outputs)]
-        if targets is not None:
-            rows.append(("target", np.asarray(targets)))
-        n = len(inputs)
-        images, titles = [], []
-        errors = []
-        for name, batch in rows:
-            for i in range(n):
-                picture = as_image(batch[i])
-                if picture is None:
-                    picture = np.zeros((2, 2), np.float32)
-                if name == "input" or targets is not None:
-                    images.append(normalized(picture))
-                else:  # the output on the input's scale: a faint reconstruction looks faint
-                    source = as_image(inputs[i])
-                    lo, hi = (float(source.min()), float(source.max())) if source is not None else (None, None)
-                    images.append(normalized(picture, lo, hi))
-                if name == "output" and targets is None and batch[i].size == inputs[i].size:
-                    errors.append(float(np.mean((batch[i].reshape(-1) - inputs[i].reshape(-1)) ** 2)))
-                    titles.append(f"{'output · ' if i == 0 else ''}mse {errors[-1]:.3f}")
-                else:
-                    titles.append(name if i == 0 else " ")
-        mean = f", mean squared error {np.mean(errors):.3f}" if errors else ""
-        self.header.setText(
-            f"Step {probe.get('step', '?')}: probe samples (top) and what the network makes of them{mean}. "
-            "Outputs use their input's grey scale."
-        )
-        self.grid.show_images(images, titles, columns=n)
+        if targets is None:
+            rows, note = _reconstructions(inputs, outputs)
+        else:
+            rows, note = _masks(inputs, outputs, np.asarray(targets))
+        images = [picture for _, pictures in rows for picture in pictures]
+        titles = [title for labels, _ in rows for title in labels]
+        self.header.setText(f"Step {probe.get('step', '?')}: {note}")
+        self.grid.show_images(images, titles, columns=len(inputs))
+
+
+def _picture(array: np.ndarray) -> np.ndarray:
+    picture = as_image(array)
+    return np.zeros((2, 2), np.float32) if picture is None else picture
+
+
+def _reconstructions(inputs: np.ndarray, outputs: np.ndarray) -> tuple[list, str]:
+    """Inputs above outputs; each output on its input's grey scale, so a faint reconstruction looks faint."""
+    shown_in, shown_out, errors = [], [], []
+    for x, y in zip(inputs, outputs):
+        source = _picture(x)
+        shown_in.append(normalized(source))
+        shown_out.append(normalized(_picture(y), float(source.min()), float(source.max())))
+        if y.size == x.size:
+            errors.append(float(np.mean((y.reshape(-1) - x.reshape(-1)) ** 2)))
+    n = len(inputs)
+    out_titles = [f"{'output · ' if i == 0 else ''}mse {e:.3f}" for i, e in enumerate(errors)] or ["output"]
+    rows = [(["input"] + [" "] * (n - 1), shown_in), (out_titles + [" "] * (n - len(out_titles)), shown_out)]
+    mean = f", mean squared error {np.mean(errors):.3f}" if errors else ""
+    return rows, f"probe samples (top) and what the network makes of them{mean}. Outputs use their input's grey scale."
+
+
+def _masks(inputs: np.ndarray, outputs: np.ndarray, targets: np.ndarray) -> tuple[list, str]:
+    """Segmentation: inputs, predicted masks, true masks; classes in colours (background black)."""
+    n = len(inputs)
+    if outputs.ndim == 4 and outputs.shape[1] > 1:  # class scores per pixel → class maps
+        predicted = outputs.argmax(1)
+        true = targets.reshape(predicted.shape).astype(int)
+        palette = np.array([(0, 0, 0), *CATEGORICAL], dtype=np.float32) / 255.0
+        shown_pred = [palette[m % len(palette)] for m in predicted]
+        shown_true = [palette[m % len(palette)] for m in true]
+        right = [float(np.mean(a == b)) for a, b in zip(predicted, true)]
+    else:  # one logit (or probability) per pixel
+        prob = outputs if outputs.min() >= 0 and outputs.max() <= 1 else 1 / (1 + np.exp(-np.clip(outputs, -60, 60)))
+        shown_pred = [normalized(_picture(m), 0.0, 1.0) for m in prob]
+        shown_true = [normalized(_picture(m), 0.0, 1.0) for m in targets]
+        right = [float(np.mean((a.reshape(-1) > 0.5) == (b.reshape(-1) > 0.5))) for a, b in zip(prob, targets)]
+    rows = [
+        (["input"] + [" "] * (n - 1), [normalized(_picture(x)) for x in inputs]),
+        ([f"{'output · ' if i == 0 else ''}{r:.0%} right" for i, r in enumerate(right)], shown_pred),
+        (["target"] + [" "] * (n - 1), shown_true),
+    ]
+    return rows, f"inputs, the network's masks and the true masks; {np.mean(right):.1%} of the pixels right."

@@ -100,6 +100,10 @@ class RegionsView(LiveView):
         layout.setSpacing(0)
         layout.addWidget(self.graphics, 3)
         layout.addWidget(panel, 2)
+        self.panel = panel
+        self.fit = FitPanel(self)
+        layout.addWidget(self.fit.graphics, 5)
+        self.fit.graphics.hide()
         self.plot = self.graphics.addPlot(row=0, col=0)
         style_plot(self.plot, self, "Network output", "x₂", "x₁")
         self.plot.setAspectLocked(True)
@@ -111,10 +115,10 @@ class RegionsView(LiveView):
         self.lut = diverging_lut()
         self.shown_node: str | None = None
         self.shown_nodes: list[str] = []
-        self.show_note("Decision regions are drawn for datasets with 2-D inputs (circle, xor, spiral, gauss…).")
+        self.show_note("Decision regions are drawn for datasets with 1-D or 2-D inputs (circle, xor, regression1d…).")
 
     def applies(self, state: LiveState) -> bool:
-        return state.info is None or state.feature_shape() == (2,)
+        return state.info is None or state.feature_shape() in ((1,), (2,))
 
     def follows_selection(self) -> bool:
         return True
@@ -123,14 +127,21 @@ class RegionsView(LiveView):
         regions = (state.probe or {}).get("regions") or {}
         maps = regions.get("maps") or {}
         if not maps:
-            if state.info is not None and state.feature_shape() != (2,):
+            if not self.applies(state):
                 shape = list(state.feature_shape())
-                self.show_note(f"Decision regions need 2-D inputs; this dataset's inputs are {shape}.")
+                self.show_note(f"Decision regions need 1-D or 2-D inputs; this dataset's inputs are {shape}.")
             else:
                 self.show_note("Decision regions appear with the first probe, a moment after training starts.")
             return
         self.show_body()
         grid = regions["grid"]
+        one_d = grid.get("dims") == 1
+        self.graphics.setVisible(not one_d)
+        self.panel.setVisible(not one_d)
+        self.fit.graphics.setVisible(one_d)
+        if one_d:
+            self.fit.render(state, regions)
+            return
         rect = QRectF(grid["x"][0], grid["y"][0], grid["x"][1] - grid["x"][0], grid["y"][1] - grid["y"][0])
         order = state.ordered(maps)
         output_id = regions.get("prediction")
@@ -194,3 +205,52 @@ class RegionsView(LiveView):
             "grey zero · hover or select a node for its units</span>"
         )
         self.unit_grid.set_cells(images, titles, columns, max_cell=150)
+
+
+class FitPanel:
+    """1-D inputs: the network's output as a curve through the training points, and the units of a node."""
+
+    def __init__(self, view: RegionsView) -> None:
+        self.view = view
+        self.graphics = graphics_layout(view)
+        self.plot = self.graphics.addPlot(row=0, col=0)
+        self.units_plot = self.graphics.addPlot(row=1, col=0)
+        self.units_plot.setXLink(self.plot)
+        style_plot(self.plot, view, " ", "output", "x")
+        style_plot(self.units_plot, view, " ", "unit output", "x")
+        self.points = self.plot.plot(pen=None, symbol="o", symbolSize=5, symbolBrush=pg.mkBrush(*BLUE, 160))
+        self.curve = self.plot.plot(pen=pg.mkPen("#e5322d", width=3))
+        self.unit_curves: list[pg.PlotDataItem] = []
+
+    def render(self, state: LiveState, regions: dict[str, Any]) -> None:
+        maps, grid = regions["maps"], regions["grid"]
+        xs = np.linspace(grid["x"][0], grid["x"][1], int(grid["size"]))
+        order = state.ordered(maps)
+        output_id = regions.get("prediction") if regions.get("prediction") in maps else order[-1]
+        out = np.asarray(maps[output_id], dtype=float)
+        p = class_probability(out) if state.task() == "classification" else None
+        self.curve.setData(xs, out[0] if p is None else p)
+        points = (state.probe or {}).get("points") or {}
+        if "x" in points and "y" in points:
+            self.points.setData(np.asarray(points["x"], float)[:, 0], np.asarray(points["y"], float))
+        color = text_color(self.view)
+        what = "P(class 1)" if p is not None else "output"
+        self.plot.setTitle(
+            f"Network {what} ({output_id}, red) and training points at step {state.probe.get('step', '?')}",
+            color=color,
+            size="9pt",
+        )
+        hidden = [n for n in order if n != output_id]
+        acts = [n for n in hidden if state.categories.get(n.split(".", 1)[0]) == "activation"]
+        node_id = self.view.focus_node(acts + [n for n in hidden if n not in acts] or [output_id])
+        self.view.shown_node, self.view.shown_nodes = node_id, [node_id]
+        units = np.asarray(maps[node_id], dtype=float)[:MAX_UNITS]
+        while len(self.unit_curves) < len(units):
+            pen = pg.mkPen(CATEGORICAL[len(self.unit_curves) % len(CATEGORICAL)], width=2)
+            self.unit_curves.append(self.units_plot.plot(pen=pen))
+        for i, curve in enumerate(self.unit_curves):
+            if i < len(units):
+                curve.setData(xs, units[i])
+            else:
+                curve.setData([], [])
+        self.units_plot.setTitle(f"Units of {node_id} (hover or select a node)", color=color, size="9pt")
