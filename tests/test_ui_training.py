@@ -76,6 +76,10 @@ def test_run_pause_resume_stop_from_the_toolbar(qtbot, tmp_path):
     assert seen.steps == [] and session.state == "paused"  # paused: nothing moves
     click(bar, bar.resume)
     qtbot.waitUntil(lambda: len(seen.epochs) >= 6, timeout=30_000)
+    if window.live is not None:  # what a user watches on a 2-D classifier: its decision regions
+        window.live.raise_()
+        window.live.show_view("regions")
+    screenshot(window, "training_window.png")  # during the run: progress, time left, snapshot banner
     click(bar, bar.stop)
     qtbot.waitUntil(lambda: session.state == "idle", timeout=30_000)
 
@@ -95,8 +99,6 @@ def test_run_pause_resume_stop_from_the_toolbar(qtbot, tmp_path):
         window.live.flush()
         curves = window.live.view("curves")
         assert any(item.xData is not None and len(item.xData) for item in curves.loss_plot.listDataItems())
-        window.live.raise_()
-    screenshot(window, "training_window.png")
 
 
 def test_a_killed_training_process_is_an_error_and_the_editor_keeps_working(qtbot, tmp_path):
@@ -224,3 +226,78 @@ def test_snapshot_dialog_shows_the_trained_graph_read_only(qtbot, tmp_path):
 
 def test_eta_text():
     assert eta_text(-1) == "estimating…" and eta_text(42) == "about 42 s left" and eta_text(600) == "about 10 min left"
+
+
+class FakeProcess:
+    """Stands in for the worker process: alive until killed (or told otherwise)."""
+
+    def __init__(self):
+        self.alive, self.exitcode, self.killed = True, None, 0
+
+    def is_alive(self):
+        return self.alive
+
+    def kill(self):
+        self.killed += 1
+        self.alive, self.exitcode = False, -9
+
+    def join(self, timeout=None):
+        pass
+
+
+def fake_run(session):
+    """A session listening to a pipe the test writes, as a worker would."""
+    import multiprocessing
+
+    from graphedit.ui.training.worker import RUN
+
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    session.process, session.conn, session.control = FakeProcess(), reader, multiprocessing.RawValue("i", RUN)
+    session._ended = session._eof = False
+    session._set_state("running")
+    return writer
+
+
+def test_session_coalesces_steps_and_keeps_the_order_of_events(qtbot):
+    from graphedit.ui.training.session import TrainingSession
+
+    session = TrainingSession()
+    seen, order = Seen(session), []
+    for name in ("started", "step", "epoch", "probe", "finished"):
+        getattr(session, name).connect(lambda _m, n=name: order.append(n))
+    writer = fake_run(session)
+    writer.send({"type": "started", "info": {}, "steps_per_epoch": 2, "epochs": 2, "run_dir": "", "node_ids": []})
+    for step in (1, 2):
+        writer.send({"type": "step", "step": step, "epoch": 1, "loss": 1.0 / step, "metrics": {}})
+    writer.send({"type": "probe", "step": 2, "payload": {"kind": "probe", "n": 1}})
+    writer.send({"type": "probe", "step": 2, "payload": {"kind": "probe", "n": 2}})
+    writer.send({"type": "epoch", "epoch": 1, "step": 2, "train": {}, "val": None, "lr": 0.1, "seconds": 0.1})
+    row = {"step": 3, "epoch": 2, "loss": 0.2, "metrics": {}}
+    writer.send({"type": "step", **row, "batch": [row, {**row, "step": 4}]})  # a worker's batch
+    writer.send({"type": "finished", "summary": {"status": "finished"}, "run_dir": ""})
+    session._tick()
+    assert order == ["started", "step", "probe", "epoch", "step", "finished"]  # held ones go before the next event
+    assert [r["step"] for r in seen.steps[0]["batch"]] == [1, 2] and seen.steps[0]["step"] == 2
+    assert [r["step"] for r in seen.steps[1]["batch"]] == [3, 4]
+    assert [p["payload"]["n"] for p in seen.probes] == [2]  # only the newest probe of a tick is drawn
+    assert seen.progress[-1] == (1.0, 0.0) and 0 < seen.progress[1][0] < 1
+    session.process.alive = False
+    session._tick()
+    assert session.state == "idle" and not seen.failed
+
+
+def test_a_second_stop_kills_a_process_that_does_not_obey(qtbot):
+    from graphedit.ui.training.session import TrainingSession
+    from graphedit.ui.training.worker import STOP
+
+    session = TrainingSession()
+    seen = Seen(session)
+    writer = fake_run(session)
+    session.stop()
+    assert session.control.value == STOP and session.state == "stopping" and session.process.killed == 0
+    session.stop()  # a step that hangs: the user asks again
+    assert session.process.killed == 1
+    writer.close()
+    session._tick()
+    assert session.state == "idle" and not seen.failed  # the user ended it: a stopped run, not a failure
+    assert seen.finished[0]["summary"] == {"status": "stopped", "epochs": 0, "killed": True}

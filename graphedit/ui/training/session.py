@@ -70,6 +70,8 @@ class TrainingSession(QObject):
         self.scratch = scratch_dir()
         self._ended = False
         self._eof = False
+        self._killed = False
+        self._last_epoch = 0
         self._deadline = 0.0  # kill the process after this time (stopping, or exiting after its last message)
         self._active_s = 0.0  # seconds spent running (not paused) since "started"
         self._since = 0.0
@@ -110,7 +112,8 @@ class TrainingSession(QObject):
         self.process, self.conn, self.control = process, reader, control
         self.snapshot, self.snapshot_time, self.run_dir = snapshot, time.time(), str(run_dir)
         self.info = self.summary = None
-        self._ended = self._eof = False
+        self._ended = self._eof = self._killed = False
+        self._last_epoch = 0
         self._deadline = 0.0
         self._active_s, self._since = 0.0, 0.0
         self._set_state("running")
@@ -141,8 +144,9 @@ class TrainingSession(QObject):
             self._set_state("stopping")
 
     def kill(self) -> None:
-        """End the process now (a stop it did not obey, or the editor closing)."""
+        """End the process now (a stop it did not obey, or the editor closing); the run counts as stopped."""
         if self.process is not None and self.process.is_alive():
+            self._killed = True
             self.process.kill()
 
     def shutdown(self) -> None:
@@ -205,6 +209,7 @@ class TrainingSession(QObject):
             self._clock_start()
             self.started.emit(message)
         elif kind == "epoch":
+            self._last_epoch = int(message.get("epoch", 0))
             self.epoch.emit(message)
             self._progress(int(message.get("step", 0)))
         elif kind == "finished":
@@ -241,7 +246,11 @@ class TrainingSession(QObject):
         code = self.process.exitcode
         self._end()
         self._reap()
-        self.failed.emit(_death_message(code, self.run_dir), "")
+        if self._killed:  # ended on the user's (second) stop: a stopped run, its last checkpoint kept
+            self.summary = {"status": "stopped", "epochs": self._last_epoch, "killed": True}
+            self.finished.emit({"type": "finished", "summary": dict(self.summary), "run_dir": self.run_dir})
+        else:
+            self.failed.emit(_death_message(code, self.run_dir), "")
 
     def _reap(self) -> None:
         if self.process.is_alive():
