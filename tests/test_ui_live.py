@@ -169,6 +169,15 @@ def test_a_burst_of_probes_draws_at_most_ten_frames_a_second(qtbot, circle_run):
     qtbot.wait(250)
     assert dock.throttle.frames - frames <= 4
     assert dock.state.probe["step"] == 299
+    # a hidden dock (another tab in front) skips drawing and catches up when shown
+    dock.hide()
+    view = dock.view("activations")
+    drawn = view.rendered_version
+    session.probe.emit({**probe, "step": 300, "payload": {**probe["payload"], "step": 300}})
+    dock.flush()
+    assert view.rendered_version == drawn
+    dock.show()
+    qtbot.waitUntil(lambda: view.rendered_version == dock.state.version, timeout=2000)
 
 
 def test_curves_log_scale_and_overlaid_runs(qtbot, circle_run, tmp_path):

@@ -73,6 +73,7 @@ class LiveViewsDock(QDockWidget):
         self._build()
         controller.selectionChanged.connect(self._selection_changed)
         controller.documentReplaced.connect(self.clear)
+        self.visibilityChanged.connect(lambda visible: visible and self.throttle.request())
         self.set_canvas(canvas if canvas is not None else getattr(parent, "canvas", None))
 
     def _build(self) -> None:
@@ -246,6 +247,8 @@ class LiveViewsDock(QDockWidget):
             self.overlay.update(state.probe)
         self._render_status()
         view = self.stack.currentWidget()
+        if not force and not self.isVisible():
+            return  # a hidden dock (another tab in front) draws when it shows again
         if isinstance(view, LiveView) and (force or view.rendered_version != state.version):
             view.render(state)
             view.rendered_version = state.version
