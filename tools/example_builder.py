@@ -20,7 +20,8 @@ from graphedit.training.datasets import load_dataset, normalize_spec
 
 X_STEP = 250.0  # node cards are 188 wide: the rest is room for the shape label on the wire
 Y_STEP = 150.0
-WRAP = 8  # columns per band
+WRAP = 6  # columns per band: a band fits the editor's canvas at a zoom where the cards keep their text
+BAND_GAP = 100.0
 
 LOSS_IDS = {"SoftmaxCrossEntropy": "ce", "BinaryCrossEntropy": "bce", "SSE": "sse", "MSE": "mse"}
 Source = str | None  # "node" (its first output) or "node.port"
@@ -40,9 +41,11 @@ def target(metric: str, op: str, value: float, epochs: int) -> dict[str, Any]:
 class Net:
     """A graph under construction; ``add`` returns the new node's id, ``last`` is the latest one."""
 
-    def __init__(self) -> None:
+    def __init__(self, wrap: int | None = WRAP) -> None:
         self.doc = GraphDocument()
+        self.wrap = wrap or 10**6  # None: one long band
         self.grid: dict[str, tuple[int, float]] = {}  # node → (column, lane)
+        self.band_of: dict[str, int] = {}  # node → its band (the head stays in its pred's band)
         self.last: str | None = None
 
     def add(
@@ -52,9 +55,15 @@ class Net:
         into: Source | list[Source] | dict[str, Source] = "",
         lane: float | None = None,
         col: int | None = None,
+        beside: str | None = None,
+        band: int | None = None,
         **params: Any,
     ) -> str:
-        """Add ``node_id`` fed by ``into``: a source (default: the latest node), a list for in1…inN or port → source."""
+        """Add ``node_id`` fed by ``into``: a source (default: the latest node), a list for in1…inN or port → source.
+
+        It goes in column ``col`` (default: right of its sources), lane ``lane`` (default: its first source's),
+        and band ``band`` (default: the one of node ``beside``, else by column every ``wrap`` columns).
+        """
         self.doc.add_node(type_id, params, (0.0, 0.0), node_id=node_id)
         node_type = self.doc.node_type(node_id)
         ports = [p.name for p in node_type.input_ports(self.doc.params(node_id))]
@@ -78,6 +87,9 @@ class Net:
         if lane is None:
             lane = self.grid[sources[0]][1] if sources else 0.0
         self.grid[node_id] = (col, lane)
+        if band is None:
+            band = self.band_of[beside] if beside else col // self.wrap
+        self.band_of[node_id] = band
         self.last = node_id
         return node_id
 
@@ -91,22 +103,28 @@ class Net:
 
     def classifier_head(self, pred: str, loss: str = "SoftmaxCrossEntropy", output: str = "scores") -> None:
         """Output, Target ``label``, the loss (``ce``, ``bce``, ``sse``) and ``accuracy`` to the right of ``pred``."""
-        col = self.grid[pred][0] + 1
-        lane = self.grid[pred][1]
-        self.add(output, "Output", pred, lane=lane - 1, col=col, name=output)
-        self.add("label", "Target", None, lane=lane + 1, col=col - 1)
-        self.add(LOSS_IDS[loss], loss, {"pred": pred, "target": "label"}, lane=lane, col=col)
-        self.add("accuracy", "Accuracy", {"pred": pred, "target": "label"}, lane=lane + 1, col=col)
+        col, lane = self.grid[pred]
+        self.add(output, "Output", pred, lane=lane - 1, col=col + 1, beside=pred, name=output)
+        self.add("label", "Target", None, lane=lane + 1, col=col, beside=pred)
+        self.add(LOSS_IDS[loss], loss, {"pred": pred, "target": "label"}, lane=lane, col=col + 1, beside=pred)
+        self.add("accuracy", "Accuracy", {"pred": pred, "target": "label"}, lane=lane + 1, col=col + 1, beside=pred)
 
     def positions(self) -> dict[str, tuple[float, float]]:
-        """Columns wrapped into bands of :data:`WRAP`; a band is as tall as the lanes it uses."""
-        lanes = [lane for _, lane in self.grid.values()]
-        low, high = min(lanes), max(lanes)
-        band_height = (high - low + 1.6) * Y_STEP
+        """Bands stacked top to bottom, each starting at x = 0 and as tall as the lanes it uses."""
+        band_of = self.band_of
+        lanes: dict[int, list[float]] = {}
+        first: dict[int, int] = {}
+        for node_id, (col, lane) in self.grid.items():
+            lanes.setdefault(band_of[node_id], []).append(lane)
+            first[band_of[node_id]] = min(col, first.get(band_of[node_id], col))
+        tops, top = {}, 0.0
+        for band in sorted(lanes):
+            tops[band] = top - min(lanes[band]) * Y_STEP
+            top += (max(lanes[band]) - min(lanes[band]) + 1) * Y_STEP + BAND_GAP
         out = {}
         for node_id, (col, lane) in self.grid.items():
-            band, x = divmod(col, WRAP)
-            out[node_id] = (x * X_STEP, round(band * band_height + (lane - low) * Y_STEP, 1))
+            band = band_of[node_id]
+            out[node_id] = ((col - first[band]) * X_STEP, round(tops[band] + lane * Y_STEP, 1))
         return out
 
 

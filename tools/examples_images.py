@@ -208,7 +208,7 @@ def regularised() -> Example:
     net.chain(("dense2", "Dense", {"units": 256, "init": "he"}), ("relu2", "ReLU"), ("dropout2", "Dropout"))
     net.add("out", "Dense", units=10, init="xavier")
     net.classifier_head("out")
-    net.add("l2", "L2WeightPenalty", None, lane=2, col=net.grid["ce"][0], lam=0.0005)
+    net.add("l2", "L2WeightPenalty", None, lane=2, col=net.grid["ce"][0], beside="ce", lam=0.0005)
     return {
         **example(
             "10_regularisation",
@@ -238,7 +238,7 @@ def regularised() -> Example:
 
 # ----------------------------------------------------------------- lesson 11
 def autoencoder(denoising: bool) -> Example:
-    net = Net()
+    net = Net(wrap=6 if denoising else 5)  # the encoder above, the decoder below
     net.add("pixels", "Input")
     if denoising:
         net.add("noise", "GaussianNoise", std=0.7)
@@ -250,8 +250,8 @@ def autoencoder(denoising: bool) -> Example:
     net.add("dec_relu1", "ReLU")
     net.add("dec2", "ConvTranspose2d", filters=1, kernel=2, stride=2, init="xavier")
     col = net.grid["dec2"][0] + 1
-    net.add("reconstruction", "Output", "dec2", lane=-1, col=col, name="reconstruction")
-    net.add("mse", "MSE", {"pred": "dec2", "target": "pixels"}, lane=0, col=col)
+    net.add("reconstruction", "Output", "dec2", lane=-1, col=col, beside="dec2", name="reconstruction")
+    net.add("mse", "MSE", {"pred": "dec2", "target": "pixels"}, lane=0, col=col, beside="dec2")
     if denoising:
         texts = (
             "11b_denoising_autoencoder",
@@ -286,21 +286,21 @@ def autoencoder(denoising: bool) -> Example:
 
 # ----------------------------------------------------------------- lesson 12
 def unet() -> Example:
-    net = Net()
+    net = Net(wrap=None)  # drawn as a U: each resolution level is a lane, the skips run straight across
     net.add("image", "Input")
     conv(net, "down1", 16, 3)
     skip1 = net.add("down1_relu", "ReLU")
-    net.add("pool1", "MaxPool2d")
+    net.add("pool1", "MaxPool2d", lane=1)
     conv(net, "down2", 32, 3)
     skip2 = net.add("down2_relu", "ReLU")
-    net.add("pool2", "MaxPool2d")
+    net.add("pool2", "MaxPool2d", lane=2)
     conv(net, "bottom", 64, 3)
     net.add("bottom_relu", "ReLU")
-    net.add("up2", "ConvTranspose2d", filters=32, kernel=2, stride=2, init="he")
+    net.add("up2", "ConvTranspose2d", lane=1, filters=32, kernel=2, stride=2, init="he")
     net.add("cat2", "Concat", ["up2", skip2])
     conv(net, "up2_conv", 32, 3)
     net.add("up2_relu", "ReLU")
-    net.add("up1", "ConvTranspose2d", filters=16, kernel=2, stride=2, init="he")
+    net.add("up1", "ConvTranspose2d", lane=0, filters=16, kernel=2, stride=2, init="he")
     net.add("cat1", "Concat", ["up1", skip1])
     conv(net, "up1_conv", 16, 3)
     net.add("up1_relu", "ReLU")
@@ -315,7 +315,8 @@ def unet() -> Example:
             "circle, square or triangle. The contracting path (conv, max pool, twice) sees more and more "
             "context at lower resolution; the expanding path (transposed convolutions) restores the "
             "resolution, and Concat skips bring back the fine detail of the same level.",
-            "Open the predictions: the predicted masks sharpen from blobs to shapes with crisp edges. Hover the "
+            "Open the reconstructions: beside each input the predicted mask, one colour per class, sharpens from "
+            "blobs into shapes with crisp edges. Hover the "
             "Concat nodes to see a skip's channels stacked onto the upsampled ones. Mute a skip (select its "
             "Concat's source and press M) to see the edges blur.",
             target("val_accuracy", ">=", 0.93, 8),
@@ -326,13 +327,13 @@ def unet() -> Example:
             "options": {"n": 600, "size": 16, "noise": 0.2, "task": "segment", "mask": "classes"},
         },
         "training": ADAM,
-        "live_view": "predictions",
+        "live_view": "reconstructions",
     }
 
 
 # ----------------------------------------------------------------- lesson 13
 def vae() -> Example:
-    net = Net()
+    net = Net(wrap=5)  # the encoder above, the decoder below
     net.add("pixels", "Input")
     net.add("enc1", "Dense", units=64, init="he")
     enc = net.add("enc_relu", "ReLU")
@@ -344,8 +345,8 @@ def vae() -> Example:
     net.add("dec_relu", "ReLU")
     net.add("recon", "Dense", units=64, init="xavier")
     col = net.grid["recon"][0] + 1
-    net.add("reconstruction", "Output", "recon", lane=-1, col=col, name="reconstruction")
-    net.add("mse", "MSE", {"pred": "recon", "target": "pixels"}, lane=0, col=col)
+    net.add("reconstruction", "Output", "recon", lane=-1, col=col, beside="recon", name="reconstruction")
+    net.add("mse", "MSE", {"pred": "recon", "target": "pixels"}, lane=0, col=col, beside="recon")
     return {
         **example(
             "13_vae",
