@@ -1,0 +1,116 @@
+"""The examples gallery: cards for every lesson with thumbnails, filtering, and examples opened from it.
+
+Screenshots (tests/screenshots/): gallery.png, and the editor with lessons 2b, 7 and 13 opened from the
+gallery (example_02.png, example_07.png, example_13.png).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _window_helpers import PROJECTS, SCREENSHOTS, FakePrompts, make_window, screenshot
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from graphedit.ui.canvas import style
+from graphedit.ui.examples_catalog import ThumbnailCache, list_examples
+from graphedit.ui.gallery import GalleryDialog, GalleryWidget
+
+pytestmark = pytest.mark.gui
+
+
+def _distinct_colours(image, step: int = 7) -> int:
+    return len({image.pixel(x, y) for x in range(0, image.width(), step) for y in range(0, image.height(), step)})
+
+
+def test_catalog_lists_each_example_once_in_lesson_order():
+    examples = list_examples(PROJECTS)
+    names = [e.path.name for e in examples]
+    assert "keras_cnn.gproj" not in names and "06_keras_cnn.gproj" in names  # a byte copy is listed once
+    lessons = [e.lesson for e in examples]
+    assert lessons == sorted(lessons) and set(lessons) == set(range(1, 16))
+    assert [e.number for e in examples[:3]] == ["1", "2a", "2b"]
+    assert all(e.title and e.watch and e.live_view for e in examples)
+
+
+def test_gallery_cards_thumbnails_filter_and_screenshot(qtbot, tmp_path):
+    cache = ThumbnailCache(tmp_path / "thumbnails")
+    opened: list[Path] = []
+    dialog = GalleryDialog(None, opened.append, PROJECTS, cache)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    gallery = dialog.gallery
+    assert len(gallery.cards) == len(list_examples(PROJECTS))
+    qtbot.waitUntil(lambda: all(c.has_thumbnail() for c in gallery.cards), timeout=20000)  # drawn after showing
+    assert cache.rendered == len(gallery.cards)
+    for card in gallery.cards:  # each thumbnail shows a graph, not an empty canvas
+        image = card.thumbnail.pixmap().toImage()
+        assert image.pixelColor(2, 2) == QColor(style.BACKGROUND)
+        assert _distinct_colours(image) > 8, card.example.path.name
+    first = gallery.cards[0]
+    assert first.badge.text() == "Lesson 1" and "decision regions" in first.view_label.text()
+    assert gallery._columns == 3
+    screenshot(dialog, "gallery.png")
+
+    # the thumbnails are kept on disk: a new gallery draws none
+    again = GalleryWidget(PROJECTS, ThumbnailCache(tmp_path / "thumbnails"))
+    qtbot.addWidget(again)
+    again.draw_all_thumbnails()
+    assert again.cache.rendered == 0 and all(c.has_thumbnail() for c in again.cards)
+
+    # filtering narrows the cards and reflows them
+    QTest.keyClicks(gallery.filter_box, "u-net")
+    assert [c.example.path.stem for c in gallery.visible_cards()] == ["12_unet_segmentation"]
+    gallery.filter_box.clear()
+    QTest.keyClicks(gallery.filter_box, "no such thing")
+    assert not gallery.visible_cards() and gallery.empty.isVisible()
+    gallery.filter_box.clear()
+    assert len(gallery.visible_cards()) == len(gallery.cards)
+
+    # a click on a card chooses it and closes the dialog
+    card = next(c for c in gallery.cards if c.example.path.stem == "07_lenet")
+    gallery.scroll.ensureWidgetVisible(card)
+    QTest.mouseClick(card, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(30, 30))
+    assert opened == [PROJECTS / "07_lenet.gproj"] and not dialog.isVisible()
+
+
+def _open_from_gallery(qtbot, window, stem: str) -> None:
+    menu = window.actions.examples_menu
+    assert menu.actions()[0] is window.actions.gallery
+    window.actions.gallery.trigger()
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, GalleryDialog) and w.isVisible())
+    assert dialog.isModal() or dialog.windowModality() != Qt.WindowModality.NonModal
+    card = next(c for c in dialog.gallery.cards if c.example.path.stem == stem)
+    dialog.gallery.scroll.ensureWidgetVisible(card)
+    qtbot.mouseClick(card.open_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=3000)
+
+
+@pytest.mark.parametrize(
+    ("stem", "shot", "view"),
+    [
+        ("02b_relu_hidden", "example_02.png", "regions"),
+        ("07_lenet", "example_07.png", "filters"),
+        ("13_vae", "example_13.png", "reconstructions"),
+    ],
+)
+def test_example_opened_from_the_gallery(qtbot, tmp_path, stem, shot, view):
+    window = make_window(qtbot, tmp_path, FakePrompts())
+    before = (PROJECTS / f"{stem}.gproj").read_bytes()
+    _open_from_gallery(qtbot, window, stem)
+    files = window.files
+    assert files.path is None and files.project.meta["title"]  # an unsaved copy: Save asks where
+    assert window.windowTitle().startswith(f"{stem}.gproj")
+    assert not window.controller.problems()
+    assert files.project.view["live_view"] == view
+    live = getattr(window, "live", None)
+    if live is not None:
+        assert live.current_view() == view and live.isVisible()
+    qtbot.wait(100)  # the canvas fits the graph into view after loading
+    screenshot(window, shot)
+    assert (SCREENSHOTS / shot).exists()
+    assert (PROJECTS / f"{stem}.gproj").read_bytes() == before
