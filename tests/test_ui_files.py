@@ -122,16 +122,20 @@ def test_new_asks_and_recent_files_remember(qtbot, tmp_path):
 def test_examples_menu_opens_a_copy(qtbot, tmp_path):
     prompts = FakePrompts(save_path=str(tmp_path / "copy.gproj"))
     window = make_window(qtbot, tmp_path, prompts)
-    entries = {a.text(): a for a in window.actions.examples_menu.actions()}
-    expected = {json.loads(p.read_text())["meta"]["title"] or p.stem for p in PROJECTS.glob("*.gproj")}
-    assert set(entries) == expected
-    before = (PROJECTS / "keras_cnn.gproj").read_bytes()
-    entries["The notes' Keras CNN"].trigger()
+    actions = window.actions.examples_menu.actions()
+    assert actions[0] is window.actions.gallery and actions[1].isSeparator()
+    entries = {a.text(): a for a in actions[2:]}
+    # one entry per example in lesson order, "6 · title"; keras_cnn.gproj is a byte copy of lesson 6
+    titles = {p.stem: json.loads(p.read_text())["meta"]["title"] for p in PROJECTS.glob("*.gproj")}
+    assert set(entries) >= {f"1 · {titles['01_single_neuron']}", f"2a · {titles['02a_linear_hidden']}"}
+    assert len(entries) == len(titles) - 2
+    before = (PROJECTS / "06_keras_cnn.gproj").read_bytes()
+    entries["6 · The notes' Keras CNN"].trigger()
     assert "conv1" in window.controller.document and window.files.path is None
-    assert window.windowTitle() == "keras_cnn.gproj — GraphEdit"
+    assert window.windowTitle() == "06_keras_cnn.gproj — GraphEdit"
     window.controller.set_param("conv1", "filters", 8)
     assert window.files.save()  # an example is saved elsewhere, never over itself
-    assert (PROJECTS / "keras_cnn.gproj").read_bytes() == before
+    assert (PROJECTS / "06_keras_cnn.gproj").read_bytes() == before
     assert window.files.path == tmp_path / "copy.gproj"
 
 

@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from graphedit.ui.files import examples
+from graphedit.ui.gallery import show_gallery
 from graphedit.ui.theme import THEMES
 
 if TYPE_CHECKING:
@@ -82,6 +83,11 @@ class WindowActions(QObject):
     def fill_examples(self, folder: Path | None = None) -> None:
         menu = self.examples_menu
         menu.clear()
+        # the gallery: every example as a card with a thumbnail and what to watch (graphedit/ui/gallery.py)
+        self.gallery = menu.addAction("&Gallery…")
+        self.gallery.setStatusTip("Browse the examples of the 15 lessons with pictures of their graphs")
+        self.gallery.triggered.connect(lambda _c=False: show_gallery(self.window))
+        menu.addSeparator()
         found = examples(folder) if folder is not None else examples()
         for title, path in found:
             action = menu.addAction(title)

@@ -9,7 +9,6 @@ Dialogs go through :class:`Prompts` so tests can answer them.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -66,15 +65,10 @@ class Prompts:
 
 
 def examples(folder: Path = PROJECTS_DIR) -> list[tuple[str, Path]]:
-    """``(title, path)`` of each example project; the title comes from the file's meta."""
-    out = []
-    for path in sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []:
-        try:
-            title = json.loads(path.read_text(encoding="utf-8")).get("meta", {}).get("title") or path.stem
-        except (OSError, ValueError, AttributeError):
-            continue
-        out.append((str(title), path))
-    return out
+    """``(menu text, path)`` of each example project in lesson order ("2a · title"; byte copies listed once)."""
+    from graphedit.ui.examples_catalog import list_examples  # it draws with the canvas, which imports more
+
+    return [(e.menu_text, e.path) for e in list_examples(folder)]
 
 
 class ProjectFiles(QObject):
