@@ -24,12 +24,10 @@ import torch
 
 from graphedit.compiler import compile_graph
 from graphedit.compiler.report import summarize
-from graphedit.model.project import Project, load_project
-from graphedit.training.binding import fit_inputs_to_dataset
+from graphedit.model.project import Project, load_project, project_to_json
 from graphedit.training.datasets import load_dataset
-from graphedit.training.events import EpochEvent
-from graphedit.training.settings import TrainSettings
-from graphedit.training.trainer import Trainer
+from graphedit.training.events import EpochEvent, ProbeEvent
+from graphedit.training.session import run_project
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECTS = REPO / "projects"
@@ -50,11 +48,36 @@ LIVE_VIEWS = {
 OPS = {">=": operator.ge, "<=": operator.le}
 
 
-class Run:
-    """A finished training run: the trainer (its model, data), the summary and every epoch's event."""
+# what a probe must carry for each live view to have something to draw ("curves" draws the epochs)
+VIEW_DATA = {
+    "regions": "regions",
+    "activations": "activations",
+    "gradients": "gradients",
+    "feature_maps": "feature_maps",
+    "filters": "filters",
+    "predictions": "predictions",
+    "reconstructions": "reconstructions",
+    "text": "samples",
+}
 
-    def __init__(self, trainer: Trainer, summary: dict[str, Any], epochs: list[EpochEvent]) -> None:
-        self.trainer, self.summary, self.epochs = trainer, summary, epochs
+
+class Run:
+    """A training run, as an observer: the trainer (its model, data), every epoch's event, the probes, the summary."""
+
+    def __init__(self) -> None:
+        self.trainer: Any = None
+        self.epochs: list[EpochEvent] = []
+        self.probes: list[dict[str, Any]] = []
+        self.summary: dict[str, Any] = {}
+
+    def attach(self, trainer: Any) -> None:
+        self.trainer = trainer
+
+    def __call__(self, event: Any) -> None:
+        if isinstance(event, EpochEvent):
+            self.epochs.append(event)
+        elif isinstance(event, ProbeEvent) and event.payload.get("kind") == "probe":
+            self.probes.append(event.payload)
 
     def metric(self, name: str) -> float:
         split, _, key = name.partition("_")
@@ -63,15 +86,12 @@ class Run:
         return values[key]
 
 
-def train(project: Project, epochs: int) -> Run:
-    """Train in-process exactly as ``graphedit train`` composes it, on the CPU, without a run folder."""
-    data = load_dataset(project.dataset, base_dir=PROJECTS)
-    fit_inputs_to_dataset(project.document, data.info)
-    settings = TrainSettings.from_dict(project.training).replace(epochs=epochs, device="cpu")
-    compiled = compile_graph(project.document, device="cpu", seed=settings.seed)
-    seen: list[EpochEvent] = []
-    trainer = Trainer(compiled, data, settings, [lambda e: seen.append(e) if isinstance(e, EpochEvent) else None])
-    return Run(trainer, trainer.fit(), seen)
+def train(project: Project, epochs: int, run_dir: Path) -> Run:
+    """Train in-process through ``run_project``, the composition ``graphedit train`` and the editor use, on the CPU."""
+    run = Run()
+    overrides = {"epochs": epochs, "device": "cpu"}
+    run.summary = run_project(project_to_json(project), project.path, overrides, [run], run_dir=run_dir)
+    return run
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -132,7 +152,7 @@ LESSON_CHECKS = {
 
 # ------------------------------------------------------------------- the tests
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_example_trains_to_its_target(path):
+def test_example_trains_to_its_target(path, tmp_path):
     project = load_project(path)
     meta = project.meta
     assert meta["title"] and meta["description"] and meta["watch"]
@@ -142,13 +162,16 @@ def test_example_trains_to_its_target(path):
     errors = [f"{r.node_id}: {r.error}" for r in summarize(project.document) if r.error]
     assert not errors  # what `graphedit check` reports
     target = meta["target"]
-    run = train(project, target["epochs"])
+    run = train(project, target["epochs"], tmp_path / "run")
     assert run.summary["status"] in ("finished", "early_stopped")
     value = run.metric(target["metric"])
     assert OPS[target["op"]](value, target["value"]), (
         f"{path.name}: {target['metric']} = {value:.4f} after {run.summary['epochs']} epochs; "
         f"the example promises {target['op']} {target['value']}"
     )
+    view = project.view["live_view"]
+    if view in VIEW_DATA:  # the live view the example opens with has something to show
+        assert any(p.get(VIEW_DATA[view]) for p in run.probes), f"no probe carried {VIEW_DATA[view]} for {view}"
     check = LESSON_CHECKS.get(path.stem)
     if check is not None:
         check(run)
