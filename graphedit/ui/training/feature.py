@@ -107,7 +107,7 @@ class TrainingFeature(QObject):
     def _start(self, project: Any, overrides: dict[str, Any] | None, resume_dir: Path | None = None) -> str | None:
         self.canvas.set_badges({})
         try:
-            run_dir = self.session.start(project, overrides, resume_dir=resume_dir)
+            run_dir = self.session.start(project, overrides, resume_dir=resume_dir, name=self.files.display_name())
             self._trained = self.files.project
         except (GraphEditError, OSError) as exc:
             self._failed(f"the run could not start: {exc}", "")

@@ -102,7 +102,7 @@ class RunsDock(QDockWidget):
     def project_path(self) -> Path:
         """The project file the runs sit beside; a project without a file records into a scratch folder."""
         path = self.files.project.path
-        return Path(path) if path is not None else self.session.scratch / "untitled.gproj"
+        return Path(path) if path is not None else self.session.scratch_project(self.files.display_name())
 
     def _maybe_moved(self) -> None:
         if self.files.project.path != self._path:

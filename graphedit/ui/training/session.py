@@ -83,13 +83,21 @@ class TrainingSession(QObject):
     def is_running(self) -> bool:
         return self.state != "idle"
 
+    def scratch_project(self, name: str = "untitled") -> Path:
+        """The stand-in project path whose runs folder holds the runs of a project without a file."""
+        return self.scratch / f"{Path(name).stem or 'untitled'}.gproj"
+
     def start(
-        self, project: Project, overrides: dict[str, Any] | None = None, resume_dir: str | Path | None = None
+        self,
+        project: Project,
+        overrides: dict[str, Any] | None = None,
+        resume_dir: str | Path | None = None,
+        name: str = "untitled",
     ) -> str:
         """Train a snapshot of ``project`` in a new process; returns the run folder.
 
         With ``resume_dir`` the run continues from that folder's checkpoint (``overrides`` may raise
-        ``epochs``).
+        ``epochs``). ``name`` names the scratch runs folder of a project that has no file yet.
         """
         if self.is_running():
             raise TrainingError("a training run is already in progress. Fix: stop it first.")
@@ -99,7 +107,7 @@ class TrainingSession(QObject):
             run_dir = Path(resume_dir)
         else:
             self.scratch.mkdir(parents=True, exist_ok=True)
-            run_dir = new_run_dir(path if path is not None else self.scratch / "untitled.gproj")
+            run_dir = new_run_dir(path if path is not None else self.scratch_project(name))
         ctx = multiprocessing.get_context("spawn")
         reader, writer = ctx.Pipe(duplex=False)
         control = ctx.RawValue("i", RUN)
