@@ -363,3 +363,30 @@ def test_a_real_training_session_feeds_the_views(qtbot, tmp_path):
     assert dock.view("regions").showing_body() and dock.view("regions").shown_nodes == ["act1", "act2"]
     assert dock.view("activations").layers(state) == ["act1", "act2"]
     assert state.confusions and state.confusions[-1]["matrix"].sum() == 80
+
+
+def test_live_dock_in_the_editor_window(qtbot, tmp_path):
+    """Lesson 4's example in the editor: the dock below the canvas, low, still readable (its page scrolls)."""
+    from _window_helpers import make_window
+
+    from graphedit.model.project import load_project
+
+    source = Path(__file__).parents[1] / "projects" / "04a_tanh_small_init.gproj"
+    path = tmp_path / source.name
+    path.write_bytes(source.read_bytes())
+    window = make_window(qtbot, tmp_path)
+    assert window.files.open(path, ask=False)
+    project = load_project(path)
+    settings = {**project.training, "epochs": 1, "probe_every": 10}
+    events = train_events(project.document, project.dataset, settings)
+    dock = window.live
+    dock.raise_()
+    for event in events:  # as the window's session would deliver them
+        dock.ingest(event)
+    dock.show_view("activations")
+    dock.flush()
+    view = dock.view("activations")
+    assert view.showing_body() and view.layers(dock.state) == [f"tanh{i}" for i in range(1, 11)]
+    assert view.scroll.verticalScrollBar().maximum() > 0 or view.height() >= view.min_height
+    qtbot.wait(100)  # the canvas zooms to fit from the event loop
+    shoot(window, "live_window.png")

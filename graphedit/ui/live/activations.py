@@ -42,11 +42,13 @@ def rebin(hist: np.ndarray, edges: np.ndarray, common: np.ndarray) -> np.ndarray
 class ActivationsView(LiveView):
     name = "activations"
     title = "Activations"
+    min_height = 600
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state: LiveState | None = None
         self.header = QLabel()
+        self.header.setWordWrap(True)
         self.only_box = QCheckBox("Activation layers only")
         self.only_box.setToolTip("Leave out Dense, Conv, Flatten… and show the outputs of activation functions")
         self.only_box.setChecked(True)
@@ -66,7 +68,7 @@ class ActivationsView(LiveView):
         self.dead = row.addPlot(row=0, col=2)
         style_plot(self.std_plot, self, "Std per layer (log)")
         style_plot(self.mean_plot, self, "Mean per layer")
-        style_plot(self.dead, self, "Dead fraction (exact zeros)")
+        style_plot(self.dead, self, "Dead (exact zeros)")
         for plot in (self.std_plot, self.mean_plot, self.dead):
             plot.getAxis("bottom").setStyle(tickFont=small_font())
             plot.getAxis("left").setWidth(52)
@@ -121,8 +123,8 @@ class ActivationsView(LiveView):
             plot.getAxis("bottom").setTicks(ticks)
             plot.setXRange(-0.6, len(layers) - 0.4, padding=0)
         self.header.setText(
-            f"Step {state.probe.get('step', '?')}: the outputs of {len(layers)} layers on the probe batch. "
-            "Select nodes on the canvas for their histograms."
+            f"Step {state.probe.get('step', '?')} · {len(layers)} layers' outputs on the probe batch · "
+            "select nodes for their histograms"
         )
         self._render_histograms(layers, acts)
         self._render_over_time(state, layers)
@@ -159,7 +161,7 @@ class ActivationsView(LiveView):
             curve.setData(np.asarray(act["edges"], dtype=float), hist / max(hist.sum(), 1.0))
             plot.setXRange(lo, hi, padding=0.02)
             plot.setTitle(
-                f"{node_id}  μ {act['mean']:.2g}  σ {act['std']:.2g}",
+                f"{node_id}  σ {act['std']:.2g}",
                 color=self.palette().text().color().name(),
                 size="8pt",
             )

@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedLayout, QWidget
 
 from graphedit.ui.live.state import LiveState
 
@@ -136,6 +136,7 @@ class LiveView(QWidget):
 
     name = ""
     title = ""
+    min_height = 300  # below this the body scrolls instead of squeezing its plots flat (a low bottom dock)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -145,9 +146,15 @@ class LiveView(QWidget):
         self.note.setWordWrap(True)
         self.note.setMargin(24)
         self.note.setStyleSheet("color: palette(placeholder-text);")
-        self.body = QWidget(self)
+        self.body = QWidget()
+        self.body.setMinimumHeight(self.min_height)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.body)
         self._stack.addWidget(self.note)
-        self._stack.addWidget(self.body)
+        self._stack.addWidget(self.scroll)
         self.rendered_version = -1
         self.selection: list[str] = []
         self.hover: str | None = None
@@ -157,10 +164,10 @@ class LiveView(QWidget):
         self._stack.setCurrentWidget(self.note)
 
     def show_body(self) -> None:
-        self._stack.setCurrentWidget(self.body)
+        self._stack.setCurrentWidget(self.scroll)
 
     def showing_body(self) -> bool:
-        return self._stack.currentWidget() is self.body
+        return self._stack.currentWidget() is self.scroll
 
     def applies(self, state: LiveState) -> bool:
         """Whether this view has anything to show for the run's dataset (before data arrives)."""

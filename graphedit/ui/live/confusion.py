@@ -20,10 +20,12 @@ MAX_LABELLED = 20  # classes up to which each cell shows its count
 class ConfusionView(LiveView):
     name = "confusion"
     title = "Confusion matrix"
+    min_height = 340
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.header = QLabel()
+        self.header.setWordWrap(True)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setMinimum(0)
         self.slider.setToolTip("Epoch to show (the latest follows training)")

@@ -23,10 +23,12 @@ from graphedit.ui.live.state import LiveState, finite
 class CurvesView(LiveView):
     name = "curves"
     title = "Loss and metrics"
+    min_height = 380
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.header = QLabel()
+        self.header.setWordWrap(True)
         self.log_box = QCheckBox("Log scale")
         self.log_box.setToolTip("Loss on a logarithmic axis: late, small improvements stay visible")
         self.log_box.toggled.connect(self.set_log_scale)

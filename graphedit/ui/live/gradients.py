@@ -22,6 +22,7 @@ FLOOR = 1e-12  # a zero gradient is drawn at this norm
 class GradientsView(LiveView):
     name = "gradients"
     title = "Gradients"
+    min_height = 420
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
