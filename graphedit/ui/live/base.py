@@ -124,6 +124,7 @@ def graphics_layout(widget: QWidget) -> pg.GraphicsLayoutWidget:
     view.setBackground(widget.palette().color(QPalette.ColorRole.Base))
     view.ci.layout.setContentsMargins(4, 4, 4, 4)
     view.ci.layout.setSpacing(6)
+    view.setMinimumSize(120, 80)  # not the scene's minimum: in a scroll area that would widen the page past the dock
     return view
 
 
