@@ -113,6 +113,13 @@ def editor(window: Any, path: Path, view: str, drift: Drift, timeout_s: float = 
     return float(result["samples_per_second"])
 
 
+def _load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
@@ -153,7 +160,7 @@ def main() -> None:
     late: dict[str, list[float]] = {v: [] for v in views}
     cpu: dict[str, list[float]] = {v: [] for v in views}
     print(f"project: spiral n={args.n}, MLP 2-64-64-2, batch 32, {args.epochs} epochs, probes on")
-    print(f"threads: {args.threads}, live dock: {window.live is not None}")
+    print(f"threads: {args.threads}, live dock: {window.live is not None}, load average: {_load()}")
     for rep in range(args.reps):
         for view in views:
             order = ("headless", "editor") if rep % 2 == 0 else ("editor", "headless")
@@ -169,6 +176,7 @@ def main() -> None:
                     cpu[view] += drift.gui_cpu
                 print(f"  {kind:8s} {view if kind == 'editor' else '':8s} {value:10.0f} samples/s")
     window.close()
+    print(f"load average after: {_load()} (other work on the machine makes single runs vary; compare medians)")
     h = statistics.median(head)
     print(f"headless_samples_per_s: {h:.0f}")
     for view in views:
@@ -176,6 +184,7 @@ def main() -> None:
         samples = late[view]
         print(f"editor_{view}_samples_per_s: {e:.0f}")
         print(f"throughput_ratio_{view}: {e / h:.3f}")
+        print(f"throughput_ratio_best_{view}: {max(gui[view]) / max(head):.3f}")  # best of each: least disturbed
         print(f"timer_drift_{view}_p50_ms: {percentile(samples, 0.50):.1f}")
         print(f"timer_drift_{view}_p99_ms: {percentile(samples, 0.99):.1f}")
         print(f"timer_drift_{view}_max_ms: {max(samples, default=float('nan')):.1f}")
