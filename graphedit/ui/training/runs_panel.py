@@ -56,6 +56,7 @@ class RunsDock(QDockWidget):
         self.live: Any = None  # the live views dock, when there is one: it overlays ticked runs
         self.confirm: Callable[[str], bool] = _ask(self)
         self.records: dict[str, RunRecord] = {}
+        self._overlaid: list[str] = []  # the runs last overlaid on the curves
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -196,11 +197,14 @@ class RunsDock(QDockWidget):
             item.setSelected(item.data(0, FOLDER_ROLE) == str(folder))
 
     def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
-        if column == 0:
+        # itemChanged also fires for a new font (the bold current run): only a tick changes the overlay,
+        # which switches the live dock to the curves and so away from the view the user or example chose
+        if column == 0 and self.ticked() != self._overlaid:
             self._overlay()
 
     def _overlay(self) -> None:
         folders = self.ticked()
+        self._overlaid = folders
         self.overlayChanged.emit(folders)
         overlay = getattr(self.live, "overlay_runs", None)
         if callable(overlay):
