@@ -20,6 +20,7 @@ from graphedit.ui.examples_catalog import ThumbnailCache, list_examples
 from graphedit.ui.gallery import GalleryDialog, GalleryWidget
 
 pytestmark = pytest.mark.gui
+SPAWN_TIMEOUT_MS = 90_000  # the training process imports torch first; the machine may be busy
 
 
 def _distinct_colours(image, step: int = 7) -> int:
@@ -91,14 +92,14 @@ def _open_from_gallery(qtbot, window, stem: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("stem", "shot", "view"),
+    ("stem", "shot", "view", "train"),
     [
-        ("02b_relu_hidden", "example_02.png", "regions"),
-        ("07_lenet", "example_07.png", "filters"),
-        ("13_vae", "example_13.png", "reconstructions"),
+        ("02b_relu_hidden", "example_02.png", "regions", True),  # trained: the regions show the circle
+        ("07_lenet", "example_07.png", "filters", False),
+        ("13_vae", "example_13.png", "reconstructions", False),
     ],
 )
-def test_example_opened_from_the_gallery(qtbot, tmp_path, stem, shot, view):
+def test_example_opened_from_the_gallery(qtbot, tmp_path, stem, shot, view, train):
     window = make_window(qtbot, tmp_path, FakePrompts())
     before = (PROJECTS / f"{stem}.gproj").read_bytes()
     _open_from_gallery(qtbot, window, stem)
@@ -111,6 +112,15 @@ def test_example_opened_from_the_gallery(qtbot, tmp_path, stem, shot, view):
     if live is not None:
         assert live.current_view() == view and live.isVisible()
     qtbot.wait(100)  # the canvas fits the graph into view after loading
+    if train:  # as a user would: Run on the unsaved copy (its runs go to a scratch folder)
+        finished = []
+        window.session.finished.connect(finished.append)
+        window.training.run()
+        qtbot.waitUntil(lambda: bool(finished) and window.session.state == "idle", timeout=SPAWN_TIMEOUT_MS)
+        summary = finished[0]["summary"]
+        assert summary["status"] == "finished" and summary["val"]["accuracy"] >= 0.95
+        window.live.flush()
+        assert window.live.current_view() == view
     screenshot(window, shot)
     assert (SCREENSHOTS / shot).exists()
     assert (PROJECTS / f"{stem}.gproj").read_bytes() == before
