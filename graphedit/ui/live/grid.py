@@ -69,6 +69,9 @@ class ImageGrid(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(480, 320)
 
+    def minimumSizeHint(self) -> QSize:
+        return QSize(120, 100)  # cells shrink to fit; the page scrolls only when really low
+
     def _cell(self) -> tuple[float, float, float]:
         """Cell width, image height and title height for the widget's size."""
         n = len(self.images)
