@@ -68,6 +68,7 @@ def make_dock(qtbot, doc, with_canvas=False):
 
 
 def shoot(widget, name: str) -> QImage:
+    QTest.qWait(30)  # the page's layout settles
     SHOTS.mkdir(exist_ok=True)
     image = widget.grab().toImage()
     image.save(str(SHOTS / name))
@@ -246,6 +247,7 @@ def test_cnn_feature_maps_filters_predictions_and_confusion(qtbot, cnn_run):
         dock.show_view(name)
         dock.flush()
         assert dock.view(name).showing_body(), name
+        qtbot.wait(30)  # the page's layout settles
         shots.append(dock.grab().toImage())
     stacked(shots, "live_cnn.png")
     assert len(dock.view("filters").grid.cells) == 8
@@ -284,9 +286,11 @@ def test_autoencoder_reconstructions(qtbot):
     assert view.showing_body() and len(view.grid.cells) == 16
     assert "mean squared error" in view.header.text()
     assert not dock.combo.model().item(dock.views().index("confusion")).isEnabled()
+    qtbot.wait(30)
     shots = [dock.grab().toImage()]
     dock.show_view("feature_maps")
     dock.flush()
+    qtbot.wait(30)  # the page's layout settles
     shots.append(dock.grab().toImage())
     stacked(shots, "live_autoencoder.png")
 
