@@ -203,6 +203,8 @@ def test_curves_log_scale_and_overlaid_runs(qtbot, circle_run, tmp_path):
     assert dock.overlay_runs([*runs, str(tmp_path / "missing")]) == runs
     assert len(view.overlays) == 4 and dock.current_view() == "curves"
     shoot(dock, "live_curves.png")
+    dock.show_view("regions")
+    assert dock.overlay_runs([]) == [] and dock.current_view() == "regions" and not view.overlays
     view.log_box.setChecked(False)
     assert not view.loss_plot.getAxis("left").logMode
 

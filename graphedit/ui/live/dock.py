@@ -182,9 +182,11 @@ class LiveViewsDock(QDockWidget):
         self._render(force=True)
 
     def overlay_runs(self, run_dirs: list[str]) -> list[str]:
-        """Overlay the loss curves of finished runs (their metrics.json) on the curves view; show it."""
+        """Overlay the loss curves of finished runs (their metrics.json) on the curves view, shown when any is drawn
+        (clearing the overlays leaves the view the user is on)."""
         drawn = self._views["curves"].overlay_runs(list(run_dirs))  # type: ignore[attr-defined]
-        self.show_view("curves")
+        if drawn:
+            self.show_view("curves")
         self._render(force=True)
         return drawn
 
