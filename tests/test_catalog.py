@@ -241,6 +241,14 @@ def test_check_errors_name_the_fix(type_id, params, shapes, problem, fix):
     assert fix in str(info.value)
 
 
+def test_accuracy_takes_binary_masks_shaped_like_a_one_channel_pred():
+    t = default_registry().get("Accuracy")
+    t.check(t.validate_params({}), [(N, 1, 16, 16), (N, 1, 16, 16)])  # segmentation: one logit per pixel
+    acc = t.build({}, [(2, 1, 2, 2), (2, 1, 2, 2)]).fn
+    pred = torch.tensor([[[[1.0, -1.0], [1.0, 1.0]]], [[[-1.0, -1.0], [-1.0, 1.0]]]])
+    assert acc(pred, (pred > 0).float()).item() == 1.0 and acc(pred, (pred < 0).float()).item() == 0.0
+
+
 def test_cross_entropy_rejects_float_class_indices_at_run_time():
     t = default_registry().get("SoftmaxCrossEntropy")
     with pytest.raises(NodeError, match="int64"):
