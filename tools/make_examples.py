@@ -8,8 +8,9 @@ changes nothing. Every example carries ``meta.lesson`` and ``meta.target``
 A metric is ``<split>_<key>``: split ``train`` or ``val``, key ``loss`` (the total)
 or the id of a loss or metric node.
 
-The lessons on dense networks (1–5, 15) are here; the image and sequence
-lessons (6–14) are in ``examples_images.py``. ``keras_cnn.gproj`` and
+The lessons on dense networks (1–5, 15) are here; the convolutional ones (6–10)
+are in ``examples_images.py``, those that make pictures and text (11–14) in
+``examples_generative.py``. ``keras_cnn.gproj`` and
 ``vae.gproj`` are written as copies of lessons 6 and 13 (``make run`` and
 older tests open them); ``residual_mlp.gproj`` is a shallow residual net.
 """
@@ -339,6 +340,7 @@ def residual_mlp() -> Example:
 
 
 def all_examples() -> list[Callable[[], Example]]:
+    import examples_generative as generative
     import examples_images as images
 
     return [
@@ -354,6 +356,7 @@ def all_examples() -> list[Callable[[], Example]]:
         lambda: depth_lesson("05c_deep_selu"),
         residual_mlp,
         *images.EXAMPLES,
+        *generative.EXAMPLES,
         regression,
     ]
 
