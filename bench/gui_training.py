@@ -9,7 +9,9 @@ The same project (a 2-D classifier: spiral, MLP 2-64-64-2, probes on) is trained
 Throughput is the trainer's own samples/s (process start and torch import are not counted); runs
 alternate (headless, editor, editor, headless, …) and the medians are compared. The editor's
 event-loop latency is the lateness of a 10 ms QTimer while the run trains (its drift: how late
-each tick came); a frozen editor shows up as a large p99.
+each tick came); a frozen editor shows up as a large p99. Beside it, the editor thread's own CPU time
+between ticks: when a tick is late but the thread was not busy, the operating system gave the
+core to another process (on a small shared machine, often).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_training.py [--reps 2] [--epochs 50] [--threads 1]
 
@@ -63,16 +65,19 @@ class Drift:
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
         self.last: float | None = None
+        self.last_cpu = 0.0
         self.active = False
         self.samples: list[float] = []
+        self.busy: list[float] = []  # the editor thread's own CPU time between two ticks, ms: its work, not waiting
         self.gui_cpu: list[float] = []  # the editor process's CPU time / wall time of each run
         self.timer.start()
 
     def _tick(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         if self.active and self.last is not None:
             self.samples.append(max(0.0, (now - self.last) * 1000 - TICK_MS))
-        self.last = now
+            self.busy.append((cpu - self.last_cpu) * 1000)
+        self.last, self.last_cpu = now, cpu
 
 
 def editor(window: Any, path: Path, view: str, drift: Drift, timeout_s: float = 600) -> float:
@@ -159,6 +164,7 @@ def main() -> None:
     gui: dict[str, list[float]] = {v: [] for v in views}
     late: dict[str, list[float]] = {v: [] for v in views}
     cpu: dict[str, list[float]] = {v: [] for v in views}
+    busy: dict[str, list[float]] = {v: [] for v in views}
     print(f"project: spiral n={args.n}, MLP 2-64-64-2, batch 32, {args.epochs} epochs, probes on")
     print(f"threads: {args.threads}, live dock: {window.live is not None}, load average: {_load()}")
     for rep in range(args.reps):
@@ -169,10 +175,11 @@ def main() -> None:
                     value = headless(path, folder / f"headless-{len(head)}")
                     head.append(value)
                 else:
-                    drift.samples, drift.gui_cpu = [], []
+                    drift.samples, drift.busy, drift.gui_cpu = [], [], []
                     value = editor(window, path, view, drift)
                     gui[view].append(value)
                     late[view] += drift.samples
+                    busy[view] += drift.busy
                     cpu[view] += drift.gui_cpu
                 print(f"  {kind:8s} {view if kind == 'editor' else '':8s} {value:10.0f} samples/s")
     window.close()
@@ -188,6 +195,8 @@ def main() -> None:
         print(f"timer_drift_{view}_p50_ms: {percentile(samples, 0.50):.1f}")
         print(f"timer_drift_{view}_p99_ms: {percentile(samples, 0.99):.1f}")
         print(f"timer_drift_{view}_max_ms: {max(samples, default=float('nan')):.1f}")
+        print(f"editor_thread_busy_{view}_p99_ms: {percentile(busy[view], 0.99):.1f}")
+        print(f"editor_thread_busy_{view}_max_ms: {max(busy[view], default=float('nan')):.1f}")
         print(f"timer_ticks_{view}: {len(samples)}")
         print(f"editor_cpu_{view}_percent_of_a_core: {100 * statistics.median(cpu[view]):.0f}")
 
