@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from graphedit.ui import gallery as gallery_module
 from graphedit.ui.canvas import style
 from graphedit.ui.examples_catalog import ThumbnailCache, list_examples
 from graphedit.ui.gallery import GalleryDialog, GalleryWidget
@@ -99,7 +100,8 @@ def _open_from_gallery(qtbot, window, stem: str) -> None:
         ("13_vae", "example_13.png", "reconstructions", False),
     ],
 )
-def test_example_opened_from_the_gallery(qtbot, tmp_path, stem, shot, view, train):
+def test_example_opened_from_the_gallery(qtbot, tmp_path, monkeypatch, stem, shot, view, train):
+    monkeypatch.setattr(gallery_module, "_CACHE", ThumbnailCache(tmp_path / "thumbnails"))  # not the user's cache
     window = make_window(qtbot, tmp_path, FakePrompts())
     before = (PROJECTS / f"{stem}.gproj").read_bytes()
     _open_from_gallery(qtbot, window, stem)
