@@ -19,6 +19,7 @@ from graphedit.ui.controller import EditorController
 from graphedit.ui.files import AUTOSAVE_MS, ProjectFiles, Prompts
 from graphedit.ui.icons import app_icon
 from graphedit.ui.inspector import InspectorDock
+from graphedit.ui.model_io import ModelIO
 from graphedit.ui.palette import PaletteDock
 from graphedit.ui.problems import ProblemsDock
 from graphedit.ui.recovery import RecoveryStore
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.session, self.live = self.training.session, self.training.live
         self.actions = WindowActions(self)
         self.export_menu = self.actions.export_menu
+        self.model_io = ModelIO(self)  # File ▸ Import model… and File ▸ Export ▸ each format
         self._make_status_bar()
         self.files.changed.connect(self.update_title)
         self.files.loaded.connect(self._on_loaded)

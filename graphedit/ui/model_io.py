@@ -1,0 +1,157 @@
+"""File ▸ Export ▸ … and File ▸ Import…: the editor's side of `graphedit export` and `graphedit import`.
+
+Both call the same headless functions as the command line
+(:func:`graphedit.export.export_project`, :func:`graphedit.importers.import_model`).
+An untrained project is never exported silently: the user is asked whether
+to export its initial weights. Dialogs go through :class:`ModelIOPrompts`,
+which tests replace.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from graphedit.errors import GraphEditError
+
+FORMATS = (
+    ("torchscript", "&TorchScript…", "TorchScript (*.pt)", ".pt"),
+    ("onnx", "&ONNX…", "ONNX (*.onnx)", ".onnx"),
+    ("safetensors", "&safetensors + graph JSON…", "safetensors (*.safetensors)", ".safetensors"),
+    ("python", "&PyTorch source (.py)…", "Python (*.py)", ".py"),
+)
+
+
+class ModelIOPrompts:
+    """The dialogs export and import need (replaced in tests)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.parent = parent
+
+    def ask_initial_weights(self, name: str) -> bool:
+        answer = QMessageBox.question(
+            self.parent,
+            "Export an untrained model?",
+            f"{name} has no trained weights yet (train it with Run first).\n\n"
+            "Export it with its initial, random weights anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def export_path(self, suggested: str, file_filter: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Export model", suggested, file_filter)
+        return path or None
+
+    def import_source(self, folder: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent, "Import a model", folder, "Models (*.onnx *.py);;ONNX (*.onnx);;PyTorch source (*.py)"
+        )
+        return path or None
+
+    def import_class(self, path: str) -> str | None:
+        from PySide6.QtWidgets import QInputDialog
+
+        name, ok = QInputDialog.getText(self.parent, "Import a PyTorch module", f"Class in {Path(path).name}:")
+        return name.strip() if ok and name.strip() else None
+
+    def project_path(self, suggested: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(
+            self.parent, "Save the imported project", suggested, "GraphEdit (*.gproj)"
+        )
+        return path or None
+
+    def info(self, title: str, text: str) -> None:
+        QMessageBox.information(self.parent, title, text)
+
+    def error(self, title: str, text: str) -> None:
+        QMessageBox.warning(self.parent, title, text)
+
+
+class ModelIO:
+    """Adds the export and import actions to a MainWindow's File menu."""
+
+    def __init__(self, window: Any, prompts: ModelIOPrompts | None = None) -> None:
+        self.window = window
+        self.prompts = prompts or ModelIOPrompts(window)
+        self.actions: dict[str, QAction] = {}
+        for fmt, label, _, _ in FORMATS:
+            action = window.export_menu.addAction(label)
+            action.triggered.connect(lambda _=False, f=fmt: self.export(f))
+            self.actions[fmt] = action
+        self.import_action = QAction("&Import model…", window)
+        self.import_action.setStatusTip("Turn an ONNX file or a PyTorch module into a project")
+        self.import_action.triggered.connect(lambda _=False: self.import_model())
+        window.actions.file_menu.insertAction(window.export_menu.menuAction(), self.import_action)
+
+    @property
+    def project(self) -> Any:
+        return self.window.files.project
+
+    def export(self, fmt: str, path: str | None = None) -> dict[str, Any] | None:
+        from graphedit.export import UntrainedError, export_project, is_trained
+
+        project = self.project
+        name = project.path.name if project.path else "This project"
+        initial = False
+        if not is_trained(project):
+            if not self.prompts.ask_initial_weights(name):
+                return None
+            initial = True
+        _, _, file_filter, suffix = next(f for f in FORMATS if f[0] == fmt)
+        if path is None:
+            stem = project.path.with_suffix("") if project.path else Path.home() / "model"
+            if fmt == "python":
+                stem = stem.with_name(stem.name.replace("-", "_") + "_model")
+            path = self.prompts.export_path(str(stem) + suffix, file_filter)
+            if path is None:
+                return None
+        try:
+            report = export_project(project, fmt, path, initial_weights=initial)
+        except UntrainedError as exc:
+            self.prompts.error("Cannot export", str(exc))
+            return None
+        except GraphEditError as exc:
+            self.prompts.error("Cannot export", f"{exc}\n\nNothing was written; the project is unchanged.")
+            return None
+        weights = "trained weights" if report.get("trained") else "its INITIAL (untrained) weights"
+        check = report.get("max_abs_diff")
+        checked = (
+            f"\nChecked against the model in the editor: max |difference| {check:.3g}." if check is not None else ""
+        )
+        self.prompts.info("Exported", f"Wrote {fmt} to {report.get('path', path)} with {weights}.{checked}")
+        self.window.statusBar().showMessage(f"Exported {fmt} to {path}", 8000)
+        return report
+
+    def import_model(self, source: str | None = None, out_path: str | None = None) -> bool:
+        from graphedit.importers import import_source
+
+        if source is None:
+            folder = str(self.project.path.parent) if self.project.path else str(Path.home())
+            source = self.prompts.import_source(folder)
+            if source is None:
+                return False
+            if source.endswith(".py") and ":" not in Path(source).name:
+                cls = self.prompts.import_class(source)
+                if cls is None:
+                    return False
+                source = f"{source}:{cls}"
+        if out_path is None:
+            file_part = source.rsplit(":", 1)[0] if source.count(":") and not Path(source).exists() else source
+            out_path = self.prompts.project_path(str(Path(file_part).with_suffix(".gproj")))
+            if out_path is None:
+                return False
+        if not self.window.files.maybe_save():
+            return False
+        try:
+            result = import_source(source, out_path)
+        except GraphEditError as exc:
+            self.prompts.error("Cannot import", f"{exc}\n\nThe graph in the editor is unchanged.")
+            return False
+        opened = self.window.files.open(result.project.path or out_path, ask=False)
+        if opened:
+            self.window.statusBar().showMessage(f"Imported {source} into {out_path}", 8000)
+        return opened
