@@ -56,7 +56,7 @@ def digits(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -
     X = images if o["as_images"] else images.reshape(len(images), -1)
     X = np.ascontiguousarray(X, dtype=np.float32)
     if o["task"] == "reconstruct":
-        return RawData(X, None, "reconstruction", image=True)
+        return RawData(X, None, "reconstruction", image=True, labels=bunch.target.astype(np.int64))
     names = [str(i) for i in range(10)]
     return RawData(X, bunch.target.astype(np.int64), "classification", 10, names, image=True)
 
@@ -109,7 +109,7 @@ def shapes(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -
     if o["task"] == "classify":
         return RawData(X, kinds.astype(np.int64), "classification", 3, list(SHAPE_NAMES), image=True)
     if o["task"] == "reconstruct":
-        return RawData(X, None, "reconstruction", image=True)
+        return RawData(X, None, "reconstruction", image=True, labels=kinds.astype(np.int64))
     if o["mask"] == "binary":
         return RawData(X, masks.astype(np.float32)[:, None], "segmentation", 2, ["background", "shape"], image=True)
     classes = np.where(masks, kinds[:, None, None] + 1, 0).astype(np.int64)

@@ -96,6 +96,7 @@ class RawData:
     class_names: list[str] | None = None
     vocab: list[str] | None = None
     image: bool = False  # standardise with one mean/std over all pixels, not per feature
+    labels: np.ndarray | None = None  # class numbers of a reconstruction set's samples: for plots, never trained on
     notes: list[str] = field(default_factory=list)  # fix-ups made while reading a user's file, shown in the editor
 
 
@@ -147,21 +148,24 @@ class Split(Protocol):
 
 
 class InMemorySplit:
-    """Samples held as tensors; ``y`` is ``None`` for reconstruction data."""
+    """Samples held as tensors; ``y`` is ``None`` for reconstruction data, whose ``labels`` may name each
+    sample's class for plots (the latent view colours digits by class)."""
 
     in_memory = True
 
-    def __init__(self, X: torch.Tensor, y: torch.Tensor | None) -> None:
+    def __init__(self, X: torch.Tensor, y: torch.Tensor | None, labels: torch.Tensor | None = None) -> None:
         if y is not None and len(y) != len(X):
             raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
         self.X = X
         self.y = y
+        self.labels = labels
 
     def __len__(self) -> int:
         return len(self.X)
 
     def to(self, device: torch.device | str) -> InMemorySplit:
-        return InMemorySplit(self.X.to(device), None if self.y is None else self.y.to(device))
+        labels = None if self.labels is None else self.labels.to(device)
+        return InMemorySplit(self.X.to(device), None if self.y is None else self.y.to(device), labels)
 
     def batches(
         self,
@@ -384,7 +388,8 @@ def load_dataset(spec: dict[str, Any], base_dir: str | Path | None = None) -> Da
             continue
         Xs = torch.from_numpy(np.ascontiguousarray(X[idx]))
         ys = None if raw.y is None else torch.from_numpy(np.ascontiguousarray(raw.y[idx]))
-        splits[key] = InMemorySplit(Xs, ys)
+        labels = None if raw.labels is None else torch.from_numpy(np.ascontiguousarray(raw.labels[idx]))
+        splits[key] = InMemorySplit(Xs, ys, labels)
     info = DatasetInfo(
         name=spec["name"],
         task=raw.task,
