@@ -42,6 +42,7 @@ LIVE_VIEWS = {
     "filters",
     "predictions",
     "reconstructions",
+    "latent",
     "confusion",
     "text",
 }  # graphedit/ui/TRAINING_CONTRACT.md

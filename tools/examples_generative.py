@@ -131,15 +131,17 @@ def vae() -> Example:
             "2-D code; Reparameterize samples z = μ + σ·ε so gradients flow through the sampling; the decoder "
             "rebuilds the 64 pixels. Loss: reconstruction MSE plus the KL divergence of N(μ, σ²) from N(0, I), "
             "weighted 1/64 because the MSE averages over the 64 pixels while the KL sums over the code.",
-            "Open the reconstructions: blurry averages at first, then recognisable digits as the loss falls. "
-            "With a 2-D code the digits form clusters around the origin of the latent plane; raise the KL "
-            "weight and they crowd together and blur, set it to 0 and samples from N(0, I) decode to nothing.",
+            "Open the latent space view: on the left each validation digit's μ, coloured by class, spreads from "
+            "one blob at the origin into clusters as the loss falls; on the right the decoder's output on a grid "
+            "over the same plane morphs from one digit into the next. Raise the KL weight and the clusters crowd "
+            "together and blur; set it to 0 and they drift apart, leaving gaps that decode to nothing. The "
+            "reconstructions view shows blurry averages sharpening into digits.",
             target("val_loss", "<=", 0.55, 8),
         ),
         "net": net,
         "dataset": {"name": "digits", "options": {"as_images": False, "task": "reconstruct"}},
         "training": {"optimizer": "adam", "lr": 0.003, "batch_size": 64, "epochs": 40},
-        "live_view": "reconstructions",
+        "live_view": "latent",
     }
 
 

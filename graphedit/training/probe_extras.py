@@ -11,7 +11,9 @@ not apply, and never raises: a picture is a bonus, the training run is not.
   window, greedily and by sampling at a temperature (lesson 14);
 * :func:`training_points`: a fixed subsample of the 1-D or 2-D training points
   with their labels, drawn over the decision regions (lesson 2) or the fitted
-  curve (lesson 15).
+  curve (lesson 15);
+* :class:`Latent`: a VAE's latent plane (lesson 13) — μ of a few hundred
+  examples with their classes, and the decoder's outputs on a grid of z.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ MAX_RECONSTRUCTIONS = 8
 MAX_POINTS = 400
 SAMPLE_CHARS = 80
 TEMPERATURE = 1.0
+LATENT_EXAMPLES = 500
+LATENT_GRID = 8
+LATENT_SPAN = 2.5  # the grid's half-width when the μ have no spread yet: ±2.5 holds 99% of N(0, 1)
 
 
 def prediction_key(compiled: Any) -> str | None:
@@ -138,3 +143,170 @@ def training_points(split: Any) -> dict[str, Any] | None:
             labels = labels.argmax(-1)
         points["y"] = labels.reshape(len(idx)).cpu().numpy()
     return points
+
+
+class Latent:
+    """The latent plane of a VAE (lesson 13): μ of a fixed set of examples, and the decoder's outputs on a grid.
+
+    Applies when the inference graph has a Reparameterize node whose μ has 2 dimensions. Two fx modules are cut
+    from ``compiled.model`` and share its layers: the *encoder* (inputs → μ, the Reparameterize node's first
+    argument) and the *decoder* (a placeholder ``z`` in place of the Reparameterize node → the first model output
+    downstream of it). A decoder that also needs a value from before the sampling (a skip from the encoder, a
+    class input) is no decoder of z alone: then only the scatter is sent.
+    """
+
+    def __init__(self, encoder: fx.GraphModule, decoder: fx.GraphModule | None, kwargs: dict[str, Any], labels: Any):
+        self.encoder, self.decoder, self.kwargs, self.labels = encoder, decoder, kwargs, labels
+        self.node_id = ""
+        self.ok = True
+
+    @classmethod
+    def build(cls, compiled: Any, split: Any, input_id: str, device: Any) -> Latent | None:
+        """The encoder and decoder of ``compiled``, with up to LATENT_EXAMPLES examples of ``split``; or ``None``."""
+        try:
+            cut = latent_modules(compiled)
+            if cut is None:
+                return None
+            X, y = next(iter(split.batches(LATENT_EXAMPLES, device=device)))
+            labels = _class_labels(y if y is not None else getattr(split, "labels", None), len(X))
+            latent = cls(cut[0], cut[1], {input_id: X}, labels)
+            latent.node_id = cut[2]
+            return latent
+        except Exception:  # noqa: BLE001 - a picture is a bonus
+            return None
+
+    @torch.no_grad()
+    def collect(self) -> dict[str, Any] | None:
+        """Call in evaluation mode. ``mu`` [N, 2], ``labels`` [N]?, ``grid`` [K, K, 2] (row i: z₂ = ys[i], column j:
+        z₁ = xs[j]), ``samples`` [K, K, H, W] (or [K, K, H, W, 3]) decoded there, ``pixel_range`` of the inputs."""
+        if not self.ok:
+            return None
+        try:
+            mu = self.encoder(**self.kwargs)
+            if not isinstance(mu, torch.Tensor) or mu.dim() != 2 or mu.shape[1] != 2:
+                self.ok = False
+                return None
+            mu = mu.float()
+            result: dict[str, Any] = {"node": self.node_id, "mu": mu.cpu().numpy()}
+            if self.labels is not None:
+                result["labels"] = self.labels
+            xs, ys = (torch.linspace(lo, hi, LATENT_GRID) for lo, hi in _extent(mu))
+            yy, xx = torch.meshgrid(ys, xs, indexing="ij")
+            grid = torch.stack([xx, yy], -1)
+            result["grid"] = grid.numpy()
+            samples = self._decode(grid.reshape(-1, 2).to(mu.device))
+            if samples is not None:
+                result["samples"] = samples.reshape(LATENT_GRID, LATENT_GRID, *samples.shape[1:])
+                X = next(iter(self.kwargs.values()))
+                result["pixel_range"] = [float(X.min()), float(X.max())]
+            return result
+        except Exception:  # noqa: BLE001 - a picture is a bonus, the run is not
+            self.ok = False
+            return None
+
+    def _decode(self, z: torch.Tensor) -> np.ndarray | None:
+        if self.decoder is None:
+            return None
+        dtype = next((p.dtype for p in self.decoder.parameters()), torch.float32)
+        out = self.decoder(z.to(dtype))
+        if isinstance(out, tuple):
+            out = out[0]
+        out = out.float().cpu()
+        n = len(z)
+        if out.dim() == 2:
+            side = int(round(out.shape[1] ** 0.5))
+            return out.reshape(n, side, side).numpy() if side > 1 and side * side == out.shape[1] else None
+        if out.dim() == 4 and out.shape[1] in (1, 3):
+            return (out[:, 0] if out.shape[1] == 1 else out.permute(0, 2, 3, 1)).numpy()
+        if out.dim() == 3:
+            return out.numpy()
+        return None
+
+
+def _extent(mu: torch.Tensor) -> list[tuple[float, float]]:
+    """Per latent dimension, the 1st to 99th percentile of μ; ±LATENT_SPAN where they barely spread."""
+    lo = torch.quantile(mu, 0.01, dim=0).tolist()
+    hi = torch.quantile(mu, 0.99, dim=0).tolist()
+    out = []
+    for a, b in zip(lo, hi):
+        if not (np.isfinite(a) and np.isfinite(b)) or b - a < 0.2:
+            a, b = -LATENT_SPAN, LATENT_SPAN
+        out.append((float(a), float(b)))
+    return out
+
+
+def _class_labels(y: Any, n: int) -> np.ndarray | None:
+    """Class numbers [n] from integer labels or one-hot rows; ``None`` for anything else (targets that are images)."""
+    if not isinstance(y, torch.Tensor) or len(y) < n:
+        return None
+    y = y[:n]
+    if y.is_floating_point():
+        if y.dim() != 2 or y.shape[1] < 2:
+            return None
+        y = y.argmax(1)
+    elif y.dim() > 1:
+        if y[0].numel() != 1:
+            return None
+        y = y.reshape(n)
+    return y.cpu().numpy().astype(np.int64)
+
+
+def latent_modules(compiled: Any) -> tuple[fx.GraphModule, fx.GraphModule | None, str] | None:
+    """The encoder (inputs → μ) and decoder (z → output) cut from ``compiled.model`` at its Reparameterize node."""
+    graph = compiled.model.graph
+    reparam = next(
+        (
+            n
+            for n in graph.nodes
+            if n.op == "call_module" and type(compiled.root.get_submodule(n.target)).__name__ == "Reparameterize"
+        ),
+        None,
+    )
+    if reparam is None or not reparam.args or not isinstance(reparam.args[0], fx.Node):
+        return None
+    mu = reparam.args[0]
+    encoder = fx.Graph()
+    env: dict[fx.Node, fx.Node] = {}
+    needed = _ancestors(mu)
+    for node in graph.nodes:
+        if node.op == "placeholder" or node in needed:
+            env[node] = encoder.node_copy(node, lambda a: env[a])
+    encoder.output(env[mu])
+    decoder = _decoder(graph, reparam)
+    modules = []
+    for g in (encoder, decoder):
+        gm = None if g is None else fx.GraphModule(compiled.root, g, class_name="GraphEditLatent")
+        if gm is not None:
+            gm.graph.eliminate_dead_code()  # a purity check needs the owning module
+            gm.recompile()
+        modules.append(gm)
+    return modules[0], modules[1], str(reparam.meta.get("graphedit_id", ""))
+
+
+def _ancestors(node: fx.Node) -> set[fx.Node]:
+    seen, todo = {node}, [node]
+    while todo:
+        for parent in todo.pop().all_input_nodes:
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+def _decoder(graph: fx.Graph, reparam: fx.Node) -> fx.Graph | None:
+    """The nodes downstream of ``reparam`` with a placeholder ``z`` in its place, up to the first model output
+    that depends on it; ``None`` if one of them also needs a value computed before the sampling."""
+    out = next(n for n in graph.nodes if n.op == "output")
+    results = out.args[0] if isinstance(out.args[0], (tuple, list)) else [out.args[0]]
+    decoder = fx.Graph()
+    env: dict[fx.Node, fx.Node] = {reparam: decoder.placeholder("z")}
+    for node in graph.nodes:  # a node is copied when all its inputs were: z, constants, or nodes copied before
+        if node.op in ("placeholder", "output") or node is reparam:
+            continue
+        if all(a in env for a in node.all_input_nodes):
+            env[node] = decoder.node_copy(node, lambda a: env[a])
+    target = next((r for r in results if isinstance(r, fx.Node) and r in env and reparam in _ancestors(r)), None)
+    if target is None:
+        return None
+    decoder.output(env[target])
+    return decoder

@@ -15,7 +15,7 @@ the training step that just ran. Its payload (plain numpy arrays and floats):
   1-D inputs ``[units, 4G]`` along the x axis — the fitted curve (lesson 15);
 * ``feature_maps``: per Conv2d node, its output on the first probe sample
   ``[C, H, W]``; ``filters``: the first Conv2d's weights ``[F, C, k, k]``;
-* ``predictions``, ``reconstructions``, ``samples`` and ``points``: what the
+* ``predictions``, ``reconstructions``, ``samples``, ``points`` and ``latent``: what the
   network makes of a few probe samples (see :mod:`graphedit.training.probe_extras`).
 
 ``probe_every = 0`` (the default) sets the interval from measured times so
@@ -65,6 +65,7 @@ class Prober:
         skip |= set(trainer.compiled.loss_ids + trainer.compiled.metric_ids)
         self.skip = skip
         self.points = probe_extras.training_points(trainer.train_split) if self.grid is not None else None
+        self.latent = probe_extras.Latent.build(trainer.compiled, source, trainer.binding.input_id, trainer.device)
 
     def due(self, step: int) -> bool:
         return step >= self.next_step
@@ -122,6 +123,8 @@ class Prober:
         }
         if info.task == "sequence" and info.vocab:
             extras["samples"] = probe_extras.sample_text(t.compiled.model, self.X, info.vocab, t.settings.seed + step)
+        if self.latent is not None:
+            extras["latent"] = self.latent.collect()
         payload.update({k: v for k, v in extras.items() if v is not None})
 
     def _activations(self, taps: dict[str, torch.Tensor]) -> dict[str, dict[str, Any]]:

@@ -58,6 +58,7 @@ VIEW_TITLES = {
     "filters": "filters",
     "predictions": "predictions",
     "reconstructions": "reconstructions",
+    "latent": "latent space",
     "confusion": "confusion matrix",
     "text": "sampled text",
 }

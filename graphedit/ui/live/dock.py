@@ -33,6 +33,7 @@ from graphedit.ui.live.confusion import ConfusionView
 from graphedit.ui.live.curves import CurvesView
 from graphedit.ui.live.gradients import GradientsView
 from graphedit.ui.live.images import FeatureMapsView, FiltersView, PredictionsView, ReconstructionsView
+from graphedit.ui.live.latent import LatentView
 from graphedit.ui.live.regions import RegionsView
 from graphedit.ui.live.state import LiveState
 from graphedit.ui.live.text import TextView
@@ -47,6 +48,7 @@ VIEW_CLASSES = (
     FiltersView,
     PredictionsView,
     ReconstructionsView,
+    LatentView,
     ConfusionView,
     TextView,
 )
