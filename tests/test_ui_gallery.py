@@ -97,7 +97,7 @@ def _open_from_gallery(qtbot, window, stem: str) -> None:
     [
         ("02b_relu_hidden", "example_02.png", "regions", True),  # trained: the regions show the circle
         ("07_lenet", "example_07.png", "filters", False),
-        ("13_vae", "example_13.png", "reconstructions", False),
+        ("13_vae", "example_13.png", "latent", False),
     ],
 )
 def test_example_opened_from_the_gallery(qtbot, tmp_path, monkeypatch, stem, shot, view, train):
