@@ -24,7 +24,10 @@ from graphedit.ui.live import grid
 from graphedit.ui.live.base import BLUE, CATEGORICAL, LiveView, graphics_layout, grey_lut, normalized, style_plot
 from graphedit.ui.live.state import LiveState
 
-NOTE = "The latent plot appears for networks with a Reparameterize node and a 2-D code (lesson 13's VAE)."
+NOTE = (
+    "Press Run: the latent plot (μ of the validation examples) and samples decoded from a grid of z appear "
+    "with the first probe. It needs a Reparameterize node with a 2-D code, as in lesson 13's VAE."
+)
 GAP = 1  # pixels between the decoded samples of the mosaic
 
 
