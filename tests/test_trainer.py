@@ -170,6 +170,15 @@ def test_probes_report_activations_gradients_and_regions():
     assert len(confusion) == 2 and confusion[-1]["matrix"].sum() == 20
 
 
+def test_a_last_probe_shows_the_trained_network():
+    events = []
+    settings = {"epochs": 2, "probe_every": 4}  # 6 steps: periodic probes at 1 and 5, then one at the end
+    train(graphs.mlp(hidden=(4,)), {"name": "circle", "options": {"n": 100}}, settings, [events.append], probes=True)
+    probes = [e.payload for e in events if isinstance(e, ProbeEvent) and e.payload["kind"] == "probe"]
+    assert [p["step"] for p in probes] == [1, 5, 6]
+    assert isinstance(events[-1], FinishedEvent)
+
+
 def test_probes_show_feature_maps_and_filters_of_convolutions():
     events = []
     spec = {"name": "digits", "options": {"as_images": True}, "split": {"val": 0.1}}

@@ -54,6 +54,7 @@ class Prober:
         self.next_step = 1
         self.probe_seconds = 0.0
         self.probes = 0
+        self.last_step = 0
         source = trainer.val_split if trainer.val_split is not None else trainer.train_split
         X, y = next(iter(source.batches(s.probe_batch, device=trainer.device)))
         self.kwargs = trainer.binding.kwargs(X, y)
@@ -73,6 +74,7 @@ class Prober:
     def run(self, step: int, epoch_seconds: float) -> dict[str, Any]:
         t0 = time.perf_counter()
         payload = self.collect(step)
+        self.last_step = step
         spent = time.perf_counter() - t0
         self.probe_seconds += spent
         self.probes += 1

@@ -114,6 +114,9 @@ class Trainer(TrainerState):
         if s.early_stopping.get("enabled") and self.best_state is not None:
             self.root.load_state_dict(self.best_state)
         seconds = time.perf_counter() - started
+        if self.prober is not None and self.observers and self.step > self.prober.last_step:
+            # the live views end on the trained network, not on the last periodic probe
+            self._emit(ProbeEvent(self.step, self.prober.run(self.step, seconds)))
         summary = self._summary(status, seconds, samples)
         self._emit(FinishedEvent(summary))
         return summary
