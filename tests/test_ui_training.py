@@ -301,3 +301,22 @@ def test_a_second_stop_kills_a_process_that_does_not_obey(qtbot):
     session._tick()
     assert session.state == "idle" and not seen.failed  # the user ended it: a stopped run, not a failure
     assert seen.finished[0]["summary"] == {"status": "stopped", "epochs": 0, "killed": True}
+
+
+def test_a_success_banner_hides_itself_but_an_error_stays(qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    from graphedit.ui.training.banner import CanvasBanner
+
+    canvas = QWidget()
+    qtbot.addWidget(canvas)
+    canvas.resize(600, 400)
+    canvas.show()
+    banner = CanvasBanner(canvas)
+    banner.show_text("Training finished", "done", hide_after_ms=50)
+    assert banner.text() == "Training finished"
+    qtbot.waitUntil(lambda: not banner.isVisible(), timeout=2000)
+    banner.show_text("old", "done", hide_after_ms=50)
+    banner.show_text("Training failed", "error")  # a newer message is not hidden by the old timer
+    qtbot.wait(150)
+    assert banner.text() == "Training failed"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QDialog, QFrame, QGraphicsView, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -38,6 +38,7 @@ class CanvasBanner(QFrame):
         self.action = QPushButton()
         self.action.hide()
         self._slot: Any = None
+        self._shown = 0  # counts show_text calls, so a timed hide never hides a newer message
         self.action.clicked.connect(lambda _c=False: self._slot() if self._slot else None)
         close = QPushButton("✕")
         close.setFlat(True)
@@ -52,8 +53,15 @@ class CanvasBanner(QFrame):
         canvas.installEventFilter(self)
         self.hide()
 
-    def show_text(self, text: str, kind: str = "info", action: str = "", slot: Any = None) -> None:
+    def show_text(
+        self, text: str, kind: str = "info", action: str = "", slot: Any = None, hide_after_ms: int = 0
+    ) -> None:
+        """Show ``text``; with ``hide_after_ms`` it goes away by itself (a success needs no dismissing)."""
         self.kind = kind
+        self._shown += 1
+        if hide_after_ms:
+            shown = self._shown
+            QTimer.singleShot(hide_after_ms, self, lambda: self.hide() if self._shown == shown else None)
         self.setStyleSheet(
             f"CanvasBanner {{ {STYLES[kind]} border-radius: 6px; }} QLabel {{ color: white; }} "
             "QPushButton { color: white; background: rgba(255,255,255,40); border: none; padding: 3px 8px; "

@@ -146,7 +146,7 @@ class TrainingFeature(QObject):
         adopted = self._adopt(message.get("run_dir"), status)
         if adopted:
             text += f"<br>{adopted}"
-        self.banner.show_text(text, "done")
+        self.banner.show_text(text, "done", hide_after_ms=10_000)
         self.say(f"Run {name} {status.replace('_', ' ')}.", False)
 
     def _adopt(self, run_dir: str | None, status: str) -> str:
