@@ -1,26 +1,17 @@
-"""Project files (.gproj): round trip, atomic save, clear errors for bad files, migrations, schema."""
+"""Project files (.gproj): round trip, atomic save, and a clear error for every kind of bad file."""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
-from pathlib import Path
 
-import jsonschema
 import pytest
-from graphedit.nodes.registry import Registry
-from graphedit.nodes.spec import NodeType, Param, Port
+from _project_helpers import assert_bad, bad_graph, good_data, tiny_registry, write
 
 from graphedit.errors import ProjectFileError
-from graphedit.model.migrations import MIGRATIONS, MigrationError, migrate
 from graphedit.model.project import (
     DEFAULT_TRAINING,
-    FORMAT,
-    SCHEMA_PATH,
     VERSION,
-    Project,
-    dumps,
     load_project,
     new_project,
     project_from_json,
@@ -28,90 +19,10 @@ from graphedit.model.project import (
     save_project,
 )
 
-PROJECTS = sorted((Path(__file__).resolve().parent.parent / "projects").glob("*.gproj"))
-
 
 @pytest.fixture
-def registry() -> Registry:
-    """Tiny types so these tests do not depend on the catalog's parameters."""
-    reg = Registry()
-    reg.register_all(
-        [
-            NodeType("In", "In", "data", "x", inputs=(), role="input", params=(Param("shape", "ints", (2,), min=1),)),
-            NodeType(
-                "Lin",
-                "Lin",
-                "dense",
-                "y = Wx + b",
-                params=(Param("units", "int", 4, min=1), Param("bias", "bool", True)),
-            ),
-            NodeType(
-                "Sum", "Sum", "merge", "y = a + b", params=(Param("inputs", "int", 2, min=2, max=8),), variadic="inputs"
-            ),
-            NodeType(
-                "Loss", "Loss", "loss", "l", inputs=(Port("pred"), Port("target")), outputs=(Port("loss"),), role="loss"
-            ),
-        ]
-    )
-    return reg
-
-
-def good_data() -> dict:
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "meta": {"title": "Tiny", "description": "A tiny net", "watch": "the loss"},
-        "graph": {
-            "nodes": [
-                {"id": "x", "type": "In", "params": {"shape": [2]}, "position": [0, 0]},
-                {"id": "t", "type": "In", "params": {"shape": [3]}, "position": [0, 200]},
-                {"id": "dense1", "type": "Lin", "params": {"units": 3}, "position": [220, 0]},
-                {"id": "dense2", "type": "Lin", "params": {"units": 3}, "position": [220, 100]},
-                {"id": "add1", "type": "Sum", "params": {"inputs": 2}, "position": [440, 0]},
-                {"id": "loss1", "type": "Loss", "position": [660, 0]},
-            ],
-            "edges": [
-                {"src": "x", "src_port": "y", "dst": "dense1", "dst_port": "x"},
-                {"src": "x", "src_port": "y", "dst": "dense2", "dst_port": "x"},
-                {"src": "dense1", "src_port": "y", "dst": "add1", "dst_port": "in1"},
-                {"src": "dense2", "src_port": "y", "dst": "add1", "dst_port": "in2"},
-                {"src": "add1", "src_port": "y", "dst": "loss1", "dst_port": "pred"},
-                {"src": "t", "src_port": "y", "dst": "loss1", "dst_port": "target"},
-            ],
-        },
-        "dataset": {"name": "circle", "options": {"n": 100}},
-        "training": {"lr": 0.01, "early_stopping": {"enabled": True}},
-        "view": {"zoom": 1.5},
-        "weights": None,
-    }
-
-
-def write(tmp_path: Path, content: str | bytes | dict, name: str = "bad.gproj") -> Path:
-    path = tmp_path / name
-    if isinstance(content, dict):
-        content = json.dumps(content, indent=2)
-    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-    return path
-
-
-def assert_bad(path: Path, registry: Registry | None, *needles: str) -> str:
-    before = path.read_bytes()
-    stat = path.stat()
-    with pytest.raises(ProjectFileError) as info:
-        load_project(path, registry=registry)
-    message = str(info.value)
-    assert str(path) in message
-    for needle in needles:
-        assert needle in message, message
-    assert "\n" not in message
-    assert path.read_bytes() == before and path.stat().st_mtime_ns == stat.st_mtime_ns
-    return message
-
-
-def bad_graph(tmp_path: Path, change) -> Path:
-    data = good_data()
-    change(data["graph"])
-    return write(tmp_path, data)
+def registry():
+    return tiny_registry()
 
 
 # ------------------------------------------------------------- round trip
@@ -338,149 +249,3 @@ def test_duplicate_json_key(tmp_path, registry):
 def test_nan_is_refused(tmp_path, registry):
     text = json.dumps(good_data()).replace('"lr": 0.01', '"lr": NaN')
     assert_bad(write(tmp_path, text), registry, "NaN")
-
-
-# ------------------------------------------------------------- migrations
-def version0_data() -> dict:
-    return {
-        "nodes": [
-            {"id": "x", "type": "In", "params": {"shape": [2]}, "position": [0, 0]},
-            {"id": "dense1", "type": "Lin", "params": {"units": 3}, "position": [220, 0]},
-            {"id": "dense2", "type": "Lin", "params": {"units": 1}, "position": [440, 0]},
-        ],
-        "edges": [["x.y", "dense1.x"], ["dense1.y", "dense2.x"]],
-        "dataset": {"name": "circle"},
-        "training": {"learning_rate": 0.05, "epochs": 3},
-    }
-
-
-def test_migrations_cover_every_older_version():
-    assert sorted(MIGRATIONS) == list(range(VERSION))
-
-
-def test_version0_file_is_migrated_on_load_and_left_untouched(tmp_path, registry):
-    path = write(tmp_path, version0_data(), "old.gproj")
-    before = path.read_bytes()
-    project = load_project(path, registry=registry)
-    assert path.read_bytes() == before
-    assert sorted(project.document.edges()) == sorted([("x", "y", "dense1", "x"), ("dense1", "y", "dense2", "x")])
-    assert project.training["lr"] == 0.05 and "learning_rate" not in project.training
-    assert project.training["epochs"] == 3
-    out = project_to_json(project)
-    assert out["format"] == FORMAT and out["version"] == VERSION
-    jsonschema.validate(out, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
-
-
-def test_migrate_does_not_change_its_argument():
-    data = version0_data()
-    original = copy.deepcopy(data)
-    migrated = migrate(data)
-    assert data == original
-    assert migrated["graph"]["edges"][0] == {"src": "x", "src_port": "y", "dst": "dense1", "dst_port": "x"}
-
-
-def test_bad_version0_edge_names_the_file(tmp_path, registry):
-    data = version0_data()
-    data["edges"].append(["dense1", "dense2.x"])
-    assert_bad(write(tmp_path, data), registry, "version-0 edge", "'dense1'")
-
-
-def test_migrate_refuses_a_newer_version():
-    with pytest.raises(MigrationError, match="newer GraphEdit"):
-        migrate({"format": FORMAT, "version": VERSION + 5})
-
-
-def scale_type(migrate_fn=None, version: int = 2) -> NodeType:
-    return NodeType(
-        "Scale",
-        "Scale",
-        "activation",
-        "y = factor·x",
-        params=(Param("factor", "float", 1.0),),
-        version=version,
-        migrate=migrate_fn,
-    )
-
-
-def test_node_type_migration_runs_for_an_older_type_version(tmp_path):
-    calls = []
-
-    def upgrade(old_version, params):
-        calls.append(old_version)
-        return {"factor": params.pop("k")}
-
-    reg = Registry()
-    reg.register(scale_type(upgrade))
-    data = {
-        "format": FORMAT,
-        "version": VERSION,
-        "graph": {"nodes": [{"id": "s", "type": "Scale", "params": {"k": 3}}]},
-    }
-    project = load_project(write(tmp_path, data, "s.gproj"), registry=reg)
-    assert calls == [1]
-    assert project.document.params("s") == {"factor": 3.0}
-    node = project_to_json(project)["graph"]["nodes"][0]
-    assert node["type_version"] == 2 and node["params"] == {"factor": 3.0}
-    # a node already at the current version is not migrated again
-    load_project(save_project(project), registry=reg)
-    assert calls == [1]
-
-
-def test_node_saved_by_a_newer_type_version_is_refused(tmp_path):
-    reg = Registry()
-    reg.register(scale_type(version=1))
-    data = {"format": FORMAT, "version": VERSION, "graph": {"nodes": [{"id": "s", "type": "Scale", "type_version": 4}]}}
-    assert_bad(write(tmp_path, data), reg, "node 's'", "newer version (4)", "upgrade")
-
-
-def test_failing_node_migration_names_the_node(tmp_path):
-    def upgrade(old_version, params):
-        raise KeyError("k")
-
-    reg = Registry()
-    reg.register(scale_type(upgrade))
-    data = {"format": FORMAT, "version": VERSION, "graph": {"nodes": [{"id": "s", "type": "Scale", "params": {}}]}}
-    assert_bad(write(tmp_path, data), reg, "node 's'", "from version 1 to 2")
-
-
-def test_legacy_type_id_is_saved_as_the_new_id(registry):
-    registry.register(NodeType("Linear2", "Linear", "dense", "y", legacy_ids=("OldLinear",)))
-    data = {"format": FORMAT, "version": VERSION, "graph": {"nodes": [{"id": "d", "type": "OldLinear"}]}}
-    assert project_to_json(project_from_json(data, "memory", registry))["graph"]["nodes"][0]["type"] == "Linear2"
-
-
-# ---------------------------------------------------------------- schema
-@pytest.fixture(scope="module")
-def schema() -> dict:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return schema
-
-
-def test_saved_files_match_the_schema(schema, registry):
-    jsonschema.validate(project_to_json(project_from_json(good_data(), "memory", registry)), schema)
-    jsonschema.validate(project_to_json(new_project(registry)), schema)
-
-
-def test_there_are_example_projects():
-    assert len(PROJECTS) >= 3
-
-
-@pytest.mark.parametrize("path", PROJECTS, ids=[p.name for p in PROJECTS])
-def test_example_project_matches_schema_and_loads(path, schema):
-    data = json.loads(path.read_text(encoding="utf-8"))
-    jsonschema.validate(data, schema)
-    before = path.read_bytes()
-    project = load_project(path)
-    assert isinstance(project, Project) and len(project.document) > 0
-    assert project.meta["title"] and project.meta["description"] and project.meta["watch"]
-    # the files are written by save_project: loading and saving again changes nothing
-    assert dumps(project) == before.decode("utf-8")
-
-
-def test_the_documented_example_loads(schema):
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "project-format.md").read_text(encoding="utf-8")
-    data = json.loads(doc.split("```json\n", 1)[1].split("```", 1)[0])
-    jsonschema.validate(data, schema)
-    project = project_from_json(data, "docs/project-format.md")
-    assert project.training["lr"] == 0.01 and project.training["momentum"] == DEFAULT_TRAINING["momentum"]
