@@ -150,6 +150,22 @@ def test_graphedit_alone_opens_an_example_and_with_a_file_opens_it(qtbot, tmp_pa
     assert other.files.path == tmp_path / "vae.gproj"
 
 
+def test_first_start_shows_the_gallery_as_a_start_page_once(qtbot, tmp_path):
+    from graphedit.ui.app import open_initial
+    from graphedit.ui.gallery import GalleryDialog
+
+    window = make_window(qtbot, tmp_path)
+    open_initial(window, None)
+    page = window.start_page
+    assert isinstance(page, GalleryDialog) and page.isVisible()
+    assert "conv1" in window.controller.document  # the working network is behind it
+    page.close()
+    again = make_window(qtbot, tmp_path)  # same settings file: a later start
+    open_initial(again, None)
+    assert getattr(again, "start_page", None) is None
+    assert "conv1" in again.controller.document
+
+
 def test_autosave_writes_a_recovery_copy_and_clean_close_removes_it(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path, autosave_ms=50)
     recovery = tmp_path / "recovery"

@@ -71,3 +71,15 @@ def open_initial(window: MainWindow, project: str | None) -> None:
         window.files.open(project, ask=False)
     elif (PROJECTS_DIR / FIRST_EXAMPLE).exists():
         window.files.open_example(PROJECTS_DIR / FIRST_EXAMPLE, ask=False)
+        show_start_page(window)
+
+
+def show_start_page(window: MainWindow) -> bool:
+    """On the very first start, the examples gallery opens over the example as a start page; later, only on request."""
+    if window.settings.value("start_page_shown", False, type=bool):
+        return False
+    from graphedit.ui.gallery import show_gallery
+
+    window.settings.setValue("start_page_shown", True)
+    window.start_page = show_gallery(window)
+    return True
