@@ -130,3 +130,26 @@ def test_summary_table_lists_every_node_and_total():
     doc = build([("img", "Input", {"shape": [4]}), ("dense1", "Dense", {"units": 3})], ["img -> dense1"])
     text = format_table(summarize(doc))
     assert "dense1" in text and "[N, 3]" in text and "15" in text
+
+
+def test_port_accepts_tells_which_inputs_a_shape_fits():
+    from graphedit.compiler.shapes import port_accepts
+
+    doc = build(
+        [
+            ("img", "Input", {"shape": [1, 8, 8]}),
+            ("conv1", "Conv2d", {"filters": 4, "padding": 1}),
+            ("dense1", "Dense", {"units": 3}),
+            ("flat", "Flatten", {}),
+            ("add1", "Add", {}),
+            ("other", "Conv2d", {"filters": 8, "padding": 1}),
+        ],
+        ["img -> conv1", "img -> other", "other -> add1.in1"],
+    )
+    si = infer(doc)
+    conv_out = si.infos["conv1"].outputs["y"]  # [N, 4, 8, 8]
+    assert not port_accepts(si, "dense1", "x", conv_out)  # Dense needs [N, F]: insert Flatten
+    assert port_accepts(si, "flat", "x", conv_out)
+    assert not port_accepts(si, "add1", "in2", conv_out)  # 4 channels vs the 8 already on in1
+    assert port_accepts(si, "add1", "in2", si.infos["other"].outputs["y"])
+    assert port_accepts(si, "dense1", "x", (2, 5))

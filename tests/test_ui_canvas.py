@@ -98,6 +98,26 @@ def test_drag_from_output_to_input_connects_and_lights_fitting_ports(editor):
     assert controller.document.edges() == []
 
 
+def test_only_ports_whose_shape_fits_light_up_but_a_mismatch_still_connects(editor):
+    controller, view = editor
+    img = controller.add_node("Input", (0, 0), {"shape": [1, 8, 8]})
+    conv = controller.add_node("Conv2d", (260, 0), {"padding": 1})
+    dense = controller.add_node("Dense", (560, -120))
+    flat = controller.add_node("Flatten", (560, 120))
+    controller.connect(img, "y", conv, "x")
+    a = port(view, conv, "y", True)
+    press(view, a)
+    move(view, a + QPointF(40, 0))
+    assert view.scene().nodes[flat].ports[("x", False)].state == FIT
+    assert view.scene().nodes[dense].ports[("x", False)].state == DIM  # [N, 16, 8, 8] into Dense: needs Flatten
+    b = port(view, dense, "x", False)
+    move(view, b)
+    assert not view.mode.wire.refused  # allowed: the user may wire first and insert the Flatten after
+    release(view, b)
+    assert Edge(conv, "y", dense, "x") in controller.document.edges()
+    assert "Flatten" in controller.info(dense).error.fix
+
+
 def test_wire_that_would_close_a_cycle_is_refused_visibly(editor):
     controller, view = editor
     d1, d2, d3 = chain(controller, "Dense", "Dense", "Dense")

@@ -267,3 +267,40 @@ class ShapeInference:
         self.update()
         info = self.infos.get(src)
         return info.outputs.get(src_port) if info else None
+
+
+def port_accepts(inference: ShapeInference, dst: str, dst_port: str, shape: tuple[int, ...] | None) -> bool:
+    """Whether a tensor of ``shape`` wired into ``dst.dst_port`` lets ``dst`` compute (the canvas lights such ports).
+
+    The node's other inputs keep their current shapes; while one of them is
+    unconnected only the type's ``check`` runs (it compares what is known).
+    Unknown shapes fit: nothing says they do not.
+    """
+    doc = inference.doc
+    node_type = doc.node_type(dst)
+    if shape is None or node_type.role in ("output", "weight_penalty") or doc.is_muted(dst):
+        return True
+    params = doc.params(dst)
+    ports = node_type.input_ports(params)
+    shapes: list[tuple[int, ...] | None] = [
+        shape if p.name == dst_port else _wired_shape(inference, dst, p.name) for p in ports
+    ]
+    missing = any(s is None and not p.optional for s, p in zip(shapes, ports))
+    try:
+        with torch.device("meta"), torch.no_grad():
+            if missing:
+                if node_type.check is not None:
+                    node_type.check(params, shapes)
+                return True
+            layer = build_layer(node_type, params, shapes)
+            values = [None if s is None else torch.empty(s, device="meta") for s in shapes]
+            apply_layer(layer, values)
+    except Exception:  # any failure means: this wire would put the node in error
+        return False
+    return True
+
+
+def _wired_shape(inference: ShapeInference, node_id: str, port: str) -> tuple[int, ...] | None:
+    edge = inference.doc.edge_into(node_id, port)
+    info = inference.infos.get(edge.src) if edge is not None else None
+    return info.outputs.get(edge.src_port) if info is not None else None

@@ -14,6 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
+from graphedit.compiler.shapes import port_accepts
 from graphedit.errors import GraphEditError
 from graphedit.model.events import Edge
 from graphedit.ui.canvas import style
@@ -182,20 +183,44 @@ class WireInteraction(Interaction):
         else:
             self.blocked = doc.descendants(port.node_id) | {port.node_id}
         self.hover: PortItem | None = None
+        self._shape_ok: dict[tuple[str, str], bool] = {}
         self._light(True)
 
     def _fits(self, target: PortItem) -> bool:
+        """Whether the wire may end here at all (direction, no cycle); a refused drop says why."""
         return target.is_output != self.port.is_output and target.node_id not in self.blocked
 
+    def _shape_fits(self, target: PortItem) -> bool:
+        """Whether the node would compute with this wire: such ports light up (a drop elsewhere still connects)."""
+        key = (target.node_id, target.name)
+        if key not in self._shape_ok:
+            shapes = self.controller.shapes
+            if self.port.is_output:
+                shape = shapes.infos.get(self.port.node_id)
+                shape = shape.outputs.get(self.port.name) if shape is not None else None
+                self._shape_ok[key] = port_accepts(shapes, target.node_id, target.name, shape)
+            else:
+                info = shapes.infos.get(target.node_id)
+                shape = info.outputs.get(target.name) if info is not None else None
+                self._shape_ok[key] = port_accepts(shapes, self.port.node_id, self.port.name, shape)
+        return self._shape_ok[key]
+
+    def _state(self, target: PortItem) -> str:
+        return FIT if self._fits(target) and self._shape_fits(target) else DIM
+
     def _light(self, on: bool) -> None:
+        visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
         for node in self.scene.nodes.values():
+            on_screen = node.sceneBoundingRect().intersects(visible)
             for target in node.ports.values():
                 if not on:
                     target.set_state(NORMAL)
                 elif target is self.port:
                     continue
-                else:
-                    target.set_state(FIT if self._fits(target) else DIM)
+                elif not self._fits(target):
+                    target.set_state(DIM)
+                else:  # shapes are checked where the user can see them; others when hovered
+                    target.set_state(self._state(target) if on_screen else FIT)
 
     def move(self, event: QMouseEvent, pos: QPointF) -> None:
         target = self.scene.port_at(pos, radius=14)
@@ -203,14 +228,13 @@ class WireInteraction(Interaction):
             target = None
         if self.hover is not None and self.hover is not target:
             self.hover.set_hover(False)
-            self.hover.set_state(FIT if self._fits(self.hover) else DIM)
+            self.hover.set_state(self._state(self.hover))
         self.hover = target
         refused = False
         if target is not None:
             target.set_hover(True)
             refused = not self._fits(target)
-            if refused:
-                target.set_state(REFUSE)
+            target.set_state(REFUSE if refused else self._state(target))
             pos = target.scenePos()
         self.wire.move_to(pos, refused)
 
