@@ -19,7 +19,7 @@ from graphedit.errors import GraphEditError
 from graphedit.model.events import Edge
 from graphedit.ui.canvas import style
 from graphedit.ui.canvas.edge_item import DraggedWire, EdgeItem
-from graphedit.ui.canvas.node_item import NodeItem
+from graphedit.ui.canvas.node_item import LOD_TEXT, NodeItem
 from graphedit.ui.canvas.port_item import DIM, FIT, NORMAL, REFUSE, PortItem
 from graphedit.ui.controller import fitting_port
 
@@ -210,8 +210,9 @@ class WireInteraction(Interaction):
 
     def _light(self, on: bool) -> None:
         visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        ports_drawn = self.view.zoom() >= LOD_TEXT  # far out, cards are flat: no ports to light
         for node in self.scene.nodes.values():
-            on_screen = node.sceneBoundingRect().intersects(visible)
+            on_screen = ports_drawn and node.sceneBoundingRect().intersects(visible)
             for target in node.ports.values():
                 if not on:
                     target.set_state(NORMAL)
