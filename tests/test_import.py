@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+import warnings
 
 import numpy as np
 import onnx
 import pytest
 import torch
 from export_helpers import PROJECTS, trained_copy
+from graphkit import build, chain
 from onnx import TensorProto, helper
 
 from graphedit.cli import main
@@ -16,19 +18,7 @@ from graphedit.export import export_project
 from graphedit.export.onnx_export import run_onnx
 from graphedit.export.weights import compile_for_export, sha256_file
 from graphedit.importers import UnsupportedOpError, import_source, load_module
-from graphedit.model.project import load_project
-
-# Examples whose ONNX export uses ops the importer cannot map back to nodes yet: strict, so a fix shows up.
-ONNX_IMPORT_GAPS = {
-    "03_perceptron_nand": "a Step exports as ONNX Greater + Cast, which the importer does not map back to Step",
-    "14_char_model": "a GRU exports as ONNX GRU between Transpose/Squeeze ops; recurrent layers are not imported",
-}
-ROUND_TRIPS = [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, raises=UnsupportedOpError, reason=ONNX_IMPORT_GAPS[p.stem]))
-    if p.stem in ONNX_IMPORT_GAPS
-    else p
-    for p in PROJECTS
-]
+from graphedit.model.project import load_project, new_project, save_project
 
 HAND_WRITTEN = '''
 import torch
@@ -141,7 +131,7 @@ def test_lstm_and_softmax_import(hand, tmp_path):
     assert result.imported_params == result.source_params
 
 
-@pytest.mark.parametrize("source", ROUND_TRIPS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("source", PROJECTS, ids=lambda p: p.stem)
 def test_exported_onnx_imports_back_and_exports_the_same(source, tmp_path):
     project = trained_copy(source, tmp_path)
     compiled, _ = compile_for_export(project)
@@ -153,7 +143,7 @@ def test_exported_onnx_imports_back_and_exports_the_same(source, tmp_path):
         expected -= sum(p.numel() for p in compiled.root.logvar.parameters())
     assert result.imported_params == result.source_params == expected
     specs = [compiled.input_specs[n] for n in compiled.input_ids]
-    inputs = [torch.randn(5, *s) for s, _ in specs]
+    inputs = [torch.randint(0, 2, (5, *s)) if d == "int64" else torch.randn(5, *s) for s, d in specs]  # token ids
     with torch.no_grad():
         want = compiled.model.eval()(*inputs)
         got = result.compiled.model(*inputs)
@@ -196,3 +186,117 @@ def test_import_command(hand, tmp_path, capsys):
     assert load_project(tmp_path / "a.gproj").document.params("x")["shape"] == (3, 16, 16)
     assert main(["import", f"{hand}:Sine", "-o", str(tmp_path / "b.gproj")]) == 1
     assert "torch.sin" in capsys.readouterr().err
+
+
+def test_every_example_project_is_round_tripped():
+    assert len(PROJECTS) >= 20 and {p.stem for p in PROJECTS} >= {"03_perceptron_nand", "14_char_model"}
+
+
+# One tiny graph per ONNX pattern the importer folds back into a node: (node, its params, input shape)
+PATTERN_NODES = {
+    "step": ("Step", {}, [6]),
+    "steep_sigmoid": ("Sigmoid", {"beta": 2.5}, [6]),
+    "gentle_sigmoid": ("Sigmoid", {"beta": 0.3}, [6]),
+    "maxout": ("Maxout", {"units": 3, "pieces": 4}, [6]),
+    "rnn_last": ("RNN", {"units": 5, "layers": 1, "return": "last"}, [7, 3]),
+    "rnn_2_layers_sequence": ("RNN", {"units": 5, "layers": 2, "return": "sequence"}, [7, 3]),
+    "lstm_last": ("LSTM", {"units": 4, "layers": 1, "return": "last"}, [7, 3]),
+    "lstm_2_layers_sequence": ("LSTM", {"units": 4, "layers": 2, "return": "sequence"}, [7, 3]),
+    "gru_sequence": ("GRU", {"units": 6, "layers": 1, "return": "sequence"}, [7, 3]),
+    "gru_3_layers_last": ("GRU", {"units": 6, "layers": 3, "return": "last"}, [7, 3]),
+}
+
+
+def _pattern_project(name, tmp_path):
+    """Input [→ Dense] → the node → Output, with random 'trained' weights, saved under ``tmp_path``."""
+    type_id, params, shape = PATTERN_NODES[name]
+    project = new_project()
+    flat = len(shape) == 1  # a Dense before a flat node, so the pattern starts inside the graph
+    path = ["x", "pre", "node", "y"] if flat else ["x", "node", "y"]
+    nodes = {"x": ("Input", {"shape": shape}), "pre": ("Dense", {"units": 3}), "node": (type_id, params)}
+    nodes["y"] = ("Output", {"name": "y"})
+    project.document = build([(n, *nodes[n]) for n in path], chain(*path))
+    (tmp_path / "src").mkdir()
+    save_project(project, tmp_path / "src" / f"{name}.gproj")
+    return trained_copy(tmp_path / "src" / f"{name}.gproj", tmp_path)
+
+
+@pytest.mark.parametrize("name", PATTERN_NODES)
+def test_onnx_patterns_import_back_as_their_node(name, tmp_path):
+    project = _pattern_project(name, tmp_path)
+    compiled, _ = compile_for_export(project)
+    export_project(project, "onnx", tmp_path / "first.onnx")
+    result = import_source(tmp_path / "first.onnx", tmp_path / "imported.gproj")
+    type_id, params, shape = PATTERN_NODES[name]
+    doc = result.project.document
+    found = [n for n in doc.node_ids() if doc.node_type(n).type_id == type_id]
+    assert len(found) == 1 and {k: doc.params(found[0])[k] for k in params} == params
+    expected = sum(p.numel() for p in compiled.model.parameters())
+    assert result.imported_params == result.source_params == expected
+    x = torch.randn(5, *shape)
+    with torch.no_grad():
+        assert float((compiled.model.eval()(x) - result.compiled.model(x)).abs().max()) <= 1e-5
+    export_project(load_project(tmp_path / "imported.gproj"), "onnx", tmp_path / "second.onnx")
+    first, second = (run_onnx(tmp_path / f, {"x": x}) for f in ("first.onnx", "second.onnx"))
+    assert np.abs(first[0] - second[0]).max() <= 1e-5
+
+
+def _torch_onnx(tmp_path, module, shape=(7, 3)):
+    """``module`` as torch's exporter writes it (the TorchScript one, as GraphEdit's export uses)."""
+    path = tmp_path / "torch.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module.eval(), torch.randn(2, *shape), str(path), dynamo=False, opset_version=20)
+    return path
+
+
+class _Last(torch.nn.Module):
+    def __init__(self, rnn):
+        super().__init__()
+        self.rnn = rnn
+
+    def forward(self, x):
+        return self.rnn(x)[0][:, -1]
+
+
+class _LearnedStart(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = torch.nn.RNN(3, 4, batch_first=True)
+        self.h0 = torch.nn.Parameter(torch.ones(1, 1, 4))
+
+    def forward(self, x):
+        return self.rnn(x, self.h0.expand(1, x.shape[0], 4).contiguous())[0]
+
+
+@pytest.mark.parametrize(
+    ("module", "match"),
+    [
+        (_Last(torch.nn.GRU(3, 4, batch_first=True, bidirectional=True)), "ONNX GRU.*bidirectional"),
+        (_Last(torch.nn.LSTM(3, 4, batch_first=False)), "ONNX LSTM.*only batch-first"),
+        (_LearnedStart(), "ONNX RNN.*initial_h must be zero"),
+    ],
+    ids=["bidirectional", "time_first", "learned_initial_state"],
+)
+def test_recurrent_layers_graphedit_cannot_express_are_named(module, match, tmp_path):
+    with pytest.raises(UnsupportedOpError, match=match):
+        import_source(_torch_onnx(tmp_path, module), tmp_path / "rec.gproj")
+
+
+def test_gru_that_resets_before_the_linear_map_is_refused(tmp_path):
+    path = _torch_onnx(tmp_path, _Last(torch.nn.GRU(3, 4, batch_first=True)))
+    model = onnx.load(str(path))
+    gru = next(n for n in model.graph.node if n.op_type == "GRU")
+    next(a for a in gru.attribute if a.name == "linear_before_reset").i = 0
+    onnx.save(model, str(path))
+    with pytest.raises(UnsupportedOpError, match="ONNX GRU.*linear_before_reset=0"):
+        import_source(path, tmp_path / "rec.gproj")
+
+
+def test_the_hand_written_lstm_imports_from_its_onnx_export(hand, tmp_path):
+    source = load_module(f"{hand}:Sequence").eval()
+    result = import_source(_torch_onnx(tmp_path, source, (6, 4)), tmp_path / "seq.gproj")
+    assert result.imported_params == result.source_params == _params(source)
+    x = torch.randn(3, 6, 4)
+    with torch.no_grad():
+        assert torch.allclose(result.compiled.model(x), source(x), atol=1e-5)

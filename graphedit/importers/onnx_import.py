@@ -21,6 +21,7 @@ from onnx.reference import ReferenceEvaluator
 
 from graphedit.importers.common import GraphBuilder, ImportModelError, ImportResult, Ref, UnsupportedOpError
 from graphedit.importers.onnx_ops import HANDLERS, STATIC_OPS
+from graphedit.importers.onnx_patterns import PATTERNS
 
 TOLERANCE = 1e-4
 ONNX_DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
@@ -41,6 +42,8 @@ class OnnxImporter:
             raise ImportModelError(f"running the ONNX model to learn its shapes failed: {exc}") from None
         self.b = GraphBuilder()
         self.refs: dict[str, Ref] = {}
+        self.fused: set[str] = set()  # first outputs of ops inside a recognised pattern
+        self.outputs = {v.name for v in self.graph.output}
         self.users: dict[str, list[onnx.NodeProto]] = {}
         for node in self.graph.node:
             for name in node.input:
@@ -91,9 +94,13 @@ class OnnxImporter:
     def add(self, node: onnx.NodeProto, type_id: str, params: dict[str, Any], inputs: list[Ref], **kw: Any) -> Ref:
         out = node.output[0]
         shape = kw.pop("shape", None) or self.shape(out)
-        ref = self.b.add(type_id, params, inputs, shape, _name(node), **kw)
+        name = kw.pop("name", None) or _name(node)
+        ref = self.b.add(type_id, params, inputs, shape, name, **kw)
         self.refs[out] = ref
         return ref
+
+    def name(self, node: onnx.NodeProto) -> str | None:
+        return _name(node)
 
     def alias(self, node: onnx.NodeProto, ref: Ref) -> None:
         self.refs[node.output[0]] = ref
@@ -103,14 +110,17 @@ class OnnxImporter:
         for value in self.inputs:
             dtype = ONNX_DTYPES[value.type.tensor_type.elem_type]
             self.refs[value.name] = self.b.add_input(value.name, self.shape(value.name), dtype)
+        for node in self.graph.node:  # constants first, so a pattern sees those computed after its first op
+            if node.op_type in STATIC_OPS or all(self.is_static(n) for n in node.input):
+                self.consts.update({out: np.asarray(self.values[out]) for out in node.output if out in self.values})
         for node in self.graph.node:
-            if node.output[0] in self.refs:
-                continue  # already produced by a fused pattern
+            if node.output[0] in self.refs or node.output[0] in self.fused:
+                continue  # already produced by (or inside) a recognised pattern
             dynamic = [n for n in node.input if n and not self.is_static(n)]
             if not dynamic or node.op_type in STATIC_OPS:
-                for out in node.output:
-                    if out in self.values:
-                        self.consts[out] = np.asarray(self.values[out])
+                continue
+            matcher = PATTERNS.get(node.op_type)
+            if matcher is not None and matcher(self, node, dynamic):
                 continue
             handler = HANDLERS.get(node.op_type)
             if handler is None:
@@ -157,5 +167,7 @@ def import_onnx(path: Path, out_path: str | Path, input_shapes: list[tuple[int, 
     # BatchNorm's running mean and variance are initializers too, but statistics rather than parameters
     stats = {n.input[i] for n in model.graph.node if n.op_type == "BatchNormalization" for i in (3, 4)}
     learned = {i.name for i in model.graph.initializer} - stats
+    # torch's exporter keeps one copy of equal initializers (zero biases of stacked RNN layers) and Identity's the rest
+    learned |= {n.output[0] for n in model.graph.node if n.op_type == "Identity" and n.input[0] in learned}
     source = sum(int(np.prod(a.shape)) for n, a in importer.consts.items() if n in learned)
     return ImportResult(project, compiled, source, model_params(compiled), diff)

@@ -108,16 +108,20 @@ def concat(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
     imp.add(node, "Concat", {"inputs": len(dynamic), "axis": axis}, [imp.ref(d) for d in dynamic])
 
 
-@handles("Gemm")
-def gemm(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
+def dense_weights(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    """The [out, in] weight and bias of a Gemm computing x·Wᵀ + b (a Dense layer, or Maxout's linear part)."""
     a = attrs(node)
     if a.get("alpha", 1.0) != 1.0 or a.get("beta", 1.0) != 1.0 or a.get("transA", 0) or dynamic != [node.input[0]]:
         raise _fail(node, "only x·Wᵀ + b with constant W and b (a Dense layer)")
     w = imp.const(node.input[1], "weight", node)
     w = w if a.get("transB", 0) else w.T
     b = imp.const(node.input[2], "bias", node) if _input(node, 2) else None
-    if b is not None:
-        b = np.broadcast_to(b, (w.shape[0],))
+    return w, None if b is None else np.broadcast_to(b, (w.shape[0],))
+
+
+@handles("Gemm")
+def gemm(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
+    w, b = dense_weights(imp, node, dynamic)
     params = {"units": int(w.shape[0]), "bias": b is not None, "init": "torch"}
     imp.add(node, "Dense", params, [imp.ref(dynamic[0])], weights=imp.weights(weight=w, bias=b))
 
@@ -243,3 +247,13 @@ def resize(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
         raise _fail(node, "only 2-D nearest/bilinear upsampling by a whole factor")
     params = {"scale": out[2] // src[2], "mode": "nearest" if mode == "nearest" else "bilinear"}
     imp.add(node, "Upsample", params, [imp.ref(dynamic[0])])
+
+
+@handles("RNN", "LSTM", "GRU")
+def recurrent(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
+    """Reached only when onnx_patterns did not find the batch-first layer around it."""
+    raise _fail(
+        node,
+        "only batch-first layers as torch exports them (Transpose (1, 0, 2) → layer → Squeeze → Transpose back) "
+        "are imported; a time-first recurrent layer has no GraphEdit node",
+    )
