@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from graphkit import build, chain
+from graphs import classifier
 from PySide6.QtCore import QObject, Signal
 
 from graphedit.compiler import compile_graph
@@ -95,19 +96,8 @@ def lenet(size: int = 8, classes: int = 10):
         ("pool2", "MaxPool2d", {}),
         ("flatten1", "Flatten", {}),
         ("out", "Dense", {"units": classes}),
-        ("output1", "Output", {}),
-        ("target1", "Target", {"shape": [1], "dtype": "int64"}),
-        ("loss1", "SoftmaxCrossEntropy", {}),
-        ("accuracy1", "Accuracy", {}),
     ]
-    wires = [
-        *chain("input1", "conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "flatten1", "out", "output1"),
-        "out -> loss1.pred",
-        "target1 -> loss1.target",
-        "out -> accuracy1.pred",
-        "target1 -> accuracy1.target",
-    ]
-    return build(nodes, wires)
+    return classifier(nodes)
 
 
 def char_model(vocab: int, window: int = 8):

@@ -8,6 +8,30 @@ from graphkit import build, chain
 
 from graphedit.model import GraphDocument
 
+Nodes = list[tuple[str, str, dict[str, Any]]]
+
+
+def classifier(
+    body: Nodes,
+    loss: str = "SoftmaxCrossEntropy",
+    accuracy: bool = True,
+    target_shape: tuple[int, ...] = (1,),
+    target_dtype: str = "int64",
+) -> GraphDocument:
+    """A straight chain ``body`` whose last node is the head, then output1, target1, loss1(head, target1), accuracy1."""
+    head = body[-1][0]
+    nodes = [
+        *body,
+        ("output1", "Output", {}),
+        ("target1", "Target", {"shape": list(target_shape), "dtype": target_dtype}),
+        ("loss1", loss, {}),
+    ]
+    wires = [*chain(*(n[0] for n in body), "output1"), f"{head} -> loss1.pred", "target1 -> loss1.target"]
+    if accuracy:
+        nodes.append(("accuracy1", "Accuracy", {}))
+        wires += [f"{head} -> accuracy1.pred", "target1 -> accuracy1.target"]
+    return build(nodes, wires)
+
 
 def mlp(
     in_shape: tuple[int, ...] = (2,),
@@ -21,22 +45,11 @@ def mlp(
     target_dtype: str = "int64",
 ) -> GraphDocument:
     """input1 → [dense_i → act_i]* → out (Dense classes) → output1; loss1(out, target1); accuracy1."""
-    nodes: list[tuple[str, str, dict[str, Any]]] = [("input1", "Input", {"shape": list(in_shape)})]
-    ids = ["input1"]
+    nodes: Nodes = [("input1", "Input", {"shape": list(in_shape)})]
     for i, units in enumerate(hidden, 1):
         nodes += [(f"dense{i}", "Dense", {"units": units, "init": init}), (f"act{i}", activation, {})]
-        ids += [f"dense{i}", f"act{i}"]
-    nodes += [
-        ("out", "Dense", {"units": classes, "init": "xavier"}),
-        ("output1", "Output", {}),
-        ("target1", "Target", {"shape": list(target_shape), "dtype": target_dtype}),
-        ("loss1", loss, {}),
-    ]
-    wires = [*chain(*ids, "out", "output1"), "out -> loss1.pred", "target1 -> loss1.target"]
-    if accuracy:
-        nodes.append(("accuracy1", "Accuracy", {}))
-        wires += ["out -> accuracy1.pred", "target1 -> accuracy1.target"]
-    return build(nodes, wires)
+    nodes.append(("out", "Dense", {"units": classes, "init": "xavier"}))
+    return classifier(nodes, loss, accuracy, target_shape, target_dtype)
 
 
 def regression_mlp(in_dim: int = 1, hidden: tuple[int, ...] = (), loss: str = "MSE") -> GraphDocument:
@@ -53,19 +66,8 @@ def cnn(in_shape: tuple[int, int, int] = (1, 8, 8), classes: int = 10, filters: 
         ("pool1", "MaxPool2d", {}),
         ("flatten1", "Flatten", {}),
         ("out", "Dense", {"units": classes}),
-        ("output1", "Output", {}),
-        ("target1", "Target", {"shape": [1], "dtype": "int64"}),
-        ("loss1", "SoftmaxCrossEntropy", {}),
-        ("accuracy1", "Accuracy", {}),
     ]
-    wires = [
-        *chain("input1", "conv1", "relu1", "pool1", "flatten1", "out", "output1"),
-        "out -> loss1.pred",
-        "target1 -> loss1.target",
-        "out -> accuracy1.pred",
-        "target1 -> accuracy1.target",
-    ]
-    return build(nodes, wires)
+    return classifier(nodes)
 
 
 def keras_cnn(size: int = 32, classes: int = 10) -> GraphDocument:
@@ -82,20 +84,8 @@ def keras_cnn(size: int = 32, classes: int = 10) -> GraphDocument:
         ("relu2", "ReLU", {}),
         ("dropout2", "Dropout", {"p": 0.5}),
         ("out", "Dense", {"units": classes}),
-        ("output1", "Output", {}),
-        ("target1", "Target", {"shape": [1], "dtype": "int64"}),
-        ("loss1", "SoftmaxCrossEntropy", {}),
-        ("accuracy1", "Accuracy", {}),
     ]
-    wires = [
-        *chain("input1", "conv1", "relu1", "conv2", "conv3", "flatten1", "dropout1", "dense1", "relu2", "dropout2"),
-        *chain("dropout2", "out", "output1"),
-        "out -> loss1.pred",
-        "target1 -> loss1.target",
-        "out -> accuracy1.pred",
-        "target1 -> accuracy1.target",
-    ]
-    return build(nodes, wires)
+    return classifier(nodes)
 
 
 def perceptron() -> GraphDocument:
@@ -104,16 +94,5 @@ def perceptron() -> GraphDocument:
         ("input1", "Input", {"shape": [2]}),
         ("dense1", "Dense", {"units": 1, "init": "zeros"}),
         ("step1", "Step", {}),
-        ("output1", "Output", {}),
-        ("target1", "Target", {"shape": [1], "dtype": "float32"}),
-        ("loss1", "MSE", {}),
-        ("accuracy1", "Accuracy", {}),
     ]
-    wires = [
-        *chain("input1", "dense1", "step1", "output1"),
-        "step1 -> loss1.pred",
-        "target1 -> loss1.target",
-        "step1 -> accuracy1.pred",
-        "target1 -> accuracy1.target",
-    ]
-    return build(nodes, wires)
+    return classifier(nodes, "MSE", target_dtype="float32")
