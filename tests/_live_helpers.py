@@ -17,7 +17,7 @@ from graphedit.training.trainer import Trainer
 
 
 class FakeSession(QObject):
-    """The signals of graphedit.ui.training.session.TrainingSession, emitted by :func:`replay`."""
+    """The signals of graphedit.ui.runner.process.TrainingSession, emitted by :func:`replay`."""
 
     started = Signal(dict)
     step = Signal(dict)

@@ -12,7 +12,7 @@ from graphedit.model.project import Project, project_to_json
 from graphedit.training.events import EpochEvent, FailedEvent, FinishedEvent, StepEvent
 from graphedit.training.runs import FINAL
 from graphedit.training.session import SNAPSHOT, StartedEvent, run_project
-from graphedit.ui.training.worker import PAUSE, RUN, STOP, SharedControl, event_message
+from graphedit.ui.runner.worker import PAUSE, RUN, STOP, SharedControl, event_message
 
 TRAINING = {"epochs": 2, "batch_size": 16, "device": "cpu", "seed": 0, "lr": 0.02}
 

@@ -344,7 +344,7 @@ def test_every_view_shows_a_note_before_data(qtbot):
 def test_a_real_training_session_feeds_the_views(qtbot, tmp_path):
     """The worker process and TrainingSession of the editor: coalesced steps, dicts through Qt signals."""
     from graphedit.model.project import Project, save_project
-    from graphedit.ui.training.session import TrainingSession
+    from graphedit.ui.runner.process import TrainingSession
 
     doc = graphs.mlp((2,), (6, 4), 2)
     settings = {

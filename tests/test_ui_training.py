@@ -14,9 +14,9 @@ from PySide6.QtTest import QTest
 
 from graphedit.model.project import Project, project_to_json, save_project
 from graphedit.training.session import run_project
-from graphedit.ui.training.banner import FAILED_BADGE
-from graphedit.ui.training.toolbar import eta_text
-from graphedit.ui.training.widgets import available_devices
+from graphedit.ui.runner.banner import FAILED_BADGE
+from graphedit.ui.runner.toolbar import eta_text
+from graphedit.ui.runner.widgets import available_devices
 
 pytestmark = pytest.mark.gui
 SPAWN_TIMEOUT_MS = 90_000  # a fresh process imports torch; the machine may be busy
@@ -249,7 +249,7 @@ def fake_run(session):
     """A session listening to a pipe the test writes, as a worker would."""
     import multiprocessing
 
-    from graphedit.ui.training.worker import RUN
+    from graphedit.ui.runner.worker import RUN
 
     reader, writer = multiprocessing.Pipe(duplex=False)
     session.process, session.conn, session.control = FakeProcess(), reader, multiprocessing.RawValue("i", RUN)
@@ -259,7 +259,7 @@ def fake_run(session):
 
 
 def test_session_coalesces_steps_and_keeps_the_order_of_events(qtbot):
-    from graphedit.ui.training.session import TrainingSession
+    from graphedit.ui.runner.process import TrainingSession
 
     session = TrainingSession()
     seen, order = Seen(session), []
@@ -287,8 +287,8 @@ def test_session_coalesces_steps_and_keeps_the_order_of_events(qtbot):
 
 
 def test_a_second_stop_kills_a_process_that_does_not_obey(qtbot):
-    from graphedit.ui.training.session import TrainingSession
-    from graphedit.ui.training.worker import STOP
+    from graphedit.ui.runner.process import TrainingSession
+    from graphedit.ui.runner.worker import STOP
 
     session = TrainingSession()
     seen = Seen(session)
@@ -306,7 +306,7 @@ def test_a_second_stop_kills_a_process_that_does_not_obey(qtbot):
 def test_a_success_banner_hides_itself_but_an_error_stays(qtbot):
     from PySide6.QtWidgets import QWidget
 
-    from graphedit.ui.training.banner import CanvasBanner
+    from graphedit.ui.runner.banner import CanvasBanner
 
     canvas = QWidget()
     qtbot.addWidget(canvas)

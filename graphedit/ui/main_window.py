@@ -23,9 +23,9 @@ from graphedit.ui.model_io import ModelIO
 from graphedit.ui.palette import PaletteDock
 from graphedit.ui.problems import ProblemsDock
 from graphedit.ui.recovery import RecoveryStore
+from graphedit.ui.runner.feature import TrainingFeature
 from graphedit.ui.summary import SummaryDock
 from graphedit.ui.theme import apply_theme
-from graphedit.ui.training.feature import TrainingFeature
 
 APP_NAME = "GraphEdit"
 

@@ -2,7 +2,7 @@
 
 :meth:`TrainingSession.start` keeps a snapshot of the project (its JSON, deep-copied, and the time), so the
 user keeps editing while the snapshot trains; edits apply to the next run. The worker
-(:func:`graphedit.ui.training.worker.worker_main`) runs in a process started with the ``spawn`` context.
+(:func:`graphedit.ui.runner.worker.worker_main`) runs in a process started with the ``spawn`` context.
 A QTimer (~30 Hz) drains its pipe with a bounded amount of work per tick and emits:
 
 * ``started(dict)`` — ``info`` (DatasetInfo JSON), ``steps_per_epoch``, ``epochs``, ``run_dir``, ``node_ids``;
@@ -30,7 +30,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from graphedit.errors import TrainingError
 from graphedit.model.project import Project, project_to_json
 from graphedit.training.runs import new_run_dir
-from graphedit.ui.training.worker import PAUSE, RUN, STOP, worker_main
+from graphedit.ui.runner.worker import PAUSE, RUN, STOP, worker_main
 
 __all__ = ["TrainingSession", "worker_main"]
 

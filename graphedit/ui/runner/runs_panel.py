@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from graphedit.training.runs import point_project_to
-from graphedit.ui.training.edits import WeightsCommand
-from graphedit.ui.training.run_records import RunRecord, delete_run, list_runs, metrics_text, weights_problem
+from graphedit.ui.runner.edits import WeightsCommand
+from graphedit.ui.runner.run_records import RunRecord, delete_run, list_runs, metrics_text, weights_problem
 
 COLUMNS = ("Run", "Status", "Epochs", "Loss", "Val loss", "Val metrics", "Optimizer", "LR", "Batch", "Time")
 FOLDER_ROLE = Qt.ItemDataRole.UserRole

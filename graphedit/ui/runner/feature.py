@@ -15,13 +15,13 @@ from PySide6.QtWidgets import QDockWidget
 from graphedit.errors import GraphEditError
 from graphedit.model.project import project_from_json
 from graphedit.training.runs import FINAL, point_project_to
-from graphedit.ui.training.banner import CanvasBanner, SnapshotDialog, show_failure, snapshot_text
-from graphedit.ui.training.edits import WeightsCommand
-from graphedit.ui.training.run_records import RunRecord, weights_problem
-from graphedit.ui.training.runs_panel import RunsDock
-from graphedit.ui.training.session import TrainingSession
-from graphedit.ui.training.settings_panel import TrainingSettingsDock
-from graphedit.ui.training.toolbar import TrainingToolbar
+from graphedit.ui.runner.banner import CanvasBanner, SnapshotDialog, show_failure, snapshot_text
+from graphedit.ui.runner.edits import WeightsCommand
+from graphedit.ui.runner.process import TrainingSession
+from graphedit.ui.runner.run_records import RunRecord, weights_problem
+from graphedit.ui.runner.runs_panel import RunsDock
+from graphedit.ui.runner.settings_panel import TrainingSettingsDock
+from graphedit.ui.runner.toolbar import TrainingToolbar
 
 ADOPT = ("finished", "early_stopped", "stopped", "interrupted")  # runs whose final weights the project takes
 

@@ -1,6 +1,6 @@
 """The Training settings dock: the project's dataset and training sections as editors.
 
-Each editor commits through an undoable :class:`~graphedit.ui.training.edits.SettingCommand`;
+Each editor commits through an undoable :class:`~graphedit.ui.runner.edits.SettingCommand`;
 the panel re-reads the project on every undo-stack change and when another project
 is loaded, so Undo and Open show up here as they do on the canvas. Dataset options
 get editors generated from the builders' ``Opt`` specs. Choosing a dataset also
@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 
 from graphedit.training.datasets import BUILDERS, Opt, dataset_names, load_dataset
 from graphedit.training.settings import OPTIMIZERS, SCHEDULES, TrainSettings
-from graphedit.ui.training.edits import fit_graph_to_dataset, get_in, push_setting
-from graphedit.ui.training.widgets import NumberEdit, available_devices, dataset_summary
+from graphedit.ui.runner.edits import fit_graph_to_dataset, get_in, push_setting
+from graphedit.ui.runner.widgets import NumberEdit, available_devices, dataset_summary
 
 INT_LIMIT = 2**31 - 1
 BUILT_IN = "graphedit.training.builtin_"  # generators that build their data in memory in milliseconds
@@ -268,7 +268,7 @@ class TrainingSettingsDock(QDockWidget):
             stack.endMacro()
 
     def _build_options(self, name: str) -> None:
-        from graphedit.ui.training.widgets import option_editor
+        from graphedit.ui.runner.widgets import option_editor
 
         for editor in self._option_widgets.values():
             self.dataset_form.removeRow(editor)
