@@ -90,6 +90,7 @@ def run_project(
         from graphedit.training.binding import fit_inputs_to_dataset
         from graphedit.training.checkpoint import load_checkpoint
         from graphedit.training.datasets import load_dataset
+        from graphedit.training.memory import check_fits
         from graphedit.training.runs import RunRecorder
         from graphedit.training.trainer import Trainer
 
@@ -99,6 +100,7 @@ def run_project(
         data = load_dataset(project.dataset, base_dir=path.parent if path is not None else None)
         fit_inputs_to_dataset(project.document, data.info)
         settings = settings_for(project.training, overrides)
+        check_fits(project.document, settings)  # refuse what cannot fit before allocating it
         compiled = compile_graph(project.document, device="cpu", seed=settings.seed)
         recorder = RunRecorder(folder, settings.to_dict(), data.spec, resume=resume)
         trainer = Trainer(compiled, data, settings, [recorder, *observers], probes=probes, control=control)
