@@ -14,10 +14,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from graphedit.compiler.nodynamo import dynamo_deferred
     from graphedit.model.project import load_project
 
     project = load_project(args.project)
-    rows = summarize(project.document)
+    with dynamo_deferred():  # check never compiles: spare it the second torch._dynamo takes to import
+        rows = summarize(project.document)
     errors = [r for r in rows if r.error]
     if args.json:
         payload = {
