@@ -151,7 +151,7 @@ def test_recurrent_meta_shape_matches_a_real_run():
             layer = Recurrent(kind, 3, 5, 2, last)
             real = layer(torch.randn(2, 7, 3))
             with torch.device("meta"):
-                meta = Recurrent(kind, 3, 5, 2, last)(torch.empty(2, 7, 3, device="meta"))
+                meta = Recurrent(kind, 3, 5, 2, last).meta_forward(torch.empty(2, 7, 3, device="meta"))
             assert meta.shape == real.shape and meta.dtype == real.dtype
 
 

@@ -95,9 +95,13 @@ def build_layer(node_type: NodeType, params: dict[str, Any], shapes: list[tuple[
 
 
 def apply_layer(layer: Any, values: list[Any]) -> Any:
+    """Run ``layer`` on ``values``; on meta tensors a module's ``meta_forward`` (if it has one) answers instead."""
     present = [v for v in values if v is not None]
     if isinstance(layer, Call):
         return layer.fn(present, **layer.kwargs) if layer.pack else layer.fn(*present, **layer.kwargs)
+    meta_forward = getattr(layer, "meta_forward", None)
+    if meta_forward is not None and all(v.is_meta for v in present if isinstance(v, torch.Tensor)):
+        return meta_forward(*present)
     return layer(*present)
 
 
