@@ -20,12 +20,14 @@ COMMANDS = {
     "train": "train",
     "export": "export",
     "import": "import_model",
+    "sweep": "sweep",
 }
 HELP = {
     "check": "infer shapes and list every node; exit 1 on errors",
     "train": "train a project headless and record the run",
     "export": "export a trained model (torchscript, onnx, safetensors, python)",
     "import": "turn a PyTorch module or an ONNX file into a project",
+    "sweep": "sweep hyperparameters with Optuna; trials land in the project's runs",
 }
 
 
