@@ -70,6 +70,7 @@ def run_project(
     resume: bool = False,
     probes: bool = True,
     point_project: bool = False,
+    checkpoint_every: int | None = None,
 ) -> dict[str, Any]:
     """Train the project once; return the trainer's summary plus ``run`` (the folder) and ``weights``.
 
@@ -77,7 +78,8 @@ def run_project(
     with ``resume`` it is the run to continue (default: the latest with a checkpoint).
     ``point_project`` saves the project file pointing to the run's final weights (the command
     line does this; the editor asks the user's open project instead). ``overrides`` holds
-    training settings that replace the project's (``epochs``, ``lr``, ...).
+    training settings that replace the project's (``epochs``, ``lr``, ...). ``checkpoint_every``
+    (epochs) replaces the recorder's wall-time checkpoint schedule.
     """
     observers = list(observers)
     path = Path(project_path) if project_path is not None else None
@@ -86,11 +88,11 @@ def run_project(
     fitting = False
     try:
         from graphedit.compiler import compile_graph
-        from graphedit.model.project import project_from_json
+        from graphedit.model.project import project_from_json, project_to_json
         from graphedit.training.binding import fit_inputs_to_dataset
         from graphedit.training.checkpoint import load_checkpoint
         from graphedit.training.datasets import load_dataset
-        from graphedit.training.runs import RunRecorder
+        from graphedit.training.runs import GRAPH, RunRecorder, write_graph
         from graphedit.training.trainer import Trainer
 
         project = project_from_json(project_json, str(path or "the project"))
@@ -98,9 +100,11 @@ def run_project(
         _write_snapshot(folder, project_json, resume)
         data = load_dataset(project.dataset, base_dir=path.parent if path is not None else None)
         fit_inputs_to_dataset(project.document, data.info)
+        if not resume or not (folder / GRAPH).exists():
+            write_graph(folder, project_to_json(project))  # as trained: Input and Target fitted to the data
         settings = settings_for(project.training, overrides)
         compiled = compile_graph(project.document, device="cpu", seed=settings.seed)
-        recorder = RunRecorder(folder, settings.to_dict(), data.spec, resume=resume)
+        recorder = RunRecorder(folder, settings.to_dict(), data.spec, resume=resume, checkpoint_every=checkpoint_every)
         trainer = Trainer(compiled, data, settings, [recorder, *observers], probes=probes, control=control)
         if resume:
             trainer.restore_state(*load_checkpoint(folder))
