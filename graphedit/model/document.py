@@ -45,6 +45,7 @@ class GraphDocument:
         self.registry = registry or default_registry()
         self.graph = nx.MultiDiGraph()
         self._listeners: list[Listener] = []
+        self._free_from: dict[str, int] = {}  # prefix -> every lower number is taken (see new_id)
 
     # ----------------------------------------------------------------- events
     def subscribe(self, listener: Listener) -> None:
@@ -101,10 +102,12 @@ class GraphDocument:
         return nx.descendants(self.graph, node_id)
 
     def new_id(self, type_id: str) -> str:
+        """The lowest free ``<prefix><n>``; a per-prefix lower bound keeps adding N nodes O(N)."""
         stem = self.registry.get(type_id).prefix
-        i = 1
+        i = self._free_from.get(stem, 1)
         while f"{stem}{i}" in self.graph:
             i += 1
+        self._free_from[stem] = i
         return f"{stem}{i}"
 
     def _node(self, node_id: str) -> dict[str, Any]:
@@ -161,6 +164,7 @@ class GraphDocument:
         for e in self.in_edges(node_id) + self.out_edges(node_id):
             self.disconnect(e)
         self.graph.remove_node(node_id)
+        self._free_from.clear()
         self._emit(NodeRemoved(node_id))
 
     def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> Edge:
@@ -218,6 +222,7 @@ class GraphDocument:
             return
         self._check_new_id(new_id)
         nx.relabel_nodes(self.graph, {node_id: new_id}, copy=False)
+        self._free_from.clear()
         self._emit(NodeRenamed(node_id, new_id))
 
     def set_muted(self, node_id: str, muted: bool) -> None:
