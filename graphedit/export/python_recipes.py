@@ -50,10 +50,12 @@ def _conv(m: nn.Module) -> str:
 
 def _pool(m: nn.Module) -> str:
     kw = {"stride": m.stride, "padding": m.padding, "ceil_mode": m.ceil_mode}
-    if isinstance(m, nn.MaxPool2d):
+    if isinstance(m, nn.modules.pooling._MaxPoolNd):
         kw["dilation"] = m.dilation
     else:
-        kw.update(count_include_pad=m.count_include_pad, divisor_override=m.divisor_override)
+        kw["count_include_pad"] = m.count_include_pad
+        if hasattr(m, "divisor_override"):
+            kw["divisor_override"] = m.divisor_override
     return f"nn.{type(m).__name__}({_args(m.kernel_size, **kw)})"
 
 
@@ -78,10 +80,12 @@ def _plain(m: nn.Module) -> str:
     return f"nn.{type(m).__name__}()"
 
 
-for _cls in (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d):
+for _cls in (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d):
     register_constructor(_cls, _conv)
-for _cls in (nn.MaxPool2d, nn.AvgPool2d):
+for _cls in (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d):
     register_constructor(_cls, _pool)
+for _cls in (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d):
+    register_constructor(_cls, lambda m: f"nn.{type(m).__name__}({_args(m.output_size)})")
 for _cls in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d):
     register_constructor(_cls, _batchnorm)
 for _cls in (nn.RNN, nn.LSTM, nn.GRU):
