@@ -93,6 +93,13 @@ ROWS: dict[str, Row] = {
     "SELU": Row({}, ((N, 3),), lambda: nn.SELU()),
     "GELU": Row({}, ((N, 3),), lambda: nn.GELU()),
     "Softmax": Row({}, ((N, 4),), lambda: nn.Softmax(dim=1)),
+    "ReLU6": Row({}, ((N, 3, 4),), lambda: nn.ReLU6()),
+    "Hardsigmoid": Row({}, ((N, 3, 4),), lambda: nn.Hardsigmoid()),
+    "Hardswish": Row({}, ((N, 3, 4),), lambda: nn.Hardswish()),
+    "SiLU": Row({}, ((N, 3, 4),), lambda: nn.SiLU()),
+    "Mish": Row({}, ((N, 3, 4),), lambda: nn.Mish()),
+    "Softplus": Row({"beta": 2.0, "threshold": 5.0}, ((N, 3, 4),), lambda: nn.Softplus(2.0, 5.0)),
+    "PReLU": Row({"shared": False}, ((N, 3, 4, 4),), lambda: nn.PReLU(3)),
     # normalization
     "BatchNorm": Row({"momentum": 0.2}, ((N, 3, 4, 4),), lambda: nn.BatchNorm2d(3, momentum=0.2)),
     "LayerNorm": Row({}, ((N, 3, 4),), lambda: nn.LayerNorm([3, 4])),

@@ -97,6 +97,7 @@ register_constructor(
     nn.LayerNorm,
     lambda m: f"nn.LayerNorm({_args(m.normalized_shape, eps=m.eps, elementwise_affine=m.elementwise_affine)})",
 )
+register_constructor(nn.PReLU, lambda m: f"nn.PReLU({_args(m.num_parameters)})")
 register_constructor(nn.Dropout, lambda m: f"nn.Dropout({_args(p=m.p)})")
 register_constructor(nn.Embedding, lambda m: f"nn.Embedding({_args(m.num_embeddings, m.embedding_dim)})")
 register_constructor(nn.Upsample, _upsample)
