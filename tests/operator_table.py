@@ -104,6 +104,10 @@ ROWS: dict[str, Row] = {
     "BatchNorm": Row({"momentum": 0.2}, ((N, 3, 4, 4),), lambda: nn.BatchNorm2d(3, momentum=0.2)),
     "LayerNorm": Row({}, ((N, 3, 4),), lambda: nn.LayerNorm([3, 4])),
     "Dropout": Row({"p": 0.3}, ((N, 3),), lambda: nn.Dropout(0.3)),
+    "GroupNorm": Row({"groups": 2}, ((N, 4, 3, 3),), lambda: nn.GroupNorm(2, 4)),
+    "InstanceNorm": Row({"affine": True}, ((N, 3, 4, 4),), lambda: nn.InstanceNorm2d(3, affine=True)),
+    "ChannelDropout": Row({"p": 0.3}, ((N, 3, 4, 4),), lambda: nn.Dropout2d(0.3)),
+    "StochasticDepth": Row({"p": 0.3}, ((N, 3, 4),), lambda: nn.Identity()),
     "GaussianNoise": covered("no torch module: identity in eval, tests/test_catalog.py; left out of exports"),
     # merge
     "Add": Row({"inputs": 3}, ((N, 3, 2),) * 3, lambda: lambda a, b, c: a + b + c),
@@ -145,5 +149,8 @@ SHAPE_ERRORS: list[tuple[str, dict[str, Any], list[tuple[int, ...]], str, str]] 
     ("AvgPool2d", {"kernel": 2, "padding": 2}, [(N, 3, 8, 8)], "more than half", "padding ≤ 1"),
     ("MaxPool3d", {}, [(N, 3, 8, 8)], "MaxPool3d expects [N, C, D, H, W]", "Reshape"),
     ("MaxPool1d", {}, [(N, 8)], "MaxPool1d expects [N, C, L]", "Reshape to [1, L]"),
+    ("GroupNorm", {"groups": 4}, [(N, 6, 4, 4)], "4 groups do not divide the 6 channels", "use groups from 1, 2, 3"),
+    ("InstanceNorm", {}, [(N, 6)], "InstanceNorm expects [N, C, L]", "channels first"),
+    ("ChannelDropout", {}, [(N, 6)], "ChannelDropout expects", "Reshape to [C, H, W]"),
     ("AdaptiveAvgPool2d", {}, [(N, 8)], "AdaptiveAvgPool2d expects [N, C, H, W]", "Reshape"),
 ]

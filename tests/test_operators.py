@@ -146,3 +146,39 @@ def test_operator_shape_error_names_the_fix(type_id, params, shapes, problem, fi
         t.check(t.validate_params(params), shapes)
     assert problem in info.value.problem
     assert fix in info.value.fix
+
+
+def _torchvision_stochastic_depth(x: torch.Tensor, p: float, mode: str) -> torch.Tensor:
+    """torchvision.ops.stochastic_depth in training, transcribed (torchvision is not a runtime dependency)."""
+    survival = 1.0 - p
+    size = [x.shape[0]] + [1] * (x.ndim - 1) if mode == "row" else [1] * x.ndim
+    noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
+    if survival > 0.0:
+        noise.div_(survival)
+    return x * noise
+
+
+@pytest.mark.parametrize("mode", ["row", "batch"])
+def test_stochastic_depth_drops_whole_rows_like_torchvision(mode):
+    layer = _built("StochasticDepth", Row({"p": 0.5, "mode": mode}, ((64, 3, 4),))).train()
+    x = torch.randn(64, 3, 4)
+    torch.manual_seed(5)
+    got = layer(x)
+    torch.manual_seed(5)
+    torch.testing.assert_close(got, _torchvision_stochastic_depth(x, 0.5, mode))
+    kept = (got != 0).flatten(1).all(1)
+    assert torch.equal(kept, (got != 0).flatten(1).any(1))  # a row is kept or dropped as a whole
+    assert 0 < int(kept.sum()) < 64 if mode == "row" else int(kept.sum()) in (0, 64)
+    torch.testing.assert_close(got[kept], x[kept] * 2)
+    assert torch.equal(layer.eval()(x), x)
+
+
+def test_channel_dropout_drops_whole_channels_like_torch():
+    layer = _built("ChannelDropout", Row({"p": 0.5}, ((8, 6, 4, 4),))).train()
+    x = torch.randn(8, 6, 4, 4)
+    torch.manual_seed(3)
+    got = layer(x)
+    torch.manual_seed(3)
+    torch.testing.assert_close(got, nn.Dropout2d(0.5).train()(x))
+    zero = (got == 0).flatten(2)
+    assert torch.equal(zero.all(2), zero.any(2)) and zero.all(2).any()

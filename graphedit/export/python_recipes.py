@@ -64,6 +64,11 @@ def _batchnorm(m: nn.Module) -> str:
     return f"nn.{type(m).__name__}({_args(m.num_features, **kw)})"
 
 
+def _instancenorm(m: nn.Module) -> str:
+    kw = {"eps": m.eps, "affine": m.affine, "track_running_stats": m.track_running_stats}
+    return f"nn.{type(m).__name__}({_args(m.num_features, **kw)})"
+
+
 def _rnn(m: nn.RNNBase) -> str:
     kw = {"num_layers": m.num_layers, "bias": m.bias, "batch_first": m.batch_first, "dropout": m.dropout}
     kw["bidirectional"] = m.bidirectional
@@ -97,6 +102,11 @@ register_constructor(
     nn.LayerNorm,
     lambda m: f"nn.LayerNorm({_args(m.normalized_shape, eps=m.eps, elementwise_affine=m.elementwise_affine)})",
 )
+register_constructor(
+    nn.GroupNorm, lambda m: f"nn.GroupNorm({_args(m.num_groups, m.num_channels, eps=m.eps, affine=m.affine)})"
+)
+for _cls in (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d):
+    register_constructor(_cls, _instancenorm)
 register_constructor(nn.PReLU, lambda m: f"nn.PReLU({_args(m.num_parameters)})")
 register_constructor(nn.Dropout, lambda m: f"nn.Dropout({_args(p=m.p)})")
 register_constructor(nn.Embedding, lambda m: f"nn.Embedding({_args(m.num_embeddings, m.embedding_dim)})")
