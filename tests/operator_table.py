@@ -112,7 +112,10 @@ ROWS: dict[str, Row] = {
     # merge
     "Add": Row({"inputs": 3}, ((N, 3, 2),) * 3, lambda: lambda a, b, c: a + b + c),
     "Concat": Row({}, ((N, 3, 4), (N, 5, 4)), lambda: lambda a, b: torch.cat([a, b], 1)),
-    "Multiply": Row({}, ((N, 3),) * 2, lambda: torch.mul),
+    "Multiply": Row({}, ((N, 3, 4, 4), (N, 3, 1, 1)), lambda: torch.mul),
+    "Subtract": Row({}, ((N, 3, 4), (N, 1, 4)), lambda: torch.sub, wires=("a", "b")),
+    "Divide": Row({}, ((N, 3, 4), (N, 3, 1)), lambda: torch.div, wires=("a", "b")),
+    "MatMul": Row({}, ((N, 3, 4), (N, 4, 5)), lambda: torch.matmul, wires=("a", "b")),
     # sequence
     "Embedding": Row({"vocab": 10, "dim": 6}, ((N, 8),), lambda: nn.Embedding(10, 6), dtypes=(I64,)),
     "RNN": covered("wraps nn.RNN: tests/test_parity.py and tests/test_parity_blocks.py"),
@@ -152,5 +155,10 @@ SHAPE_ERRORS: list[tuple[str, dict[str, Any], list[tuple[int, ...]], str, str]] 
     ("GroupNorm", {"groups": 4}, [(N, 6, 4, 4)], "4 groups do not divide the 6 channels", "use groups from 1, 2, 3"),
     ("InstanceNorm", {}, [(N, 6)], "InstanceNorm expects [N, C, L]", "channels first"),
     ("ChannelDropout", {}, [(N, 6)], "ChannelDropout expects", "Reshape to [C, H, W]"),
+    ("Multiply", {}, [(N, 8, 4, 4), (N, 8)], "do not broadcast", "reshape the [N, 8] input to [8, 1, 1]"),
+    ("Subtract", {}, [(N, 3, 4), (N, 2, 4)], "do not broadcast", "equal or 1"),
+    ("Divide", {}, [(N, 4, 4), (N, 5)], "do not broadcast", "sizes are matched from the right"),
+    ("MatMul", {}, [(N, 3, 4), (N, 3, 4)], "inner sizes 4 and 3 differ", "transpose b with Permute"),
+    ("MatMul", {}, [(N, 3), (N, 3, 4)], "matrices per example", "Reshape"),
     ("AdaptiveAvgPool2d", {}, [(N, 8)], "AdaptiveAvgPool2d expects [N, C, H, W]", "Reshape"),
 ]

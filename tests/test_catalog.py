@@ -179,7 +179,7 @@ def test_ports_and_roles():
         ("Dense", {"nope": 1}, "no parameter"),
         ("Conv2d", {"padding": "full"}, "same, valid"),
         ("Dropout", {"p": 1.5}, "maximum"),
-        ("Add", {"inputs": 9}, "maximum"),
+        ("Add", {"inputs": 0}, "minimum"),
         ("Input", {"shape": []}, "list of whole numbers"),
         ("Sigmoid", {"beta": float("nan")}, "finite"),
     ],
@@ -216,7 +216,7 @@ def test_param_errors(type_id, params, message):
             "channels differ: 16 vs 32 — add a 1×1 Conv2d to match them",
         ),
         ("Add", {}, [(N, 16), (N, 32)], "inputs differ", "features differ: 16 vs 32 — add a Dense layer"),
-        ("Multiply", {}, [(N, 3, 8, 8), (N, 3, 4, 4)], "inputs differ", "spatial sizes differ: 8×8 vs 4×4"),
+        ("Multiply", {}, [(N, 3, 8, 8), (N, 3, 4, 4)], "do not broadcast", "spatial sizes differ: 8×8 vs 4×4"),
         (
             "Concat",
             {},

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 from graphkit import build
-from operator_table import ROWS, SHAPE_ERRORS, Row
+from operator_table import ROWS, SHAPE_ERRORS, N, Row
 from torch import nn
 
 from graphedit.compiler.compile import compile_graph
@@ -182,3 +182,20 @@ def test_channel_dropout_drops_whole_channels_like_torch():
     torch.testing.assert_close(got, nn.Dropout2d(0.5).train()(x))
     zero = (got == 0).flatten(2)
     assert torch.equal(zero.all(2), zero.any(2)) and zero.all(2).any()
+
+
+@pytest.mark.parametrize(("type_id", "count"), [("Add", 1), ("Concat", 1), ("Multiply", 1), ("Concat", 25)])
+def test_variadic_merges_take_any_number_of_inputs(type_id, count):
+    shapes = tuple((N, 2, 3) for _ in range(count))
+    xs = _inputs(Row(shapes=shapes))
+    got = _call(_built(type_id, Row({"inputs": count}, shapes)), xs)
+    want = {"Add": lambda: sum(xs[1:], xs[0]), "Concat": lambda: torch.cat(xs, 1), "Multiply": lambda: xs[0]}[type_id]
+    torch.testing.assert_close(got, want())
+
+
+def test_wiring_the_last_port_of_a_variadic_node_frees_a_new_one():
+    concat = default_registry().get("Concat")
+    params = concat.validate_params({"inputs": 2, "axis": 1})
+    assert concat.params_after_wiring(params, "in1") is None
+    assert concat.params_after_wiring(params, "in2") == {"inputs": 3, "axis": 1}
+    assert default_registry().get("Subtract").params_after_wiring({}, "b") is None
