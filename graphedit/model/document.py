@@ -11,7 +11,7 @@ Node attributes: ``type`` (type id), ``params`` (validated dict),
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 import networkx as nx
@@ -100,10 +100,11 @@ class GraphDocument:
     def descendants(self, node_id: str) -> set[str]:
         return nx.descendants(self.graph, node_id)
 
-    def new_id(self, type_id: str) -> str:
+    def new_id(self, type_id: str, taken: Collection[str] = ()) -> str:
+        """The first free id of the type's prefix (``conv1``, ``conv2``, ...), also avoiding ``taken`` (a paste)."""
         stem = self.registry.get(type_id).prefix
         i = 1
-        while f"{stem}{i}" in self.graph:
+        while f"{stem}{i}" in self.graph or f"{stem}{i}" in taken:
             i += 1
         return f"{stem}{i}"
 
