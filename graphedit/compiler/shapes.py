@@ -332,14 +332,24 @@ def port_accepts(inference: ShapeInference, dst: str, dst_port: str, shape: tupl
     Unknown shapes fit: nothing says they do not.
     """
     doc = inference.doc
-    node_type = doc.node_type(dst)
-    if shape is None or node_type.role in ("output", "weight_penalty") or doc.is_muted(dst):
+    if shape is None or doc.is_muted(dst):
         return True
     params = doc.params(dst)
+    ports = doc.node_type(dst).input_ports(params)
+    shapes = [shape if p.name == dst_port else _wired_shape(inference, dst, p.name) for p in ports]
+    return type_accepts(doc.node_type(dst), params, shapes)
+
+
+def type_accepts(node_type: NodeType, params: dict[str, Any], shapes: list[tuple[int, ...] | None]) -> bool:
+    """Whether a node of ``node_type`` with ``params`` computes on these input shapes, one per input port in order.
+
+    Ports past the end of ``shapes``, and ``None`` entries, are unwired: while a required one is, only the
+    type's ``check`` runs (it compares what is known). The quick-add search asks this of every type.
+    """
+    if node_type.role in ("output", "weight_penalty"):
+        return True
     ports = node_type.input_ports(params)
-    shapes: list[tuple[int, ...] | None] = [
-        shape if p.name == dst_port else _wired_shape(inference, dst, p.name) for p in ports
-    ]
+    shapes = [*shapes, *[None] * (len(ports) - len(shapes))]
     missing = any(s is None and not p.optional for s, p in zip(shapes, ports))
     try:
         with torch.device("meta"), torch.no_grad():

@@ -11,7 +11,7 @@ Node attributes: ``type`` (type id), ``params`` (validated dict),
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 import networkx as nx
@@ -101,13 +101,18 @@ class GraphDocument:
     def descendants(self, node_id: str) -> set[str]:
         return nx.descendants(self.graph, node_id)
 
-    def new_id(self, type_id: str) -> str:
-        """The lowest free ``<prefix><n>``; a per-prefix lower bound keeps adding N nodes O(N)."""
+    def new_id(self, type_id: str, taken: Collection[str] = ()) -> str:
+        """The first free ``<prefix><n>`` (``conv1``, ``conv2``, ...), also avoiding ``taken`` (a paste).
+
+        A per-prefix lower bound keeps adding N nodes O(N).
+        """
         stem = self.registry.get(type_id).prefix
         i = self._free_from.get(stem, 1)
         while f"{stem}{i}" in self.graph:
             i += 1
         self._free_from[stem] = i
+        while f"{stem}{i}" in self.graph or f"{stem}{i}" in taken:
+            i += 1
         return f"{stem}{i}"
 
     def _node(self, node_id: str) -> dict[str, Any]:

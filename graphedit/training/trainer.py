@@ -131,7 +131,7 @@ class Trainer(TrainerState):
         if split is None or len(split) == 0:
             return None
         was_training = self.root.training
-        self._set_mode(False)
+        self.set_mode(False)
         sums: dict[str, torch.Tensor] = {}
         count = 0
         size = max(self.settings.batch_size, 512)
@@ -146,7 +146,7 @@ class Trainer(TrainerState):
                     sums[key] = sums[key] + v * n if key in sums else v * n
                 count += n
         finally:
-            self._set_mode(was_training)
+            self.set_mode(was_training)
         keys = list(sums)
         values = torch.stack([sums[k] for k in keys]).div(count).tolist() if keys else []
         return dict(zip(keys, values))
@@ -156,7 +156,7 @@ class Trainer(TrainerState):
         s = self.settings
         self.epoch += 1
         t0 = time.perf_counter()
-        self._set_mode(True)
+        self.set_mode(True)
         keys = ["loss", *self.compiled.loss_ids, *self.compiled.metric_ids]
         values: list[list[torch.Tensor]] = []  # per step, detached: summed once at the end (no per-step op)
         sizes: list[int] = []
@@ -281,7 +281,8 @@ class Trainer(TrainerState):
     def _place(self, split: Split) -> Split:
         return split.to(self.device) if split.in_memory else split  # type: ignore[attr-defined]
 
-    def _set_mode(self, training: bool) -> None:
+    def set_mode(self, training: bool) -> None:
+        """Put every module in training (dropout on, batch norm updating) or evaluation mode; probes use it."""
         self.root.train(training)
         self.compiled.objective.train(training)
         self.compiled.taps.train(training)
