@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import importlib.util
 import sys
 
@@ -31,6 +32,16 @@ HELP = {
 }
 
 
+def version() -> str:
+    """The installed distribution's version; from a source tree that is not installed, the package's own."""
+    try:
+        return importlib.metadata.version("graphedit")
+    except importlib.metadata.PackageNotFoundError:
+        from graphedit import __version__
+
+        return __version__
+
+
 def _available() -> dict[str, str]:
     out = {}
     for name, module in COMMANDS.items():
@@ -42,9 +53,16 @@ def _available() -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = _available()
-    if not argv or argv[0] not in commands and argv[0] not in ("-h", "--help"):
+    if not argv or argv[0] not in commands and argv[0] not in ("-h", "--help", "-V", "--version"):
         return _open_editor(argv)
-    parser = argparse.ArgumentParser(prog="graphedit", description="Design, train and export neural networks.")
+    parser = argparse.ArgumentParser(
+        prog="graphedit",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Design, train and export neural networks.\n\n"
+        "  graphedit [FILE.gproj]  open the editor on FILE (on an example when no file is given)\n"
+        "  graphedit COMMAND ...   run a command headless (below)",
+    )
+    parser.add_argument("-V", "--version", action="version", version=f"graphedit {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, module_name in commands.items():
         p = sub.add_parser(name, help=HELP.get(name, ""))
