@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         p.set_defaults(_module=module_name)
         importlib.import_module(f"graphedit.commands.{module_name}").add_arguments(p)
     args = parser.parse_args(argv)
+    args._argv = argv  # the command line as given (distributed training passes it on to every rank)
     module = importlib.import_module(f"graphedit.commands.{args._module}")
     try:
         return int(module.run(args) or 0)

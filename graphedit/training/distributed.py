@@ -80,6 +80,8 @@ class Distributed:
             )
         part = n // self.world_size
         cut = slice(self.rank * part, (self.rank + 1) * part)
+        if isinstance(y, (tuple, list)):
+            return X[cut], type(y)(t[cut] for t in y)
         return X[cut], (y[cut] if y is not None else None)
 
     def mean(self, values: list[float]) -> list[float]:
