@@ -22,11 +22,12 @@ class Recurrent(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.is_meta:  # shape inference: the meta kernels would step through every time step
+        if not torch.jit.is_scripting() and x.is_meta:  # shape inference: meta kernels would step every time step
             return self.meta_output(x)
         out, _ = self.rnn(x)
         return out[:, -1] if self.last else out
 
+    @torch.jit.unused  # shape inference only: TorchScript never compiles it
     def meta_output(self, x: torch.Tensor) -> torch.Tensor:
         """The output's shape from the input's, checked as the layer checks it, in time independent of T."""
         self.rnn.check_input(x, None)
