@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphedit.training.runs import BEST, FINAL, METRICS, OLD_METRICS, read_metrics, runs_folder
+from graphedit.training.runs import BEST, FINAL, GRAPH, METRICS, OLD_METRICS, read_metrics, runs_folder
 from graphedit.training.session import SNAPSHOT
 
 
@@ -24,6 +24,9 @@ class RunRecord:
     seconds: float | None = None
     message: str = ""  # the failure, for failed runs
     node_id: str | None = None
+    best_loss: float | None = None
+    device: str | None = None
+    _project: Any = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -41,6 +44,19 @@ class RunRecord:
     def snapshot(self) -> dict[str, Any] | None:
         """The project JSON the run trained, when it was recorded (runs from the editor and graphedit train)."""
         return _read_json(self.folder / SNAPSHOT)
+
+    def project(self) -> dict[str, Any] | None:
+        """The project as trained: the snapshot with the graph as the run fitted it (``graph.json``); read once.
+
+        ``None`` for runs recorded before either file existed ("graph not recorded").
+        """
+        if self._project is None:
+            snapshot = self.snapshot()
+            graph = _read_json(self.folder / GRAPH)
+            if isinstance(snapshot, dict) and isinstance(graph, dict):
+                snapshot = {**snapshot, "graph": graph}
+            self._project = snapshot if isinstance(snapshot, dict) else False
+        return self._project or None
 
 
 def _read_json(path: Path) -> Any:
@@ -68,6 +84,8 @@ def read_run(folder: Path) -> RunRecord:
         seconds=summary.get("seconds") or (sum(r.get("seconds", 0) for r in rows) if rows else None),
         message=str(summary.get("message", "")),
         node_id=summary.get("node_id"),
+        best_loss=summary.get("best_loss"),
+        device=summary.get("device"),
     )
 
 
