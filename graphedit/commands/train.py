@@ -29,6 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the latest run from its checkpoint")
     parser.add_argument("--no-probes", action="store_true", dest="no_probes", help="skip activation/gradient probes")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: the idle physical cores, 1 for tiny models)")
+    parser.add_argument(
+        "--compile", action="store_true", default=None, help="torch.compile the network (its time is reported apart)"
+    )
 
 
 class ProgressBar:
@@ -77,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from graphedit.training.session import run_project
 
     project = load_project(args.project)
-    overrides = {k: getattr(args, k) for k in ("epochs", "device", "seed", "batch_size", "lr")}
+    overrides = {k: getattr(args, k) for k in ("epochs", "device", "seed", "batch_size", "lr", "threads", "compile")}
     summary = run_project(
         project_to_json(project),
         project.path,
@@ -98,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         if summary["best_epoch"]:
             restored = " (restored)" if summary["restored_best"] else ""
             print(f"best epoch {summary['best_epoch']}: loss {summary['best_loss']:.4g}{restored}")
+        if summary.get("compile_seconds") is not None:
+            print(f"compile: {summary['compile_seconds']:.2f} s (the first step)")
         print(f"run: {folder}")
         print(f"weights: {weights['path']}")
     return 130 if summary["status"] == "interrupted" else 0

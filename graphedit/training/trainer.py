@@ -60,6 +60,22 @@ class Trainer(TrainerState):
         self.generator = torch.Generator().manual_seed(s.seed)
         self.optimizer = make_optimizer(s, self.root)
         self.scheduler = make_scheduler(s, self.optimizer)
+        self.channels_last = bool(s.channels_last)
+        if self.channels_last:
+            self.root.to(memory_format=torch.channels_last)  # 4-D weights only; the others stay as they are
+        self.objective = compiled.objective
+        self.compile_seconds: float | None = None
+        if s.compile:
+            from graphedit.training.threads import check_compile
+
+            check_compile(self.device)
+            self.objective = torch.compile(compiled.objective)  # compiled on its first call (the first step)
+        # every module once: switching train/eval mode twice an epoch without walking four module trees
+        self._modules = list(
+            {
+                id(m): m for g in (self.root, compiled.objective, compiled.taps, compiled.model) for m in g.modules()
+            }.values()
+        )
         self.amp = bool(s.amp) and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
         self.sync_every = 1 if self.device.type == "cpu" else s.log_every
@@ -166,7 +182,12 @@ class Trainer(TrainerState):
         for X, y in split.batches(s.batch_size, shuffle=True, generator=self.generator, device=device):
             if augment is not None:
                 X = augment(X)
-            out = self._train_step(X, y)
+            if self.compile_seconds is None and self.objective is not self.compiled.objective:
+                t1 = time.perf_counter()
+                out = self._train_step(X, y)
+                self.compile_seconds = time.perf_counter() - t1  # the first step compiles
+            else:
+                out = self._train_step(X, y)
             values.append([out[k].detach() for k in keys])
             sizes.append(X.shape[0])
             self.step += 1
@@ -248,10 +269,12 @@ class Trainer(TrainerState):
         self._perceptron_input = args[0].detach()
 
     def _forward(self, X: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        if self.channels_last and X.dim() == 4:
+            X = X.contiguous(memory_format=torch.channels_last)
         kwargs = self.binding.kwargs(X, y)
         try:
             with torch.autocast("cuda", dtype=torch.float16) if self.amp else nullcontext():
-                return self.compiled.objective(**kwargs)
+                return self.objective(**kwargs)
         except torch.cuda.OutOfMemoryError:
             raise TrainingError(
                 f"the GPU ran out of memory with batch size {self.settings.batch_size}. "
@@ -282,10 +305,8 @@ class Trainer(TrainerState):
         return split.to(self.device) if split.in_memory else split  # type: ignore[attr-defined]
 
     def _set_mode(self, training: bool) -> None:
-        self.root.train(training)
-        self.compiled.objective.train(training)
-        self.compiled.taps.train(training)
-        self.compiled.model.train(training)
+        for module in self._modules:
+            module.training = training
 
     def _emit(self, event: Any) -> None:
         for obs in self.observers:
@@ -342,4 +363,5 @@ class Trainer(TrainerState):
             "seconds": round(seconds, 3),
             "samples_per_second": round(samples / seconds, 1) if seconds > 0 else None,
             "device": str(self.device),
+            **({"compile_seconds": round(self.compile_seconds, 3)} if self.compile_seconds is not None else {}),
         }
