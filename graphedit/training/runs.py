@@ -220,6 +220,7 @@ class RunRecorder:
         self._last_epoch: EpochEvent | None = None
         self._checkpointed_step = -1
         self._writer: threading.Thread | None = None
+        self._metrics: Any = None  # metrics.jsonl, open for appending while the run lasts
         self._write_error: BaseException | None = None
 
     def attach(self, trainer: Any) -> None:
@@ -255,8 +256,9 @@ class RunRecorder:
             self.rows = [r for r in self.rows if r["epoch"] < event.epoch]
             _write_text(self.folder / METRICS, "".join(json.dumps(r) + "\n" for r in self.rows))
         self.rows.append(row)
-        with open(self.folder / METRICS, "a", encoding="utf-8") as f:
-            f.write(json.dumps(row) + "\n")
+        if self._metrics is None:
+            self._metrics = open(self.folder / METRICS, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        self._metrics.write(json.dumps(row) + "\n")  # line-buffered: each epoch reaches the file as it ends
         self._last_epoch = event
         if self.trainer is not None and self._checkpoint_due(event):
             self.checkpoint()
@@ -324,6 +326,9 @@ class RunRecorder:
 
     def _write_end_files(self) -> None:
         """The metrics as CSV, and the best epoch's weights (kept in memory by the trainer until now)."""
+        if self._metrics is not None:
+            self._metrics.close()
+            self._metrics = None
         if self.rows:
             _write_text(self.folder / METRICS_CSV, _csv(self.rows))
         best = getattr(self.trainer, "best_state", None)
