@@ -19,7 +19,8 @@ the training step that just ran. Its payload (plain numpy arrays and floats):
   network makes of a few probe samples (see :mod:`graphedit.training.probe_extras`).
 
 ``probe_every = 0`` (the default) sets the interval from measured times so
-probes cost about 2.5% of training time (under 5% with the first and the final probe); the first probe runs at step 1.
+the probes so far, the first included, take about 3% of the run's time so far; the first probe runs at
+step 1, and one more at the end.
 Confusion matrices are computed once per epoch by :func:`confusion_matrix`.
 """
 
@@ -43,7 +44,7 @@ BINS = 30
 HIST_SAMPLE = 1 << 15  # values a histogram is counted from
 MAX_FEATURE_MAPS = 16
 MAX_REGION_UNITS = 32
-AUTO_BUDGET = 0.025  # fraction of training time probes may take with probe_every = 0 (plus the probe at step 1)
+AUTO_BUDGET = 0.03  # fraction of the run's time probes may take with probe_every = 0 (plus the final probe)
 AUTO_MIN_INTERVAL = 10
 
 
@@ -82,13 +83,23 @@ class Prober:
         if self.fixed is not None:
             self.next_step = step + self.fixed
         else:
-            # one training step takes about epoch_seconds / steps done this epoch
-            done = max(1, step - (self.trainer.epoch - 1) * self._steps_per_epoch())
-            step_time = max(epoch_seconds / done, 1e-6)
-            interval = max(AUTO_MIN_INTERVAL, math.ceil(spent / (AUTO_BUDGET * step_time)))
-            self.next_step = step + interval
+            # the next probe comes when all probes so far and one more fit in AUTO_BUDGET of the training time by
+            # then (the first probe, which warms up, included): cheap probes come often, dear ones seldom
+            t = self.trainer
+            started = getattr(t, "fit_started", None)
+            if started is None:  # fit() not running (a probe asked for directly): this epoch's pace
+                started, first = time.perf_counter() - epoch_seconds, step - self._done_this_epoch(step)
+            else:
+                first = t.fit_start_step
+            training = max(time.perf_counter() - started - self.probe_seconds, 1e-6)
+            step_time = training / max(1, step - first)
+            needed = (self.probe_seconds + spent) / AUTO_BUDGET - training
+            self.next_step = step + max(AUTO_MIN_INTERVAL, math.ceil(needed / step_time))
         payload["seconds"] = spent
         return payload
+
+    def _done_this_epoch(self, step: int) -> int:
+        return max(1, step - (self.trainer.epoch - 1) * self._steps_per_epoch())
 
     def _steps_per_epoch(self) -> int:
         n, b = len(self.trainer.train_split), self.trainer.settings.batch_size

@@ -42,7 +42,7 @@ class TrainSettings:
     threads: int = 0  # CPU threads; 0: the policy of graphedit.training.threads
     compile: bool = False  # torch.compile the objective (a run option: --compile; on the CPU it needs a C++ compiler)
     log_every: int = 10  # steps between StepEvents (the only per-step host sync)
-    probe_every: int = 0  # steps between probes; 0: automatic (probes cost ~2.5% of training time); -1: off
+    probe_every: int = 0  # steps between probes; 0: automatic (probes take ~3% of the time); -1: off
     probe_batch: int = 64  # samples in the fixed probe batch
     grid: int = 48  # decision-region grid side for 2-D inputs
 

@@ -80,6 +80,8 @@ class Trainer(TrainerState):
         self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
         self.sync_every = 1 if self.device.type == "cpu" else s.log_every
         self.epoch = 0
+        self.fit_started: float | None = None
+        self.fit_start_step = 0
         self.step = 0
         self.history: list[dict[str, Any]] = []
         self.best_loss = math.inf
@@ -111,6 +113,7 @@ class Trainer(TrainerState):
             self._seeded = True
         status = "finished"
         started = time.perf_counter()
+        self.fit_started, self.fit_start_step = started, self.step  # the automatic probe interval's clock
         samples = 0
         try:
             while self.epoch < s.epochs and not self._stop_requested:
