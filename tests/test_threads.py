@@ -15,6 +15,8 @@ from graphedit.training.threads import choose_threads, physical_cores
 def test_the_setting_and_the_environment_replace_the_policy(monkeypatch):
     monkeypatch.delenv(threads.ENV, raising=False)
     assert choose_threads(3, 1e-5, cores=8, idle=8)[0] == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    assert choose_threads(0, 1.0, cores=8, idle=8) == (4, "set by the environment variable OMP_NUM_THREADS")
     monkeypatch.setenv(threads.ENV, "2")
     count, why = choose_threads(0, 1.0, cores=8, idle=8)
     assert count == 2 and threads.ENV in why
@@ -23,6 +25,7 @@ def test_the_setting_and_the_environment_replace_the_policy(monkeypatch):
 
 def test_the_policy_uses_idle_physical_cores_and_one_thread_for_tiny_models(monkeypatch):
     monkeypatch.delenv(threads.ENV, raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     assert choose_threads(0, 0.05, cores=8, idle=8) == (8, "one per physical core (8)")
     assert choose_threads(0, 0.05, cores=8, idle=3)[0] == 3
     count, why = choose_threads(0, threads.TINY_FORWARD_S / 10, cores=8, idle=8)

@@ -11,8 +11,9 @@ that wait for a core are far worse than fewer threads (measured on a 2-core mach
 of 11: two threads ran 20× slower than one), so cores busy with other work (the load average) are
 left out.
 
-``threads`` (the training setting, ``--threads N``) replaces the policy; so does the environment
-variable ``GRAPHEDIT_THREADS`` (the test suite sets it to 1 so parallel test workers do not fight).
+``threads`` (the training setting, ``--threads N``) replaces the policy; so do the environment
+variables ``GRAPHEDIT_THREADS`` (the test suite sets it to 1 so parallel test workers do not fight)
+and ``OMP_NUM_THREADS`` (torchrun sets it to 1 for each rank).
 """
 
 from __future__ import annotations
@@ -63,9 +64,10 @@ def choose_threads(
     """The thread count and why: the setting, the environment, a tiny model, or the idle physical cores."""
     if requested > 0:
         return requested, "set by the training setting threads (--threads)"
-    env = os.environ.get(ENV, "").strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env), f"set by the environment variable {ENV}"
+    for name in (ENV, "OMP_NUM_THREADS"):  # torchrun sets OMP_NUM_THREADS=1 for each rank
+        env = os.environ.get(name, "").strip()
+        if env.isdigit() and int(env) > 0:
+            return int(env), f"set by the environment variable {name}"
     cores = cores or physical_cores()
     if forward_seconds is not None and forward_seconds < TINY_FORWARD_S and cores > 1:
         return 1, f"a tiny model (a forward pass takes {forward_seconds * 1000:.2f} ms): one thread is faster"
