@@ -112,9 +112,10 @@ def run_project(
             settings = settings.replace(device=distributed.device(settings.device))
             distributed.join(settings.device)
         compiled = compile_graph(project.document, device="cpu", seed=settings.seed)
+        threads = _choose_threads(settings, compiled, data)
         if folder is not None:
             recorder = RunRecorder(
-                folder, settings.to_dict(), data.spec, resume=resume, checkpoint_every=checkpoint_every
+                folder, settings.to_dict(), data.spec, resume=resume, checkpoint_every=checkpoint_every, extra=threads
             )
         recorders = [recorder] if recorder is not None else []
         trainer = Trainer(
@@ -155,7 +156,7 @@ def run_project(
         from graphedit.training.runs import FINAL, point_project_to
 
         weights = point_project_to(project, folder / FINAL)
-    return {**summary, "run": str(folder or ""), "weights": weights}
+    return {**summary, **threads, "run": str(folder or ""), "weights": weights}
 
 
 def failure_node(exc: BaseException) -> str | None:
@@ -174,6 +175,20 @@ def as_training_error(exc: BaseException) -> TrainingError:
             "or train on another device."
         )
     return TrainingError(f"training failed: {name}: {detail}. Fix: check the graph with graphedit check.")
+
+
+def _choose_threads(settings: Any, compiled: Any, data: Any) -> dict[str, Any]:
+    """Set torch's thread count for this run (graphedit.training.threads); what was chosen and why."""
+    from graphedit.training.binding import bind
+    from graphedit.training.settings import resolve_device
+    from graphedit.training.threads import apply_threads
+
+    device = resolve_device(settings.device)
+    kwargs = None
+    if data.train.in_memory and device.type == "cpu" and settings.threads == 0:
+        X, y = next(iter(data.train.batches(settings.batch_size)))
+        kwargs = bind(compiled, data.info).kwargs(X, y)
+    return apply_threads(settings.threads, device, compiled.objective, kwargs)
 
 
 def _run_folder(path: Path | None, run_dir: str | os.PathLike[str] | None, resume: bool) -> Path:

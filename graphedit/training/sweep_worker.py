@@ -44,9 +44,12 @@ class _StopFlag:
 
 def worker_main(tasks: Any, events: Any, stop: Any, threads: int) -> None:
     """Entry point of a spawned trial process: run tasks until ``None`` arrives."""
+    import os
+
     import torch
 
     torch.set_num_threads(max(1, threads))
+    os.environ["GRAPHEDIT_THREADS"] = str(max(1, threads))  # run_project's thread policy keeps to it
     while True:
         try:
             task = tasks.recv()
