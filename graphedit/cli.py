@@ -67,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, module_name in commands.items():
         p = sub.add_parser(name, help=HELP.get(name, ""))
         p.set_defaults(_module=module_name)
-        importlib.import_module(f"graphedit.commands.{module_name}").add_arguments(p)
+        if name == argv[0]:  # only the command in use is imported: `graphedit --help` needs none of them
+            importlib.import_module(f"graphedit.commands.{module_name}").add_arguments(p)
     args = parser.parse_args(argv)
     args._argv = argv  # the command line as given (distributed training passes it on to every rank)
     module = importlib.import_module(f"graphedit.commands.{args._module}")

@@ -1,4 +1,4 @@
-"""`graphedit check PROJECT [--json]`: shapes and parameter counts of every node, errors with fixes."""
+"""`graphedit check PROJECT [--json]`: shapes, parameters and memory of every node, errors with fixes."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from graphedit.compiler.nodynamo import dynamo_deferred
     from graphedit.model.project import load_project
 
     project = load_project(args.project)
-    rows = summarize(project.document)
+    with dynamo_deferred():  # check never compiles: spare it the second torch._dynamo takes to import
+        rows = summarize(project.document)
     errors = [r for r in rows if r.error]
     if args.json:
         payload = {
@@ -25,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
             "valid": not errors,
             "nodes": [r.to_json() for r in rows],
             "total_params": sum(r.params for r in rows),
+            "total_param_bytes": sum(r.param_bytes for r in rows),
+            "total_activation_bytes_per_example": sum(r.activation_bytes for r in rows),
             "errors": [{"node": r.node_id, "message": r.error, "fix": r.fix} for r in errors],
         }
         print(json.dumps(payload, indent=2))

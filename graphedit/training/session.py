@@ -96,6 +96,7 @@ def run_project(
         from graphedit.training.binding import fit_inputs_to_dataset
         from graphedit.training.checkpoint import load_checkpoint
         from graphedit.training.datasets import load_dataset
+        from graphedit.training.memory import check_fits
         from graphedit.training.runs import GRAPH, RunRecorder, write_graph
         from graphedit.training.trainer import Trainer
 
@@ -111,6 +112,7 @@ def run_project(
         if distributed is not None:
             settings = settings.replace(device=distributed.device(settings.device))
             distributed.join(settings.device)
+        check_fits(project.document, settings)  # refuse what cannot fit before allocating it
         compiled = compile_graph(project.document, device="cpu", seed=settings.seed)
         threads = _choose_threads(settings, compiled, data)
         if folder is not None:
