@@ -28,6 +28,8 @@ BUILTIN_MODULES = (
     "activation",
     "normalization",
     "merge",
+    "tensor",
+    "parameter",
     "sequence",
     "generative",
     "loss",

@@ -18,6 +18,7 @@ from torch import nn
 from graphedit.nodes.dense import Maxout
 from graphedit.nodes.generative import Reparameterize
 from graphedit.nodes.normalization import GaussianNoise
+from graphedit.nodes.parameter import LearnedTensor
 from graphedit.nodes.sequence import Recurrent
 
 
@@ -107,6 +108,10 @@ register_constructor(
 )
 for _cls in (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d):
     register_constructor(_cls, _instancenorm)
+register_constructor(nn.PixelShuffle, lambda m: f"nn.PixelShuffle({_args(m.upscale_factor)})")
+register_constructor(
+    LearnedTensor, lambda m: f"LearnedTensor({_args(list(m.weight.shape), 'zeros', 0.0)})", inline=True
+)
 register_constructor(nn.PReLU, lambda m: f"nn.PReLU({_args(m.num_parameters)})")
 register_constructor(nn.Dropout, lambda m: f"nn.Dropout({_args(p=m.p)})")
 register_constructor(nn.Embedding, lambda m: f"nn.Embedding({_args(m.num_embeddings, m.embedding_dim)})")
