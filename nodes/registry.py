@@ -31,6 +31,7 @@ BUILTIN_MODULES = (
     "tensor",
     "parameter",
     "sequence",
+    "attention",
     "generative",
     "loss",
     "penalty",

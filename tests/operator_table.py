@@ -43,6 +43,34 @@ class _Expanded(nn.Module):
         return self.cls[None].expand(x.shape[0], -1, -1)
 
 
+class TorchAttention(nn.Module):
+    """``nn.MultiheadAttention`` as a transformer calls it: batch first, output only, optional masks."""
+
+    def __init__(self, dim: int, heads: int, kdim: int | None = None, vdim: int | None = None, causal=False):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True, kdim=kdim, vdim=vdim)
+        self.causal = causal
+
+    def forward(self, q, k=None, v=None, pad=None):
+        k = q if k is None else k
+        v = k if v is None else v
+        mask = torch.triu(torch.full((q.shape[1], k.shape[1]), float("-inf")), 1) if self.causal else None
+        pad = None if pad is None else pad.bool()
+        return self.attn(q, k, v, attn_mask=mask, key_padding_mask=pad)[0]
+
+
+class BiGRUSummary(nn.Module):
+    """A bidirectional summary as usually written: the last layer's final states of both directions."""
+
+    def __init__(self, features: int, units: int) -> None:
+        super().__init__()
+        self.gru = nn.GRU(features, units, batch_first=True, bidirectional=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, h = self.gru(x)
+        return torch.cat([h[-2], h[-1]], 1)
+
+
 def covered(where: str) -> Row:
     return Row(covered=where)
 
@@ -144,9 +172,16 @@ ROWS: dict[str, Row] = {
     "Parameter": Row({"shape": [2, 4], "fill": "normal"}, ((N, 5),), lambda: _Expanded([2, 4]), wires=("x",)),
     # sequence
     "Embedding": Row({"vocab": 10, "dim": 6}, ((N, 8),), lambda: nn.Embedding(10, 6), dtypes=(I64,)),
-    "RNN": covered("wraps nn.RNN: tests/test_parity.py and tests/test_parity_blocks.py"),
+    "RNN": covered("wraps nn.RNN like GRU: tests/test_parity.py; bidirectional GRU in test_parity_blocks.py"),
     "LSTM": covered("wraps nn.LSTM: tests/test_parity.py::lstm_chars"),
-    "GRU": covered("wraps nn.GRU: tests/test_parity_blocks.py (bidirectional GRU tagger)"),
+    "GRU": Row(
+        {"units": 4, "bidirectional": True},
+        ((N, 5, 3),),
+        lambda: BiGRUSummary(3, 4),
+    ),
+    "MultiheadAttention": Row(
+        {"heads": 2, "causal": True}, ((N, 5, 8),), lambda: TorchAttention(8, 2, causal=True), wires=("query",)
+    ),
     # generative
     "Reparameterize": covered("no torch module: returns μ in eval, tests/test_parity.py::vae"),
     # objective
@@ -197,5 +232,9 @@ SHAPE_ERRORS: list[tuple[str, dict[str, Any], list[tuple[int, ...]], str, str]] 
     ("Crop", {}, [(N, 2, 4, 4), (N, 2, 8, 8)], "cannot cut", "swap the inputs"),
     ("PixelShuffle", {"factor": 2}, [(N, 6, 4, 4)], "6 channels do not divide by r² = 4", "multiple of 4"),
     ("ChannelShuffle", {"groups": 4}, [(N, 6, 4, 4)], "do not divide by groups 4", "multiple of 4"),
+    ("MultiheadAttention", {"heads": 3}, [(N, 5, 8), None, None, None], "3 heads do not divide the 8", "1, 2, 4, 8"),
+    ("MultiheadAttention", {}, [(N, 8), None, None, None], "query expects [N, T, E]", "Embedding"),
+    ("MultiheadAttention", {}, [(N, 5, 8), (N, 6, 4), (N, 7, 4), None], "different lengths", "same sequence"),
+    ("MultiheadAttention", {}, [(N, 5, 8), (N, 6, 4), None, (N, 5)], "does not fit keys of length 6", "shape [6]"),
     ("AdaptiveAvgPool2d", {}, [(N, 8)], "AdaptiveAvgPool2d expects [N, C, H, W]", "Reshape"),
 ]

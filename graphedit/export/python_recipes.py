@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from graphedit.nodes.attention import Attention
 from graphedit.nodes.dense import Maxout
 from graphedit.nodes.generative import Reparameterize
 from graphedit.nodes.normalization import GaussianNoise
@@ -78,6 +79,13 @@ def _rnn(m: nn.RNNBase) -> str:
     return f"nn.{type(m).__name__}({_args(m.input_size, m.hidden_size, **kw)})"
 
 
+def _attention(m: Attention) -> str:
+    a = m.attn
+    wired = [m.has_key, m.has_value, m.has_mask]
+    args = _args(a.embed_dim, a.num_heads, a.dropout, a.in_proj_bias is not None, a.kdim, a.vdim, m.causal, wired)
+    return f"Attention({args})"
+
+
 def _upsample(m: nn.Upsample) -> str:
     return f"nn.Upsample({_args(size=m.size, scale_factor=m.scale_factor, mode=m.mode, align_corners=m.align_corners)})"
 
@@ -120,9 +128,11 @@ register_constructor(Maxout, lambda m: f"Maxout({_args(m.linear.in_features, m.u
 register_constructor(
     Recurrent,
     lambda m: (
-        f"Recurrent({_args(type(m.rnn).__name__, m.rnn.input_size, m.rnn.hidden_size, m.rnn.num_layers, m.last)})"
+        f"Recurrent({_args(type(m.rnn).__name__, m.rnn.input_size, m.rnn.hidden_size, m.rnn.num_layers, m.last)}"
+        + (", bidirectional=True)" if m.bidirectional else ")")
     ),
     inline=True,
 )
+register_constructor(Attention, _attention, inline=True)
 register_constructor(GaussianNoise, lambda m: f"GaussianNoise({_args(m.std)})", inline=True)
 register_constructor(Reparameterize, lambda m: "Reparameterize()", inline=True)
