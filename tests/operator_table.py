@@ -83,7 +83,7 @@ ROWS: dict[str, Row] = {
     "Target": covered("data node: the objective's placeholder, tests/test_trainer.py"),
     "Output": covered("data node: names every export's outputs, tests/test_export.py"),
     # dense
-    "Dense": Row({"units": 5}, ((N, 7),), lambda: nn.Linear(7, 5)),
+    "Dense": Row({"units": 5}, ((N, 4, 7),), lambda: nn.Linear(7, 5)),
     "Maxout": covered("no torch module: tests/test_catalog.py (values) and test_export.py (all four exports)"),
     # convolution
     "Conv1d": Row({"filters": 6, "kernel": 3, "groups": 2}, ((N, 4, 10),), lambda: nn.Conv1d(4, 6, 3, groups=2)),
@@ -143,7 +143,7 @@ ROWS: dict[str, Row] = {
     "PReLU": Row({"shared": False}, ((N, 3, 4, 4),), lambda: nn.PReLU(3)),
     # normalization
     "BatchNorm": Row({"momentum": 0.2}, ((N, 3, 4, 4),), lambda: nn.BatchNorm2d(3, momentum=0.2)),
-    "LayerNorm": Row({}, ((N, 3, 4),), lambda: nn.LayerNorm([3, 4])),
+    "LayerNorm": Row({"over": "last"}, ((N, 3, 4),), lambda: nn.LayerNorm(4)),
     "Dropout": Row({"p": 0.3}, ((N, 3),), lambda: nn.Dropout(0.3)),
     "GroupNorm": Row({"groups": 2}, ((N, 4, 3, 3),), lambda: nn.GroupNorm(2, 4)),
     "InstanceNorm": Row({"affine": True}, ((N, 3, 4, 4),), lambda: nn.InstanceNorm2d(3, affine=True)),
