@@ -22,6 +22,7 @@ COMMANDS = {
     "export": "export",
     "import": "import_model",
     "sweep": "sweep",
+    "nodes": "nodes",
 }
 HELP = {
     "check": "infer shapes and list every node; exit 1 on errors",
@@ -29,6 +30,7 @@ HELP = {
     "export": "export a trained model (torchscript, onnx, safetensors, python)",
     "import": "turn a PyTorch module or an ONNX file into a project",
     "sweep": "sweep hyperparameters with Optuna; trials land in the project's runs",
+    "nodes": "list node types with ports, parameters and docs (--json, --markdown)",
 }
 
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from graphedit.nodes.attention import Attention
 from graphedit.nodes.dense import Maxout
 from graphedit.nodes.generative import Reparameterize
 from graphedit.nodes.normalization import GaussianNoise
+from graphedit.nodes.parameter import LearnedTensor
 from graphedit.nodes.sequence import Recurrent
 
 
@@ -77,6 +79,13 @@ def _rnn(m: nn.RNNBase) -> str:
     return f"nn.{type(m).__name__}({_args(m.input_size, m.hidden_size, **kw)})"
 
 
+def _attention(m: Attention) -> str:
+    a = m.attn
+    wired = [m.has_key, m.has_value, m.has_mask]
+    args = _args(a.embed_dim, a.num_heads, a.dropout, a.in_proj_bias is not None, a.kdim, a.vdim, m.causal, wired)
+    return f"Attention({args})"
+
+
 def _upsample(m: nn.Upsample) -> str:
     return f"nn.Upsample({_args(size=m.size, scale_factor=m.scale_factor, mode=m.mode, align_corners=m.align_corners)})"
 
@@ -107,6 +116,10 @@ register_constructor(
 )
 for _cls in (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d):
     register_constructor(_cls, _instancenorm)
+register_constructor(nn.PixelShuffle, lambda m: f"nn.PixelShuffle({_args(m.upscale_factor)})")
+register_constructor(
+    LearnedTensor, lambda m: f"LearnedTensor({_args(list(m.weight.shape), 'zeros', 0.0)})", inline=True
+)
 register_constructor(nn.PReLU, lambda m: f"nn.PReLU({_args(m.num_parameters)})")
 register_constructor(nn.Dropout, lambda m: f"nn.Dropout({_args(p=m.p)})")
 register_constructor(nn.Embedding, lambda m: f"nn.Embedding({_args(m.num_embeddings, m.embedding_dim)})")
@@ -115,9 +128,11 @@ register_constructor(Maxout, lambda m: f"Maxout({_args(m.linear.in_features, m.u
 register_constructor(
     Recurrent,
     lambda m: (
-        f"Recurrent({_args(type(m.rnn).__name__, m.rnn.input_size, m.rnn.hidden_size, m.rnn.num_layers, m.last)})"
+        f"Recurrent({_args(type(m.rnn).__name__, m.rnn.input_size, m.rnn.hidden_size, m.rnn.num_layers, m.last)}"
+        + (", bidirectional=True)" if m.bidirectional else ")")
     ),
     inline=True,
 )
+register_constructor(Attention, _attention, inline=True)
 register_constructor(GaussianNoise, lambda m: f"GaussianNoise({_args(m.std)})", inline=True)
 register_constructor(Reparameterize, lambda m: "Reparameterize()", inline=True)
