@@ -70,6 +70,11 @@ def _key(node: fx.Node) -> str | None:
     return None
 
 
+def _own(weights: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor] | None:
+    """Copies of a layer's tensors: the project's layers take them over, and must not share the module's."""
+    return None if weights is None else {k: v.detach().clone() for k, v in weights.items()}
+
+
 def _arg(node: fx.Node, i: int, name: str, default: Any = None) -> Any:
     return node.args[i] if len(node.args) > i else node.kwargs.get(name, default)
 
@@ -145,7 +150,7 @@ class FxImporter:
     def _add(self, node: fx.Node, spec: Spec, inputs: list[Ref], name: str | None = None) -> None:
         shape = self._shape(node) if spec.type_id != "GlobalAvgPool" else self._shape(node)[:2]
         self.refs[node] = self.b.add(
-            spec.type_id, spec.params, inputs, shape, name or node.name, spec.weights, spec.sub, spec.ports
+            spec.type_id, spec.params, inputs, shape, name or node.name, _own(spec.weights), spec.sub, spec.ports
         )
 
     def _reshape(self, node: fx.Node, src: fx.Node) -> None:
@@ -189,7 +194,7 @@ class FxImporter:
         )
         spec = rnn_spec(m, last)
         shape = self._shape(users[0]) if last else self._shape(node)
-        out = self.b.add(spec.type_id, spec.params, [ref], shape, name, spec.weights, spec.sub)
+        out = self.b.add(spec.type_id, spec.params, [ref], shape, name, _own(spec.weights), spec.sub)
         self.refs[node] = out
         for u in users if last else []:
             self.refs[u] = out

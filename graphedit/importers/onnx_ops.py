@@ -12,7 +12,6 @@ from onnx import helper
 
 from graphedit.importers.common import UnsupportedOpError
 
-STATIC_OPS = {"Shape", "Size", "Constant", "ConstantOfShape"}
 SIMPLE = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh"}
 HANDLERS: dict[str, Callable[[Any, onnx.NodeProto, list[str]], None]] = {}
 

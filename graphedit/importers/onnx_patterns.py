@@ -27,6 +27,8 @@ import onnx
 from graphedit.importers.onnx_ops import _fail, _input, attrs, dense_weights
 
 PATTERNS: dict[str, Callable[[Any, onnx.NodeProto, list[str]], bool]] = {}
+# Ops that are importable only inside a pattern, after its first op (known only when the walk reaches them)
+INNER_OPS = {"Cast", "ReduceMax"}
 RECURRENT = ("RNN", "LSTM", "GRU")
 # PyTorch's gate blocks, as indices of ONNX's: LSTM i,o,f,c → i,f,g,o; GRU z,r,h → r,z,n
 GATES = {"RNN": [0], "LSTM": [0, 2, 3, 1], "GRU": [1, 0, 2]}
