@@ -20,7 +20,7 @@ import torch
 from safetensors.torch import save_file
 
 from graphedit.compiler.compile import Compiled, compile_graph
-from graphedit.errors import GraphEditError
+from graphedit.errors import GraphEditError, ParamError
 from graphedit.export.weights import sha256_file
 from graphedit.model.document import ID_PATTERN, RESERVED_IDS, GraphDocument
 
@@ -32,16 +32,22 @@ class ImportModelError(GraphEditError):
 
 
 class UnsupportedOpError(ImportModelError):
-    """An op of the source model with no GraphEdit node type."""
+    """An op of the source model with no GraphEdit node type, or a setting no node expresses.
 
-    def __init__(self, op: str, where: str = "", why: str = "") -> None:
+    One line: the op, where it is, why it cannot be imported and what would import it.
+    """
+
+    def __init__(self, op: str, where: str = "", why: str = "", support: str = "") -> None:
         self.op = op
-        at = f" (at {where})" if where else ""
-        reason = why or "GraphEdit has no node type for it"
-        super().__init__(
-            f"cannot import op {op}{at}: {reason}. Rewrite that part of the model with supported layers, "
-            "or build it in GraphEdit by hand."
-        )
+        at = f" at {where}" if where else ""
+        if not why:
+            why = "GraphEdit has no node type for it"
+            support = support or (
+                f"a node type for {op.split()[-1]} (a node pack under the graphedit.nodes entry point) would "
+                "import it; else rewrite that part of the model with supported layers"
+            )
+        support = support or "rewrite that part of the model with supported layers, or build it in GraphEdit by hand"
+        super().__init__(f"cannot import {op}{at}: {why}; {support}")
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,15 @@ class GraphBuilder:
 
         Its layer takes over the tensors in ``weights`` (at ``sub`` inside it): they must be the builder's own.
         """
-        node_id = self.doc.add_node(type_id, params, node_id=self.node_id(name, type_id))
+        if type_id not in self.doc.registry:
+            raise ImportModelError(
+                f"cannot import {name or type_id}: it needs a {type_id} node, which this GraphEdit's catalog lacks; "
+                "install the node pack that provides it"
+            )
+        try:
+            node_id = self.doc.add_node(type_id, params, node_id=self.node_id(name, type_id))
+        except ParamError as exc:
+            raise ImportModelError(f"cannot import {name or type_id} as a {type_id} node: {exc}") from None
         node_type = self.doc.node_type(node_id)
         names = ports or [p.name for p in node_type.input_ports(self.doc.params(node_id))]
         for ref, port in zip(inputs, names):

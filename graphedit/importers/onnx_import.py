@@ -19,7 +19,7 @@ import torch
 from onnx import numpy_helper
 
 from graphedit.importers.common import GraphBuilder, ImportModelError, ImportResult, Ref, UnsupportedOpError
-from graphedit.importers.onnx_ops import HANDLERS
+from graphedit.importers.onnx_ops import HANDLERS, _fail
 from graphedit.importers.onnx_patterns import INNER_OPS, PATTERNS
 from graphedit.importers.onnx_shapes import STATIC_OPS, Learner, static_values
 
@@ -81,7 +81,7 @@ class OnnxImporter:
         for node in self.graph.node:
             if node.output[0] in static or node.op_type in {*HANDLERS, *PATTERNS, *INNER_OPS}:
                 continue
-            raise UnsupportedOpError(f"ONNX {node.op_type}", node.name or node.output[0])
+            raise _fail(node, "")
 
     # ------------------------------------------------------------ helpers
     def shape(self, name: str) -> tuple[int, ...]:
@@ -92,7 +92,7 @@ class OnnxImporter:
 
     def const(self, name: str, what: str, node: onnx.NodeProto) -> np.ndarray:
         if name not in self.consts:
-            raise UnsupportedOpError(node.op_type, node.name or node.output[0], f"its {what} must be a constant")
+            raise _fail(node, f"its {what} must be a constant")
         return self.consts[name]
 
     def ref(self, name: str) -> Ref:
@@ -132,7 +132,7 @@ class OnnxImporter:
                 continue
             handler = HANDLERS.get(node.op_type)
             if handler is None:
-                raise UnsupportedOpError(f"ONNX {node.op_type}", node.name or node.output[0])
+                raise _fail(node, "")
             handler(self, node, dynamic)
         for value in self.graph.output:
             if value.name not in self.refs:

@@ -30,7 +30,7 @@ def attrs(node: onnx.NodeProto) -> dict[str, Any]:
 
 
 def _fail(node: onnx.NodeProto, why: str) -> UnsupportedOpError:
-    return UnsupportedOpError(f"ONNX {node.op_type}", node.name or node.output[0], why)
+    return UnsupportedOpError(f"ONNX {node.op_type}", f"node '{node.name or node.output[0]}'", why)
 
 
 def _one(values: Any, what: str, node: onnx.NodeProto) -> int:
