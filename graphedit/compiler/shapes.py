@@ -98,8 +98,8 @@ def apply_layer(layer: Any, values: list[Any]) -> Any:
     return layer(*present)
 
 
-def split_outputs(node_type: NodeType, result: Any) -> dict[str, Any]:
-    ports = node_type.output_ports()
+def split_outputs(node_type: NodeType, result: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    ports = node_type.output_ports(params)
     if len(ports) == 1:
         return {ports[0].name: result}
     return {p.name: r for p, r in zip(ports, result)}
@@ -231,7 +231,7 @@ class ShapeInference:
             return
         if self.doc.is_muted(node_id) and any(v is not None for v in values):
             first = next(v for v in values if v is not None)
-            self._values[node_id] = {p.name: first for p in node_type.output_ports()}
+            self._values[node_id] = {p.name: first for p in node_type.output_ports(params)}
         elif node_type.role == "weight_penalty":
             self._values[node_id] = {node_type.output_ports()[0].name: torch.empty((), device="meta")}
         else:
@@ -243,7 +243,7 @@ class ShapeInference:
                         layer.train()
                     with torch.no_grad():
                         result = apply_layer(layer, values)
-                self._values[node_id] = split_outputs(node_type, result)
+                self._values[node_id] = split_outputs(node_type, result, params)
             except Exception as exc:  # any failure becomes an error on the node, never a crash
                 info.error = explain(node_id, node_type, shapes, exc)
                 self._values[node_id] = {}

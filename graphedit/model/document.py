@@ -121,7 +121,7 @@ class GraphDocument:
         if src not in self.graph or dst not in self.graph:
             missing = src if src not in self.graph else dst
             return f"there is no node '{missing}' in the graph."
-        if src_port not in {p.name for p in self.node_type(src).output_ports()}:
+        if src_port not in {p.name for p in self.node_type(src).output_ports(self._node(src)["params"])}:
             return f"node '{src}' has no output port '{src_port}'."
         ports = {p.name for p in self.node_type(dst).input_ports(self._node(dst)["params"])}
         if dst_port not in ports:
@@ -198,6 +198,14 @@ class GraphDocument:
                 raise GraphError(
                     f"node '{node_id}': input {', '.join(lost)} is still connected; disconnect it before "
                     f"lowering '{name}' to {new_params[name]}."
+                )
+        if node_type.variadic_outputs == name:
+            keep = {p.name for p in node_type.output_ports(new_params)}
+            lost = sorted({e.src_port for e in self.out_edges(node_id) if e.src_port not in keep})
+            if lost:
+                raise GraphError(
+                    f"node '{node_id}': output {', '.join(lost)} is still connected; disconnect it before "
+                    f"changing '{name}'."
                 )
         data["params"] = new_params
         self._emit(ParamChanged(node_id, name, old_params.get(name), new_params[name]))
