@@ -142,7 +142,7 @@ def function_spec(node: fx.Node, key: str, rank: int, out_shape: tuple[int, ...]
         return Spec("Softmax", {})
     if key == "dropout":
         channel = node.target in (F.dropout1d, F.dropout2d, F.dropout3d)
-        return Spec("Dropout2d" if channel else "Dropout", {"p": float(arg(node, 1, "p", 0.5))})
+        return Spec("ChannelDropout" if channel else "Dropout", {"p": float(arg(node, 1, "p", 0.5))})
     if key in ("mean", "sum", "amax"):
         return _reduce(node, key, rank)
     if key in ("adaptive_avg_pool", "adaptive_max_pool"):

@@ -150,7 +150,7 @@ def module_spec(m: nn.Module, where: str, in_shape: tuple[int, ...] | None) -> S
         _require(not m.track_running_stats, op, where, "running statistics are not supported")
         return Spec("InstanceNorm", {"eps": m.eps, "affine": m.affine}, m.state_dict() or None)
     if isinstance(m, (nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)):
-        return Spec("Dropout2d", {"p": m.p})
+        return Spec("ChannelDropout", {"p": m.p})
     if isinstance(m, nn.Dropout):
         return Spec("Dropout", {"p": m.p})
     if isinstance(m, nn.Embedding):
@@ -220,7 +220,7 @@ def _activation_spec(m: nn.Module, op: str, where: str, rank: int) -> Spec:
     if isinstance(m, nn.Softplus):
         return Spec("Softplus", {"beta": float(m.beta), "threshold": float(m.threshold)})
     if isinstance(m, nn.PReLU):
-        return Spec("PReLU", {"channels": m.num_parameters}, m.state_dict())
+        return Spec("PReLU", {"shared": m.num_parameters == 1, "alpha": float(m.init)}, m.state_dict())
     if isinstance(m, nn.Softmax):
         _require(m.dim in (1, 1 - rank), op, where, f"softmax over dim {m.dim}; GraphEdit's Softmax is over dim 1")
         return Spec("Softmax", {})

@@ -19,11 +19,14 @@ import torch
 from onnx import numpy_helper
 
 from graphedit.importers.common import GraphBuilder, ImportModelError, ImportResult, Ref, UnsupportedOpError
-from graphedit.importers.onnx_ops import HANDLERS, _fail
+from graphedit.importers.onnx_ops import HANDLERS as LAYER_HANDLERS
+from graphedit.importers.onnx_ops import _fail
 from graphedit.importers.onnx_patterns import INNER_OPS, PATTERNS
 from graphedit.importers.onnx_shapes import STATIC_OPS, Learner, static_values
+from graphedit.importers.onnx_tensor import HANDLERS as TENSOR_HANDLERS
 
 TOLERANCE = 1e-4
+HANDLERS = {**LAYER_HANDLERS, **TENSOR_HANDLERS}
 ONNX_DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
 
 
