@@ -14,8 +14,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from graphedit.training.events import EpochEvent, FailedEvent, StepEvent
-from graphedit.training.session import StartedEvent
+from graphedit.training.events import EpochEvent, FailedEvent, StartedEvent, StepEvent
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
