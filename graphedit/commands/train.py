@@ -15,8 +15,7 @@ import time
 from typing import Any, TextIO
 
 from graphedit.errors import TrainingError
-from graphedit.training.events import EpochEvent, FailedEvent, StepEvent
-from graphedit.training.session import StartedEvent
+from graphedit.training.events import EpochEvent, FailedEvent, StartedEvent, StepEvent
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -2,7 +2,8 @@
 
 Every N steps, on a fixed probe batch in evaluation mode, :class:`Prober`
 runs ``compiled.taps`` (every node's output) and reads the gradients left by
-the training step that just ran. Its payload (plain numpy arrays and floats):
+the training step that just ran. Its payload, a :class:`~graphedit.training.payloads.ProbePayload`
+(plain numpy arrays and floats):
 
 * ``activations``: per node, mean, std, fraction of exact zeros, min, max and
   a histogram (``hist`` counts over ``edges``) — the notes' per-layer
@@ -35,6 +36,7 @@ import torch
 from torch import fx, nn
 
 from graphedit.training import probe_extras
+from graphedit.training.payloads import ActivationStats, GradientStats, ProbePayload, Regions
 
 if TYPE_CHECKING:
     from graphedit.training.datasets import Split
@@ -73,7 +75,7 @@ class Prober:
     def due(self, step: int) -> bool:
         return step >= self.next_step
 
-    def run(self, step: int, epoch_seconds: float) -> dict[str, Any]:
+    def run(self, step: int, epoch_seconds: float) -> ProbePayload:
         t0 = time.perf_counter()
         payload = self.collect(step)
         self.last_step = step
@@ -106,15 +108,19 @@ class Prober:
         return max(1, math.ceil(n / b))
 
     @torch.no_grad()
-    def collect(self, step: int) -> dict[str, Any]:
+    def collect(self, step: int) -> ProbePayload:
         t = self.trainer
         was_training = t.root.training
         t.set_mode(False)
         try:
             taps = t.compiled.taps(**self.kwargs)
-            payload: dict[str, Any] = {"kind": "probe", "step": step, "epoch": t.epoch}
-            payload["activations"] = self._activations(taps)
-            payload["gradients"] = self._gradients()
+            payload: ProbePayload = {
+                "kind": "probe",
+                "step": step,
+                "epoch": t.epoch,
+                "activations": self._activations(taps),
+                "gradients": self._gradients(),
+            }
             if self.conv_ids:
                 payload["feature_maps"] = {
                     n: taps[n][0, :MAX_FEATURE_MAPS].float().cpu().numpy() for n in self.conv_ids if n in taps
@@ -129,7 +135,7 @@ class Prober:
             t.set_mode(was_training)
         return payload
 
-    def _extras(self, payload: dict[str, Any], taps: dict[str, Any], step: int) -> None:
+    def _extras(self, payload: ProbePayload, taps: dict[str, Any], step: int) -> None:
         t, info = self.trainer, self.trainer.data.info
         extras = {
             "predictions": probe_extras.predictions(taps, self.pred_key, self.X, self.y, info),
@@ -141,7 +147,7 @@ class Prober:
             extras["latent"] = self.latent.collect()
         payload.update({k: v for k, v in extras.items() if v is not None})
 
-    def _activations(self, taps: dict[str, torch.Tensor]) -> dict[str, dict[str, Any]]:
+    def _activations(self, taps: dict[str, torch.Tensor]) -> dict[str, ActivationStats]:
         chosen = [
             (n, v) for n, v in taps.items() if n not in self.skip and isinstance(v, torch.Tensor) and v.dim() >= 1
         ]
@@ -174,7 +180,7 @@ class Prober:
             }
         return out
 
-    def _gradients(self) -> dict[str, dict[str, float]]:
+    def _gradients(self) -> dict[str, GradientStats]:
         grads: dict[str, list[torch.Tensor]] = {}
         weights: dict[str, list[torch.Tensor]] = {}
         for name, p in self.trainer.root.named_parameters():
@@ -219,7 +225,7 @@ class Prober:
             )
         return kwargs, extent
 
-    def _regions(self) -> dict[str, Any]:
+    def _regions(self) -> Regions:
         g = self.grid["size"]  # type: ignore[index]
         plane = (g, g) if self.grid["dims"] == 2 else (g,)  # type: ignore[index]
         try:

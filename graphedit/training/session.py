@@ -21,12 +21,11 @@ import dataclasses
 import json
 import math
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from graphedit.errors import GraphEditError, NodeError, TrainingError
-from graphedit.training.events import FailedEvent
+from graphedit.training.events import FailedEvent, StartedEvent
 
 SNAPSHOT = "project.gproj"  # the project as it was trained, kept in the run folder
 
@@ -35,19 +34,6 @@ class Control(Protocol):
     def wait_if_paused(self) -> None: ...
 
     def should_stop(self) -> bool: ...
-
-
-@dataclass
-class StartedEvent:
-    """Sent once, before the first step: what the editor needs to show progress and name nodes."""
-
-    info: dict[str, Any]  # DatasetInfo.to_json()
-    steps_per_epoch: int
-    epochs: int
-    run_dir: str
-    node_ids: list[str] = field(default_factory=list)
-    first_epoch: int = 0  # epochs already done (a resumed run)
-    settings: dict[str, Any] = field(default_factory=dict)
 
 
 def settings_for(training: dict[str, Any], overrides: dict[str, Any] | None = None) -> Any:
