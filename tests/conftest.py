@@ -1,5 +1,6 @@
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -7,4 +8,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # spawned training processes inherit it
 os.environ["GRAPHEDIT_THREADS"] = "1"
 os.environ["OMP_NUM_THREADS"] = "1"
+# runs of unsaved projects go to the per-user data folder: in tests, a throwaway one
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="graphedit-test-data-")
 sys.path.insert(0, str(Path(__file__).parent))

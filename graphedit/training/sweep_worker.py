@@ -62,8 +62,7 @@ def worker_main(tasks: Any, events: Any, stop: Any, threads: int) -> None:
 
 def _run_trial(task: dict[str, Any], events: Any, control: _StopFlag) -> dict[str, Any]:
     from graphedit.errors import GraphEditError
-    from graphedit.training.events import EpochEvent
-    from graphedit.training.events import StartedEvent
+    from graphedit.training.events import EpochEvent, StartedEvent
     from graphedit.training.session import run_project
 
     trial, objective = task["trial"], task["objective"]

@@ -100,12 +100,14 @@ class RunsDock(QDockWidget):
         self._button(buttons, "Refresh", self.refresh, "Read the runs folder again")
         layout.addLayout(buttons)
         self.setWidget(body)
+        # bound methods, never lambdas: Qt drops a connection when its receiver is deleted, and the undo stack and
+        # session outlive this dock when the window is torn down (a lambda then called _mark_current on a dead tree)
         files.loaded.connect(self.refresh)
         files.changed.connect(self._maybe_moved)
-        session.started.connect(lambda _m: self.refresh())
-        session.finished.connect(lambda _m: self.refresh())
-        session.failed.connect(lambda _m, _n: self.refresh())
-        controller.undo_stack.indexChanged.connect(lambda _i: self._mark_current())
+        session.started.connect(self._run_event)
+        session.finished.connect(self._run_event)
+        session.failed.connect(self._run_event)
+        controller.undo_stack.indexChanged.connect(self._mark_current)
         self._path = files.project.path
         self.refresh()
 
@@ -118,9 +120,11 @@ class RunsDock(QDockWidget):
 
     # ------------------------------------------------------------ contents
     def project_path(self) -> Path:
-        """The project file the runs sit beside; a project without a file records into a scratch folder."""
-        path = self.files.project.path
-        return Path(path) if path is not None else self.session.scratch_project(self.files.display_name())
+        """The project file the runs sit beside; a project without a file records into its per-user folder."""
+        return self.files.runs_base()
+
+    def _run_event(self, *_: Any) -> None:
+        self.refresh()
 
     def _maybe_moved(self) -> None:
         if self.files.project.path != self._path:
@@ -175,9 +179,9 @@ class RunsDock(QDockWidget):
     def _column_menu(self, at: Any) -> None:
         column_menu(self.tree, self.hidden_columns, at).popup(self.tree.header().mapToGlobal(at))
 
-    def _mark_current(self) -> None:
+    def _mark_current(self, *_: Any) -> None:
         """Bold: the run whose weights the project uses."""
-        current = self.files.project.weights_file()
+        current = self.files.weights_file()
         folder = str(Path(current).resolve().parent) if current is not None else None
         for i in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(i)
@@ -246,9 +250,6 @@ class RunsDock(QDockWidget):
         project = self.files.project
         if record is None or record.weights() is None:
             return False
-        if project.path is None:
-            self.message.emit("Save the project first: its weights are stored beside the project file.", True)
-            return False
         weights = record.weights()
         problem = weights_problem(self.controller.document, weights)
         if problem:
@@ -258,7 +259,7 @@ class RunsDock(QDockWidget):
                 True,
             )
             return False
-        pointer = point_project_to(SimpleNamespace(path=project.path, weights=None), weights, save=False)
+        pointer = point_project_to(SimpleNamespace(path=self.files.runs_base(), weights=None), weights, save=False)
         self.controller.undo_stack.push(WeightsCommand(project, pointer, f"Use weights of run {record.name}"))
         self.message.emit(f"The project now uses the weights of run {record.name} (save to keep this).", False)
         return True
