@@ -10,6 +10,7 @@ it needs torch alone. A node pack registers recipes for its own classes with
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,8 +38,23 @@ def register_constructor(cls: type, source: Callable[[nn.Module], str], inline: 
     CONSTRUCTORS[cls] = Recipe(source, inline)
 
 
+def literal(value: object) -> str:
+    """Python source for a constant: ``repr`` (a string literal can hold any text safely), spelled out for floats
+    that have no literal (``float('inf')``) and through lists and tuples; anything else is refused."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({repr(value)!r})"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(literal(v) for v in value)
+        if isinstance(value, list):
+            return f"[{inner}]"
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    raise TypeError(f"no Python literal for {type(value).__name__}")
+
+
 def _args(*positional: object, **keywords: object) -> str:
-    parts = [repr(a) for a in positional] + [f"{k}={v!r}" for k, v in keywords.items()]
+    parts = [literal(a) for a in positional] + [f"{k}={literal(v)}" for k, v in keywords.items()]
     return ", ".join(parts)
 
 

@@ -10,6 +10,7 @@ Node attributes: ``type`` (type id), ``params`` (validated dict),
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
@@ -282,7 +283,12 @@ class GraphDocument:
             self.remove_node(node_id)
 
     def _check_new_id(self, node_id: str) -> None:
-        if not isinstance(node_id, str) or not ID_PATTERN.match(node_id) or node_id in RESERVED_IDS:
+        if (
+            not isinstance(node_id, str)
+            or not ID_PATTERN.match(node_id)
+            or node_id in RESERVED_IDS
+            or keyword.iskeyword(node_id)
+        ):
             raise GraphError(
                 f"'{node_id}' is not a valid node name: use letters, digits and _ (not first), "
                 "at most 64 characters, e.g. conv1."

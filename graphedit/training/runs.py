@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from graphedit.errors import TrainingError
+from graphedit.errors import TrainingError, WeightsError
 from graphedit.training.checkpoint import load_checkpoint, snapshot_state, write_checkpoint
 from graphedit.training.events import EpochEvent, FailedEvent, FinishedEvent
 
@@ -108,21 +108,19 @@ def save_state(state: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> 
 
 
 def load_weights(module: torch.nn.Module, path: str | os.PathLike[str], sha256: str | None = None) -> None:
-    """Load safetensors weights into ``module`` (strict); check the SHA-256 when given."""
-    path = Path(path)
-    if not path.exists():
-        raise TrainingError(f"{path}: the weights file does not exist. Fix: train the project again.")
-    if sha256 is not None and sha256_file(path) != sha256:
-        raise TrainingError(f"{path}: the weights file changed since it was recorded (SHA-256 differs).")
-    state = load_file(str(path))
+    """Load safetensors weights into ``module`` (strict); check the SHA-256 when given.
+
+    Read through :mod:`graphedit.training.weights_file`: every failure is one
+    :class:`~graphedit.errors.WeightsError` naming the file and the fix.
+    """
+    from graphedit.training.weights_file import fit_problem, read_weights, signature_of
+
+    state = read_weights(path, sha256)
+    problem = fit_problem(signature_of(state), signature_of(module.state_dict()))
+    if problem:
+        raise WeightsError(f"{path}: these weights do not fit the graph ({problem}). Fix: train the graph again.")
     device = next((p.device for p in module.parameters()), torch.device("cpu"))
-    try:
-        module.load_state_dict({k: v.to(device) for k, v in state.items()})
-    except RuntimeError as exc:
-        raise TrainingError(
-            f"{path}: these weights do not fit the graph ({str(exc).splitlines()[0]}). "
-            "Fix: the graph changed since training; train it again."
-        ) from None
+    module.load_state_dict({k: v.to(device) for k, v in state.items()})
 
 
 def point_project_to(project: Any, weights_path: str | os.PathLike[str], save: bool = True) -> dict[str, str]:
@@ -131,6 +129,10 @@ def point_project_to(project: Any, weights_path: str | os.PathLike[str], save: b
         raise TrainingError("the project has no file yet. Fix: save the project before recording weights.")
     base = Path(project.path).resolve().parent
     rel = os.path.relpath(Path(weights_path).resolve(), base)
+    if Path(rel).parts[:1] == ("..",):
+        raise TrainingError(
+            f"{weights_path} is outside the project's folder {base}. Fix: keep runs beside the project."
+        )
     project.weights = {"path": Path(rel).as_posix(), "sha256": sha256_file(weights_path)}
     if save:
         from graphedit.model.project import save_project

@@ -115,31 +115,14 @@ def delete_run(folder: Path) -> None:
 
 
 def weights_problem(document: Any, weights: Path) -> str | None:
-    """Why these weights do not fit the graph as it is now, or ``None`` when they fit (names and shapes)."""
-    from safetensors import safe_open
+    """Why these weights cannot be used with the graph as it is now, or ``None`` when they fit.
 
-    from graphedit.compiler import compile_graph
-    from graphedit.errors import GraphEditError
+    See :func:`graphedit.training.weights_file.weights_problem`: a FIFO, a pickle or a damaged file is one line
+    naming it; otherwise the names, dtypes and shapes are compared.
+    """
+    from graphedit.training.weights_file import weights_problem as problem
 
-    try:
-        compiled = compile_graph(document, device="meta")
-    except GraphEditError as exc:
-        return f"the graph does not compile now ({exc})"
-    wanted = {k: tuple(v.shape) for k, v in compiled.root.state_dict().items()}
-    try:
-        with safe_open(str(weights), framework="pt") as f:
-            have = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118 (safe_open is not iterable)
-    except (OSError, ValueError, RuntimeError) as exc:
-        return f"{weights} cannot be read ({exc})"
-    missing = sorted(set(wanted) - set(have))
-    extra = sorted(set(have) - set(wanted))
-    if missing or extra:
-        names = ", ".join((missing or extra)[:3])
-        return f"the graph's layers differ from the run's ({'missing' if missing else 'unexpected'}: {names})"
-    for key, shape in wanted.items():
-        if have[key] != shape:
-            return f"{key} is {list(have[key])} in the run but {list(shape)} in the graph"
-    return None
+    return problem(document, weights)
 
 
 def metrics_text(values: dict[str, float] | None, skip_loss: bool = False) -> str:
