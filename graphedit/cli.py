@@ -21,12 +21,14 @@ COMMANDS = {
     "train": "train",
     "export": "export",
     "import": "import_model",
+    "sweep": "sweep",
 }
 HELP = {
     "check": "infer shapes and list every node; exit 1 on errors",
     "train": "train a project headless and record the run",
     "export": "export a trained model (torchscript, onnx, safetensors, python)",
     "import": "turn a PyTorch module or an ONNX file into a project",
+    "sweep": "sweep hyperparameters with Optuna; trials land in the project's runs",
 }
 
 
@@ -67,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         p.set_defaults(_module=module_name)
         importlib.import_module(f"graphedit.commands.{module_name}").add_arguments(p)
     args = parser.parse_args(argv)
+    args._argv = argv  # the command line as given (distributed training passes it on to every rank)
     module = importlib.import_module(f"graphedit.commands.{args._module}")
     try:
         return int(module.run(args) or 0)

@@ -24,6 +24,7 @@ BUILTIN_MODULES = (
     "data",
     "dense",
     "convolution",
+    "pooling",
     "activation",
     "normalization",
     "merge",

@@ -22,8 +22,19 @@ class Recurrent(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not torch.jit.is_scripting() and x.is_meta:  # shape inference: meta kernels would step every time step
+            return self.meta_output(x)
         out, _ = self.rnn(x)
         return out[:, -1] if self.last else out
+
+    @torch.jit.unused  # shape inference only: TorchScript never compiles it
+    def meta_output(self, x: torch.Tensor) -> torch.Tensor:
+        """The output's shape from the input's, checked as the layer checks it, in time independent of T."""
+        self.rnn.check_input(x, None)
+        if x.shape[1] == 0:
+            raise ValueError(f"{type(self.rnn).__name__} needs at least one time step, got input {list(x.shape)}")
+        n, t = x.shape[0], x.shape[1]
+        return x.new_empty((n, self.rnn.hidden_size) if self.last else (n, t, self.rnn.hidden_size))
 
 
 def _check_rnn(title: str) -> Any:

@@ -199,6 +199,20 @@ class NodeType:
         count = int(params.get(self.variadic, self.param(self.variadic).default))
         return [Port(f"in{i + 1}") for i in range(count)]
 
+    def params_after_wiring(self, params: dict[str, Any], port: str) -> dict[str, Any] | None:
+        """For a variadic type whose last input ``port`` was just wired: the params with one free port more.
+
+        ``None`` when nothing should change. The editor applies it in the same undo step as the wire.
+        """
+        if self.variadic is None:
+            return None
+        ports = self.input_ports(params)
+        if not ports or ports[-1].name != port:
+            return None
+        count = len(ports) + 1
+        limit = self.param(self.variadic).max
+        return None if limit is not None and count > limit else {**params, self.variadic: count}
+
     def output_ports(self) -> list[Port]:
         return list(self.outputs)
 

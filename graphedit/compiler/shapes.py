@@ -33,6 +33,7 @@ from graphedit.nodes.data import feature_shape
 from graphedit.nodes.spec import Call, NodeType, shape_text
 
 META_BATCH = 2
+MEMO_SIZE = 4096
 DTYPES = {"float32": torch.float32, "int64": torch.int64}
 
 
@@ -134,6 +135,20 @@ def explain(node_id: str, node_type: NodeType, shapes: list, exc: Exception) -> 
     return NodeError(node_id, f"{node_type.title} cannot take {got}: {message}", fix)
 
 
+_Result = tuple[dict[str, Any], int, "tuple[str, str] | None"]
+
+
+def _memo_key(node_type: NodeType, params: dict[str, Any], values: list[Any]) -> tuple | None:
+    """What a layer's result depends on (``build(params, input_shapes)`` is pure); ``None`` if not hashable."""
+    inputs = tuple(None if v is None else (tuple(v.shape), v.dtype, v.stride()) for v in values)
+    key = (node_type.type_id, id(node_type), tuple(sorted(params.items())), inputs)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 class ShapeInference:
     """Shapes of every node of a document, kept current incrementally.
 
@@ -147,6 +162,10 @@ class ShapeInference:
         self._values: dict[str, dict[str, Any]] = {}
         self._dirty: set[str] = set(document.node_ids())
         self._order: list[str] | None = None
+        self._position: dict[str, int] = {}
+        # (type, parameters, input shapes and dtypes) -> result: a repeated block is computed once
+        self._memo: dict[tuple, _Result] = {}
+        self.kernel_runs = 0  # layers built and run on meta tensors (the memo saves the others)
         if observe:
             document.subscribe(self._on_event)
 
@@ -182,24 +201,30 @@ class ShapeInference:
     def order(self) -> list[str]:
         if self._order is None:
             self._order = list(nx.topological_sort(self.doc.graph))
+            self._position = {n: i for i, n in enumerate(self._order)}
         return self._order
 
     def run(self) -> dict[str, NodeInfo]:
-        self._dirty = set(self.doc.node_ids())
-        return self.update()
-
-    def update(self) -> dict[str, NodeInfo]:
-        """Recompute dirty nodes and everything downstream of them."""
-        if not self._dirty:
-            return self.infos
-        todo = set(self._dirty)
-        for node_id in self._dirty:
-            if node_id in self.doc:
-                todo |= nx.descendants(self.doc.graph, node_id)
+        """Recompute every node once, in topological order: O(nodes + edges)."""
         self._dirty.clear()
         for node_id in self.order():
-            if node_id in todo:
-                self._infer(node_id)
+            self._infer(node_id)
+        return self.infos
+
+    def update(self) -> dict[str, NodeInfo]:
+        """Recompute dirty nodes and everything downstream of them, each once.
+
+        One walk from all dirty nodes together finds what lies downstream, so
+        the cost is proportional to the nodes and wires re-run, not to the
+        number of dirty nodes times the graph.
+        """
+        if not self._dirty:
+            return self.infos
+        todo = _downstream(self.doc.graph, [n for n in self._dirty if n in self.doc])
+        self._dirty.clear()
+        self.order()
+        for node_id in sorted(todo, key=self._position.__getitem__):
+            self._infer(node_id)
         return self.infos
 
     def _infer(self, node_id: str) -> None:
@@ -235,20 +260,38 @@ class ShapeInference:
         elif node_type.role == "weight_penalty":
             self._values[node_id] = {node_type.output_ports()[0].name: torch.empty((), device="meta")}
         else:
-            try:
-                with torch.device("meta"):
-                    layer = build_layer(node_type, params, shapes)
-                    if isinstance(layer, nn.Module):
-                        info.params = sum(p.numel() for p in layer.parameters())
-                        layer.train()
-                    with torch.no_grad():
-                        result = apply_layer(layer, values)
-                self._values[node_id] = split_outputs(node_type, result)
-            except Exception as exc:  # any failure becomes an error on the node, never a crash
-                info.error = explain(node_id, node_type, shapes, exc)
+            key = _memo_key(node_type, params, values)
+            known = self._memo.get(key) if key is not None else None
+            if known is None:
+                known = self._compute(node_type, params, values, shapes)
+                if key is not None:
+                    if len(self._memo) >= MEMO_SIZE:
+                        self._memo.clear()
+                    self._memo[key] = known
+            outputs, info.params, problem = known
+            if problem is not None:
+                info.error = NodeError(node_id, *problem)
                 self._values[node_id] = {}
                 return
+            self._values[node_id] = dict(outputs)
         info.outputs = {k: tuple(v.shape) for k, v in self._values[node_id].items()}
+
+    def _compute(self, node_type: NodeType, params: dict[str, Any], values: list[Any], shapes: list) -> _Result:
+        """Build the layer on the meta device and run it: (outputs by port, parameter count, (problem, fix))."""
+        self.kernel_runs += 1
+        count = 0
+        try:
+            with torch.device("meta"):
+                layer = build_layer(node_type, params, shapes)
+                if isinstance(layer, nn.Module):
+                    count = sum(p.numel() for p in layer.parameters())
+                    layer.train()
+                with torch.no_grad():
+                    result = apply_layer(layer, values)
+            return split_outputs(node_type, result), count, None
+        except Exception as exc:  # any failure becomes an error on the node, never a crash
+            error = explain("", node_type, shapes, exc)
+            return {}, count, (error.problem, error.fix)
 
     # --------------------------------------------------------------- queries
     def info(self, node_id: str) -> NodeInfo:
@@ -269,6 +312,18 @@ class ShapeInference:
         return info.outputs.get(src_port) if info else None
 
 
+def _downstream(graph: nx.MultiDiGraph, sources: list[str]) -> set[str]:
+    """``sources`` and every node reachable from them; each node's successors are read once."""
+    seen = set(sources)
+    stack = list(seen)
+    while stack:
+        for nxt in graph.successors(stack.pop()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
 def port_accepts(inference: ShapeInference, dst: str, dst_port: str, shape: tuple[int, ...] | None) -> bool:
     """Whether a tensor of ``shape`` wired into ``dst.dst_port`` lets ``dst`` compute (the canvas lights such ports).
 
@@ -277,14 +332,24 @@ def port_accepts(inference: ShapeInference, dst: str, dst_port: str, shape: tupl
     Unknown shapes fit: nothing says they do not.
     """
     doc = inference.doc
-    node_type = doc.node_type(dst)
-    if shape is None or node_type.role in ("output", "weight_penalty") or doc.is_muted(dst):
+    if shape is None or doc.is_muted(dst):
         return True
     params = doc.params(dst)
+    ports = doc.node_type(dst).input_ports(params)
+    shapes = [shape if p.name == dst_port else _wired_shape(inference, dst, p.name) for p in ports]
+    return type_accepts(doc.node_type(dst), params, shapes)
+
+
+def type_accepts(node_type: NodeType, params: dict[str, Any], shapes: list[tuple[int, ...] | None]) -> bool:
+    """Whether a node of ``node_type`` with ``params`` computes on these input shapes, one per input port in order.
+
+    Ports past the end of ``shapes``, and ``None`` entries, are unwired: while a required one is, only the
+    type's ``check`` runs (it compares what is known). The quick-add search asks this of every type.
+    """
+    if node_type.role in ("output", "weight_penalty"):
+        return True
     ports = node_type.input_ports(params)
-    shapes: list[tuple[int, ...] | None] = [
-        shape if p.name == dst_port else _wired_shape(inference, dst, p.name) for p in ports
-    ]
+    shapes = [*shapes, *[None] * (len(ports) - len(shapes))]
     missing = any(s is None and not p.optional for s, p in zip(shapes, ports))
     try:
         with torch.device("meta"), torch.no_grad():

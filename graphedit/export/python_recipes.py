@@ -50,15 +50,22 @@ def _conv(m: nn.Module) -> str:
 
 def _pool(m: nn.Module) -> str:
     kw = {"stride": m.stride, "padding": m.padding, "ceil_mode": m.ceil_mode}
-    if isinstance(m, nn.MaxPool2d):
+    if isinstance(m, nn.modules.pooling._MaxPoolNd):
         kw["dilation"] = m.dilation
     else:
-        kw.update(count_include_pad=m.count_include_pad, divisor_override=m.divisor_override)
+        kw["count_include_pad"] = m.count_include_pad
+        if hasattr(m, "divisor_override"):
+            kw["divisor_override"] = m.divisor_override
     return f"nn.{type(m).__name__}({_args(m.kernel_size, **kw)})"
 
 
 def _batchnorm(m: nn.Module) -> str:
     kw = {"eps": m.eps, "momentum": m.momentum, "affine": m.affine, "track_running_stats": m.track_running_stats}
+    return f"nn.{type(m).__name__}({_args(m.num_features, **kw)})"
+
+
+def _instancenorm(m: nn.Module) -> str:
+    kw = {"eps": m.eps, "affine": m.affine, "track_running_stats": m.track_running_stats}
     return f"nn.{type(m).__name__}({_args(m.num_features, **kw)})"
 
 
@@ -78,10 +85,12 @@ def _plain(m: nn.Module) -> str:
     return f"nn.{type(m).__name__}()"
 
 
-for _cls in (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d):
+for _cls in (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d):
     register_constructor(_cls, _conv)
-for _cls in (nn.MaxPool2d, nn.AvgPool2d):
+for _cls in (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d):
     register_constructor(_cls, _pool)
+for _cls in (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d):
+    register_constructor(_cls, lambda m: f"nn.{type(m).__name__}({_args(m.output_size)})")
 for _cls in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d):
     register_constructor(_cls, _batchnorm)
 for _cls in (nn.RNN, nn.LSTM, nn.GRU):
@@ -93,6 +102,12 @@ register_constructor(
     nn.LayerNorm,
     lambda m: f"nn.LayerNorm({_args(m.normalized_shape, eps=m.eps, elementwise_affine=m.elementwise_affine)})",
 )
+register_constructor(
+    nn.GroupNorm, lambda m: f"nn.GroupNorm({_args(m.num_groups, m.num_channels, eps=m.eps, affine=m.affine)})"
+)
+for _cls in (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d):
+    register_constructor(_cls, _instancenorm)
+register_constructor(nn.PReLU, lambda m: f"nn.PReLU({_args(m.num_parameters)})")
 register_constructor(nn.Dropout, lambda m: f"nn.Dropout({_args(p=m.p)})")
 register_constructor(nn.Embedding, lambda m: f"nn.Embedding({_args(m.num_embeddings, m.embedding_dim)})")
 register_constructor(nn.Upsample, _upsample)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import torch
 from safetensors.torch import save_file
 
@@ -23,8 +22,7 @@ from graphedit.compiler.compile import Compiled, compile_graph
 from graphedit.errors import GraphEditError
 from graphedit.export.weights import sha256_file
 from graphedit.model.document import ID_PATTERN, RESERVED_IDS, GraphDocument
-
-COLUMN, ROW = 220.0, 140.0
+from graphedit.model.layout import layered_layout
 
 
 class ImportModelError(GraphEditError):
@@ -125,11 +123,9 @@ class GraphBuilder:
         return self.add("Reshape", {"shape": list(shape[1:])}, [ref], shape)
 
     def layout(self) -> None:
-        """Layered left to right: one column per topological generation, centred rows."""
-        for col, nodes in enumerate(nx.topological_generations(self.doc.graph)):
-            nodes = sorted(nodes, key=list(self.doc.graph.nodes).index)
-            for row, node_id in enumerate(nodes):
-                self.doc.move(node_id, (col * COLUMN, (row - (len(nodes) - 1) / 2) * ROW))
+        """Laid out as the editor's Layout command does it."""
+        for node_id, position in layered_layout(self.doc).items():
+            self.doc.move(node_id, position)
 
     def compile(self) -> Compiled:
         """Compile the graph and copy every node's weights into its layer."""

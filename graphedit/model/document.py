@@ -11,7 +11,7 @@ Node attributes: ``type`` (type id), ``params`` (validated dict),
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 import networkx as nx
@@ -45,6 +45,7 @@ class GraphDocument:
         self.registry = registry or default_registry()
         self.graph = nx.MultiDiGraph()
         self._listeners: list[Listener] = []
+        self._free_from: dict[str, int] = {}  # prefix -> every lower number is taken (see new_id)
 
     # ----------------------------------------------------------------- events
     def subscribe(self, listener: Listener) -> None:
@@ -100,10 +101,17 @@ class GraphDocument:
     def descendants(self, node_id: str) -> set[str]:
         return nx.descendants(self.graph, node_id)
 
-    def new_id(self, type_id: str) -> str:
+    def new_id(self, type_id: str, taken: Collection[str] = ()) -> str:
+        """The first free ``<prefix><n>`` (``conv1``, ``conv2``, ...), also avoiding ``taken`` (a paste).
+
+        A per-prefix lower bound keeps adding N nodes O(N).
+        """
         stem = self.registry.get(type_id).prefix
-        i = 1
+        i = self._free_from.get(stem, 1)
         while f"{stem}{i}" in self.graph:
+            i += 1
+        self._free_from[stem] = i
+        while f"{stem}{i}" in self.graph or f"{stem}{i}" in taken:
             i += 1
         return f"{stem}{i}"
 
@@ -161,6 +169,7 @@ class GraphDocument:
         for e in self.in_edges(node_id) + self.out_edges(node_id):
             self.disconnect(e)
         self.graph.remove_node(node_id)
+        self._free_from.clear()
         self._emit(NodeRemoved(node_id))
 
     def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> Edge:
@@ -218,6 +227,7 @@ class GraphDocument:
             return
         self._check_new_id(new_id)
         nx.relabel_nodes(self.graph, {node_id: new_id}, copy=False)
+        self._free_from.clear()
         self._emit(NodeRenamed(node_id, new_id))
 
     def set_muted(self, node_id: str, muted: bool) -> None:

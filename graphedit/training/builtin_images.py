@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from graphedit.training.datasets import Opt, RawData, register
+from graphedit.training.dataset_types import Opt, RawData, dataset_kind
 
 SHAPE_NAMES = ["circle", "square", "triangle"]
 
@@ -35,7 +35,7 @@ def _resize(images: np.ndarray, size: int, mode: str) -> np.ndarray:
     return F.interpolate(t, size=(size, size), mode=mode, **kwargs).numpy()
 
 
-@register(
+@dataset_kind(
     "digits",
     {
         "as_images": Opt(False, "true: [1, size, size] images for convolutions; false: flat vectors"),
@@ -80,7 +80,7 @@ def _draw_shapes(kinds: np.ndarray, size: int, rng: np.random.Generator) -> np.n
     return np.where(k == 0, circle, np.where(k == 1, square, triangle))
 
 
-@register(
+@dataset_kind(
     "shapes",
     {
         "n": Opt(600, "number of images", min=3, max=200_000),
@@ -114,3 +114,6 @@ def shapes(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -
         return RawData(X, masks.astype(np.float32)[:, None], "segmentation", 2, ["background", "shape"], image=True)
     classes = np.where(masks, kinds[:, None, None] + 1, 0).astype(np.int64)
     return RawData(X, classes, "segmentation", 4, ["background", *SHAPE_NAMES], image=True)
+
+
+DATASET_KINDS = (digits, shapes)

@@ -97,7 +97,7 @@ class Prober:
     def collect(self, step: int) -> dict[str, Any]:
         t = self.trainer
         was_training = t.root.training
-        t._set_mode(False)
+        t.set_mode(False)
         try:
             taps = t.compiled.taps(**self.kwargs)
             payload: dict[str, Any] = {"kind": "probe", "step": step, "epoch": t.epoch}
@@ -114,7 +114,7 @@ class Prober:
                     payload["points"] = self.points
             self._extras(payload, taps, step)
         finally:
-            t._set_mode(was_training)
+            t.set_mode(was_training)
         return payload
 
     def _extras(self, payload: dict[str, Any], taps: dict[str, Any], step: int) -> None:
@@ -296,7 +296,7 @@ def confusion_matrix(trainer: Trainer, split: Split, num_classes: int, limit: in
     """Rows: true class, columns: predicted class, over (up to ``limit`` samples of) a split, in eval mode."""
     model = trainer.compiled.model
     was_training = trainer.root.training
-    trainer._set_mode(False)
+    trainer.set_mode(False)
     total = torch.zeros(num_classes * num_classes, dtype=torch.long, device=trainer.device)
     seen = 0
     try:
@@ -310,5 +310,5 @@ def confusion_matrix(trainer: Trainer, split: Split, num_classes: int, limit: in
             if seen >= limit:
                 break
     finally:
-        trainer._set_mode(was_training)
+        trainer.set_mode(was_training)
     return total.reshape(num_classes, num_classes).cpu().numpy()

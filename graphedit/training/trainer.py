@@ -43,6 +43,7 @@ class Trainer(TrainerState):
         observers: Iterable[Observer] = (),
         probes: bool = True,
         control: Any = None,
+        distributed: Any = None,
     ) -> None:
         self.settings = settings if isinstance(settings, TrainSettings) else TrainSettings.from_dict(settings)
         s = self.settings
@@ -54,12 +55,14 @@ class Trainer(TrainerState):
         self.device = resolve_device(s.device)
         compiled.to(self.device)
         self.root = compiled.root
+        self.distributed = distributed  # a training.distributed.Distributed: this rank's share of each batch
         self.train_split = self._place(data.train)
         self.val_split = self._place(data.val) if data.val is not None else None
         self.observers = list(observers)
         self.generator = torch.Generator().manual_seed(s.seed)
         self.optimizer = make_optimizer(s, self.root)
         self.scheduler = make_scheduler(s, self.optimizer)
+        self.step_objective = self._replicated(compiled.objective) if distributed is not None else compiled.objective
         self.amp = bool(s.amp) and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
         self.sync_every = 1 if self.device.type == "cpu" else s.log_every
@@ -131,7 +134,7 @@ class Trainer(TrainerState):
         if split is None or len(split) == 0:
             return None
         was_training = self.root.training
-        self._set_mode(False)
+        self.set_mode(False)
         sums: dict[str, torch.Tensor] = {}
         count = 0
         size = max(self.settings.batch_size, 512)
@@ -146,7 +149,7 @@ class Trainer(TrainerState):
                     sums[key] = sums[key] + v * n if key in sums else v * n
                 count += n
         finally:
-            self._set_mode(was_training)
+            self.set_mode(was_training)
         keys = list(sums)
         values = torch.stack([sums[k] for k in keys]).div(count).tolist() if keys else []
         return dict(zip(keys, values))
@@ -156,7 +159,7 @@ class Trainer(TrainerState):
         s = self.settings
         self.epoch += 1
         t0 = time.perf_counter()
-        self._set_mode(True)
+        self.set_mode(True)
         keys = ["loss", *self.compiled.loss_ids, *self.compiled.metric_ids]
         values: list[list[torch.Tensor]] = []  # per step, detached: summed once at the end (no per-step op)
         sizes: list[int] = []
@@ -166,6 +169,8 @@ class Trainer(TrainerState):
         for X, y in split.batches(s.batch_size, shuffle=True, generator=self.generator, device=device):
             if augment is not None:
                 X = augment(X)
+            if self.distributed is not None:
+                X, y = self.distributed.shard(X, y)
             out = self._train_step(X, y)
             values.append([out[k].detach() for k in keys])
             sizes.append(X.shape[0])
@@ -180,7 +185,10 @@ class Trainer(TrainerState):
             if self._stop_requested:
                 break
         count = sum(sizes)
-        train = dict(zip(keys, self._epoch_means(values, sizes, len(keys))))
+        means = self._epoch_means(values, sizes, len(keys))
+        if self.distributed is not None:  # every rank saw an equal share: the mean over ranks is the epoch's
+            means, count = self.distributed.mean(means), count * self.distributed.world_size
+        train = dict(zip(keys, means))
         if not math.isfinite(train["loss"]):
             self._fail_nonfinite(X, y)
         confusion = self._confusion_collector()
@@ -211,7 +219,7 @@ class Trainer(TrainerState):
         if isinstance(self.optimizer, PerceptronRule):
             return self._perceptron_step(X, y)
         self.optimizer.zero_grad(set_to_none=True)
-        out = self._forward(X, y)
+        out = self._forward(X, y, self.step_objective)
         loss = out["loss"]
         # the first steps are always checked: a broken init or graph is then named exactly, on GPUs too
         check = self.step < self.settings.log_every or (self.step + 1) % self.sync_every == 0
@@ -247,11 +255,11 @@ class Trainer(TrainerState):
     def _capture_input(self, module: torch.nn.Module, args: tuple) -> None:
         self._perceptron_input = args[0].detach()
 
-    def _forward(self, X: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    def _forward(self, X: torch.Tensor, y: torch.Tensor | None, objective: Any = None) -> dict[str, torch.Tensor]:
         kwargs = self.binding.kwargs(X, y)
         try:
             with torch.autocast("cuda", dtype=torch.float16) if self.amp else nullcontext():
-                return self.compiled.objective(**kwargs)
+                return (objective or self.compiled.objective)(**kwargs)
         except torch.cuda.OutOfMemoryError:
             raise TrainingError(
                 f"the GPU ran out of memory with batch size {self.settings.batch_size}. "
@@ -278,10 +286,21 @@ class Trainer(TrainerState):
         )
 
     # ----------------------------------------------------------------- helpers
+    def _replicated(self, objective: Any) -> Any:
+        """The objective wrapped in DistributedDataParallel: gradients averaged over the ranks in backward."""
+        from torch.nn.parallel import DistributedDataParallel
+
+        if isinstance(self.optimizer, PerceptronRule):
+            raise TrainingError("the perceptron rule cannot train on several processes. Fix: train in one process.")
+        device_ids = [self.device.index] if self.device.type == "cuda" else None
+        # graphs may hold parameters the loss does not reach (a dead branch): DDP must not wait for their gradients
+        return DistributedDataParallel(objective, device_ids=device_ids, find_unused_parameters=True)
+
     def _place(self, split: Split) -> Split:
         return split.to(self.device) if split.in_memory else split  # type: ignore[attr-defined]
 
-    def _set_mode(self, training: bool) -> None:
+    def set_mode(self, training: bool) -> None:
+        """Put every module in training (dropout on, batch norm updating) or evaluation mode; probes use it."""
         self.root.train(training)
         self.compiled.objective.train(training)
         self.compiled.taps.train(training)
@@ -340,6 +359,7 @@ class Trainer(TrainerState):
             "best_loss": self.best_loss if math.isfinite(self.best_loss) else None,
             "restored_best": bool(self.settings.early_stopping.get("enabled") and self.best_state is not None),
             "seconds": round(seconds, 3),
+            "samples": samples,  # training examples seen, over all ranks of a distributed run
             "samples_per_second": round(samples / seconds, 1) if seconds > 0 else None,
             "device": str(self.device),
         }

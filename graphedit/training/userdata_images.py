@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from graphedit.training.datasets import DatasetError, Opt, RawData, register
+from graphedit.training.dataset_types import DatasetError, Opt, RawData, dataset_kind
 from graphedit.training.streaming import LazyData
 from graphedit.training.userdata import IMAGE_KINDS, mb, memory_limit, resolve, short_list, sniff
 
@@ -261,7 +261,7 @@ class ImageSource:
         return np.stack(images), self.labels[rows[keep]]
 
 
-@register(
+@dataset_kind(
     "image_folder",
     OPTIONS,
     "your own images: a folder with one subfolder of images per class; large folders are decoded as they stream",
@@ -313,3 +313,6 @@ def image_folder(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | N
     return RawData(
         X, labels, "classification", len(folder.classes), list(folder.classes), image=True, notes=folder.notes
     )
+
+
+DATASET_KINDS = (image_folder,)

@@ -12,11 +12,10 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-import torch
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from graphedit.compiler.shapes import NodeInfo, ShapeInference, apply_layer, build_layer
+from graphedit.compiler.shapes import NodeInfo, ShapeInference, type_accepts
 from graphedit.errors import GraphError, NodeError
 from graphedit.model.document import GraphDocument
 from graphedit.model.events import Edge, Event, NodeRemoved, NodeRenamed
@@ -229,13 +228,7 @@ class EditorController(QObject):
         mapping: dict[str, str] = {}
         out_nodes = []
         for node in nodes:
-            node_type = self.registry.get(node["type"])
-            new = node["id"]
-            if new in taken:
-                stem, i = node_type.prefix, 1
-                while f"{stem}{i}" in taken:
-                    i += 1
-                new = f"{stem}{i}"
+            new = node["id"] if node["id"] not in taken else self.document.new_id(node["type"], taken)
             taken.add(new)
             mapping[node["id"]] = new
             x, y = node.get("position", (0.0, 0.0))
@@ -275,7 +268,11 @@ class EditorController(QObject):
             return [t for t in types if t.output_ports()]
         info = self.shapes.infos.get(node)
         shape = info.outputs.get(name) if info is not None else None
-        return [t for t in types if t.input_ports(t.defaults()) and (shape is None or accepts_shape(t, shape))]
+        return [
+            t
+            for t in types
+            if t.input_ports(t.defaults()) and (shape is None or type_accepts(t, t.defaults(), [shape]))
+        ]
 
 
 def fitting_port(doc: GraphDocument, node_id: str, want_input: bool) -> str | None:
@@ -287,18 +284,3 @@ def fitting_port(doc: GraphDocument, node_id: str, want_input: bool) -> str | No
     ins = [p.name for p in node_type.input_ports(doc.params(node_id))]
     free = [p for p in ins if doc.edge_into(node_id, p) is None]
     return (free or ins or [None])[0]
-
-
-def accepts_shape(node_type: NodeType, shape: tuple[int, ...]) -> bool:
-    """Whether a layer with default parameters takes ``shape`` on its first input (run on meta tensors)."""
-    if node_type.role != "layer" or node_type.variadic is not None:
-        return True
-    ports = node_type.input_ports(node_type.defaults())
-    values = [torch.empty(shape, device="meta")] + [None] * (len(ports) - 1)
-    try:
-        with torch.device("meta"), torch.no_grad():
-            layer = build_layer(node_type, node_type.defaults(), [shape] + [None] * (len(ports) - 1))
-            apply_layer(layer, values)
-    except Exception:  # any failure means: does not fit
-        return False
-    return True

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QWidget
 
 from graphedit.errors import GraphEditError
 from graphedit.model.events import Edge
+from graphedit.model.layout import layered_layout
 from graphedit.ui.canvas import style
 from graphedit.ui.canvas.interactions import (
     Interaction,
@@ -18,7 +19,6 @@ from graphedit.ui.canvas.interactions import (
     RubberBandInteraction,
     WireInteraction,
 )
-from graphedit.ui.canvas.layout import layered_layout
 from graphedit.ui.canvas.node_item import LOD_TEXT
 from graphedit.ui.canvas.quick_add import QuickAddPopup
 from graphedit.ui.canvas.scene import CanvasScene

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphedit.training.runs import BEST, FINAL, runs_folder
+from graphedit.training.runs import BEST, FINAL, METRICS, OLD_METRICS, read_metrics, runs_folder
 from graphedit.training.session import SNAPSHOT
 
 
@@ -53,7 +53,7 @@ def _read_json(path: Path) -> Any:
 def read_run(folder: Path) -> RunRecord:
     settings = _read_json(folder / "settings.json") or {}
     summary = _read_json(folder / "summary.json") or {}
-    rows = _read_json(folder / "metrics.json") or []
+    rows = read_metrics(folder)
     last = rows[-1] if rows else {}
     train = summary.get("train") or _prefixed(last, "train_")
     val = summary.get("val") or _prefixed(last, "val_")
@@ -89,7 +89,7 @@ def delete_run(folder: Path) -> None:
     """Remove a run folder; refuses anything that does not look like one (a slip must not delete elsewhere)."""
     folder = Path(folder)
     looks_like_run = folder.parent.name.endswith(".runs") and any(
-        (folder / name).exists() for name in ("settings.json", "summary.json", SNAPSHOT, "metrics.json")
+        (folder / name).exists() for name in ("settings.json", "summary.json", SNAPSHOT, METRICS, OLD_METRICS)
     )
     if not looks_like_run:
         raise ValueError(f"{folder} is not a run folder; nothing was deleted")
