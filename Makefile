@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # `run` checks those of the window Qt will open (X11 or Wayland); the tests need only offscreen's.
 SYSTEM_LIBS := $(PY) tools/system_libs.py
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml setup.py constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0

@@ -6,7 +6,10 @@ package after its folder, so it would install them as ``nodes`` and ``resources`
 folder is discovered and given its installed name. Everything else (metadata, package data) is in pyproject.toml.
 """
 
+import warnings
+
 from setuptools import find_namespace_packages, setup
+from setuptools.warnings import InformationOnly
 
 # installed package -> source folder
 PACKAGE_DIRS = {"graphedit": "graphedit", "graphedit.nodes": "nodes", "graphedit.resources": "resources"}
@@ -20,5 +23,9 @@ def discover_packages() -> list[str]:
         packages += [name, *(f"{name}.{sub}" for sub in subpackages)]
     return sorted(set(packages))
 
+
+# An editable install of this layout goes through setuptools' import finder, which then tells every `make` that
+# folders of the working directory named like the package may shadow it: here they are the package itself.
+warnings.filterwarnings("ignore", message="Editable installation", category=InformationOnly)
 
 setup(package_dir=PACKAGE_DIRS, packages=discover_packages())

@@ -35,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 say() { printf '[%4ds] %s\n' "$SECONDS" "$*"; }
 fail() {
-  say "FAILED: $*"
+  say "FAILED: $*" >&2
   shot failed
   exit 1
 }
@@ -64,19 +64,19 @@ with open(path, "w") as f:
     json.dump(data, f, indent=1)
 EOF
 
-editor_pid=
-start_editor() {  # $1: log name; waits for the editor's window and prints its id
+editor_pid= wid=
+start_editor() {  # $1: log name; sets wid to the editor's window once it shows the project
   make run >"$out/$1.log" 2>&1 &
   editor_pid=$!
   pids+=("$editor_pid")
-  local deadline=$((SECONDS + install_timeout)) wid=
+  local deadline=$((SECONDS + install_timeout))
+  wid=
   until wid=$(xdotool search --onlyvisible --name 'keras_cnn' 2>/dev/null | head -1) && [ -n "$wid" ]; do
     kill -0 "$editor_pid" 2>/dev/null || { tail -5 "$out/$1.log" >&2; fail "make run ended before a window showed"; }
     [ $SECONDS -lt $deadline ] || fail "no editor window after ${install_timeout}s (see $out/$1.log)"
     sleep 1
   done
   xdotool windowfocus --sync "$wid" 2>/dev/null || true
-  echo "$wid"
 }
 title() { xdotool getwindowname "$1" 2>/dev/null || true; }
 quit_editor() {  # $1: window id
@@ -90,7 +90,7 @@ quit_editor() {  # $1: window id
 }
 
 say "make run (installs .venv on first use)"
-wid=$(start_editor make_run_1)
+start_editor make_run_1
 say "window $wid: $(title "$wid")"
 shot 01-opened
 
@@ -125,7 +125,7 @@ quit_editor "$wid"
 say "quit"
 
 say "make run again"
-wid=$(start_editor make_run_2)
+start_editor make_run_2
 sleep 2 # let it paint before the picture; nothing is checked from it
 shot 05-reopened
 say "window $wid: $(title "$wid")"
