@@ -148,11 +148,12 @@ def test_recurrent_meta_shape_matches_a_real_run():
     torch.manual_seed(0)
     for kind in ("RNN", "LSTM", "GRU"):
         for last in (True, False):
-            layer = Recurrent(kind, 3, 5, 2, last)
-            real = layer(torch.randn(2, 7, 3))
-            with torch.device("meta"):
-                meta = Recurrent(kind, 3, 5, 2, last).meta_forward(torch.empty(2, 7, 3, device="meta"))
-            assert meta.shape == real.shape and meta.dtype == real.dtype
+            for both in (False, True):
+                layer = Recurrent(kind, 3, 5, 2, last, both)
+                real = layer(torch.randn(2, 7, 3))
+                with torch.device("meta"):
+                    meta = Recurrent(kind, 3, 5, 2, last, both)(torch.empty(2, 7, 3, device="meta"))
+                assert meta.shape == real.shape and meta.dtype == real.dtype, (kind, last, both)
 
 
 def test_cycle_refusals_agree_with_a_full_search_under_random_edits():

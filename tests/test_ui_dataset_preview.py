@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from graphedit.training.userdata import preview_dataset
+from graphedit.training.userdata_preview import preview_dataset
 
 pytestmark = pytest.mark.gui
 

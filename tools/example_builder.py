@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from graphedit.model.document import GraphDocument
+from graphedit.model.layout import band_positions
 from graphedit.model.project import Project, save_project
 from graphedit.training.binding import fit_inputs_to_dataset
 from graphedit.training.datasets import load_dataset, normalize_spec
@@ -111,21 +112,7 @@ class Net:
 
     def positions(self) -> dict[str, tuple[float, float]]:
         """Bands stacked top to bottom, each starting at x = 0 and as tall as the lanes it uses."""
-        band_of = self.band_of
-        lanes: dict[int, list[float]] = {}
-        first: dict[int, int] = {}
-        for node_id, (col, lane) in self.grid.items():
-            lanes.setdefault(band_of[node_id], []).append(lane)
-            first[band_of[node_id]] = min(col, first.get(band_of[node_id], col))
-        tops, top = {}, 0.0
-        for band in sorted(lanes):
-            tops[band] = top - min(lanes[band]) * Y_STEP
-            top += (max(lanes[band]) - min(lanes[band]) + 1) * Y_STEP + BAND_GAP
-        out = {}
-        for node_id, (col, lane) in self.grid.items():
-            band = band_of[node_id]
-            out[node_id] = ((col - first[band]) * X_STEP, round(tops[band] + lane * Y_STEP, 1))
-        return out
+        return band_positions(self.grid, self.band_of, X_STEP, Y_STEP, BAND_GAP)
 
 
 def write_project(

@@ -167,7 +167,7 @@ class _Builder:
         doc = self.doc
         node_type = doc.node_type(node_id)
         params = doc.params(node_id)
-        out_ports = [p.name for p in node_type.output_ports()]
+        out_ports = [p.name for p in node_type.output_ports(params)]
         if node_type.role in ("input", "target"):
             node = graph.placeholder(node_id)
             node.meta["graphedit_id"] = node_id

@@ -95,18 +95,14 @@ def build_layer(node_type: NodeType, params: dict[str, Any], shapes: list[tuple[
 
 
 def apply_layer(layer: Any, values: list[Any]) -> Any:
-    """Run ``layer`` on ``values``; on meta tensors a module's ``meta_forward`` (if it has one) answers instead."""
     present = [v for v in values if v is not None]
     if isinstance(layer, Call):
         return layer.fn(present, **layer.kwargs) if layer.pack else layer.fn(*present, **layer.kwargs)
-    meta_forward = getattr(layer, "meta_forward", None)
-    if meta_forward is not None and all(v.is_meta for v in present if isinstance(v, torch.Tensor)):
-        return meta_forward(*present)
     return layer(*present)
 
 
-def split_outputs(node_type: NodeType, result: Any) -> dict[str, Any]:
-    ports = node_type.output_ports()
+def split_outputs(node_type: NodeType, result: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    ports = node_type.output_ports(params)
     if len(ports) == 1:
         return {ports[0].name: result}
     return {p.name: r for p, r in zip(ports, result)}
@@ -281,7 +277,7 @@ class ShapeInference:
             return
         if self.doc.is_muted(node_id) and any(v is not None for v in values):
             first = next(v for v in values if v is not None)
-            self._values[node_id] = {p.name: first for p in node_type.output_ports()}
+            self._values[node_id] = {p.name: first for p in node_type.output_ports(params)}
         elif node_type.role == "weight_penalty":
             self._values[node_id] = {node_type.output_ports()[0].name: torch.empty((), device="meta")}
         else:
@@ -318,7 +314,7 @@ class ShapeInference:
                     layer.train()
                 with torch.no_grad():
                     result = apply_layer(layer, values)
-            return split_outputs(node_type, result), count, size, None
+            return split_outputs(node_type, result, params), count, size, None
         except Exception as exc:  # any failure becomes an error on the node, never a crash
             error = explain("", node_type, shapes, exc)
             return {}, count, size, (error.problem, error.fix)
@@ -362,14 +358,24 @@ def port_accepts(inference: ShapeInference, dst: str, dst_port: str, shape: tupl
     Unknown shapes fit: nothing says they do not.
     """
     doc = inference.doc
-    node_type = doc.node_type(dst)
-    if shape is None or node_type.role in ("output", "weight_penalty") or doc.is_muted(dst):
+    if shape is None or doc.is_muted(dst):
         return True
     params = doc.params(dst)
+    ports = doc.node_type(dst).input_ports(params)
+    shapes = [shape if p.name == dst_port else _wired_shape(inference, dst, p.name) for p in ports]
+    return type_accepts(doc.node_type(dst), params, shapes)
+
+
+def type_accepts(node_type: NodeType, params: dict[str, Any], shapes: list[tuple[int, ...] | None]) -> bool:
+    """Whether a node of ``node_type`` with ``params`` computes on these input shapes, one per input port in order.
+
+    Ports past the end of ``shapes``, and ``None`` entries, are unwired: while a required one is, only the
+    type's ``check`` runs (it compares what is known). The quick-add search asks this of every type.
+    """
+    if node_type.role in ("output", "weight_penalty"):
+        return True
     ports = node_type.input_ports(params)
-    shapes: list[tuple[int, ...] | None] = [
-        shape if p.name == dst_port else _wired_shape(inference, dst, p.name) for p in ports
-    ]
+    shapes = [*shapes, *[None] * (len(ports) - len(shapes))]
     missing = any(s is None and not p.optional for s, p in zip(shapes, ports))
     try:
         with torch.device("meta"), torch.no_grad():

@@ -10,8 +10,9 @@ Node attributes: ``type`` (type id), ``params`` (validated dict),
 
 from __future__ import annotations
 
+import keyword
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 import networkx as nx
@@ -105,13 +106,18 @@ class GraphDocument:
     def descendants(self, node_id: str) -> set[str]:
         return nx.descendants(self.graph, node_id)
 
-    def new_id(self, type_id: str) -> str:
-        """The lowest free ``<prefix><n>``; a per-prefix lower bound keeps adding N nodes O(N)."""
+    def new_id(self, type_id: str, taken: Collection[str] = ()) -> str:
+        """The first free ``<prefix><n>`` (``conv1``, ``conv2``, ...), also avoiding ``taken`` (a paste).
+
+        A per-prefix lower bound keeps adding N nodes O(N).
+        """
         stem = self.registry.get(type_id).prefix
         i = self._free_from.get(stem, 1)
         while f"{stem}{i}" in self.graph:
             i += 1
         self._free_from[stem] = i
+        while f"{stem}{i}" in self.graph or f"{stem}{i}" in taken:
+            i += 1
         return f"{stem}{i}"
 
     def _node(self, node_id: str) -> dict[str, Any]:
@@ -128,7 +134,7 @@ class GraphDocument:
         if src not in self.graph or dst not in self.graph:
             missing = src if src not in self.graph else dst
             return f"there is no node '{missing}' in the graph."
-        if src_port not in {p.name for p in self.node_type(src).output_ports()}:
+        if src_port not in {p.name for p in self.node_type(src).output_ports(self._node(src)["params"])}:
             return f"node '{src}' has no output port '{src_port}'."
         ports = {p.name for p in self.node_type(dst).input_ports(self._node(dst)["params"])}
         if dst_port not in ports:
@@ -212,6 +218,14 @@ class GraphDocument:
                     f"node '{node_id}': input {', '.join(lost)} is still connected; disconnect it before "
                     f"lowering '{name}' to {new_params[name]}."
                 )
+        if node_type.variadic_outputs == name:
+            keep = {p.name for p in node_type.output_ports(new_params)}
+            lost = sorted({e.src_port for e in self.out_edges(node_id) if e.src_port not in keep})
+            if lost:
+                raise GraphError(
+                    f"node '{node_id}': output {', '.join(lost)} is still connected; disconnect it before "
+                    f"changing '{name}'."
+                )
         data["params"] = new_params
         self._emit(ParamChanged(node_id, name, old_params.get(name), new_params[name]))
 
@@ -269,7 +283,12 @@ class GraphDocument:
             self.remove_node(node_id)
 
     def _check_new_id(self, node_id: str) -> None:
-        if not isinstance(node_id, str) or not ID_PATTERN.match(node_id) or node_id in RESERVED_IDS:
+        if (
+            not isinstance(node_id, str)
+            or not ID_PATTERN.match(node_id)
+            or node_id in RESERVED_IDS
+            or keyword.iskeyword(node_id)
+        ):
             raise GraphError(
                 f"'{node_id}' is not a valid node name: use letters, digits and _ (not first), "
                 "at most 64 characters, e.g. conv1."

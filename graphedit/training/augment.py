@@ -25,7 +25,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from graphedit.training.datasets import DatasetError, DatasetInfo
+from graphedit.training.dataset_types import DatasetError, DatasetInfo
 
 FLIPS = (False, True, "horizontal", "vertical", "both")
 LIMITS = {"shift": 64.0, "rotate": 180.0, "noise": 10.0}

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from graphedit.training.datasets import Opt, RawData, register
+from graphedit.training.dataset_types import Opt, RawData, dataset_kind
 
 LABELS = Opt("index", "index: class number; binary: 0/1 float; signed: ±1 float", choices=("index", "binary", "signed"))
 N = Opt(500, "number of points", min=4, max=1_000_000)
@@ -41,7 +41,7 @@ def _two_class(points: np.ndarray, positive: np.ndarray, labels: str, names: lis
     return RawData(X, y, "classification", num_classes=2, class_names=names)
 
 
-@register("circle", PLAYGROUND, "points inside a disc (class 1) or on a ring around it (class 0)")
+@dataset_kind("circle", PLAYGROUND, "points inside a disc (class 1) or on a ring around it (class 0)")
 def circle(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
     n, noise, radius = o["n"], o["noise"], 5.0
     half = n // 2
@@ -53,7 +53,7 @@ def circle(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -
     return _two_class(np.stack([x, y], 1), positive, o["labels"], ["outside", "inside"])
 
 
-@register("xor", PLAYGROUND, "points in four quadrants; class 1 where x·y ≥ 0 (not linearly separable)")
+@dataset_kind("xor", PLAYGROUND, "points in four quadrants; class 1 where x·y ≥ 0 (not linearly separable)")
 def xor(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
     n, noise, padding = o["n"], o["noise"], 0.3
     p = rng.uniform(-5, 5, (n, 2))
@@ -63,7 +63,7 @@ def xor(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> R
     return _two_class(p, positive, o["labels"], ["negative", "positive"])
 
 
-@register("gauss", PLAYGROUND, "two Gaussian blobs at (2, 2) and (−2, −2); noise widens them")
+@dataset_kind("gauss", PLAYGROUND, "two Gaussian blobs at (2, 2) and (−2, −2); noise widens them")
 def gauss(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
     n, variance = o["n"], 0.5 + o["noise"] * 7.0  # the Playground maps noise 0 … 0.5 to variance 0.5 … 4
     half = n // 2
@@ -73,7 +73,7 @@ def gauss(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) ->
     return _two_class(points, positive, o["labels"], ["lower left", "upper right"])
 
 
-@register("spiral", PLAYGROUND, "two interleaved spiral arms, one per class")
+@dataset_kind("spiral", PLAYGROUND, "two interleaved spiral arms, one per class")
 def spiral(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
     n, noise = o["n"], o["noise"]
     half = n // 2
@@ -88,7 +88,7 @@ def spiral(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -
     return _two_class(np.concatenate(arms), positive, o["labels"], ["arm 2", "arm 1"])
 
 
-@register("plane", PLAYGROUND_REGRESSION, "regression: y = (x1 + x2) / 10 on [−6, 6]², noise on the inputs")
+@dataset_kind("plane", PLAYGROUND_REGRESSION, "regression: y = (x1 + x2) / 10 on [−6, 6]², noise on the inputs")
 def plane(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
     n, noise, radius = o["n"], o["noise"], 6.0
     p = rng.uniform(-radius, radius, (n, 2))
@@ -100,7 +100,7 @@ def plane(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) ->
 MULTIGAUSS = ((-4, 2.5, 1), (0, 2.5, -1), (4, 2.5, 1), (-4, -2.5, -1), (0, -2.5, 1), (4, -2.5, -1))
 
 
-@register("multigauss", PLAYGROUND_REGRESSION, "regression: six signed Gaussian bumps on [−6, 6]²")
+@dataset_kind("multigauss", PLAYGROUND_REGRESSION, "regression: six signed Gaussian bumps on [−6, 6]²")
 def multigauss(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
     n, noise, radius = o["n"], o["noise"], 6.0
     p = rng.uniform(-radius, radius, (n, 2))
@@ -121,7 +121,7 @@ GATES = {
 }
 
 
-@register(
+@dataset_kind(
     "logic",
     {
         "gate": Opt("nand", "truth table to learn", choices=tuple(GATES)),
@@ -137,7 +137,7 @@ def logic(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) ->
     return _two_class(X, positive, o["labels"], ["0", "1"])
 
 
-@register(
+@dataset_kind(
     "regression1d",
     {
         "n": Opt(100, "number of points", min=2, max=1_000_000),
@@ -163,19 +163,19 @@ def _sklearn_table(loader_name: str) -> RawData:
     return RawData(bunch.data.astype(np.float32), bunch.target.astype(np.int64), "classification", len(names), names)
 
 
-@register("iris", {}, "scikit-learn's iris flowers: 4 measurements → 3 species (150 samples)")
+@dataset_kind("iris", {}, "scikit-learn's iris flowers: 4 measurements → 3 species (150 samples)")
 def iris(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
     return _sklearn_table("load_iris")
 
 
-@register("wine", {}, "scikit-learn's wine: 13 chemical measurements → 3 cultivars (178 samples)")
+@dataset_kind("wine", {}, "scikit-learn's wine: 13 chemical measurements → 3 cultivars (178 samples)")
 def wine(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
     return _sklearn_table("load_wine")
 
 
-@register("breast_cancer", {}, "scikit-learn's breast cancer: 30 cell features → malignant/benign (569 samples)")
+@dataset_kind("breast_cancer", {}, "scikit-learn's breast cancer: 30 cell features → malignant/benign (569 samples)")
 def breast_cancer(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
     return _sklearn_table("load_breast_cancer")
 
 
-from graphedit.training import builtin_images, builtin_text, userdata  # noqa: E402,F401  (register the rest)
+DATASET_KINDS = (circle, xor, gauss, spiral, plane, multigauss, logic, regression1d, iris, wine, breast_cancer)

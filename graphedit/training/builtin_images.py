@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from graphedit.training.datasets import Opt, RawData, register
+from graphedit.training.dataset_types import Opt, RawData, dataset_kind
 
 SHAPE_NAMES = ["circle", "square", "triangle"]
 
@@ -35,7 +35,7 @@ def _resize(images: np.ndarray, size: int, mode: str) -> np.ndarray:
     return F.interpolate(t, size=(size, size), mode=mode, **kwargs).numpy()
 
 
-@register(
+@dataset_kind(
     "digits",
     {
         "as_images": Opt(False, "true: [1, size, size] images for convolutions; false: flat vectors"),
@@ -48,9 +48,7 @@ def _resize(images: np.ndarray, size: int, mode: str) -> np.ndarray:
     "scikit-learn's 1797 handwritten digits, 8×8 pixels, classes 0–9",
 )
 def digits(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
+    bunch = _load_digits()
     images = (bunch.images.astype(np.float32) / 16.0)[:, None]
     images = _resize(images, o["size"], o["interpolation"])
     X = images if o["as_images"] else images.reshape(len(images), -1)
@@ -59,6 +57,25 @@ def digits(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -
         return RawData(X, None, "reconstruction", image=True, labels=bunch.target.astype(np.int64))
     names = [str(i) for i in range(10)]
     return RawData(X, bunch.target.astype(np.int64), "classification", 10, names, image=True)
+
+
+def _load_digits() -> Any:
+    """scikit-learn's digits, read from its data file without importing scikit-learn: ``import sklearn`` pulls
+    in SciPy, ~90 MiB and seconds that a run on digits does not use. Falls back to ``load_digits``."""
+    import gzip
+    import importlib.util
+    from types import SimpleNamespace
+
+    spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        if path.exists():
+            with gzip.open(path, "rt") as f:
+                table = np.loadtxt(f, delimiter=",")
+            return SimpleNamespace(images=table[:, :-1].reshape(-1, 8, 8), target=table[:, -1].astype(int))
+    from sklearn.datasets import load_digits
+
+    return load_digits()
 
 
 def _draw_shapes(kinds: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -80,7 +97,7 @@ def _draw_shapes(kinds: np.ndarray, size: int, rng: np.random.Generator) -> np.n
     return np.where(k == 0, circle, np.where(k == 1, square, triangle))
 
 
-@register(
+@dataset_kind(
     "shapes",
     {
         "n": Opt(600, "number of images", min=3, max=200_000),
@@ -114,3 +131,6 @@ def shapes(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -
         return RawData(X, masks.astype(np.float32)[:, None], "segmentation", 2, ["background", "shape"], image=True)
     classes = np.where(masks, kinds[:, None, None] + 1, 0).astype(np.int64)
     return RawData(X, classes, "segmentation", 4, ["background", *SHAPE_NAMES], image=True)
+
+
+DATASET_KINDS = (digits, shapes)

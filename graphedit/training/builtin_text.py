@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from graphedit.resources import ROOT as RESOURCES
-from graphedit.training.datasets import DatasetError, Opt, RawData, register
+from graphedit.training.dataset_types import DatasetError, Opt, RawData, dataset_kind
 
 SAMPLE_TEXT = RESOURCES / "text" / "sample.txt"
 
@@ -41,7 +41,7 @@ def read_text(o: dict[str, Any], base_dir: Path | None) -> str:
     return SAMPLE_TEXT.read_text(encoding="utf-8")
 
 
-@register(
+@dataset_kind(
     "text",
     {
         "path": Opt("", "UTF-8 text file, relative to the project's folder (empty: the built-in sample)"),
@@ -71,3 +71,6 @@ def text(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> 
     X = codes[starts[:, None] + np.arange(window)[None]]
     y = codes[starts + window]
     return RawData(X, y, "sequence", num_classes=len(vocab), class_names=list(vocab), vocab=vocab)
+
+
+DATASET_KINDS = (text,)

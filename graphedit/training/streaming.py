@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from graphedit.training.datasets import DatasetInfo, DatasetSplits, StreamedSplit
+from graphedit.training.dataset_types import DatasetInfo, DatasetSplits, StreamedSplit
 
 STANDARDIZE_SAMPLE = 2048  # training rows read to fit the mean and standard deviation
 CHUNK_ROWS = 64

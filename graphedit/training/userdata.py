@@ -1,6 +1,6 @@
 """The user's own data: CSV tables, NumPy arrays, folders of images and text files.
 
-Four dataset kinds register here, each in its own module: ``csv``
+Four dataset kinds live beside this module, each in its own: ``csv``
 (:mod:`~graphedit.training.userdata_csv`), ``numpy``
 (:mod:`~graphedit.training.userdata_numpy`), ``image_folder``
 (:mod:`~graphedit.training.userdata_images`) and ``text_file``
@@ -22,7 +22,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from graphedit.training.datasets import DatasetError
+from graphedit.training.dataset_types import DatasetError
 
 USER_KINDS = ("csv", "numpy", "image_folder", "text_file")
 MEMORY_LIMIT_MB = 1024.0  # data larger than this is read from disk batch by batch; tests lower it
@@ -159,8 +159,4 @@ def short_list(items: list[str], limit: int = 5) -> str:
     return f"{shown}, … ({len(items)} in all)" if len(items) > limit else shown
 
 
-# register the kinds (their modules import the helpers above)
-from graphedit.training import userdata_csv, userdata_images, userdata_numpy, userdata_text  # noqa: E402,F401
-from graphedit.training.userdata_preview import preview_dataset  # noqa: E402
-
-__all__ = ["USER_KINDS", "MEMORY_LIMIT_MB", "memory_limit", "preview_dataset", "resolve", "sniff"]
+__all__ = ["USER_KINDS", "MEMORY_LIMIT_MB", "memory_limit", "resolve", "sniff"]

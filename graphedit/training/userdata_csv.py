@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from graphedit.training.datasets import DatasetError, Opt, RawData, register
+from graphedit.training.dataset_types import DatasetError, Opt, RawData, dataset_kind
 from graphedit.training.userdata import fix_for, not_what_it_says, resolve, short_list, sniff
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "#n/a"}
@@ -383,10 +383,13 @@ def _target(
     return y, "classification", [str(c) for c in classes]
 
 
-@register(
+@dataset_kind(
     "csv",
     OPTIONS,
     "your own table: a CSV file with feature columns and a target column",
 )
 def csv_dataset(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
     return table_to_raw(read_table(o, base_dir), o)
+
+
+DATASET_KINDS = (csv_dataset,)

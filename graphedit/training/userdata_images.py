@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from graphedit.training.datasets import DatasetError, Opt, RawData, register
+from graphedit.training.dataset_types import DatasetError, Opt, RawData, dataset_kind
 from graphedit.training.streaming import LazyData
 from graphedit.training.userdata import IMAGE_KINDS, mb, memory_limit, resolve, short_list, sniff
 
@@ -193,7 +193,7 @@ def decode(path: Path, size: int, color: str) -> np.ndarray:
         with Image.open(path) as img:
             if img.format == "JPEG":
                 img.draft("L" if color == "grey" else "RGB", (size, size))  # decode at a reduced scale: faster
-            img = ImageOps.exif_transpose(img)
+            ImageOps.exif_transpose(img, in_place=True)  # not a copy of every image: most have no rotation
             img = _to_mode(img, color, Image)
             if img.size != (size, size):
                 img = img.resize((size, size), Image.Resampling.BILINEAR)
@@ -217,7 +217,8 @@ def _to_mode(img: Any, color: str, Image: Any) -> Any:
         img = img.convert("RGBA")
         white = Image.new("RGBA", img.size, (255, 255, 255, 255))
         img = Image.alpha_composite(white, img)
-    return img.convert("L" if color == "grey" else "RGB")
+    mode = "L" if color == "grey" else "RGB"
+    return img if img.mode == mode else img.convert(mode)
 
 
 class ImageSource:
@@ -261,7 +262,7 @@ class ImageSource:
         return np.stack(images), self.labels[rows[keep]]
 
 
-@register(
+@dataset_kind(
     "image_folder",
     OPTIONS,
     "your own images: a folder with one subfolder of images per class; large folders are decoded as they stream",
@@ -313,3 +314,6 @@ def image_folder(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | N
     return RawData(
         X, labels, "classification", len(folder.classes), list(folder.classes), image=True, notes=folder.notes
     )
+
+
+DATASET_KINDS = (image_folder,)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from graphedit.training.datasets import DatasetError, Opt, RawData, register
+from graphedit.training.dataset_types import DatasetError, Opt, RawData, dataset_kind
 from graphedit.training.streaming import LazyData
 from graphedit.training.userdata import fix_for, mb, memory_limit, not_what_it_says, resolve, short_list, sniff
 from graphedit.training.userdata_targets import classify_targets
@@ -255,7 +255,7 @@ class ArraySource:
         return X, None if self.y is None else self.y[rows]
 
 
-@register(
+@dataset_kind(
     "numpy",
     OPTIONS,
     "your own arrays: .npy files of features (and targets) or a .npz holding both; large ones stream from disk",
@@ -290,3 +290,6 @@ def numpy_dataset(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | 
     if X.dtype == np.uint8:
         X = X.astype(np.float32) / 255.0
     return RawData(X, y, task, None if names is None else len(names), names, image=image, notes=notes)
+
+
+DATASET_KINDS = (numpy_dataset,)

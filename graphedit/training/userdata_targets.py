@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphedit.training.datasets import DatasetError
+from graphedit.training.dataset_types import DatasetError
 
 AUTO_CLASSES = 20  # task auto: numbers that are all whole and take at most this many values are class labels
 

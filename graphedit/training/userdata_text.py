@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from graphedit.training.builtin_text import text as text_windows
-from graphedit.training.datasets import DatasetError, Opt, RawData, register
+from graphedit.training.dataset_types import DatasetError, Opt, RawData, dataset_kind
 from graphedit.training.userdata import fix_for, not_what_it_says, resolve, sniff
 
 OPTIONS = {
@@ -55,7 +55,7 @@ def read_user_text(o: dict[str, Any], base_dir: Path | None) -> tuple[str, list[
     return body, notes
 
 
-@register(
+@dataset_kind(
     "text_file",
     OPTIONS,
     "your own text: windows of characters from a UTF-8 file, for next-character prediction",
@@ -72,3 +72,6 @@ def text_file(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None
         ) from None
     raw.notes = notes
     return raw
+
+
+DATASET_KINDS = (text_file,)

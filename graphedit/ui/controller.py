@@ -12,11 +12,10 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-import torch
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from graphedit.compiler.shapes import NodeInfo, ShapeInference, apply_layer, build_layer
+from graphedit.compiler.shapes import NodeInfo, ShapeInference, type_accepts
 from graphedit.errors import GraphError, NodeError
 from graphedit.model.document import GraphDocument
 from graphedit.model.events import Edge, Event, NodeRemoved, NodeRenamed
@@ -144,6 +143,12 @@ class EditorController(QObject):
         if ids:
             self._do(RemoveCommand(self.document, ids, "Delete " + (ids[0] if len(ids) == 1 else f"{len(ids)} nodes")))
 
+    def replace_graph(self, data: dict, text: str) -> None:
+        """Replace the whole graph by ``data`` (a :meth:`GraphDocument.to_json`, ids kept) as one undo step."""
+        with self.batch(text):
+            self.remove_nodes(list(self.document.node_ids()))
+            self._do(InsertCommand(self.document, data, text))
+
     def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> None:
         edge = Edge(src, src_port, dst, dst_port)
         if self.document.edge_into(dst, dst_port) == edge:
@@ -229,13 +234,7 @@ class EditorController(QObject):
         mapping: dict[str, str] = {}
         out_nodes = []
         for node in nodes:
-            node_type = self.registry.get(node["type"])
-            new = node["id"]
-            if new in taken:
-                stem, i = node_type.prefix, 1
-                while f"{stem}{i}" in taken:
-                    i += 1
-                new = f"{stem}{i}"
+            new = node["id"] if node["id"] not in taken else self.document.new_id(node["type"], taken)
             taken.add(new)
             mapping[node["id"]] = new
             x, y = node.get("position", (0.0, 0.0))
@@ -275,7 +274,11 @@ class EditorController(QObject):
             return [t for t in types if t.output_ports()]
         info = self.shapes.infos.get(node)
         shape = info.outputs.get(name) if info is not None else None
-        return [t for t in types if t.input_ports(t.defaults()) and (shape is None or accepts_shape(t, shape))]
+        return [
+            t
+            for t in types
+            if t.input_ports(t.defaults()) and (shape is None or type_accepts(t, t.defaults(), [shape]))
+        ]
 
 
 def fitting_port(doc: GraphDocument, node_id: str, want_input: bool) -> str | None:
@@ -287,18 +290,3 @@ def fitting_port(doc: GraphDocument, node_id: str, want_input: bool) -> str | No
     ins = [p.name for p in node_type.input_ports(doc.params(node_id))]
     free = [p for p in ins if doc.edge_into(node_id, p) is None]
     return (free or ins or [None])[0]
-
-
-def accepts_shape(node_type: NodeType, shape: tuple[int, ...]) -> bool:
-    """Whether a layer with default parameters takes ``shape`` on its first input (run on meta tensors)."""
-    if node_type.role != "layer" or node_type.variadic is not None:
-        return True
-    ports = node_type.input_ports(node_type.defaults())
-    values = [torch.empty(shape, device="meta")] + [None] * (len(ports) - 1)
-    try:
-        with torch.device("meta"), torch.no_grad():
-            layer = build_layer(node_type, node_type.defaults(), [shape] + [None] * (len(ports) - 1))
-            apply_layer(layer, values)
-    except Exception:  # any failure means: does not fit
-        return False
-    return True

@@ -1,7 +1,7 @@
 """A look at the dataset in the training settings: a table, an image grid or the text, and class counts.
 
 ``DatasetPreview.set_spec(spec, base_dir)`` reads the dataset with
-:func:`graphedit.training.userdata.preview_dataset` (headless; it reads only what
+:func:`graphedit.training.userdata_preview.preview_dataset` (headless; it reads only what
 it shows) and draws the result. The notes (fix-ups such as "3 rows with
 missing values left out") sit above the data in amber; an error replaces them
 in red, and whatever could still be read (the table of a CSV whose target
@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graphedit.training.userdata import preview_dataset
 from graphedit.training.userdata_csv import MISSING
+from graphedit.training.userdata_preview import preview_dataset
 
 NOTE_COLOR = "#b26a00"
 ERROR_COLOR = "#d32f2f"

@@ -1,9 +1,13 @@
-"""Layered auto-layout, left to right (Sugiyama-style, kept small).
+"""Where nodes go on the canvas, with no Qt: the one layout module (the editor, the importers and the
+example builder in ``tools/`` use it).
 
-Layers come from ``networkx.topological_generations`` (longest path from a
-source); a source such as a Target is pulled next to the node it feeds, so
-labels do not start the whole graph. Within a layer nodes are ordered by the
-mean position of their neighbours (a few down and up sweeps), then stacked.
+:func:`layered_layout` is the auto-layout, left to right (Sugiyama-style, kept small). Layers come from
+``networkx.topological_generations`` (longest path from a source); a source such as a Target is pulled
+next to the node it feeds, so labels do not start the whole graph. Within a layer nodes are ordered by
+the mean position of their neighbours (a few down and up sweeps), then stacked.
+
+:func:`band_positions` places nodes whose author chose a column and a lane for each (the example
+projects), wrapping long chains into bands below each other.
 """
 
 from __future__ import annotations
@@ -82,4 +86,29 @@ def layered_layout(
             for n, cx, cy in column:
                 out[n] = (round(cx / 20) * 20, round((top + shift + cy) / 20) * 20)
         top += tallest + 2 * V_GAP
+    return out
+
+
+def band_positions(
+    grid: dict[str, tuple[int, float]],
+    band_of: dict[str, int],
+    x_step: float = 250.0,
+    y_step: float = 150.0,
+    band_gap: float = 100.0,
+) -> dict[str, tuple[float, float]]:
+    """Positions for nodes at (column, lane) in bands stacked top to bottom, each starting at x = 0 and as tall
+    as the lanes it uses."""
+    lanes: dict[int, list[float]] = {}
+    first: dict[int, int] = {}
+    for node_id, (col, lane) in grid.items():
+        lanes.setdefault(band_of[node_id], []).append(lane)
+        first[band_of[node_id]] = min(col, first.get(band_of[node_id], col))
+    tops, top = {}, 0.0
+    for band in sorted(lanes):
+        tops[band] = top - min(lanes[band]) * y_step
+        top += (max(lanes[band]) - min(lanes[band]) + 1) * y_step + band_gap
+    out = {}
+    for node_id, (col, lane) in grid.items():
+        band = band_of[node_id]
+        out[node_id] = ((col - first[band]) * x_step, round(tops[band] + lane * y_step, 1))
     return out

@@ -1,0 +1,295 @@
+"""The parts a dataset is made of: options, raw samples, splits and metadata.
+
+A dataset kind is a :class:`Builder` made by :func:`dataset_kind` from a generator
+``fn(options, rng, base_dir) -> RawData``; the module that defines it lists it in
+its ``DATASET_KINDS`` and :data:`graphedit.training.datasets.BUILTIN_MODULES` lists
+the module. :mod:`graphedit.training.datasets` turns a spec into
+:class:`DatasetSplits`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+from graphedit.errors import GraphEditError
+
+TASKS = ("classification", "regression", "segmentation", "reconstruction", "sequence")
+Batch = tuple[torch.Tensor, "torch.Tensor | None"]
+
+
+class DatasetError(GraphEditError):
+    """A dataset spec that cannot be loaded: unknown name, bad option, missing file."""
+
+
+# --------------------------------------------------------------------- options
+@dataclass(frozen=True)
+class Opt:
+    """One option of a built-in dataset: default, type, range or choices."""
+
+    default: Any
+    doc: str = ""
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[Any, ...] = ()
+
+    def coerce(self, name: str, value: Any, dataset: str) -> Any:
+        where = f"dataset '{dataset}': option '{name}'"
+        kind = type(self.default)
+        if self.choices:
+            if value not in self.choices:
+                raise DatasetError(f"{where} must be one of {', '.join(map(str, self.choices))}; got {value!r}.")
+            return value
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise DatasetError(f"{where} must be true or false, not {value!r}.")
+            return value
+        if kind is str:
+            if not isinstance(value, str):
+                raise DatasetError(f"{where} must be text, not {value!r}.")
+            return value
+        if kind is list:  # a list of names; the settings panel may give them as comma-separated text
+            if isinstance(value, str):
+                value = [part.strip() for part in value.split(",") if part.strip()]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise DatasetError(f'{where} must be a list of names such as ["a", "b"], not {value!r}.')
+            return list(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise DatasetError(f"{where} must be a number, not {value!r}.")
+        if kind is int:
+            if float(value) != int(value):
+                raise DatasetError(f"{where} must be a whole number, not {value!r}.")
+            value = int(value)
+        else:
+            value = float(value)
+        if self.min is not None and value < self.min:
+            raise DatasetError(f"{where} is {value}, below its minimum {self.min:g}. Fix: use a value ≥ {self.min:g}.")
+        if self.max is not None and value > self.max:
+            raise DatasetError(f"{where} is {value}, above its maximum {self.max:g}. Fix: use a value ≤ {self.max:g}.")
+        return value
+
+
+@dataclass
+class RawData:
+    """What a builder returns: all samples as numpy arrays, before splitting."""
+
+    X: np.ndarray
+    y: np.ndarray | None
+    task: str
+    num_classes: int | None = None
+    class_names: list[str] | None = None
+    vocab: list[str] | None = None
+    image: bool = False  # standardise with one mean/std over all pixels, not per feature
+    labels: np.ndarray | None = None  # class numbers of a reconstruction set's samples: for plots, never trained on
+    notes: list[str] = field(default_factory=list)  # fix-ups made while reading a user's file, shown in the editor
+
+
+@dataclass(frozen=True)
+class Builder:
+    """One dataset kind: its generator, options and defaults. Calling it calls the generator."""
+
+    name: str
+    fn: Callable[[dict[str, Any], np.random.Generator, Path | None], RawData]
+    options: dict[str, Opt]
+    doc: str
+    default_split: dict[str, float] | None = None
+    default_standardize: bool = True
+
+    def __call__(self, options: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
+        return self.fn(options, rng, base_dir)
+
+
+def dataset_kind(
+    name: str,
+    options: dict[str, Opt],
+    doc: str,
+    default_split: dict[str, float] | None = None,
+    default_standardize: bool = True,
+) -> Callable[[Callable], Builder]:
+    """Decorator turning a generator ``fn(options, rng, base_dir) -> RawData`` into a :class:`Builder`.
+
+    It registers nothing: the module lists its builders in ``DATASET_KINDS``, and
+    :data:`graphedit.training.datasets.BUILTIN_MODULES` lists the module.
+    """
+
+    def wrap(fn: Callable) -> Builder:
+        return Builder(name, fn, options, doc, default_split, default_standardize)
+
+    return wrap
+
+
+# ---------------------------------------------------------------------- splits
+@runtime_checkable
+class Split(Protocol):
+    """One part of a dataset (train, val or test) that yields batches."""
+
+    in_memory: bool
+
+    def __len__(self) -> int: ...
+
+    def batches(
+        self,
+        batch_size: int,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+    ) -> Iterator[Batch]: ...
+
+
+class InMemorySplit:
+    """Samples held as tensors; ``y`` is ``None`` for reconstruction data, whose ``labels`` may name each
+    sample's class for plots (the latent view colours digits by class)."""
+
+    in_memory = True
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor | None, labels: torch.Tensor | None = None) -> None:
+        if y is not None and len(y) != len(X):
+            raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
+        self.X = X
+        self.y = y
+        self.labels = labels
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def to(self, device: torch.device | str) -> InMemorySplit:
+        labels = None if self.labels is None else self.labels.to(device)
+        return InMemorySplit(self.X.to(device), None if self.y is None else self.y.to(device), labels)
+
+    def batches(
+        self,
+        batch_size: int,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+    ) -> Iterator[Batch]:
+        data = self if device is None else self.to(device)
+        n = len(data)
+        # The permutation is drawn on the CPU generator so runs match across devices.
+        order = torch.randperm(n, generator=generator).to(data.X.device) if shuffle else None
+        for start in range(0, n, batch_size):
+            if order is None:
+                sl = slice(start, start + batch_size)
+                yield data.X[sl], None if data.y is None else data.y[sl]
+            else:
+                idx = order[start : start + batch_size]
+                yield data.X[idx], None if data.y is None else data.y[idx]
+
+
+class StreamedSplit:
+    """Samples read on demand from a ``torch.utils.data.Dataset`` of ``(x, y)`` pairs (``y`` may be ``None``).
+
+    ``normalize=(mean, std)`` standardises each batch on the training device after the transfer, in ``dtype``
+    (so ``uint8`` pixels cross the bus as bytes). A dataset whose ``__getitems__`` returns a ready
+    ``(X, y)`` tuple for a whole batch (one vectorised read) is used as is; a list is collated item by item.
+    """
+
+    in_memory = False
+
+    def __init__(
+        self,
+        dataset: torch.utils.data.Dataset,
+        num_workers: int = 0,
+        normalize: tuple[torch.Tensor, torch.Tensor] | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        self.dataset = dataset
+        self.num_workers = num_workers
+        self.normalize = normalize
+        self.dtype = dtype
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def batches(
+        self,
+        batch_size: int,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+    ) -> Iterator[Batch]:
+        loader = torch.utils.data.DataLoader(
+            self.dataset,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            generator=generator,
+            num_workers=self.num_workers,
+            collate_fn=_collate,
+        )
+        scale = None
+        for X, y in loader:
+            if device is not None:
+                X = X.to(device, non_blocking=True)
+                y = None if y is None else y.to(device, non_blocking=True)
+            if self.dtype is not None:
+                X = X.to(self.dtype)
+            if self.normalize is not None:
+                if scale is None or scale[0].device != X.device:
+                    scale = tuple(t.to(X.device, X.dtype) for t in self.normalize)
+                X = (X - scale[0]) / scale[1]
+            yield X, y
+
+
+def _collate(items: Any) -> Batch:
+    if isinstance(items, tuple):  # already a batch, from the dataset's __getitems__
+        return items
+    xs = torch.stack([torch.as_tensor(x) for x, _ in items])
+    if items[0][1] is None:
+        return xs, None
+    return xs, torch.stack([torch.as_tensor(y) for _, y in items])
+
+
+# -------------------------------------------------------------------- metadata
+@dataclass
+class DatasetInfo:
+    """What the trainer, the editor and exports need to know about a dataset."""
+
+    name: str
+    task: str
+    feature_shape: tuple[int, ...]
+    feature_dtype: str
+    target_shape: tuple[int, ...] | None
+    target_dtype: str | None
+    num_classes: int | None = None
+    class_names: list[str] | None = None
+    vocab: list[str] | None = None
+    sizes: dict[str, int] = field(default_factory=dict)
+    standardization: dict[str, Any] | None = None  # {"mean": float | list, "std": ...} fitted on train
+    notes: list[str] = field(default_factory=list)  # stated fix-ups ("3 rows with missing values dropped")
+    streamed: bool = False  # read from disk batch by batch instead of held in memory
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "task": self.task,
+            "feature_shape": list(self.feature_shape),
+            "feature_dtype": self.feature_dtype,
+            "target_shape": None if self.target_shape is None else list(self.target_shape),
+            "target_dtype": self.target_dtype,
+            "num_classes": self.num_classes,
+            "class_names": self.class_names,
+            "vocab": self.vocab,
+            "sizes": dict(self.sizes),
+            "standardization": self.standardization,
+            "notes": list(self.notes),
+            "streamed": self.streamed,
+        }
+
+
+@dataclass
+class DatasetSplits:
+    train: Split
+    val: Split | None
+    test: Split | None
+    info: DatasetInfo
+    spec: dict[str, Any]
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None  # applied by the trainer to training batches
+
+    def split(self, name: str) -> Split | None:
+        return {"train": self.train, "val": self.val, "test": self.test}[name]
