@@ -21,6 +21,10 @@ with the spread (min–max) and the load average beside it:
   (goal ≤ 1.5 s), and ``<case>_peak_rss_ratio`` (goal ≤ 1.15 on keras_cnn);
 * ``keras_cnn_vs_keras``: GraphEdit / Keras 3 (torch backend), where Keras is installed; not a goal.
 
+Beside the in-loop ratio and the probe overhead, ``_cpu`` figures compare the CPU time the process
+spent (``time.process_time``, all its threads) instead of wall time: on a machine shared with other
+work, wall time mostly measures the other work.
+
     .venv/bin/python bench/train_throughput.py [--reps 5] [--cases residual_mlp,lenet,keras_cnn,image_folder]
         [--threads 0] [--device cpu] [--no-command]
 
@@ -99,8 +103,11 @@ def sync() -> None:
         torch.cuda.synchronize()
 
 
+CPU = [0.0]  # the process's CPU seconds of the last loop (hand or GraphEdit's fit)
+
+
 def hand_loop(case: str, tensors: dict[str, torch.Tensor], epochs: int, lr: float, batch: int, seed: int = 0) -> float:
-    """The loop a PyTorch user writes, on in-memory tensors; returns the loop's seconds."""
+    """The loop a PyTorch user writes, on in-memory tensors; returns the loop's seconds (CPU seconds in CPU[0])."""
     torch.manual_seed(seed)
     model = HAND_MODELS[case]().to(DEVICE)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -109,7 +116,7 @@ def hand_loop(case: str, tensors: dict[str, torch.Tensor], epochs: int, lr: floa
     gen = torch.Generator().manual_seed(seed)
     n = len(X)
     sync()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(epochs):
         model.train()
         losses = []
@@ -130,6 +137,7 @@ def hand_loop(case: str, tensors: dict[str, torch.Tensor], epochs: int, lr: floa
             _ = (F.cross_entropy(out, yv).item(), (out.argmax(1) == yv).float().mean().item())
             _ = (torch.stack(losses).sum(0) / n).tolist()
     sync()
+    CPU[0] = time.process_time() - cpu
     return time.perf_counter() - start
 
 
@@ -161,7 +169,7 @@ def hand_folder_loop(files: dict, epochs: int, lr: float, batch: int, seed: int 
     val = FolderImages(files["val"], files["mean"], files["std"])
     loader = torch.utils.data.DataLoader(train, batch_size=batch, shuffle=True, generator=gen)
     val_loader = torch.utils.data.DataLoader(val, batch_size=512)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(epochs):
         model.train()
         for xb, yb in loader:
@@ -177,6 +185,7 @@ def hand_folder_loop(files: dict, epochs: int, lr: float, batch: int, seed: int 
             for xb, yb in val_loader:
                 _ = F.cross_entropy(model(xb.to(DEVICE)), yb.to(DEVICE)).item()
     sync()
+    CPU[0] = time.process_time() - cpu
     return time.perf_counter() - start
 
 
@@ -277,14 +286,20 @@ class Case:
         self.runs = 0
 
     def graphedit(self, probes: bool = True) -> tuple[float, float]:
-        """run_project as `graphedit train` runs it: (samples/s, fit seconds)."""
-        from graphedit.training.session import run_project
+        """run_project as `graphedit train` runs it: (samples/s, fit seconds); the fit's CPU seconds in CPU[0]."""
+        from graphedit.training.events import FinishedEvent
+        from graphedit.training.session import StartedEvent, run_project
+
+        def clock(event: object) -> None:
+            if isinstance(event, StartedEvent):
+                CPU[0] = time.process_time()
+            elif isinstance(event, FinishedEvent):
+                CPU[0] = time.process_time() - CPU[0]
 
         self.runs += 1
         folder = self.path.parent / f"run-{self.runs}"
-        summary = run_project(
-            self.project_json, self.path, {"epochs": self.epochs, "device": DEVICE}, run_dir=folder, probes=probes
-        )
+        overrides = {"epochs": self.epochs, "device": DEVICE}
+        summary = run_project(self.project_json, self.path, overrides, [clock], run_dir=folder, probes=probes)
         shutil.rmtree(folder, ignore_errors=True)
         return float(summary["samples_per_second"]), float(summary["seconds"])
 
@@ -328,6 +343,7 @@ def compare(case: Case, reps: int, threads: int, whole: bool) -> dict[str, float
     case.graphedit()  # warm up both
     case.hand()
     ge, hand, with_p, without = [], [], [], []
+    cpu: dict[str, list[float]] = {"ge": [], "hand": [], "without": []}
     for rep in range(reps):
         for which in ("ge", "hand") if rep % 2 == 0 else ("hand", "ge"):
             if which == "ge":
@@ -336,7 +352,9 @@ def compare(case: Case, reps: int, threads: int, whole: bool) -> dict[str, float
                 with_p.append(seconds)
             else:
                 hand.append(case.hand())
+            cpu[which].append(CPU[0])
         without.append(case.graphedit(probes=False)[1])
+        cpu["without"].append(CPU[0])
     ratios = [g / h for g, h in zip(ge, hand)]
     out = {"ratio": statistics.median(ge) / statistics.median(hand)}
     print(f"{case.name}_graphedit_samples_per_s: {statistics.median(ge):.0f} {spread(ge, '.0f')}")
@@ -344,6 +362,10 @@ def compare(case: Case, reps: int, threads: int, whole: bool) -> dict[str, float
     print(f"{case.name}_ratio: {out['ratio']:.3f} {spread(ratios)}")
     overhead = statistics.median(with_p) / statistics.median(without) - 1
     print(f"{case.name}_probe_overhead: {overhead:.3f} {spread([a / b - 1 for a, b in zip(with_p, without)])}")
+    med = {k: statistics.median(v) for k, v in cpu.items()}
+    ratios_cpu = [h / g for g, h in zip(cpu["ge"], cpu["hand"])]
+    print(f"{case.name}_ratio_cpu: {med['hand'] / med['ge']:.3f} {spread(ratios_cpu)}")
+    print(f"{case.name}_probe_overhead_cpu: {med['ge'] / med['without'] - 1:.3f}")
     if not whole:
         return out
     python = sys.executable

@@ -46,8 +46,8 @@ class Recurrent(nn.Module):
         if x.shape[1] == 0:
             raise ValueError(f"{type(self.rnn).__name__} needs at least one time step, got input {list(x.shape)}")
         n, t = x.shape[0], x.shape[1]
-        width = self.rnn.hidden_size * (2 if self.bidirectional else 1)
-        return x.new_empty((n, width) if self.last else (n, t, width))
+        features = self.rnn.hidden_size * (2 if self.bidirectional else 1)
+        return x.new_empty((n, features) if self.last else (n, t, features))
 
 
 def _check_rnn(title: str) -> Any:

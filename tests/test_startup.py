@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from _window_helpers import REPO, copy_example, make_window
+from _window_helpers import REPO, copy_example, make_window, screenshot
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTabBar
@@ -59,3 +59,20 @@ def test_the_settings_panel_reads_its_dataset_only_when_in_view(qtbot, tmp_path,
             break
     qtbot.waitUntil(lambda: reads == ["digits"], timeout=5000)
     assert "10 classes" in dock.info_label.text()
+
+
+def test_start_window_shows_the_name_and_progress(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from graphedit.ui.startup import StartWindow
+
+    start = StartWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(start)
+    start.resize(1280, 720)
+    painted = []
+    start.firstPainted.connect(lambda: painted.append(True))
+    start.show()
+    qtbot.waitUntil(lambda: bool(painted), timeout=5000)
+    start.say("Loading PyTorch…")
+    assert start.message.text() == "Loading PyTorch…" and start.progress.isVisible()
+    screenshot(start, "startup_window.png")

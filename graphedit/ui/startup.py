@@ -63,7 +63,7 @@ class StartWindow(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy until a step says how far
         self.progress.setTextVisible(False)
-        self.progress.setMaximumWidth(360)
+        self.progress.setFixedWidth(320)
         layout = QVBoxLayout(self)
         layout.addStretch(2)
         for widget in (title, self.message, self.progress):
