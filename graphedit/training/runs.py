@@ -30,7 +30,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from graphedit.errors import TrainingError
-from graphedit.training.checkpoint import load_checkpoint, save_checkpoint
+from graphedit.training.checkpoint import save_checkpoint
 from graphedit.training.events import EpochEvent, FailedEvent, FinishedEvent
 
 BEST = "best.safetensors"
@@ -181,9 +181,6 @@ class RunRecorder:
             save_weights(self.trainer.root, self.folder / BEST)
         if event.epoch % self.checkpoint_every == 0:
             save_checkpoint(self.folder, *self.trainer.checkpoint_state())
-
-    def resume_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        return load_checkpoint(self.folder)
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
