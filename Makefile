@@ -4,23 +4,37 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format check clean bench
+.PHONY: run test test-fast lint format check clean bench
 
-$(STAMP): pyproject.toml constraints.txt
+# System libraries first, before anything is installed: a missing one stops with the apt-get line that adds it.
+# `run` checks those of the window Qt will open (X11 or Wayland); the tests need only offscreen's.
+SYSTEM_LIBS := $(PY) tools/system_libs.py
+
+$(STAMP): pyproject.toml setup.py constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run:
+	@$(SYSTEM_LIBS)
+	@$(MAKE) --no-print-directory $(STAMP)
 	$(BIN)/graphedit projects/keras_cnn.gproj
 
 check: $(STAMP)
 	$(BIN)/graphedit check projects/keras_cnn.gproj
 
-test: $(STAMP)
+test:
+	@$(SYSTEM_LIBS) offscreen
+	@$(MAKE) --no-print-directory $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n 2 --dist loadfile -p no:cacheprovider
+
+# everything but the tests marked slow
+test-fast:
+	@$(SYSTEM_LIBS) offscreen
+	@$(MAKE) --no-print-directory $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n 2 --dist loadfile -p no:cacheprovider -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import sys
 
 from graphedit.errors import GraphEditError
@@ -19,27 +20,50 @@ COMMANDS = {
     "train": "train",
     "export": "export",
     "import": "import_model",
+    "sweep": "sweep",
+    "nodes": "nodes",
 }
 HELP = {
     "check": "infer shapes and list every node; exit 1 on errors",
     "train": "train a project headless and record the run",
     "export": "export a trained model (torchscript, onnx, safetensors, python)",
     "import": "turn a PyTorch module or an ONNX file into a project",
+    "sweep": "sweep hyperparameters with Optuna; trials land in the project's runs",
+    "nodes": "list node types with ports, parameters and docs (--json, --markdown)",
 }
+
+
+def version() -> str:
+    """The installed distribution's version; from a source tree that is not installed, the package's own."""
+    try:
+        return importlib.metadata.version("graphedit")
+    except importlib.metadata.PackageNotFoundError:
+        from graphedit import __version__
+
+        return __version__
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = COMMANDS
-    if not argv or argv[0] not in commands and argv[0] not in ("-h", "--help"):
+    if not argv or argv[0] not in commands and argv[0] not in ("-h", "--help", "-V", "--version"):
         return _open_editor(argv)
-    parser = argparse.ArgumentParser(prog="graphedit", description="Design, train and export neural networks.")
+    parser = argparse.ArgumentParser(
+        prog="graphedit",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Design, train and export neural networks.\n\n"
+        "  graphedit [FILE.gproj]  open the editor on FILE (on an example when no file is given)\n"
+        "  graphedit COMMAND ...   run a command headless (below)",
+    )
+    parser.add_argument("-V", "--version", action="version", version=f"graphedit {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, module_name in commands.items():
         p = sub.add_parser(name, help=HELP.get(name, ""))
         p.set_defaults(_module=module_name)
-        importlib.import_module(f"graphedit.commands.{module_name}").add_arguments(p)
+        if name == argv[0]:  # only the command in use is imported: `graphedit --help` needs none of them
+            importlib.import_module(f"graphedit.commands.{module_name}").add_arguments(p)
     args = parser.parse_args(argv)
+    args._argv = argv  # the command line as given (distributed training passes it on to every rank)
     module = importlib.import_module(f"graphedit.commands.{args._module}")
     try:
         return int(module.run(args) or 0)

@@ -6,6 +6,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from graphedit.nodes._common import need_rank
 from graphedit.nodes.spec import Call, NodeType, Param, Shape
@@ -56,6 +57,11 @@ def _act(type_id: str, doc: str, formula: str, build: Any, params: tuple[Param, 
 
 def _alpha(default: float, doc: str) -> Param:
     return Param("alpha", "float", default, min=0.0, max=100.0, doc=doc)
+
+
+def _build_prelu(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
+    count = 1 if params["shared"] or shapes[0] is None or len(shapes[0]) < 2 else shapes[0][1]
+    return nn.PReLU(count, init=params["alpha"])
 
 
 def _softmax_check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
@@ -120,6 +126,58 @@ NODE_TYPES = [
         "Gaussian error linear unit: x weighted by the probability that a standard normal is below x.",
         "f(x) = x · Φ(x)",
         _call(F.gelu),
+    ),
+    _act(
+        "ReLU6",
+        "ReLU capped at 6: keeps activations small enough for low-precision arithmetic (MobileNet).",
+        "f(x) = min(max(0, x), 6)",
+        _call(F.relu6),
+    ),
+    _act(
+        "Hardsigmoid",
+        "Piecewise-linear sigmoid: cheap to compute, used as the gate of MobileNetV3's squeeze-and-excitation.",
+        "f(x) = min(max(0, x/6 + 1/2), 1)",
+        _call(F.hardsigmoid),
+    ),
+    _act(
+        "Hardswish",
+        "Piecewise-linear swish: x times a hard sigmoid gate (MobileNetV3).",
+        "f(x) = x · min(max(0, x + 3), 6) / 6",
+        _call(F.hardswish),
+    ),
+    _act(
+        "SiLU",
+        "Sigmoid-weighted linear unit (swish): smooth, non-monotonic, lets small negative values through "
+        "(EfficientNet).",
+        "f(x) = x · σ(x)",
+        _call(F.silu),
+    ),
+    _act(
+        "Mish",
+        "Mish: a smooth self-gated activation, like SiLU with a softplus inside (YOLOv4).",
+        "f(x) = x · tanh(softplus(x))",
+        _call(F.mish),
+    ),
+    _act(
+        "Softplus",
+        "Softplus: a smooth ReLU, always positive; β sharpens the bend (β → ∞ gives ReLU); above the "
+        "threshold it is linear for numerical stability.",
+        "f(x) = (1/β) · log(1 + e^(βx))",
+        _call(F.softplus, beta="beta", threshold="threshold"),
+        (
+            Param("beta", "float", 1.0, min=1e-3, max=1000.0, doc="Sharpness β of the bend."),
+            Param("threshold", "float", 20.0, min=0.0, max=1000.0, doc="Above βx > threshold f(x) = x."),
+        ),
+    ),
+    _act(
+        "PReLU",
+        "Parametric ReLU: a leaky ReLU whose negative slope α is learned, shared by all units or one per channel.",
+        "f(x) = x if x > 0 else α·x  (α learned)",
+        _build_prelu,
+        (
+            Param("alpha", "float", 0.25, min=0.0, max=1.0, doc="Initial slope α for negative inputs."),
+            Param("shared", "bool", True, doc="One α for all channels; off: one α per channel (dim 1)."),
+        ),
     ),
     _act(
         "Softmax",

@@ -1,4 +1,7 @@
-"""Convolution, pooling and reshaping layers for images ([N, C, H, W]) and sequences ([N, C, L])."""
+"""Convolution and reshaping layers for sequences ([N, C, L]), images ([N, C, H, W]) and volumes ([N, C, D, H, W]).
+
+Pooling lives in :mod:`graphedit.nodes.pooling`.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +35,12 @@ PADDING = _int(
 )
 DILATION = _int("dilation", 1, "Spacing d between kernel taps (à trous convolution).", hi=64)
 BIAS = Param("bias", "bool", True, doc="Add a learned bias per filter.")
+GROUPS = _int(
+    "groups",
+    1,
+    "Split channels into g groups convolved separately (g = C with filters a multiple of C: depthwise).",
+    hi=65536,
+)
 
 _RANK_FIX = {
     1: {
@@ -41,13 +50,18 @@ _RANK_FIX = {
     2: {
         2: "add a Reshape to [C, H, W] before it, e.g. [1, 28, 28]",
         3: "add a Reshape to [1, H, W] before it to give the image one channel",
-        5: "use a Reshape to [C, H, W]",
+        5: "use Conv3d for volumes, or a Reshape to [C, H, W]",
+    },
+    3: {
+        2: "add a Reshape to [C, D, H, W] before it, e.g. [1, 16, 28, 28]",
+        4: "add a Reshape to [1, D, H, W] before it to give the volume one channel",
     },
 }
+_LAYOUT = {1: "[N, C, L]", 2: "[N, C, H, W]", 3: "[N, C, D, H, W]"}
 
 
 def _check_rank(title: str, dims: int, shape: Shape | None) -> None:
-    want = "[N, C, L]" if dims == 1 else "[N, C, H, W]"
+    want = _LAYOUT[dims]
     fix = _RANK_FIX.get(dims, {}).get(len(shape) if shape is not None else 0, f"reshape the input to {want}")
     need_rank(title, shape, (dims + 2,), want, fix)
 
@@ -93,18 +107,32 @@ def _out_sizes(title: str, shape: Shape, params: dict[str, Any], dims: int) -> l
     return sizes
 
 
+def check_groups(title: str, channels: int, filters: int, groups: int) -> None:
+    """Both the input channels and the filters must split evenly into ``groups``."""
+    if channels % groups == 0 and filters % groups == 0:
+        return
+    fits = [g for g in range(1, channels + 1) if channels % g == 0 and filters % g == 0]
+    raise NodeError(
+        None,
+        f"{title}: groups {groups} does not divide both the {channels} input channels and the {filters} filters",
+        fix=f"use groups from {', '.join(map(str, fits[-6:]))}; depthwise needs groups = channels and "
+        "filters a multiple of them",
+    )
+
+
 def _conv_check(title: str, dims: int) -> Any:
     def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         shape = shapes[0]
         _check_rank(title, dims, shape)
         if shape is not None:
+            check_groups(title, shape[1], params["filters"], params["groups"])
             _out_sizes(title, shape, params, dims)
 
     return check
 
 
 def _build_conv(dims: int) -> Any:
-    cls = nn.Conv1d if dims == 1 else nn.Conv2d
+    cls = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[dims]
 
     def build(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
         pad = resolve_padding(f"Conv{dims}d", params)
@@ -115,6 +143,7 @@ def _build_conv(dims: int) -> Any:
             stride=params["stride"],
             padding=pad,
             dilation=params["dilation"],
+            groups=params["groups"],
             bias=params["bias"],
         )
 
@@ -123,24 +152,27 @@ def _build_conv(dims: int) -> Any:
 
 def _conv_type(dims: int) -> NodeType:
     title = f"Conv{dims}d"
-    what = "sequences [N, C, L]" if dims == 1 else "images [N, C, H, W]"
+    what = {1: "sequences", 2: "images", 3: "volumes (video, scans)"}[dims] + " " + _LAYOUT[dims]
     return NodeType(
         title,
         title,
         "convolution",
         f"Convolution over {what}: each filter slides over the input and takes a weighted sum of the "
-        f"patch under it, so the same detector is applied everywhere. {_SIZE}",
+        f"patch under it, so the same detector is applied everywhere. {_SIZE} With groups g each filter "
+        "sees only C/g channels (g = C: depthwise, as in MobileNet).",
         build=_build_conv(dims),
-        params=(FILTERS, KERNEL, STRIDE, PADDING, DILATION, BIAS, init_param()),
+        params=(FILTERS, KERNEL, STRIDE, PADDING, DILATION, GROUPS, BIAS, init_param()),
         formula="y[f, p] = b_f + Σ_c Σ_k w[f, c, k] · x[c, s·p + d·k − pad]",
         key_params=("filters", "kernel", "stride"),
         check=_conv_check(title, dims),
-        id_prefix="conv" if dims == 2 else "conv1d_",
+        id_prefix="conv" if dims == 2 else f"conv{dims}d_",
     )
 
 
 def _tconv_check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
     _check_rank("ConvTranspose2d", 2, shapes[0])
+    if shapes[0] is not None:
+        check_groups("ConvTranspose2d", shapes[0][1], params["filters"], params["groups"])
     if params["output_padding"] >= params["stride"]:
         raise NodeError(
             None,
@@ -165,50 +197,9 @@ def _build_tconv(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Modul
         stride=params["stride"],
         padding=params["padding"],
         output_padding=params["output_padding"],
+        groups=params["groups"],
         bias=params["bias"],
     )
-
-
-def _pool_check(title: str) -> Any:
-    def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
-        _check_rank(title, 2, shapes[0])
-        if params["padding"] * 2 > params["kernel"]:
-            raise NodeError(
-                None,
-                f"{title}: padding {params['padding']} is more than half the kernel {params['kernel']}",
-                fix=f"use padding ≤ {params['kernel'] // 2}",
-            )
-        if shapes[0] is not None:
-            _out_sizes(title, shapes[0], params, 2)
-
-    return check
-
-
-def _pool_type(title: str, cls: type[nn.Module], doc: str, formula: str) -> NodeType:
-    def build(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
-        return cls(params["kernel"], stride=params["stride"], padding=params["padding"])
-
-    return NodeType(
-        title,
-        title,
-        "convolution",
-        f"{doc} Channels stay; {_SIZE}",
-        build=build,
-        params=(
-            _int("kernel", 2, "Window size k.", hi=64),
-            _int("stride", 2, "Step s between windows; equal to k for non-overlapping pooling.", hi=64),
-            _int("padding", 0, "Padding p on each side (at most k/2).", lo=0, hi=32),
-        ),
-        formula=formula,
-        key_params=("kernel", "stride"),
-        check=_pool_check(title),
-        id_prefix="pool" if title == "MaxPool2d" else "avgpool",
-    )
-
-
-def global_avg_pool(x: torch.Tensor) -> torch.Tensor:
-    """Mean over every position: [N, C, ...] → [N, C]."""
-    return x.flatten(2).mean(dim=2)
 
 
 def reshape(x: torch.Tensor, shape: list[int]) -> torch.Tensor:
@@ -235,6 +226,24 @@ def _reshape_check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         )
 
 
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """ShuffleNet's shuffle: view channels as [groups, C/groups], transpose, flatten back."""
+    n, c = x.shape[0], x.shape[1]
+    y = x.reshape([n, groups, c // groups] + list(x.shape[2:]))
+    return y.transpose(1, 2).reshape(x.shape)
+
+
+def _divides_channels(title: str, factor: int, what: str, shapes: list[Shape | None]) -> None:
+    _check_rank(title, 2, shapes[0])
+    shape = shapes[0]
+    if shape is not None and shape[1] % factor:
+        raise NodeError(
+            None,
+            f"{title}: the {shape[1]} channels do not divide by {what} {factor}",
+            fix=f"give the layer before it a multiple of {factor} filters",
+        )
+
+
 def _upsample_check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
     _check_rank("Upsample", 2, shapes[0])
 
@@ -242,6 +251,7 @@ def _upsample_check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
 NODE_TYPES = [
     _conv_type(1),
     _conv_type(2),
+    _conv_type(3),
     NodeType(
         "ConvTranspose2d",
         "ConvTranspose2d",
@@ -255,6 +265,7 @@ NODE_TYPES = [
             _int("stride", 2, "Upsampling factor s.", hi=64),
             _int("padding", 0, "Rows/columns p removed from each side of the output.", lo=0, hi=64),
             _int("output_padding", 0, "Extra rows/columns added on one side (< stride).", lo=0, hi=63),
+            GROUPS,
             BIAS,
             init_param(),
         ),
@@ -262,30 +273,6 @@ NODE_TYPES = [
         key_params=("filters", "kernel", "stride"),
         check=_tconv_check,
         id_prefix="deconv",
-    ),
-    _pool_type(
-        "MaxPool2d",
-        nn.MaxPool2d,
-        "Max pooling: keeps the largest value of each k×k window, halving resolution with k = s = 2.",
-        "y[c, i, j] = max_(u,v ∈ window) x[c, s·i + u, s·j + v]",
-    ),
-    _pool_type(
-        "AvgPool2d",
-        nn.AvgPool2d,
-        "Average pooling: the mean of each k×k window.",
-        "y[c, i, j] = (1/k²) Σ_(u,v ∈ window) x[c, s·i + u, s·j + v]",
-    ),
-    NodeType(
-        "GlobalAvgPool",
-        "GlobalAvgPool",
-        "convolution",
-        "Global average pooling: one number per channel, the mean over all positions; [N, C, H, W] → [N, C].",
-        build=lambda params, shapes: Call(global_avg_pool),
-        formula="y_c = (1/HW) Σ_(i,j) x[c, i, j]",
-        check=lambda params, shapes: need_rank(
-            "GlobalAvgPool", shapes[0], (3, 4, 5), "[N, C, H, W] or [N, C, L]", "it needs a channel dimension"
-        ),
-        id_prefix="gap",
     ),
     NodeType(
         "Upsample",
@@ -301,6 +288,32 @@ NODE_TYPES = [
         key_params=("scale", "mode"),
         check=_upsample_check,
         id_prefix="upsample",
+    ),
+    NodeType(
+        "PixelShuffle",
+        "PixelShuffle",
+        "convolution",
+        "Sub-pixel upsampling: moves groups of r² channels into r×r pixel blocks, [N, C·r², H, W] → "
+        "[N, C, H·r, W·r]; a convolution before it learns the upsampling without checkerboard artefacts.",
+        build=lambda params, shapes: nn.PixelShuffle(params["factor"]),
+        params=(_int("factor", 2, "Upscale factor r.", hi=16),),
+        formula="y[c, r·i + a, r·j + b] = x[c·r² + a·r + b, i, j]",
+        key_params=("factor",),
+        check=lambda params, shapes: _divides_channels("PixelShuffle", params["factor"] ** 2, "r² =", shapes),
+        id_prefix="pixshuf",
+    ),
+    NodeType(
+        "ChannelShuffle",
+        "ChannelShuffle",
+        "convolution",
+        "Interleaves the channels of g groups so the next grouped convolution sees channels from every group "
+        "(ShuffleNet); no weights.",
+        build=lambda params, shapes: Call(channel_shuffle, {"groups": params["groups"]}),
+        params=(_int("groups", 2, "Number of groups g (divides the channels).", hi=1024),),
+        formula="y[j·g + i] = x[i·(C/g) + j]",
+        key_params=("groups",),
+        check=lambda params, shapes: _divides_channels("ChannelShuffle", params["groups"], "groups", shapes),
+        id_prefix="chshuf",
     ),
     NodeType(
         "Flatten",

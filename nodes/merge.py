@@ -1,4 +1,9 @@
-"""Merge nodes: combine several branches (skip connections, DenseNet/U-Net/Inception concatenation)."""
+"""Merge nodes: combine branches (skip connections, DenseNet/U-Net/Inception concatenation, gating, attention).
+
+Add, Concat and Multiply are variadic: ``inputs`` sets how many ports they have (one or more, no upper
+limit; DenseNet-121 concatenates up to 25 branches). Multiply, Subtract and Divide broadcast like torch,
+so a per-channel gate [N, C, 1, 1] scales a feature map [N, C, H, W] (squeeze-and-excitation).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,15 @@ import torch
 
 from graphedit.errors import NodeError
 from graphedit.nodes._common import mismatch_fix, spatial_text
-from graphedit.nodes.spec import Call, NodeType, Param, Shape, shape_text
+from graphedit.nodes.spec import Call, NodeType, Param, Port, Shape, shape_text
 
-INPUTS = Param("inputs", "int", 2, min=2, max=8, doc="Number of inputs (ports in1 … inN).")
+INPUTS = Param(
+    "inputs",
+    "int",
+    2,
+    min=1,
+    doc="Number of inputs (ports in1 … inN); wiring the last port adds a free one in the editor.",
+)
 
 
 def add(xs: list[torch.Tensor]) -> torch.Tensor:
@@ -33,7 +44,7 @@ def _elementwise(two: object, many: object) -> object:
     """``torch.add(a, b)`` for two inputs (reads best), ``add([a, b, c])`` for more."""
 
     def build(params: dict[str, Any], shapes: list[Shape | None]) -> Call:
-        return Call(two) if params["inputs"] == 2 else Call(many, pack=True)
+        return Call(two) if params["inputs"] == 2 else Call(many, pack=True)  # one input: y = x
 
     return build
 
@@ -50,6 +61,67 @@ def _check_equal(title: str) -> Any:
                 )
 
     return check
+
+
+def _check_broadcast(title: str) -> Any:
+    def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
+        known = [s for s in shapes if s is not None]
+        if len(known) < 2:
+            return
+        try:
+            torch.broadcast_shapes(*known)
+        except RuntimeError:
+            a, b = known[0], next(s for s in known[1:] if _clash(known[0], s))
+            raise NodeError(
+                None,
+                f"{title}: {shape_text(a)} and {shape_text(b)} do not broadcast",
+                fix=_broadcast_fix(a, b),
+            ) from None
+
+    return check
+
+
+def _clash(a: Shape, b: Shape) -> bool:
+    try:
+        torch.broadcast_shapes(a, b)
+    except RuntimeError:
+        return True
+    return False
+
+
+def _broadcast_fix(a: Shape, b: Shape) -> str:
+    if len(a) != len(b):
+        small, big = (a, b) if len(a) < len(b) else (b, a)
+        ones = ", ".join(["1"] * (len(big) - len(small)))
+        return (
+            f"sizes are matched from the right: reshape the {shape_text(small)} input to "
+            f"[{', '.join(map(str, small[1:]))}, {ones}] so it broadcasts over the missing dimensions"
+        )
+    return "each size must be equal or 1; " + mismatch_fix(a, b)
+
+
+def _check_matmul(params: dict[str, Any], shapes: list[Shape | None]) -> None:
+    a, b = shapes
+    if a is None or b is None:
+        return
+    if len(a) < 3 or len(b) < 3:
+        raise NodeError(
+            None, "MatMul needs matrices per example", fix="add a Reshape so each input has two dimensions, [M, K]"
+        )
+    if a[-1] != b[-2]:
+        raise NodeError(
+            None,
+            f"MatMul: {shape_text(a)} @ {shape_text(b)} — the inner sizes {a[-1]} and {b[-2]} differ",
+            fix="a's last size must equal b's second-to-last; transpose b with Permute, or project with a Dense",
+        )
+    try:
+        torch.broadcast_shapes(a[:-2], b[:-2])
+    except RuntimeError:
+        raise NodeError(
+            None,
+            f"MatMul: the batch sizes {shape_text(a[:-2])} and {shape_text(b[:-2])} do not broadcast",
+            fix="make the leading sizes equal (or 1), e.g. with Reshape",
+        ) from None
 
 
 def _check_concat(params: dict[str, Any], shapes: list[Shape | None]) -> None:
@@ -115,12 +187,47 @@ NODE_TYPES = [
         "Multiply",
         "Multiply",
         "merge",
-        "Element-wise product of its inputs, e.g. for gating one branch by another (sigmoid gate).",
+        "Element-wise product of its inputs, broadcasting like torch (sizes equal or 1): a sigmoid gate "
+        "[N, C, 1, 1] scales each channel of [N, C, H, W], as squeeze-and-excitation does.",
         build=_elementwise(torch.mul, multiply),
         params=(INPUTS,),
         formula="y = x₁ ⊙ x₂ ⊙ … ⊙ xₙ",
         variadic="inputs",
-        check=_check_equal("Multiply"),
+        check=_check_broadcast("Multiply"),
         id_prefix="mul",
+    ),
+    NodeType(
+        "Subtract",
+        "Subtract",
+        "merge",
+        "Element-wise difference a − b, broadcasting like torch (sizes equal or 1, matched from the right).",
+        build=lambda params, shapes: Call(torch.sub),
+        inputs=(Port("a", doc="minuend"), Port("b", doc="subtrahend")),
+        formula="y = a − b",
+        check=_check_broadcast("Subtract"),
+        id_prefix="sub",
+    ),
+    NodeType(
+        "Divide",
+        "Divide",
+        "merge",
+        "Element-wise quotient a / b, broadcasting like torch; b = 0 gives ±inf.",
+        build=lambda params, shapes: Call(torch.div),
+        inputs=(Port("a", doc="numerator"), Port("b", doc="denominator")),
+        formula="y = a / b",
+        check=_check_broadcast("Divide"),
+        id_prefix="div",
+    ),
+    NodeType(
+        "MatMul",
+        "MatMul",
+        "merge",
+        "Matrix product of each example's matrices, [N, M, K] @ [N, K, P] → [N, M, P] (batch sizes broadcast); "
+        "attention scores are Q @ Kᵀ.",
+        build=lambda params, shapes: Call(torch.matmul),
+        inputs=(Port("a", doc="left matrix [.., M, K]"), Port("b", doc="right matrix [.., K, P]")),
+        formula="y[n, i, j] = Σ_k a[n, i, k] · b[n, k, j]",
+        check=_check_matmul,
+        id_prefix="matmul",
     ),
 ]

@@ -109,7 +109,8 @@ EXPECTED_IDS = set(SAMPLES) | DATA_TYPES
 
 def test_registry_has_every_type():
     reg = default_registry()
-    assert {t.type_id for t in reg.types()} == EXPECTED_IDS
+    # every type, new ones included, has a row in tests/operator_table.py (test_operators checks that)
+    assert {t.type_id for t in reg.types()} >= EXPECTED_IDS
     assert reg.pack_errors == []
 
 
@@ -148,7 +149,9 @@ def test_defaults_build_on_typical_shape():
 def test_layers_with_weights_have_init():
     reg = default_registry()
     with_init = {t.type_id for t in reg.types() if t.has_weights_init}
-    assert with_init == {"Dense", "Maxout", "Conv1d", "Conv2d", "ConvTranspose2d", "Embedding", "RNN", "LSTM", "GRU"}
+    assert with_init == {
+        *("Dense", "Maxout", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d", "Embedding", "RNN", "LSTM", "GRU"),
+    }
 
 
 def test_ports_and_roles():
@@ -176,7 +179,7 @@ def test_ports_and_roles():
         ("Dense", {"nope": 1}, "no parameter"),
         ("Conv2d", {"padding": "full"}, "same, valid"),
         ("Dropout", {"p": 1.5}, "maximum"),
-        ("Add", {"inputs": 9}, "maximum"),
+        ("Add", {"inputs": 0}, "minimum"),
         ("Input", {"shape": []}, "list of whole numbers"),
         ("Sigmoid", {"beta": float("nan")}, "finite"),
     ],
@@ -213,7 +216,7 @@ def test_param_errors(type_id, params, message):
             "channels differ: 16 vs 32 — add a 1×1 Conv2d to match them",
         ),
         ("Add", {}, [(N, 16), (N, 32)], "inputs differ", "features differ: 16 vs 32 — add a Dense layer"),
-        ("Multiply", {}, [(N, 3, 8, 8), (N, 3, 4, 4)], "inputs differ", "spatial sizes differ: 8×8 vs 4×4"),
+        ("Multiply", {}, [(N, 3, 8, 8), (N, 3, 4, 4)], "do not broadcast", "spatial sizes differ: 8×8 vs 4×4"),
         (
             "Concat",
             {},

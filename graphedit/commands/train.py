@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from graphedit.errors import TrainingError
 from graphedit.training.events import EpochEvent, FailedEvent, StartedEvent, StepEvent
 
 
@@ -28,6 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the latest run from its checkpoint")
     parser.add_argument("--no-probes", action="store_true", dest="no_probes", help="skip activation/gradient probes")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: the idle physical cores, 1 for tiny models)")
+    parser.add_argument(
+        "--compile", action="store_true", default=None, help="torch.compile the network (its time is reported apart)"
+    )
+    scale = parser.add_argument_group("distributed training (torchrun, DistributedDataParallel)")
+    scale.add_argument("--nproc-per-node", type=int, dest="nproc_per_node", help="processes on this machine (GPUs)")
+    scale.add_argument("--nnodes", type=int, default=1, help="machines taking part (default 1)")
+    scale.add_argument("--rdzv-endpoint", dest="rdzv_endpoint", help="HOST:PORT where the machines meet")
 
 
 class ProgressBar:
@@ -73,19 +82,27 @@ def _metrics_text(train: dict[str, float] | None, val: dict[str, float] | None) 
 
 def run(args: argparse.Namespace) -> int:
     from graphedit.model.project import load_project, project_to_json
+    from graphedit.training.distributed import Distributed
     from graphedit.training.session import run_project
 
+    distributed = Distributed.from_env()
+    if distributed is None and (args.nproc_per_node or 1) * args.nnodes > 1:
+        return _launch(args)
     project = load_project(args.project)
-    overrides = {k: getattr(args, k) for k in ("epochs", "device", "seed", "batch_size", "lr")}
+    overrides = {k: getattr(args, k) for k in ("epochs", "device", "seed", "batch_size", "lr", "threads", "compile")}
+    main = distributed is None or distributed.main
     summary = run_project(
         project_to_json(project),
         project.path,
         overrides,
-        observers=[] if args.quiet else [ProgressBar()],
+        observers=[ProgressBar()] if main and not args.quiet else [],
         resume=args.resume,
-        probes=not args.no_probes,
-        point_project=True,
+        probes=not args.no_probes and distributed is None,
+        point_project=main,
+        distributed=distributed,
     )
+    if not main:
+        return 0
     folder, weights = summary["run"], summary["weights"]
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
@@ -97,6 +114,30 @@ def run(args: argparse.Namespace) -> int:
         if summary["best_epoch"]:
             restored = " (restored)" if summary["restored_best"] else ""
             print(f"best epoch {summary['best_epoch']}: loss {summary['best_loss']:.4g}{restored}")
+        if summary.get("compile_seconds") is not None:
+            print(f"compile: {summary['compile_seconds']:.2f} s (the first step)")
         print(f"run: {folder}")
         print(f"weights: {weights['path']}")
     return 130 if summary["status"] == "interrupted" else 0
+
+
+DISTRIBUTED_FLAGS = ("--nproc-per-node", "--nnodes", "--rdzv-endpoint")
+
+
+def _launch(args: argparse.Namespace) -> int:
+    """Start torchrun with this command line, less the flags that say how to distribute it."""
+    from graphedit.training.distributed import launch, launch_command
+
+    if args.resume:
+        raise TrainingError("--resume is not yet supported with distributed training. Fix: resume in one process.")
+    rank_args, skip = [], False
+    for arg in getattr(args, "_argv", [])[1:]:  # [0] is the subcommand
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in DISTRIBUTED_FLAGS:
+            skip = "=" not in arg
+            continue
+        rank_args.append(arg)
+    return launch(launch_command(rank_args, args.nproc_per_node or 1, args.nnodes, args.rdzv_endpoint))

@@ -33,6 +33,7 @@ from graphedit.nodes.data import feature_shape
 from graphedit.nodes.spec import Call, NodeType, shape_text
 
 META_BATCH = 2
+MEMO_SIZE = 4096
 DTYPES = {"float32": torch.float32, "int64": torch.int64}
 
 
@@ -44,6 +45,8 @@ class NodeInfo:
     outputs: dict[str, tuple[int, ...]] = field(default_factory=dict)
     inputs: dict[str, tuple[int, ...]] = field(default_factory=dict)
     params: int = 0
+    param_bytes: int = 0  # the layer's parameters and buffers (BatchNorm statistics)
+    activation_bytes: int = 0  # this node's new output tensors for one example (views and pass-throughs: 0)
     error: NodeError | None = None
     blocked: bool = False  # an upstream node has an error, so this one cannot be computed
 
@@ -91,8 +94,8 @@ def apply_layer(layer: Any, values: list[Any]) -> Any:
     return layer(*present)
 
 
-def split_outputs(node_type: NodeType, result: Any) -> dict[str, Any]:
-    ports = node_type.output_ports()
+def split_outputs(node_type: NodeType, result: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    ports = node_type.output_ports(params)
     if len(ports) == 1:
         return {ports[0].name: result}
     return {p.name: r for p, r in zip(ports, result)}
@@ -127,6 +130,38 @@ def explain(node_id: str, node_type: NodeType, shapes: list, exc: Exception) -> 
     return NodeError(node_id, f"{node_type.title} cannot take {got}: {message}", fix)
 
 
+_Result = tuple[dict[str, Any], int, int, "tuple[str, str] | None"]
+
+
+def example_bytes(tensor: Any) -> int:
+    """Bytes of one example of a batch tensor (a scalar such as a loss: 0)."""
+    if not isinstance(tensor, torch.Tensor) or tensor.dim() == 0:
+        return 0
+    return tensor[0].numel() * tensor.element_size()
+
+
+def _shares(out: Any, values: list[Any]) -> bool:
+    """Whether ``out`` is an input or a view of one (Flatten, Reshape, Identity allocate nothing)."""
+    if not isinstance(out, torch.Tensor):
+        return False
+    bases = {id(out), id(out._base)} if out._base is not None else {id(out)}
+    for v in values:
+        if isinstance(v, torch.Tensor) and (id(v) in bases or (v._base is not None and id(v._base) in bases)):
+            return True
+    return False
+
+
+def _memo_key(node_type: NodeType, params: dict[str, Any], values: list[Any]) -> tuple | None:
+    """What a layer's result depends on (``build(params, input_shapes)`` is pure); ``None`` if not hashable."""
+    inputs = tuple(None if v is None else (tuple(v.shape), v.dtype, v.stride()) for v in values)
+    key = (node_type.type_id, id(node_type), tuple(sorted(params.items())), inputs)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 class ShapeInference:
     """Shapes of every node of a document, kept current incrementally.
 
@@ -140,6 +175,10 @@ class ShapeInference:
         self._values: dict[str, dict[str, Any]] = {}
         self._dirty: set[str] = set(document.node_ids())
         self._order: list[str] | None = None
+        self._position: dict[str, int] = {}
+        # (type, parameters, input shapes and dtypes) -> result: a repeated block is computed once
+        self._memo: dict[tuple, _Result] = {}
+        self.kernel_runs = 0  # layers built and run on meta tensors (the memo saves the others)
         if observe:
             document.subscribe(self._on_event)
 
@@ -175,24 +214,30 @@ class ShapeInference:
     def order(self) -> list[str]:
         if self._order is None:
             self._order = list(nx.topological_sort(self.doc.graph))
+            self._position = {n: i for i, n in enumerate(self._order)}
         return self._order
 
     def run(self) -> dict[str, NodeInfo]:
-        self._dirty = set(self.doc.node_ids())
-        return self.update()
-
-    def update(self) -> dict[str, NodeInfo]:
-        """Recompute dirty nodes and everything downstream of them."""
-        if not self._dirty:
-            return self.infos
-        todo = set(self._dirty)
-        for node_id in self._dirty:
-            if node_id in self.doc:
-                todo |= nx.descendants(self.doc.graph, node_id)
+        """Recompute every node once, in topological order: O(nodes + edges)."""
         self._dirty.clear()
         for node_id in self.order():
-            if node_id in todo:
-                self._infer(node_id)
+            self._infer(node_id)
+        return self.infos
+
+    def update(self) -> dict[str, NodeInfo]:
+        """Recompute dirty nodes and everything downstream of them, each once.
+
+        One walk from all dirty nodes together finds what lies downstream, so
+        the cost is proportional to the nodes and wires re-run, not to the
+        number of dirty nodes times the graph.
+        """
+        if not self._dirty:
+            return self.infos
+        todo = _downstream(self.doc.graph, [n for n in self._dirty if n in self.doc])
+        self._dirty.clear()
+        self.order()
+        for node_id in sorted(todo, key=self._position.__getitem__):
+            self._infer(node_id)
         return self.infos
 
     def _infer(self, node_id: str) -> None:
@@ -205,6 +250,7 @@ class ShapeInference:
             tensor = data_tensor(node_type.type_id, params)
             self._values[node_id] = {node_type.output_ports()[0].name: tensor}
             info.outputs = {k: tuple(v.shape) for k, v in self._values[node_id].items()}
+            info.activation_bytes = example_bytes(tensor)
             return
         try:
             values = resolve_inputs(self.doc, node_id, node_type, self._values)
@@ -224,24 +270,47 @@ class ShapeInference:
             return
         if self.doc.is_muted(node_id) and any(v is not None for v in values):
             first = next(v for v in values if v is not None)
-            self._values[node_id] = {p.name: first for p in node_type.output_ports()}
+            self._values[node_id] = {p.name: first for p in node_type.output_ports(params)}
         elif node_type.role == "weight_penalty":
             self._values[node_id] = {node_type.output_ports()[0].name: torch.empty((), device="meta")}
         else:
-            try:
-                with torch.device("meta"):
-                    layer = build_layer(node_type, params, shapes)
-                    if isinstance(layer, nn.Module):
-                        info.params = sum(p.numel() for p in layer.parameters())
-                        layer.train()
-                    with torch.no_grad():
-                        result = apply_layer(layer, values)
-                self._values[node_id] = split_outputs(node_type, result)
-            except Exception as exc:  # any failure becomes an error on the node, never a crash
-                info.error = explain(node_id, node_type, shapes, exc)
+            key = _memo_key(node_type, params, values)
+            known = self._memo.get(key) if key is not None else None
+            if known is None:
+                known = self._compute(node_type, params, values, shapes)
+                if key is not None:
+                    if len(self._memo) >= MEMO_SIZE:
+                        self._memo.clear()
+                    self._memo[key] = known
+            outputs, info.params, info.param_bytes, problem = known
+            if problem is not None:
+                info.error = NodeError(node_id, *problem)
                 self._values[node_id] = {}
                 return
+            self._values[node_id] = dict(outputs)
+            info.activation_bytes = sum(example_bytes(v) for v in outputs.values() if not _shares(v, values))
         info.outputs = {k: tuple(v.shape) for k, v in self._values[node_id].items()}
+
+    def _compute(self, node_type: NodeType, params: dict[str, Any], values: list[Any], shapes: list) -> _Result:
+        """Build the layer on the meta device and run it.
+
+        Returns (outputs by port, parameter count, parameter and buffer bytes, (problem, fix) or None).
+        """
+        self.kernel_runs += 1
+        count = size = 0
+        try:
+            with torch.device("meta"):
+                layer = build_layer(node_type, params, shapes)
+                if isinstance(layer, nn.Module):
+                    count = sum(p.numel() for p in layer.parameters())
+                    size = sum(t.numel() * t.element_size() for t in (*layer.parameters(), *layer.buffers()))
+                    layer.train()
+                with torch.no_grad():
+                    result = apply_layer(layer, values)
+            return split_outputs(node_type, result, params), count, size, None
+        except Exception as exc:  # any failure becomes an error on the node, never a crash
+            error = explain("", node_type, shapes, exc)
+            return {}, count, size, (error.problem, error.fix)
 
     # --------------------------------------------------------------- queries
     def info(self, node_id: str) -> NodeInfo:
@@ -255,6 +324,18 @@ class ShapeInference:
     def total_params(self) -> int:
         self.update()
         return sum(i.params for i in self.infos.values())
+
+
+def _downstream(graph: nx.MultiDiGraph, sources: list[str]) -> set[str]:
+    """``sources`` and every node reachable from them; each node's successors are read once."""
+    seen = set(sources)
+    stack = list(seen)
+    while stack:
+        for nxt in graph.successors(stack.pop()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
 
 
 def port_accepts(inference: ShapeInference, dst: str, dst_port: str, shape: tuple[int, ...] | None) -> bool:

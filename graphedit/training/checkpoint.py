@@ -38,7 +38,7 @@ def flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], d
     for index, per_param in state["state"].items():
         for key, value in per_param.items():
             if isinstance(value, torch.Tensor):
-                tensors[f"optim/{index}/{key}"] = value.detach().cpu().contiguous()
+                tensors[f"optim/{index}/{key}"] = value.detach()  # live: snapshot_state copies before a write
             else:
                 scalars.setdefault(str(index), {})[key] = value
     return tensors, {"param_groups": _jsonable(state["param_groups"]), "scalars": scalars}
@@ -55,15 +55,26 @@ def unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) 
     return {"state": state, "param_groups": meta["param_groups"]}
 
 
-def save_checkpoint(folder: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-    """Write both files; the JSON last, so a checkpoint.json always has its tensors beside it."""
+def snapshot_state(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> tuple[dict[str, torch.Tensor], str]:
+    """A copy that training may run on past: the tensors copied to the CPU, the rest as JSON text."""
+    copies = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in tensors.items()}
+    return copies, json.dumps(_jsonable(meta), indent=1)
+
+
+def write_checkpoint(folder: Path, tensors: dict[str, torch.Tensor], meta_text: str) -> None:
+    """Write both files of a :func:`snapshot_state`; the JSON last, so a checkpoint.json always has its tensors."""
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / (CHECKPOINT + ".tmp")
-    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp))
+    save_file(tensors, str(tmp))
     tmp.replace(folder / CHECKPOINT)
     tmp_meta = folder / (CHECKPOINT_META + ".tmp")
-    tmp_meta.write_text(json.dumps(_jsonable(meta), indent=1), encoding="utf-8")
+    tmp_meta.write_text(meta_text, encoding="utf-8")
     tmp_meta.replace(folder / CHECKPOINT_META)
+
+
+def save_checkpoint(folder: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    """Write a checkpoint now (in this thread)."""
+    write_checkpoint(folder, *snapshot_state(tensors, meta))
 
 
 def load_checkpoint(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -98,7 +109,7 @@ class TrainerState:
             "best_loss": self.best_loss,
             "best_epoch": self.best_epoch,
             "since_best": self.since_best,
-            "history": self.history,
+            "history": list(self.history),
         }
         return tensors, meta
 

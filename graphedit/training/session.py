@@ -56,6 +56,8 @@ def run_project(
     resume: bool = False,
     probes: bool = True,
     point_project: bool = False,
+    checkpoint_every: int | None = None,
+    distributed: Any = None,
 ) -> dict[str, Any]:
     """Train the project once; return the trainer's summary plus ``run`` (the folder) and ``weights``.
 
@@ -63,31 +65,50 @@ def run_project(
     with ``resume`` it is the run to continue (default: the latest with a checkpoint).
     ``point_project`` saves the project file pointing to the run's final weights (the command
     line does this; the editor asks the user's open project instead). ``overrides`` holds
-    training settings that replace the project's (``epochs``, ``lr``, ...).
+    training settings that replace the project's (``epochs``, ``lr``, ...). ``checkpoint_every``
+    (epochs) replaces the recorder's wall-time checkpoint schedule. ``distributed`` (a
+    :class:`~graphedit.training.distributed.Distributed`) trains this process's share of a torchrun
+    job; only rank 0 records the run.
     """
     observers = list(observers)
     path = Path(project_path) if project_path is not None else None
-    folder = _run_folder(path, run_dir, resume)
+    main = distributed is None or distributed.main
+    folder = _run_folder(path, run_dir, resume) if main else None
     recorder = None
     fitting = False
     try:
         from graphedit.compiler import compile_graph
-        from graphedit.model.project import project_from_json
+        from graphedit.model.project import project_from_json, project_to_json
         from graphedit.training.binding import fit_inputs_to_dataset
         from graphedit.training.checkpoint import load_checkpoint
         from graphedit.training.datasets import load_dataset
-        from graphedit.training.runs import RunRecorder
+        from graphedit.training.memory import check_fits
+        from graphedit.training.runs import GRAPH, RunRecorder, write_graph
         from graphedit.training.trainer import Trainer
 
         project = project_from_json(project_json, str(path or "the project"))
         project.path = path
-        _write_snapshot(folder, project_json, resume)
+        if folder is not None:
+            _write_snapshot(folder, project_json, resume)
         data = load_dataset(project.dataset, base_dir=path.parent if path is not None else None)
         fit_inputs_to_dataset(project.document, data.info)
+        if folder is not None and (not resume or not (folder / GRAPH).exists()):
+            write_graph(folder, project_to_json(project))  # as trained: Input and Target fitted to the data
         settings = settings_for(project.training, overrides)
+        if distributed is not None:
+            settings = settings.replace(device=distributed.device(settings.device))
+            distributed.join(settings.device)
+        check_fits(project.document, settings)  # refuse what cannot fit before allocating it
         compiled = compile_graph(project.document, device="cpu", seed=settings.seed)
-        recorder = RunRecorder(folder, settings.to_dict(), data.spec, resume=resume)
-        trainer = Trainer(compiled, data, settings, [recorder, *observers], probes=probes, control=control)
+        threads = _choose_threads(settings, compiled, data)
+        if folder is not None:
+            recorder = RunRecorder(
+                folder, settings.to_dict(), data.spec, resume=resume, checkpoint_every=checkpoint_every, extra=threads
+            )
+        recorders = [recorder] if recorder is not None else []
+        trainer = Trainer(
+            compiled, data, settings, [*recorders, *observers], probes=probes, control=control, distributed=distributed
+        )
         if resume:
             trainer.restore_state(*load_checkpoint(folder))
             if trainer.epoch >= settings.epochs:
@@ -98,7 +119,7 @@ def run_project(
             info=data.info.to_json(),
             steps_per_epoch=math.ceil(len(data.train) / settings.batch_size),
             epochs=settings.epochs,
-            run_dir=str(folder),
+            run_dir=str(folder or ""),
             node_ids=list(project.document.node_ids()),
             first_epoch=trainer.epoch,
             settings=settings.to_dict(),
@@ -115,12 +136,15 @@ def run_project(
         error = as_training_error(exc)
         _report_failure(error, recorder, folder, observers)
         raise error from exc
+    finally:
+        if distributed is not None:
+            distributed.leave()
     weights = None
     if point_project and path is not None:
         from graphedit.training.runs import FINAL, point_project_to
 
         weights = point_project_to(project, folder / FINAL)
-    return {**summary, "run": str(folder), "weights": weights}
+    return {**summary, **threads, "run": str(folder or ""), "weights": weights}
 
 
 def failure_node(exc: BaseException) -> str | None:
@@ -139,6 +163,20 @@ def as_training_error(exc: BaseException) -> TrainingError:
             "or train on another device."
         )
     return TrainingError(f"training failed: {name}: {detail}. Fix: check the graph with graphedit check.")
+
+
+def _choose_threads(settings: Any, compiled: Any, data: Any) -> dict[str, Any]:
+    """Set torch's thread count for this run (graphedit.training.threads); what was chosen and why."""
+    from graphedit.training.binding import bind
+    from graphedit.training.settings import resolve_device
+    from graphedit.training.threads import apply_threads
+
+    device = resolve_device(settings.device)
+    kwargs = None
+    if data.train.in_memory and device.type == "cpu" and settings.threads == 0:
+        X, y = next(iter(data.train.batches(settings.batch_size)))
+        kwargs = bind(compiled, data.info).kwargs(X, y)
+    return apply_threads(settings.threads, device, compiled.objective, kwargs)
 
 
 def _run_folder(path: Path | None, run_dir: str | os.PathLike[str] | None, resume: bool) -> Path:
@@ -167,9 +205,11 @@ def _write_snapshot(folder: Path, project_json: dict[str, Any], resume: bool) ->
     tmp.replace(target)
 
 
-def _report_failure(exc: BaseException, recorder: Any, folder: Path, observers: list[Any]) -> None:
+def _report_failure(exc: BaseException, recorder: Any, folder: Path | None, observers: list[Any]) -> None:
     from graphedit.training.runs import RunRecorder
 
     event = FailedEvent(str(exc), failure_node(exc))
-    for observer in [recorder or RunRecorder(folder), *observers]:
+    if recorder is None and folder is not None:
+        recorder = RunRecorder(folder)
+    for observer in [*([recorder] if recorder is not None else []), *observers]:
         observer(event)

@@ -43,6 +43,7 @@ class Trainer(TrainerState):
         observers: Iterable[Observer] = (),
         probes: bool = True,
         control: Any = None,
+        distributed: Any = None,
     ) -> None:
         self.settings = settings if isinstance(settings, TrainSettings) else TrainSettings.from_dict(settings)
         s = self.settings
@@ -54,16 +55,33 @@ class Trainer(TrainerState):
         self.device = resolve_device(s.device)
         compiled.to(self.device)
         self.root = compiled.root
+        self.distributed = distributed  # a training.distributed.Distributed: this rank's share of each batch
         self.train_split = self._place(data.train)
         self.val_split = self._place(data.val) if data.val is not None else None
         self.observers = list(observers)
         self.generator = torch.Generator().manual_seed(s.seed)
         self.optimizer = make_optimizer(s, self.root)
         self.scheduler = make_scheduler(s, self.optimizer)
+        self.step_objective = self._replicated(compiled.objective) if distributed is not None else compiled.objective
+        self.channels_last = bool(s.channels_last)
+        if self.channels_last:
+            self.root.to(memory_format=torch.channels_last)  # 4-D weights only; the others stay as they are
+        self.compile_seconds: float | None = None
+        self._compiling = bool(s.compile)
+        if s.compile:
+            from graphedit.training.threads import check_compile
+
+            check_compile(self.device)
+            self.step_objective = torch.compile(self.step_objective)  # compiled on its first call (the first step)
+        # every module once: switching train/eval mode twice an epoch without walking five module trees
+        graphs = (self.root, compiled.objective, compiled.taps, compiled.model, self.step_objective)
+        self._modules = list({id(m): m for g in graphs if isinstance(g, torch.nn.Module) for m in g.modules()}.values())
         self.amp = bool(s.amp) and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
         self.sync_every = 1 if self.device.type == "cpu" else s.log_every
         self.epoch = 0
+        self.fit_started: float | None = None
+        self.fit_start_step = 0
         self.step = 0
         self.history: list[dict[str, Any]] = []
         self.best_loss = math.inf
@@ -95,6 +113,7 @@ class Trainer(TrainerState):
             self._seeded = True
         status = "finished"
         started = time.perf_counter()
+        self.fit_started, self.fit_start_step = started, self.step  # the automatic probe interval's clock
         samples = 0
         try:
             while self.epoch < s.epochs and not self._stop_requested:
@@ -166,7 +185,14 @@ class Trainer(TrainerState):
         for X, y in split.batches(s.batch_size, shuffle=True, generator=self.generator, device=device):
             if augment is not None:
                 X = augment(X)
-            out = self._train_step(X, y)
+            if self.distributed is not None:
+                X, y = self.distributed.shard(X, y)
+            if self._compiling and self.compile_seconds is None:
+                t1 = time.perf_counter()
+                out = self._train_step(X, y)
+                self.compile_seconds = time.perf_counter() - t1  # the first step compiles
+            else:
+                out = self._train_step(X, y)
             values.append([out[k].detach() for k in keys])
             sizes.append(X.shape[0])
             self.step += 1
@@ -180,7 +206,10 @@ class Trainer(TrainerState):
             if self._stop_requested:
                 break
         count = sum(sizes)
-        train = dict(zip(keys, self._epoch_means(values, sizes, len(keys))))
+        means = self._epoch_means(values, sizes, len(keys))
+        if self.distributed is not None:  # every rank saw an equal share: the mean over ranks is the epoch's
+            means, count = self.distributed.mean(means), count * self.distributed.world_size
+        train = dict(zip(keys, means))
         if not math.isfinite(train["loss"]):
             self._fail_nonfinite(X, y)
         confusion = self._confusion_collector()
@@ -211,7 +240,7 @@ class Trainer(TrainerState):
         if isinstance(self.optimizer, PerceptronRule):
             return self._perceptron_step(X, y)
         self.optimizer.zero_grad(set_to_none=True)
-        out = self._forward(X, y)
+        out = self._forward(X, y, self.step_objective)
         loss = out["loss"]
         # the first steps are always checked: a broken init or graph is then named exactly, on GPUs too
         check = self.step < self.settings.log_every or (self.step + 1) % self.sync_every == 0
@@ -247,11 +276,13 @@ class Trainer(TrainerState):
     def _capture_input(self, module: torch.nn.Module, args: tuple) -> None:
         self._perceptron_input = args[0].detach()
 
-    def _forward(self, X: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    def _forward(self, X: torch.Tensor, y: torch.Tensor | None, objective: Any = None) -> dict[str, torch.Tensor]:
+        if self.channels_last and X.dim() == 4:
+            X = X.contiguous(memory_format=torch.channels_last)
         kwargs = self.binding.kwargs(X, y)
         try:
             with torch.autocast("cuda", dtype=torch.float16) if self.amp else nullcontext():
-                return self.compiled.objective(**kwargs)
+                return (objective or self.compiled.objective)(**kwargs)
         except torch.cuda.OutOfMemoryError:
             raise TrainingError(
                 f"the GPU ran out of memory with batch size {self.settings.batch_size}. "
@@ -278,15 +309,23 @@ class Trainer(TrainerState):
         )
 
     # ----------------------------------------------------------------- helpers
+    def _replicated(self, objective: Any) -> Any:
+        """The objective wrapped in DistributedDataParallel: gradients averaged over the ranks in backward."""
+        from torch.nn.parallel import DistributedDataParallel
+
+        if isinstance(self.optimizer, PerceptronRule):
+            raise TrainingError("the perceptron rule cannot train on several processes. Fix: train in one process.")
+        device_ids = [self.device.index] if self.device.type == "cuda" else None
+        # graphs may hold parameters the loss does not reach (a dead branch): DDP must not wait for their gradients
+        return DistributedDataParallel(objective, device_ids=device_ids, find_unused_parameters=True)
+
     def _place(self, split: Split) -> Split:
         return split.to(self.device) if split.in_memory else split  # type: ignore[attr-defined]
 
     def set_mode(self, training: bool) -> None:
         """Put every module in training (dropout on, batch norm updating) or evaluation mode; probes use it."""
-        self.root.train(training)
-        self.compiled.objective.train(training)
-        self.compiled.taps.train(training)
-        self.compiled.model.train(training)
+        for module in self._modules:
+            module.training = training
 
     def _emit(self, event: Any) -> None:
         for obs in self.observers:
@@ -341,6 +380,8 @@ class Trainer(TrainerState):
             "best_loss": self.best_loss if math.isfinite(self.best_loss) else None,
             "restored_best": bool(self.settings.early_stopping.get("enabled") and self.best_state is not None),
             "seconds": round(seconds, 3),
+            "samples": samples,  # training examples seen, over all ranks of a distributed run
             "samples_per_second": round(samples / seconds, 1) if seconds > 0 else None,
             "device": str(self.device),
+            **({"compile_seconds": round(self.compile_seconds, 3)} if self.compile_seconds is not None else {}),
         }

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QUndoView, QWidg
 from graphedit.model.document import GraphDocument
 from graphedit.model.project import SUFFIX
 from graphedit.nodes.registry import Registry, default_registry
+from graphedit.ui import APP_NAME
 from graphedit.ui.actions import WindowActions
 from graphedit.ui.canvas.view import CanvasView
 from graphedit.ui.code_view import CodeViewDock
@@ -27,7 +28,7 @@ from graphedit.ui.runner.feature import TrainingFeature
 from graphedit.ui.summary import SummaryDock
 from graphedit.ui.theme import apply_theme
 
-APP_NAME = "GraphEdit"
+__all__ = ["APP_NAME", "MainWindow"]
 
 
 class MainWindow(QMainWindow):

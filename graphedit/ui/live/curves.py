@@ -7,7 +7,6 @@ one by overlaying their runs.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from graphedit.training.runs import read_metrics
 from graphedit.ui.live.base import CATEGORICAL, TRAIN, VAL, Legend, LiveView, fmt, graphics_layout, style_plot
 from graphedit.ui.live.state import LiveState, finite
 
@@ -147,19 +147,14 @@ class CurvesView(LiveView):
 
     # ----------------------------------------------------------- overlays
     def overlay_runs(self, run_dirs: list[str]) -> list[str]:
-        """Draw each run's per-epoch train/validation loss (from its metrics.json) dashed; return those drawn."""
+        """Draw each run's per-epoch train/validation loss (from its metrics) dashed; return those drawn."""
         for item in self.overlays:
             self.loss_plot.removeItem(item)
             self.loss_legend.removeItem(item)
         self.overlays = []
         drawn = []
         for i, folder in enumerate(run_dirs):
-            path = Path(folder) / "metrics.json"
-            try:
-                rows = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            rows = [r for r in rows if isinstance(r, dict) and "epoch" in r]
+            rows = read_metrics(folder)
             if not rows:
                 continue
             color = pg.mkColor(CATEGORICAL[(i + 2) % len(CATEGORICAL)])
