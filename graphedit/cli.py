@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.metadata
-import importlib.util
 import sys
 
 from graphedit.errors import GraphEditError
@@ -44,17 +43,9 @@ def version() -> str:
         return __version__
 
 
-def _available() -> dict[str, str]:
-    out = {}
-    for name, module in COMMANDS.items():
-        if importlib.util.find_spec(f"graphedit.commands.{module}") is not None:
-            out[name] = module
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = _available()
+    commands = COMMANDS
     if not argv or argv[0] not in commands and argv[0] not in ("-h", "--help", "-V", "--version"):
         return _open_editor(argv)
     parser = argparse.ArgumentParser(
@@ -86,13 +77,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _open_editor(argv: list[str]) -> int:
     """Open the editor; with no display, say so in one line and point to the headless commands."""
-    if importlib.util.find_spec("graphedit.ui.app") is None:
-        print(
-            "graphedit: the editor is not available in this build; use the headless commands: "
-            "graphedit check|train|export PROJECT",
-            file=sys.stderr,
-        )
-        return 2
     from graphedit.ui.app import run_editor
 
     return run_editor(argv)

@@ -45,7 +45,7 @@ LIVE_VIEWS = {
     "latent",
     "confusion",
     "text",
-}  # graphedit/ui/TRAINING_CONTRACT.md
+}  # the names LiveViewsDock.views() gives
 OPS = {">=": operator.ge, "<=": operator.le}
 
 

@@ -108,22 +108,22 @@ def test_new_asks_and_recent_files_remember(qtbot, tmp_path):
     path = copy_example(tmp_path)
     assert window.files.open(path, ask=False)
     assert window.files.recent_files() == [path.resolve()]
-    assert [a.text() for a in window.actions.recent_menu.actions()][0] == "&1 keras_cnn.gproj"
+    assert [a.text() for a in window.commands.recent_menu.actions()][0] == "&1 keras_cnn.gproj"
     window.controller.set_param("conv1", "filters", 8)
     assert not window.files.new()  # cancelled: the graph stays
     assert "conv1" in window.controller.document
     prompts.save_answer = "discard"
     assert window.files.new()
     assert len(window.controller.document) == 0 and window.windowTitle() == "Untitled — GraphEdit"
-    window.actions.recent_menu.actions()[0].trigger()
+    window.commands.recent_menu.actions()[0].trigger()
     assert "conv1" in window.controller.document
 
 
 def test_examples_menu_opens_a_copy(qtbot, tmp_path):
     prompts = FakePrompts(save_path=str(tmp_path / "copy.gproj"))
     window = make_window(qtbot, tmp_path, prompts)
-    actions = window.actions.examples_menu.actions()
-    assert actions[0] is window.actions.gallery and actions[1].isSeparator()
+    actions = window.commands.examples_menu.actions()
+    assert actions[0] is window.commands.gallery and actions[1].isSeparator()
     entries = {a.text(): a for a in actions[2:]}
     # one entry per example in lesson order, "6 · title"; keras_cnn.gproj is a byte copy of lesson 6
     titles = {p.stem: json.loads(p.read_text())["meta"]["title"] for p in PROJECTS.glob("*.gproj")}

@@ -81,9 +81,9 @@ def test_gallery_cards_thumbnails_filter_and_screenshot(qtbot, tmp_path):
 
 
 def _open_from_gallery(qtbot, window, stem: str) -> None:
-    menu = window.actions.examples_menu
-    assert menu.actions()[0] is window.actions.gallery
-    window.actions.gallery.trigger()
+    menu = window.commands.examples_menu
+    assert menu.actions()[0] is window.commands.gallery
+    window.commands.gallery.trigger()
     dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, GalleryDialog) and w.isVisible())
     assert dialog.isModal() or dialog.windowModality() != Qt.WindowModality.NonModal
     card = next(c for c in dialog.gallery.cards if c.example.path.stem == stem)
@@ -110,9 +110,7 @@ def test_example_opened_from_the_gallery(qtbot, tmp_path, monkeypatch, stem, sho
     assert window.windowTitle().startswith(f"{stem}.gproj")
     assert not window.controller.problems()
     assert files.project.view["live_view"] == view
-    live = getattr(window, "live", None)
-    if live is not None:
-        assert live.current_view() == view and live.isVisible()
+    assert window.live.current_view() == view and window.live.isVisible()
     qtbot.wait(100)  # the canvas fits the graph into view after loading
     if train:  # as a user would: Run on the unsaved copy (its runs go to a scratch folder)
         finished = []

@@ -75,7 +75,7 @@ def test_weights_trained_in_a_new_project_survive_save_as(qtbot, tmp_path, user_
     assert window.files.path is None and window.windowTitle() == "Untitled — GraphEdit"
     build_tiny_network(window)
     window.files.save_as(tmp_path / "scratch.gproj")  # the graph alone is saved ...
-    window.actions.new.trigger()  # ... and a new project starts, as a user's second try would
+    window.commands.new.trigger()  # ... and a new project starts, as a user's second try would
     build_tiny_network(window)
     finished = []
     window.session.finished.connect(finished.append)

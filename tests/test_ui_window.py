@@ -41,8 +41,8 @@ def test_empty_window(qtbot, tmp_path):
     titles = [a.text() for a in window.menuBar().actions()]
     assert titles == ["&File", "&Edit", "&View", "&Training"]
     assert window.export_menu.title() == "E&xport"
-    assert window.actions.undo.shortcuts() == QKeySequence.keyBindings(QKeySequence.StandardKey.Undo)
-    assert window.actions.save.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
+    assert window.commands.undo.shortcuts() == QKeySequence.keyBindings(QKeySequence.StandardKey.Undo)
+    assert window.commands.save.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
     assert "0 nodes" in window.status_label.text() and "no errors" in window.status_label.text()
     screenshot(window, "window_empty.png")
 
@@ -50,8 +50,8 @@ def test_empty_window(qtbot, tmp_path):
 def test_one_keymap_the_menus_hold_the_canvas_actions(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path)
     keys = window.canvas.keymap
-    assert {keys.undo, keys.copy, keys.delete, keys.mute} <= set(window.actions.edit_menu.actions())
-    assert {keys.zoom_fit, keys.auto_layout} <= set(window.actions.view_menu.actions())
+    assert {keys.undo, keys.copy, keys.delete, keys.mute} <= set(window.commands.edit_menu.actions())
+    assert {keys.zoom_fit, keys.auto_layout} <= set(window.commands.view_menu.actions())
     shortcuts = [s.toString() for a in window.findChildren(QAction) for s in a.shortcuts()]
     twice = {s for s in shortcuts if shortcuts.count(s) > 1}
     assert "Ctrl+Z" in shortcuts and twice == {"F6"}  # no key declared twice (Pause and Resume take turns)
@@ -232,7 +232,7 @@ def test_themes(qtbot, tmp_path):
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
     window.set_theme("light")
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 128
-    assert window.actions.themes["light"].isChecked()
+    assert window.commands.themes["light"].isChecked()
     assert window.settings.value("theme") == "light"
 
 

@@ -54,13 +54,6 @@ class NodeInfo:
     def ok(self) -> bool:
         return self.error is None and not self.blocked
 
-    def output_text(self) -> str:
-        if self.error is not None:
-            return "error"
-        if self.blocked:
-            return "?"
-        return ", ".join(shape_text(s) for s in self.outputs.values()) or "—"
-
 
 def data_tensor(type_id: str, params: dict[str, Any]) -> torch.Tensor:
     """A meta tensor for an Input/Target node's data."""
@@ -331,11 +324,6 @@ class ShapeInference:
     def total_params(self) -> int:
         self.update()
         return sum(i.params for i in self.infos.values())
-
-    def edge_shape(self, src: str, src_port: str) -> tuple[int, ...] | None:
-        self.update()
-        info = self.infos.get(src)
-        return info.outputs.get(src_port) if info else None
 
 
 def _downstream(graph: nx.MultiDiGraph, sources: list[str]) -> set[str]:

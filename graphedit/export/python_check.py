@@ -56,11 +56,9 @@ def twin_of(em: ExportModel) -> ExportModel:
     return dataclasses.replace(em, output_names=[f"output_{i + 1}" for i in range(len(em.output_names))])
 
 
-def verify_source(source: str, em: ExportModel, cls: str, weights: Path, where: str) -> None:
-    """Raise :class:`ExportError` unless ``source`` is code-identical to the twin and the twin reproduces ``em``."""
-    from graphedit.export.python_source import generate_source
-
-    twin = generate_source(twin_of(em), cls, "")
+def verify_source(source: str, twin: str, em: ExportModel, weights: Path, where: str) -> None:
+    """Raise :class:`ExportError` unless ``source`` is code-identical to ``twin`` (the source generated from
+    :func:`twin_of` ``em``) and the twin reproduces ``em``."""
     if code_shape(source, where) != code_shape(twin, where):
         raise ExportError(
             f"{where}: text from the project would have become code in the generated source; nothing was run. "

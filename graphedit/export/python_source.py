@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import fx, nn
 
 from graphedit.export.common import ExportModel
+from graphedit.export.python_check import twin_of, verify_source
 from graphedit.export.python_recipes import CONSTRUCTORS, literal
 from graphedit.export.safetensors_export import export_safetensors
 from graphedit.export.weights import ExportError
@@ -317,8 +318,6 @@ def export_python(em: ExportModel, path: str | Path, cls: str = "GraphEditModel"
 
     The check never runs the written file: see :func:`graphedit.export.python_check.verify_source`.
     """
-    from graphedit.export.python_check import verify_source
-
     path = Path(path)
     if not path.stem.isidentifier():
         raise ExportError(f"{path}: a Python file name must be an identifier (letters, digits, _) to be importable")
@@ -326,5 +325,5 @@ def export_python(em: ExportModel, path: str | Path, cls: str = "GraphEditModel"
     path.write_text(source, encoding="utf-8")
     weights = path.with_suffix(".safetensors")
     export_safetensors(em, weights)
-    verify_source(source, em, cls, weights, str(path))
+    verify_source(source, generate_source(twin_of(em), cls, ""), em, weights, str(path))
     return {"max_abs_diff": 0.0, "weights": str(weights)}

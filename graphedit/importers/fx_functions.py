@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import fx
 
 from graphedit.importers.common import UnsupportedOpError
-from graphedit.importers.fx_layers import Spec, pool_params
+from graphedit.importers.fx_layers import Spec, adaptive_spec, pool_params
 
 FUNCTIONS: dict[str, tuple[Any, ...]] = {
     "relu": (torch.relu, F.relu, torch.relu_),
@@ -169,15 +169,6 @@ def function_spec(node: fx.Node, key: str, rank: int, out_shape: tuple[int, ...]
             raise UnsupportedOpError(op, where, "return_indices=True is not supported")
         return pool_params(kind, rank - 2, settings, op, where)
     raise UnsupportedOpError(op, where)
-
-
-def adaptive_spec(kind: str, size: Any, rank: int, op: str, where: str) -> Spec:
-    dims = rank - 2
-    sizes = list(size) if isinstance(size, (tuple, list)) else [size] * dims
-    if any(s is None for s in sizes):
-        raise UnsupportedOpError(op, where, "an output size of None (keep the input's) is not supported")
-    type_id = f"Adaptive{kind.capitalize()}Pool{dims}d"
-    return Spec(type_id, {"size": [int(s) for s in sizes]})
 
 
 def _reduce(node: fx.Node, key: str, rank: int) -> Spec:

@@ -92,6 +92,15 @@ def pool_params(kind: str, dims: int, settings: dict[str, Any], op: str, where: 
     return Spec(f"{kind.capitalize()}Pool{dims}d", params)
 
 
+def adaptive_spec(kind: str, size: Any, rank: int, op: str, where: str) -> Spec:
+    dims = rank - 2
+    sizes = list(size) if isinstance(size, (tuple, list)) else [size] * dims
+    if any(s is None for s in sizes):
+        raise UnsupportedOpError(op, where, "an output size of None (keep the input's) is not supported")
+    type_id = f"Adaptive{kind.capitalize()}Pool{dims}d"
+    return Spec(type_id, {"size": [int(s) for s in sizes]})
+
+
 def _tuple(value: Any) -> tuple[int, ...]:
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
@@ -126,13 +135,9 @@ def module_spec(m: nn.Module, where: str, in_shape: tuple[int, ...] | None) -> S
     if isinstance(m, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)):
         if m.output_size in (1, (1,), (1, 1), (1, 1, 1)):
             return Spec("GlobalAvgPool", {})
-        from graphedit.importers.fx_functions import adaptive_spec
-
         return adaptive_spec("avg", m.output_size, rank, op, where)
     if isinstance(m, (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)):
         _require(not m.return_indices, op, where, "return_indices=True is not supported")
-        from graphedit.importers.fx_functions import adaptive_spec
-
         return adaptive_spec("max", m.output_size, rank, op, where)
     if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)):
         _require(m.affine and m.track_running_stats, op, where, "affine=False or no running statistics")

@@ -38,7 +38,7 @@ import torch
 from safetensors.torch import save_file
 
 from graphedit.errors import TrainingError, WeightsError
-from graphedit.training.checkpoint import load_checkpoint, snapshot_state, write_checkpoint
+from graphedit.training.checkpoint import snapshot_state, write_checkpoint
 from graphedit.training.events import EpochEvent, FailedEvent, FinishedEvent
 
 BEST = "best.safetensors"
@@ -335,9 +335,6 @@ class RunRecorder:
         best = getattr(self.trainer, "best_state", None)
         if best is not None:
             save_state(best, self.folder / BEST)
-
-    def resume_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        return load_checkpoint(self.folder)
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:

@@ -1,1 +1,3 @@
-"""The PySide6 editor. Read CONTRACT.md in this folder: the interface between the canvas and the window."""
+"""The PySide6 editor, the only package that imports Qt; docs/architecture.md describes its parts."""
+
+APP_NAME = "GraphEdit"

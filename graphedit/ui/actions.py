@@ -59,7 +59,6 @@ class WindowActions(QObject):
         self.save = self._action(menu, "&Save", files.save, Key.Save)
         self.save_as = self._action(menu, "Save &As…", files.save_as, Key.SaveAs)
         menu.addSeparator()
-        self.file_menu = menu
         self.export_menu = menu.addMenu("E&xport")
         menu.addSeparator()
         self.quit = self._action(menu, "&Quit", w.close, Key.Quit)

@@ -51,7 +51,8 @@ def run_editor(argv: list[str]) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from graphedit.ui.startup import APP_NAME, EditorLoader, StartWindow
+    from graphedit.ui import APP_NAME
+    from graphedit.ui.startup import EditorLoader, StartWindow
     from graphedit.ui.theme import apply_theme
 
     QApplication.setApplicationName(APP_NAME)

@@ -2,7 +2,7 @@
 
 Every edit becomes a :mod:`graphedit.ui.undo` command whose redo/undo call
 document operations; views observe document events and the signals here
-(see CONTRACT.md beside this file). An edit the document refuses raises its
+(see docs/architecture.md, "The flow of an edit"). An edit the document refuses raises its
 :class:`~graphedit.errors.GraphEditError` and leaves the stack untouched.
 """
 

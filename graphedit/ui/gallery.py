@@ -283,8 +283,8 @@ def open_in_window(window: Any, path: Path) -> bool:
     if not window.files.open_example(path):
         return False
     name = window.files.project.view.get("live_view")
-    live = getattr(window, "live", None)
-    if live is not None and name in live.views():
+    live = window.live
+    if name in live.views():
         live.show_view(name)
         live.show()
         live.raise_()

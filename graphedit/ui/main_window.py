@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QUndoView, QWidg
 from graphedit.model.document import GraphDocument
 from graphedit.model.project import SUFFIX
 from graphedit.nodes.registry import Registry, default_registry
+from graphedit.ui import APP_NAME
 from graphedit.ui.actions import WindowActions
 from graphedit.ui.canvas.view import CanvasView
 from graphedit.ui.code_view import CodeViewDock
@@ -24,7 +25,6 @@ from graphedit.ui.palette import PaletteDock
 from graphedit.ui.problems import ProblemsDock
 from graphedit.ui.recovery import RecoveryStore
 from graphedit.ui.runner.feature import TrainingFeature
-from graphedit.ui.startup import APP_NAME
 from graphedit.ui.summary import SummaryDock
 from graphedit.ui.theme import apply_theme
 
@@ -65,15 +65,15 @@ class MainWindow(QMainWindow):
         )
         self._make_docks(registry)
         self.session, self.live = self.training.session, self.training.live
-        self.actions = WindowActions(self)
-        self.export_menu = self.actions.export_menu
+        self.commands = WindowActions(self)
+        self.export_menu = self.commands.export_menu
         self.model_io = ModelIO(self)  # File ▸ Import model… and File ▸ Export ▸ each format
         self._make_status_bar()
         self.files.changed.connect(self.update_title)
         self.files.loaded.connect(self._on_loaded)
         self.files.aboutToSave.connect(lambda: self.files.project.view.update(self.canvas.view_state()))
         self.setAcceptDrops(True)
-        self.set_snap(self.actions.snap.isChecked())
+        self.set_snap(self.commands.snap.isChecked())
         self.set_theme(str(self.settings.value("theme", "system")), save=False)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._follow_system)
         self.resize(1400, 850)
@@ -163,8 +163,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("snap", on)
 
     def set_theme(self, theme: str, save: bool = True) -> None:
-        self.theme = theme if theme in self.actions.themes else "system"
-        self.actions.themes[self.theme].setChecked(True)
+        self.theme = theme if theme in self.commands.themes else "system"
+        self.commands.themes[self.theme].setChecked(True)
         apply_theme(self.theme)
         if save:
             self.settings.setValue("theme", self.theme)

@@ -85,7 +85,7 @@ class ModelIO:
         self.import_action = QAction("&Import model…", window)
         self.import_action.setStatusTip("Turn an ONNX file or a PyTorch module into a project")
         self.import_action.triggered.connect(lambda _=False: self.import_model())
-        window.actions.file_menu.insertAction(window.export_menu.menuAction(), self.import_action)
+        window.commands.file_menu.insertAction(window.export_menu.menuAction(), self.import_action)
 
     @property
     def project(self) -> Any:

@@ -23,9 +23,10 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from graphedit.ui import APP_NAME
+
 TRACE_ENV = "GRAPHEDIT_STARTUP_TRACE"
 QUIT_ENV = "GRAPHEDIT_STARTUP_QUIT"
-APP_NAME = "GraphEdit"
 POLL_MS = 30
 PAINT_WAIT_MS = 1000  # a start window that gets no paint event (minimised, say) does not hold the loading back
 # imported off the GUI thread: torch and modules that need only torch and Python (never Qt: its objects belong

@@ -66,9 +66,3 @@ def apply_theme(theme: str, app: QApplication | None = None) -> str:
     app.setStyle("Fusion")
     app.setPalette(palette_for(theme))
     return resolve(theme)
-
-
-def is_dark(app: QApplication | None = None) -> bool:
-    """Whether the palette in use is dark: views that draw their own colours ask this."""
-    app = app or QApplication.instance()
-    return app is not None and app.palette().color(QPalette.ColorRole.Window).lightness() < 128

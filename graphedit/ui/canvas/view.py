@@ -31,7 +31,7 @@ TOAST_STYLE = "QLabel {{ background: {bg}; color: white; border-radius: 6px; pad
 
 
 class CanvasView(QGraphicsView):
-    """The node editor canvas for a controller; see CONTRACT.md for the public methods."""
+    """The node editor canvas for a controller: it observes the controller's document and edits through it."""
 
     def __init__(self, controller: EditorController, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -1,6 +1,6 @@
 """Live views of a training run: curves, activations, gradients, decision regions, images, confusion, text.
 
-See ``graphedit/ui/TRAINING_CONTRACT.md``; the window creates ``LiveViewsDock(controller, parent)`` and
+See docs/architecture.md, "The flow of a training run"; the window creates ``LiveViewsDock(controller, parent)`` and
 calls ``dock.attach(session)``.
 """
 

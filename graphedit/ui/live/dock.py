@@ -1,7 +1,7 @@
 """The live views dock: one page per view, fed by a training session, drawn at most ~10 times a second.
 
-A session is any QObject with the signals of ``TrainingSession`` (see
-``graphedit/ui/TRAINING_CONTRACT.md``): ``started(dict)``, ``step(dict)``,
+A session is any QObject with the signals of ``TrainingSession``, carrying the messages of
+:mod:`graphedit.training.events`: ``started(dict)``, ``step(dict)``,
 ``epoch(dict)``, ``probe(dict)``, ``finished(dict)`` and ``failed(str, str)``.
 Events go into :class:`~graphedit.ui.live.state.LiveState`; only the visible
 page is drawn, from a :class:`~graphedit.ui.live.throttle.Throttle`. The
@@ -56,7 +56,7 @@ SIGNALS = ("started", "step", "epoch", "probe", "finished", "failed")
 
 
 class LiveViewsDock(QDockWidget):
-    """Live plots of the run in progress; see the module doc and TRAINING_CONTRACT.md."""
+    """Live plots of the run in progress; see the module doc."""
 
     viewChanged = Signal(str)  # the page shown changed (the window stores it as project.view["live_view"])
 

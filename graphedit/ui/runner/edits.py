@@ -105,16 +105,6 @@ def push_setting(
     return True
 
 
-def info_from_json(data: dict[str, Any]) -> DatasetInfo:
-    """DatasetInfo back from its JSON form (as the worker sends it)."""
-    fields = dict(data)
-    fields["feature_shape"] = tuple(fields.get("feature_shape") or ())
-    target = fields.get("target_shape")
-    fields["target_shape"] = None if target is None else tuple(target)
-    known = DatasetInfo.__dataclass_fields__
-    return DatasetInfo(**{k: v for k, v in fields.items() if k in known})
-
-
 def fit_graph_to_dataset(
     controller: Any, info: DatasetInfo, on_error: Callable[[str], None] | None = None
 ) -> list[str]:

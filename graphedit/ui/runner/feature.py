@@ -1,10 +1,8 @@
 """Training in the editor window, wired: the session, its toolbar and menu, the settings and runs docks,
-the banner on the canvas, and the live views dock when this build has one. The window only creates this."""
+the banner on the canvas, and the live views dock. The window only creates this."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,6 +14,7 @@ from graphedit.errors import GraphEditError
 from graphedit.model.project import project_from_json
 from graphedit.training.runs import FINAL, point_project_to
 from graphedit.training.user_folders import STAND_IN, join_run
+from graphedit.ui.live import LiveViewsDock
 from graphedit.ui.runner.banner import CanvasBanner, SnapshotDialog, show_failure, snapshot_text
 from graphedit.ui.runner.edits import WeightsCommand
 from graphedit.ui.runner.process import TrainingSession
@@ -25,13 +24,6 @@ from graphedit.ui.runner.settings_panel import TrainingSettingsDock
 from graphedit.ui.runner.toolbar import TrainingToolbar
 
 ADOPT = ("finished", "early_stopped", "stopped", "interrupted")  # runs whose final weights the project takes
-
-
-def live_dock_class() -> Any:
-    """``LiveViewsDock`` from graphedit.ui.live, when this build has it."""
-    if importlib.util.find_spec("graphedit.ui.live") is None:
-        return None
-    return getattr(importlib.import_module("graphedit.ui.live"), "LiveViewsDock", None)
 
 
 class TrainingFeature(QObject):
@@ -45,14 +37,11 @@ class TrainingFeature(QObject):
         self.toolbar = TrainingToolbar(self.session, window)
         window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.banner = CanvasBanner(self.canvas)
-        live = live_dock_class()
-        self.live: QDockWidget | None = live(self.controller, window) if live is not None else None
-        if self.live is not None:
-            self.live.attach(self.session)
-            self.runs_dock.live = self.live
-            changed = getattr(self.live, "viewChanged", None)
-            if changed is not None:  # the view a project opens with is the one that teaches it
-                changed.connect(lambda name: self.files.project.view.__setitem__("live_view", name))
+        self.live = LiveViewsDock(self.controller, window)
+        self.live.attach(self.session)
+        self.runs_dock.live = self.live
+        # the view a project opens with is the one that teaches it
+        self.live.viewChanged.connect(lambda name: self.files.project.view.__setitem__("live_view", name))
         self._snapshot_dialog: SnapshotDialog | None = None
         self._trained: Any = None  # the Project the current run belongs to (another may be opened meanwhile)
         self.files.run_guard = self.session  # opening another project or closing asks first while a run trains
@@ -66,7 +55,7 @@ class TrainingFeature(QObject):
         self.files.loaded.connect(self._project_replaced)
 
     def docks(self) -> list[QDockWidget]:
-        return [d for d in (self.settings_dock, self.runs_dock, self.live) if d is not None]
+        return [self.settings_dock, self.runs_dock, self.live]
 
     def place_docks(self, beside: QDockWidget, bottom: QDockWidget) -> None:
         """Settings tabbed with ``beside`` (the inspector); runs and live views tabbed with ``bottom``."""
@@ -76,9 +65,9 @@ class TrainingFeature(QObject):
         beside.raise_()
         w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.runs_dock)
         w.tabifyDockWidget(bottom, self.runs_dock)
-        if self.live is not None:  # a tab with the others below the canvas, raised when a run starts
-            w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.live)
-            w.tabifyDockWidget(bottom, self.live)
+        # the live views: a tab with the others below the canvas, raised when a run starts
+        w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.live)
+        w.tabifyDockWidget(bottom, self.live)
         bottom.raise_()
 
     # -------------------------------------------------------------- runs
@@ -117,9 +106,8 @@ class TrainingFeature(QObject):
             return None
         self.banner.show_text(snapshot_text(self.session.snapshot_time), "info", "Show snapshot", self.show_snapshot)
         self.runs_dock.refresh()
-        if self.live is not None:
-            self.live.show()
-            self.live.raise_()
+        self.live.show()
+        self.live.raise_()
         return run_dir
 
     def show_snapshot(self) -> SnapshotDialog | None:
@@ -192,7 +180,7 @@ class TrainingFeature(QObject):
             self.banner.hide()
         self.canvas.set_badges({})
         name = self.files.project.view.get("live_view")
-        if self.live is not None and name in getattr(self.live, "views", list)():
+        if name in self.live.views():
             self.live.show_view(name)
 
     def shutdown(self) -> None:

@@ -198,13 +198,6 @@ class RunsDock(QDockWidget):
                 out.append(item.data(0, FOLDER_ROLE))
         return out
 
-    def set_ticked(self, folders: list[str]) -> None:
-        wanted = {str(f) for f in folders}
-        for i in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(i)
-            state = Qt.CheckState.Checked if item.data(0, FOLDER_ROLE) in wanted else Qt.CheckState.Unchecked
-            item.setCheckState(0, state)
-
     def selected(self) -> RunRecord | None:
         items = self.tree.selectedItems() if hasattr(self, "tree") else []
         return self.records.get(items[0].data(0, FOLDER_ROLE)) if items else None
@@ -224,9 +217,8 @@ class RunsDock(QDockWidget):
         folders = self.ticked()
         self._overlaid = folders
         self.overlayChanged.emit(folders)
-        overlay = getattr(self.live, "overlay_runs", None)
-        if callable(overlay):
-            overlay(folders)
+        if self.live is not None:
+            self.live.overlay_runs(folders)
 
     def selected_records(self) -> list[RunRecord]:
         """The selected runs, in the table's order."""

@@ -9,8 +9,6 @@ fits the graph's Input/Target shapes to it (one undo step with the choice).
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -32,25 +30,13 @@ from PySide6.QtWidgets import (
 
 from graphedit.training.datasets import BUILDERS, Opt, dataset_names, load_dataset
 from graphedit.training.settings import OPTIMIZERS, SCHEDULES, TrainSettings
+from graphedit.ui.dataset_preview import DatasetPreview
 from graphedit.ui.runner.edits import fit_graph_to_dataset, get_in, push_setting
 from graphedit.ui.runner.widgets import NumberEdit, available_devices, dataset_summary
 
 INT_LIMIT = 2**31 - 1
 BUILT_IN = "graphedit.training.builtin_"  # generators that build their data in memory in milliseconds
 OPTIONS_ROW = 2  # the dataset's options follow its choice and its one-line doc
-
-
-def _preview_class() -> Any:
-    """The user-data engineer's DatasetPreview widget, when this build has it."""
-    if importlib.util.find_spec("graphedit.ui.dataset_preview") is None:
-        return None
-    return getattr(importlib.import_module("graphedit.ui.dataset_preview"), "DatasetPreview", None)
-
-
-def _register_file_datasets() -> None:
-    """File-based dataset kinds (CSV, image folders) register themselves when their module is imported."""
-    if importlib.util.find_spec("graphedit.training.userdata") is not None:
-        importlib.import_module("graphedit.training.userdata")
 
 
 class TrainingSettingsDock(QDockWidget):
@@ -69,7 +55,6 @@ class TrainingSettingsDock(QDockWidget):
         self._info_spec: Any = None
         self._in_view = False
         self.info: Any = None
-        _register_file_datasets()
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -111,11 +96,9 @@ class TrainingSettingsDock(QDockWidget):
         self.info_label = QLabel(wordWrap=True)
         self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow(self.info_label)
-        preview = _preview_class()
-        self.preview = preview() if preview is not None else None
-        if self.preview is not None:
-            self.preview.setMinimumHeight(220)
-            form.addRow(self.preview)
+        self.preview = DatasetPreview()
+        self.preview.setMinimumHeight(220)
+        form.addRow(self.preview)
         return box
 
     def _optimizer_group(self) -> QGroupBox:
@@ -343,8 +326,7 @@ class TrainingSettingsDock(QDockWidget):
                 self.info_label.setText(f"<span style='color:#d04040'>{_escape(str(exc))}</span>")
             else:
                 self.info_label.setText(dataset_summary(self.info))
-        if self.preview is not None:
-            self.preview.set_spec(dict(spec), base)
+        self.preview.set_spec(dict(spec), base)
         self.datasetInfo.emit(self.info)
 
     # ------------------------------------------------------------- refresh
