@@ -43,7 +43,7 @@ shot() { import -window root "$out/$1.png" && say "screenshot $out/$1.png"; }
 
 # an X server of its own, on a free display number
 exec 3<> <(:)
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &
+Xvfb -displayfd 3 -screen 0 1600x1000x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &
 pids+=($!)
 read -r -t 30 display <&3 || fail "Xvfb did not start (see $out/xvfb.log)"
 export DISPLAY=":$display"
