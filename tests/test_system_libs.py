@@ -118,3 +118,15 @@ def test_readme_names_the_packages_a_real_window_needs(system_libs):
     packages = " ".join(sorted(set(system_libs.needs_of("xcb").values())))
     readme = " ".join((REPO / "README.md").read_text().replace("\\\n", " ").split())
     assert packages in readme, f"README's set-up should list: {packages}"
+
+
+@pytest.mark.parametrize(("target", "argument"), [("run", ""), ("test", " offscreen"), ("test-fast", " offscreen")])
+def test_make_checks_the_system_before_installing(target, argument):
+    """`make -n` lists the recipe: the check comes first, before the venv, pip and the editor or pytest."""
+    if not shutil.which("make"):
+        pytest.skip("make not installed")
+    listed = subprocess.run(
+        ["make", "-n", "-B", target, "PY=python3"], cwd=REPO, capture_output=True, text=True, timeout=60
+    ).stdout.splitlines()
+    assert listed[0] == f"python3 tools/system_libs.py{argument}"
+    assert any("pip install" in line for line in listed[1:]), "the install follows the check"
