@@ -4,6 +4,9 @@
 2. Training: lesson 6's Keras CNN trained on CUDA, with and without mixed precision, reaches its target.
 3. Failures: a NaN on the GPU names its node; an out-of-memory becomes a clear TrainingError.
 4. Export: the CUDA-trained project exports to TorchScript and ONNX, checked against the model.
+5. Throughput: samples/s of ``run_project`` on the GPU for the Keras CNN and LeNet (data resident on the
+   device), plain, with AMP, with channels_last and with ``torch.compile`` (its compile time printed apart),
+   each against the plain run (``--no-compile`` skips the compiled run, which takes tens of seconds).
 
     python bench/cuda_paths.py        (prints ``name: value`` lines; exit 1 if a check fails)
 """
@@ -127,6 +130,28 @@ def exports(path: Path) -> None:
         check(f"export_{fmt}_from_cuda_run_max_abs_diff", diff < 1e-4 and report["trained"], f"{diff:.2e}")
 
 
+def throughput(folder: Path, compiled_run: bool) -> None:
+    """Samples/s of each CUDA option against the plain run (recorder and probes on, as the user's path)."""
+    variants = {"plain": {}, "amp": {"amp": True}, "channels_last": {"channels_last": True}}
+    variants["amp_channels_last"] = {"amp": True, "channels_last": True}
+    if compiled_run:
+        variants["compile"] = {"compile": True}
+    for name in ("keras_cnn", "07_lenet"):
+        path = folder / f"{name}.gproj"
+        shutil.copy(ROOT / "projects" / f"{name}.gproj", path)
+        project_json = project_to_json(load_project(path))
+        speeds: dict[str, float] = {}
+        for variant, options in variants.items():
+            overrides = {"device": DEVICE, "epochs": 3, **options}
+            summary = run_project(project_json, str(path), overrides, run_dir=folder / f"{name}-{variant}")
+            speeds[variant] = float(summary["samples_per_second"])
+            extra = f"  (compile {summary['compile_seconds']:.1f} s)" if "compile_seconds" in summary else ""
+            print(f"{name}_{DEVICE}_{variant}_samples_per_s: {speeds[variant]:.0f}{extra}")
+        for variant, speed in speeds.items():
+            if variant != "plain":
+                print(f"{name}_{DEVICE}_{variant}_vs_plain: {speed / speeds['plain']:.3f}")
+
+
 def main() -> int:
     if DEVICE == "cuda" and not torch.cuda.is_available():
         print("cuda: not available here; nothing to check")
@@ -138,6 +163,7 @@ def main() -> int:
         _, path = train_example(Path(tmp), amp=False)
         train_example(Path(tmp), amp=True)
         exports(path)
+        throughput(Path(tmp), "--no-compile" not in sys.argv)
     failures()
     print(f"failed_checks: {json.dumps(FAILED)}")
     return 1 if FAILED else 0

@@ -1,30 +1,44 @@
-"""Training throughput: GraphEdit's trainer against the same network and loop written by hand in PyTorch.
+"""Training throughput on the user's path: `graphedit train` against the same loop written by hand in PyTorch.
 
-Networks: the notes' Keras CNN (lesson 6: Conv2D 16 5×5 s2 ReLU → Conv2D 32 5×5
-s2 → Conv2D 32 3×3 s2 → Flatten → Dropout .5 → Dense 32 ReLU → Dropout .5 →
-Dense 10) on digits upsampled to 32×32, and an MLP (64 → 128 ReLU → 64 ReLU →
-10) on the digit vectors. Both loops use Adam, batch 32, a seeded randperm per
-epoch, per-step accuracy and a validation pass per epoch; GraphEdit runs
-without probes. Runs alternate (GraphEdit, hand, hand, GraphEdit, …) and the
-medians of samples/s are compared. Then the probe overhead at the default
-(automatic) probe frequency: the same trainer with and without probes, over
-``--probe-epochs`` (10) epochs; the 2-D figure is also printed for the short runs.
+GraphEdit runs ``run_project`` as ``graphedit train`` runs it: run recorder, default (automatic)
+probes, the thread policy. The reference is the loop a PyTorch user writes for the same network on
+the same tensors: Adam, a seeded randperm per epoch, per-step loss and accuracy, a validation pass
+per epoch. Cases:
 
-    .venv/bin/python bench/train_throughput.py [--reps 5] [--epochs 2] [--threads 1] [--device cpu|cuda]
+* ``residual_mlp``: projects/residual_mlp.gproj, many tiny epochs (60 by default);
+* ``lenet``: projects/07_lenet.gproj (digits at 32×32);
+* ``keras_cnn``: projects/keras_cnn.gproj (lesson 6's network);
+* ``image_folder``: a generated folder of PNGs streamed batch by batch (GraphEdit's streamed
+  image_folder dataset) against a plain ``torch.utils.data.DataLoader`` decoding the same files.
 
-Keras 3 on the torch backend, where it is installed (`pip install keras`; it
-is not a GraphEdit dependency), trains the same Keras CNN with ``model.fit``
-as the reference a user might pick instead; its samples/s is printed beside
-GraphEdit's as ``keras_cnn_vs_keras``.
+Figures, each the median of ``--reps`` interleaved repetitions (GraphEdit, hand, hand, GraphEdit, …)
+with the spread (min–max) and the load average beside it:
 
-Prints ``name: value`` lines, the ratios last.
+* ``<case>_ratio``: in-loop samples/s, GraphEdit / hand (goal ≥ 0.98);
+* ``<case>_probe_overhead``: fit time with default probes / without, minus 1 (goal ≤ 0.05);
+* ``<case>_command_ratio``: wall time of ``python hand.py`` / ``graphedit train`` (goal ≥ 0.95 on runs
+  ≥ 30 s), ``<case>_startup_overhead_s``: the fixed part (wall minus loop) above the hand script's
+  (goal ≤ 1.5 s), and ``<case>_peak_rss_ratio`` (goal ≤ 1.15 on keras_cnn);
+* ``keras_cnn_vs_keras``: GraphEdit / Keras 3 (torch backend), where Keras is installed; not a goal.
+
+    .venv/bin/python bench/train_throughput.py [--reps 5] [--cases residual_mlp,lenet,keras_cnn,image_folder]
+        [--threads 0] [--device cpu] [--no-command]
+
+``--threads 0`` lets GraphEdit's thread policy choose and gives the hand loop the same count.
+The script also runs itself as the hand-written training script (``--hand CASE``): that mode
+imports only torch and safetensors, as a user's script would.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,40 +46,52 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-import graphs  # noqa: E402
-
-from graphedit.compiler import compile_graph  # noqa: E402
-from graphedit.training.binding import fit_inputs_to_dataset  # noqa: E402
-from graphedit.training.datasets import load_dataset  # noqa: E402
-from graphedit.training.trainer import Trainer  # noqa: E402
-
-BATCH = 32
-LR = 1e-3
-CNN_SPEED = [0.0]  # GraphEdit's samples/s on the Keras CNN, compared with Keras' own loop
-
-
-def keras_cnn_torch() -> nn.Module:
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 5, stride=2),
-        nn.ReLU(),
-        nn.Conv2d(16, 32, 5, stride=2),
-        nn.Conv2d(32, 32, 3, stride=2),
-        nn.Flatten(),
-        nn.Dropout(0.5),
-        nn.Linear(128, 32),  # 32×32 → 14 → 5 → 2 (valid padding, as Keras): 32·2·2 features
-        nn.ReLU(),
-        nn.Dropout(0.5),
-        nn.Linear(32, 10),
-    )
-
-
-def mlp_torch() -> nn.Module:
-    return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
-
-
+ROOT = Path(__file__).resolve().parents[1]
+BATCH_KEY = "batch_size"
 DEVICE = "cpu"
+CASES = {  # project file, epochs of a measured run
+    "residual_mlp": ("projects/residual_mlp.gproj", 60),
+    "lenet": ("projects/07_lenet.gproj", 3),
+    "keras_cnn": ("projects/keras_cnn.gproj", 3),
+    "image_folder": (None, 2),
+}
+
+
+# ------------------------------------------------------------------ the hand-written side (torch only)
+class ResidualMLP(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.d1, self.d2, self.d3 = nn.Linear(2, 32), nn.Linear(32, 32), nn.Linear(32, 32)
+        self.d4, self.d5, self.out = nn.Linear(32, 32), nn.Linear(32, 32), nn.Linear(32, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.d1(x))
+        h = h + self.d3(F.relu(self.d2(h)))
+        h = h + self.d5(F.relu(self.d4(h)))
+        return self.out(F.relu(h))
+
+
+def lenet() -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    )  # fmt: skip
+
+
+def keras_cnn(channels: int = 1, classes: int = 10) -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(channels, 16, 5, 2, 2), nn.ReLU(), nn.Conv2d(16, 32, 5, 2, 2), nn.ReLU(),
+        nn.Conv2d(32, 32, 3, 2, 1), nn.ReLU(), nn.Flatten(), nn.Dropout(0.5), nn.Linear(512, 32), nn.ReLU(),
+        nn.Dropout(0.5), nn.Linear(32, classes),
+    )  # fmt: skip
+
+
+HAND_MODELS = {
+    "residual_mlp": ResidualMLP,
+    "lenet": lenet,
+    "keras_cnn": keras_cnn,
+    "image_folder": lambda: keras_cnn(1, 2),
+}
 
 
 def sync() -> None:
@@ -73,173 +99,366 @@ def sync() -> None:
         torch.cuda.synchronize()
 
 
-def hand_loop(make: callable, data, epochs: int, seed: int = 0) -> float:
-    """The loop a PyTorch user writes; returns training samples per second."""
+def hand_loop(case: str, tensors: dict[str, torch.Tensor], epochs: int, lr: float, batch: int, seed: int = 0) -> float:
+    """The loop a PyTorch user writes, on in-memory tensors; returns the loop's seconds."""
     torch.manual_seed(seed)
-    model = make().to(DEVICE)
-    opt = torch.optim.Adam(model.parameters(), lr=LR)
-    X, y = data.train.X.to(DEVICE), data.train.y.to(DEVICE)
-    Xv, yv = data.val.X.to(DEVICE), data.val.y.to(DEVICE)
+    model = HAND_MODELS[case]().to(DEVICE)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    X, y = tensors["X"].to(DEVICE), tensors["y"].reshape(-1).to(DEVICE)
+    Xv, yv = tensors["Xv"].to(DEVICE), tensors["yv"].reshape(-1).to(DEVICE)
     gen = torch.Generator().manual_seed(seed)
-    sync()
     n = len(X)
+    sync()
     start = time.perf_counter()
     for _ in range(epochs):
         model.train()
-        total = torch.zeros(2, device=DEVICE)
-        for idx in torch.randperm(n, generator=gen).to(DEVICE).split(BATCH):
+        losses = []
+        for idx in torch.randperm(n, generator=gen).to(DEVICE).split(batch):
             xb, yb = X[idx], y[idx]
             opt.zero_grad(set_to_none=True)
             out = model(xb)
             loss = F.cross_entropy(out, yb)
             acc = (out.argmax(1) == yb).float().mean()
             if not torch.isfinite(loss):
-                raise RuntimeError("nan")
+                raise RuntimeError("the loss became NaN")
             loss.backward()
             opt.step()
-            total += torch.stack([loss.detach(), acc]) * len(idx)
+            losses.append(torch.stack([loss.detach(), acc]) * len(idx))
         model.eval()
         with torch.no_grad():
-            out = model(Xv)
-            _ = (F.cross_entropy(out, yv).item(), (out.argmax(1) == yv).float().mean().item(), (total / n).tolist())
+            out = torch.cat([model(xb) for xb in Xv.split(512)])
+            _ = (F.cross_entropy(out, yv).item(), (out.argmax(1) == yv).float().mean().item())
+            _ = (torch.stack(losses).sum(0) / n).tolist()
     sync()
-    return epochs * n / (time.perf_counter() - start)
+    return time.perf_counter() - start
 
 
-def graphedit_run(doc, data, epochs: int, probes: bool = False, seed: int = 0) -> tuple[float, float]:
-    """Returns (training samples per second, wall seconds of fit)."""
-    compiled = compile_graph(doc, seed=seed)
-    settings = {"optimizer": "adam", "lr": LR, "batch_size": BATCH, "epochs": epochs, "device": DEVICE, "seed": seed}
-    trainer = Trainer(compiled, data, settings, observers=[lambda e: None], probes=probes)
-    sync()
+class FolderImages(torch.utils.data.Dataset):
+    """What a user writes for a folder of class subfolders (torchvision's ImageFolder without torchvision)."""
+
+    def __init__(self, files: list[tuple[str, int]], mean: float, std: float) -> None:
+        self.files, self.mean, self.std = files, mean, std
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        import numpy as np
+        from PIL import Image
+
+        path, label = self.files[i]
+        with Image.open(path) as im:
+            x = torch.from_numpy(np.asarray(im.convert("L"), dtype=np.float32) / 255.0)
+        return ((x - self.mean) / self.std)[None], label
+
+
+def hand_folder_loop(files: dict, epochs: int, lr: float, batch: int, seed: int = 0) -> float:
+    torch.manual_seed(seed)
+    model = HAND_MODELS["image_folder"]().to(DEVICE)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    train = FolderImages(files["train"], files["mean"], files["std"])
+    val = FolderImages(files["val"], files["mean"], files["std"])
+    loader = torch.utils.data.DataLoader(train, batch_size=batch, shuffle=True, generator=gen)
+    val_loader = torch.utils.data.DataLoader(val, batch_size=512)
     start = time.perf_counter()
-    trainer.fit()
+    for _ in range(epochs):
+        model.train()
+        for xb, yb in loader:
+            xb, yb = xb.to(DEVICE), yb.to(DEVICE)
+            opt.zero_grad(set_to_none=True)
+            out = model(xb)
+            loss = F.cross_entropy(out, yb)
+            _ = (out.argmax(1) == yb).float().mean()
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            for xb, yb in val_loader:
+                _ = F.cross_entropy(model(xb.to(DEVICE)), yb.to(DEVICE)).item()
     sync()
-    seconds = time.perf_counter() - start
-    return epochs * len(data.train) / seconds, seconds
+    return time.perf_counter() - start
 
 
-def compare(name: str, doc, make, data, reps: int, epochs: int) -> float:
-    graphedit_run(doc, data, 1)  # warm up both
-    hand_loop(make, data, 1)
-    ge, hand = [], []
-    for rep in range(reps):
-        order = ("ge", "hand") if rep % 2 == 0 else ("hand", "ge")
-        for which in order:
-            if which == "ge":
-                ge.append(graphedit_run(doc, data, epochs)[0])
+def hand_script(args: argparse.Namespace) -> None:
+    """``--hand CASE``: the whole hand-written script, as a user runs it (imports, data, loop)."""
+    from safetensors.torch import load_file
+
+    torch.set_num_threads(args.threads)
+    meta = json.loads(Path(args.data).with_suffix(".json").read_text())
+    if args.hand == "image_folder":
+        seconds = hand_folder_loop(meta, args.epochs, meta["lr"], meta["batch"])
+    else:
+        seconds = hand_loop(args.hand, load_file(args.data), args.epochs, meta["lr"], meta["batch"])
+    print(json.dumps({"seconds": seconds}))
+
+
+# ------------------------------------------------------------------ GraphEdit's side
+def load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def spread(values: list[float], fmt: str = ".3f") -> str:
+    return f"(spread {min(values):{fmt}}–{max(values):{fmt}}, n={len(values)}, load {load()})"
+
+
+def make_folder(base: Path, per_class: int = 300, size: int = 32) -> Path:
+    """Two classes of grey PNGs: bright squares and dark discs on noise."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    folder = base / "shapes"
+    yy, xx = np.mgrid[:size, :size]
+    for label, name in enumerate(("discs", "squares")):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            img = rng.normal(100, 30, (size, size))
+            cx, cy, r = rng.integers(8, size - 8, 2).tolist() + [int(rng.integers(4, 8))]
+            if label:
+                img[max(cy - r, 0) : cy + r, max(cx - r, 0) : cx + r] = 230
             else:
-                hand.append(hand_loop(make, data, epochs))
-    g, h = statistics.median(ge), statistics.median(hand)
-    if name == "keras_cnn":
-        CNN_SPEED[0] = g
-    print(f"{name}_graphedit_samples_per_s: {g:.0f}")
-    print(f"{name}_pytorch_samples_per_s: {h:.0f}")
-    return g / h
+                img[(xx - cx) ** 2 + (yy - cy) ** 2 < r * r] = 20
+            Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(folder / name / f"{i:04d}.png")
+    return folder
 
 
-def probe_overhead(doc, data, reps: int, epochs: int) -> float:
-    with_p, without = [], []
+class Case:
+    """One project: its file in a temp folder, its tensors (or files) for the hand loop."""
+
+    def __init__(self, name: str, tmp: Path, epochs: int | None) -> None:
+        from graphedit.model.project import Project, load_project, project_to_json, save_project
+        from graphedit.training.binding import fit_inputs_to_dataset
+        from graphedit.training.datasets import load_dataset
+
+        self.name = name
+        source, default_epochs = CASES[name]
+        self.epochs = epochs or default_epochs
+        folder = tmp / name
+        folder.mkdir()
+        if source is None:  # the streamed image folder
+            sys.path.insert(0, str(ROOT / "tests"))
+            import graphs
+
+            images = make_folder(folder)
+            doc = graphs.keras_cnn(32, classes=2)
+            spec = {"name": "image_folder", "options": {"path": str(images), "memory_limit_mb": 0.01}}
+            training = {"optimizer": "adam", "lr": 0.002, "batch_size": 32, "epochs": self.epochs, "seed": 0}
+            project = Project(document=doc, dataset=spec, training=training)
+        else:
+            project = load_project(ROOT / source)
+        project.training = {**project.training, "device": DEVICE}
+        self.path = save_project(project, folder / f"{name}.gproj")
+        self.project_json = project_to_json(project)
+        data = load_dataset(project.dataset, base_dir=folder)
+        fit_inputs_to_dataset(project.document, data.info)
+        self.lr, self.batch = project.training["lr"], project.training["batch_size"]
+        self.data_file = folder / "data.safetensors"
+        meta = {"lr": self.lr, "batch": self.batch}
+        if data.info.streamed:  # the same number of files in each split, standardised with the same figures
+            files = sorted((str(p), int(p.parent.name == "squares")) for p in images.rglob("*.png"))
+            files = [files[i] for i in torch.randperm(len(files), generator=torch.Generator().manual_seed(0))]
+            n_train, n_val = data.info.sizes["train"], data.info.sizes["val"]
+            std = data.info.standardization or {"mean": 0.0, "std": 1.0}
+            meta.update(train=files[:n_train], val=files[n_train : n_train + n_val], **std)
+            self.tensors = None
+            self.files = meta
+        else:
+            self.tensors = {"X": data.train.X, "y": data.train.y, "Xv": data.val.X, "yv": data.val.y}
+            from safetensors.torch import save_file
+
+            save_file({k: v.contiguous() for k, v in self.tensors.items()}, str(self.data_file))
+            self.files = None
+        self.data_file.with_suffix(".json").write_text(json.dumps(meta))
+        self.samples = data.info.sizes["train"]
+        self.runs = 0
+
+    def graphedit(self, probes: bool = True) -> tuple[float, float]:
+        """run_project as `graphedit train` runs it: (samples/s, fit seconds)."""
+        from graphedit.training.session import run_project
+
+        self.runs += 1
+        folder = self.path.parent / f"run-{self.runs}"
+        summary = run_project(
+            self.project_json, self.path, {"epochs": self.epochs, "device": DEVICE}, run_dir=folder, probes=probes
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+        return float(summary["samples_per_second"]), float(summary["seconds"])
+
+    def threads(self) -> int:
+        """What GraphEdit's thread policy chooses for this case (a one-epoch run reports it)."""
+        from graphedit.training.session import run_project
+
+        folder = self.path.parent / "policy"
+        summary = run_project(self.project_json, self.path, {"epochs": 1, "device": DEVICE}, run_dir=folder)
+        shutil.rmtree(folder, ignore_errors=True)
+        return int(summary["threads"])
+
+    def hand(self) -> float:
+        if self.tensors is None:
+            seconds = hand_folder_loop(self.files, self.epochs, self.lr, self.batch)
+        else:
+            seconds = hand_loop(self.name, self.tensors, self.epochs, self.lr, self.batch)
+        return self.epochs * self.samples / seconds
+
+
+# Started from a small launcher: a child forked from this (large) process would report this process's
+# RSS as its own peak, since Linux carries the high-water mark across fork and exec.
+LAUNCHER = (
+    "import resource, subprocess, sys, time; t = time.perf_counter(); r = subprocess.run(sys.argv[1:]); "
+    "w = time.perf_counter() - t; "
+    "print('LAUNCHER', w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+    "sys.exit(r.returncode)"
+)
+
+
+def command(argv: list[str]) -> tuple[float, float, dict]:
+    """Run a command; (wall seconds, peak RSS MiB, its JSON output)."""
+    proc = subprocess.run([sys.executable, "-c", LAUNCHER, *argv], capture_output=True, cwd=ROOT, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{proc.stderr[-2000:]}")
+    _, wall, peak_kib = proc.stderr.strip().splitlines()[-1].split()
+    return float(wall), float(peak_kib) / 1024, json.loads(proc.stdout[proc.stdout.index("{") :])
+
+
+def compare(case: Case, reps: int, threads: int, whole: bool) -> dict[str, float]:
+    case.graphedit()  # warm up both
+    case.hand()
+    ge, hand, with_p, without = [], [], [], []
     for rep in range(reps):
-        for probes in (True, False) if rep % 2 == 0 else (False, True):
-            seconds = graphedit_run(doc, data, epochs, probes=probes)[1]
-            (with_p if probes else without).append(seconds)
-    return statistics.median(with_p) / statistics.median(without) - 1.0
-
-
-def keras_cnn_keras(keras):
-    """The notes' network as the notes write it, in Keras 3."""
-    layers = keras.layers
-    return keras.Sequential(
-        [
-            keras.Input((32, 32, 1)),
-            layers.Conv2D(16, 5, strides=2, activation="relu"),
-            layers.Conv2D(32, 5, strides=2),
-            layers.Conv2D(32, 3, strides=2),
-            layers.Flatten(),
-            layers.Dropout(0.5),
-            layers.Dense(32, activation="relu"),
-            layers.Dropout(0.5),
-            layers.Dense(10),
-        ]
+        for which in ("ge", "hand") if rep % 2 == 0 else ("hand", "ge"):
+            if which == "ge":
+                speed, seconds = case.graphedit()
+                ge.append(speed)
+                with_p.append(seconds)
+            else:
+                hand.append(case.hand())
+        without.append(case.graphedit(probes=False)[1])
+    ratios = [g / h for g, h in zip(ge, hand)]
+    out = {"ratio": statistics.median(ge) / statistics.median(hand)}
+    print(f"{case.name}_graphedit_samples_per_s: {statistics.median(ge):.0f} {spread(ge, '.0f')}")
+    print(f"{case.name}_pytorch_samples_per_s: {statistics.median(hand):.0f} {spread(hand, '.0f')}")
+    print(f"{case.name}_ratio: {out['ratio']:.3f} {spread(ratios)}")
+    overhead = statistics.median(with_p) / statistics.median(without) - 1
+    print(f"{case.name}_probe_overhead: {overhead:.3f} {spread([a / b - 1 for a, b in zip(with_p, without)])}")
+    if not whole:
+        return out
+    python = sys.executable
+    script = Path(python).with_name("graphedit")  # the console script a user runs
+    entry = (
+        [str(script)]
+        if script.exists()
+        else [python, "-c", "import sys; from graphedit.cli import main; sys.exit(main())"]
     )
-
-
-def keras_run(keras, data, epochs: int) -> float:
-    """Keras' own fit loop (Adam, batch 32, accuracy, a validation pass per epoch); training samples per second."""
-    keras.utils.set_random_seed(0)
-    model = keras_cnn_keras(keras)
-    model.compile(
-        optimizer=keras.optimizers.Adam(LR),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
+    ge_cmd = [*entry, "train", str(case.path), "--epochs", str(case.epochs), "--quiet", "--json"]
+    if threads:
+        ge_cmd += ["--threads", str(threads)]
+    hand_cmd = [python, __file__, "--hand", case.name, "--data", str(case.data_file), "--epochs", str(case.epochs)]
+    hand_cmd += ["--threads", str(threads or torch.get_num_threads())]
+    walls: dict[str, list[float]] = {"ge": [], "hand": []}
+    fixed: dict[str, list[float]] = {"ge": [], "hand": []}
+    rss: dict[str, list[float]] = {"ge": [], "hand": []}
+    for rep in range(reps):
+        for which in ("ge", "hand") if rep % 2 == 0 else ("hand", "ge"):
+            wall, peak, result = command(ge_cmd if which == "ge" else hand_cmd)
+            walls[which].append(wall)
+            fixed[which].append(wall - float(result["seconds"]))
+            rss[which].append(peak)
+    ge_wall, hand_wall = statistics.median(walls["ge"]), statistics.median(walls["hand"])
+    print(f"{case.name}_command_wall_s: graphedit {ge_wall:.2f}, hand {hand_wall:.2f} {spread(walls['ge'], '.2f')}")
+    print(f"{case.name}_command_ratio: {hand_wall / ge_wall:.3f} (goal ≥ 0.95 on runs ≥ 30 s)")
+    startup = statistics.median(fixed["ge"]) - statistics.median(fixed["hand"])
+    print(
+        f"{case.name}_startup_overhead_s: {startup:.2f} (graphedit {statistics.median(fixed['ge']):.2f} s "
+        f"outside the loop, hand script {statistics.median(fixed['hand']):.2f} s)"
     )
-    X = data.train.X.permute(0, 2, 3, 1).numpy()
-    Xv = data.val.X.permute(0, 2, 3, 1).numpy()
-    y, yv = data.train.y.numpy(), data.val.y.numpy()
-    start = time.perf_counter()
-    model.fit(X, y, batch_size=BATCH, epochs=epochs, validation_data=(Xv, yv), verbose=0, shuffle=True)
-    return epochs * len(X) / (time.perf_counter() - start)
+    peak = statistics.median(rss["ge"]) / statistics.median(rss["hand"])
+    print(
+        f"{case.name}_peak_rss_ratio: {peak:.3f} (graphedit {statistics.median(rss['ge']):.0f} MiB, "
+        f"hand {statistics.median(rss['hand']):.0f} MiB)"
+    )
+    return out
 
 
-def keras_reference(data, epochs: int, reps: int) -> float | None:
-    """Keras 3 on the torch backend, where it installs; ``None`` (with a note) where it does not."""
-    import os
-
+# ------------------------------------------------------------------ Keras 3, where installed
+def keras_reference(case: Case, reps: int) -> None:
     os.environ.setdefault("KERAS_BACKEND", "torch")
     try:
         import keras
     except ImportError:
-        print("keras_reference: skipped (keras is not installed; `pip install keras` with KERAS_BACKEND=torch)")
-        return None
+        print("keras_cnn_vs_keras: skipped (keras is not installed; `pip install keras` with KERAS_BACKEND=torch)")
+        return
     if keras.backend.backend() != "torch":
-        print(f"keras_reference: skipped (keras uses the {keras.backend.backend()} backend, not torch)")
-        return None
-    keras_run(keras, data, 1)  # warm up
-    speed = statistics.median(keras_run(keras, data, epochs) for _ in range(reps))
-    print(f"keras_cnn_keras_samples_per_s: {speed:.0f}  (keras {keras.__version__}, torch backend)")
-    return speed
+        print(f"keras_cnn_vs_keras: skipped (keras uses the {keras.backend.backend()} backend, not torch)")
+        return
+    layers = keras.layers
+
+    def run() -> float:
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential(
+            [
+                keras.Input((32, 32, 1)),
+                layers.Conv2D(16, 5, strides=2, padding="same", activation="relu"),
+                layers.Conv2D(32, 5, strides=2, padding="same", activation="relu"),
+                layers.Conv2D(32, 3, strides=2, padding="same", activation="relu"),
+                layers.Flatten(),
+                layers.Dropout(0.5),
+                layers.Dense(32, activation="relu"),
+                layers.Dropout(0.5),
+                layers.Dense(10),
+            ]
+        )
+        model.compile(
+            optimizer=keras.optimizers.Adam(case.lr),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
+        t = case.tensors
+        X, Xv = t["X"].permute(0, 2, 3, 1).numpy(), t["Xv"].permute(0, 2, 3, 1).numpy()
+        start = time.perf_counter()
+        model.fit(X, t["y"].numpy(), batch_size=case.batch, epochs=case.epochs, validation_data=(Xv, t["yv"].numpy()))
+        return case.epochs * len(X) / (time.perf_counter() - start)
+
+    run()
+    speeds = [run() for _ in range(reps)]
+    ge = statistics.median(case.graphedit()[0] for _ in range(reps))
+    print(f"keras_cnn_keras_samples_per_s: {statistics.median(speeds):.0f} (keras {keras.__version__}, torch backend)")
+    print(f"keras_cnn_vs_keras: {ge / statistics.median(speeds):.3f} {spread(speeds, '.0f')}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--epochs", type=int, help="epochs of every case (default: each case's own)")
+    parser.add_argument("--threads", type=int, default=0, help="0: GraphEdit's thread policy (the hand loop's too)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument(
-        "--probe-epochs",
-        type=int,
-        default=10,
-        help="epochs of the probe-overhead runs: a run probes at its first step and its end whatever its length, "
-        "so a 2-epoch run of a 2-D toy (50 ms) measures those two probes more than the default frequency",
-    )
+    parser.add_argument("--no-command", action="store_true", help="skip the whole-command runs")
+    parser.add_argument("--hand", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
     global DEVICE
     DEVICE = args.device
-    torch.set_num_threads(args.threads)
-    print(f"torch: {torch.__version__}  threads: {torch.get_num_threads()}  reps: {args.reps}  epochs: {args.epochs}")
-
-    images = load_dataset({"name": "digits", "options": {"as_images": True, "size": 32}})
-    vectors = load_dataset({"name": "digits"})
-    cnn_doc, mlp_doc = graphs.keras_cnn(32), graphs.mlp((64,), (128, 64), 10)
-    fit_inputs_to_dataset(cnn_doc, images.info)
-    fit_inputs_to_dataset(mlp_doc, vectors.info)
-    cnn_ratio = compare("keras_cnn", cnn_doc, keras_cnn_torch, images, args.reps, args.epochs)
-    mlp_ratio = compare("mlp", mlp_doc, mlp_torch, vectors, args.reps, args.epochs)
-    circle = load_dataset({"name": "circle", "options": {"n": 2000}})
-    circle_doc = graphs.mlp((2,), (16, 16), 2)
-    overhead_cnn = probe_overhead(cnn_doc, images, args.reps, args.probe_epochs)
-    overhead_2d = probe_overhead(circle_doc, circle, args.reps, args.probe_epochs)
-    short_2d = probe_overhead(circle_doc, circle, args.reps, args.epochs)
-    print(f"probe_overhead_2d_regions_{args.epochs}_epochs: {short_2d:.3f}  (mostly the first-step and final probes)")
-    keras_speed = keras_reference(images, args.epochs, args.reps) if DEVICE == "cpu" else None
-    print(f"probe_overhead_2d_regions: {overhead_2d:.3f}")
-    print(f"probe_overhead: {overhead_cnn:.3f}")
-    print(f"mlp_ratio: {mlp_ratio:.3f}")
-    print(f"keras_cnn_ratio: {cnn_ratio:.3f}")
-    if keras_speed:
-        print(f"keras_cnn_vs_keras: {CNN_SPEED[0] / keras_speed:.3f}")
+    if args.hand:
+        args.threads = args.threads or 1
+        hand_script(args)
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="graphedit-bench-"))
+    try:
+        print(f"torch: {torch.__version__}  reps: {args.reps}  device: {DEVICE}  load average: {load()}")
+        for name in [c.strip() for c in args.cases.split(",") if c.strip()]:
+            case = Case(name, tmp, args.epochs)
+            threads = args.threads or case.threads()
+            torch.set_num_threads(threads)
+            print(f"{name}: {case.samples} training samples, {case.epochs} epochs, threads {threads}")
+            compare(case, args.reps, args.threads, whole=not args.no_command)
+            if name == "keras_cnn" and DEVICE == "cpu":
+                keras_reference(case, args.reps)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

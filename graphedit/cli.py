@@ -22,6 +22,7 @@ COMMANDS = {
     "export": "export",
     "import": "import_model",
     "sweep": "sweep",
+    "nodes": "nodes",
 }
 HELP = {
     "check": "infer shapes and list every node; exit 1 on errors",
@@ -29,6 +30,7 @@ HELP = {
     "export": "export a trained model (torchscript, onnx, safetensors, python)",
     "import": "turn a PyTorch module or an ONNX file into a project",
     "sweep": "sweep hyperparameters with Optuna; trials land in the project's runs",
+    "nodes": "list node types with ports, parameters and docs (--json, --markdown)",
 }
 
 
@@ -67,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, module_name in commands.items():
         p = sub.add_parser(name, help=HELP.get(name, ""))
         p.set_defaults(_module=module_name)
-        importlib.import_module(f"graphedit.commands.{module_name}").add_arguments(p)
+        if name == argv[0]:  # only the command in use is imported: `graphedit --help` needs none of them
+            importlib.import_module(f"graphedit.commands.{module_name}").add_arguments(p)
     args = parser.parse_args(argv)
     args._argv = argv  # the command line as given (distributed training passes it on to every rank)
     module = importlib.import_module(f"graphedit.commands.{args._module}")

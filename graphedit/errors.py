@@ -44,3 +44,15 @@ class TrainingError(GraphEditError):
     def __init__(self, message: str, node_id: str | None = None) -> None:
         self.node_id = node_id
         super().__init__(message)
+
+
+class WeightsError(GraphEditError):
+    """A trained-weights file that cannot be used (outside the project's folder, not a file, damaged, not fitting)."""
+
+
+class OutsidePathError(GraphEditError):
+    """A path in a project that leads outside its folder and that the user has not allowed."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        self.path = path
+        super().__init__(message)

@@ -226,6 +226,24 @@ def _reshape_check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         )
 
 
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """ShuffleNet's shuffle: view channels as [groups, C/groups], transpose, flatten back."""
+    n, c = x.shape[0], x.shape[1]
+    y = x.reshape([n, groups, c // groups] + list(x.shape[2:]))
+    return y.transpose(1, 2).reshape(x.shape)
+
+
+def _divides_channels(title: str, factor: int, what: str, shapes: list[Shape | None]) -> None:
+    _check_rank(title, 2, shapes[0])
+    shape = shapes[0]
+    if shape is not None and shape[1] % factor:
+        raise NodeError(
+            None,
+            f"{title}: the {shape[1]} channels do not divide by {what} {factor}",
+            fix=f"give the layer before it a multiple of {factor} filters",
+        )
+
+
 def _upsample_check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
     _check_rank("Upsample", 2, shapes[0])
 
@@ -270,6 +288,32 @@ NODE_TYPES = [
         key_params=("scale", "mode"),
         check=_upsample_check,
         id_prefix="upsample",
+    ),
+    NodeType(
+        "PixelShuffle",
+        "PixelShuffle",
+        "convolution",
+        "Sub-pixel upsampling: moves groups of r² channels into r×r pixel blocks, [N, C·r², H, W] → "
+        "[N, C, H·r, W·r]; a convolution before it learns the upsampling without checkerboard artefacts.",
+        build=lambda params, shapes: nn.PixelShuffle(params["factor"]),
+        params=(_int("factor", 2, "Upscale factor r.", hi=16),),
+        formula="y[c, r·i + a, r·j + b] = x[c·r² + a·r + b, i, j]",
+        key_params=("factor",),
+        check=lambda params, shapes: _divides_channels("PixelShuffle", params["factor"] ** 2, "r² =", shapes),
+        id_prefix="pixshuf",
+    ),
+    NodeType(
+        "ChannelShuffle",
+        "ChannelShuffle",
+        "convolution",
+        "Interleaves the channels of g groups so the next grouped convolution sees channels from every group "
+        "(ShuffleNet); no weights.",
+        build=lambda params, shapes: Call(channel_shuffle, {"groups": params["groups"]}),
+        params=(_int("groups", 2, "Number of groups g (divides the channels).", hi=1024),),
+        formula="y[j·g + i] = x[i·(C/g) + j]",
+        key_params=("groups",),
+        check=lambda params, shapes: _divides_channels("ChannelShuffle", params["groups"], "groups", shapes),
+        id_prefix="chshuf",
     ),
     NodeType(
         "Flatten",

@@ -15,7 +15,7 @@ def _units(default: int = 32) -> Param:
     return Param("units", "int", default, min=1, max=65536, doc="Number of output units (neurons).")
 
 
-def _check_flat(title: str) -> Any:
+def _check_flat(title: str, ranks: tuple[int, ...] = (2,)) -> Any:
     def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         shape = shapes[0]
         if shape is not None and len(shape) < 2:
@@ -26,7 +26,7 @@ def _check_flat(title: str) -> Any:
                 "[N, features]",
                 "add a Reshape with shape [1] before it so each example is a feature vector",
             )
-        need_rank(title, shape, (2,), "[N, features]", "insert a Flatten before it")
+        need_rank(title, shape, ranks, "[N, features]", "insert a Flatten before it")
 
     return check
 
@@ -46,7 +46,7 @@ class Maxout(nn.Module):
 
 
 def _build_dense(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
-    return nn.Linear(shapes[0][1], params["units"], bias=params["bias"])
+    return nn.Linear(shapes[0][-1], params["units"], bias=params["bias"])
 
 
 def _build_maxout(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
@@ -59,7 +59,8 @@ NODE_TYPES = [
         "Dense",
         "dense",
         "Fully connected layer: each unit computes a weighted sum of all inputs plus a bias. "
-        "Input sizes are inferred from the incoming shape.",
+        "Input sizes are inferred from the incoming shape. On a sequence [N, T, F] it acts on each position "
+        "alone (a transformer's feed-forward layer, a tagger's output layer).",
         build=_build_dense,
         params=(
             _units(),
@@ -68,7 +69,7 @@ NODE_TYPES = [
         ),
         formula="y = W x + b",
         key_params=("units",),
-        check=_check_flat("Dense"),
+        check=_check_flat("Dense", (2, 3)),
         legacy_ids=("Linear",),
         id_prefix="dense",
     ),

@@ -123,10 +123,22 @@ NODE_TYPES = [
         "LayerNorm",
         "LayerNorm",
         "normalization",
-        "Layer normalisation: standardises each example over all its non-batch dimensions, then scales "
-        "by γ and shifts by β; the same in training and evaluation.",
-        build=lambda params, shapes: nn.LayerNorm(list(shapes[0][1:]), eps=params["eps"]),
-        params=(_EPS,),
+        "Layer normalisation: standardises each example over all its non-batch dimensions (or, with over = "
+        "last, each position's feature vector, as transformers do), then scales by γ and shifts by β; the same "
+        "in training and evaluation.",
+        build=lambda params, shapes: nn.LayerNorm(
+            list(shapes[0][1:] if params["over"] == "all" else shapes[0][-1:]), eps=params["eps"]
+        ),
+        params=(
+            _EPS,
+            Param(
+                "over",
+                "choice",
+                "all",
+                choices=("all", "last"),
+                doc="all: every non-batch axis; last: each position's features alone (transformers).",
+            ),
+        ),
         formula="y = γ · (x − μ_x) / √(σ²_x + ε) + β",
         check=_check_layernorm,
         id_prefix="ln",

@@ -12,20 +12,32 @@ from graphedit.nodes.spec import NodeType, Param, Shape, init_param
 
 
 class Recurrent(nn.Module):
-    """A batch-first RNN/LSTM/GRU returning one tensor: the last step [N, H] or all steps [N, T, H]."""
+    """A batch-first RNN/LSTM/GRU returning one tensor: the last step [N, H] or all steps [N, T, H].
 
-    def __init__(self, kind: str, in_features: int, units: int, layers: int, last: bool) -> None:
+    Bidirectional: both directions side by side, 2H features; the "last step" is then the forward
+    direction's last step beside the backward direction's last, which is position 0.
+    """
+
+    def __init__(
+        self, kind: str, in_features: int, units: int, layers: int, last: bool, bidirectional: bool = False
+    ) -> None:
         super().__init__()
         self.last = last
+        self.units = units
+        self.bidirectional = bidirectional
         self.rnn = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}[kind](
-            in_features, units, num_layers=layers, batch_first=True
+            in_features, units, num_layers=layers, batch_first=True, bidirectional=bidirectional
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not torch.jit.is_scripting() and x.is_meta:  # shape inference: meta kernels would step every time step
             return self.meta_output(x)
         out, _ = self.rnn(x)
-        return out[:, -1] if self.last else out
+        if not self.last:
+            return out
+        if self.bidirectional:
+            return torch.cat([out[:, -1, : self.units], out[:, 0, self.units :]], dim=1)
+        return out[:, -1]
 
     @torch.jit.unused  # shape inference only: TorchScript never compiles it
     def meta_output(self, x: torch.Tensor) -> torch.Tensor:
@@ -50,19 +62,22 @@ def _check_rnn(title: str) -> Any:
 
 def _rnn_type(kind: str, doc: str, formula: str) -> NodeType:
     def build(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
-        return Recurrent(kind, shapes[0][2], params["units"], params["layers"], params["return"] == "last")
+        last = params["return"] == "last"
+        return Recurrent(kind, shapes[0][2], params["units"], params["layers"], last, params["bidirectional"])
 
     return NodeType(
         kind,
         kind,
         "sequence",
-        f"{doc} Input [N, T, F]; output the last step [N, H] or the whole sequence [N, T, H].",
+        f"{doc} Input [N, T, F]; output the last step [N, H] or the whole sequence [N, T, H]; "
+        "bidirectional adds a second pass from the end, doubling the features to 2H.",
         build=build,
         params=(
             Param("units", "int", 64, min=1, max=8192, doc="Size H of the hidden state."),
             Param("layers", "int", 1, min=1, max=8, doc="Number of stacked recurrent layers."),
             Param("return", "choice", "last", choices=("last", "sequence"), doc="Last step only, or every step."),
             init_param(),
+            Param("bidirectional", "bool", False, doc="Also read the sequence backwards; output 2H features."),
         ),
         formula=formula,
         key_params=("units", "return"),

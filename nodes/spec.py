@@ -158,6 +158,7 @@ class NodeType:
     formula: str = ""
     role: str = "layer"
     variadic: str | None = None
+    variadic_outputs: str | None = None
     check: Callable[[dict[str, Any], list[Shape | None]], None] | None = None
     version: int = 1
     legacy_ids: tuple[str, ...] = ()
@@ -213,8 +214,13 @@ class NodeType:
         limit = self.param(self.variadic).max
         return None if limit is not None and count > limit else {**params, self.variadic: count}
 
-    def output_ports(self) -> list[Port]:
-        return list(self.outputs)
+    def output_ports(self, params: dict[str, Any] | None = None) -> list[Port]:
+        """Output ports; with ``variadic_outputs`` ``out1`` … ``outK``, K from that parameter (a count or a list)."""
+        if self.variadic_outputs is None:
+            return list(self.outputs)
+        value = (params or {}).get(self.variadic_outputs, self.param(self.variadic_outputs).default)
+        count = int(value) if isinstance(value, (int, float)) else len(value)
+        return [Port(f"out{i + 1}") for i in range(count)]
 
     def validate_params(self, params: dict[str, Any] | None, where: str = "") -> dict[str, Any]:
         """Fill defaults, coerce types, reject unknown names. Returns a new dict."""

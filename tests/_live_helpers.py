@@ -1,4 +1,5 @@
-"""Live-view tests: train headless in-process and replay the events as a TrainingSession would emit them."""
+"""Live-view tests: train headless in-process and replay the events, in the worker's wire format, as a TrainingSession
+would emit them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from graphedit.compiler import compile_graph
 from graphedit.training.binding import fit_inputs_to_dataset
 from graphedit.training.datasets import load_dataset
-from graphedit.training.events import EpochEvent, FailedEvent, FinishedEvent, ProbeEvent, StepEvent
+from graphedit.training.events import StartedEvent, to_message
 from graphedit.training.trainer import Trainer
 
 
@@ -27,14 +28,6 @@ class FakeSession(QObject):
     failed = Signal(str, str)
 
 
-def as_dict(event: Any) -> dict[str, Any]:
-    """A trainer event in the contract's dict form: {"type": ..., fields of the dataclass}."""
-    kinds = {StepEvent: "step", EpochEvent: "epoch", ProbeEvent: "probe", FinishedEvent: "finished"}
-    if isinstance(event, FailedEvent):
-        return {"type": "failed", "message": event.message, "node_id": event.node_id or ""}
-    return {"type": kinds[type(event)], **vars(event)}
-
-
 def train_events(doc, spec: dict, settings: dict, seed: int = 0) -> list[dict[str, Any]]:
     """Train ``doc`` on ``spec`` with probes on; return the session's events, "started" first."""
     data = load_dataset(spec)
@@ -42,15 +35,9 @@ def train_events(doc, spec: dict, settings: dict, seed: int = 0) -> list[dict[st
     compiled = compile_graph(doc, seed=seed)
     events: list[dict[str, Any]] = []
     full = {"device": "cpu", "seed": seed, "log_every": 2, **settings}
-    trainer = Trainer(compiled, data, full, [lambda e: events.append(as_dict(e))], probes=True)
-    started = {
-        "type": "started",
-        "info": data.info.to_json(),
-        "steps_per_epoch": math.ceil(len(data.train) / trainer.settings.batch_size),
-        "epochs": trainer.settings.epochs,
-        "run_dir": "",
-        "node_ids": list(compiled.order),
-    }
+    trainer = Trainer(compiled, data, full, [lambda e: events.append(to_message(e))], probes=True)
+    steps = math.ceil(len(data.train) / trainer.settings.batch_size)
+    started = to_message(StartedEvent(data.info.to_json(), steps, trainer.settings.epochs, "", list(compiled.order)))
     trainer.fit()
     return [started, *events]
 
@@ -59,7 +46,7 @@ def replay(session: FakeSession, events: list[dict[str, Any]]) -> None:
     for event in events:
         kind = event["type"]
         if kind == "failed":
-            session.failed.emit(event["message"], event["node_id"])
+            session.failed.emit(event["message"], event["node_id"] or "")
         else:
             getattr(session, kind).emit(event)
 

@@ -21,9 +21,13 @@ class FakePrompts:
         self.recover_answer = recover
         self.save_path_answer = save_path
         self.open_path_answer: str | None = None
+        self.stop_answer = True  # stop a running training
+        self.reload_answer = False  # keep the editor's version of a file changed on disk
+        self.overwrite_answer = False  # do not replace a file another program changed
         self.errors: list[tuple[str, str]] = []
         self.asked_save: list[str] = []
         self.asked_recover: list = []
+        self.asked: list[str] = []  # ask_stop_training, ask_reload, ask_overwrite, in order
 
     def error(self, title: str, text: str) -> None:
         self.errors.append((title, text))
@@ -31,6 +35,18 @@ class FakePrompts:
     def ask_save(self, name: str) -> str:
         self.asked_save.append(name)
         return self.save_answer
+
+    def ask_stop_training(self, name: str) -> bool:
+        self.asked.append("stop_training")
+        return self.stop_answer
+
+    def ask_reload(self, name: str) -> bool:
+        self.asked.append("reload")
+        return self.reload_answer
+
+    def ask_overwrite(self, name: str) -> bool:
+        self.asked.append("overwrite")
+        return self.overwrite_answer
 
     def ask_recover(self, recovery) -> bool:
         self.asked_recover.append(recovery)

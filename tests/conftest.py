@@ -1,6 +1,13 @@
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# one torch thread per test worker, whatever the thread policy would choose (graphedit.training.threads);
+# spawned training processes inherit it
+os.environ["GRAPHEDIT_THREADS"] = "1"
+os.environ["OMP_NUM_THREADS"] = "1"
+# runs of unsaved projects go to the per-user data folder: in tests, a throwaway one
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="graphedit-test-data-")
 sys.path.insert(0, str(Path(__file__).parent))

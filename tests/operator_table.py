@@ -32,6 +32,45 @@ class Row:
     wires: tuple[str, ...] = ()  # input ports in order, when they are not x / in1 … inN
 
 
+class _Expanded(nn.Module):
+    """The class token as ViT implementations write it: ``cls.expand(N, -1, -1)``."""
+
+    def __init__(self, shape: list[int]) -> None:
+        super().__init__()
+        self.cls = nn.Parameter(torch.zeros(shape))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.cls[None].expand(x.shape[0], -1, -1)
+
+
+class TorchAttention(nn.Module):
+    """``nn.MultiheadAttention`` as a transformer calls it: batch first, output only, optional masks."""
+
+    def __init__(self, dim: int, heads: int, kdim: int | None = None, vdim: int | None = None, causal=False):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True, kdim=kdim, vdim=vdim)
+        self.causal = causal
+
+    def forward(self, q, k=None, v=None, pad=None):
+        k = q if k is None else k
+        v = k if v is None else v
+        mask = torch.triu(torch.full((q.shape[1], k.shape[1]), float("-inf")), 1) if self.causal else None
+        pad = None if pad is None else pad.bool()
+        return self.attn(q, k, v, attn_mask=mask, key_padding_mask=pad)[0]
+
+
+class BiGRUSummary(nn.Module):
+    """A bidirectional summary as usually written: the last layer's final states of both directions."""
+
+    def __init__(self, features: int, units: int) -> None:
+        super().__init__()
+        self.gru = nn.GRU(features, units, batch_first=True, bidirectional=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, h = self.gru(x)
+        return torch.cat([h[-2], h[-1]], 1)
+
+
 def covered(where: str) -> Row:
     return Row(covered=where)
 
@@ -44,7 +83,7 @@ ROWS: dict[str, Row] = {
     "Target": covered("data node: the objective's placeholder, tests/test_trainer.py"),
     "Output": covered("data node: names every export's outputs, tests/test_export.py"),
     # dense
-    "Dense": Row({"units": 5}, ((N, 7),), lambda: nn.Linear(7, 5)),
+    "Dense": Row({"units": 5}, ((N, 4, 7),), lambda: nn.Linear(7, 5)),
     "Maxout": covered("no torch module: tests/test_catalog.py (values) and test_export.py (all four exports)"),
     # convolution
     "Conv1d": Row({"filters": 6, "kernel": 3, "groups": 2}, ((N, 4, 10),), lambda: nn.Conv1d(4, 6, 3, groups=2)),
@@ -62,6 +101,8 @@ ROWS: dict[str, Row] = {
         {"filters": 6, "groups": 3}, ((N, 3, 5, 5),), lambda: nn.ConvTranspose2d(3, 6, 2, 2, groups=3)
     ),
     "Upsample": Row({"mode": "bilinear"}, ((N, 3, 4, 4),), lambda: nn.Upsample(scale_factor=2, mode="bilinear")),
+    "PixelShuffle": Row({"factor": 2}, ((N, 8, 3, 3),), lambda: nn.PixelShuffle(2)),
+    "ChannelShuffle": Row({"groups": 3}, ((N, 6, 2, 2),), lambda: nn.ChannelShuffle(3)),
     "Flatten": Row({}, ((N, 4, 3, 3),), lambda: nn.Flatten()),
     "Reshape": Row({"shape": [2, -1]}, ((N, 12),), lambda: lambda x: x.reshape(x.shape[0], 2, 6)),
     # pooling
@@ -102,7 +143,7 @@ ROWS: dict[str, Row] = {
     "PReLU": Row({"shared": False}, ((N, 3, 4, 4),), lambda: nn.PReLU(3)),
     # normalization
     "BatchNorm": Row({"momentum": 0.2}, ((N, 3, 4, 4),), lambda: nn.BatchNorm2d(3, momentum=0.2)),
-    "LayerNorm": Row({}, ((N, 3, 4),), lambda: nn.LayerNorm([3, 4])),
+    "LayerNorm": Row({"over": "last"}, ((N, 3, 4),), lambda: nn.LayerNorm(4)),
     "Dropout": Row({"p": 0.3}, ((N, 3),), lambda: nn.Dropout(0.3)),
     "GroupNorm": Row({"groups": 2}, ((N, 4, 3, 3),), lambda: nn.GroupNorm(2, 4)),
     "InstanceNorm": Row({"affine": True}, ((N, 3, 4, 4),), lambda: nn.InstanceNorm2d(3, affine=True)),
@@ -116,11 +157,31 @@ ROWS: dict[str, Row] = {
     "Subtract": Row({}, ((N, 3, 4), (N, 1, 4)), lambda: torch.sub, wires=("a", "b")),
     "Divide": Row({}, ((N, 3, 4), (N, 3, 1)), lambda: torch.div, wires=("a", "b")),
     "MatMul": Row({}, ((N, 3, 4), (N, 4, 5)), lambda: torch.matmul, wires=("a", "b")),
+    # tensor
+    "Arithmetic": Row({"op": "subtract from", "value": 1.5}, ((N, 3),), lambda: lambda x: torch.rsub(x, 1.5)),
+    "Permute": Row({"order": [2, 3, 1]}, ((N, 2, 3, 4),), lambda: lambda x: x.permute(0, 2, 3, 1)),
+    "Transpose": Row({"dim0": 1, "dim1": 2}, ((N, 2, 3),), lambda: lambda x: x.transpose(1, 2)),
+    "Mean": Row({"axes": [2, 3], "keepdim": True}, ((N, 2, 3, 4),), lambda: lambda x: x.mean((2, 3), keepdim=True)),
+    "Sum": Row({"axes": [1]}, ((N, 2, 3),), lambda: lambda x: x.sum(1)),
+    "Max": Row({"axes": [1, 2]}, ((N, 2, 3, 4),), lambda: lambda x: x.amax((1, 2))),
+    "Split": Row({"sizes": [1, 3], "axis": 2}, ((N, 2, 4),), lambda: lambda x: torch.split(x, [1, 3], 2)),
+    "Chunk": Row({"chunks": 3}, ((N, 6, 2),), lambda: lambda x: torch.chunk(x, 3, 1)),
+    "Slice": Row({"axis": 1, "start": 1, "end": -1, "step": 2}, ((N, 7, 2),), lambda: lambda x: x[:, 1:-1:2]),
+    "Pad": Row({"pad": [1, 2, 0, 1], "mode": "reflect"}, ((N, 2, 4, 5),), lambda: nn.ReflectionPad2d((1, 2, 0, 1))),
+    "Crop": Row({}, ((N, 2, 9, 8), (N, 3, 4, 4)), lambda: lambda x, like: x[:, :, 2:6, 2:6], wires=("x", "like")),
+    "Parameter": Row({"shape": [2, 4], "fill": "normal"}, ((N, 5),), lambda: _Expanded([2, 4]), wires=("x",)),
     # sequence
     "Embedding": Row({"vocab": 10, "dim": 6}, ((N, 8),), lambda: nn.Embedding(10, 6), dtypes=(I64,)),
-    "RNN": covered("wraps nn.RNN: tests/test_parity.py and tests/test_parity_blocks.py"),
+    "RNN": covered("wraps nn.RNN like GRU: tests/test_parity.py; bidirectional GRU in test_parity_blocks.py"),
     "LSTM": covered("wraps nn.LSTM: tests/test_parity.py::lstm_chars"),
-    "GRU": covered("wraps nn.GRU: tests/test_parity_blocks.py (bidirectional GRU tagger)"),
+    "GRU": Row(
+        {"units": 4, "bidirectional": True},
+        ((N, 5, 3),),
+        lambda: BiGRUSummary(3, 4),
+    ),
+    "MultiheadAttention": Row(
+        {"heads": 2, "causal": True}, ((N, 5, 8),), lambda: TorchAttention(8, 2, causal=True), wires=("query",)
+    ),
     # generative
     "Reparameterize": covered("no torch module: returns μ in eval, tests/test_parity.py::vae"),
     # objective
@@ -160,5 +221,20 @@ SHAPE_ERRORS: list[tuple[str, dict[str, Any], list[tuple[int, ...]], str, str]] 
     ("Divide", {}, [(N, 4, 4), (N, 5)], "do not broadcast", "sizes are matched from the right"),
     ("MatMul", {}, [(N, 3, 4), (N, 3, 4)], "inner sizes 4 and 3 differ", "transpose b with Permute"),
     ("MatMul", {}, [(N, 3), (N, 3, 4)], "matrices per example", "Reshape"),
+    ("Permute", {"order": [1, 3]}, [(N, 2, 3, 4)], "not a reordering of the axes 1 … 3", "e.g. [3, 2, 1]"),
+    ("Transpose", {"dim1": 3}, [(N, 2, 3)], "axis 3 does not exist", "axis from 1 to 2"),
+    ("Mean", {"axes": [1, 1]}, [(N, 2, 3)], "repeat an axis", "each axis once"),
+    ("Split", {"sizes": [2, 3]}, [(N, 4)], "add up to 5", "add up to 4"),
+    ("Chunk", {"chunks": 3}, [(N, 4)], "does not split into 3 equal parts", "divides 4"),
+    ("Slice", {"start": 5}, [(N, 4)], "keeps nothing", "start < end"),
+    ("Pad", {"pad": [1, 2, 3]}, [(N, 4)], "odd count", "two numbers per axis"),
+    ("Pad", {"pad": [4, 4], "mode": "reflect"}, [(N, 2, 4)], "not smaller than the size 4", "at most 3"),
+    ("Crop", {}, [(N, 2, 4, 4), (N, 2, 8, 8)], "cannot cut", "swap the inputs"),
+    ("PixelShuffle", {"factor": 2}, [(N, 6, 4, 4)], "6 channels do not divide by r² = 4", "multiple of 4"),
+    ("ChannelShuffle", {"groups": 4}, [(N, 6, 4, 4)], "do not divide by groups 4", "multiple of 4"),
+    ("MultiheadAttention", {"heads": 3}, [(N, 5, 8), None, None, None], "3 heads do not divide the 8", "1, 2, 4, 8"),
+    ("MultiheadAttention", {}, [(N, 8), None, None, None], "query expects [N, T, E]", "Embedding"),
+    ("MultiheadAttention", {}, [(N, 5, 8), (N, 6, 4), (N, 7, 4), None], "different lengths", "same sequence"),
+    ("MultiheadAttention", {}, [(N, 5, 8), (N, 6, 4), None, (N, 5)], "does not fit keys of length 6", "shape [6]"),
     ("AdaptiveAvgPool2d", {}, [(N, 8)], "AdaptiveAvgPool2d expects [N, C, H, W]", "Reshape"),
 ]

@@ -33,6 +33,8 @@ def test_check_json_is_machine_readable(capsys):
         "type": "Conv2d",
         "outputs": ["[N, 16, 16, 16]"],
         "params": 416,
+        "param_bytes": 416 * 4,
+        "activation_bytes_per_example": 16 * 16 * 16 * 4,
         "error": None,
         "fix": None,
     }

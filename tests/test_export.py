@@ -13,7 +13,8 @@ from safetensors import safe_open
 
 from graphedit.cli import main
 from graphedit.commands.export import python_file_name
-from graphedit.export import ExportError, UntrainedError, export_project
+from graphedit.errors import WeightsError
+from graphedit.export import UntrainedError, export_project
 from graphedit.export.onnx_export import OPSET, run_onnx
 from graphedit.export.weights import compile_for_export
 from graphedit.model.project import load_project, new_project
@@ -153,7 +154,7 @@ def test_untrained_project_is_refused_unless_initial_weights_are_asked_for(tmp_p
 def test_changed_weights_file_is_refused(tmp_path):
     project = trained_copy(PROJECTS[-1], tmp_path)
     project.weights_file().write_bytes(project.weights_file().read_bytes()[:-4] + b"\0\0\0\0")
-    with pytest.raises(ExportError, match="SHA-256"):
+    with pytest.raises(WeightsError, match="SHA-256"):
         export_project(project, "safetensors", tmp_path / "w.safetensors")
 
 

@@ -153,3 +153,31 @@ def test_recurrent_meta_shape_matches_a_real_run():
             with torch.device("meta"):
                 meta = Recurrent(kind, 3, 5, 2, last)(torch.empty(2, 7, 3, device="meta"))
             assert meta.shape == real.shape and meta.dtype == real.dtype
+
+
+def test_cycle_refusals_agree_with_a_full_search_under_random_edits():
+    """The document's kept topological order answers most cycle checks; it must agree with networkx always."""
+    import random
+
+    import networkx as nx
+
+    rng = random.Random(7)
+    for _ in range(10):
+        doc = GraphDocument()
+        ids = [doc.add_node("Add", {"inputs": 8}) for _ in range(30)]
+        for _ in range(120):
+            src, dst = rng.sample(ids, 2)
+            port = f"in{rng.randint(1, 8)}"
+            reason = doc.check_connect(src, "y", dst, port)
+            assert (reason is not None and "cycle" in reason) == nx.has_path(doc.graph, dst, src)
+            if reason is None:
+                doc.connect(src, "y", dst, port)
+            if rng.random() < 0.05:  # removals and renames keep the order valid too
+                gone = rng.choice(ids)
+                doc.remove_node(gone)
+                ids[ids.index(gone)] = doc.add_node("Add", {"inputs": 8})
+            if rng.random() < 0.05:
+                old, new = rng.choice(ids), f"renamed{rng.randrange(10**9)}"
+                doc.rename(old, new)
+                ids[ids.index(old)] = new
+        assert nx.is_directed_acyclic_graph(doc.graph)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 from graphkit import build
-from operator_table import ROWS, SHAPE_ERRORS, N, Row
+from operator_table import ROWS, SHAPE_ERRORS, N, Row, TorchAttention
 from torch import nn
 
 from graphedit.compiler.compile import compile_graph
@@ -56,7 +56,9 @@ def copy_weights(ours: nn.Module, ref: nn.Module) -> None:
 def _built(type_id: str, row: Row, device: str = "cpu"):
     t = default_registry().get(type_id)
     params = t.validate_params(row.params)
-    shapes = list(row.shapes)
+    ports = [p.name for p in t.input_ports(params)]
+    given = dict(zip(row.wires or ports, row.shapes))
+    shapes = [given.get(port) for port in ports]  # None where a port stays unwired, as the compiler passes it
     if t.check is not None:
         t.check(params, shapes)
     with torch.device(device):
@@ -199,3 +201,42 @@ def test_wiring_the_last_port_of_a_variadic_node_frees_a_new_one():
     assert concat.params_after_wiring(params, "in1") is None
     assert concat.params_after_wiring(params, "in2") == {"inputs": 3, "axis": 1}
     assert default_registry().get("Subtract").params_after_wiring({}, "b") is None
+
+
+def test_cross_attention_with_a_padding_mask_matches_torch_and_exports(tmp_path):
+    row = Row(
+        {"heads": 2},
+        ((N, 5, 8), (N, 6, 4), (N, 6, 2), (N, 6)),
+        dtypes=(torch.float32,) * 3 + (torch.int64,),
+        wires=("query", "key", "value", "mask"),
+    )
+    built = _built("MultiheadAttention", row).eval()
+    ref = TorchAttention(8, 2, kdim=4, vdim=2).eval()
+    copy_weights(built, ref)
+    q, k, v, _ = _inputs(row)
+    mask = torch.zeros(N, 6, dtype=torch.int64)
+    mask[:, 4:] = 1  # the last two keys are padding
+    with torch.no_grad():
+        got = built(q, k, v, mask)
+        torch.testing.assert_close(got, ref(q, k, v, mask))
+        k2 = k.clone()
+        k2[:, 4:] += 100.0  # what padding holds does not matter
+        torch.testing.assert_close(built(q, k2, v, mask), got)
+    project = new_project()
+    project.document = operator_graph("MultiheadAttention", row)
+    em = export_model(project, compile_graph(project.document, seed=0), trained=False)
+    assert export_onnx(em, tmp_path / "attn.onnx")["max_abs_diff"] <= 1e-4
+    assert export_python(em, tmp_path / "attn_model.py")["max_abs_diff"] == 0.0
+
+
+def test_adaptive_pooling_onnx_limit_is_one_line_with_the_fix(tmp_path):
+    from graphedit.export.weights import ExportError
+
+    row = Row({"size": [3, 3]}, ((N, 2, 7, 7),))
+    project = new_project()
+    project.document = operator_graph("AdaptiveAvgPool2d", row)
+    em = export_model(project, compile_graph(project.document, seed=0), trained=False)
+    with pytest.raises(ExportError, match="size that divides it") as info:
+        export_onnx(em, tmp_path / "a.onnx")
+    assert "\n" not in str(info.value)
+    assert export_python(em, tmp_path / "a_model.py")["max_abs_diff"] == 0.0  # the other exports still work

@@ -233,3 +233,15 @@ def test_training_failure_is_reported_by_the_command(tmp_path, capsys):
     assert code == 1 and "NaN or infinite at node" in err and "Fix" in err
     summary = json.loads(next(runs_folder(path).glob("*/summary.json")).read_text())
     assert summary["status"] == "failed" and summary["node_id"]
+
+
+def test_a_checkpoint_that_cannot_be_written_does_not_end_the_run(tmp_path, monkeypatch):
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runs, "write_checkpoint", full_disk)
+    path = make_project(tmp_path)
+    summary = run_project(project_to_json(load_project(path)), path, run_dir=tmp_path / "run")
+    assert summary["status"] == "finished"
+    recorded = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert "No space left" in recorded["checkpoint_error"] and (tmp_path / "run" / FINAL).exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import graphs
@@ -107,6 +108,21 @@ def test_an_unexpected_exception_becomes_one_training_error(tmp_path):
 def test_an_unsaved_project_needs_a_run_folder():
     with pytest.raises(TrainingError, match="save the project first"):
         run_project(tiny(), None, {})
+
+
+def test_the_wire_messages_declare_every_field_of_their_event():
+    from graphedit.training import events
+
+    declared = {
+        "started": events.StartedMessage,
+        "step": events.StepMessage,
+        "epoch": events.EpochMessage,
+        "probe": events.ProbeMessage,
+        "finished": events.FinishedMessage,
+        "failed": events.FailedMessage,
+    }
+    for event_type, kind in events.MESSAGE_TYPES.items():
+        assert declared[kind].__required_keys__ == {"type", *(f.name for f in dataclasses.fields(event_type))}, kind
 
 
 def test_events_travel_as_plain_dicts():

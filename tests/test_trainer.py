@@ -14,6 +14,7 @@ from graphedit.errors import TrainingError
 from graphedit.training.binding import fit_inputs_to_dataset
 from graphedit.training.datasets import StreamedSplit, load_dataset
 from graphedit.training.events import EpochEvent, FailedEvent, FinishedEvent, ProbeEvent, StepEvent
+from graphedit.training.payloads import ActivationStats, ConfusionPayload, GradientStats, ProbePayload, RegionGrid
 from graphedit.training.trainer import Trainer
 
 
@@ -172,6 +173,18 @@ def test_probes_report_activations_gradients_and_regions():
     assert maps["dense1"].shape == (4, 48, 48) and maps["out"].shape == (2, 48, 48)
     confusion = [e.payload for e in events if isinstance(e, ProbeEvent) and e.payload["kind"] == "confusion"]
     assert len(confusion) == 2 and confusion[-1]["matrix"].sum() == 20
+    # the payloads are what graphedit/training/payloads.py declares, which the live views read
+    assert (
+        fits(first, ProbePayload)
+        and fits(first["regions"]["grid"], RegionGrid)
+        and fits(confusion[0], ConfusionPayload)
+    )
+    assert fits(act, ActivationStats) and fits(first["gradients"]["dense1"], GradientStats)
+
+
+def fits(value: dict, typed: type) -> bool:
+    """``value`` has every key the TypedDict requires and none it does not declare."""
+    return typed.__required_keys__ <= set(value) <= typed.__required_keys__ | typed.__optional_keys__
 
 
 def test_a_last_probe_shows_the_trained_network():

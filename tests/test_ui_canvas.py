@@ -38,6 +38,12 @@ def editor(qtbot):
     return controller, view
 
 
+def activate(qtbot, view: CanvasView) -> None:
+    view.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is view)
+    view.setFocus()
+
+
 def vp(view: CanvasView, p: QPointF) -> QPoint:
     return view.mapFromScene(p)
 
@@ -218,10 +224,11 @@ def test_copy_paste_through_the_system_clipboard_between_two_windows(editor, qtb
     window = CanvasView(other)
     qtbot.addWidget(window)
     window.show()
-    window.setFocus()
+    activate(qtbot, window)  # shortcuts go to the active window, as when the user clicks into it
     QTest.keyClick(window, Qt.Key.Key_V, CTRL)
     assert sorted(other.document.node_ids()) == sorted(ids)
     assert other.document.params(ids[1])["units"] == 7
+    activate(qtbot, view)
     QTest.keyClick(view, Qt.Key.Key_D, CTRL)  # duplicate
     assert len(controller.document) == 6
     controller.undo_stack.undo()

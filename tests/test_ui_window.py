@@ -9,7 +9,7 @@ import sys
 import pytest
 from _window_helpers import PROJECTS, copy_example, make_window, screenshot
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence, QPalette
+from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -45,6 +45,16 @@ def test_empty_window(qtbot, tmp_path):
     assert window.actions.save.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
     assert "0 nodes" in window.status_label.text() and "no errors" in window.status_label.text()
     screenshot(window, "window_empty.png")
+
+
+def test_one_keymap_the_menus_hold_the_canvas_actions(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path)
+    keys = window.canvas.keymap
+    assert {keys.undo, keys.copy, keys.delete, keys.mute} <= set(window.actions.edit_menu.actions())
+    assert {keys.zoom_fit, keys.auto_layout} <= set(window.actions.view_menu.actions())
+    shortcuts = [s.toString() for a in window.findChildren(QAction) for s in a.shortcuts()]
+    twice = {s for s in shortcuts if shortcuts.count(s) > 1}
+    assert "Ctrl+Z" in shortcuts and twice == {"F6"}  # no key declared twice (Pause and Resume take turns)
 
 
 def test_drag_from_palette_creates_node_where_dropped(qtbot, tmp_path):

@@ -1,4 +1,4 @@
-"""`graphedit check PROJECT [--json]`: shapes and parameter counts of every node, errors with fixes."""
+"""`graphedit check PROJECT [--json]`: shapes, parameters and memory of every node, errors with fixes."""
 
 from __future__ import annotations
 
@@ -14,23 +14,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from graphedit.compiler.nodynamo import dynamo_deferred
     from graphedit.model.project import load_project
+    from graphedit.training.weights_file import project_weights_problem
 
     project = load_project(args.project)
-    rows = summarize(project.document)
+    with dynamo_deferred():  # check never compiles: spare it the second torch._dynamo takes to import
+        rows = summarize(project.document)
     errors = [r for r in rows if r.error]
+    weights = project_weights_problem(project) if not errors else None
     if args.json:
         payload = {
             "project": str(args.project),
-            "valid": not errors,
+            "valid": not errors and not weights,
             "nodes": [r.to_json() for r in rows],
             "total_params": sum(r.params for r in rows),
+            "total_param_bytes": sum(r.param_bytes for r in rows),
+            "total_activation_bytes_per_example": sum(r.activation_bytes for r in rows),
             "errors": [{"node": r.node_id, "message": r.error, "fix": r.fix} for r in errors],
+            "weights_error": weights,
         }
         print(json.dumps(payload, indent=2))
     else:
         print(format_table(rows))
         for r in errors:
             print(f"error: {r.error}")
-        print(f"{args.project}: {'valid' if not errors else f'{len(errors)} error(s)'}")
-    return 1 if errors else 0
+        if weights:
+            print(f"error: {weights}")
+        count = len(errors) + bool(weights)
+        print(f"{args.project}: {'valid' if not count else f'{count} error(s)'}")
+    return 1 if errors or weights else 0

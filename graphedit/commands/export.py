@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 FORMATS = ("torchscript", "onnx", "safetensors", "python")
@@ -38,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     report = export_project(project, args.format, output, initial_weights=args.initial_weights)
     weights = "trained weights" if report["trained"] else "INITIAL (untrained) weights"
     check = f"; max |difference| from the torch model {report['max_abs_diff']:.3g}" if "max_abs_diff" in report else ""
+    for warning in report.get("warnings", []):
+        print(f"graphedit export: warning: {warning}", file=sys.stderr)
     print(f"{args.project}: wrote {args.format} to {output} with {weights}{check}")
     if args.format == "python":
         print(f"  weights beside it: {report['weights']} (load with load_model() from the file)")

@@ -15,8 +15,7 @@ import time
 from typing import Any, TextIO
 
 from graphedit.errors import TrainingError
-from graphedit.training.events import EpochEvent, FailedEvent, StepEvent
-from graphedit.training.session import StartedEvent
+from graphedit.training.events import EpochEvent, FailedEvent, StartedEvent, StepEvent
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the latest run from its checkpoint")
     parser.add_argument("--no-probes", action="store_true", dest="no_probes", help="skip activation/gradient probes")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: the idle physical cores, 1 for tiny models)")
+    parser.add_argument(
+        "--compile", action="store_true", default=None, help="torch.compile the network (its time is reported apart)"
+    )
     scale = parser.add_argument_group("distributed training (torchrun, DistributedDataParallel)")
     scale.add_argument("--nproc-per-node", type=int, dest="nproc_per_node", help="processes on this machine (GPUs)")
     scale.add_argument("--nnodes", type=int, default=1, help="machines taking part (default 1)")
@@ -86,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if distributed is None and (args.nproc_per_node or 1) * args.nnodes > 1:
         return _launch(args)
     project = load_project(args.project)
-    overrides = {k: getattr(args, k) for k in ("epochs", "device", "seed", "batch_size", "lr")}
+    overrides = {k: getattr(args, k) for k in ("epochs", "device", "seed", "batch_size", "lr", "threads", "compile")}
     main = distributed is None or distributed.main
     summary = run_project(
         project_to_json(project),
@@ -111,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
         if summary["best_epoch"]:
             restored = " (restored)" if summary["restored_best"] else ""
             print(f"best epoch {summary['best_epoch']}: loss {summary['best_loss']:.4g}{restored}")
+        if summary.get("compile_seconds") is not None:
+            print(f"compile: {summary['compile_seconds']:.2f} s (the first step)")
         print(f"run: {folder}")
         print(f"weights: {weights['path']}")
     return 130 if summary["status"] == "interrupted" else 0

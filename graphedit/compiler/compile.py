@@ -131,6 +131,18 @@ def _model_outputs(doc: GraphDocument, output_ids: list[str], loss_ids: list[str
     return [n for n in order if doc.graph.out_degree(n) == 0 and doc.node_type(n).role == "layer"]
 
 
+def _upstream(graph: nx.MultiDiGraph, sinks: list[str]) -> set[str]:
+    """``sinks`` and all their ancestors in one walk (per-sink ``nx.ancestors`` is quadratic for the taps)."""
+    seen = set(sinks)
+    stack = list(seen)
+    while stack:
+        for prev in graph.predecessors(stack.pop()):
+            if prev not in seen:
+                seen.add(prev)
+                stack.append(prev)
+    return seen
+
+
 class _Builder:
     """Emits fx graphs over a fixed set of built layers."""
 
@@ -138,9 +150,7 @@ class _Builder:
         self.doc, self.order, self.layers, self.root = doc, order, layers, root
 
     def module(self, wanted: list[str], mode: str) -> fx.GraphModule:
-        needed = set(wanted)
-        for n in wanted:
-            needed |= nx.ancestors(self.doc.graph, n)
+        needed = _upstream(self.doc.graph, wanted)
         if mode == "model":
             needed = {n for n in needed if self.doc.node_type(n).role not in ("target", *LOSS_ROLES, "metric")}
         graph = fx.Graph()
@@ -157,7 +167,7 @@ class _Builder:
         doc = self.doc
         node_type = doc.node_type(node_id)
         params = doc.params(node_id)
-        out_ports = [p.name for p in node_type.output_ports()]
+        out_ports = [p.name for p in node_type.output_ports(params)]
         if node_type.role in ("input", "target"):
             node = graph.placeholder(node_id)
             node.meta["graphedit_id"] = node_id

@@ -45,6 +45,8 @@ class NodeInfo:
     outputs: dict[str, tuple[int, ...]] = field(default_factory=dict)
     inputs: dict[str, tuple[int, ...]] = field(default_factory=dict)
     params: int = 0
+    param_bytes: int = 0  # the layer's parameters and buffers (BatchNorm statistics)
+    activation_bytes: int = 0  # this node's new output tensors for one example (views and pass-throughs: 0)
     error: NodeError | None = None
     blocked: bool = False  # an upstream node has an error, so this one cannot be computed
 
@@ -99,8 +101,8 @@ def apply_layer(layer: Any, values: list[Any]) -> Any:
     return layer(*present)
 
 
-def split_outputs(node_type: NodeType, result: Any) -> dict[str, Any]:
-    ports = node_type.output_ports()
+def split_outputs(node_type: NodeType, result: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    ports = node_type.output_ports(params)
     if len(ports) == 1:
         return {ports[0].name: result}
     return {p.name: r for p, r in zip(ports, result)}
@@ -135,7 +137,25 @@ def explain(node_id: str, node_type: NodeType, shapes: list, exc: Exception) -> 
     return NodeError(node_id, f"{node_type.title} cannot take {got}: {message}", fix)
 
 
-_Result = tuple[dict[str, Any], int, "tuple[str, str] | None"]
+_Result = tuple[dict[str, Any], int, int, "tuple[str, str] | None"]
+
+
+def example_bytes(tensor: Any) -> int:
+    """Bytes of one example of a batch tensor (a scalar such as a loss: 0)."""
+    if not isinstance(tensor, torch.Tensor) or tensor.dim() == 0:
+        return 0
+    return tensor[0].numel() * tensor.element_size()
+
+
+def _shares(out: Any, values: list[Any]) -> bool:
+    """Whether ``out`` is an input or a view of one (Flatten, Reshape, Identity allocate nothing)."""
+    if not isinstance(out, torch.Tensor):
+        return False
+    bases = {id(out), id(out._base)} if out._base is not None else {id(out)}
+    for v in values:
+        if isinstance(v, torch.Tensor) and (id(v) in bases or (v._base is not None and id(v._base) in bases)):
+            return True
+    return False
 
 
 def _memo_key(node_type: NodeType, params: dict[str, Any], values: list[Any]) -> tuple | None:
@@ -237,6 +257,7 @@ class ShapeInference:
             tensor = data_tensor(node_type.type_id, params)
             self._values[node_id] = {node_type.output_ports()[0].name: tensor}
             info.outputs = {k: tuple(v.shape) for k, v in self._values[node_id].items()}
+            info.activation_bytes = example_bytes(tensor)
             return
         try:
             values = resolve_inputs(self.doc, node_id, node_type, self._values)
@@ -256,7 +277,7 @@ class ShapeInference:
             return
         if self.doc.is_muted(node_id) and any(v is not None for v in values):
             first = next(v for v in values if v is not None)
-            self._values[node_id] = {p.name: first for p in node_type.output_ports()}
+            self._values[node_id] = {p.name: first for p in node_type.output_ports(params)}
         elif node_type.role == "weight_penalty":
             self._values[node_id] = {node_type.output_ports()[0].name: torch.empty((), device="meta")}
         else:
@@ -268,30 +289,35 @@ class ShapeInference:
                     if len(self._memo) >= MEMO_SIZE:
                         self._memo.clear()
                     self._memo[key] = known
-            outputs, info.params, problem = known
+            outputs, info.params, info.param_bytes, problem = known
             if problem is not None:
                 info.error = NodeError(node_id, *problem)
                 self._values[node_id] = {}
                 return
             self._values[node_id] = dict(outputs)
+            info.activation_bytes = sum(example_bytes(v) for v in outputs.values() if not _shares(v, values))
         info.outputs = {k: tuple(v.shape) for k, v in self._values[node_id].items()}
 
     def _compute(self, node_type: NodeType, params: dict[str, Any], values: list[Any], shapes: list) -> _Result:
-        """Build the layer on the meta device and run it: (outputs by port, parameter count, (problem, fix))."""
+        """Build the layer on the meta device and run it.
+
+        Returns (outputs by port, parameter count, parameter and buffer bytes, (problem, fix) or None).
+        """
         self.kernel_runs += 1
-        count = 0
+        count = size = 0
         try:
             with torch.device("meta"):
                 layer = build_layer(node_type, params, shapes)
                 if isinstance(layer, nn.Module):
                     count = sum(p.numel() for p in layer.parameters())
+                    size = sum(t.numel() * t.element_size() for t in (*layer.parameters(), *layer.buffers()))
                     layer.train()
                 with torch.no_grad():
                     result = apply_layer(layer, values)
-            return split_outputs(node_type, result), count, None
+            return split_outputs(node_type, result, params), count, size, None
         except Exception as exc:  # any failure becomes an error on the node, never a crash
             error = explain("", node_type, shapes, exc)
-            return {}, count, (error.problem, error.fix)
+            return {}, count, size, (error.problem, error.fix)
 
     # --------------------------------------------------------------- queries
     def info(self, node_id: str) -> NodeInfo:

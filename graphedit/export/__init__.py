@@ -28,13 +28,14 @@ def is_trained(project: Any) -> bool:
 def export_project(project: Any, fmt: str, path: str | Path, initial_weights: bool = False) -> dict[str, Any]:
     """Export ``project`` as ``fmt`` (one of :data:`FORMATS`) to ``path``; returns a report.
 
-    The report holds ``format``, ``path``, ``trained`` and the check made
+    The report holds ``format``, ``path``, ``trained``, ``warnings`` (lines to show: weights holding NaN or
+    infinity are exported all the same, so a diverged model can be inspected) and the check made
     (``max_abs_diff`` against the torch model). Raises :class:`UntrainedError`
     for a project without trained weights unless ``initial_weights`` is true,
     and :class:`ExportError` when a format cannot express the model.
     """
     from graphedit.export.common import export_model
-    from graphedit.export.weights import compile_for_export
+    from graphedit.export.weights import compile_for_export, nonfinite_warning
 
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -42,6 +43,7 @@ def export_project(project: Any, fmt: str, path: str | Path, initial_weights: bo
     if not path.parent.is_dir():
         raise ExportError(f"{path}: the folder {path.parent} does not exist; create it or choose another path")
     compiled, trained = compile_for_export(project, initial_weights)
+    warning = nonfinite_warning(project, compiled.root.state_dict()) if trained else None
     em = export_model(project, compiled, trained)
     if fmt == "torchscript":
         from graphedit.export.torchscript import export_torchscript
@@ -60,4 +62,4 @@ def export_project(project: Any, fmt: str, path: str | Path, initial_weights: bo
 
         title = (getattr(project, "meta", None) or {}).get("title", "")
         check = export_python(em, path, class_name(project), title)
-    return {"format": fmt, "path": str(path), "trained": trained, **check}
+    return {"format": fmt, "path": str(path), "trained": trained, "warnings": [warning] if warning else [], **check}

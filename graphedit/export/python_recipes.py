@@ -10,14 +10,17 @@ it needs torch alone. A node pack registers recipes for its own classes with
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from torch import nn
 
+from graphedit.nodes.attention import Attention
 from graphedit.nodes.dense import Maxout
 from graphedit.nodes.generative import Reparameterize
 from graphedit.nodes.normalization import GaussianNoise
+from graphedit.nodes.parameter import LearnedTensor
 from graphedit.nodes.sequence import Recurrent
 
 
@@ -35,8 +38,23 @@ def register_constructor(cls: type, source: Callable[[nn.Module], str], inline: 
     CONSTRUCTORS[cls] = Recipe(source, inline)
 
 
+def literal(value: object) -> str:
+    """Python source for a constant: ``repr`` (a string literal can hold any text safely), spelled out for floats
+    that have no literal (``float('inf')``) and through lists and tuples; anything else is refused."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({repr(value)!r})"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(literal(v) for v in value)
+        if isinstance(value, list):
+            return f"[{inner}]"
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    raise TypeError(f"no Python literal for {type(value).__name__}")
+
+
 def _args(*positional: object, **keywords: object) -> str:
-    parts = [repr(a) for a in positional] + [f"{k}={v!r}" for k, v in keywords.items()]
+    parts = [literal(a) for a in positional] + [f"{k}={literal(v)}" for k, v in keywords.items()]
     return ", ".join(parts)
 
 
@@ -77,6 +95,13 @@ def _rnn(m: nn.RNNBase) -> str:
     return f"nn.{type(m).__name__}({_args(m.input_size, m.hidden_size, **kw)})"
 
 
+def _attention(m: Attention) -> str:
+    a = m.attn
+    wired = [m.has_key, m.has_value, m.has_mask]
+    args = _args(a.embed_dim, a.num_heads, a.dropout, a.in_proj_bias is not None, a.kdim, a.vdim, m.causal, wired)
+    return f"Attention({args})"
+
+
 def _upsample(m: nn.Upsample) -> str:
     return f"nn.Upsample({_args(size=m.size, scale_factor=m.scale_factor, mode=m.mode, align_corners=m.align_corners)})"
 
@@ -107,6 +132,10 @@ register_constructor(
 )
 for _cls in (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d):
     register_constructor(_cls, _instancenorm)
+register_constructor(nn.PixelShuffle, lambda m: f"nn.PixelShuffle({_args(m.upscale_factor)})")
+register_constructor(
+    LearnedTensor, lambda m: f"LearnedTensor({_args(list(m.weight.shape), 'zeros', 0.0)})", inline=True
+)
 register_constructor(nn.PReLU, lambda m: f"nn.PReLU({_args(m.num_parameters)})")
 register_constructor(nn.Dropout, lambda m: f"nn.Dropout({_args(p=m.p)})")
 register_constructor(nn.Embedding, lambda m: f"nn.Embedding({_args(m.num_embeddings, m.embedding_dim)})")
@@ -115,9 +144,11 @@ register_constructor(Maxout, lambda m: f"Maxout({_args(m.linear.in_features, m.u
 register_constructor(
     Recurrent,
     lambda m: (
-        f"Recurrent({_args(type(m.rnn).__name__, m.rnn.input_size, m.rnn.hidden_size, m.rnn.num_layers, m.last)})"
+        f"Recurrent({_args(type(m.rnn).__name__, m.rnn.input_size, m.rnn.hidden_size, m.rnn.num_layers, m.last)}"
+        + (", bidirectional=True)" if m.bidirectional else ")")
     ),
     inline=True,
 )
+register_constructor(Attention, _attention, inline=True)
 register_constructor(GaussianNoise, lambda m: f"GaussianNoise({_args(m.std)})", inline=True)
 register_constructor(Reparameterize, lambda m: "Reparameterize()", inline=True)

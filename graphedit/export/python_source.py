@@ -7,6 +7,14 @@ order. Catalog functions and classes (``add``, ``global_avg_pool``, ``Maxout``,
 …) are copied in with :func:`inspect.getsource`, so the file never imports
 GraphEdit. Weights sit beside it as ``<name>.safetensors``, read by a small
 torch-only reader in the file (safetensors is a JSON header plus raw bytes).
+
+A project file is untrusted (DESIGN.md decision 13), so its text reaches the
+source only as data: parameter values and output names through
+:func:`~graphedit.export.python_recipes.literal` (``repr``), the title and
+names in docstrings through :func:`doc_text` (no quote, backslash, control or
+line-break character survives), node ids as names only after checking that
+each is a plain identifier. :mod:`graphedit.export.python_check` verifies the
+result without running the written file.
 """
 
 from __future__ import annotations
@@ -14,7 +22,6 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
-import importlib.util
 import inspect
 import keyword
 import math
@@ -22,6 +29,7 @@ import operator
 import re
 import textwrap
 import typing
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +37,8 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-from graphedit.export.common import ExportModel, max_abs_diff
-from graphedit.export.python_recipes import CONSTRUCTORS
+from graphedit.export.common import ExportModel
+from graphedit.export.python_recipes import CONSTRUCTORS, literal
 from graphedit.export.safetensors_export import export_safetensors
 from graphedit.export.weights import ExportError
 
@@ -152,6 +160,30 @@ def _torch_names() -> dict[int, str]:
     return names
 
 
+def doc_text(text: Any, limit: int = 200) -> str:
+    """``text`` made safe inside a ``\"\"\"`` docstring or a ``#`` comment: one line of printable characters.
+
+    Control, format, surrogate and line-break characters become spaces, ``"`` becomes ``'``
+    and ``\\`` becomes ``/``, so the text can neither close the docstring nor start an escape.
+    """
+    out = []
+    for ch in str(text)[: limit * 2]:
+        if ch in '"\\':
+            ch = "'" if ch == '"' else "/"
+        elif not ch.isprintable() or unicodedata.category(ch)[0] in "CZ":
+            ch = " "
+        out.append(ch)
+    cleaned = " ".join("".join(out).split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def _identifier(name: str, where: str) -> str:
+    """A node id used as a Python name: the document allows only identifiers; check again, the source depends on it."""
+    if not (isinstance(name, str) and name.isidentifier() and name.isascii() and not keyword.iskeyword(name)):
+        raise ExportError(f"{where}: {name!r} is not a Python identifier; rename the node (letters, digits, _)")
+    return name
+
+
 def _fmt(value: Any, var: dict[str, str]) -> str:
     if isinstance(value, fx.Node):
         return var[value.name]
@@ -162,7 +194,10 @@ def _fmt(value: Any, var: dict[str, str]) -> str:
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, torch.dtype):
         return str(value)
-    return repr(value)
+    try:
+        return literal(value)
+    except TypeError:
+        raise ExportError(f"cannot write Python source for the value {type(value).__name__}") from None
 
 
 def generate_source(em: ExportModel, cls: str = "GraphEditModel", title: str = "") -> str:
@@ -181,7 +216,11 @@ def generate_source(em: ExportModel, cls: str = "GraphEditModel", title: str = "
                 )
             if recipe.inline:
                 func_names.add(inliner.name_of(type(module), f"node '{node.target}'"))
-            layers.append(f"        self.{node.target} = {recipe.source(module)}")
+            try:
+                constructor = recipe.source(module)
+            except TypeError as exc:
+                raise ExportError(f"node '{node.target}': cannot write Python source for its layer: {exc}") from None
+            layers.append(f"        self.{_identifier(node.target, 'a layer')} = {constructor}")
         elif node.op == "call_function":
             fn = node.target
             if _own(fn):
@@ -197,7 +236,7 @@ def generate_source(em: ExportModel, cls: str = "GraphEditModel", title: str = "
     reserved = set(HEADER_NAMES) | func_names | {"self", "json", "sys", "Path", "load_model", cls}
     var = {}
     for node in gm.graph.nodes:
-        name = node.name
+        name = _identifier(node.name, "a node")
         while keyword.iskeyword(name) or name in reserved:
             name += "_"
         var[node.name] = name
@@ -219,17 +258,17 @@ def generate_source(em: ExportModel, cls: str = "GraphEditModel", title: str = "
         body.append(f"        {var[node.name]} = {call}")
     n_out = len(em.output_names)
     ret = "torch.Tensor" if n_out == 1 else f"tuple[{', '.join(['torch.Tensor'] * n_out)}]"
-    inputs = ", ".join(
-        f"{n!r}: ({tuple(em.input_specs[n][0])!r}, torch.{em.input_specs[n][1]})" for n in em.input_names
-    )
+    dtypes = {n: _dtype(em.input_specs[n][1]) for n in em.input_names}
+    inputs = ", ".join(f"{literal(n)}: ({literal(tuple(em.input_specs[n][0]))}, {dtypes[n]})" for n in em.input_names)
     doc_inputs = "; ".join(
         f"{n} [N, {', '.join(map(str, em.input_specs[n][0]))}] {em.input_specs[n][1]}" for n in em.input_names
     )
+    heading = doc_text(title) or cls
     lines = [
-        f'"""{title or cls}: exported from GraphEdit. Needs torch alone.',
+        f'"""{heading}: exported from GraphEdit. Needs torch alone.',
         "",
         f"Usage: ``from <this file> import load_model; net = load_model()`` then ``net({', '.join(em.input_names)})``.",
-        f"Inputs: {doc_inputs}. Outputs: {', '.join(em.output_names)}.",
+        doc_text(f"Inputs: {doc_inputs}. Outputs: {', '.join(em.output_names)}.", 400),
         "Training-only parts (targets, losses, penalties, noise, dropout) are left out; the model is for inference.",
         '"""',
         "",
@@ -245,16 +284,16 @@ def generate_source(em: ExportModel, cls: str = "GraphEditModel", title: str = "
     if inliner.typing_names:
         lines.append(f"from typing import {', '.join(sorted(inliner.typing_names))}")
     lines += ["", "import torch", "import torch.nn.functional as F  # noqa: F401", "from torch import nn", ""]
-    lines += [f"INPUTS = {{{inputs}}}", f"OUTPUTS = {em.output_names!r}", ""]
+    lines += [f"INPUTS = {{{inputs}}}", f"OUTPUTS = {literal(list(em.output_names))}", f"TITLE = {literal(title)}", ""]
     for block in inliner.blocks:
         lines += ["", block]
     lines += [
         "",
         f"class {cls}(nn.Module):",
-        f'    """{title or cls} as a plain nn.Module; call .eval() (load_model does) before predicting."""',
+        f'    """{heading} as a plain nn.Module; call .eval() (load_model does) before predicting."""',
         "",
-        f"    input_shapes = {[tuple(em.input_specs[n][0]) for n in em.input_names]!r}",
-        f"    input_dtypes = {[em.input_specs[n][1] for n in em.input_names]!r}",
+        f"    input_shapes = {literal([tuple(em.input_specs[n][0]) for n in em.input_names])}",
+        f"    input_dtypes = {literal([em.input_specs[n][1] for n in em.input_names])}",
         "",
         "    def __init__(self) -> None:",
         "        super().__init__()",
@@ -264,30 +303,28 @@ def generate_source(em: ExportModel, cls: str = "GraphEditModel", title: str = "
         *body,
         "",
     ]
-    return "\n".join(lines) + LOADER.replace("{cls}", cls) + MAIN
+    return "\n".join(lines) + LOADER.replace("{cls}", _identifier(cls, "the class name")) + MAIN
 
 
-def load_module_from_file(path: str | Path, name: str = "graphedit_export_check") -> Any:
-    spec = importlib.util.spec_from_file_location(name, str(path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+def _dtype(name: str) -> str:
+    if name not in ("float32", "int64"):
+        raise ExportError(f"cannot write Python source for an input of dtype {name!r}; use float32 or int64")
+    return f"torch.{name}"
 
 
 def export_python(em: ExportModel, path: str | Path, cls: str = "GraphEditModel", title: str = "") -> dict[str, Any]:
-    """Write ``path`` (``.py``) and its weights ``<stem>.safetensors``; check the outputs are identical."""
+    """Write ``path`` (``.py``) and its weights ``<stem>.safetensors``; check the outputs are identical.
+
+    The check never runs the written file: see :func:`graphedit.export.python_check.verify_source`.
+    """
+    from graphedit.export.python_check import verify_source
+
     path = Path(path)
     if not path.stem.isidentifier():
         raise ExportError(f"{path}: a Python file name must be an identifier (letters, digits, _) to be importable")
-    path.write_text(generate_source(em, cls, title), encoding="utf-8")
-    export_safetensors(em, path.with_suffix(".safetensors"))
-    module = load_module_from_file(path)
-    net = module.load_model()
-    inputs = em.example_inputs(batch=3, seed=1)
-    with torch.no_grad():
-        got = net(*inputs)
-    got = list(got) if isinstance(got, (tuple, list)) else [got]
-    want = em.run(inputs)
-    if not all(torch.equal(a, b) for a, b in zip(want, got)):
-        raise ExportError(f"{path}: the generated module differs from the model by {max_abs_diff(want, got):.3g}")
-    return {"max_abs_diff": 0.0, "weights": str(path.with_suffix(".safetensors"))}
+    source = generate_source(em, cls, title)
+    path.write_text(source, encoding="utf-8")
+    weights = path.with_suffix(".safetensors")
+    export_safetensors(em, weights)
+    verify_source(source, em, cls, weights, str(path))
+    return {"max_abs_diff": 0.0, "weights": str(weights)}

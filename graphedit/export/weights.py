@@ -7,15 +7,14 @@ exported only when the caller asks for the initial weights explicitly.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file
 
 from graphedit.compiler.compile import Compiled, compile_graph
 from graphedit.errors import GraphEditError
+from graphedit.training import weights_file
 
 
 class ExportError(GraphEditError):
@@ -27,11 +26,7 @@ class UntrainedError(ExportError):
 
 
 def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return weights_file.sha256_file(path)
 
 
 def project_name(project: Any) -> str:
@@ -40,22 +35,25 @@ def project_name(project: Any) -> str:
 
 
 def load_weights(project: Any) -> dict[str, torch.Tensor]:
-    """The project's trained state dict; raises :class:`ExportError` if the file is missing or changed."""
+    """The project's trained state dict, read by :mod:`graphedit.training.weights_file` (inside the project's
+    folder, a regular file, safetensors with the recorded SHA-256); raises :class:`WeightsError` otherwise."""
     if project.weights is None:
         raise UntrainedError(f"{project_name(project)} has no trained weights.")
-    path = project.weights_file()
-    if path is None or not path.exists():
-        where = path or project.weights["path"]
-        raise ExportError(
-            f"{project_name(project)}: its weights file {where} is missing; train the project again "
-            "or put the file back beside the project."
-        )
-    if sha256_file(path) != project.weights["sha256"]:
-        raise ExportError(
-            f"{path}: the weights file does not match the SHA-256 recorded in {project_name(project)}; "
-            "it was changed or replaced after training: train again or restore the file."
-        )
-    return load_file(str(path))
+    if project.path is None:
+        raise ExportError("the project has no file yet, so its weights have no folder; save the project first.")
+    path = weights_file.weights_location(Path(project.path).parent, project.weights["path"])
+    return weights_file.read_weights(path, project.weights["sha256"])
+
+
+def nonfinite_warning(project: Any, state: dict[str, torch.Tensor]) -> str | None:
+    """One line when trained weights hold NaN or infinity (the export goes on: the user may want to inspect it)."""
+    bad = weights_file.nonfinite_tensors(state)
+    if not bad:
+        return None
+    return (
+        f"{project.weights_file()}: {len(bad)} weight tensor(s) hold NaN or infinity ({', '.join(bad[:3])}); "
+        "the exported model will output NaN. Fix: train again with a lower learning rate or gradient clipping."
+    )
 
 
 def compile_for_export(project: Any, initial_weights: bool = False) -> tuple[Compiled, bool]:
@@ -75,6 +73,14 @@ def compile_for_export(project: Any, initial_weights: bool = False) -> tuple[Com
             )
         return compiled, False
     state = load_weights(project)
+    problem = weights_file.fit_problem(
+        weights_file.signature_of(state), weights_file.signature_of(compiled.root.state_dict())
+    )
+    if problem:
+        raise ExportError(
+            f"{project.weights_file()}: the trained weights do not fit the graph ({problem}); "
+            "the graph was edited after training: train it again."
+        )
     try:
         compiled.root.load_state_dict(state, strict=True)
     except RuntimeError as exc:

@@ -19,7 +19,7 @@ import torch
 from safetensors.torch import save_file
 
 from graphedit.compiler.compile import Compiled, compile_graph
-from graphedit.errors import GraphEditError
+from graphedit.errors import GraphEditError, ParamError
 from graphedit.export.weights import sha256_file
 from graphedit.model.document import ID_PATTERN, RESERVED_IDS, GraphDocument
 from graphedit.model.layout import layered_layout
@@ -30,16 +30,22 @@ class ImportModelError(GraphEditError):
 
 
 class UnsupportedOpError(ImportModelError):
-    """An op of the source model with no GraphEdit node type."""
+    """An op of the source model with no GraphEdit node type, or a setting no node expresses.
 
-    def __init__(self, op: str, where: str = "", why: str = "") -> None:
+    One line: the op, where it is, why it cannot be imported and what would import it.
+    """
+
+    def __init__(self, op: str, where: str = "", why: str = "", support: str = "") -> None:
         self.op = op
-        at = f" (at {where})" if where else ""
-        reason = why or "GraphEdit has no node type for it"
-        super().__init__(
-            f"cannot import op {op}{at}: {reason}. Rewrite that part of the model with supported layers, "
-            "or build it in GraphEdit by hand."
-        )
+        at = f" at {where}" if where else ""
+        if not why:
+            why = "GraphEdit has no node type for it"
+            support = support or (
+                f"a node type for {op.split()[-1]} (a node pack under the graphedit.nodes entry point) would "
+                "import it; else rewrite that part of the model with supported layers"
+            )
+        support = support or "rewrite that part of the model with supported layers, or build it in GraphEdit by hand"
+        super().__init__(f"cannot import {op}{at}: {why}; {support}")
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,19 @@ class GraphBuilder:
         sub: str = "",
         ports: list[str] | None = None,
     ) -> Ref:
-        """Add a node fed by ``inputs`` (ports ``x``, ``in1``… or ``ports``); returns its first output."""
-        node_id = self.doc.add_node(type_id, params, node_id=self.node_id(name, type_id))
+        """Add a node fed by ``inputs`` (ports ``x``, ``in1``… or ``ports``); returns its first output.
+
+        Its layer takes over the tensors in ``weights`` (at ``sub`` inside it): they must be the builder's own.
+        """
+        if type_id not in self.doc.registry:
+            raise ImportModelError(
+                f"cannot import {name or type_id}: it needs a {type_id} node, which this GraphEdit's catalog lacks; "
+                "install the node pack that provides it"
+            )
+        try:
+            node_id = self.doc.add_node(type_id, params, node_id=self.node_id(name, type_id))
+        except ParamError as exc:
+            raise ImportModelError(f"cannot import {name or type_id} as a {type_id} node: {exc}") from None
         node_type = self.doc.node_type(node_id)
         names = ports or [p.name for p in node_type.input_ports(self.doc.params(node_id))]
         for ref, port in zip(inputs, names):
@@ -128,19 +145,33 @@ class GraphBuilder:
             self.doc.move(node_id, position)
 
     def compile(self) -> Compiled:
-        """Compile the graph and copy every node's weights into its layer."""
-        compiled = compile_graph(self.doc, device="cpu", seed=0)
+        """Compile the graph and copy every node's weights into its layer.
+
+        The layers are built on the meta device and take the source's tensors (no random init of
+        weights that are replaced at once: vgg11's 132 M); where some layer got no weights from the
+        source, the graph is compiled again on the CPU with its chosen init.
+        """
+        with torch.device("meta"):
+            compiled = compile_graph(self.doc, device="meta", seed=0)
+        self._load(compiled, assign=True)
+        tensors = [*compiled.root.parameters(), *compiled.root.buffers()]
+        if any(t.is_meta for t in tensors):
+            compiled = compile_graph(self.doc, device="cpu", seed=0)
+            self._load(compiled, assign=False)
+        compiled.model.eval()
+        return compiled
+
+    def _load(self, compiled: Compiled, assign: bool) -> None:
         for node_id, sub, state in self.weights:
             target = compiled.root.get_submodule(f"{node_id}.{sub}" if sub else node_id)
             own = target.state_dict()
             try:
-                target.load_state_dict({k: v.detach().to(own[k].dtype) for k, v in state.items()}, strict=True)
+                state = {k: v.detach().to(own[k].dtype) for k, v in state.items()}
+                target.load_state_dict(state, strict=True, assign=assign)
             except (RuntimeError, KeyError) as exc:
                 raise ImportModelError(
                     f"node '{node_id}': the source weights do not fit the layer ({str(exc).splitlines()[0]})"
                 ) from None
-        compiled.model.eval()
-        return compiled
 
     def save(self, compiled: Compiled, out_path: str | Path, title: str, description: str) -> Any:
         """Save the project and its weights (``<stem>.safetensors`` beside it, referenced by path and SHA-256)."""
@@ -152,7 +183,11 @@ class GraphBuilder:
         if not out_path.parent.is_dir():
             raise ImportModelError(f"{out_path}: the folder {out_path.parent} does not exist")
         weights_path = out_path.with_suffix(".safetensors")
-        state = {k: v.detach().contiguous().clone() for k, v in compiled.root.state_dict().items()}
+        state, seen = {}, set()
+        for k, v in compiled.root.state_dict().items():  # safetensors refuses tensors that share memory
+            v = v.detach().contiguous()
+            state[k] = v.clone() if v.untyped_storage().data_ptr() in seen else v
+            seen.add(v.untyped_storage().data_ptr())
         save_file(state, str(weights_path))
         project = new_project()
         project.document = self.doc

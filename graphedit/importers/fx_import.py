@@ -1,49 +1,37 @@
 """Import an fx-traceable ``nn.Module`` as a graph project.
 
-The module is traced with ``torch.fx.symbolic_trace`` (torch layers and the
-catalog's own classes stay leaves), run once on example inputs to learn every
-value's shape, and each fx node becomes a catalog node: layers through
-:mod:`graphedit.importers.fx_layers`, functions and methods (``torch.cat``,
-``+``, ``F.relu``, ``x.view(n, -1)``…) through :data:`FUNCTIONS`. Shape
-bookkeeping (``x.size(0)``, ``x.shape``) disappears into Flatten/Reshape.
+The module is traced with ``torch.fx.symbolic_trace`` (torch layers, the catalog's own classes and
+torchvision's StochasticDepth stay leaves), run once on example inputs to learn every value's shape,
+and each fx node becomes a catalog node: layers through :mod:`graphedit.importers.fx_layers`,
+element-wise and pooling functions through :mod:`graphedit.importers.fx_functions`, and the ops
+that rearrange or combine tensors (``torch.cat``, ``+``, ``x.view(n, -1)``, ``permute``, ``chunk``,
+``x[:, 0]``…) here. Shape bookkeeping (``x.size(0)``, ``x.shape[1]``) disappears into the
+Flatten/Reshape nodes it feeds, which keep the batch dimension.
 """
 
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import fx, nn
 
 from graphedit.importers.common import GraphBuilder, ImportModelError, Ref, UnsupportedOpError
-from graphedit.importers.fx_layers import ALIAS, CATALOG_CLASSES, FLATTEN, RNN, Spec, module_spec, rnn_spec, square
+from graphedit.importers.fx_functions import arg, function_key, function_spec, op_name
+from graphedit.importers.fx_layers import ALIAS, CATALOG_CLASSES, FLATTEN, RNN, Spec, module_spec, rnn_spec
 
-FUNCTIONS: dict[str, tuple[Any, ...]] = {
-    "relu": (torch.relu, F.relu),
-    "sigmoid": (torch.sigmoid, F.sigmoid),
-    "tanh": (torch.tanh, F.tanh),
-    "selu": (torch.selu, F.selu),
-    "gelu": (F.gelu,),
-    "leaky_relu": (F.leaky_relu,),
-    "elu": (F.elu,),
-    "softmax": (torch.softmax, F.softmax),
-    "cat": (torch.cat, torch.concat, torch.concatenate),
-    "add": (operator.add, torch.add, operator.iadd),
-    "mul": (operator.mul, torch.mul, operator.imul),
-    "flatten": (torch.flatten,),
-    "reshape": (torch.reshape,),
-    "mean": (torch.mean,),
-    "adaptive_avg_pool": (F.adaptive_avg_pool2d, F.adaptive_avg_pool1d),
-    "max_pool2d": (F.max_pool2d,),
-    "avg_pool2d": (F.avg_pool2d,),
-    "dropout": (F.dropout,),
-    "getitem": (operator.getitem,),
-}
-METHODS = {"view": "reshape", "contiguous": "alias", "clone": "alias", "detach": "alias", "__getitem__": "getitem"}
-SIMPLE = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "selu": "SELU"}
 LAST_STEP = ((slice(None), -1), (slice(None), -1, slice(None)))
+MERGE = {"add": "Add", "sub": "Subtract", "mul": "Multiply", "div": "Divide"}
+ARITHMETIC = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "divide"}
+
+
+@dataclass(frozen=True)
+class Multi:
+    """The outputs of a node with several (Chunk, Split): ``x1, x2 = x.chunk(2, 1)`` picks them by index."""
+
+    refs: tuple[Ref, ...]
 
 
 class _Tracer(fx.Tracer):
@@ -51,27 +39,9 @@ class _Tracer(fx.Tracer):
         return type(m).__name__ in CATALOG_CLASSES or super().is_leaf_module(m, qualname)
 
 
-def _op_name(node: fx.Node) -> str:
-    if node.op == "call_method":
-        return f"Tensor.{node.target}"
-    fn = node.target
-    module = getattr(fn, "__module__", None) or "torch"
-    return f"{module.replace('_operator', 'operator')}.{getattr(fn, '__name__', fn)}"
-
-
-def _key(node: fx.Node) -> str | None:
-    if node.op == "call_method":
-        name = METHODS.get(node.target, node.target)
-        known = {*FUNCTIONS, "reshape", "alias", "getitem"}
-        return name if name in known else None
-    for key, fns in FUNCTIONS.items():
-        if any(node.target is f for f in fns):
-            return key
-    return None
-
-
-def _arg(node: fx.Node, i: int, name: str, default: Any = None) -> Any:
-    return node.args[i] if len(node.args) > i else node.kwargs.get(name, default)
+def _own(weights: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor] | None:
+    """Copies of a layer's tensors: the project's layers take them over, and must not share the module's."""
+    return None if weights is None else {k: v.detach().clone() for k, v in weights.items()}
 
 
 class FxImporter:
@@ -121,7 +91,7 @@ class FxImporter:
             elif node.op in ("call_function", "call_method"):
                 self._function(node)
             elif node.op == "get_attr" and isinstance(getattr(self.gm, node.target, None), torch.Tensor):
-                raise UnsupportedOpError(f"parameter {node.target}", "forward", "a tensor used directly")
+                self.refs[node] = ("tensor", node.target)  # becomes a node where it meets an input's value
         return self.b
 
     # ---------------------------------------------------------------- helpers
@@ -136,26 +106,38 @@ class FxImporter:
     def _input(self, node: fx.Node) -> Ref:
         ref = self.refs.get(node)
         if not isinstance(ref, Ref):
-            raise UnsupportedOpError(_op_name(node), node.name, "its result is not a single tensor")
+            raise UnsupportedOpError(op_name(node), node.name, "its result is not a single tensor from the inputs")
         return self.b.ensure(ref, tuple(self.values[node].shape))
 
     def _shape(self, node: fx.Node) -> tuple[int, ...]:
         return tuple(self.values[node].shape)
 
-    def _add(self, node: fx.Node, spec: Spec, inputs: list[Ref], name: str | None = None) -> None:
+    def _add(self, node: fx.Node, spec: Spec, inputs: list[Ref], name: str | None = None) -> Ref:
         shape = self._shape(node) if spec.type_id != "GlobalAvgPool" else self._shape(node)[:2]
-        self.refs[node] = self.b.add(
-            spec.type_id, spec.params, inputs, shape, name or node.name, spec.weights, spec.sub, spec.ports
+        ref = self.b.add(
+            spec.type_id, spec.params, inputs, shape, name or node.name, _own(spec.weights), spec.sub, spec.ports
         )
+        self.refs[node] = ref
+        return ref
 
     def _reshape(self, node: fx.Node, src: fx.Node) -> None:
         ref, out = self.refs[src], self._shape(node)
         if not isinstance(ref, Ref):
-            raise UnsupportedOpError(_op_name(node), node.name, "its input is not a single tensor")
+            raise UnsupportedOpError(op_name(node), node.name, "its input is not a single tensor")
+        if node.target in ("view", "reshape", torch.reshape):  # x.view(n, -1): n must come from x.size(0)
+            sizes = node.args[1:] if node.op == "call_method" else tuple(arg(node, 1, "shape", ()))
+            sizes = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+            first = sizes[0] if sizes else None
+        else:
+            first = None
+        if isinstance(first, int) and first != -1:
+            raise UnsupportedOpError(
+                op_name(node), node.name, f"its size {first} fixes the batch dimension", "use x.size(0) or -1 there"
+            )
         if ref.shape == out:
             self.refs[node] = ref
-        elif out[0] != ref.shape[0]:
-            raise UnsupportedOpError(_op_name(node), node.name, "it changes the batch dimension")
+        elif out[:1] != ref.shape[:1]:
+            raise UnsupportedOpError(op_name(node), node.name, "it changes the batch dimension")
         elif len(out) == 2:
             self.refs[node] = self.b.add("Flatten", {}, [ref], out, node.name)
         else:
@@ -189,86 +171,134 @@ class FxImporter:
         )
         spec = rnn_spec(m, last)
         shape = self._shape(users[0]) if last else self._shape(node)
-        out = self.b.add(spec.type_id, spec.params, [ref], shape, name, spec.weights, spec.sub)
+        out = self.b.add(spec.type_id, spec.params, [ref], shape, name, _own(spec.weights), spec.sub)
         self.refs[node] = out
         for u in users if last else []:
             self.refs[u] = out
 
     # -------------------------------------------------------------- functions
     def _function(self, node: fx.Node) -> None:
-        key = _key(node)
+        key = function_key(node)
         tensors = self._tensors(node)
         if key == "getitem":
-            pending = self.refs.get(node.args[0])
-            if isinstance(pending, tuple):
-                return self._rnn_item(node, pending, node.args[1])
-            if self._is_tensor(node.args[0]):
-                raise UnsupportedOpError("tensor indexing x[...]", node.name, "GraphEdit has no slicing node")
-            return None
+            return self._getitem(node)
         if not self._is_tensor(node):
+            if key in ("chunk", "split") and self._is_tensor(node.args[0]):
+                return self._split(node, key, node.args[0])
             return None  # shape bookkeeping such as x.size(0)
         if key is None:
-            raise UnsupportedOpError(_op_name(node), node.name)
+            raise UnsupportedOpError(op_name(node), node.name)
         if key == "alias":
             self.refs[node] = self.refs[tensors[0]]
         elif key in ("reshape", "flatten"):
             self._reshape(node, tensors[0])
-        elif key in ("add", "mul"):
+        elif key in MERGE:
             self._merge(node, key, tensors)
+        elif key == "matmul":
+            self._add(node, Spec("MatMul", {}), [self._input(t) for t in tensors])
         elif key == "cat":
             self._cat(node, tensors)
+        elif key in ("permute", "transpose"):
+            self._permute(node, key, tensors[0])
+        elif key == "expand":
+            self._expand(node)
         else:
-            self._add(node, self._spec(node, key, tensors), [self._input(t) for t in tensors[:1]])
+            rank = len(self._shape(tensors[0]))
+            self._add(node, function_spec(node, key, rank, self._shape(node)), [self._input(tensors[0])])
+        return None
+
+    def _getitem(self, node: fx.Node) -> None:
+        src, index = node.args
+        pending = self.refs.get(src)
+        if isinstance(pending, tuple) and pending[0] == "rnn":
+            return self._rnn_item(node, pending, index)
+        if isinstance(pending, Multi):
+            self.refs[node] = pending.refs[index]
+            return None
+        if self._is_tensor(src):
+            return self._slice(node, src, index)
+        return None
+
+    def _slice(self, node: fx.Node, src: fx.Node, index: Any) -> None:
+        """``x[:, 0]``, ``x[:, 1:-1, ::2]``: one Slice per axis cut; integer indices then dropped by a Reshape."""
+        index = index if isinstance(index, tuple) else (index,)
+        op = "tensor indexing x[...]"
+        if not index or index[0] != slice(None):
+            raise UnsupportedOpError(op, node.name, "it indexes the batch axis", "index from axis 1: x[:, …]")
+        ref = self._input(src)
+        for axis, item in enumerate(index[1:], start=1):
+            if isinstance(item, int):
+                item = slice(item, item + 1 if item != -1 else None)
+            if not isinstance(item, slice) or any(isinstance(v, fx.Node) for v in (item.start, item.stop, item.step)):
+                raise UnsupportedOpError(op, node.name, "only integers and constant slices are supported")
+            if item == slice(None):
+                continue
+            params = {"axis": axis, "start": item.start or 0, "end": "end" if item.stop is None else item.stop}
+            params["step"] = item.step or 1
+            length = len(range(ref.shape[axis])[item])
+            shape = (*ref.shape[:axis], length, *ref.shape[axis + 1 :])
+            ref = self.b.add("Slice", params, [ref], shape, node.name)
+        self.refs[node] = self.b.ensure(ref, self._shape(node))
+        return None
+
+    def _split(self, node: fx.Node, key: str, src: fx.Node) -> None:
+        parts = self.values[node]
+        rank = len(self._shape(src))
+        axis = arg(node, 2, "dim", 0) % rank
+        if axis == 0:
+            raise UnsupportedOpError(op_name(node), node.name, "it splits the batch axis")
+        if key == "chunk" and all(p.shape[axis] == parts[0].shape[axis] for p in parts):
+            spec = Spec("Chunk", {"chunks": len(parts), "axis": axis})
+        else:
+            spec = Spec("Split", {"sizes": [int(p.shape[axis]) for p in parts], "axis": axis})
+        first = self.b.add(spec.type_id, spec.params, [self._input(src)], tuple(parts[0].shape), node.name)
+        ports = [p.name for p in self.b.doc.node_type(first.node).output_ports(self.b.doc.params(first.node))]
+        self.refs[node] = Multi(tuple(Ref(first.node, port, tuple(p.shape)) for port, p in zip(ports, parts)))
         return None
 
     def _merge(self, node: fx.Node, key: str, tensors: list[fx.Node]) -> None:
-        if len(tensors) != 2 or "alpha" in node.kwargs:
-            raise UnsupportedOpError(_op_name(node), node.name, "only the sum/product of two tensors, no constants")
-        if self._shape(tensors[0]) != self._shape(tensors[1]):
-            raise UnsupportedOpError(_op_name(node), node.name, "broadcasting between different shapes")
-        type_id = "Add" if key == "add" else "Multiply"
-        self._add(node, Spec(type_id, {"inputs": 2}), [self._input(t) for t in tensors])
+        op = op_name(node)
+        if "alpha" in node.kwargs:
+            raise UnsupportedOpError(op, node.name, "alpha (a scaled second operand) is not supported")
+        if len(tensors) == 2:
+            params = {"inputs": 2} if key in ("add", "mul") else {}
+            self._add(node, Spec(MERGE[key], params), [self._input(t) for t in tensors])
+            return
+        constant = next((a for a in node.args if not isinstance(a, fx.Node)), None)
+        if len(tensors) != 1 or not isinstance(constant, (int, float)):
+            raise UnsupportedOpError(op, node.name, "only two tensors, or a tensor and a number")
+        reverse = node.args[0] is not tensors[0]  # ``1 - x``, ``2 / x``
+        if reverse and key == "div":
+            raise UnsupportedOpError(op, node.name, "dividing a number by a tensor is not supported")
+        name = "subtract from" if reverse and key == "sub" else ARITHMETIC[key]
+        self._add(node, Spec("Arithmetic", {"op": name, "value": float(constant)}), [self._input(tensors[0])])
 
     def _cat(self, node: fx.Node, tensors: list[fx.Node]) -> None:
         rank = len(self._shape(node))
-        dim = _arg(node, 1, "dim", 0)
+        dim = arg(node, 1, "dim", 0)
         dim = dim + rank if dim < 0 else dim
-        if dim < 1 or not 2 <= len(tensors) <= 8 or len(tensors) != len(node.args[0]):
-            raise UnsupportedOpError(_op_name(node), node.name, "Concat joins 2–8 tensors along a non-batch axis")
+        if dim < 1 or len(tensors) != len(node.args[0]):
+            raise UnsupportedOpError(op_name(node), node.name, "Concat joins tensors along a non-batch axis")
+        if len(tensors) == 1:
+            self.refs[node] = self.refs[tensors[0]]
+            return
         self._add(node, Spec("Concat", {"inputs": len(tensors), "axis": dim}), [self._input(t) for t in tensors])
 
-    def _spec(self, node: fx.Node, key: str, tensors: list[fx.Node]) -> Spec:
-        op, rank = _op_name(node), len(self._shape(tensors[0]))
-        if key in SIMPLE:
-            return Spec(SIMPLE[key], {})
-        if key == "gelu":
-            if _arg(node, 1, "approximate", "none") != "none":
-                raise UnsupportedOpError(op, node.name, "the tanh approximation of GELU is not supported")
-            return Spec("GELU", {})
-        if key == "leaky_relu":
-            return Spec("LeakyReLU", {"alpha": float(_arg(node, 1, "negative_slope", 0.01))})
-        if key == "elu":
-            return Spec("ELU", {"alpha": float(_arg(node, 1, "alpha", 1.0))})
-        if key == "softmax":
-            if _arg(node, 1, "dim") not in (1, 1 - rank):
-                raise UnsupportedOpError(op, node.name, "GraphEdit's Softmax is over dim 1")
-            return Spec("Softmax", {})
-        if key == "dropout":
-            return Spec("Dropout", {"p": float(_arg(node, 1, "p", 0.5))})
-        if key == "mean":
-            dims = _arg(node, 1, "dim")
-            dims = sorted(d % rank for d in ((dims,) if isinstance(dims, int) else dims or ()))
-            if rank < 3 or dims != list(range(2, rank)):
-                raise UnsupportedOpError(op, node.name, "only the mean over all positions (global average pooling)")
-            return Spec("GlobalAvgPool", {})
-        if key == "adaptive_avg_pool":
-            if _arg(node, 1, "output_size") not in (1, (1,), (1, 1)):
-                raise UnsupportedOpError(op, node.name, "only output size 1 (global average pooling)")
-            return Spec("GlobalAvgPool", {})
-        kernel = square(_arg(node, 1, "kernel_size"), "kernel_size", op, node.name)
-        stride = _arg(node, 2, "stride") or kernel
-        spec = {"kernel": kernel, "stride": square(stride, "stride", op, node.name)}
-        spec["padding"] = square(_arg(node, 3, "padding", 0), "padding", op, node.name)
-        if _arg(node, 5 if key == "max_pool2d" else 4, "ceil_mode", False):
-            raise UnsupportedOpError(op, node.name, "ceil_mode=True is not supported")
-        return Spec("MaxPool2d" if key == "max_pool2d" else "AvgPool2d", spec)
+    def _permute(self, node: fx.Node, key: str, src: fx.Node) -> None:
+        rank = len(self._shape(src))
+        if key == "transpose":
+            a, b = (int(arg(node, i, n)) % rank for i, n in ((1, "dim0"), (2, "dim1")))
+            if 0 in (a, b):
+                raise UnsupportedOpError(op_name(node), node.name, "it moves the batch axis")
+            spec = Spec("Transpose", {"dim0": min(a, b), "dim1": max(a, b)})
+        else:
+            dims = node.args[1:] if node.op == "call_method" else (arg(node, 1, "dims"),)
+            dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+            order = [int(d) % rank for d in dims]
+            if order[0] != 0:
+                raise UnsupportedOpError(op_name(node), node.name, "it moves the batch axis")
+            spec = Spec("Permute", {"order": order[1:]})
+        self._add(node, spec, [self._input(src)])
+
+    def _expand(self, node: fx.Node) -> None:
+        raise UnsupportedOpError(op_name(node), node.name, "expanding a tensor to the batch is not supported")

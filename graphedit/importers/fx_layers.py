@@ -17,7 +17,7 @@ from torch import nn
 
 from graphedit.importers.common import UnsupportedOpError
 
-CATALOG_CLASSES = ("Maxout", "Recurrent", "GaussianNoise", "Reparameterize")
+CATALOG_CLASSES = ("Maxout", "Recurrent", "GaussianNoise", "Reparameterize", "StochasticDepth")
 ALIAS = "alias"
 FLATTEN = "flatten"
 RNN = "rnn"
@@ -50,7 +50,6 @@ def _require(ok: bool, op: str, where: str, why: str) -> None:
 
 
 def _conv(m: nn.Module, op: str, where: str) -> Spec:
-    _require(m.groups == 1, op, where, f"groups={m.groups} (grouped/depthwise convolution) is not supported")
     _require(m.padding_mode == "zeros", op, where, f"padding_mode={m.padding_mode!r} is not supported")
     params = {
         "filters": m.out_channels,
@@ -59,6 +58,8 @@ def _conv(m: nn.Module, op: str, where: str) -> Spec:
         "bias": m.bias is not None,
         "init": "torch",
     }
+    if m.groups != 1:
+        params["groups"] = m.groups
     padding = m.padding if isinstance(m.padding, str) else square(m.padding, "padding", op, where)
     if isinstance(m, nn.ConvTranspose2d):
         _require(square(m.dilation, "dilation", op, where) == 1, op, where, "dilation is not supported")
@@ -66,23 +67,42 @@ def _conv(m: nn.Module, op: str, where: str) -> Spec:
         type_id = "ConvTranspose2d"
     else:
         params["dilation"] = square(m.dilation, "dilation", op, where)
-        type_id = "Conv1d" if isinstance(m, nn.Conv1d) else "Conv2d"
+        type_id = f"Conv{len(m.kernel_size)}d"
     params["padding"] = padding
     return Spec(type_id, params, m.state_dict())
 
 
-def _pool(m: nn.Module, op: str, where: str) -> Spec:
-    _require(not m.ceil_mode, op, where, "ceil_mode=True is not supported")
-    if isinstance(m, nn.MaxPool2d):
-        _require(square(m.dilation, "dilation", op, where) == 1, op, where, "dilation is not supported")
+def pool_params(kind: str, dims: int, settings: dict[str, Any], op: str, where: str) -> Spec:
+    """MaxPool/AvgPool over ``dims`` spatial axes from torch's settings (kernel_size, stride, padding, …)."""
+    kernel = square(_tuple(settings["kernel_size"]), "kernel_size", op, where)
+    stride = settings.get("stride")
+    stride = square(_tuple(stride if stride not in (None, [], ()) else kernel), "stride", op, where)
+    params: dict[str, Any] = {"kernel": kernel, "stride": stride}
+    params["padding"] = square(_tuple(settings.get("padding") or 0), "padding", op, where)
+    if settings.get("ceil_mode"):
+        params["ceil_mode"] = True
+    if kind == "max":
+        dilation = square(_tuple(settings.get("dilation") or 1), "dilation", op, where)
+        if dilation != 1:
+            params["dilation"] = dilation
     else:
-        _require(m.count_include_pad, op, where, "count_include_pad=False is not supported")
-        _require(m.divisor_override is None, op, where, "divisor_override is not supported")
-    kernel = square(m.kernel_size, "kernel_size", op, where)
-    stride = square(m.stride if m.stride is not None else kernel, "stride", op, where)
-    padding = square(m.padding, "padding", op, where)
-    type_id = "MaxPool2d" if isinstance(m, nn.MaxPool2d) else "AvgPool2d"
-    return Spec(type_id, {"kernel": kernel, "stride": stride, "padding": padding})
+        _require(settings.get("divisor_override") is None, op, where, "divisor_override is not supported")
+        if settings.get("count_include_pad") is False and params["padding"]:
+            params["count_include_pad"] = False
+    return Spec(f"{kind.capitalize()}Pool{dims}d", params)
+
+
+def _tuple(value: Any) -> tuple[int, ...]:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+def _pool(m: nn.Module, op: str, where: str) -> Spec:
+    kind = "max" if "Max" in op else "avg"
+    names = ("kernel_size", "stride", "padding", "ceil_mode", "dilation", "count_include_pad", "divisor_override")
+    settings = {n: getattr(m, n) for n in names if hasattr(m, n)}
+    if kind == "max":
+        _require(not m.return_indices, op, where, "return_indices=True is not supported")
+    return pool_params(kind, int(op[-2]), settings, op, where)
 
 
 def _rnn(m: nn.RNNBase, op: str, where: str) -> None:
@@ -96,16 +116,24 @@ def _rnn(m: nn.RNNBase, op: str, where: str) -> None:
 def module_spec(m: nn.Module, where: str, in_shape: tuple[int, ...] | None) -> Spec | str:
     """The node for layer ``m`` (called at ``where``), :data:`ALIAS`, :data:`FLATTEN` or :data:`RNN`."""
     op = type(m).__name__
+    rank = len(in_shape) if in_shape is not None else 2
     if isinstance(m, nn.Linear):
         return Spec("Dense", {"units": m.out_features, "bias": m.bias is not None, "init": "torch"}, m.state_dict())
-    if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)):
+    if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d)):
         return _conv(m, op, where)
-    if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+    if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)):
         return _pool(m, op, where)
-    if isinstance(m, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)):
-        size = m.output_size
-        _require(size in (1, (1,), (1, 1)), op, where, f"output_size={size}; only 1 (global pooling) is supported")
-        return Spec("GlobalAvgPool", {})
+    if isinstance(m, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)):
+        if m.output_size in (1, (1,), (1, 1), (1, 1, 1)):
+            return Spec("GlobalAvgPool", {})
+        from graphedit.importers.fx_functions import adaptive_spec
+
+        return adaptive_spec("avg", m.output_size, rank, op, where)
+    if isinstance(m, (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)):
+        _require(not m.return_indices, op, where, "return_indices=True is not supported")
+        from graphedit.importers.fx_functions import adaptive_spec
+
+        return adaptive_spec("max", m.output_size, rank, op, where)
     if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)):
         _require(m.affine and m.track_running_stats, op, where, "affine=False or no running statistics")
         _require(m.momentum is not None, op, where, "momentum=None (cumulative average) is not supported")
@@ -115,6 +143,14 @@ def module_spec(m: nn.Module, where: str, in_shape: tuple[int, ...] | None) -> S
         _require(ok, op, where, "it must normalise over every non-batch dimension")
         _require(m.elementwise_affine and m.bias is not None, op, where, "it needs learned γ and β")
         return Spec("LayerNorm", {"eps": m.eps}, m.state_dict())
+    if isinstance(m, nn.GroupNorm):
+        _require(m.affine, op, where, "affine=False is not supported")
+        return Spec("GroupNorm", {"groups": m.num_groups, "eps": m.eps}, m.state_dict())
+    if isinstance(m, (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)):
+        _require(not m.track_running_stats, op, where, "running statistics are not supported")
+        return Spec("InstanceNorm", {"eps": m.eps, "affine": m.affine}, m.state_dict() or None)
+    if isinstance(m, (nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)):
+        return Spec("ChannelDropout", {"p": m.p})
     if isinstance(m, nn.Dropout):
         return Spec("Dropout", {"p": m.p})
     if isinstance(m, nn.Embedding):
@@ -135,9 +171,45 @@ def module_spec(m: nn.Module, where: str, in_shape: tuple[int, ...] | None) -> S
         return ALIAS
     if isinstance(m, nn.Flatten):
         return FLATTEN
-    simple = {nn.ReLU: "ReLU", nn.Sigmoid: "Sigmoid", nn.Tanh: "Tanh", nn.SELU: "SELU"}
-    if type(m) in simple:
-        return Spec(simple[type(m)], {})
+    return _activation_spec(m, op, where, rank)
+
+
+SIMPLE = {
+    nn.ReLU: "ReLU",
+    nn.ReLU6: "ReLU6",
+    nn.Sigmoid: "Sigmoid",
+    nn.Tanh: "Tanh",
+    nn.SELU: "SELU",
+    nn.SiLU: "SiLU",
+    nn.Hardswish: "Hardswish",
+    nn.Hardsigmoid: "Hardsigmoid",
+    nn.Mish: "Mish",
+}
+PADS = {
+    nn.ZeroPad1d: "constant",
+    nn.ZeroPad2d: "constant",
+    nn.ZeroPad3d: "constant",
+    nn.ConstantPad1d: "constant",
+    nn.ConstantPad2d: "constant",
+    nn.ConstantPad3d: "constant",
+    nn.ReflectionPad1d: "reflect",
+    nn.ReflectionPad2d: "reflect",
+    nn.ReflectionPad3d: "reflect",
+    nn.ReplicationPad1d: "replicate",
+    nn.ReplicationPad2d: "replicate",
+    nn.ReplicationPad3d: "replicate",
+    nn.CircularPad1d: "circular",
+    nn.CircularPad2d: "circular",
+    nn.CircularPad3d: "circular",
+}
+
+
+def _activation_spec(m: nn.Module, op: str, where: str, rank: int) -> Spec:
+    if type(m) in SIMPLE:
+        return Spec(SIMPLE[type(m)], {})
+    if isinstance(m, nn.Hardtanh):
+        _require((m.min_val, m.max_val) == (0.0, 6.0), op, where, "only Hardtanh(0, 6), which is ReLU6")
+        return Spec("ReLU6", {})
     if isinstance(m, nn.GELU):
         _require(m.approximate == "none", op, where, "the tanh approximation of GELU is not supported")
         return Spec("GELU", {})
@@ -145,10 +217,23 @@ def module_spec(m: nn.Module, where: str, in_shape: tuple[int, ...] | None) -> S
         return Spec("LeakyReLU", {"alpha": m.negative_slope})
     if isinstance(m, nn.ELU):
         return Spec("ELU", {"alpha": m.alpha})
+    if isinstance(m, nn.Softplus):
+        return Spec("Softplus", {"beta": float(m.beta), "threshold": float(m.threshold)})
+    if isinstance(m, nn.PReLU):
+        return Spec("PReLU", {"shared": m.num_parameters == 1, "alpha": float(m.init)}, m.state_dict())
     if isinstance(m, nn.Softmax):
-        rank = len(in_shape) if in_shape is not None else 2
         _require(m.dim in (1, 1 - rank), op, where, f"softmax over dim {m.dim}; GraphEdit's Softmax is over dim 1")
         return Spec("Softmax", {})
+    if isinstance(m, nn.PixelShuffle):
+        return Spec("PixelShuffle", {"factor": m.upscale_factor})
+    if isinstance(m, nn.ChannelShuffle):
+        return Spec("ChannelShuffle", {"groups": m.groups})
+    if type(m) in PADS:
+        mode = PADS[type(m)]
+        params: dict[str, Any] = {"pad": [int(p) for p in m.padding], "mode": mode}
+        if mode == "constant":
+            params["value"] = float(getattr(m, "value", 0.0))
+        return Spec("Pad", params)
     return _catalog_spec(m, op, where)
 
 
@@ -164,6 +249,8 @@ def _catalog_spec(m: nn.Module, op: str, where: str) -> Spec:
         return Spec("GaussianNoise", {"std": float(m.std)})
     if op == "Reparameterize":
         return Spec("Reparameterize", {}, ports=["mu", "logvar"])
+    if op == "StochasticDepth":  # torchvision.ops.StochasticDepth (EfficientNet) or the catalog's
+        return Spec("StochasticDepth", {"p": float(m.p), "mode": getattr(m, "mode", "row")})
     raise UnsupportedOpError(op, where, f"the layer class {type(m).__module__}.{op} has no GraphEdit node type")
 
 

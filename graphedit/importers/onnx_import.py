@@ -1,11 +1,11 @@
 """Import an ONNX file as a graph project.
 
-Every value's shape comes from one run of ONNX's reference evaluator on a batch
-of 2 (``intermediate=True``), so Reshape targets computed at run time
-(``Shape → Gather → Concat → Reshape``) are known. Constant subgraphs (shape
-arithmetic, folded weights) are evaluated, not imported. Each remaining op
-becomes a catalog node through :data:`HANDLERS`; any other op is an
-:class:`UnsupportedOpError` naming it.
+Every value's shape (for a batch of 2) comes from ONNX's shape inference, and
+the values of constant subgraphs (shape arithmetic, folded weights) from one
+ONNX Runtime run (:mod:`graphedit.importers.onnx_shapes`); constants are
+evaluated, not imported. Each remaining op becomes a catalog node through
+:data:`PATTERNS` or :data:`HANDLERS`; any other op is an
+:class:`UnsupportedOpError` naming it, found before anything is run.
 """
 
 from __future__ import annotations
@@ -17,29 +17,35 @@ import numpy as np
 import onnx
 import torch
 from onnx import numpy_helper
-from onnx.reference import ReferenceEvaluator
 
 from graphedit.importers.common import GraphBuilder, ImportModelError, ImportResult, Ref, UnsupportedOpError
-from graphedit.importers.onnx_ops import HANDLERS, STATIC_OPS
-from graphedit.importers.onnx_patterns import PATTERNS
+from graphedit.importers.onnx_ops import HANDLERS as LAYER_HANDLERS
+from graphedit.importers.onnx_ops import _fail
+from graphedit.importers.onnx_patterns import INNER_OPS, PATTERNS
+from graphedit.importers.onnx_shapes import STATIC_OPS, Learner, static_values
+from graphedit.importers.onnx_tensor import HANDLERS as TENSOR_HANDLERS
 
 TOLERANCE = 1e-4
+HANDLERS = {**LAYER_HANDLERS, **TENSOR_HANDLERS}
 ONNX_DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
 
 
 class OnnxImporter:
     """Walks the ONNX graph; ``refs`` maps value names to canvas values, ``consts`` to evaluated constants."""
 
-    def __init__(self, model: onnx.ModelProto, input_shapes: list[tuple[int, ...]] | None) -> None:
+    def __init__(self, model: onnx.ModelProto, input_shapes: list[tuple[int, ...]] | None, source: str = "") -> None:
         self.model = model
         self.graph = model.graph
         self.consts: dict[str, np.ndarray] = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
         self.inputs = [i for i in self.graph.input if i.name not in self.consts]
         self.feeds = self._feeds(input_shapes)
-        try:
-            self.values = ReferenceEvaluator(model).run(None, self.feeds, intermediate=True)
-        except Exception as exc:
-            raise ImportModelError(f"running the ONNX model to learn its shapes failed: {exc}") from None
+        learner = Learner(model, self.feeds, source or "the ONNX model")
+        learner.infer(self.consts)
+        self._refuse_unsupported()  # before the model is run
+        learned = learner.evaluate(self.consts)
+        self.shapes = learned.shapes
+        self.consts.update(learned.consts)
+        self.reference = learned.outputs  # ONNX Runtime's outputs for the feeds
         self.b = GraphBuilder()
         self.refs: dict[str, Ref] = {}
         self.fused: set[str] = set()  # first outputs of ops inside a recognised pattern
@@ -72,16 +78,24 @@ class OnnxImporter:
                 feeds[value.name] = rng.standard_normal(shape).astype(np.float32)
         return feeds
 
+    def _refuse_unsupported(self) -> None:
+        """The first op that no pattern or handler can import, before anything is run."""
+        static = set(static_values(self.graph, set(self.consts)))
+        for node in self.graph.node:
+            if node.output[0] in static or node.op_type in {*HANDLERS, *PATTERNS, *INNER_OPS}:
+                continue
+            raise _fail(node, "")
+
     # ------------------------------------------------------------ helpers
     def shape(self, name: str) -> tuple[int, ...]:
-        return tuple(np.shape(self.values[name]))
+        return self.shapes[name]
 
     def is_static(self, name: str) -> bool:
         return name == "" or name in self.consts
 
     def const(self, name: str, what: str, node: onnx.NodeProto) -> np.ndarray:
         if name not in self.consts:
-            raise UnsupportedOpError(node.op_type, node.name or node.output[0], f"its {what} must be a constant")
+            raise _fail(node, f"its {what} must be a constant")
         return self.consts[name]
 
     def ref(self, name: str) -> Ref:
@@ -110,9 +124,6 @@ class OnnxImporter:
         for value in self.inputs:
             dtype = ONNX_DTYPES[value.type.tensor_type.elem_type]
             self.refs[value.name] = self.b.add_input(value.name, self.shape(value.name), dtype)
-        for node in self.graph.node:  # constants first, so a pattern sees those computed after its first op
-            if node.op_type in STATIC_OPS or all(self.is_static(n) for n in node.input):
-                self.consts.update({out: np.asarray(self.values[out]) for out in node.output if out in self.values})
         for node in self.graph.node:
             if node.output[0] in self.refs or node.output[0] in self.fused:
                 continue  # already produced by (or inside) a recognised pattern
@@ -124,7 +135,7 @@ class OnnxImporter:
                 continue
             handler = HANDLERS.get(node.op_type)
             if handler is None:
-                raise UnsupportedOpError(f"ONNX {node.op_type}", node.name or node.output[0])
+                raise _fail(node, "")
             handler(self, node, dynamic)
         for value in self.graph.output:
             if value.name not in self.refs:
@@ -140,22 +151,20 @@ def _name(node: onnx.NodeProto) -> str | None:
 
 
 def import_onnx(path: Path, out_path: str | Path, input_shapes: list[tuple[int, ...]] | None = None) -> ImportResult:
-    from graphedit.export.onnx_export import run_onnx
     from graphedit.importers.common import model_params
 
     if not path.is_file():
         raise ImportModelError(f"{path}: no such ONNX file")
     try:
         model = onnx.load(str(path))
-        onnx.checker.check_model(model)
     except Exception as exc:
         raise ImportModelError(f"{path}: not a valid ONNX model: {str(exc).splitlines()[0]}") from None
-    importer = OnnxImporter(model, input_shapes)
+    importer = OnnxImporter(model, input_shapes, str(path))
     builder = importer.run()
     builder.layout()
     compiled = builder.compile()
     feeds = {k: torch.from_numpy(v) for k, v in importer.feeds.items()}
-    want = run_onnx(path, feeds)
+    want = importer.reference
     with torch.no_grad():
         by_node = {importer.refs[v.name].node: v.name for v in importer.inputs}
         got = compiled.model(*[feeds[by_node[n]] for n in compiled.input_ids])

@@ -1,4 +1,8 @@
-"""ONNX op → catalog node. Each handler gets the importer, the ONNX node and its non-constant inputs."""
+"""ONNX layer ops → catalog nodes (Gemm, Conv, pooling, normalisation, Embedding, Resize).
+
+Each handler gets the importer, the ONNX node and its non-constant inputs. Element-wise and
+tensor-rearranging ops are in :mod:`graphedit.importers.onnx_tensor`.
+"""
 
 from __future__ import annotations
 
@@ -12,26 +16,33 @@ from onnx import helper
 
 from graphedit.importers.common import UnsupportedOpError
 
-STATIC_OPS = {"Shape", "Size", "Constant", "ConstantOfShape"}
-SIMPLE = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh"}
-HANDLERS: dict[str, Callable[[Any, onnx.NodeProto, list[str]], None]] = {}
+Handler = Callable[[Any, onnx.NodeProto, list[str]], None]
+HANDLERS: dict[str, Handler] = {}
 
 
-def handles(*ops: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    def register(fn: Callable[..., None]) -> Callable[..., None]:
-        for op in ops:
-            HANDLERS[op] = fn
-        return fn
+def handler_table(table: dict[str, Handler]) -> Callable[..., Callable[[Handler], Handler]]:
+    """A decorator ``@handles("Op", …)`` that enters a handler in ``table``."""
 
-    return register
+    def handles(*ops: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            for op in ops:
+                table[op] = fn
+            return fn
+
+        return register
+
+    return handles
+
+
+handles = handler_table(HANDLERS)
 
 
 def attrs(node: onnx.NodeProto) -> dict[str, Any]:
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
 
 
-def _fail(node: onnx.NodeProto, why: str) -> UnsupportedOpError:
-    return UnsupportedOpError(f"ONNX {node.op_type}", node.name or node.output[0], why)
+def _fail(node: onnx.NodeProto, why: str, support: str = "") -> UnsupportedOpError:
+    return UnsupportedOpError(f"ONNX {node.op_type}", f"node '{node.name or node.output[0]}'", why, support)
 
 
 def _one(values: Any, what: str, node: onnx.NodeProto) -> int:
@@ -43,69 +54,6 @@ def _one(values: Any, what: str, node: onnx.NodeProto) -> int:
 
 def _input(node: onnx.NodeProto, i: int) -> str:
     return node.input[i] if len(node.input) > i else ""
-
-
-@handles(*SIMPLE, "Selu", "Elu", "LeakyRelu", "Gelu", "Softmax")
-def activation(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
-    a = attrs(node)
-    op, params = node.op_type, {}
-    if op in SIMPLE:
-        type_id = SIMPLE[op]
-    elif op == "Selu":
-        if abs(a.get("alpha", 1.67326) - 1.6732632) > 1e-5 or abs(a.get("gamma", 1.0507) - 1.0507009) > 1e-5:
-            raise _fail(node, "only the standard SELU constants are supported")
-        type_id = "SELU"
-    elif op in ("Elu", "LeakyRelu"):
-        type_id, params = ("ELU", {"alpha": a.get("alpha", 1.0)}) if op == "Elu" else ("LeakyReLU", {})
-        if op == "LeakyRelu":
-            params = {"alpha": float(a.get("alpha", 0.01))}
-    elif op == "Gelu":
-        if a.get("approximate", b"none") not in (b"none", "none"):
-            raise _fail(node, "the tanh approximation of GELU is not supported")
-        type_id = "GELU"
-    else:
-        rank = len(imp.shape(dynamic[0]))
-        if a.get("axis", -1) not in (1, 1 - rank):
-            raise _fail(node, "GraphEdit's Softmax is over axis 1")
-        type_id = "Softmax"
-    imp.add(node, type_id, {k: float(v) for k, v in params.items()}, [imp.ref(dynamic[0])])
-
-
-@handles("Identity", "Dropout")
-def identity(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
-    imp.alias(node, imp.refs[dynamic[0]])
-
-
-@handles("Flatten", "Reshape", "Squeeze", "Unsqueeze")
-def reshape(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
-    ref, out = imp.refs[node.input[0]], imp.shape(node.output[0])
-    if ref.shape == out:
-        imp.alias(node, ref)
-    elif out[:1] != ref.shape[:1]:
-        raise _fail(node, "it changes the batch dimension")
-    elif len(out) == 2:
-        imp.add(node, "Flatten", {}, [ref])
-    else:
-        imp.add(node, "Reshape", {"shape": list(out[1:])}, [ref])
-
-
-@handles("Add", "Mul")
-def merge(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
-    if len(dynamic) != 2:
-        raise _fail(node, f"{node.op_type} with a constant is only supported as a layer's bias (MatMul + Add)")
-    if imp.shape(dynamic[0]) != imp.shape(dynamic[1]):
-        raise _fail(node, "broadcasting between different shapes is not supported")
-    type_id = "Add" if node.op_type == "Add" else "Multiply"
-    imp.add(node, type_id, {"inputs": 2}, [imp.ref(d) for d in dynamic])
-
-
-@handles("Concat")
-def concat(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
-    rank = len(imp.shape(node.output[0]))
-    axis = attrs(node)["axis"] % rank
-    if len(dynamic) != len(node.input) or axis < 1 or not 2 <= len(dynamic) <= 8:
-        raise _fail(node, "Concat joins 2–8 non-constant tensors along a non-batch axis")
-    imp.add(node, "Concat", {"inputs": len(dynamic), "axis": axis}, [imp.ref(d) for d in dynamic])
 
 
 def dense_weights(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -128,8 +76,11 @@ def gemm(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
 
 @handles("MatMul")
 def matmul(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
+    if len(dynamic) == 2:
+        imp.add(node, "MatMul", {}, [imp.ref(n) for n in node.input])
+        return
     if dynamic != [node.input[0]] or len(imp.shape(dynamic[0])) != 2:
-        raise _fail(node, "only [N, F] · W with a constant W (a Dense layer)")
+        raise _fail(node, "only [N, F] · W with a constant W (a Dense layer), or the product of two tensors")
     w = imp.const(node.input[1], "weight", node).T
     users = imp.users.get(node.output[0], [])
     bias_add = None
@@ -159,20 +110,20 @@ def conv(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
     w = imp.const(node.input[1], "weight", node)
     b = imp.const(node.input[2], "bias", node) if _input(node, 2) else None
     dims = w.ndim - 2
-    if a.get("group", 1) != 1 or dims not in (1, 2) or dynamic != [node.input[0]]:
-        raise _fail(node, "only 1-D/2-D convolution with groups=1 and constant weights")
+    if dims not in (1, 2, 3) or dynamic != [node.input[0]]:
+        raise _fail(node, "only 1-D, 2-D or 3-D convolution with constant weights")
+    groups = int(a.get("group", 1))
     params = {"kernel": _one(w.shape[2:], "kernel", node), **_window(node, a, dims), "bias": b is not None}
     dilation = _one(a.get("dilations", [1] * dims), "dilations", node)
     if node.op_type == "Conv":
-        type_id = "Conv1d" if dims == 1 else "Conv2d"
-        params.update(filters=int(w.shape[0]), dilation=dilation)
+        params.update(filters=int(w.shape[0]), dilation=dilation, groups=groups)
+        type_id = f"Conv{dims}d"
     else:
         if dims != 2 or dilation != 1 or "output_shape" in a:
             raise _fail(node, "only 2-D transposed convolution without dilation or output_shape")
         type_id = "ConvTranspose2d"
-        params.update(
-            filters=int(w.shape[1]), output_padding=_one(a.get("output_padding", [0, 0]), "output_padding", node)
-        )
+        output_padding = _one(a.get("output_padding", [0, 0]), "output_padding", node)
+        params.update(filters=int(w.shape[1]) * groups, output_padding=output_padding, groups=groups)
     params["init"] = "torch"
     imp.add(node, type_id, params, [imp.ref(dynamic[0])], weights=imp.weights(weight=w, bias=b))
 
@@ -181,28 +132,21 @@ def conv(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
 def pool(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
     a = attrs(node)
     kernel = a["kernel_shape"]
-    if len(kernel) != 2 or a.get("ceil_mode", 0) or any(d != 1 for d in a.get("dilations", [1, 1])):
-        raise _fail(node, "only 2-D pooling without ceil_mode or dilation")
+    dims = len(kernel)
     if len(node.output) > 1 and node.output[1]:
         raise _fail(node, "the indices output is not supported")
-    params = {"kernel": _one(kernel, "kernel", node), **_window(node, a, 2)}
-    if node.op_type == "AveragePool" and params["padding"] and not a.get("count_include_pad", 0):
-        raise _fail(node, "padding that is not counted in the average (count_include_pad=0)")
-    imp.add(node, "MaxPool2d" if node.op_type == "MaxPool" else "AvgPool2d", params, [imp.ref(dynamic[0])])
-
-
-@handles("GlobalAveragePool", "ReduceMean")
-def global_pool(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
-    rank = len(imp.shape(dynamic[0]))
-    if node.op_type == "ReduceMean":
-        a = attrs(node)
-        axes = a.get("axes")
-        if axes is None and _input(node, 1):
-            axes = imp.const(node.input[1], "axes", node).tolist()
-        if sorted(int(x) % rank for x in axes or ()) != list(range(2, rank)):
-            raise _fail(node, "only the mean over all positions (global average pooling)")
-    shape = imp.shape(node.output[0])[:2]
-    imp.add(node, "GlobalAvgPool", {}, [imp.ref(dynamic[0])], shape=shape)
+    params = {"kernel": _one(kernel, "kernel", node), **_window(node, a, dims)}
+    if a.get("ceil_mode", 0):
+        params["ceil_mode"] = True
+    dilation = _one(a.get("dilations", [1] * dims), "dilations", node)
+    kind = "Max" if node.op_type == "MaxPool" else "Avg"
+    if kind == "Max" and dilation != 1:
+        params["dilation"] = dilation
+    elif dilation != 1:
+        raise _fail(node, "dilated average pooling has no PyTorch equivalent")
+    if kind == "Avg" and params["padding"] and not a.get("count_include_pad", 0):
+        params["count_include_pad"] = False
+    imp.add(node, f"{kind}Pool{dims}d", params, [imp.ref(dynamic[0])])
 
 
 @handles("BatchNormalization")
@@ -227,15 +171,6 @@ def layernorm(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
     bias = imp.const(node.input[2], "bias", node) if _input(node, 2) else np.zeros_like(scale)
     params = {"eps": float(a.get("epsilon", 1e-5))}
     imp.add(node, "LayerNorm", params, [imp.ref(dynamic[0])], weights=imp.weights(weight=scale, bias=bias))
-
-
-@handles("Gather")
-def gather(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
-    table = imp.consts.get(node.input[0])
-    if table is None or table.ndim != 2 or attrs(node).get("axis", 0) != 0 or dynamic != [node.input[1]]:
-        raise _fail(node, "only a lookup in a constant [vocab, dim] table (an Embedding)")
-    params = {"vocab": int(table.shape[0]), "dim": int(table.shape[1]), "init": "torch"}
-    imp.add(node, "Embedding", params, [imp.ref(dynamic[0])], weights=imp.weights(weight=table))
 
 
 @handles("Resize", "Upsample")

@@ -11,6 +11,7 @@ express is an :class:`UnsupportedOpError` naming the op and why.
 
 * Step: ``Greater(x, 0) → Cast(float)``.
 * Sigmoid with β ≠ 1: ``Mul(x, β) → Sigmoid``.
+* SiLU: ``Sigmoid(x) → Mul(x, ·)``.
 * Maxout: ``Gemm → Reshape [N, units, pieces] → ReduceMax(axis 2)``.
 * RNN/LSTM/GRU (batch first): ``Transpose(1, 0, 2) → op → Squeeze(1) [→ op → Squeeze(1) …]
   → Transpose(1, 0, 2) [→ Gather(axis 1, −1) for the last step]``; each op is one layer.
@@ -27,6 +28,8 @@ import onnx
 from graphedit.importers.onnx_ops import _fail, _input, attrs, dense_weights
 
 PATTERNS: dict[str, Callable[[Any, onnx.NodeProto, list[str]], bool]] = {}
+# Ops that are importable only inside a pattern, after its first op (known only when the walk reaches them)
+INNER_OPS = {"Cast", "ReduceMax"}
 RECURRENT = ("RNN", "LSTM", "GRU")
 # PyTorch's gate blocks, as indices of ONNX's: LSTM i,o,f,c → i,f,g,o; GRU z,r,h → r,z,n
 GATES = {"RNN": [0], "LSTM": [0, 2, 3, 1], "GRU": [1, 0, 2]}
@@ -93,6 +96,16 @@ def steep_sigmoid(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> bool:
         raise _fail(node, f"a Sigmoid's steepness β = {beta:g} is outside GraphEdit's range 0…1000")
     beta = float(str(np.float32(beta)))  # 0.3, not 0.30000001192092896; the same float32 either way
     imp.add(sigmoid, "Sigmoid", {"beta": beta}, [imp.ref(dynamic[0])], name=imp.name(node))
+    return True
+
+
+@pattern("Sigmoid")
+def silu(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> bool:
+    """``Sigmoid(x) → Mul(x, ·)``: SiLU (swish), as torch exports it."""
+    mul = sole_user(imp, node.output[0], "Mul")
+    if mul is None or sorted(mul.input) != sorted([dynamic[0], node.output[0]]):
+        return False
+    imp.add(mul, "SiLU", {}, [imp.ref(dynamic[0])], name=imp.name(node))
     return True
 
 

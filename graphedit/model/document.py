@@ -10,6 +10,7 @@ Node attributes: ``type`` (type id), ``params`` (validated dict),
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
@@ -46,6 +47,10 @@ class GraphDocument:
         self.graph = nx.MultiDiGraph()
         self._listeners: list[Listener] = []
         self._free_from: dict[str, int] = {}  # prefix -> every lower number is taken (see new_id)
+        # a topological order kept current under edits (Pearce & Kelly): a wire that runs forward in it cannot
+        # close a cycle, so the cycle test costs O(1) for most wires instead of a search of the graph
+        self._rank: dict[str, int] = {}
+        self._next_rank = 0
 
     # ----------------------------------------------------------------- events
     def subscribe(self, listener: Listener) -> None:
@@ -129,12 +134,12 @@ class GraphDocument:
         if src not in self.graph or dst not in self.graph:
             missing = src if src not in self.graph else dst
             return f"there is no node '{missing}' in the graph."
-        if src_port not in {p.name for p in self.node_type(src).output_ports()}:
+        if src_port not in {p.name for p in self.node_type(src).output_ports(self._node(src)["params"])}:
             return f"node '{src}' has no output port '{src_port}'."
         ports = {p.name for p in self.node_type(dst).input_ports(self._node(dst)["params"])}
         if dst_port not in ports:
             return f"node '{dst}' has no input port '{dst_port}'; its inputs are {', '.join(sorted(ports)) or 'none'}."
-        if src == dst or nx.has_path(self.graph, dst, src):
+        if src == dst or (self._rank[src] > self._rank[dst] and nx.has_path(self.graph, dst, src)):
             return (
                 f"connecting '{src}' to '{dst}' would close a cycle ({dst} already feeds {src}); "
                 "a network must be acyclic: connect to a node that is not upstream."
@@ -161,6 +166,8 @@ class GraphDocument:
             position=(float(position[0]), float(position[1])),
             muted=bool(muted),
         )
+        self._rank[node_id] = self._next_rank
+        self._next_rank += 1
         self._emit(NodeAdded(node_id))
         return node_id
 
@@ -169,6 +176,7 @@ class GraphDocument:
         for e in self.in_edges(node_id) + self.out_edges(node_id):
             self.disconnect(e)
         self.graph.remove_node(node_id)
+        del self._rank[node_id]
         self._free_from.clear()
         self._emit(NodeRemoved(node_id))
 
@@ -183,6 +191,8 @@ class GraphDocument:
                 return old
             self.disconnect(old)
         self.graph.add_edge(src, dst, key=(src_port, dst_port))
+        if self._rank[src] > self._rank[dst]:
+            self._reorder(src, dst)
         edge = Edge(src, src_port, dst, dst_port)
         self._emit(EdgeAdded(edge))
         return edge
@@ -208,6 +218,14 @@ class GraphDocument:
                     f"node '{node_id}': input {', '.join(lost)} is still connected; disconnect it before "
                     f"lowering '{name}' to {new_params[name]}."
                 )
+        if node_type.variadic_outputs == name:
+            keep = {p.name for p in node_type.output_ports(new_params)}
+            lost = sorted({e.src_port for e in self.out_edges(node_id) if e.src_port not in keep})
+            if lost:
+                raise GraphError(
+                    f"node '{node_id}': output {', '.join(lost)} is still connected; disconnect it before "
+                    f"changing '{name}'."
+                )
         data["params"] = new_params
         self._emit(ParamChanged(node_id, name, old_params.get(name), new_params[name]))
 
@@ -227,6 +245,7 @@ class GraphDocument:
             return
         self._check_new_id(new_id)
         nx.relabel_nodes(self.graph, {node_id: new_id}, copy=False)
+        self._rank[new_id] = self._rank.pop(node_id)
         self._free_from.clear()
         self._emit(NodeRenamed(node_id, new_id))
 
@@ -237,12 +256,39 @@ class GraphDocument:
         data["muted"] = bool(muted)
         self._emit(NodeMuted(node_id, bool(muted)))
 
+    def _reorder(self, src: str, dst: str) -> None:
+        """Repair the topological ranks after adding ``src → dst`` where ``src`` ranked after ``dst``.
+
+        Only the nodes ranked between the two move: those reachable from ``dst`` and those reaching ``src``.
+        """
+        low, high = self._rank[dst], self._rank[src]
+        after = self._reach(dst, self.graph.successors, lambda r: r < high)
+        before = self._reach(src, self.graph.predecessors, lambda r: r > low)
+        moved = sorted(before, key=self._rank.__getitem__) + sorted(after, key=self._rank.__getitem__)
+        for node, rank in zip(moved, sorted(self._rank[n] for n in moved)):
+            self._rank[node] = rank
+
+    def _reach(self, start: str, step: Callable[[str], Iterable[str]], inside: Callable[[int], bool]) -> set[str]:
+        seen = {start}
+        stack = [start]
+        while stack:
+            for nxt in step(stack.pop()):
+                if nxt not in seen and inside(self._rank[nxt]):
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return seen
+
     def clear(self) -> None:
         for node_id in list(self.graph.nodes):
             self.remove_node(node_id)
 
     def _check_new_id(self, node_id: str) -> None:
-        if not isinstance(node_id, str) or not ID_PATTERN.match(node_id) or node_id in RESERVED_IDS:
+        if (
+            not isinstance(node_id, str)
+            or not ID_PATTERN.match(node_id)
+            or node_id in RESERVED_IDS
+            or keyword.iskeyword(node_id)
+        ):
             raise GraphError(
                 f"'{node_id}' is not a valid node name: use letters, digits and _ (not first), "
                 "at most 64 characters, e.g. conv1."

@@ -38,6 +38,8 @@ DEFAULT_TRAINING: dict[str, Any] = {
     "seed": 0,
     "device": "auto",
     "amp": False,
+    "channels_last": False,
+    "threads": 0,
 }
 
 DEFAULT_VIEW: dict[str, Any] = {"zoom": 1.0, "center": [0.0, 0.0], "panels": [], "live_view": None}
@@ -136,7 +138,8 @@ def check_training(value: Any) -> dict[str, Any]:
     _int("training.batch_size", t["batch_size"], 1)
     _int("training.epochs", t["epochs"], 1)
     _int("training.seed", t["seed"], 0)
-    for key in ("nesterov", "amp"):
+    _int("training.threads", t["threads"], 0)
+    for key in ("nesterov", "amp", "channels_last"):
         _kind(f"training.{key}", t[key], bool, "true or false")
     stop = t["early_stopping"]
     _kind("training.early_stopping", stop, dict, 'an object such as {"enabled": true, "patience": 5}')

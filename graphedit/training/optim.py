@@ -55,16 +55,20 @@ def make_optimizer(settings: TrainSettings, root: nn.Module) -> torch.optim.Opti
     params = [p for p in root.parameters() if p.requires_grad]
     if not params:
         raise TrainingError("the graph has no trainable weights. Fix: add a layer with weights such as Dense.")
+    # torch updates CPU tensors one by one in Python unless asked for its multi-tensor kernels (the default on
+    # GPUs): those took 15-25 % off an Adam step of a small MLP, about a tenth of its training step
+    foreach = True if params[0].device.type == "cpu" else None
     if s.optimizer == "sgd":
+        nesterov = s.nesterov and s.momentum > 0
         return torch.optim.SGD(
-            params, lr=s.lr, momentum=s.momentum, nesterov=s.nesterov and s.momentum > 0, weight_decay=s.weight_decay
+            params, lr=s.lr, momentum=s.momentum, nesterov=nesterov, weight_decay=s.weight_decay, foreach=foreach
         )
     if s.optimizer == "adam":
-        return torch.optim.Adam(params, lr=s.lr, weight_decay=s.weight_decay)
+        return torch.optim.Adam(params, lr=s.lr, weight_decay=s.weight_decay, foreach=foreach)
     if s.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=s.lr, weight_decay=s.weight_decay)
+        return torch.optim.AdamW(params, lr=s.lr, weight_decay=s.weight_decay, foreach=foreach)
     if s.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay)
+        return torch.optim.RMSprop(params, lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay, foreach=foreach)
     raise TrainingError(f"unknown optimizer '{s.optimizer}'.")
 
 

@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from torch import fx
 
+from graphedit.training.payloads import LatentPlane, Points, Predictions, Reconstructions, TextSample
+
 MAX_PREDICTIONS = 16
 MAX_RECONSTRUCTIONS = 8
 MAX_POINTS = 400
@@ -59,7 +61,7 @@ def _tap(taps: dict[str, Any], key: str | None) -> torch.Tensor | None:
     return value if isinstance(value, torch.Tensor) else None
 
 
-def predictions(taps: dict[str, Any], key: str | None, X: torch.Tensor, y: Any, info: Any) -> dict[str, Any] | None:
+def predictions(taps: dict[str, Any], key: str | None, X: torch.Tensor, y: Any, info: Any) -> Predictions | None:
     """Probe images with predicted and true classes (image classification only)."""
     logits = _tap(taps, key)
     if logits is None or info.task != "classification" or len(info.feature_shape) != 3 or y is None:
@@ -79,20 +81,25 @@ def predictions(taps: dict[str, Any], key: str | None, X: torch.Tensor, y: Any, 
     }
 
 
-def reconstructions(taps: dict[str, Any], key: str | None, X: torch.Tensor, y: Any, info: Any) -> dict[str, Any] | None:
+def reconstructions(
+    taps: dict[str, Any], key: str | None, X: torch.Tensor, y: Any, info: Any
+) -> Reconstructions | None:
     """Inputs, outputs (and targets) of a few probe samples, for tasks whose outputs are images."""
     out = _tap(taps, key)
     if out is None or info.task not in ("reconstruction", "segmentation") or not X.is_floating_point():
         return None
     n = min(MAX_RECONSTRUCTIONS, len(X), len(out))
-    result = {"inputs": X[:n].float().cpu().numpy(), "outputs": out[:n].detach().float().cpu().numpy()}
+    result: Reconstructions = {
+        "inputs": X[:n].float().cpu().numpy(),
+        "outputs": out[:n].detach().float().cpu().numpy(),
+    }
     if isinstance(y, torch.Tensor) and len(y) >= n:
         result["targets"] = y[:n].float().cpu().numpy()
     return result
 
 
 @torch.no_grad()
-def sample_text(model: Any, X: torch.Tensor, vocab: list[str] | None, seed: int) -> dict[str, Any] | None:
+def sample_text(model: Any, X: torch.Tensor, vocab: list[str] | None, seed: int) -> TextSample | None:
     """Continue the first probe window one character at a time: greedy (argmax) and sampled at TEMPERATURE.
 
     Both continuations run as one batch of two, so a character costs one forward pass.
@@ -127,7 +134,7 @@ def sample_text(model: Any, X: torch.Tensor, vocab: list[str] | None, seed: int)
     }
 
 
-def training_points(split: Any) -> dict[str, Any] | None:
+def training_points(split: Any) -> Points | None:
     """A fixed subsample of a 1-D or 2-D in-memory training split: ``x`` [N, D] and labels or values ``y`` [N]."""
     X = getattr(split, "X", None)
     if X is None or X.dim() != 2 or X.shape[1] not in (1, 2):
@@ -135,7 +142,7 @@ def training_points(split: Any) -> dict[str, Any] | None:
     n = len(X)
     idx = np.sort(np.random.default_rng(0).permutation(n)[:MAX_POINTS])
     index = torch.as_tensor(idx, device=X.device)
-    points: dict[str, Any] = {"x": X[index].float().cpu().numpy()}
+    points: Points = {"x": X[index].float().cpu().numpy()}
     y = getattr(split, "y", None)
     if isinstance(y, torch.Tensor):
         labels = y[index]
@@ -176,7 +183,7 @@ class Latent:
             return None
 
     @torch.no_grad()
-    def collect(self) -> dict[str, Any] | None:
+    def collect(self) -> LatentPlane | None:
         """Call in evaluation mode. ``mu`` [N, 2], ``labels`` [N]?, ``grid`` [K, K, 2] (row i: z₂ = ys[i], column j:
         z₁ = xs[j]), ``samples`` [K, K, H, W] (or [K, K, H, W, 3]) decoded there, ``pixel_range`` of the inputs."""
         if not self.ok:

@@ -2,11 +2,12 @@
 
 Every N steps, on a fixed probe batch in evaluation mode, :class:`Prober`
 runs ``compiled.taps`` (every node's output) and reads the gradients left by
-the training step that just ran. Its payload (plain numpy arrays and floats):
+the training step that just ran. Its payload, a :class:`~graphedit.training.payloads.ProbePayload`
+(plain numpy arrays and floats):
 
 * ``activations``: per node, mean, std, fraction of exact zeros, min, max and
   a histogram (``hist`` counts over ``edges``) — the notes' per-layer
-  activation histograms (lesson 4);
+  activation histograms (lesson 4), counted on an evenly strided sample of large outputs;
 * ``gradients``: per node with weights, the gradient norm and weight norm
   (parameters are named ``<node id>.<name>`` in ``compiled.root``);
 * ``regions`` (1-D and 2-D inputs): every 2-D node output on a grid over the
@@ -19,7 +20,8 @@ the training step that just ran. Its payload (plain numpy arrays and floats):
   network makes of a few probe samples (see :mod:`graphedit.training.probe_extras`).
 
 ``probe_every = 0`` (the default) sets the interval from measured times so
-probes cost about 3% of training time; the first probe runs at step 1.
+the probes so far, the first included, take about 3% of the run's time so far; the first probe runs at
+step 1, and one more at the end.
 Confusion matrices are computed once per epoch by :func:`confusion_matrix`.
 """
 
@@ -34,15 +36,17 @@ import torch
 from torch import fx, nn
 
 from graphedit.training import probe_extras
+from graphedit.training.payloads import ActivationStats, GradientStats, ProbePayload, Regions
 
 if TYPE_CHECKING:
     from graphedit.training.datasets import Split
     from graphedit.training.trainer import Trainer
 
 BINS = 30
+HIST_SAMPLE = 1 << 15  # values a histogram is counted from
 MAX_FEATURE_MAPS = 16
 MAX_REGION_UNITS = 32
-AUTO_BUDGET = 0.03  # fraction of training time probes may take with probe_every = 0 (plus the probe at step 1)
+AUTO_BUDGET = 0.03  # fraction of the run's time probes may take with probe_every = 0 (plus the final probe)
 AUTO_MIN_INTERVAL = 10
 
 
@@ -71,7 +75,7 @@ class Prober:
     def due(self, step: int) -> bool:
         return step >= self.next_step
 
-    def run(self, step: int, epoch_seconds: float) -> dict[str, Any]:
+    def run(self, step: int, epoch_seconds: float) -> ProbePayload:
         t0 = time.perf_counter()
         payload = self.collect(step)
         self.last_step = step
@@ -81,28 +85,42 @@ class Prober:
         if self.fixed is not None:
             self.next_step = step + self.fixed
         else:
-            # one training step takes about epoch_seconds / steps done this epoch
-            done = max(1, step - (self.trainer.epoch - 1) * self._steps_per_epoch())
-            step_time = max(epoch_seconds / done, 1e-6)
-            interval = max(AUTO_MIN_INTERVAL, math.ceil(spent / (AUTO_BUDGET * step_time)))
-            self.next_step = step + interval
+            # the next probe comes when all probes so far and one more fit in AUTO_BUDGET of the training time by
+            # then (the first probe, which warms up, included): cheap probes come often, dear ones seldom
+            t = self.trainer
+            started = getattr(t, "fit_started", None)
+            if started is None:  # fit() not running (a probe asked for directly): this epoch's pace
+                started, first = time.perf_counter() - epoch_seconds, step - self._done_this_epoch(step)
+            else:
+                first = t.fit_start_step
+            training = max(time.perf_counter() - started - self.probe_seconds, 1e-6)
+            step_time = training / max(1, step - first)
+            needed = (self.probe_seconds + spent) / AUTO_BUDGET - training
+            self.next_step = step + max(AUTO_MIN_INTERVAL, math.ceil(needed / step_time))
         payload["seconds"] = spent
         return payload
+
+    def _done_this_epoch(self, step: int) -> int:
+        return max(1, step - (self.trainer.epoch - 1) * self._steps_per_epoch())
 
     def _steps_per_epoch(self) -> int:
         n, b = len(self.trainer.train_split), self.trainer.settings.batch_size
         return max(1, math.ceil(n / b))
 
     @torch.no_grad()
-    def collect(self, step: int) -> dict[str, Any]:
+    def collect(self, step: int) -> ProbePayload:
         t = self.trainer
         was_training = t.root.training
         t.set_mode(False)
         try:
             taps = t.compiled.taps(**self.kwargs)
-            payload: dict[str, Any] = {"kind": "probe", "step": step, "epoch": t.epoch}
-            payload["activations"] = self._activations(taps)
-            payload["gradients"] = self._gradients()
+            payload: ProbePayload = {
+                "kind": "probe",
+                "step": step,
+                "epoch": t.epoch,
+                "activations": self._activations(taps),
+                "gradients": self._gradients(),
+            }
             if self.conv_ids:
                 payload["feature_maps"] = {
                     n: taps[n][0, :MAX_FEATURE_MAPS].float().cpu().numpy() for n in self.conv_ids if n in taps
@@ -117,7 +135,7 @@ class Prober:
             t.set_mode(was_training)
         return payload
 
-    def _extras(self, payload: dict[str, Any], taps: dict[str, Any], step: int) -> None:
+    def _extras(self, payload: ProbePayload, taps: dict[str, Any], step: int) -> None:
         t, info = self.trainer, self.trainer.data.info
         extras = {
             "predictions": probe_extras.predictions(taps, self.pred_key, self.X, self.y, info),
@@ -129,7 +147,7 @@ class Prober:
             extras["latent"] = self.latent.collect()
         payload.update({k: v for k, v in extras.items() if v is not None})
 
-    def _activations(self, taps: dict[str, torch.Tensor]) -> dict[str, dict[str, Any]]:
+    def _activations(self, taps: dict[str, torch.Tensor]) -> dict[str, ActivationStats]:
         chosen = [
             (n, v) for n, v in taps.items() if n not in self.skip and isinstance(v, torch.Tensor) and v.dim() >= 1
         ]
@@ -137,21 +155,20 @@ class Prober:
         if not chosen:
             return {}
         flat = [v.detach().float().flatten() for _, v in chosen]
-        lows = torch.stack([f.min() for f in flat])
-        highs = torch.stack([f.max() for f in flat])
-        stats = torch.stack(
-            [torch.stack([f.mean(), f.std(unbiased=False), (f == 0).float().mean()]) for f in flat]
-        ).cpu()
-        lows, highs = lows.cpu(), highs.cpu()
+        rows = []
+        for f in flat:  # one pass each for min/max and for std/mean (no temporaries of the tensor's size)
+            low, high = torch.aminmax(f)
+            std, mean = torch.std_mean(f, correction=0)
+            rows.append(torch.stack([low, high, mean, std, 1 - torch.count_nonzero(f) / f.numel()]))
+        stats = torch.stack(rows).cpu()
         out = {}
         for i, ((node_id, _), f) in enumerate(zip(chosen, flat)):
-            lo, hi = float(lows[i]), float(highs[i])
+            lo, hi, mean, std, zeros = stats[i].tolist()
             if not (math.isfinite(lo) and math.isfinite(hi)):
                 continue
             if hi <= lo:
                 hi = lo + 1e-6
-            hist = torch.histc(f, bins=BINS, min=lo, max=hi).cpu().numpy()
-            mean, std, zeros = stats[i].tolist()
+            hist = _histogram(f, lo, hi)
             out[node_id] = {
                 "mean": mean,
                 "std": std,
@@ -163,7 +180,7 @@ class Prober:
             }
         return out
 
-    def _gradients(self) -> dict[str, dict[str, float]]:
+    def _gradients(self) -> dict[str, GradientStats]:
         grads: dict[str, list[torch.Tensor]] = {}
         weights: dict[str, list[torch.Tensor]] = {}
         for name, p in self.trainer.root.named_parameters():
@@ -208,7 +225,7 @@ class Prober:
             )
         return kwargs, extent
 
-    def _regions(self) -> dict[str, Any]:
+    def _regions(self) -> Regions:
         g = self.grid["size"]  # type: ignore[index]
         plane = (g, g) if self.grid["dims"] == 2 else (g,)  # type: ignore[index]
         try:
@@ -224,6 +241,16 @@ class Prober:
             maps[node_id] = v.T.reshape(v.shape[1], *plane).float().cpu().numpy()
         outputs = list(self.trainer.compiled.output_ids)
         return {"grid": self.grid, "maps": maps, "outputs": outputs, "prediction": self.pred_key}
+
+
+def _histogram(f: torch.Tensor, lo: float, hi: float) -> np.ndarray:
+    """Counts of ``f`` in BINS equal bins over [lo, hi], as ``torch.histc`` but faster: from an evenly strided
+    sample of at most HIST_SAMPLE values (the views draw the shape), scaled to ``f``'s size."""
+    step = -(-f.numel() // HIST_SAMPLE)
+    sample = f[::step]
+    index = ((sample - lo) * (BINS / (hi - lo))).long().clamp_(0, BINS - 1)
+    counts = torch.bincount(index, minlength=BINS).float()
+    return (counts * (f.numel() / sample.numel())).cpu().numpy()
 
 
 def _counts(pred: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor | None:

@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from graphedit.errors import TrainingError
+from graphedit.errors import TrainingError, WeightsError
 from graphedit.training.checkpoint import load_checkpoint, snapshot_state, write_checkpoint
 from graphedit.training.events import EpochEvent, FailedEvent, FinishedEvent
 
@@ -108,21 +108,19 @@ def save_state(state: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> 
 
 
 def load_weights(module: torch.nn.Module, path: str | os.PathLike[str], sha256: str | None = None) -> None:
-    """Load safetensors weights into ``module`` (strict); check the SHA-256 when given."""
-    path = Path(path)
-    if not path.exists():
-        raise TrainingError(f"{path}: the weights file does not exist. Fix: train the project again.")
-    if sha256 is not None and sha256_file(path) != sha256:
-        raise TrainingError(f"{path}: the weights file changed since it was recorded (SHA-256 differs).")
-    state = load_file(str(path))
+    """Load safetensors weights into ``module`` (strict); check the SHA-256 when given.
+
+    Read through :mod:`graphedit.training.weights_file`: every failure is one
+    :class:`~graphedit.errors.WeightsError` naming the file and the fix.
+    """
+    from graphedit.training.weights_file import fit_problem, read_weights, signature_of
+
+    state = read_weights(path, sha256)
+    problem = fit_problem(signature_of(state), signature_of(module.state_dict()))
+    if problem:
+        raise WeightsError(f"{path}: these weights do not fit the graph ({problem}). Fix: train the graph again.")
     device = next((p.device for p in module.parameters()), torch.device("cpu"))
-    try:
-        module.load_state_dict({k: v.to(device) for k, v in state.items()})
-    except RuntimeError as exc:
-        raise TrainingError(
-            f"{path}: these weights do not fit the graph ({str(exc).splitlines()[0]}). "
-            "Fix: the graph changed since training; train it again."
-        ) from None
+    module.load_state_dict({k: v.to(device) for k, v in state.items()})
 
 
 def point_project_to(project: Any, weights_path: str | os.PathLike[str], save: bool = True) -> dict[str, str]:
@@ -131,6 +129,10 @@ def point_project_to(project: Any, weights_path: str | os.PathLike[str], save: b
         raise TrainingError("the project has no file yet. Fix: save the project before recording weights.")
     base = Path(project.path).resolve().parent
     rel = os.path.relpath(Path(weights_path).resolve(), base)
+    if Path(rel).parts[:1] == ("..",):
+        raise TrainingError(
+            f"{weights_path} is outside the project's folder {base}. Fix: keep runs beside the project."
+        )
     project.weights = {"path": Path(rel).as_posix(), "sha256": sha256_file(weights_path)}
     if save:
         from graphedit.model.project import save_project
@@ -220,7 +222,8 @@ class RunRecorder:
         self._last_epoch: EpochEvent | None = None
         self._checkpointed_step = -1
         self._writer: threading.Thread | None = None
-        self._write_error: BaseException | None = None
+        self._metrics: Any = None  # metrics.jsonl, open for appending while the run lasts
+        self.checkpoint_error: str | None = None  # the last failed write, recorded in summary.json
 
     def attach(self, trainer: Any) -> None:
         self.trainer = trainer
@@ -255,8 +258,9 @@ class RunRecorder:
             self.rows = [r for r in self.rows if r["epoch"] < event.epoch]
             _write_text(self.folder / METRICS, "".join(json.dumps(r) + "\n" for r in self.rows))
         self.rows.append(row)
-        with open(self.folder / METRICS, "a", encoding="utf-8") as f:
-            f.write(json.dumps(row) + "\n")
+        if self._metrics is None:
+            self._metrics = open(self.folder / METRICS, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        self._metrics.write(json.dumps(row) + "\n")  # line-buffered: each epoch reaches the file as it ends
         self._last_epoch = event
         if self.trainer is not None and self._checkpoint_due(event):
             self.checkpoint()
@@ -286,8 +290,8 @@ class RunRecorder:
             w0 = time.perf_counter()
             try:
                 write_checkpoint(self.folder, tensors, meta)
-            except BaseException as exc:  # noqa: BLE001 - reported by join(), in the training thread
-                self._write_error = exc
+            except Exception as exc:  # noqa: BLE001 - a full disk must not end the run: the summary says it
+                self.checkpoint_error = f"{self.folder}: a checkpoint could not be written ({exc})"
             self._last_cost = copied + time.perf_counter() - w0
             self.checkpoint_seconds += self._last_cost
             self._last_checkpoint = time.perf_counter()
@@ -298,13 +302,10 @@ class RunRecorder:
         self._writer.start()
 
     def join(self) -> None:
-        """Wait for the checkpoint being written; raise a write's failure as a TrainingError."""
+        """Wait for the checkpoint being written (a failed write is kept in ``checkpoint_error``)."""
         if self._writer is not None:
             self._writer.join()
             self._writer = None
-        if self._write_error is not None:
-            exc, self._write_error = self._write_error, None
-            raise TrainingError(f"{self.folder}: the checkpoint could not be written ({exc}). Fix: free disk space.")
 
     def _finish(self, event: FinishedEvent) -> None:
         self.summary = dict(event.summary)
@@ -320,10 +321,15 @@ class RunRecorder:
         self.join()
         self._write_end_files()
         self.summary["checkpoints"] = self.checkpoints
+        if self.checkpoint_error:
+            self.summary["checkpoint_error"] = self.checkpoint_error
         _write_text(self.folder / "summary.json", json.dumps(self.summary, indent=1, default=str))
 
     def _write_end_files(self) -> None:
         """The metrics as CSV, and the best epoch's weights (kept in memory by the trainer until now)."""
+        if self._metrics is not None:
+            self._metrics.close()
+            self._metrics = None
         if self.rows:
             _write_text(self.folder / METRICS_CSV, _csv(self.rows))
         best = getattr(self.trainer, "best_state", None)

@@ -21,12 +21,11 @@ import dataclasses
 import json
 import math
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from graphedit.errors import GraphEditError, NodeError, TrainingError
-from graphedit.training.events import FailedEvent
+from graphedit.training.events import FailedEvent, StartedEvent
 
 SNAPSHOT = "project.gproj"  # the project as it was trained, kept in the run folder
 
@@ -35,19 +34,6 @@ class Control(Protocol):
     def wait_if_paused(self) -> None: ...
 
     def should_stop(self) -> bool: ...
-
-
-@dataclass
-class StartedEvent:
-    """Sent once, before the first step: what the editor needs to show progress and name nodes."""
-
-    info: dict[str, Any]  # DatasetInfo.to_json()
-    steps_per_epoch: int
-    epochs: int
-    run_dir: str
-    node_ids: list[str] = field(default_factory=list)
-    first_epoch: int = 0  # epochs already done (a resumed run)
-    settings: dict[str, Any] = field(default_factory=dict)
 
 
 def settings_for(training: dict[str, Any], overrides: dict[str, Any] | None = None) -> Any:
@@ -96,6 +82,7 @@ def run_project(
         from graphedit.training.binding import fit_inputs_to_dataset
         from graphedit.training.checkpoint import load_checkpoint
         from graphedit.training.datasets import load_dataset
+        from graphedit.training.memory import check_fits
         from graphedit.training.runs import GRAPH, RunRecorder, write_graph
         from graphedit.training.trainer import Trainer
 
@@ -111,10 +98,12 @@ def run_project(
         if distributed is not None:
             settings = settings.replace(device=distributed.device(settings.device))
             distributed.join(settings.device)
+        check_fits(project.document, settings)  # refuse what cannot fit before allocating it
         compiled = compile_graph(project.document, device="cpu", seed=settings.seed)
+        threads = _choose_threads(settings, compiled, data)
         if folder is not None:
             recorder = RunRecorder(
-                folder, settings.to_dict(), data.spec, resume=resume, checkpoint_every=checkpoint_every
+                folder, settings.to_dict(), data.spec, resume=resume, checkpoint_every=checkpoint_every, extra=threads
             )
         recorders = [recorder] if recorder is not None else []
         trainer = Trainer(
@@ -155,7 +144,7 @@ def run_project(
         from graphedit.training.runs import FINAL, point_project_to
 
         weights = point_project_to(project, folder / FINAL)
-    return {**summary, "run": str(folder or ""), "weights": weights}
+    return {**summary, **threads, "run": str(folder or ""), "weights": weights}
 
 
 def failure_node(exc: BaseException) -> str | None:
@@ -174,6 +163,20 @@ def as_training_error(exc: BaseException) -> TrainingError:
             "or train on another device."
         )
     return TrainingError(f"training failed: {name}: {detail}. Fix: check the graph with graphedit check.")
+
+
+def _choose_threads(settings: Any, compiled: Any, data: Any) -> dict[str, Any]:
+    """Set torch's thread count for this run (graphedit.training.threads); what was chosen and why."""
+    from graphedit.training.binding import bind
+    from graphedit.training.settings import resolve_device
+    from graphedit.training.threads import apply_threads
+
+    device = resolve_device(settings.device)
+    kwargs = None
+    if data.train.in_memory and device.type == "cpu" and settings.threads == 0:
+        X, y = next(iter(data.train.batches(settings.batch_size)))
+        kwargs = bind(compiled, data.info).kwargs(X, y)
+    return apply_threads(settings.threads, device, compiled.objective, kwargs)
 
 
 def _run_folder(path: Path | None, run_dir: str | os.PathLike[str] | None, resume: bool) -> Path:

@@ -2,7 +2,7 @@
 
 The project file stores the common keys (optimizer, lr, momentum, nesterov,
 weight_decay, schedule, batch_size, epochs, clip_grad, early_stopping, seed,
-device, amp); the rest have defaults here and are kept when present.
+device, amp, channels_last, threads); the rest have defaults here and are kept when present.
 """
 
 from __future__ import annotations
@@ -38,8 +38,11 @@ class TrainSettings:
     seed: int = 0
     device: str = "auto"
     amp: bool = False  # mixed precision (float16 autocast + GradScaler) on CUDA only
+    channels_last: bool = False  # 4-D inputs and conv weights in channels-last memory order
+    threads: int = 0  # CPU threads; 0: the policy of graphedit.training.threads
+    compile: bool = False  # torch.compile the objective (a run option: --compile; on the CPU it needs a C++ compiler)
     log_every: int = 10  # steps between StepEvents (the only per-step host sync)
-    probe_every: int = 0  # steps between probes; 0: automatic (probes cost ~3% of training time); -1: off
+    probe_every: int = 0  # steps between probes; 0: automatic (probes take ~3% of the time); -1: off
     probe_batch: int = 64  # samples in the fixed probe batch
     grid: int = 48  # decision-region grid side for 2-D inputs
 
@@ -80,6 +83,8 @@ class TrainSettings:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value < 0:
                 raise bad(f"{name} = {value!r} must be ≥ 0", f"set {name} to 0 or more")
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 0:
+            raise bad(f"threads = {self.threads!r} must be a whole number ≥ 0", "use 0 to let GraphEdit choose")
         if self.log_every < 1:
             raise bad(f"log_every = {self.log_every} must be ≥ 1", "set log_every to 1 or more")
 

@@ -44,9 +44,12 @@ class _StopFlag:
 
 def worker_main(tasks: Any, events: Any, stop: Any, threads: int) -> None:
     """Entry point of a spawned trial process: run tasks until ``None`` arrives."""
+    import os
+
     import torch
 
     torch.set_num_threads(max(1, threads))
+    os.environ["GRAPHEDIT_THREADS"] = str(max(1, threads))  # run_project's thread policy keeps to it
     while True:
         try:
             task = tasks.recv()
@@ -59,8 +62,8 @@ def worker_main(tasks: Any, events: Any, stop: Any, threads: int) -> None:
 
 def _run_trial(task: dict[str, Any], events: Any, control: _StopFlag) -> dict[str, Any]:
     from graphedit.errors import GraphEditError
-    from graphedit.training.events import EpochEvent
-    from graphedit.training.session import StartedEvent, run_project
+    from graphedit.training.events import EpochEvent, StartedEvent
+    from graphedit.training.session import run_project
 
     trial, objective = task["trial"], task["objective"]
     best: list[float] = []

@@ -63,10 +63,25 @@ class Trainer(TrainerState):
         self.optimizer = make_optimizer(s, self.root)
         self.scheduler = make_scheduler(s, self.optimizer)
         self.step_objective = self._replicated(compiled.objective) if distributed is not None else compiled.objective
+        self.channels_last = bool(s.channels_last)
+        if self.channels_last:
+            self.root.to(memory_format=torch.channels_last)  # 4-D weights only; the others stay as they are
+        self.compile_seconds: float | None = None
+        self._compiling = bool(s.compile)
+        if s.compile:
+            from graphedit.training.threads import check_compile
+
+            check_compile(self.device)
+            self.step_objective = torch.compile(self.step_objective)  # compiled on its first call (the first step)
+        # every module once: switching train/eval mode twice an epoch without walking five module trees
+        graphs = (self.root, compiled.objective, compiled.taps, compiled.model, self.step_objective)
+        self._modules = list({id(m): m for g in graphs if isinstance(g, torch.nn.Module) for m in g.modules()}.values())
         self.amp = bool(s.amp) and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
         self.sync_every = 1 if self.device.type == "cpu" else s.log_every
         self.epoch = 0
+        self.fit_started: float | None = None
+        self.fit_start_step = 0
         self.step = 0
         self.history: list[dict[str, Any]] = []
         self.best_loss = math.inf
@@ -98,6 +113,7 @@ class Trainer(TrainerState):
             self._seeded = True
         status = "finished"
         started = time.perf_counter()
+        self.fit_started, self.fit_start_step = started, self.step  # the automatic probe interval's clock
         samples = 0
         try:
             while self.epoch < s.epochs and not self._stop_requested:
@@ -171,7 +187,12 @@ class Trainer(TrainerState):
                 X = augment(X)
             if self.distributed is not None:
                 X, y = self.distributed.shard(X, y)
-            out = self._train_step(X, y)
+            if self._compiling and self.compile_seconds is None:
+                t1 = time.perf_counter()
+                out = self._train_step(X, y)
+                self.compile_seconds = time.perf_counter() - t1  # the first step compiles
+            else:
+                out = self._train_step(X, y)
             values.append([out[k].detach() for k in keys])
             sizes.append(X.shape[0])
             self.step += 1
@@ -256,6 +277,8 @@ class Trainer(TrainerState):
         self._perceptron_input = args[0].detach()
 
     def _forward(self, X: torch.Tensor, y: torch.Tensor | None, objective: Any = None) -> dict[str, torch.Tensor]:
+        if self.channels_last and X.dim() == 4:
+            X = X.contiguous(memory_format=torch.channels_last)
         kwargs = self.binding.kwargs(X, y)
         try:
             with torch.autocast("cuda", dtype=torch.float16) if self.amp else nullcontext():
@@ -301,10 +324,8 @@ class Trainer(TrainerState):
 
     def set_mode(self, training: bool) -> None:
         """Put every module in training (dropout on, batch norm updating) or evaluation mode; probes use it."""
-        self.root.train(training)
-        self.compiled.objective.train(training)
-        self.compiled.taps.train(training)
-        self.compiled.model.train(training)
+        for module in self._modules:
+            module.training = training
 
     def _emit(self, event: Any) -> None:
         for obs in self.observers:
@@ -362,4 +383,5 @@ class Trainer(TrainerState):
             "samples": samples,  # training examples seen, over all ranks of a distributed run
             "samples_per_second": round(samples / seconds, 1) if seconds > 0 else None,
             "device": str(self.device),
+            **({"compile_seconds": round(self.compile_seconds, 3)} if self.compile_seconds is not None else {}),
         }

@@ -193,7 +193,7 @@ def decode(path: Path, size: int, color: str) -> np.ndarray:
         with Image.open(path) as img:
             if img.format == "JPEG":
                 img.draft("L" if color == "grey" else "RGB", (size, size))  # decode at a reduced scale: faster
-            img = ImageOps.exif_transpose(img)
+            ImageOps.exif_transpose(img, in_place=True)  # not a copy of every image: most have no rotation
             img = _to_mode(img, color, Image)
             if img.size != (size, size):
                 img = img.resize((size, size), Image.Resampling.BILINEAR)
@@ -217,7 +217,8 @@ def _to_mode(img: Any, color: str, Image: Any) -> Any:
         img = img.convert("RGBA")
         white = Image.new("RGBA", img.size, (255, 255, 255, 255))
         img = Image.alpha_composite(white, img)
-    return img.convert("L" if color == "grey" else "RGB")
+    mode = "L" if color == "grey" else "RGB"
+    return img if img.mode == mode else img.convert(mode)
 
 
 class ImageSource:

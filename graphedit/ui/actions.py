@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu
 
@@ -98,50 +97,19 @@ class WindowActions(QObject):
 
     # ------------------------------------------------------------------ Edit
     def _edit(self) -> None:
-        w, menu = self.window, self.edit_menu
-        stack = w.controller.undo_stack
-        self.undo = stack.createUndoAction(w, "&Undo")
-        self.undo.setShortcuts(QKeySequence.keyBindings(Key.Undo))
-        self.redo = stack.createRedoAction(w, "&Redo")
-        self.redo.setShortcuts(QKeySequence.keyBindings(Key.Redo))
-        menu.addAction(self.undo)
-        menu.addAction(self.redo)
-        menu.addSeparator()
-        canvas = w.canvas
-        self.cut = self._action(menu, "Cu&t", canvas.cut, Key.Cut)
-        self.copy = self._action(menu, "&Copy", canvas.copy, Key.Copy)
-        self.paste = self._action(menu, "&Paste", canvas.paste, Key.Paste)
-        self.duplicate = self._action(menu, "D&uplicate", canvas.duplicate, QKeySequence("Ctrl+D"))
-        delete_keys = QKeySequence.keyBindings(Key.Delete)
-        if sys.platform == "darwin":
-            delete_keys.append(QKeySequence("Backspace"))
-        self.delete = self._action(menu, "&Delete", canvas.delete_selected, delete_keys)
-        self.select_all = self._action(menu, "Select &All", canvas.select_all, Key.SelectAll)
-        menu.addSeparator()
-        self.mute = self._action(
-            menu,
-            "&Mute",
-            lambda: w.controller.toggle_muted(w.controller.selection()),
-            QKeySequence("M"),
-            "A muted node passes its input through unchanged: compare the network with and without it",
-        )
-        self._canvas_only(self.cut, self.copy, self.paste, self.duplicate, self.delete, self.select_all, self.mute)
-
-    def _canvas_only(self, *actions: QAction) -> None:
-        """Editing keys act on the canvas only while it has focus; elsewhere (a text field) they edit text."""
-        for action in actions:
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.window.canvas.addAction(action)
+        keys = self.window.canvas.keymap  # the canvas's actions: one keymap (graphedit/ui/canvas/keymap.py)
+        self.undo, self.redo = keys.undo, keys.redo
+        self.edit_menu.addActions([keys.undo, keys.redo])
+        self.edit_menu.addSeparator()
+        self.edit_menu.addActions([keys.cut, keys.copy, keys.paste, keys.duplicate, keys.delete, keys.select_all])
+        self.edit_menu.addSeparator()
+        self.edit_menu.addAction(keys.mute)
 
     # ------------------------------------------------------------------ View
     def _view(self) -> None:
         w, menu = self.window, self.view_menu
-        canvas = w.canvas
-        self.zoom_in = self._action(menu, "Zoom &In", lambda: canvas.zoom_by(1.25), Key.ZoomIn)
-        self.zoom_out = self._action(menu, "Zoom &Out", lambda: canvas.zoom_by(0.8), Key.ZoomOut)
-        self.zoom_fit = self._action(menu, "Zoom to &Fit", canvas.zoom_to_fit, QKeySequence("F"))
-        self.auto_layout = self._action(menu, "Auto &Layout", canvas.auto_layout, QKeySequence("L"))
-        self._canvas_only(self.zoom_fit, self.auto_layout)
+        keys = w.canvas.keymap
+        menu.addActions([keys.zoom_in, keys.zoom_out, keys.zoom_reset, keys.zoom_fit, keys.auto_layout])
         self.snap = QAction("&Snap to Grid", w, checkable=True)
         self.snap.setChecked(w.settings.value("snap", True, type=bool))
         self.snap.toggled.connect(w.set_snap)

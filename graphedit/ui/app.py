@@ -47,18 +47,27 @@ def run_editor(argv: list[str]) -> int:
         print(NO_DISPLAY, file=sys.stderr)
         return 2
 
+    # only Qt before the first paint: torch and the editor load behind a start window (graphedit/ui/startup.py)
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from graphedit.ui.main_window import APP_NAME, MainWindow
+    from graphedit.ui.startup import APP_NAME, EditorLoader, StartWindow
+    from graphedit.ui.theme import apply_theme
 
     QApplication.setApplicationName(APP_NAME)
     QApplication.setOrganizationName(APP_NAME)
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C in the terminal quits
-    window = MainWindow()
-    window.show()
-    open_initial(window, args.project)
-    return app.exec()
+    settings = QSettings(APP_NAME, APP_NAME)
+    apply_theme(str(settings.value("theme", "system")))
+    start = StartWindow(settings)
+    start.show()
+    name = os.path.basename(args.project) if args.project else "the first example"
+    loader = EditorLoader(start, lambda window: open_initial(window, args.project), f"Opening {name}…")
+    loader.begin()
+    code = app.exec()
+    del loader
+    return code
 
 
 def open_initial(window: MainWindow, project: str | None) -> None:

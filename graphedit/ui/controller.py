@@ -143,6 +143,12 @@ class EditorController(QObject):
         if ids:
             self._do(RemoveCommand(self.document, ids, "Delete " + (ids[0] if len(ids) == 1 else f"{len(ids)} nodes")))
 
+    def replace_graph(self, data: dict, text: str) -> None:
+        """Replace the whole graph by ``data`` (a :meth:`GraphDocument.to_json`, ids kept) as one undo step."""
+        with self.batch(text):
+            self.remove_nodes(list(self.document.node_ids()))
+            self._do(InsertCommand(self.document, data, text))
+
     def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> None:
         edge = Edge(src, src_port, dst, dst_port)
         if self.document.edge_into(dst, dst_port) == edge:

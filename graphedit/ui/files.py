@@ -1,9 +1,13 @@
 """File actions of the editor: new, open, save, save as, recent files, examples, autosave and recovery.
 
 The rule is *never lose work*: a file that cannot be read leaves the current
-graph as it is and says why; unsaved changes are asked about before they would
-be replaced; a recovery copy is written every minute while there are unsaved
-changes and offered on the next start if the editor did not close cleanly.
+graph as it is and says why; unsaved changes, trained weights not yet saved and a
+running training are asked about before they would be replaced; a recovery copy
+is written every minute while there are unsaved changes and offered on the next
+start if the editor did not close cleanly. An unsaved project records its runs in
+its own per-user folder (:mod:`graphedit.training.user_folders`) and saving it
+carries them beside the file. A file another program changed is noticed
+(:mod:`graphedit.ui.disk_watch`): the user chooses to reload it or keep theirs.
 Dialogs go through :class:`Prompts` so tests can answer them.
 """
 
@@ -13,55 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from graphedit.errors import GraphEditError
 from graphedit.model.project import SUFFIX, Project, load_project, new_project, save_project
-from graphedit.ui.recovery import Recovery, RecoveryStore
+from graphedit.training.runs import runs_folder
+from graphedit.training.user_folders import carry_runs, new_unsaved_home, relocate_weights, stand_in, undo_carry
+from graphedit.ui.disk_watch import DiskWatch, remove_stray_temp_files
+from graphedit.ui.prompts import FILE_FILTER, Prompts
+from graphedit.ui.recovery import RecoveryStore
 
 PROJECTS_DIR = Path(__file__).resolve().parents[2] / "projects"
 AUTOSAVE_MS = 60_000
 MAX_RECENT = 10
-FILE_FILTER = f"GraphEdit projects (*{SUFFIX});;All files (*)"
-
-
-class Prompts:
-    """The dialogs file actions need. Tests pass an object with the same methods that answers at once."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        self.parent = parent
-
-    def error(self, title: str, text: str) -> None:
-        QMessageBox.critical(self.parent, title, text)
-
-    def ask_save(self, name: str) -> str:
-        """``save``, ``discard`` or ``cancel``."""
-        buttons = QMessageBox.StandardButton
-        answer = QMessageBox.warning(
-            self.parent,
-            "Unsaved changes",
-            f"“{name}” has changes that are not saved. Save them?",
-            buttons.Save | buttons.Discard | buttons.Cancel,
-            buttons.Save,
-        )
-        return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
-
-    def ask_recover(self, recovery: Recovery) -> bool:
-        answer = QMessageBox.question(
-            self.parent,
-            "Recover unsaved work?",
-            f"GraphEdit did not close cleanly last time. A recovery copy exists of {recovery.describe()}.\n\n"
-            "Restore it? (No deletes the copy.)",
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
-    def open_path(self, folder: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self.parent, "Open project", folder, FILE_FILTER)
-        return path or None
-
-    def save_path(self, suggested: str) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self.parent, "Save project as", suggested, FILE_FILTER)
-        return path or None
+__all__ = ["FILE_FILTER", "PROJECTS_DIR", "ProjectFiles", "Prompts", "examples"]
 
 
 def examples(folder: Path = PROJECTS_DIR) -> list[tuple[str, Path]]:
@@ -97,6 +65,11 @@ class ProjectFiles(QObject):
         self.project.document = controller.document
         self.example_name: str | None = None
         self.recovered = False
+        self.unsaved_home = new_unsaved_home()  # where the runs of this project live while it has no file
+        self.run_guard: Any = None  # the training session (is_running, stop, run_dir), set by the training feature
+        self.disk = DiskWatch(self)
+        self.disk.changedOnDisk.connect(self._changed_on_disk)
+        self._asking_disk = False
         self._unsaved_outside_undo = False  # a recovered copy is unsaved although the undo stack is clean
         self._changed_since_autosave = False
         controller.undo_stack.cleanChanged.connect(lambda _clean: self.changed.emit())
@@ -112,7 +85,23 @@ class ProjectFiles(QObject):
         return self.project.path
 
     def is_dirty(self) -> bool:
-        return self._unsaved_outside_undo or not self.controller.undo_stack.isClean()
+        return self._unsaved_outside_undo or not self.controller.undo_stack.isClean() or self.has_unsaved_runs()
+
+    def runs_base(self) -> Path:
+        """The project file runs are recorded beside: the project's, or the stand-in in its unsaved folder."""
+        return self.project.path if self.project.path is not None else stand_in(self.unsaved_home)
+
+    def weights_file(self) -> Path | None:
+        """The weights the project points to (an unsaved project's point into its unsaved folder)."""
+        weights = self.project.weights
+        return None if weights is None else self.runs_base().parent / weights["path"]
+
+    def has_unsaved_runs(self) -> bool:
+        """Trained weights of a project that has no file yet: losing them is losing work."""
+        return self.project.path is None and any(runs_folder(self.runs_base()).glob("*/*.safetensors"))
+
+    def training_running(self) -> bool:
+        return self.run_guard is not None and self.run_guard.is_running()
 
     def display_name(self) -> str:
         if self.project.path is not None:
@@ -124,25 +113,35 @@ class ProjectFiles(QObject):
     def _note_change(self, *_: Any) -> None:
         self._changed_since_autosave = True
 
-    def _install(self, project: Project, example: str | None = None, unsaved: bool = False) -> None:
+    def _install(
+        self, project: Project, example: str | None = None, unsaved: bool = False, unsaved_home: Path | None = None
+    ) -> None:
         self.project = project
         self.example_name = example
+        self.unsaved_home = unsaved_home or new_unsaved_home()
         self.controller.set_document(project.document)
         self.controller.undo_stack.setClean()
         self._unsaved_outside_undo = unsaved
         self._changed_since_autosave = unsaved
+        self.disk.track(project.path)
+        if project.path is not None:
+            remove_stray_temp_files(project.path)
         self.loaded.emit()
         self.changed.emit()
 
     # ----------------------------------------------------------- operations
     def maybe_save(self) -> bool:
-        """Ask about unsaved changes; ``False`` means the user cancelled (or saving failed)."""
-        if not self.is_dirty():
-            return True
-        answer = self.prompts.ask_save(self.display_name())
-        if answer == "save":
-            return self.save()
-        return answer == "discard"
+        """Ask about a running training and unsaved changes; ``False`` means the user cancelled (or saving failed)."""
+        running = self.training_running()
+        if running and not self.prompts.ask_stop_training(self.display_name()):
+            return False
+        if self.is_dirty():
+            answer = self.prompts.ask_save(self.display_name())
+            if answer == "cancel" or answer == "save" and not self.save():
+                return False
+        if running:
+            self.run_guard.stop()
+        return True
 
     def new(self) -> bool:
         if not self.maybe_save():
@@ -205,14 +204,20 @@ class ProjectFiles(QObject):
     def _write(self, path: Path) -> bool:
         self.project.document = self.controller.document
         self.aboutToSave.emit()
+        path = Path(path)
+        same = self.project.path is not None and _same_file(self.project.path, path)
+        if same and self.disk.changed() and not self.prompts.ask_overwrite(self.display_name()):
+            return False
         try:
-            save_project(self.project, path)
+            self._save_with_runs(path)
         except GraphEditError as exc:
             self.prompts.error("Cannot save the project", f"{exc}\n\nYour graph is still open; save it elsewhere.")
             return False
         except OSError as exc:
             self.prompts.error("Cannot save the project", f"{path}: {exc}\n\nYour graph is still open.")
             return False
+        self.disk.track(path)
+        remove_stray_temp_files(path)
         self.example_name = None
         self._unsaved_outside_undo = False
         self.controller.undo_stack.setClean()
@@ -221,6 +226,62 @@ class ProjectFiles(QObject):
         self.add_recent(path)
         self.changed.emit()
         return True
+
+    def _save_with_runs(self, path: Path) -> None:
+        """Save to ``path`` with the project's runs: an unsaved project's move beside the file; Save As of a saved
+        project copies the run its weights come from. The weights pointer (and those the undo stack holds) follow.
+        A failed save puts everything back."""
+        old = self.runs_base()
+        if _same_file(old, path):
+            save_project(self.project, path)
+            return
+        moved = self.project.path is None
+        weights = self.weights_file()
+        if moved:
+            busy = Path(self.run_guard.run_dir) if self.training_running() and self.run_guard.run_dir else None
+            carried = carry_runs(old, path, move=True, skip=busy)  # a run still recording follows when done
+        else:
+            carried = carry_runs(old, path, move=False, only=weights.parent) if weights is not None else []
+        pointers = self._weight_pointers()
+        for holder, key, pointer in pointers:
+            setattr(holder, key, relocate_weights(pointer, old, path, carried))
+        try:
+            save_project(self.project, path)
+        except BaseException:
+            for holder, key, pointer in pointers:
+                setattr(holder, key, pointer)
+            undo_carry(carried, moved)
+            raise
+
+    def _weight_pointers(self) -> list[tuple[Any, str, Any]]:
+        """``(holder, attribute, pointer)``: the project's weights and those undoable weight edits would restore."""
+        from graphedit.ui.runner.edits import WeightsCommand
+
+        found: list[tuple[Any, str, Any]] = [(self.project, "weights", self.project.weights)]
+        stack = self.controller.undo_stack
+        for i in range(stack.count()):
+            command = stack.command(i)
+            if isinstance(command, WeightsCommand) and command.project is self.project:
+                found += [(command, "before", command.before), (command, "after", command.after)]
+        return found
+
+    def _changed_on_disk(self) -> None:
+        """Another program changed the open file: reload it, or keep the editor's version as unsaved work."""
+        if self._asking_disk or self.project.path is None:
+            return
+        self._asking_disk = True
+        try:
+            path = self.project.path
+            if self.prompts.ask_reload(self.display_name()):
+                project = self._load(path)
+                if project is not None:
+                    self._install(project)
+                    return
+            self.disk.accept()
+            self._unsaved_outside_undo = True
+            self.changed.emit()
+        finally:
+            self._asking_disk = False
 
     # --------------------------------------------------------------- recent
     def recent_files(self) -> list[Path]:
@@ -247,7 +308,7 @@ class ProjectFiles(QObject):
             return None
         self.project.document = self.controller.document
         try:
-            written = self.recovery.write(self.project, self.display_name())
+            written = self.recovery.write(self.project, self.display_name(), self.unsaved_home)
         except (GraphEditError, OSError):
             return None  # autosave is a safety net; failing it must not interrupt the user
         self._changed_since_autosave = False
@@ -270,7 +331,8 @@ class ProjectFiles(QObject):
                 self.recovery.release(recovery)
                 continue
             name = None if project.path or recovery.title == "Untitled" else recovery.title.removesuffix(SUFFIX)
-            self._install(project, example=name, unsaved=True)
+            home = Path(recovery.unsaved_home) if recovery.unsaved_home else None
+            self._install(project, example=name, unsaved=True, unsaved_home=home)
             self.autosave(force=True)  # our own copy first, then the old one may go
             self.recovery.discard(recovery)
             restored = self.recovered = True
@@ -279,4 +341,9 @@ class ProjectFiles(QObject):
     def close(self) -> None:
         """A clean close: no recovery copy is left behind."""
         self.autosave_timer.stop()
+        self.disk.track(None)
         self.recovery.close()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return Path(a).resolve() == Path(b).resolve()

@@ -24,10 +24,11 @@ from graphedit.ui.palette import PaletteDock
 from graphedit.ui.problems import ProblemsDock
 from graphedit.ui.recovery import RecoveryStore
 from graphedit.ui.runner.feature import TrainingFeature
+from graphedit.ui.startup import APP_NAME
 from graphedit.ui.summary import SummaryDock
 from graphedit.ui.theme import apply_theme
 
-APP_NAME = "GraphEdit"
+__all__ = ["APP_NAME", "MainWindow"]
 
 
 class MainWindow(QMainWindow):

@@ -122,7 +122,8 @@ class ModelIO:
         checked = (
             f"\nChecked against the model in the editor: max |difference| {check:.3g}." if check is not None else ""
         )
-        self.prompts.info("Exported", f"Wrote {fmt} to {report.get('path', path)} with {weights}.{checked}")
+        warnings = "".join(f"\n\nWarning: {w}" for w in report.get("warnings", []))
+        self.prompts.info("Exported", f"Wrote {fmt} to {report.get('path', path)} with {weights}.{checked}{warnings}")
         self.window.statusBar().showMessage(f"Exported {fmt} to {path}", 8000)
         return report
 

@@ -43,6 +43,7 @@ class Recovery:
     title: str
     saved_at: str
     lock: QLockFile | None = field(default=None, repr=False)
+    unsaved_home: str | None = None  # the per-user folder holding the runs of a project that had no file
 
     def describe(self) -> str:
         what = self.original or f"the unsaved project “{self.title}”"
@@ -67,8 +68,10 @@ class RecoveryStore:
             self._lock.setStaleLockTime(0)
             self._lock.tryLock(0)
 
-    def write(self, project: Project, title: str) -> Path:
-        """Save a copy of ``project`` as this session's recovery file; ``project.path`` is left as it was."""
+    def write(self, project: Project, title: str, unsaved_home: Path | None = None) -> Path:
+        """Save a copy of ``project`` as this session's recovery file; ``project.path`` is left as it was.
+
+        ``unsaved_home``: where an unsaved project's runs are, so the recovered copy finds them (and its weights)."""
         self._own_lock()
         target = self._path(self.session, ".gproj")
         original = project.path
@@ -80,6 +83,7 @@ class RecoveryStore:
             "original": str(original) if original else None,
             "title": title,
             "saved_at": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+            "unsaved_home": str(unsaved_home) if unsaved_home is not None and original is None else None,
         }
         self._path(self.session, ".json").write_text(json.dumps(info, indent=2), encoding="utf-8")
         return target
@@ -123,6 +127,7 @@ class RecoveryStore:
                     str(info.get("title") or "Untitled"),
                     str(info.get("saved_at") or "at an unknown time"),
                     lock,
+                    info.get("unsaved_home") if isinstance(info.get("unsaved_home"), str) else None,
                 )
             )
         found.sort(key=lambda r: r.project_file.stat().st_mtime, reverse=True)

@@ -1,4 +1,4 @@
-"""The model summary dock: node, type, output shape, parameters, and the total; a row click selects the node."""
+"""The model summary dock: node, type, output shape, parameters, memory and totals; a row click selects the node."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from graphedit.compiler.report import SummaryRow, summarize
+from graphedit.compiler.report import SummaryRow, byte_text, summarize, totals
 from graphedit.ui.icons import node_icon
 
-HEADERS = ("node", "type", "output shape", "parameters")
+HEADERS = ("node", "type", "output shape", "parameters", "param memory", "activations/example")
+NUMBER_COLUMNS = (3, 4, 5)
 ERROR_COLOR = QColor("#e53935")
 
 
@@ -27,6 +28,9 @@ class SummaryDock(QDockWidget):
         self.rows: list[SummaryRow] = []
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setHorizontalHeaderLabels([h.capitalize() for h in HEADERS])
+        self.table.horizontalHeaderItem(5).setToolTip(
+            "Memory of the node's outputs for one example; × batch size, and about × 2 while training"
+        )
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -61,13 +65,20 @@ class SummaryDock(QDockWidget):
         self.table.setRowCount(len(self.rows) + 1)
         for i, row in enumerate(self.rows):
             node_type = doc.node_type(row.node_id)
-            cells = (row.node_id, row.type_id, ", ".join(row.outputs), f"{row.params:,}")
+            cells = (
+                row.node_id,
+                row.type_id,
+                ", ".join(row.outputs),
+                f"{row.params:,}",
+                byte_text(row.param_bytes),
+                byte_text(row.activation_bytes),
+            )
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col == 0:
                     item.setIcon(node_icon(node_type.category, node_type.title))
                     item.setData(Qt.ItemDataRole.UserRole, row.node_id)
-                if col == 3:
+                if col in NUMBER_COLUMNS:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if row.error:
                     item.setForeground(QBrush(ERROR_COLOR))
@@ -80,11 +91,13 @@ class SummaryDock(QDockWidget):
     def _total_row(self, i: int) -> None:
         font = QFont(self.table.font())
         font.setBold(True)
-        for col, text in enumerate(("Total", "", "", f"{self.total():,}")):
+        t = totals(self.rows)
+        cells = ("Total", "", "", f"{t['params']:,}", byte_text(t["param_bytes"]))
+        for col, text in enumerate((*cells, byte_text(t["activation_bytes_per_example"]))):
             item = QTableWidgetItem(text)
             item.setFont(font)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            if col == 3:
+            if col in NUMBER_COLUMNS:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(i, col, item)
 

@@ -67,7 +67,7 @@ class NodeItem(QGraphicsItem):
     def _layout(self) -> None:
         self.prepareGeometryChange()
         ins = self.node_type.input_ports(self.params)
-        outs = self.node_type.output_ports()
+        outs = self.node_type.output_ports(self.params)
         self._key = param_text(self.node_type, self.params)
         top = style.HEADER_H + (style.ROW_H if self._key else 4.0)
         rows = max(len(ins), len(outs), 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QTimer
-from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QWidget
 
 from graphedit.errors import GraphEditError
@@ -19,6 +19,7 @@ from graphedit.ui.canvas.interactions import (
     RubberBandInteraction,
     WireInteraction,
 )
+from graphedit.ui.canvas.keymap import CanvasKeymap
 from graphedit.ui.canvas.node_item import LOD_TEXT
 from graphedit.ui.canvas.quick_add import QuickAddPopup
 from graphedit.ui.canvas.scene import CanvasScene
@@ -62,6 +63,7 @@ class CanvasView(QGraphicsView):
         self.quick_add.chosen.connect(self._quick_add_chosen)
         self._quick_at = QPointF()
         self._quick_port: tuple[str, str, bool] | None = None
+        self.keymap = CanvasKeymap(self)
         controller.message.connect(self.show_message)
         controller.documentReplaced.connect(lambda: QTimer.singleShot(0, self.zoom_to_fit))
 
@@ -142,56 +144,24 @@ class CanvasView(QGraphicsView):
         if node is not None and not node.isSelected():
             self.scene().select_nodes([node.node_id])
         menu = QMenu(self)
+        keys = self.keymap
         if self.scene().selected_node_ids():
-            menu.addAction("Mute / unmute (M)", self.mute_selected)
-            menu.addAction("Duplicate (Ctrl+D)", self.duplicate)
-            menu.addAction("Delete (Del)", self.delete_selected)
+            menu.addActions([keys.mute, keys.duplicate, keys.delete])
             menu.addSeparator()
         menu.addAction("Add node… (Tab)", lambda: self.open_quick_add(pos))
-        menu.addAction("Auto-layout (L)", self.auto_layout)
-        menu.addAction("Zoom to fit (F)", self.zoom_to_fit)
+        menu.addActions([keys.auto_layout, keys.zoom_fit])
         menu.exec(event.globalPos())
 
     # ----------------------------------------------------------------- keys
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        key, mods = event.key(), event.modifiers()
-        plain = not (mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier))
-        actions = (
-            (QKeySequence.StandardKey.Copy, self.copy),
-            (QKeySequence.StandardKey.Cut, self.cut),
-            (QKeySequence.StandardKey.Paste, self.paste),
-            (QKeySequence.StandardKey.SelectAll, self.select_all),
-            (QKeySequence.StandardKey.Undo, self.controller.undo_stack.undo),
-            (QKeySequence.StandardKey.Redo, self.controller.undo_stack.redo),
-            (QKeySequence.StandardKey.ZoomIn, lambda: self.zoom_by(1.25)),
-            (QKeySequence.StandardKey.ZoomOut, lambda: self.zoom_by(0.8)),
-        )
-        for sequence, action in actions:
-            if event.matches(sequence):
-                action()
-                return
-        if key == Qt.Key.Key_D and mods & Qt.KeyboardModifier.ControlModifier:
-            self.duplicate()
-        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-            self.delete_selected()
-        elif key == Qt.Key.Key_Space and not event.isAutoRepeat():
+        """Only what is not a command of the keymap (``self.keymap``): Space held to pan, Esc to cancel a drag."""
+        key = event.key()
+        if key == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
         elif key == Qt.Key.Key_Escape and self.mode is not None:
             self.mode.cancel()
             self.mode = None
-        elif plain and key == Qt.Key.Key_F:
-            self.zoom_to_fit()
-        elif plain and key == Qt.Key.Key_M:
-            self.mute_selected()
-        elif plain and key == Qt.Key.Key_L:
-            self.auto_layout()
-        elif plain and key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
-            self.zoom_by(1.25)
-        elif plain and key == Qt.Key.Key_Minus:
-            self.zoom_by(0.8)
-        elif plain and key == Qt.Key.Key_0:
-            self.set_zoom(1.0)
         else:
             super().keyPressEvent(event)
 

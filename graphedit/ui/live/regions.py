@@ -112,6 +112,8 @@ class RegionsView(LiveView):
         self.plot.addItem(self.image)
         self.points = pg.ScatterPlotItem(size=7, pen=pg.mkPen(30, 30, 30, 170, width=1))
         self.plot.addItem(self.points)
+        self._points_key: tuple[bytes, bytes] | None = None
+        self._brushes: dict[tuple[int, ...], Any] = {}
         self.lut = diverging_lut()
         self.shown_node: str | None = None
         self.shown_nodes: list[str] = []
@@ -166,16 +168,24 @@ class RegionsView(LiveView):
             self._render_units((acts or hidden)[:OVERVIEW_LAYERS] or [output_id], maps)
 
     def _render_points(self, points: dict[str, Any] | None, point_color: Any) -> None:
+        """The training points, set again only when they or their colours change (they are fixed for a run).
+
+        One brush object per colour: pyqtgraph renders a symbol per brush *object*, so 400 new brushes
+        each probe cost ~300 ms of the editor thread and grew its symbol atlas without end."""
         if not points or "x" not in points:
             self.points.clear()
+            self._points_key = None
             return
         xy = np.asarray(points["x"], dtype=float)
         labels = points.get("y")
-        if labels is None:
-            brushes = [pg.mkBrush(80, 80, 80)] * len(xy)
-        else:
-            brushes = [pg.mkBrush(*map(int, c)) for c in point_color(labels)]
-        self.points.setData(x=xy[:, 0], y=xy[:, 1], brush=brushes)
+        colors = np.full((len(xy), 3), 80) if labels is None else np.asarray(point_color(labels)).astype(int)
+        key = (xy.tobytes(), colors.tobytes())
+        if key == self._points_key:
+            return
+        self._points_key = key
+        for color in {tuple(c) for c in colors.tolist()} - self._brushes.keys():
+            self._brushes[color] = pg.mkBrush(*color)
+        self.points.setData(x=xy[:, 0], y=xy[:, 1], brush=[self._brushes[tuple(c)] for c in colors.tolist()])
 
     @property
     def unit_cells(self) -> list:

@@ -1,7 +1,7 @@
 """What the live views know about the run in progress: the events of the session, kept as history.
 
 No Qt here. :meth:`LiveState.ingest` takes the plain dicts a training
-session emits (see ``graphedit/ui/TRAINING_CONTRACT.md``) and is cheap, so a
+session emits (the wire format of :mod:`graphedit.training.events`) and is cheap, so a
 burst of events costs little; the views draw from this state at most ~10
 times a second (see :mod:`graphedit.ui.live.throttle`).
 """
@@ -14,6 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from graphedit.training.events import EpochMessage, Message, StartedMessage, StepMessage, StepRow
+from graphedit.training.payloads import ConfusionPayload, ProbePayload, TextSample
+
 HISTORY = 240  # probes kept per node for the views over time
 
 
@@ -21,8 +24,8 @@ class LiveState:
     def __init__(self) -> None:
         self.reset()
 
-    def reset(self, started: dict[str, Any] | None = None) -> None:
-        started = started or {}
+    def reset(self, started: StartedMessage | None = None) -> None:
+        started = started or {}  # type: ignore[assignment]
         self.info: dict[str, Any] | None = started.get("info")
         self.steps_per_epoch: int | None = started.get("steps_per_epoch")
         self.epochs_total: int | None = started.get("epochs")
@@ -36,16 +39,16 @@ class LiveState:
         self.steps: list[int] = []
         self.step_loss: list[float] = []
         self.step_metrics: dict[str, tuple[list[int], list[float]]] = {}
-        self.epochs: list[dict[str, Any]] = []
-        self.probe: dict[str, Any] | None = None  # the latest probe payload
+        self.epochs: list[EpochMessage] = []
+        self.probe: ProbePayload | None = None  # the latest probe payload
         self.probe_steps: deque[int] = deque(maxlen=HISTORY)
         self.act_history: dict[str, deque[tuple[int, np.ndarray, np.ndarray]]] = {}
         self.grad_history: dict[str, tuple[list[int], list[float]]] = {}
-        self.confusions: list[dict[str, Any]] = []
-        self.samples: deque[tuple[int, dict[str, Any]]] = deque(maxlen=20)
+        self.confusions: list[ConfusionPayload] = []
+        self.samples: deque[tuple[int, TextSample]] = deque(maxlen=20)
 
     # ------------------------------------------------------------ ingest
-    def ingest(self, event: dict[str, Any]) -> None:
+    def ingest(self, event: Message) -> None:
         kind = event.get("type")
         if kind == "started":
             self.reset(event)
@@ -67,13 +70,13 @@ class LiveState:
             self.failed_node = str(event.get("node_id") or "")
         self.version += 1
 
-    def _step(self, event: dict[str, Any]) -> None:
+    def _step(self, event: StepMessage) -> None:
         rows = event.get("batch")  # the session coalesces the steps of one tick into the last, rows in "batch"
         for row in rows if isinstance(rows, list) and rows else [event]:
             if not self.steps or int(row["step"]) > self.steps[-1]:
                 self._step_row(row)
 
-    def _step_row(self, event: dict[str, Any]) -> None:
+    def _step_row(self, event: StepRow) -> None:
         step, loss = int(event["step"]), float(event["loss"])
         self.steps.append(step)
         self.step_loss.append(loss)
@@ -82,7 +85,7 @@ class LiveState:
             xs.append(step)
             ys.append(float(value))
 
-    def _probe(self, payload: dict[str, Any]) -> None:
+    def _probe(self, payload: ProbePayload) -> None:
         self.probe = payload
         step = int(payload.get("step", 0))
         self.probe_steps.append(step)

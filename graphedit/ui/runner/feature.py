@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDockWidget
 from graphedit.errors import GraphEditError
 from graphedit.model.project import project_from_json
 from graphedit.training.runs import FINAL, point_project_to
+from graphedit.training.user_folders import STAND_IN, join_run
 from graphedit.ui.runner.banner import CanvasBanner, SnapshotDialog, show_failure, snapshot_text
 from graphedit.ui.runner.edits import WeightsCommand
 from graphedit.ui.runner.process import TrainingSession
@@ -54,6 +55,7 @@ class TrainingFeature(QObject):
                 changed.connect(lambda name: self.files.project.view.__setitem__("live_view", name))
         self._snapshot_dialog: SnapshotDialog | None = None
         self._trained: Any = None  # the Project the current run belongs to (another may be opened meanwhile)
+        self.files.run_guard = self.session  # opening another project or closing asks first while a run trains
         self.toolbar.runRequested.connect(self.run)
         self.runs_dock.continueRequested.connect(self.continue_run)
         self.runs_dock.message.connect(self.say)
@@ -107,7 +109,8 @@ class TrainingFeature(QObject):
     def _start(self, project: Any, overrides: dict[str, Any] | None, resume_dir: Path | None = None) -> str | None:
         self.canvas.set_badges({})
         try:
-            run_dir = self.session.start(project, overrides, resume_dir=resume_dir, name=self.files.display_name())
+            self.session.scratch = self.files.unsaved_home  # an unsaved project's runs: its own per-user folder
+            run_dir = self.session.start(project, overrides, resume_dir=resume_dir, name=STAND_IN)
             self._trained = self.files.project
         except (GraphEditError, OSError) as exc:
             self._failed(f"the run could not start: {exc}", "")
@@ -148,20 +151,31 @@ class TrainingFeature(QObject):
             text += f"<br>{adopted}"
         self.banner.show_text(text, "done", hide_after_ms=10_000)
         self.say(f"Run {name} {status.replace('_', ' ')}.", False)
+        self.runs_dock.refresh()
+        self.files.changed.emit()  # trained weights of an unsaved project are unsaved work: the title says so
 
     def _adopt(self, run_dir: str | None, status: str) -> str:
-        """Point the project to the run's final weights (one undo step) if they still fit the graph."""
-        project = self.files.project
-        if project is not self._trained:
+        """Point the project to the run's final weights (one undo step) if they still fit the graph.
+
+        A run whose unsaved project was saved while it trained first joins the runs folder beside the file."""
+        trained, project = self._trained, self.files.project
+        if run_dir and trained is not None and trained.path is not None:
+            try:
+                run_dir = str(join_run(Path(run_dir), trained.path))
+            except OSError as exc:
+                return f"The run stays in {run_dir}: it could not be moved beside the project ({exc})."
+        if project is not trained:
             return "Another project was opened during the run: its weights stay in that project's Runs panel."
         weights = Path(run_dir or "") / FINAL
-        if status not in ADOPT or not weights.exists() or project.path is None:
-            return "" if project.path is not None else "Save the project to keep trained weights with it."
+        if status not in ADOPT or not weights.exists():
+            return ""
         problem = weights_problem(self.controller.document, weights)
         if problem:
             return f"The graph changed during the run ({problem}); its weights stay in the Runs panel."
-        pointer = point_project_to(SimpleNamespace(path=project.path, weights=None), weights, save=False)
+        pointer = point_project_to(SimpleNamespace(path=self.files.runs_base(), weights=None), weights, save=False)
         self.controller.undo_stack.push(WeightsCommand(project, pointer, f"Use weights of run {weights.parent.name}"))
+        if project.path is None:
+            return "The project now uses these weights: save the project to keep them with it."
         return "The project now uses these weights (save to keep them)."
 
     def _failed(self, message: str, node_id: str) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import multiprocessing
 import signal
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from graphedit.errors import TrainingError
 from graphedit.model.project import Project, project_to_json
 from graphedit.training.runs import new_run_dir
+from graphedit.training.user_folders import new_unsaved_home
 from graphedit.ui.runner.worker import PAUSE, RUN, STOP, worker_main
 
 __all__ = ["TrainingSession", "worker_main"]
@@ -41,8 +41,9 @@ EXIT_GRACE_S = 5.0  # after its last message the process should exit within this
 
 
 def scratch_dir() -> Path:
-    """Where runs of a project that has no file yet are recorded."""
-    return Path(tempfile.gettempdir()) / "graphedit-runs"
+    """Where runs of a project that has no file yet are recorded: a per-user folder, never a shared temp folder
+    (the editor gives each unsaved project its own, see ProjectFiles.unsaved_home)."""
+    return new_unsaved_home()
 
 
 class TrainingSession(QObject):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphedit.training.runs import BEST, FINAL, METRICS, OLD_METRICS, read_metrics, runs_folder
+from graphedit.training.runs import BEST, FINAL, GRAPH, METRICS, OLD_METRICS, read_metrics, runs_folder
 from graphedit.training.session import SNAPSHOT
 
 
@@ -24,6 +24,9 @@ class RunRecord:
     seconds: float | None = None
     message: str = ""  # the failure, for failed runs
     node_id: str | None = None
+    best_loss: float | None = None
+    device: str | None = None
+    _project: Any = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -41,6 +44,19 @@ class RunRecord:
     def snapshot(self) -> dict[str, Any] | None:
         """The project JSON the run trained, when it was recorded (runs from the editor and graphedit train)."""
         return _read_json(self.folder / SNAPSHOT)
+
+    def project(self) -> dict[str, Any] | None:
+        """The project as trained: the snapshot with the graph as the run fitted it (``graph.json``); read once.
+
+        ``None`` for runs recorded before either file existed ("graph not recorded").
+        """
+        if self._project is None:
+            snapshot = self.snapshot()
+            graph = _read_json(self.folder / GRAPH)
+            if isinstance(snapshot, dict) and isinstance(graph, dict):
+                snapshot = {**snapshot, "graph": graph}
+            self._project = snapshot if isinstance(snapshot, dict) else False
+        return self._project or None
 
 
 def _read_json(path: Path) -> Any:
@@ -68,6 +84,8 @@ def read_run(folder: Path) -> RunRecord:
         seconds=summary.get("seconds") or (sum(r.get("seconds", 0) for r in rows) if rows else None),
         message=str(summary.get("message", "")),
         node_id=summary.get("node_id"),
+        best_loss=summary.get("best_loss"),
+        device=summary.get("device"),
     )
 
 
@@ -97,31 +115,14 @@ def delete_run(folder: Path) -> None:
 
 
 def weights_problem(document: Any, weights: Path) -> str | None:
-    """Why these weights do not fit the graph as it is now, or ``None`` when they fit (names and shapes)."""
-    from safetensors import safe_open
+    """Why these weights cannot be used with the graph as it is now, or ``None`` when they fit.
 
-    from graphedit.compiler import compile_graph
-    from graphedit.errors import GraphEditError
+    See :func:`graphedit.training.weights_file.weights_problem`: a FIFO, a pickle or a damaged file is one line
+    naming it; otherwise the names, dtypes and shapes are compared.
+    """
+    from graphedit.training.weights_file import weights_problem as problem
 
-    try:
-        compiled = compile_graph(document, device="meta")
-    except GraphEditError as exc:
-        return f"the graph does not compile now ({exc})"
-    wanted = {k: tuple(v.shape) for k, v in compiled.root.state_dict().items()}
-    try:
-        with safe_open(str(weights), framework="pt") as f:
-            have = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118 (safe_open is not iterable)
-    except (OSError, ValueError, RuntimeError) as exc:
-        return f"{weights} cannot be read ({exc})"
-    missing = sorted(set(wanted) - set(have))
-    extra = sorted(set(have) - set(wanted))
-    if missing or extra:
-        names = ", ".join((missing or extra)[:3])
-        return f"the graph's layers differ from the run's ({'missing' if missing else 'unexpected'}: {names})"
-    for key, shape in wanted.items():
-        if have[key] != shape:
-            return f"{key} is {list(have[key])} in the run but {list(shape)} in the graph"
-    return None
+    return problem(document, weights)
 
 
 def metrics_text(values: dict[str, float] | None, skip_loss: bool = False) -> str:

@@ -1,8 +1,9 @@
-"""The Runs dock: every run of the project with its settings and final metrics.
+"""The Runs dock: a table of every run of the project with its metrics, settings and graph changes.
 
-Tick runs to overlay their curves in the live views; use a run's weights (the
-project then points to them, undoably); continue a run from its checkpoint;
-delete a run. A run's tooltip lists all of its settings.
+Sort by any column, filter rows by text, show or hide columns from the header's menu. Tick
+runs to overlay their curves in the live views; use a run's weights (the project then points to
+them, undoably); restore a run's graph, settings and weights as one undoable step; diff two
+runs; continue a run from its checkpoint; delete a run. A run's tooltip lists all of its settings.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDockWidget,
     QHBoxLayout,
     QHeaderView,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QTreeWidget,
@@ -30,9 +33,10 @@ from PySide6.QtWidgets import (
 
 from graphedit.training.runs import point_project_to
 from graphedit.ui.runner.edits import WeightsCommand
-from graphedit.ui.runner.run_records import RunRecord, delete_run, list_runs, metrics_text, weights_problem
+from graphedit.ui.runner.run_diff import RunDiffDialog, restore_run
+from graphedit.ui.runner.run_records import RunRecord, delete_run, list_runs, weights_problem
+from graphedit.ui.runner.runs_table import RunItem, column_menu, columns_for, fill_row, matches
 
-COLUMNS = ("Run", "Status", "Epochs", "Loss", "Val loss", "Val metrics", "Optimizer", "LR", "Batch", "Time")
 FOLDER_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -57,16 +61,25 @@ class RunsDock(QDockWidget):
         self.confirm: Callable[[str], bool] = _ask(self)
         self.records: dict[str, RunRecord] = {}
         self._overlaid: list[str] = []  # the runs last overlaid on the curves
+        self.hidden_columns: set[str] = set()  # titles the user hid from the header's menu
+        self.diff_dialog: RunDiffDialog | None = None
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter runs: words that a row must contain (status, optimiser, values)…")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(lambda _t: self._apply_filter())
+        layout.addWidget(self.filter)
         self.tree = QTreeWidget()
-        self.tree.setColumnCount(len(COLUMNS))
-        self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(False)
         self.tree.setAlternatingRowColors(True)
         self.tree.setUniformRowHeights(True)
+        self.tree.setSortingEnabled(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.header().customContextMenuRequested.connect(self._column_menu)
         self.tree.itemChanged.connect(self._item_changed)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
         self.tree.itemDoubleClicked.connect(lambda *_: self.use_weights())
@@ -75,6 +88,10 @@ class RunsDock(QDockWidget):
         self.use_button = self._button(
             buttons, "Use weights", self.use_weights, "Point the project to this run's weights"
         )
+        self.restore_button = self._button(
+            buttons, "Restore", self.restore_selected, "Restore this run's graph, settings and weights (undoable)"
+        )
+        self.diff_button = self._button(buttons, "Diff", self.diff_selected, "Compare two selected runs side by side")
         self.continue_button = self._button(
             buttons, "Continue", self.continue_selected, "Train this run further from its last checkpoint"
         )
@@ -83,12 +100,14 @@ class RunsDock(QDockWidget):
         self._button(buttons, "Refresh", self.refresh, "Read the runs folder again")
         layout.addLayout(buttons)
         self.setWidget(body)
+        # bound methods, never lambdas: Qt drops a connection when its receiver is deleted, and the undo stack and
+        # session outlive this dock when the window is torn down (a lambda then called _mark_current on a dead tree)
         files.loaded.connect(self.refresh)
         files.changed.connect(self._maybe_moved)
-        session.started.connect(lambda _m: self.refresh())
-        session.finished.connect(lambda _m: self.refresh())
-        session.failed.connect(lambda _m, _n: self.refresh())
-        controller.undo_stack.indexChanged.connect(lambda _i: self._mark_current())
+        session.started.connect(self._run_event)
+        session.finished.connect(self._run_event)
+        session.failed.connect(self._run_event)
+        controller.undo_stack.indexChanged.connect(self._mark_current)
         self._path = files.project.path
         self.refresh()
 
@@ -101,9 +120,11 @@ class RunsDock(QDockWidget):
 
     # ------------------------------------------------------------ contents
     def project_path(self) -> Path:
-        """The project file the runs sit beside; a project without a file records into a scratch folder."""
-        path = self.files.project.path
-        return Path(path) if path is not None else self.session.scratch_project(self.files.display_name())
+        """The project file the runs sit beside; a project without a file records into its per-user folder."""
+        return self.files.runs_base()
+
+    def _run_event(self, *_: Any) -> None:
+        self.refresh()
 
     def _maybe_moved(self) -> None:
         if self.files.project.path != self._path:
@@ -114,13 +135,21 @@ class RunsDock(QDockWidget):
         ticked = set(self.ticked())
         selected = self.selected()
         self.tree.blockSignals(True)
+        sort_column, order = self.tree.sortColumn(), self.tree.header().sortIndicatorOrder()
+        self.tree.setSortingEnabled(False)
         try:
             self.tree.clear()
-            self.records = {}
-            for record in list_runs(self.project_path()):
+            records = list_runs(self.project_path())
+            self.records = {str(r.folder): r for r in records}
+            self.columns = columns_for(records)
+            self.tree.setColumnCount(len(self.columns))
+            self.tree.setHeaderLabels([c.title for c in self.columns])
+            for i, column in enumerate(self.columns):
+                self.tree.setColumnHidden(i, column.title in self.hidden_columns)
+            for record in records:
                 key = str(record.folder)
-                self.records[key] = record
-                item = QTreeWidgetItem([self._cell(record, c) for c in COLUMNS])
+                item = RunItem()
+                fill_row(item, record, self.columns)
                 item.setData(0, FOLDER_ROLE, key)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(0, Qt.CheckState.Checked if key in ticked else Qt.CheckState.Unchecked)
@@ -132,38 +161,27 @@ class RunsDock(QDockWidget):
                 if selected is not None and key == str(selected.folder):
                     item.setSelected(True)
         finally:
+            self.tree.setSortingEnabled(True)
+            self.tree.sortByColumn(sort_column if sort_column >= 0 else 0, order)
             self.tree.blockSignals(False)
+        self._apply_filter()
         self._mark_current()
         self._update_buttons()
         if ticked - set(self.records):
             self._overlay()
 
-    @staticmethod
-    def _cell(record: RunRecord, column: str) -> str:
-        t = record.training
-        if column == "Run":
-            return record.name
-        if column == "Status":
-            return record.status.replace("_", " ")
-        if column == "Epochs":
-            return str(record.epochs)
-        if column == "Loss":
-            return _num((record.train or {}).get("loss"))
-        if column == "Val loss":
-            return _num((record.val or {}).get("loss"))
-        if column == "Val metrics":
-            return metrics_text(record.val, skip_loss=True)
-        if column == "Optimizer":
-            return str(t.get("optimizer", ""))
-        if column == "LR":
-            return _num(t.get("lr"))
-        if column == "Batch":
-            return str(t.get("batch_size", ""))
-        return "" if record.seconds is None else f"{record.seconds:.1f} s"
+    def _apply_filter(self) -> None:
+        words = self.filter.text().lower().split()
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            item.setHidden(not matches(item, words))
 
-    def _mark_current(self) -> None:
+    def _column_menu(self, at: Any) -> None:
+        column_menu(self.tree, self.hidden_columns, at).popup(self.tree.header().mapToGlobal(at))
+
+    def _mark_current(self, *_: Any) -> None:
         """Bold: the run whose weights the project uses."""
-        current = self.files.project.weights_file()
+        current = self.files.weights_file()
         folder = str(Path(current).resolve().parent) if current is not None else None
         for i in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(i)
@@ -210,10 +228,18 @@ class RunsDock(QDockWidget):
         if callable(overlay):
             overlay(folders)
 
+    def selected_records(self) -> list[RunRecord]:
+        """The selected runs, in the table's order."""
+        folders = [self.tree.topLevelItem(i).data(0, FOLDER_ROLE) for i in range(self.tree.topLevelItemCount())]
+        chosen = {item.data(0, FOLDER_ROLE) for item in self.tree.selectedItems()}
+        return [self.records[f] for f in folders if f in chosen and f in self.records]
+
     def _update_buttons(self) -> None:
         record = self.selected()
         busy = record is not None and self.session.is_running() and str(record.folder) == self.session.run_dir
         self.use_button.setEnabled(record is not None and record.weights() is not None and not busy)
+        self.restore_button.setEnabled(record is not None and record.project() is not None and not busy)
+        self.diff_button.setEnabled(len(self.tree.selectedItems()) == 2)
         self.continue_button.setEnabled(record is not None and record.has_checkpoint() and not busy)
         self.delete_button.setEnabled(record is not None and not busy)
 
@@ -224,9 +250,6 @@ class RunsDock(QDockWidget):
         project = self.files.project
         if record is None or record.weights() is None:
             return False
-        if project.path is None:
-            self.message.emit("Save the project first: its weights are stored beside the project file.", True)
-            return False
         weights = record.weights()
         problem = weights_problem(self.controller.document, weights)
         if problem:
@@ -236,10 +259,35 @@ class RunsDock(QDockWidget):
                 True,
             )
             return False
-        pointer = point_project_to(SimpleNamespace(path=project.path, weights=None), weights, save=False)
+        pointer = point_project_to(SimpleNamespace(path=self.files.runs_base(), weights=None), weights, save=False)
         self.controller.undo_stack.push(WeightsCommand(project, pointer, f"Use weights of run {record.name}"))
         self.message.emit(f"The project now uses the weights of run {record.name} (save to keep this).", False)
         return True
+
+    def restore_selected(self) -> bool:
+        """Put the selected run's graph, settings and weights back into the project, as one undo step."""
+        record = self.selected()
+        if record is None:
+            return False
+        if record.project() is None:
+            self.message.emit(f"Run {record.name} did not record its graph (an older run): nothing to restore.", True)
+            return False
+        problem = restore_run(self.controller, self.files.project, record)
+        if problem:
+            self.message.emit(f"Could not restore run {record.name}: {problem}", True)
+            return False
+        self.message.emit(f"Restored the graph, settings and weights of run {record.name} (undo takes it back).", False)
+        return True
+
+    def diff_selected(self) -> RunDiffDialog | None:
+        """Show the two selected runs side by side (older on the left)."""
+        records = self.selected_records()
+        if len(records) != 2:
+            return None
+        older, newer = sorted(records, key=lambda r: r.name)
+        self.diff_dialog = RunDiffDialog(older, newer, self)
+        self.diff_dialog.show()
+        return self.diff_dialog
 
     def continue_selected(self) -> None:
         record = self.selected()
@@ -263,10 +311,6 @@ class RunsDock(QDockWidget):
         self.refresh()
         self.message.emit(f"Deleted run {record.name}.", False)
         return True
-
-
-def _num(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
 
 
 def _tooltip(record: RunRecord) -> str:

@@ -67,6 +67,7 @@ class TrainingSettingsDock(QDockWidget):
         self._editors: list[QWidget] = []  # widgets whose signals are held while the panel shows the project
         self._options_for: str | None = None
         self._info_spec: Any = None
+        self._in_view = False
         self.info: Any = None
         _register_file_datasets()
         body = QWidget()
@@ -85,8 +86,9 @@ class TrainingSettingsDock(QDockWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)
         self.setWidget(scroll)
-        controller.undo_stack.indexChanged.connect(lambda _i: self.refresh())
+        controller.undo_stack.indexChanged.connect(self.refresh)  # a bound method: dropped when this dock goes
         files.loaded.connect(self.refresh)
+        self.visibilityChanged.connect(self._shown)
         self.refresh()
 
     # --------------------------------------------------------------- groups
@@ -249,7 +251,7 @@ class TrainingSettingsDock(QDockWidget):
         stack.beginMacro(f"Dataset: {name}")
         try:
             push_setting(stack, project, "dataset", (), spec, f"Dataset: {name}")
-            self._update_info()
+            self._update_info(read=True)
             if self.info is not None:
                 fit_graph_to_dataset(self.controller, self.info, self.controller.message.emit)
         finally:
@@ -261,7 +263,7 @@ class TrainingSettingsDock(QDockWidget):
         stack.beginMacro(f"Dataset option {name}: {value}")
         try:
             push_setting(stack, project, "dataset", ("options", name), value, f"Dataset option {name}: {value}")
-            self._update_info()
+            self._update_info(read=True)
             if self.info is not None:
                 fit_graph_to_dataset(self.controller, self.info, self.controller.message.emit)
         finally:
@@ -309,11 +311,23 @@ class TrainingSettingsDock(QDockWidget):
             opt: Opt = builder.options[key]
             editor.show_value(given.get(key, opt.default))
 
-    def _update_info(self) -> None:
-        """Load the chosen dataset (built-ins take milliseconds) for its summary, the preview and fitting."""
+    def _shown(self, visible: bool) -> None:
+        # a tabbed dock behind another tab is still isVisible(); this signal tells when its tab is in front
+        self._in_view = visible
+        if visible:
+            self._update_info()
+
+    def _update_info(self, read: bool = False) -> None:
+        """Read the chosen dataset for its summary, the preview and fitting: when the dataset changes (``read``)
+        or the panel is in view. A panel out of view, as at start, describes it by its builder's doc alone, so
+        opening a project never waits for a dataset (and the libraries that read it, such as scikit-learn)."""
         project = self.files.project
         spec = project.dataset
         if spec == self._info_spec:
+            return
+        if not (read or self._in_view):
+            self.info = self._info_spec = None
+            self.info_label.setText("Shapes, classes and sizes are shown when this panel is in view.")
             return
         self._info_spec = dict(spec)
         base = project.path.parent if project.path is not None else None
@@ -334,7 +348,7 @@ class TrainingSettingsDock(QDockWidget):
         self.datasetInfo.emit(self.info)
 
     # ------------------------------------------------------------- refresh
-    def refresh(self) -> None:
+    def refresh(self, *_: Any) -> None:
         """Show the project's values (after an edit, an undo, or opening another project)."""
         project = self.files.project
         sections = {"dataset": project.dataset, "training": {**TrainSettings().to_dict(), **project.training}}

@@ -19,6 +19,8 @@ import time
 import traceback
 from typing import Any
 
+from graphedit.training.events import FinishedEvent, to_message
+
 RUN, PAUSE, STOP = 0, 1, 2
 PARENT_CHECK_S = 1.0  # how often a paused or running worker checks that the editor is still there
 STEP_BATCH_S = 0.05  # step events go out together at most this often (the editor draws at ~30 Hz anyway)
@@ -82,14 +84,9 @@ class Sender:
 
 
 def event_message(event: Any) -> dict[str, Any] | None:
-    """The dict an event travels as; ``None`` for events the editor does not need."""
-    from graphedit.training.events import EpochEvent, FailedEvent, ProbeEvent, StepEvent
-    from graphedit.training.session import StartedEvent
-
-    kinds = {StartedEvent: "started", StepEvent: "step", EpochEvent: "epoch", ProbeEvent: "probe"}
-    kinds[FailedEvent] = "failed"
-    kind = kinds.get(type(event))
-    return None if kind is None else {"type": kind, **vars(event)}
+    """The dict an event travels as (:func:`graphedit.training.events.to_message`); ``None`` for events the
+    editor does not need (the worker sends ``finished`` itself, with the run folder)."""
+    return None if isinstance(event, FinishedEvent) else to_message(event)
 
 
 class Forwarder:

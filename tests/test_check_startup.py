@@ -1,0 +1,64 @@
+"""What the headless commands import: `check` infers shapes without torch._dynamo; `--help` imports no torch.
+
+Each case runs in a fresh interpreter (the test process has loaded everything already).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+UNWANTED = ("torch._dynamo", "onnx", "onnxruntime", "sklearn", "scipy", "PySide6", "pyqtgraph")
+
+
+def fresh(code: str) -> dict:
+    """Run ``code`` in a new interpreter; it leaves a dict in ``result``, printed as JSON on the last line."""
+    script = f"import json, sys\nresult = {{}}\n{code}\nprint(json.dumps(result))"
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_check_infers_every_shape_without_dynamo_or_gui_libraries():
+    result = fresh(
+        "from graphedit.cli import main\n"
+        "result['code'] = main(['check', '--json', 'projects/keras_cnn.gproj'])\n"
+        f"result['loaded'] = [m for m in {UNWANTED!r} if m in sys.modules]"
+    )
+    assert result == {"code": 0, "loaded": []}
+
+
+def test_help_lists_the_commands_without_importing_torch():
+    result = fresh(
+        "import contextlib, io\n"
+        "from graphedit.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    try: main(['--help'])\n"
+        "    except SystemExit: pass\n"
+        "result['help'] = out.getvalue()\n"
+        "result['torch'] = 'torch' in sys.modules"
+    )
+    assert not result["torch"]
+    for command in ("check", "train", "export", "import"):
+        assert command in result["help"]
+
+
+def test_deferred_dynamo_gives_the_same_shapes_and_leaves_no_trace():
+    result = fresh(
+        "import torch\n"
+        "from graphedit.compiler.nodynamo import dynamo_deferred\n"
+        "from graphedit.compiler.report import summarize\n"
+        "from graphedit.model.project import load_project\n"
+        "doc = load_project('projects/keras_cnn.gproj').document\n"
+        "with dynamo_deferred():\n"
+        "    deferred = [r.to_json() for r in summarize(doc)]\n"
+        "result['during'] = 'torch._dynamo' in sys.modules\n"
+        "torch.relu(torch.empty(2, device='meta'))  # its wrapper must load the real module now\n"
+        "result['after'] = getattr(sys.modules.get('torch._dynamo'), '__file__', None) is not None\n"
+        "result['same'] = deferred == [r.to_json() for r in summarize(doc)]"
+    )
+    assert result == {"during": False, "after": True, "same": True}

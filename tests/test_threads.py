@@ -1,0 +1,59 @@
+"""The thread policy of a run, and the run options that need a tool (--compile)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_runs import make_project
+
+from graphedit.cli import main
+from graphedit.training import threads
+from graphedit.training.threads import choose_threads, physical_cores
+
+
+def test_the_setting_and_the_environment_replace_the_policy(monkeypatch):
+    monkeypatch.delenv(threads.ENV, raising=False)
+    assert choose_threads(3, 1e-5, cores=8, idle=8)[0] == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    assert choose_threads(0, 1.0, cores=8, idle=8) == (4, "set by the environment variable OMP_NUM_THREADS")
+    monkeypatch.setenv(threads.ENV, "2")
+    count, why = choose_threads(0, 1.0, cores=8, idle=8)
+    assert count == 2 and threads.ENV in why
+    assert choose_threads(5, 1.0, cores=8, idle=8)[0] == 5  # the setting still wins
+
+
+def test_the_policy_uses_idle_physical_cores_and_one_thread_for_tiny_models(monkeypatch):
+    monkeypatch.delenv(threads.ENV, raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert choose_threads(0, 0.05, cores=8, idle=8) == (8, "one per physical core (8)")
+    assert choose_threads(0, 0.05, cores=8, idle=3)[0] == 3
+    count, why = choose_threads(0, threads.TINY_FORWARD_S / 10, cores=8, idle=8)
+    assert count == 1 and "tiny model" in why
+    assert choose_threads(0, None, cores=4, idle=4)[0] == 4  # not measured (a GPU run, streamed data)
+    assert physical_cores() >= 1
+
+
+def test_the_run_record_shows_the_threads(tmp_path, capsys):
+    path = make_project(tmp_path)
+    assert main(["train", str(path), "--quiet", "--json", "--epochs", "1", "--threads", "1"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["threads"] == 1 and "setting" in summary["thread_policy"]
+    settings = json.loads((tmp_path / "circle.runs").glob("*/settings.json").__next__().read_text())
+    assert settings["threads"] == 1 and settings["training"]["threads"] == 1
+
+
+@pytest.mark.parametrize("cxx", [None, "no-such-compiler"])
+def test_compile_without_a_cpp_compiler_says_so_in_one_line(tmp_path, capsys, monkeypatch, cxx):
+    path = make_project(tmp_path)
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))  # no c++, g++ or clang++ to be found
+    if cxx is None:
+        monkeypatch.delenv("CXX", raising=False)
+    else:
+        monkeypatch.setenv("CXX", cxx)
+    code = main(["train", str(path), "--quiet", "--epochs", "1", "--device", "cpu", "--compile"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1
+    assert "needs a C++ compiler" in err and "Fix:" in err and "Traceback" not in err
