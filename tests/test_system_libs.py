@@ -76,6 +76,9 @@ def test_missing_library_stops_with_the_install_line(system_libs, monkeypatch, c
     assert line.endswith("apt-get install -y libxcb-icccm4 libxcb-keysyms1")
     assert system_libs.check("offscreen") == 0, "offscreen (make test) must not stop over window-only libraries"
     assert system_libs.check("wayland") == 0
+    gone.add("libwayland-egl.so.1")
+    assert system_libs.check("wayland-egl") == 1, "a variant of the wayland plugin needs what wayland needs"
+    assert capsys.readouterr().err.strip().endswith("apt-get install -y libwayland-egl1")
 
 
 def test_offscreen_needs_are_met_here_with_the_system_python_alone():
