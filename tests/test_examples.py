@@ -152,6 +152,7 @@ LESSON_CHECKS = {
 
 
 # ------------------------------------------------------------------- the tests
+@pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_trains_to_its_target(path, tmp_path):
     project = load_project(path)

@@ -20,6 +20,7 @@ from graphedit.export.weights import compile_for_export
 from graphedit.model.project import load_project, new_project
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", PROJECTS, ids=lambda p: p.stem)
 def test_every_project_exports_in_all_four_formats(source, tmp_path):
     project = trained_copy(source, tmp_path)

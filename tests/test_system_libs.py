@@ -76,6 +76,9 @@ def test_missing_library_stops_with_the_install_line(system_libs, monkeypatch, c
     assert line.endswith("apt-get install -y libxcb-icccm4 libxcb-keysyms1")
     assert system_libs.check("offscreen") == 0, "offscreen (make test) must not stop over window-only libraries"
     assert system_libs.check("wayland") == 0
+    gone.add("libwayland-egl.so.1")
+    assert system_libs.check("wayland-egl") == 1, "a variant of the wayland plugin needs what wayland needs"
+    assert capsys.readouterr().err.strip().endswith("apt-get install -y libwayland-egl1")
 
 
 def test_offscreen_needs_are_met_here_with_the_system_python_alone():
@@ -118,3 +121,15 @@ def test_readme_names_the_packages_a_real_window_needs(system_libs):
     packages = " ".join(sorted(set(system_libs.needs_of("xcb").values())))
     readme = " ".join((REPO / "README.md").read_text().replace("\\\n", " ").split())
     assert packages in readme, f"README's set-up should list: {packages}"
+
+
+@pytest.mark.parametrize(("target", "argument"), [("run", ""), ("test", " offscreen"), ("test-fast", " offscreen")])
+def test_make_checks_the_system_before_installing(target, argument):
+    """`make -n` lists the recipe: the check comes first, before the venv, pip and the editor or pytest."""
+    if not shutil.which("make"):
+        pytest.skip("make not installed")
+    listed = subprocess.run(
+        ["make", "-n", "-B", target, "PY=python3"], cwd=REPO, capture_output=True, text=True, timeout=60
+    ).stdout.splitlines()
+    assert listed[0] == f"python3 tools/system_libs.py{argument}"
+    assert any("pip install" in line for line in listed[1:]), "the install follows the check"

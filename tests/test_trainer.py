@@ -26,12 +26,14 @@ def train(doc, spec, settings, observers=(), probes=False, seed=0):
     return trainer, trainer.fit()
 
 
+@pytest.mark.slow
 def test_relu_mlp_learns_circle():
     _, summary = train(graphs.mlp(hidden=(16,)), {"name": "circle", "options": {"n": 400}}, {"epochs": 25, "lr": 0.02})
     assert summary["status"] == "finished"
     assert summary["val"]["accuracy1"] >= 0.95
 
 
+@pytest.mark.slow
 def test_cnn_learns_digits_in_three_epochs():
     spec = {"name": "digits", "options": {"as_images": True}}
     _, summary = train(graphs.cnn((1, 8, 8)), spec, {"epochs": 3, "lr": 0.01, "batch_size": 32})
@@ -129,6 +131,7 @@ def test_optimizers_and_schedules_reduce_the_loss(settings):
         assert epochs[-1].lr < epochs[0].lr
 
 
+@pytest.mark.slow
 def test_streamed_split_trains_like_in_memory():
     data = load_dataset({"name": "circle", "options": {"n": 200}})
     streamed = torch.utils.data.TensorDataset(data.train.X, data.train.y)
@@ -138,6 +141,7 @@ def test_streamed_split_trains_like_in_memory():
     assert summary["val"]["accuracy1"] > 0.8
 
 
+@pytest.mark.slow
 def test_autoencoder_on_reconstruction_data():
     doc = build(
         [
@@ -192,6 +196,7 @@ def test_a_last_probe_shows_the_trained_network():
     assert isinstance(events[-1], FinishedEvent)
 
 
+@pytest.mark.slow
 def test_probes_show_feature_maps_and_filters_of_convolutions():
     events = []
     spec = {"name": "digits", "options": {"as_images": True}, "split": {"val": 0.1}}

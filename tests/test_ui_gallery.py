@@ -95,7 +95,8 @@ def _open_from_gallery(qtbot, window, stem: str) -> None:
 @pytest.mark.parametrize(
     ("stem", "shot", "view", "train"),
     [
-        ("02b_relu_hidden", "example_02.png", "regions", True),  # trained: the regions show the circle
+        # trained: the regions show the circle
+        pytest.param("02b_relu_hidden", "example_02.png", "regions", True, marks=pytest.mark.slow),
         ("07_lenet", "example_07.png", "filters", False),
         ("13_vae", "example_13.png", "latent", False),
     ],

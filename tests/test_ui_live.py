@@ -20,6 +20,8 @@ from graphedit.ui.canvas.view import CanvasView
 from graphedit.ui.controller import EditorController
 from graphedit.ui.live import LiveViewsDock
 
+pytestmark = pytest.mark.gui
+
 SHOTS = Path(__file__).parent / "screenshots"
 CIRCLE = {"name": "circle", "options": {"n": 400, "noise": 0.05}}
 DIGITS = {"name": "digits", "options": {"as_images": True, "size": 16}, "split": {"val": 0.2}}
@@ -341,6 +343,7 @@ def test_every_view_shows_a_note_before_data(qtbot):
     _ = (QPointF, Qt)
 
 
+@pytest.mark.slow
 def test_a_real_training_session_feeds_the_views(qtbot, tmp_path):
     """The worker process and TrainingSession of the editor: coalesced steps, dicts through Qt signals."""
     from graphedit.model.project import Project, save_project

@@ -19,6 +19,8 @@ from graphedit.training.datasets import load_dataset
 from graphedit.ui.controller import EditorController
 from graphedit.ui.live import LiveViewsDock
 
+pytestmark = pytest.mark.gui
+
 ROOT = Path(__file__).parents[1]
 SHOTS = Path(__file__).parent / "screenshots"
 

@@ -7,12 +7,15 @@ import textwrap
 
 import numpy as np
 import onnxruntime as ort
+import pytest
 import torch
 from _window_helpers import PROJECTS, make_window
 from safetensors.torch import save_file
 
 from graphedit.compiler import compile_graph
 from graphedit.training.runs import point_project_to
+
+pytestmark = pytest.mark.gui
 
 
 class FakeIOPrompts:

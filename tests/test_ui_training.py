@@ -56,6 +56,7 @@ def open_window(qtbot, tmp_path, **training):
     return window
 
 
+@pytest.mark.slow
 def test_run_pause_resume_stop_from_the_toolbar(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, epochs=400)
     session, bar, controller = window.session, window.training.toolbar, window.controller
@@ -101,6 +102,7 @@ def test_run_pause_resume_stop_from_the_toolbar(qtbot, tmp_path):
         assert any(item.xData is not None and len(item.xData) for item in curves.loss_plot.listDataItems())
 
 
+@pytest.mark.slow
 def test_a_killed_training_process_is_an_error_and_the_editor_keeps_working(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, epochs=400)
     session, bar, controller = window.session, window.training.toolbar, window.controller
@@ -120,6 +122,7 @@ def test_a_killed_training_process_is_an_error_and_the_editor_keeps_working(qtbo
     assert node_id not in controller.document
 
 
+@pytest.mark.slow
 def test_nan_in_training_names_and_selects_the_node(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, lr=1e30, optimizer="sgd", momentum=0.0)
     seen = Seen(window.session)

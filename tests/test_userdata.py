@@ -214,6 +214,7 @@ def make_large_npy(tmp_path, n=8192, d=256):
     return n * d * 4
 
 
+@pytest.mark.slow
 def test_streamed_npy_larger_than_the_memory_cap_trains(tmp_path, monkeypatch):
     size = make_large_npy(tmp_path)
     cap_mb = 1.0

@@ -6,13 +6,15 @@
 #   tools/real_window_check.sh [OUT_DIR]       (default: out/real_window; needs Xvfb, xdotool, ImageMagick)
 #
 # It clones what is committed on the current branch (uncommitted changes are not in the clone). The first
-# `make run` installs .venv in the clone (minutes). EPOCHS (default 2) shortens the example's training.
+# `make run` installs .venv in the clone (minutes). EPOCHS (default 2) shortens the example's training;
+# REUSE_CLONE=DIR runs again in a clone kept by an earlier run (KEEP=1), its .venv installed, projects reset.
 set -euo pipefail
 repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 out=$(realpath -m "${1:-$repo/out/real_window}")
 epochs=${EPOCHS:-2}
 project=projects/keras_cnn.gproj
-install_timeout=${INSTALL_TIMEOUT:-1200}
+install_timeout=${INSTALL_TIMEOUT:-1800}
+window_timeout=${WINDOW_TIMEOUT:-300}
 train_timeout=${TRAIN_TIMEOUT:-900}
 
 missing=()
@@ -43,7 +45,7 @@ shot() { import -window root "$out/$1.png" && say "screenshot $out/$1.png"; }
 
 # an X server of its own, on a free display number
 exec 3<> <(:)
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &
+Xvfb -displayfd 3 -screen 0 1600x1000x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &
 pids+=($!)
 read -r -t 30 display <&3 || fail "Xvfb did not start (see $out/xvfb.log)"
 export DISPLAY=":$display"
@@ -51,9 +53,14 @@ unset WAYLAND_DISPLAY QT_QPA_PLATFORM
 export XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data" # a first start: no settings, no recovery
 say "Xvfb on $DISPLAY"
 
-git clone --quiet "$repo" "$work/graphedit"
-cd "$work/graphedit"
-say "cloned $(git log -1 --format='%h %s' | cut -c1-80)"
+if [ -n "${REUSE_CLONE:-}" ]; then
+  cd "$REUSE_CLONE"
+  git checkout --quiet -- projects && git clean -fdxq projects
+else
+  git clone --quiet "$repo" "$work/graphedit"
+  cd "$work/graphedit"
+fi
+say "at $(git log -1 --format='%h %s' | cut -c1-80)"
 python3 - "$project" "$epochs" <<'EOF'
 import json, sys
 path, epochs = sys.argv[1], int(sys.argv[2])
@@ -70,10 +77,16 @@ start_editor() {  # $1: log name; sets wid to the editor's window once it shows 
   editor_pid=$!
   pids+=("$editor_pid")
   local deadline=$((SECONDS + install_timeout))
+  until [ -e .venv/.installed ]; do
+    kill -0 "$editor_pid" 2>/dev/null || { tail -5 "$out/$1.log" >&2; fail "make run ended during the install"; }
+    [ $SECONDS -lt $deadline ] || fail "the install took over ${install_timeout}s (see $out/$1.log)"
+    sleep 1
+  done
+  deadline=$((SECONDS + window_timeout))
   wid=
   until wid=$(xdotool search --onlyvisible --name 'keras_cnn' 2>/dev/null | head -1) && [ -n "$wid" ]; do
     kill -0 "$editor_pid" 2>/dev/null || { tail -5 "$out/$1.log" >&2; fail "make run ended before a window showed"; }
-    [ $SECONDS -lt $deadline ] || fail "no editor window after ${install_timeout}s (see $out/$1.log)"
+    [ $SECONDS -lt $deadline ] || fail "no editor window ${window_timeout}s after the install (see $out/$1.log)"
     sleep 1
   done
   xdotool windowfocus --sync "$wid" 2>/dev/null || true

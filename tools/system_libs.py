@@ -182,7 +182,7 @@ def needs_of(platform: str) -> dict[str, str]:
     """soname -> package for everything the platform needs (base included); headless plugins need only base."""
     needs = dict(NEEDS["base"])
     if platform not in HEADLESS:
-        needs.update(NEEDS.get(platform, {}))
+        needs.update(NEEDS.get("wayland" if platform.startswith("wayland") else platform, {}))
     return needs
 
 
