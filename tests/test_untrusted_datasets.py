@@ -114,3 +114,32 @@ def test_the_users_confirmation_is_kept_per_project_and_dataset(tmp_path, capsys
     assert trust.unconfirmed(path, changed) == [value]
     assert trust.unconfirmed(tmp_path / "project" / "other.gproj", project.dataset) == [value]
     assert dataset["options"]["path"] == value  # the project file itself is unchanged
+
+
+class FakeTrustPrompts:
+    def __init__(self, answer: bool) -> None:
+        self.answer, self.asked = answer, []
+
+    def ask_allow_outside(self, project_name, paths):
+        self.asked.append((project_name, list(paths)))
+        return self.answer
+
+
+@pytest.mark.gui
+def test_the_editor_asks_before_a_run_reads_outside_and_remembers_a_yes(qtbot, tmp_path, monkeypatch):
+    from _window_helpers import make_window
+
+    value = outside_cases(tmp_path)["dotdot"]
+    path = project_with(tmp_path, value)
+    window = make_window(qtbot, tmp_path)
+    assert window.files.open(path, ask=False)
+    started = []
+    monkeypatch.setattr(window.training.session, "start", lambda *a, **k: started.append(a) or str(tmp_path / "run"))
+    window.training.trust_prompts = no = FakeTrustPrompts(False)
+    assert window.training.run() is None
+    assert no.asked == [("p.gproj", [value])] and not started
+    window.training.trust_prompts = yes = FakeTrustPrompts(True)
+    assert window.training.run() is not None and len(started) == 1
+    assert yes.asked and trust.unconfirmed(path, window.files.project.dataset) == []
+    window.training.trust_prompts = again = FakeTrustPrompts(False)
+    assert window.training.run() is not None and not again.asked  # remembered for this project and dataset
