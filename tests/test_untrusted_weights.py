@@ -164,3 +164,28 @@ def test_load_weights_into_a_module_names_the_mismatch(tmp_path):
     save_file({k: v.double() for k, v in root.state_dict().items()}, str(path))
     with pytest.raises(GraphEditError, match="F64 in the weights but F32"):
         load_weights(root, path)
+
+
+@pytest.mark.gui
+def test_the_runs_panel_names_a_damaged_weights_file_in_one_line(qtbot, tmp_path):
+    from _window_helpers import make_window
+    from test_ui_training import tiny_project
+
+    from graphedit.model.project import project_to_json
+    from graphedit.training.session import run_project
+
+    path = tiny_project(tmp_path)
+    window = make_window(qtbot, tmp_path)
+    assert window.files.open(path, ask=False)
+    summary = run_project(project_to_json(window.files.project), path, {"epochs": 1}, probes=False)
+    final = next(p for p in (tmp_path / summary["run"]).iterdir() if p.name == "final.safetensors")
+    final.write_bytes(final.read_bytes()[:40])
+    runs = window.training.runs_dock
+    runs.refresh()
+    runs.tree.topLevelItem(0).setSelected(True)
+    messages = []
+    runs.message.connect(lambda text, error: messages.append((text, error)))
+    assert not runs.use_weights()
+    text, error = messages[-1]
+    assert error and "\n" not in text and str(final) in text and "truncated" in text and "Fix" in text
+    assert window.files.project.weights is None
