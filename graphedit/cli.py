@@ -27,7 +27,7 @@ HELP = {
     "check": "infer shapes and list every node; exit 1 on errors",
     "train": "train a project headless and record the run",
     "export": "export a trained model (torchscript, onnx, safetensors, python)",
-    "import": "turn a PyTorch module or an ONNX file into a project",
+    "import": "turn an ONNX file or a PyTorch module into a project (a module's Python code RUNS: trust it)",
     "sweep": "sweep hyperparameters with Optuna; trials land in the project's runs",
     "nodes": "list node types with ports, parameters and docs (--json, --markdown)",
 }

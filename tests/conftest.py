@@ -14,6 +14,9 @@ os.environ["OMP_NUM_THREADS"] = "1"
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="graphedit-test-data-")
 sys.path.insert(0, str(Path(__file__).parent))
 
+# per-user settings (the trust store of graphedit/training/trust.py) go to a temporary folder, never ~/.config
+os.environ.setdefault("GRAPHEDIT_CONFIG_DIR", tempfile.mkdtemp(prefix="graphedit-test-config-"))
+
 
 def pytest_collection_modifyitems(items):
     """A test that drives Qt through qtbot is a `gui` test, whether or not its module says so."""

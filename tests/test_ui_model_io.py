@@ -44,6 +44,10 @@ class FakeIOPrompts:
     def import_class(self, path):
         return self.cls
 
+    def confirm_run_code(self, source):
+        self.asked_run_code = getattr(self, "asked_run_code", []) + [source]
+        return getattr(self, "run_code", True)
+
     def project_path(self, suggested):
         return self.project_answer
 

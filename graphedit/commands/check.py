@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
+from typing import Any
 
 from graphedit.compiler.report import format_table, summarize
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", help="a .gproj file")
+    parser.add_argument(
+        "--allow-outside",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="read this dataset path although it leads outside the project's folder (repeat for several)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
@@ -23,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
         rows = summarize(project.document)
     errors = [r for r in rows if r.error]
     weights = project_weights_problem(project) if not errors else None
+    outside = outside_problem(project, args.allow_outside)
+    weights = "; ".join(p for p in (weights, outside) if p) or None
     if args.json:
         payload = {
             "project": str(args.project),
@@ -44,3 +55,23 @@ def run(args: argparse.Namespace) -> int:
         count = len(errors) + bool(weights)
         print(f"{args.project}: {'valid' if not count else f'{count} error(s)'}")
     return 1 if errors or weights else 0
+
+
+def outside_problem(project: Any, allowed: list[str]) -> str | None:
+    """The dataset paths outside the project's folder that neither --allow-outside nor the user allowed."""
+    from graphedit.errors import OutsidePathError
+    from graphedit.training import trust
+
+    folder = project.path.parent if project.path is not None else None
+    kind = str(project.dataset.get("name"))
+    with trust.allowing([*allowed, *trust.confirmed(project.path, project.dataset)]):
+        for option in trust.PATH_OPTIONS:
+            value = (project.dataset.get("options") or {}).get(option)
+            if isinstance(value, str) and value and value in trust.outside_paths(project.dataset, folder):
+                full = Path(value).expanduser()
+                full = full if full.is_absolute() or folder is None else folder / full
+                try:
+                    trust.check_path(full, folder, kind, option)
+                except OutsidePathError as exc:
+                    return str(exc)
+    return None

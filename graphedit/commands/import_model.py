@@ -2,6 +2,8 @@
 
 SOURCE is an ONNX file, ``package.module:Class`` or ``path/to/file.py:Class``
 (a class or function taking no arguments that gives an fx-traceable module).
+An ONNX file is only read; a Python source is imported and so runs, like
+``python file.py`` would: the help says so.
 """
 
 from __future__ import annotations
@@ -21,8 +23,16 @@ def _shape(text: str) -> tuple[int, ...]:
     return dims
 
 
+RUNS_CODE = (
+    "Warning: file.py:Class and package.module:Class are imported, which RUNS their Python code with your "
+    "permissions, as `python file.py` would: import only code you trust. An .onnx file is only read, never run."
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", help="model.onnx, package.module:Class or file.py:Class")
+    parser.description = "Turn an ONNX file or a PyTorch module into a laid-out project with its weights."
+    parser.epilog = RUNS_CODE
+    parser.add_argument("source", help="model.onnx, package.module:Class or file.py:Class (Python sources run)")
     parser.add_argument("-o", "--output", required=True, help="the project file to write (.gproj)")
     parser.add_argument(
         "--input-shape",

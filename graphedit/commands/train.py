@@ -20,6 +20,13 @@ from graphedit.training.events import EpochEvent, FailedEvent, StartedEvent, Ste
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", help="a .gproj file")
+    parser.add_argument(
+        "--allow-outside",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="read this dataset path although it leads outside the project's folder (repeat for several)",
+    )
     parser.add_argument("--epochs", type=int, help="number of epochs (overrides the project's setting)")
     parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--seed", type=int, help="random seed of weights, shuffling and dropout")
@@ -100,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         probes=not args.no_probes and distributed is None,
         point_project=main,
         distributed=distributed,
+        allow_outside=args.allow_outside,
     )
     if not main:
         return 0

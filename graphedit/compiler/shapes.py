@@ -9,6 +9,7 @@ error naming the node, the shapes and a fix.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,10 @@ class NodeInfo:
     @property
     def ok(self) -> bool:
         return self.error is None and not self.blocked
+
+
+MAX_ELEMENTS = 2**48
+"""At most this many numbers in one example (far beyond any memory), so a batch never overflows int64 sizes."""
 
 
 def data_tensor(type_id: str, params: dict[str, Any]) -> torch.Tensor:
@@ -247,6 +252,13 @@ class ShapeInference:
         self.infos[node_id] = info
         self._values[node_id] = {}
         if node_type.role in ("input", "target"):
+            if math.prod(params.get("shape") or ()) > MAX_ELEMENTS:  # torch's sizes are int64
+                info.error = NodeError(
+                    node_id,
+                    f"the shape {list(params['shape'])} holds more than 2**48 numbers per example",
+                    "use the shape of one example (a few dimensions of sensible size)",
+                )
+                return
             tensor = data_tensor(node_type.type_id, params)
             self._values[node_id] = {node_type.output_ports()[0].name: tensor}
             info.outputs = {k: tuple(v.shape) for k, v in self._values[node_id].items()}

@@ -78,8 +78,8 @@ def compile_for_export(project: Any, initial_weights: bool = False) -> tuple[Com
     )
     if problem:
         raise ExportError(
-            f"{project.weights_file()}: the trained weights do not fit the graph ({problem}); "
-            "the graph was edited after training: train it again."
+            f"{project.weights_file()}: the trained weights do not fit the graph ({problem}). "
+            "Fix: the graph was edited after training: train it again."
         )
     try:
         compiled.root.load_state_dict(state, strict=True)

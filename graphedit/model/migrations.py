@@ -38,6 +38,11 @@ def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
     edges = data.get("edges", [])
     if not isinstance(edges, list):
         raise MigrationError('version-0 \'edges\' must be a list of ["node.port", "node.port"] pairs')
+    for key in ("meta", "training", "dataset", "view"):
+        if not isinstance(data.get(key) or {}, dict):
+            raise MigrationError(f"version-0 '{key}' must be an object {{...}}, not {type(data[key]).__name__}")
+    if not isinstance(data.get("nodes", []), list):
+        raise MigrationError("version-0 'nodes' must be a list of node objects")
     training = dict(data.get("training") or {})
     if "learning_rate" in training:
         training.setdefault("lr", training.pop("learning_rate"))

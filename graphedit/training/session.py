@@ -18,6 +18,7 @@ asks between steps. No Qt here (DESIGN.md decision 6), and torch is imported onl
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import math
 import os
@@ -58,6 +59,7 @@ def run_project(
     point_project: bool = False,
     checkpoint_every: int | None = None,
     distributed: Any = None,
+    allow_outside: tuple[str, ...] | list[str] = (),
 ) -> dict[str, Any]:
     """Train the project once; return the trainer's summary plus ``run`` (the folder) and ``weights``.
 
@@ -68,17 +70,22 @@ def run_project(
     training settings that replace the project's (``epochs``, ``lr``, ...). ``checkpoint_every``
     (epochs) replaces the recorder's wall-time checkpoint schedule. ``distributed`` (a
     :class:`~graphedit.training.distributed.Distributed`) trains this process's share of a torchrun
-    job; only rank 0 records the run.
+    job; only rank 0 records the run. Dataset paths outside the project's folder are read only when
+    in ``allow_outside`` or confirmed by the user (:mod:`graphedit.training.trust`).
     """
     observers = list(observers)
     path = Path(project_path) if project_path is not None else None
     main = distributed is None or distributed.main
-    folder = _run_folder(path, run_dir, resume) if main else None
+    try:
+        folder = _run_folder(path, run_dir, resume) if main else None
+    except OSError as exc:
+        raise disk_error(exc, path) from None
     recorder = None
     fitting = False
     try:
         from graphedit.compiler import compile_graph
         from graphedit.model.project import project_from_json, project_to_json
+        from graphedit.training import trust
         from graphedit.training.binding import fit_inputs_to_dataset
         from graphedit.training.checkpoint import load_checkpoint
         from graphedit.training.datasets import load_dataset
@@ -90,7 +97,9 @@ def run_project(
         project.path = path
         if folder is not None:
             _write_snapshot(folder, project_json, resume)
-        data = load_dataset(project.dataset, base_dir=path.parent if path is not None else None)
+        allowed = [*allow_outside, *trust.confirmed(path, project.dataset)]
+        with trust.allowing(allowed):
+            data = load_dataset(project.dataset, base_dir=path.parent if path is not None else None)
         fit_inputs_to_dataset(project.document, data.info)
         if folder is not None and (not resume or not (folder / GRAPH).exists()):
             write_graph(folder, project_to_json(project))  # as trained: Input and Target fitted to the data
@@ -153,8 +162,25 @@ def failure_node(exc: BaseException) -> str | None:
     return node_id or None
 
 
+def disk_error(exc: OSError, where: Path | None) -> TrainingError:
+    """Advice that fits a failed write of the run folder: read-only place, no permission, full disk."""
+    place = f"beside {where}" if where is not None else "in the run folder"
+    target = exc.filename or place
+    if exc.errno == errno.ENOSPC or exc.errno == getattr(errno, "EDQUOT", -1):
+        fix = "the disk is full: free some space (delete old runs in the Runs panel) or save the project elsewhere"
+    elif exc.errno == errno.EROFS:
+        fix = "the folder is on a read-only disk: save the project (File ▸ Save As) to a writable folder"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        fix = "you may not write there: save the project (File ▸ Save As) to a folder of yours"
+    else:
+        fix = "check that the project's folder is writable and has free space"
+    return TrainingError(f"cannot write the run record {place} ({target}: {exc.strerror or exc}). Fix: {fix}.")
+
+
 def as_training_error(exc: BaseException) -> TrainingError:
     """A user-facing error for an exception the trainer did not expect."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM):
+        return disk_error(exc, None)
     name = type(exc).__name__
     detail = (str(exc).splitlines() or [""])[0]
     if isinstance(exc, MemoryError) or "out of memory" in detail.lower():

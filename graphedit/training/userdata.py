@@ -23,6 +23,7 @@ import zipfile
 from pathlib import Path
 
 from graphedit.training.dataset_types import DatasetError
+from graphedit.training.trust import check_path
 
 USER_KINDS = ("csv", "numpy", "image_folder", "text_file")
 MEMORY_LIMIT_MB = 1024.0  # data larger than this is read from disk batch by batch; tests lower it
@@ -65,6 +66,7 @@ def resolve(kind: str, value: str, base_dir: Path | None, folder: bool = False, 
     path = Path(value).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
+    check_path(path, base_dir, kind, option)  # outside the project's folder only when allowed (trust.py)
     if not path.exists():
         where = f" (looked in the project's folder {base_dir})" if base_dir is not None else ""
         raise DatasetError(

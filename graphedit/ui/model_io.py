@@ -3,7 +3,9 @@
 Both call the same headless functions as the command line
 (:func:`graphedit.export.export_project`, :func:`graphedit.importers.import_model`).
 An untrained project is never exported silently: the user is asked whether
-to export its initial weights. Dialogs go through :class:`ModelIOPrompts`,
+to export its initial weights. Importing Python (``file.py:Class``,
+``module:callable``) runs that code, so the user is asked first; an ONNX file
+is only read. Dialogs go through :class:`ModelIOPrompts`,
 which tests replace.
 """
 
@@ -51,6 +53,17 @@ class ModelIOPrompts:
             self.parent, "Import a model", folder, "Models (*.onnx *.py);;ONNX (*.onnx);;PyTorch source (*.py)"
         )
         return path or None
+
+    def confirm_run_code(self, source: str) -> bool:
+        answer = QMessageBox.warning(
+            self.parent,
+            "Run this Python code?",
+            f"Importing {source} runs its Python code on this computer, with your permissions, "
+            "as running the file would.\n\nImport only code you trust. Import it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def import_class(self, path: str) -> str | None:
         from PySide6.QtWidgets import QInputDialog
@@ -140,6 +153,8 @@ class ModelIO:
                 if cls is None:
                     return False
                 source = f"{source}:{cls}"
+        if not source.endswith(".onnx") and not self.prompts.confirm_run_code(source):
+            return False  # file.py:Class and module:callable run code by nature: only when the user says so
         if out_path is None:
             file_part = source.rsplit(":", 1)[0] if source.count(":") and not Path(source).exists() else source
             out_path = self.prompts.project_path(str(Path(file_part).with_suffix(".gproj")))

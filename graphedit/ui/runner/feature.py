@@ -22,6 +22,7 @@ from graphedit.ui.runner.run_records import RunRecord, weights_problem
 from graphedit.ui.runner.runs_panel import RunsDock
 from graphedit.ui.runner.settings_panel import TrainingSettingsDock
 from graphedit.ui.runner.toolbar import TrainingToolbar
+from graphedit.ui.trust_prompt import TrustPrompts, confirm_outside_paths
 
 ADOPT = ("finished", "early_stopped", "stopped", "interrupted")  # runs whose final weights the project takes
 
@@ -32,6 +33,7 @@ class TrainingFeature(QObject):
         self.window = window
         self.controller, self.files, self.canvas = window.controller, window.files, window.canvas
         self.session = TrainingSession(window)
+        self.trust_prompts: Any = TrustPrompts(window)  # asks before reading data outside the project's folder
         self.settings_dock = TrainingSettingsDock(self.controller, self.files, window)
         self.runs_dock = RunsDock(self.controller, self.files, self.session, window)
         self.toolbar = TrainingToolbar(self.session, window)
@@ -96,6 +98,9 @@ class TrainingFeature(QObject):
         return self._start(project, {"epochs": record.epochs + per_run}, resume_dir=record.folder)
 
     def _start(self, project: Any, overrides: dict[str, Any] | None, resume_dir: Path | None = None) -> str | None:
+        if not confirm_outside_paths(self.trust_prompts, project):
+            self.say("Run cancelled: the dataset's files outside the project's folder were not allowed.", True)
+            return None
         self.canvas.set_badges({})
         try:
             self.session.scratch = self.files.unsaved_home  # an unsaved project's runs: its own per-user folder

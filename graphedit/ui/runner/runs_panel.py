@@ -244,6 +244,9 @@ class RunsDock(QDockWidget):
             return False
         weights = record.weights()
         problem = weights_problem(self.controller.document, weights)
+        if problem and problem.startswith(str(weights)):  # the file itself: one line naming it, with its fix
+            self.message.emit(problem, True)
+            return False
         if problem:
             self.message.emit(
                 f"The weights of run {record.name} do not fit the graph as it is now: {problem}. "
