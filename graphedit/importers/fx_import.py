@@ -169,6 +169,13 @@ class FxImporter:
         last = bool(users) and all(
             u.op == "call_function" and u.target is operator.getitem and u.args[1] in LAST_STEP for u in users
         )
+        if last and m.bidirectional:
+            raise UnsupportedOpError(
+                f"{type(m).__name__} output [:, -1]",
+                node.name,
+                "the backward direction's last step is its first one, unlike GraphEdit's 'last' (both final states)",
+                "return the whole sequence, or use GraphEdit's bidirectional layer with return 'last'",
+            )
         spec = rnn_spec(m, last)
         shape = self._shape(users[0]) if last else self._shape(node)
         out = self.b.add(spec.type_id, spec.params, [ref], shape, name, _own(spec.weights), spec.sub)
@@ -264,7 +271,8 @@ class FxImporter:
             params = {"inputs": 2} if key in ("add", "mul") else {}
             self._add(node, Spec(MERGE[key], params), [self._input(t) for t in tensors])
             return
-        constant = next((a for a in node.args if not isinstance(a, fx.Node)), None)
+        values = [*node.args, *(v for k, v in node.kwargs.items() if k == "other")]
+        constant = next((a for a in values if not isinstance(a, fx.Node)), None)
         if len(tensors) != 1 or not isinstance(constant, (int, float)):
             raise UnsupportedOpError(op, node.name, "only two tensors, or a tensor and a number")
         reverse = node.args[0] is not tensors[0]  # ``1 - x``, ``2 / x``

@@ -107,7 +107,6 @@ def _pool(m: nn.Module, op: str, where: str) -> Spec:
 
 def _rnn(m: nn.RNNBase, op: str, where: str) -> None:
     _require(m.batch_first, op, where, "batch_first=False; GraphEdit's recurrent layers take [N, T, F]")
-    _require(not m.bidirectional, op, where, "bidirectional RNNs are not supported")
     _require(m.bias, op, where, "bias=False is not supported")
     _require(getattr(m, "proj_size", 0) == 0, op, where, "proj_size is not supported")
     _require(getattr(m, "nonlinearity", "tanh") == "tanh", op, where, "only the tanh RNN is supported")
@@ -244,6 +243,7 @@ def _catalog_spec(m: nn.Module, op: str, where: str) -> Spec:
         kind = type(m.rnn).__name__
         _rnn(m.rnn, kind, where)
         params = {"units": m.rnn.hidden_size, "layers": m.rnn.num_layers, "return": "last" if m.last else "sequence"}
+        params["bidirectional"] = m.rnn.bidirectional
         return Spec(kind, {**params, "init": "torch"}, m.state_dict())
     if op == "GaussianNoise":
         return Spec("GaussianNoise", {"std": float(m.std)})
@@ -256,4 +256,5 @@ def _catalog_spec(m: nn.Module, op: str, where: str) -> Spec:
 
 def rnn_spec(m: nn.RNNBase, last: bool) -> Spec:
     params = {"units": m.hidden_size, "layers": m.num_layers, "return": "last" if last else "sequence", "init": "torch"}
+    params["bidirectional"] = m.bidirectional
     return Spec(type(m).__name__, params, m.state_dict(), sub="rnn")
