@@ -20,12 +20,14 @@ COMMANDS = {
     "train": "train",
     "export": "export",
     "import": "import_model",
+    "nodes": "nodes",
 }
 HELP = {
     "check": "infer shapes and list every node; exit 1 on errors",
     "train": "train a project headless and record the run",
     "export": "export a trained model (torchscript, onnx, safetensors, python)",
     "import": "turn a PyTorch module or an ONNX file into a project",
+    "nodes": "list node types with ports, parameters and docs (--json, --markdown)",
 }
 
 

@@ -227,3 +227,16 @@ def test_cross_attention_with_a_padding_mask_matches_torch_and_exports(tmp_path)
     em = export_model(project, compile_graph(project.document, seed=0), trained=False)
     assert export_onnx(em, tmp_path / "attn.onnx")["max_abs_diff"] <= 1e-4
     assert export_python(em, tmp_path / "attn_model.py")["max_abs_diff"] == 0.0
+
+
+def test_adaptive_pooling_onnx_limit_is_one_line_with_the_fix(tmp_path):
+    from graphedit.export.weights import ExportError
+
+    row = Row({"size": [3, 3]}, ((N, 2, 7, 7),))
+    project = new_project()
+    project.document = operator_graph("AdaptiveAvgPool2d", row)
+    em = export_model(project, compile_graph(project.document, seed=0), trained=False)
+    with pytest.raises(ExportError, match="size that divides it") as info:
+        export_onnx(em, tmp_path / "a.onnx")
+    assert "\n" not in str(info.value)
+    assert export_python(em, tmp_path / "a_model.py")["max_abs_diff"] == 0.0  # the other exports still work

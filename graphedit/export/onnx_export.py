@@ -46,7 +46,14 @@ def export_onnx(em: ExportModel, path: str | Path) -> dict[str, float]:
                 training=torch.onnx.TrainingMode.PRESERVE,
             )
         except Exception as exc:
-            raise ExportError(f"ONNX export failed: {str(exc).splitlines()[0]}") from None
+            first = str(exc).splitlines()[0]
+            if "adaptive" in first and "not factor of input size" in first:
+                raise ExportError(
+                    "ONNX export failed: ONNX has no adaptive pooling to an output size that does not divide the "
+                    "input size; choose an AdaptiveAvgPool2d/AdaptiveMaxPool2d size that divides it (e.g. 1), "
+                    "or export as TorchScript or Python"
+                ) from None
+            raise ExportError(f"ONNX export failed: {first}") from None
     try:
         onnx.checker.check_model(onnx.load(str(path)), full_check=True)
     except Exception as exc:
