@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 from export_helpers import trained_copy
-from graphkit import build, chain
+from graphkit import build
 
 from graphedit.export import export_project
 from graphedit.export.weights import compile_for_export
@@ -53,6 +53,8 @@ ONE_NODE = {
     "arithmetic_subtract_from": ("Arithmetic", {"op": "subtract from", "value": 1.0}, [5]),
     "arithmetic_divide": ("Arithmetic", {"op": "divide", "value": 4.0}, [5]),
     "gru_bidirectional": ("GRU", {"units": 4, "bidirectional": True, "return": "sequence"}, [6, 3]),
+    "self_attention": ("MultiheadAttention", {"heads": 2}, [5, 8]),
+    "layernorm_last": ("LayerNorm", {"over": "last"}, [5, 8]),
 }
 
 # in evaluation, ONNX files hold an adaptive pooling as the fixed pooling it is for that size; no dropout
@@ -89,6 +91,7 @@ def _round_trip(project, route, tmp_path, inputs):
 GAPS = {  # known gaps, strict: they fail loudly once fixed
     ("channel_shuffle", "fx"): "the catalog's channel_shuffle iterates x.shape, which torch.fx cannot trace",
     ("gru_bidirectional", "onnx"): "the ONNX importer does not yet fold a bidirectional GRU back into its node",
+    ("self_attention", "onnx"): "the ONNX importer does not yet fold torch's attention decomposition into a node",
 }
 CASES = [
     pytest.param(name, route, marks=[pytest.mark.xfail(reason=GAPS[name, route], strict=True)])
@@ -103,7 +106,8 @@ CASES = [
 def test_operator_imports_back(name, route, tmp_path):
     type_id, params, shape = ONE_NODE[name]
     nodes = [("x", "Input", {"shape": shape}), ("op", type_id, params), ("y", "Output", {"name": "y"})]
-    project = _project(tmp_path, nodes, chain("x", "op", "y"))
+    port = new_project().document.registry.get(type_id).input_ports(params)[0].name
+    project = _project(tmp_path, nodes, [f"x -> op.{port}", "op -> y"])
     result = _round_trip(project, route, tmp_path, [torch.randn(3, *shape)])
     doc = result.project.document
     types = {doc.node_type(n).type_id for n in doc.node_ids()}
@@ -140,3 +144,38 @@ def test_split_outputs_import_back(route, tmp_path):
     nodes += [("y1", "Output", {"name": "y1"}), ("y2", "Output", {"name": "y2"})]
     project = _project(tmp_path, nodes, ["x -> op", "op.out1 -> y1", "op.out2 -> y2"])
     _round_trip(project, route, tmp_path, [torch.randn(3, 5, 4)])
+
+
+VIT = """
+import torch
+from torch import nn
+
+
+class TinyViT(nn.Module):
+    input_shape = (5, 8)
+
+    def __init__(self):
+        super().__init__()
+        self.class_token = nn.Parameter(torch.randn(1, 1, 8))
+        self.pos = nn.Parameter(torch.randn(1, 6, 8))
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.ln = nn.LayerNorm(8)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        n = x.shape[0]
+        x = torch.cat([self.class_token.expand(n, -1, -1), x], dim=1)
+        x = x + self.pos
+        y, _ = self.attn(x, x, x, need_weights=False)
+        x = self.ln(x + y)
+        return self.head(x[:, 0])
+"""
+
+
+def test_vit_class_token_position_embedding_and_attention_import(tmp_path):
+    (tmp_path / "vit.py").write_text(VIT)
+    result = import_source(f"{tmp_path / 'vit.py'}:TinyViT", tmp_path / "vit.gproj")
+    doc = result.project.document
+    types = sorted(doc.node_type(n).type_id for n in doc.node_ids())
+    assert types.count("Parameter") == 2 and {"MultiheadAttention", "Concat", "Slice"} <= set(types)
+    assert result.imported_params == result.source_params and result.max_abs_diff <= 1e-5

@@ -176,11 +176,12 @@ def instancenorm(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
 def layernorm(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
     a = attrs(node)
     rank = len(imp.shape(dynamic[0]))
-    if a.get("axis", -1) % rank != 1 or len(dynamic) != 1:
-        raise _fail(node, "only normalisation over every non-batch dimension")
+    axis = a.get("axis", -1) % rank
+    if axis not in (1, rank - 1) or len(dynamic) != 1:
+        raise _fail(node, "only normalisation over every non-batch dimension, or over the last one")
     scale = imp.const(node.input[1], "scale", node)
     bias = imp.const(node.input[2], "bias", node) if _input(node, 2) else np.zeros_like(scale)
-    params = {"eps": float(a.get("epsilon", 1e-5))}
+    params = {"eps": float(a.get("epsilon", 1e-5)), "over": "all" if axis == 1 else "last"}
     imp.add(node, "LayerNorm", params, [imp.ref(dynamic[0])], weights=imp.weights(weight=scale, bias=bias))
 
 
