@@ -1,10 +1,11 @@
 """Which catalog node a PyTorch layer becomes, with its parameters and weights.
 
-Layers whose settings GraphEdit cannot express (groups, non-square kernels,
-ceil_mode, bidirectional RNNs, …) are refused with :class:`UnsupportedOpError`
+Layers whose settings GraphEdit cannot express (non-square kernels, padding
+modes, time-first RNNs, …) are refused with :class:`UnsupportedOpError`
 naming the layer and the setting, rather than imported as something else.
-Catalog classes (Maxout, Recurrent, GaussianNoise, Reparameterize) are
-recognised by name, so a module exported as Python source imports back.
+Catalog classes (Maxout, Recurrent, GaussianNoise, Reparameterize, Attention,
+StochasticDepth — torchvision's too) are recognised by name, so a module
+exported as Python source imports back.
 """
 
 from __future__ import annotations
