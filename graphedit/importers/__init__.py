@@ -22,7 +22,15 @@ from torch import nn
 
 from graphedit.importers.common import ImportModelError, ImportResult, UnsupportedOpError, model_params
 
-__all__ = ["ImportModelError", "ImportResult", "UnsupportedOpError", "import_model", "import_source", "load_module"]
+__all__ = [
+    "ImportModelError",
+    "ImportResult",
+    "UnsupportedOpError",
+    "import_model",
+    "import_module",
+    "import_source",
+    "load_module",
+]
 
 TOLERANCE = 1e-4
 
@@ -106,9 +114,22 @@ def import_source(
         from graphedit.importers.onnx_import import import_onnx
 
         return import_onnx(Path(text), out_path, input_shapes)
+    name = text.rpartition(":")[2]
+    return import_module(load_module(text), out_path, input_shapes, name, f"the PyTorch module {text}")
+
+
+def import_module(
+    model: nn.Module,
+    out_path: str | Path,
+    input_shapes: list[tuple[int, ...]] | None = None,
+    name: str = "",
+    origin: str = "",
+) -> ImportResult:
+    """Import the module instance ``model`` into a project saved at ``out_path``; checks outputs against it."""
     from graphedit.importers.fx_import import FxImporter
 
-    model = load_module(text).eval()
+    model = model.eval()
+    name = name or type(model).__name__
     shapes = _input_shapes(model, input_shapes)
     examples = _examples(model, shapes)
     builder = FxImporter(model, examples).run()
@@ -121,9 +142,9 @@ def import_source(
     got = list(got) if isinstance(got, (tuple, list)) else [got]
     diff = max(float((a - b).abs().max()) for a, b in zip(want, got))
     if diff > TOLERANCE:
-        raise ImportModelError(f"the imported graph of {text} differs from the module by {diff:.3g}; not saved")
-    name = text.rpartition(":")[2]
-    project = builder.save(compiled, out_path, f"Imported {name}", f"Imported from the PyTorch module {text}.")
+        raise ImportModelError(f"the imported graph of {name} differs from the module by {diff:.3g}; not saved")
+    origin = origin or f"the PyTorch module {type(model).__module__}.{type(model).__name__}"
+    project = builder.save(compiled, out_path, f"Imported {name}", f"Imported from {origin}.")
     source_params = sum(p.numel() for p in model.parameters())
     return ImportResult(project, compiled, source_params, model_params(compiled), diff)
 

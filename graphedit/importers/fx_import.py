@@ -20,7 +20,7 @@ from torch import fx, nn
 
 from graphedit.importers.common import GraphBuilder, ImportModelError, Ref, UnsupportedOpError
 from graphedit.importers.fx_functions import arg, function_key, function_spec, op_name
-from graphedit.importers.fx_layers import ALIAS, CATALOG_CLASSES, FLATTEN, RNN, Spec, module_spec, rnn_spec
+from graphedit.importers.fx_layers import ALIAS, FLATTEN, RNN, Spec, is_catalog_module, module_spec, rnn_spec
 
 LAST_STEP = ((slice(None), -1), (slice(None), -1, slice(None)))
 MERGE = {"add": "Add", "sub": "Subtract", "mul": "Multiply", "div": "Divide"}
@@ -36,7 +36,7 @@ class Multi:
 
 class _Tracer(fx.Tracer):
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-        return type(m).__name__ in CATALOG_CLASSES or super().is_leaf_module(m, qualname)
+        return is_catalog_module(m) or super().is_leaf_module(m, qualname)
 
 
 def _own(weights: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor] | None:
@@ -96,7 +96,7 @@ class FxImporter:
 
     # ---------------------------------------------------------------- helpers
     def _is_tensor(self, node: Any) -> bool:
-        return isinstance(node, fx.Node) and isinstance(self.values.get(node), torch.Tensor)
+        return isinstance(node, fx.Node) and isinstance(self.values.get(node), torch.Tensor)  # get_attr ones too
 
     def _tensors(self, node: fx.Node) -> list[fx.Node]:
         found: list[fx.Node] = []
@@ -105,9 +105,26 @@ class FxImporter:
 
     def _input(self, node: fx.Node) -> Ref:
         ref = self.refs.get(node)
+        if isinstance(ref, tuple) and ref[0] == "tensor":
+            return self._parameter(node, getattr(self.gm, ref[1]))  # over the batch: not the tensor's own shape
+        if node.op == "get_attr" and isinstance(ref, Ref):
+            return ref
         if not isinstance(ref, Ref):
             raise UnsupportedOpError(op_name(node), node.name, "its result is not a single tensor from the inputs")
         return self.b.ensure(ref, tuple(self.values[node].shape))
+
+    def _parameter(self, node: fx.Node, value: torch.Tensor) -> Ref:
+        """A learned tensor [1, …] (a ViT's class token or position embedding) as a Parameter node over the batch."""
+        if value.dim() < 2 or value.shape[0] != 1:
+            raise UnsupportedOpError(
+                f"tensor {node.target}", "forward", f"its shape {list(value.shape)} has no batch axis of 1"
+            )
+        batch = next(r for n, r in self.refs.items() if n.op == "placeholder")
+        params = {"shape": list(value.shape[1:]), "fill": "zeros"}
+        weights = {"weight": value.detach()[0].clone()}
+        ref = self.b.add("Parameter", params, [batch], (batch.shape[0], *value.shape[1:]), node.name, weights)
+        self.refs[node] = ref
+        return ref
 
     def _shape(self, node: fx.Node) -> tuple[int, ...]:
         return tuple(self.values[node].shape)
@@ -148,8 +165,10 @@ class FxImporter:
         m = self.gm.get_submodule(node.target)
         tensors = self._tensors(node)
         in_shape = self._shape(tensors[0]) if tensors else None
-        spec = module_spec(m, f"module '{node.target}'", in_shape)
         name = node.target.replace(".", "_")
+        if isinstance(m, nn.MultiheadAttention):
+            return self._attention(node, m, name)
+        spec = module_spec(m, f"module '{node.target}'", in_shape)
         if spec == ALIAS:
             self.refs[node] = self.refs[tensors[0]]
         elif spec == FLATTEN:
@@ -158,6 +177,27 @@ class FxImporter:
             self.refs[node] = ("rnn", m, self._input(tensors[0]), name)
         else:
             self._add(node, spec, [self._input(t) for t in tensors], name)
+
+    def _attention(self, node: fx.Node, m: nn.MultiheadAttention, name: str) -> None:
+        op, where = "MultiheadAttention", f"module '{node.target}'"
+        if not m.batch_first:
+            raise UnsupportedOpError(op, where, "batch_first=False", "construct it with batch_first=True ([N, T, E])")
+        names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask")
+        given = {n: arg(node, i, n) for i, n in enumerate(names)}
+        if given["key_padding_mask"] is not None or given["attn_mask"] is not None:
+            raise UnsupportedOpError(op, where, "masks given in forward are not imported", "wire the mask in GraphEdit")
+        query, key, value = given["query"], given["key"], given["value"]
+        inputs, ports = [self._input(query)], ["query"]
+        if key is not query:
+            inputs.append(self._input(key))
+            ports.append("key")
+        if value is not key:
+            inputs.append(self._input(value))
+            ports.append("value")
+        params = {"heads": m.num_heads, "dropout": float(m.dropout), "bias": m.in_proj_bias is not None}
+        shape = tuple(self.values[node][0].shape)
+        out = self.b.add("MultiheadAttention", params, inputs, shape, name, _own(m.state_dict()), "attn", ports)
+        self.refs[node] = Multi((out,))
 
     def _rnn_item(self, node: fx.Node, pending: tuple[Any, ...], index: Any) -> None:
         _, m, ref, name = pending
@@ -169,6 +209,13 @@ class FxImporter:
         last = bool(users) and all(
             u.op == "call_function" and u.target is operator.getitem and u.args[1] in LAST_STEP for u in users
         )
+        if last and m.bidirectional:
+            raise UnsupportedOpError(
+                f"{type(m).__name__} output [:, -1]",
+                node.name,
+                "the backward direction's last step is its first one, unlike GraphEdit's 'last' (both final states)",
+                "return the whole sequence, or use GraphEdit's bidirectional layer with return 'last'",
+            )
         spec = rnn_spec(m, last)
         shape = self._shape(users[0]) if last else self._shape(node)
         out = self.b.add(spec.type_id, spec.params, [ref], shape, name, _own(spec.weights), spec.sub)
@@ -213,7 +260,9 @@ class FxImporter:
         if isinstance(pending, tuple) and pending[0] == "rnn":
             return self._rnn_item(node, pending, index)
         if isinstance(pending, Multi):
-            self.refs[node] = pending.refs[index]
+            if index >= len(pending.refs) and node.users:
+                raise UnsupportedOpError(f"{op_name(src)} output [{index}]", node.name, "only its first output")
+            self.refs[node] = pending.refs[index] if index < len(pending.refs) else None
             return None
         if self._is_tensor(src):
             return self._slice(node, src, index)
@@ -264,7 +313,8 @@ class FxImporter:
             params = {"inputs": 2} if key in ("add", "mul") else {}
             self._add(node, Spec(MERGE[key], params), [self._input(t) for t in tensors])
             return
-        constant = next((a for a in node.args if not isinstance(a, fx.Node)), None)
+        values = [*node.args, *(v for k, v in node.kwargs.items() if k == "other")]
+        constant = next((a for a in values if not isinstance(a, fx.Node)), None)
         if len(tensors) != 1 or not isinstance(constant, (int, float)):
             raise UnsupportedOpError(op, node.name, "only two tensors, or a tensor and a number")
         reverse = node.args[0] is not tensors[0]  # ``1 - x``, ``2 / x``
@@ -301,4 +351,9 @@ class FxImporter:
         self._add(node, spec, [self._input(src)])
 
     def _expand(self, node: fx.Node) -> None:
-        raise UnsupportedOpError(op_name(node), node.name, "expanding a tensor to the batch is not supported")
+        """``token.expand(n, -1, -1)`` of a learned [1, …] tensor: its Parameter node already has the batch."""
+        src = node.args[0]
+        ref = self._input(src) if isinstance(self.refs.get(src), tuple) else None
+        if ref is None or ref.shape[1:] != self._shape(node)[1:]:
+            raise UnsupportedOpError(op_name(node), node.name, "only a learned [1, …] tensor expanded over the batch")
+        self.refs[node] = ref

@@ -1,10 +1,11 @@
 """Which catalog node a PyTorch layer becomes, with its parameters and weights.
 
-Layers whose settings GraphEdit cannot express (groups, non-square kernels,
-ceil_mode, bidirectional RNNs, …) are refused with :class:`UnsupportedOpError`
+Layers whose settings GraphEdit cannot express (non-square kernels, padding
+modes, time-first RNNs, …) are refused with :class:`UnsupportedOpError`
 naming the layer and the setting, rather than imported as something else.
-Catalog classes (Maxout, Recurrent, GaussianNoise, Reparameterize) are
-recognised by name, so a module exported as Python source imports back.
+Catalog classes (Maxout, Recurrent, GaussianNoise, Reparameterize, Attention,
+StochasticDepth — torchvision's too) are recognised by name, so a module
+exported as Python source imports back.
 """
 
 from __future__ import annotations
@@ -17,7 +18,17 @@ from torch import nn
 
 from graphedit.importers.common import UnsupportedOpError
 
-CATALOG_CLASSES = ("Maxout", "Recurrent", "GaussianNoise", "Reparameterize", "StochasticDepth")
+CATALOG_CLASSES = ("Maxout", "Recurrent", "GaussianNoise", "Reparameterize", "StochasticDepth", "Attention")
+
+
+def is_catalog_module(m: nn.Module) -> bool:
+    """A catalog layer class (also as copied into a Python export), recognised by its name and attributes."""
+    name = type(m).__name__
+    if name == "Attention":  # a user's own Attention class is traced through
+        return isinstance(getattr(m, "attn", None), nn.MultiheadAttention) and hasattr(m, "has_key")
+    return name in CATALOG_CLASSES
+
+
 ALIAS = "alias"
 FLATTEN = "flatten"
 RNN = "rnn"
@@ -116,7 +127,6 @@ def _pool(m: nn.Module, op: str, where: str) -> Spec:
 
 def _rnn(m: nn.RNNBase, op: str, where: str) -> None:
     _require(m.batch_first, op, where, "batch_first=False; GraphEdit's recurrent layers take [N, T, F]")
-    _require(not m.bidirectional, op, where, "bidirectional RNNs are not supported")
     _require(m.bias, op, where, "bias=False is not supported")
     _require(getattr(m, "proj_size", 0) == 0, op, where, "proj_size is not supported")
     _require(getattr(m, "nonlinearity", "tanh") == "tanh", op, where, "only the tanh RNN is supported")
@@ -144,10 +154,12 @@ def module_spec(m: nn.Module, where: str, in_shape: tuple[int, ...] | None) -> S
         _require(m.momentum is not None, op, where, "momentum=None (cumulative average) is not supported")
         return Spec("BatchNorm", {"momentum": m.momentum, "eps": m.eps}, m.state_dict())
     if isinstance(m, nn.LayerNorm):
-        ok = in_shape is not None and tuple(m.normalized_shape) == tuple(in_shape[1:])
-        _require(ok, op, where, "it must normalise over every non-batch dimension")
+        shape = tuple(m.normalized_shape)
+        over = "all" if in_shape is not None and shape == tuple(in_shape[1:]) else "last"
+        ok = in_shape is not None and (over == "all" or shape == tuple(in_shape[-1:]))
+        _require(ok, op, where, "it must normalise over every non-batch dimension or over the last one")
         _require(m.elementwise_affine and m.bias is not None, op, where, "it needs learned γ and β")
-        return Spec("LayerNorm", {"eps": m.eps}, m.state_dict())
+        return Spec("LayerNorm", {"eps": m.eps, "over": over}, m.state_dict())
     if isinstance(m, nn.GroupNorm):
         _require(m.affine, op, where, "affine=False is not supported")
         return Spec("GroupNorm", {"groups": m.num_groups, "eps": m.eps}, m.state_dict())
@@ -249,11 +261,17 @@ def _catalog_spec(m: nn.Module, op: str, where: str) -> Spec:
         kind = type(m.rnn).__name__
         _rnn(m.rnn, kind, where)
         params = {"units": m.rnn.hidden_size, "layers": m.rnn.num_layers, "return": "last" if m.last else "sequence"}
+        params["bidirectional"] = m.rnn.bidirectional
         return Spec(kind, {**params, "init": "torch"}, m.state_dict())
     if op == "GaussianNoise":
         return Spec("GaussianNoise", {"std": float(m.std)})
     if op == "Reparameterize":
         return Spec("Reparameterize", {}, ports=["mu", "logvar"])
+    if op == "Attention":  # the catalog's MultiheadAttention node, as a Python export writes it
+        a = m.attn
+        params = {"heads": a.num_heads, "dropout": float(a.dropout), "bias": a.in_proj_bias is not None}
+        ports = ["query"] + [p for p, on in zip(("key", "value", "mask"), (m.has_key, m.has_value, m.has_mask)) if on]
+        return Spec("MultiheadAttention", {**params, "causal": bool(m.causal)}, m.state_dict(), ports=ports)
     if op == "StochasticDepth":  # torchvision.ops.StochasticDepth (EfficientNet) or the catalog's
         return Spec("StochasticDepth", {"p": float(m.p), "mode": getattr(m, "mode", "row")})
     raise UnsupportedOpError(op, where, f"the layer class {type(m).__module__}.{op} has no GraphEdit node type")
@@ -261,4 +279,5 @@ def _catalog_spec(m: nn.Module, op: str, where: str) -> Spec:
 
 def rnn_spec(m: nn.RNNBase, last: bool) -> Spec:
     params = {"units": m.hidden_size, "layers": m.num_layers, "return": "last" if last else "sequence", "init": "torch"}
+    params["bidirectional"] = m.bidirectional
     return Spec(type(m).__name__, params, m.state_dict(), sub="rnn")

@@ -161,15 +161,27 @@ def batchnorm(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
     imp.add(node, "BatchNorm", params, [imp.ref(dynamic[0])], weights=weights)
 
 
+@handles("InstanceNormalization")
+def instancenorm(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
+    if dynamic != [node.input[0]]:
+        raise _fail(node, "its scale and bias must be constants")
+    scale, bias = imp.const(node.input[1], "scale", node), imp.const(node.input[2], "bias", node)
+    affine = not (np.all(scale == 1) and np.all(bias == 0))
+    params = {"eps": float(attrs(node).get("epsilon", 1e-5)), "affine": bool(affine)}
+    weights = imp.weights(weight=scale, bias=bias) if affine else None
+    imp.add(node, "InstanceNorm", params, [imp.ref(dynamic[0])], weights=weights)
+
+
 @handles("LayerNormalization")
 def layernorm(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
     a = attrs(node)
     rank = len(imp.shape(dynamic[0]))
-    if a.get("axis", -1) % rank != 1 or len(dynamic) != 1:
-        raise _fail(node, "only normalisation over every non-batch dimension")
+    axis = a.get("axis", -1) % rank
+    if axis not in (1, rank - 1) or len(dynamic) != 1:
+        raise _fail(node, "only normalisation over every non-batch dimension, or over the last one")
     scale = imp.const(node.input[1], "scale", node)
     bias = imp.const(node.input[2], "bias", node) if _input(node, 2) else np.zeros_like(scale)
-    params = {"eps": float(a.get("epsilon", 1e-5))}
+    params = {"eps": float(a.get("epsilon", 1e-5)), "over": "all" if axis == 1 else "last"}
     imp.add(node, "LayerNorm", params, [imp.ref(dynamic[0])], weights=imp.weights(weight=scale, bias=bias))
 
 

@@ -11,7 +11,8 @@ express is an :class:`UnsupportedOpError` naming the op and why.
 
 * Step: ``Greater(x, 0) → Cast(float)``.
 * Sigmoid with β ≠ 1: ``Mul(x, β) → Sigmoid``.
-* SiLU: ``Sigmoid(x) → Mul(x, ·)``.
+* SiLU: ``Sigmoid(x) → Mul(x, ·)``; Mish: ``Softplus(x) → Tanh → Mul(x, ·)``.
+* ChannelShuffle and GroupNorm: a Reshape to groups, then Transpose or InstanceNormalization, and back.
 * Maxout: ``Gemm → Reshape [N, units, pieces] → ReduceMax(axis 2)``.
 * RNN/LSTM/GRU (batch first): ``Transpose(1, 0, 2) → op → Squeeze(1) [→ op → Squeeze(1) …]
   → Transpose(1, 0, 2) [→ Gather(axis 1, −1) for the last step]``; each op is one layer.
@@ -106,6 +107,62 @@ def silu(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> bool:
     if mul is None or sorted(mul.input) != sorted([dynamic[0], node.output[0]]):
         return False
     imp.add(mul, "SiLU", {}, [imp.ref(dynamic[0])], name=imp.name(node))
+    return True
+
+
+@pattern("Softplus")
+def mish(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> bool:
+    """``Softplus(x) → Tanh → Mul(x, ·)``: Mish, as torch exports it."""
+    tanh = sole_user(imp, node.output[0], "Tanh")
+    mul = tanh and sole_user(imp, tanh.output[0], "Mul")
+    if mul is None or sorted(mul.input) != sorted([dynamic[0], tanh.output[0]]):
+        return False
+    imp.fused.add(tanh.output[0])
+    imp.add(mul, "Mish", {}, [imp.ref(dynamic[0])], name=imp.name(node))
+    return True
+
+
+@pattern("Reshape")
+def reshaped(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> bool:
+    """ChannelShuffle or GroupNorm, which torch exports as a Reshape to groups and back."""
+    return _channel_shuffle(imp, node, dynamic) or _group_norm(imp, node, dynamic)
+
+
+def _channel_shuffle(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> bool:
+    """``Reshape [N, g, C/g, …] → Transpose (0, 2, 1, …) → Reshape [N, C, …]``."""
+    src, grouped = imp.shape(dynamic[0]), imp.shape(node.output[0])
+    swap = sole_user(imp, node.output[0], "Transpose")
+    back = swap and sole_user(imp, swap.output[0], "Reshape")
+    if back is None or len(src) < 3 or len(grouped) != len(src) + 1 or imp.shape(back.output[0]) != src:
+        return False
+    if grouped[1] * grouped[2] != src[1] or list(attrs(swap).get("perm", ())) != [0, 2, 1, *range(3, len(grouped))]:
+        return False
+    imp.fused.update([swap.output[0]])
+    imp.add(back, "ChannelShuffle", {"groups": int(grouped[1])}, [imp.ref(dynamic[0])], name=imp.name(node))
+    return True
+
+
+def _group_norm(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> bool:
+    """``Reshape [N, G, -1] → InstanceNormalization(1, 0) → Reshape back → Mul γ → Add β``."""
+    src, grouped = imp.shape(dynamic[0]), imp.shape(node.output[0])
+    norm = sole_user(imp, node.output[0], "InstanceNormalization")
+    back = norm and sole_user(imp, norm.output[0], "Reshape")
+    mul = back and sole_user(imp, back.output[0], "Mul")
+    add = mul and sole_user(imp, mul.output[0], "Add")
+    if add is None or len(grouped) != 3 or len(src) < 3 or imp.shape(back.output[0]) != src:
+        return False
+    scale, bias = imp.consts.get(norm.input[1]), imp.consts.get(norm.input[2])
+    gamma = imp.consts.get(next((n for n in mul.input if n != back.output[0]), ""))
+    beta = imp.consts.get(next((n for n in add.input if n != mul.output[0]), ""))
+    if any(v is None for v in (scale, bias, gamma, beta)) or not (np.all(scale == 1) and np.all(bias == 0)):
+        return False
+    channels = src[1]
+    if np.size(gamma) != channels or np.size(beta) != channels:
+        return False
+    imp.fused.update([norm.output[0], back.output[0], mul.output[0]])
+    params = {"groups": int(grouped[1]), "eps": float(attrs(norm).get("epsilon", 1e-5)), "affine": True}
+    weights = imp.weights(weight=np.reshape(gamma, -1), bias=np.reshape(beta, -1))
+    imp.add(add, "GroupNorm", params, [imp.ref(dynamic[0])], weights=weights, name=imp.name(norm))
     return True
 
 

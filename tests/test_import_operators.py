@@ -1,0 +1,181 @@
+"""Every operator imports back through both routes: a one-node graph, exported as Python source (read by the
+PyTorch importer) and as ONNX (read by the ONNX importer), becomes a graph with the same outputs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from export_helpers import trained_copy
+from graphkit import build
+
+from graphedit.export import export_project
+from graphedit.export.weights import compile_for_export
+from graphedit.importers import import_source
+from graphedit.model.project import new_project, save_project
+
+# name: (type, params, input shape without the batch)
+ONE_NODE = {
+    "conv2d_depthwise": ("Conv2d", {"filters": 8, "kernel": 3, "groups": 8, "padding": 1}, [8, 6, 6]),
+    "conv1d_grouped": ("Conv1d", {"filters": 4, "kernel": 3, "groups": 2}, [4, 9]),
+    "conv3d": ("Conv3d", {"filters": 3, "kernel": 2}, [2, 4, 4, 4]),
+    "maxpool_ceil": ("MaxPool2d", {"kernel": 3, "stride": 2, "ceil_mode": True}, [3, 8, 8]),
+    "maxpool_dilated": ("MaxPool2d", {"kernel": 2, "stride": 1, "dilation": 2}, [3, 7, 7]),
+    "avgpool_pad_not_counted": (
+        "AvgPool2d",
+        {"kernel": 3, "stride": 2, "padding": 1, "count_include_pad": False},
+        [2, 7, 7],
+    ),  # fmt: skip
+    "maxpool1d": ("MaxPool1d", {"kernel": 2, "stride": 2}, [3, 8]),
+    "avgpool3d": ("AvgPool3d", {"kernel": 2, "stride": 2}, [2, 4, 4, 4]),
+    "adaptive_avg": ("AdaptiveAvgPool2d", {"size": [3, 3]}, [3, 6, 6]),
+    "adaptive_max": ("AdaptiveMaxPool2d", {"size": [2, 2]}, [3, 6, 6]),
+    "relu6": ("ReLU6", {}, [3, 4, 4]),
+    "hardswish": ("Hardswish", {}, [6]),
+    "hardsigmoid": ("Hardsigmoid", {}, [6]),
+    "silu": ("SiLU", {}, [6]),
+    "mish": ("Mish", {}, [6]),
+    "softplus": ("Softplus", {}, [6]),
+    "prelu_per_channel": ("PReLU", {"shared": False}, [3, 4, 4]),
+    "groupnorm": ("GroupNorm", {"groups": 2}, [4, 3, 3]),
+    "instancenorm": ("InstanceNorm", {"affine": True}, [3, 4, 4]),
+    "channel_dropout": ("ChannelDropout", {"p": 0.3}, [3, 4, 4]),
+    "stochastic_depth": ("StochasticDepth", {"p": 0.2}, [3, 4, 4]),
+    "permute": ("Permute", {"order": [2, 3, 1]}, [3, 4, 5]),
+    "transpose": ("Transpose", {"dim0": 1, "dim1": 2}, [3, 5]),
+    "mean_keepdim": ("Mean", {"axes": [2], "keepdim": True}, [3, 4, 5]),
+    "sum": ("Sum", {"axes": [1]}, [3, 4]),
+    "max": ("Max", {"axes": [2, 3]}, [3, 4, 4]),
+    "slice": ("Slice", {"axis": 2, "start": 1, "end": -1, "step": 2}, [3, 8]),
+    "pad_reflect": ("Pad", {"pad": [1, 2, 1, 0], "mode": "reflect"}, [2, 5, 5]),
+    "pad_constant": ("Pad", {"pad": [1, 1], "value": 0.5}, [2, 5]),
+    "pixel_shuffle": ("PixelShuffle", {"factor": 2}, [8, 3, 3]),
+    "channel_shuffle": ("ChannelShuffle", {"groups": 2}, [4, 3, 3]),
+    "arithmetic_subtract_from": ("Arithmetic", {"op": "subtract from", "value": 1.0}, [5]),
+    "arithmetic_divide": ("Arithmetic", {"op": "divide", "value": 4.0}, [5]),
+    "gru_bidirectional": ("GRU", {"units": 4, "bidirectional": True, "return": "sequence"}, [6, 3]),
+    "self_attention": ("MultiheadAttention", {"heads": 2}, [5, 8]),
+    "layernorm_last": ("LayerNorm", {"over": "last"}, [5, 8]),
+}
+
+# in evaluation, ONNX files hold an adaptive pooling as the fixed pooling it is for that size; no dropout
+ONNX_FORM = {"AdaptiveAvgPool2d": "AvgPool2d", "AdaptiveMaxPool2d": "MaxPool2d"}
+EVAL_FORM = {"ChannelDropout": None, "StochasticDepth": None}  # train-only: exported models leave them out
+
+
+def _project(tmp_path, nodes, wires):
+    project = new_project()
+    project.document = build(nodes, wires)
+    (tmp_path / "src").mkdir()
+    save_project(project, tmp_path / "src" / "op.gproj")
+    return trained_copy(tmp_path / "src" / "op.gproj", tmp_path)
+
+
+def _round_trip(project, route, tmp_path, inputs):
+    compiled, _ = compile_for_export(project)
+    if route == "onnx":
+        export_project(project, "onnx", tmp_path / "op.onnx")
+        result = import_source(tmp_path / "op.onnx", tmp_path / "back.gproj")
+    else:
+        export_project(project, "python", tmp_path / "op_model.py")
+        shapes = [tuple(t.shape[1:]) for t in inputs]
+        result = import_source(f"{tmp_path / 'op_model.py'}:load_model", tmp_path / "back.gproj", shapes)
+    with torch.no_grad():
+        want = compiled.model.eval()(*inputs)
+        got = result.compiled.model(*inputs)
+    want = want if isinstance(want, tuple) else (want,)
+    got = got if isinstance(got, tuple) else (got,)
+    assert max(float((a - b).abs().max()) for a, b in zip(want, got)) <= 1e-4
+    return result
+
+
+GAPS = {  # known gaps, strict: they fail loudly once fixed
+    ("channel_shuffle", "fx"): "the catalog's channel_shuffle iterates x.shape, which torch.fx cannot trace",
+    ("gru_bidirectional", "onnx"): "the ONNX importer does not yet fold a bidirectional GRU back into its node",
+    ("self_attention", "onnx"): "the ONNX importer does not yet fold torch's attention decomposition into a node",
+}
+CASES = [
+    pytest.param(name, route, marks=[pytest.mark.xfail(reason=GAPS[name, route], strict=True)])
+    if (name, route) in GAPS
+    else (name, route)
+    for name in ONE_NODE
+    for route in ("fx", "onnx")
+]
+
+
+@pytest.mark.parametrize(("name", "route"), CASES)
+def test_operator_imports_back(name, route, tmp_path):
+    type_id, params, shape = ONE_NODE[name]
+    nodes = [("x", "Input", {"shape": shape}), ("op", type_id, params), ("y", "Output", {"name": "y"})]
+    port = new_project().document.registry.get(type_id).input_ports(params)[0].name
+    project = _project(tmp_path, nodes, [f"x -> op.{port}", "op -> y"])
+    result = _round_trip(project, route, tmp_path, [torch.randn(3, *shape)])
+    doc = result.project.document
+    types = {doc.node_type(n).type_id for n in doc.node_ids()}
+    if type_id in EVAL_FORM:  # the exports hold what it computes in evaluation
+        type_id = EVAL_FORM[type_id]
+    elif route == "onnx" and type_id in ONNX_FORM:
+        type_id = ONNX_FORM[type_id]
+    assert type_id is None and types == {"Input", "Output"} or type_id in types
+
+
+TWO_INPUTS = {
+    "subtract": ("Subtract", {}, [3, 4], [3, 4]),
+    "divide_broadcast": ("Divide", {}, [3, 4, 4], [3, 1, 1]),
+    "multiply_broadcast": ("Multiply", {"inputs": 2}, [3, 4, 4], [3, 1, 1]),
+    "matmul": ("MatMul", {}, [3, 4], [4, 5]),
+    "concat_one_of_many": ("Concat", {"inputs": 2, "axis": 2}, [3, 4], [3, 2]),
+}
+
+
+@pytest.mark.parametrize("route", ["fx", "onnx"])
+@pytest.mark.parametrize("name", TWO_INPUTS)
+def test_two_input_operator_imports_back(name, route, tmp_path):
+    type_id, params, a, b = TWO_INPUTS[name]
+    ports = [p.name for p in new_project().document.registry.get(type_id).input_ports(params or None)]
+    nodes = [("a", "Input", {"shape": a}), ("b", "Input", {"shape": b}), ("op", type_id, params)]
+    nodes.append(("y", "Output", {"name": "y"}))
+    project = _project(tmp_path, nodes, [f"a -> op.{ports[0]}", f"b -> op.{ports[1]}", "op -> y"])
+    _round_trip(project, route, tmp_path, [torch.randn(3, *a), torch.randn(3, *b)])
+
+
+@pytest.mark.parametrize("route", ["fx", "onnx"])
+def test_split_outputs_import_back(route, tmp_path):
+    nodes = [("x", "Input", {"shape": [5, 4]}), ("op", "Split", {"sizes": [2, 3], "axis": 1})]
+    nodes += [("y1", "Output", {"name": "y1"}), ("y2", "Output", {"name": "y2"})]
+    project = _project(tmp_path, nodes, ["x -> op", "op.out1 -> y1", "op.out2 -> y2"])
+    _round_trip(project, route, tmp_path, [torch.randn(3, 5, 4)])
+
+
+VIT = """
+import torch
+from torch import nn
+
+
+class TinyViT(nn.Module):
+    input_shape = (5, 8)
+
+    def __init__(self):
+        super().__init__()
+        self.class_token = nn.Parameter(torch.randn(1, 1, 8))
+        self.pos = nn.Parameter(torch.randn(1, 6, 8))
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.ln = nn.LayerNorm(8)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        n = x.shape[0]
+        x = torch.cat([self.class_token.expand(n, -1, -1), x], dim=1)
+        x = x + self.pos
+        y, _ = self.attn(x, x, x, need_weights=False)
+        x = self.ln(x + y)
+        return self.head(x[:, 0])
+"""
+
+
+def test_vit_class_token_position_embedding_and_attention_import(tmp_path):
+    (tmp_path / "vit.py").write_text(VIT)
+    result = import_source(f"{tmp_path / 'vit.py'}:TinyViT", tmp_path / "vit.gproj")
+    doc = result.project.document
+    types = sorted(doc.node_type(n).type_id for n in doc.node_ids())
+    assert types.count("Parameter") == 2 and {"MultiheadAttention", "Concat", "Slice"} <= set(types)
+    assert result.imported_params == result.source_params and result.max_abs_diff <= 1e-5

@@ -1,0 +1,115 @@
+"""torchvision's classifiers import through PyTorch (fx) and ONNX: same outputs, a valid graph, every export.
+
+resnet18 and mobilenet_v2 are imported as published (at 64×64, 10 classes); the others at a fraction of
+their width or depth (``zoo_helpers.SMALL``) with the same structure. The full zoo at 224×224 and the
+timings are ``bench/zoo_import.py``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+from zoo_helpers import small_model, torchvision_models
+
+from graphedit.cli import main
+from graphedit.export import export_project
+from graphedit.importers import UnsupportedOpError, import_module, import_source
+from graphedit.model.project import load_project
+
+FAST = ("resnet18", "mobilenet_v2", "squeezenet1_0", "efficientnet_b0")
+SLOW = ("resnet50", "vgg11", "densenet121", "googlenet")
+EXPORTS = {"torchscript": "pt", "onnx": "onnx", "safetensors": "safetensors", "python": "py"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _torchvision():
+    if torchvision_models() is None:  # the reason is printed by torchvision_models
+        pytest.skip("torchvision 0.28.0 is not importable here (see the printed reason)")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _onnx_file(model, shape, path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (torch.randn(2, *shape),),
+            str(path),
+            dynamo=False,
+            opset_version=20,
+            input_names=["x"],
+            output_names=["y"],
+            dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
+        )
+    return path
+
+
+def _imported(name, route, tmp_path):
+    model, shape = small_model(name)
+    out = tmp_path / f"{name}_{route}.gproj"
+    if route == "fx":
+        result = import_module(model, out, [shape], name)
+    else:
+        result = import_source(_onnx_file(model, shape, tmp_path / f"{name}.onnx"), out)
+    return model, shape, result, out
+
+
+def _check_route(name, route, tmp_path, capsys, exports):
+    model, shape, result, out = _imported(name, route, tmp_path)
+    x = torch.randn(3, *shape, generator=torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        diff = float((result.compiled.model(x) - model(x)).abs().max())
+    assert diff <= 1e-4, f"{name} via {route}: outputs differ by {diff:.3g}"
+    assert main(["check", str(out)]) == 0
+    assert f"{out}: valid" in capsys.readouterr().out
+    if route == "fx":
+        assert result.imported_params == result.source_params
+    project = load_project(out)
+    for fmt in exports:
+        report = export_project(project, fmt, tmp_path / f"exported_{name}.{EXPORTS[fmt]}")
+        assert report.get("max_abs_diff", 0.0) <= 1e-4, (fmt, report)
+
+
+@pytest.mark.parametrize("route", ["fx", "onnx"])
+@pytest.mark.parametrize("name", FAST)
+def test_torchvision_classifier_imports(name, route, tmp_path, capsys):
+    # all four exports once per model (from the PyTorch route); ONNX's own round trip is tested in test_import
+    _check_route(name, route, tmp_path, capsys, EXPORTS if route == "fx" else ())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("route", ["fx", "onnx"])
+@pytest.mark.parametrize("name", SLOW)
+def test_larger_torchvision_classifier_imports(name, route, tmp_path, capsys):
+    _check_route(name, route, tmp_path, capsys, EXPORTS if route == "fx" else ())
+
+
+def test_densenet_keeps_its_wide_concatenations(tmp_path):
+    _, _, result, _ = _imported("densenet121", "fx", tmp_path)
+    doc = result.project.document
+    widths = [doc.params(n)["inputs"] for n in doc.node_ids() if doc.node_type(n).type_id == "Concat"]
+    assert max(widths) == 25  # the last dense layer of block 3 (24 layers) joins 25 maps
+
+
+def test_an_op_graphedit_lacks_is_one_line_naming_op_node_and_support(tmp_path):
+    class Cosine(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 4, 3)
+
+        def forward(self, x):
+            return torch.cos(self.conv(x))
+
+    path = _onnx_file(Cosine().eval(), (3, 8, 8), tmp_path / "cos.onnx")
+    with pytest.raises(UnsupportedOpError) as info:
+        import_source(path, tmp_path / "cos.gproj")
+    message = str(info.value)
+    assert "\n" not in message
+    assert "ONNX Cos" in message and "node '/Cos'" in message and "would import it" in message
+    with pytest.raises(UnsupportedOpError, match=r"torch\.cos at cos: .*would import it"):
+        import_module(Cosine(), tmp_path / "cos2.gproj", [(3, 8, 8)])
