@@ -4,6 +4,7 @@ platform plugins really load, and a missing one stops with the one apt-get line 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -128,8 +129,14 @@ def test_make_checks_the_system_before_installing(target, argument):
     """`make -n` lists the recipe: the check comes first, before the venv, pip and the editor or pytest."""
     if not shutil.which("make"):
         pytest.skip("make not installed")
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}  # under `make test`
     listed = subprocess.run(
-        ["make", "-n", "-B", target, "PY=python3"], cwd=REPO, capture_output=True, text=True, timeout=60
+        ["make", "--no-print-directory", "-n", "-B", target, "PY=python3"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     ).stdout.splitlines()
     assert listed[0] == f"python3 tools/system_libs.py{argument}"
     assert any("pip install" in line for line in listed[1:]), "the install follows the check"
