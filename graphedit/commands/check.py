@@ -7,18 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from graphedit.commands import add_allow_outside
 from graphedit.compiler.report import format_table, summarize
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", help="a .gproj file")
-    parser.add_argument(
-        "--allow-outside",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="read this dataset path although it leads outside the project's folder (repeat for several)",
-    )
+    add_allow_outside(parser)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 

@@ -14,19 +14,14 @@ import sys
 import time
 from typing import Any, TextIO
 
+from graphedit.commands import add_allow_outside
 from graphedit.errors import TrainingError
 from graphedit.training.events import EpochEvent, FailedEvent, StartedEvent, StepEvent
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", help="a .gproj file")
-    parser.add_argument(
-        "--allow-outside",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="read this dataset path although it leads outside the project's folder (repeat for several)",
-    )
+    add_allow_outside(parser)
     parser.add_argument("--epochs", type=int, help="number of epochs (overrides the project's setting)")
     parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--seed", type=int, help="random seed of weights, shuffling and dropout")

@@ -25,7 +25,6 @@ weights by relative path and SHA-256 (:func:`point_project_to`).
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -40,6 +39,7 @@ from safetensors.torch import save_file
 from graphedit.errors import TrainingError, WeightsError
 from graphedit.training.checkpoint import snapshot_state, write_checkpoint
 from graphedit.training.events import EpochEvent, FailedEvent, FinishedEvent
+from graphedit.training.weights_file import sha256_file
 
 BEST = "best.safetensors"
 FINAL = "final.safetensors"
@@ -83,14 +83,6 @@ def latest_run(project_path: str | os.PathLike[str], with_checkpoint: bool = Fal
     if with_checkpoint:
         runs = [p for p in runs if (p / "checkpoint.json").exists()]
     return runs[-1] if runs else None
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def save_weights(module: torch.nn.Module, path: str | os.PathLike[str]) -> str:
