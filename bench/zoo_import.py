@@ -17,14 +17,13 @@ import argparse
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from zoo_helpers import FULL, full_model, torchvision_models  # noqa: E402
+from zoo_helpers import FULL, full_model, onnx_file, torchvision_models  # noqa: E402
 
 from graphedit.compiler.report import summarize  # noqa: E402
 from graphedit.errors import GraphEditError  # noqa: E402
@@ -35,28 +34,12 @@ from graphedit.model.project import load_project  # noqa: E402
 EXPORTS = {"torchscript": "pt", "onnx": "onnx", "safetensors": "safetensors", "python": "py"}
 
 
-def onnx_file(model: torch.nn.Module, size: int, path: Path) -> Path:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model,
-            (torch.randn(2, 3, size, size),),
-            str(path),
-            dynamo=False,
-            opset_version=20,
-            input_names=["x"],
-            output_names=["y"],
-            dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
-        )
-    return path
-
-
 def one(name: str, route: str, model: torch.nn.Module, size: int, folder: Path, exports: bool) -> dict:
     out = folder / f"{name}_{route}.gproj"
     row = {"model": name, "route": route}
     try:
         if route == "onnx":
-            source = onnx_file(model, size, folder / f"{name}.onnx")
+            source = onnx_file(model, (3, size, size), folder / f"{name}.onnx")
             start = time.perf_counter()
             result = import_source(source, out)
         else:

@@ -7,11 +7,9 @@ timings are ``bench/zoo_import.py``.
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 import torch
-from zoo_helpers import small_model, torchvision_models
+from zoo_helpers import onnx_file, small_model, torchvision_models
 
 from graphedit.cli import main
 from graphedit.export import export_project
@@ -33,29 +31,13 @@ def _torchvision():
     torch.set_num_threads(before)
 
 
-def _onnx_file(model, shape, path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model,
-            (torch.randn(2, *shape),),
-            str(path),
-            dynamo=False,
-            opset_version=20,
-            input_names=["x"],
-            output_names=["y"],
-            dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
-        )
-    return path
-
-
 def _imported(name, route, tmp_path):
     model, shape = small_model(name)
     out = tmp_path / f"{name}_{route}.gproj"
     if route == "fx":
         result = import_module(model, out, [shape], name)
     else:
-        result = import_source(_onnx_file(model, shape, tmp_path / f"{name}.onnx"), out)
+        result = import_source(onnx_file(model, shape, tmp_path / f"{name}.onnx"), out)
     return model, shape, result, out
 
 
@@ -105,7 +87,7 @@ def test_an_op_graphedit_lacks_is_one_line_naming_op_node_and_support(tmp_path):
         def forward(self, x):
             return torch.cos(self.conv(x))
 
-    path = _onnx_file(Cosine().eval(), (3, 8, 8), tmp_path / "cos.onnx")
+    path = onnx_file(Cosine().eval(), (3, 8, 8), tmp_path / "cos.onnx")
     with pytest.raises(UnsupportedOpError) as info:
         import_source(path, tmp_path / "cos.gproj")
     message = str(info.value)

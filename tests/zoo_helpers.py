@@ -9,7 +9,9 @@ import needs (``nms``, ``qnms``) before importing it; nothing can call them (the
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -115,3 +117,20 @@ def _randomise_bn(model: nn.Module) -> nn.Module:
                 m.running_mean.copy_(torch.rand(m.running_mean.shape, generator=gen) - 0.5)
                 m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
     return model
+
+
+def onnx_file(model: nn.Module, shape: tuple[int, ...], path: Path) -> Path:
+    """``model`` exported to ONNX as the importer tests and bench/zoo_import.py read it (batch axis dynamic)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (torch.randn(2, *shape),),
+            str(path),
+            dynamo=False,
+            opset_version=20,
+            input_names=["x"],
+            output_names=["y"],
+            dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
+        )
+    return path

@@ -24,7 +24,7 @@ import networkx as nx
 import torch
 from torch import fx, nn
 
-from graphedit.compiler.shapes import ShapeInference, build_layer
+from graphedit.compiler.shapes import ShapeInference, build_layer, reach
 from graphedit.errors import NodeError
 from graphedit.model.document import GraphDocument
 from graphedit.nodes.data import feature_shape
@@ -131,18 +131,6 @@ def _model_outputs(doc: GraphDocument, output_ids: list[str], loss_ids: list[str
     return [n for n in order if doc.graph.out_degree(n) == 0 and doc.node_type(n).role == "layer"]
 
 
-def _upstream(graph: nx.MultiDiGraph, sinks: list[str]) -> set[str]:
-    """``sinks`` and all their ancestors in one walk (per-sink ``nx.ancestors`` is quadratic for the taps)."""
-    seen = set(sinks)
-    stack = list(seen)
-    while stack:
-        for prev in graph.predecessors(stack.pop()):
-            if prev not in seen:
-                seen.add(prev)
-                stack.append(prev)
-    return seen
-
-
 class _Builder:
     """Emits fx graphs over a fixed set of built layers."""
 
@@ -150,7 +138,7 @@ class _Builder:
         self.doc, self.order, self.layers, self.root = doc, order, layers, root
 
     def module(self, wanted: list[str], mode: str) -> fx.GraphModule:
-        needed = _upstream(self.doc.graph, wanted)
+        needed = reach(self.doc.graph, wanted, upstream=True)
         if mode == "model":
             needed = {n for n in needed if self.doc.node_type(n).role not in ("target", *LOSS_ROLES, "metric")}
         graph = fx.Graph()

@@ -238,7 +238,7 @@ class ShapeInference:
         """
         if not self._dirty:
             return self.infos
-        todo = _downstream(self.doc.graph, [n for n in self._dirty if n in self.doc])
+        todo = reach(self.doc.graph, [n for n in self._dirty if n in self.doc])
         self._dirty.clear()
         self.order()
         for node_id in sorted(todo, key=self._position.__getitem__):
@@ -338,12 +338,16 @@ class ShapeInference:
         return sum(i.params for i in self.infos.values())
 
 
-def _downstream(graph: nx.MultiDiGraph, sources: list[str]) -> set[str]:
-    """``sources`` and every node reachable from them; each node's successors are read once."""
-    seen = set(sources)
+def reach(graph: nx.MultiDiGraph, starts: list[str], upstream: bool = False) -> set[str]:
+    """``starts`` and every node reachable from them, downstream or ``upstream``, in one walk.
+
+    Each node's neighbours are read once (per-node ``nx.descendants``/``nx.ancestors`` is quadratic).
+    """
+    step = graph.predecessors if upstream else graph.successors
+    seen = set(starts)
     stack = list(seen)
     while stack:
-        for nxt in graph.successors(stack.pop()):
+        for nxt in step(stack.pop()):
             if nxt not in seen:
                 seen.add(nxt)
                 stack.append(nxt)
