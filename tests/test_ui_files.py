@@ -238,3 +238,24 @@ def test_declined_recovery_is_deleted(qtbot, tmp_path):
     assert len(prompts.asked_recover) == 1 and not window.files.recovered
     assert len(window.controller.document) == 0
     assert not any((tmp_path / "recovery").glob("recovery-*.gproj"))
+
+
+def test_yes_no_questions_default_to_the_safe_answer(qtbot, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from graphedit.ui.prompts import ask_yes
+
+    asked = []
+
+    def fake(kind):
+        def ask(parent, title, text, buttons, default):
+            asked.append((kind, buttons, default))
+            return QMessageBox.StandardButton.Yes
+
+        return ask
+
+    monkeypatch.setattr(QMessageBox, "question", fake("question"))
+    monkeypatch.setattr(QMessageBox, "warning", fake("warning"))
+    b = QMessageBox.StandardButton
+    assert ask_yes(None, "t", "x") and ask_yes(None, "t", "x", warning=True, cancel=True)
+    assert asked == [("question", b.Yes | b.No, b.No), ("warning", b.Yes | b.Cancel, b.Cancel)]

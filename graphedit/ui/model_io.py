@@ -18,6 +18,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from graphedit.errors import GraphEditError
+from graphedit.ui.prompts import ask_yes
 
 FORMATS = (
     ("torchscript", "&TorchScript…", "TorchScript (*.pt)", ".pt"),
@@ -34,15 +35,12 @@ class ModelIOPrompts:
         self.parent = parent
 
     def ask_initial_weights(self, name: str) -> bool:
-        answer = QMessageBox.question(
+        return ask_yes(
             self.parent,
             "Export an untrained model?",
             f"{name} has no trained weights yet (train it with Run first).\n\n"
             "Export it with its initial, random weights anyway?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
         )
-        return answer == QMessageBox.StandardButton.Yes
 
     def export_path(self, suggested: str, file_filter: str) -> str | None:
         path, _ = QFileDialog.getSaveFileName(self.parent, "Export model", suggested, file_filter)
@@ -55,15 +53,13 @@ class ModelIOPrompts:
         return path or None
 
     def confirm_run_code(self, source: str) -> bool:
-        answer = QMessageBox.warning(
+        return ask_yes(
             self.parent,
             "Run this Python code?",
             f"Importing {source} runs its Python code on this computer, with your permissions, "
             "as running the file would.\n\nImport only code you trust. Import it?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
+            warning=True,
         )
-        return answer == QMessageBox.StandardButton.Yes
 
     def import_class(self, path: str) -> str | None:
         from PySide6.QtWidgets import QInputDialog

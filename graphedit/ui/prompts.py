@@ -10,6 +10,14 @@ from graphedit.ui.recovery import Recovery
 FILE_FILTER = f"GraphEdit projects (*{SUFFIX});;All files (*)"
 
 
+def ask_yes(parent: QWidget | None, title: str, text: str, *, warning: bool = False, cancel: bool = False) -> bool:
+    """A question answered Yes or No (or Cancel); the safe answer is the default. ``True`` for Yes."""
+    buttons = QMessageBox.StandardButton
+    other = buttons.Cancel if cancel else buttons.No
+    ask = QMessageBox.warning if warning else QMessageBox.question
+    return ask(parent, title, text, buttons.Yes | other, other) == buttons.Yes
+
+
 class Prompts:
     """The dialogs file actions need. Tests pass an object with the same methods that answers at once."""
 
@@ -33,40 +41,32 @@ class Prompts:
 
     def ask_stop_training(self, name: str) -> bool:
         """A run is training: ``True`` stops it and goes on, ``False`` cancels."""
-        buttons = QMessageBox.StandardButton
-        answer = QMessageBox.warning(
+        return ask_yes(
             self.parent,
             "Training in progress",
             f"“{name}” is training. Stop the run? What it recorded so far is kept in its Runs panel.",
-            buttons.Yes | buttons.Cancel,
-            buttons.Cancel,
+            warning=True,
+            cancel=True,
         )
-        return answer == buttons.Yes
 
     def ask_reload(self, name: str) -> bool:
         """The file changed on disk: ``True`` reloads it, ``False`` keeps the editor's version (unsaved)."""
-        buttons = QMessageBox.StandardButton
-        answer = QMessageBox.question(
+        return ask_yes(
             self.parent,
             "File changed on disk",
             f"Another program changed “{name}”.\n\nReload it from disk? Keep mine leaves your version open, "
             "unsaved; saving it would then replace the other program's version.",
-            buttons.Yes | buttons.No,
-            buttons.No,
         )
-        return answer == buttons.Yes
 
     def ask_overwrite(self, name: str) -> bool:
         """Saving would replace a version another program wrote since: ``True`` replaces it."""
-        buttons = QMessageBox.StandardButton
-        answer = QMessageBox.warning(
+        return ask_yes(
             self.parent,
             "File changed on disk",
             f"“{name}” was changed by another program since you opened it. Replace it with your version?",
-            buttons.Yes | buttons.Cancel,
-            buttons.Cancel,
+            warning=True,
+            cancel=True,
         )
-        return answer == buttons.Yes
 
     def ask_recover(self, recovery: Recovery) -> bool:
         answer = QMessageBox.question(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from graphedit.training import trust
+from graphedit.ui.prompts import ask_yes
 
 
 class TrustPrompts:
@@ -22,16 +23,14 @@ class TrustPrompts:
 
     def ask_allow_outside(self, project_name: str, paths: list[str]) -> bool:
         listed = "\n".join(f"  • {p}" for p in paths)
-        answer = QMessageBox.warning(
+        return ask_yes(
             self.parent,
             "Read data outside the project's folder?",
             f"{project_name} wants to read its dataset from outside its own folder:\n\n{listed}\n\n"
             "A project file you did not make could use this to read your files. "
             "Allow it for this project (asked again if its dataset settings change)?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
+            warning=True,
         )
-        return answer == QMessageBox.StandardButton.Yes
 
 
 def confirm_outside_paths(prompts: Any, project: Any) -> bool:
