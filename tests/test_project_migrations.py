@@ -64,6 +64,18 @@ def test_version0_file_is_migrated_on_load_and_left_untouched(tmp_path, registry
     jsonschema.validate(out, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
+def test_version1_file_loads_with_no_blocks_and_saves_as_the_current_version(tmp_path, registry):
+    data = migrate(version0_data())
+    data = {k: v for k, v in data.items() if k != "blocks"} | {"version": 1}  # a file as version 1 wrote it
+    path = write(tmp_path, data, "v1.gproj")
+    before = path.read_bytes()
+    project = load_project(path, registry=registry)
+    assert path.read_bytes() == before
+    out = project_to_json(project)
+    assert out["version"] == VERSION and out["blocks"] == [] and list(out)[:4] == ["format", "version", "meta", "blocks"]
+    assert sorted(project.document.edges()) == sorted([("x", "y", "dense1", "x"), ("dense1", "y", "dense2", "x")])
+
+
 def test_migrate_does_not_change_its_argument():
     data = version0_data()
     original = copy.deepcopy(data)

@@ -7,7 +7,8 @@ editor writes the new version only when the user saves.
 
 Version 0 (the prototype's files) had no ``format`` key, kept ``nodes`` and
 ``edges`` at the top level, wrote edges as ``["src.port", "dst.port"]`` and
-called the learning rate ``learning_rate``.
+called the learning rate ``learning_rate``. Version 1 had no ``blocks``
+section.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 FORMAT = "graphedit-project"
-VERSION = 1
+VERSION = 2
 
 
 class MigrationError(ValueError):
@@ -59,7 +60,14 @@ def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 adds the ``blocks`` section (block definitions); a version-1 file has none."""
+    out = {"format": data.get("format"), "version": 2, "meta": data.get("meta", {}), "blocks": []}
+    out.update({k: v for k, v in data.items() if k not in out})
+    return out
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2}
 
 
 def data_version(data: dict[str, Any]) -> int:

@@ -59,7 +59,7 @@ __all__ = [
 
 SUFFIX = ".gproj"
 SCHEMA_PATH = Path(__file__).with_name("project.schema.json")
-TOP_KEYS = ("format", "version", "meta", "graph", "dataset", "training", "view", "weights")
+TOP_KEYS = ("format", "version", "meta", "blocks", "graph", "dataset", "training", "view", "weights")
 NODE_KEYS = {"id", "type", "params", "position", "muted", "type_version"}
 EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
 
@@ -103,6 +103,7 @@ def project_to_json(project: Project) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "meta": merged(DEFAULT_META, project.meta),
+        "blocks": [],
         "graph": {"nodes": nodes, "edges": doc.to_json()["edges"]},
         "dataset": merged(DEFAULT_DATASET, project.dataset),
         "training": merged(DEFAULT_TRAINING, project.training),
@@ -147,6 +148,8 @@ def _from_json(data: Any, registry: Registry | None) -> Project:
     unknown = sorted(set(data) - set(TOP_KEYS))
     if unknown:
         raise _Bad(f"unknown top-level key {', '.join(map(repr, unknown))}; the keys are {', '.join(TOP_KEYS)}")
+    if data.get("blocks", []) != []:
+        raise _Bad("'blocks' must be a list of block definitions")
     graph = data.get("graph")
     if not isinstance(graph, dict) or not isinstance(graph.get("nodes", []), list):
         raise _Bad('\'graph\' must be an object {"nodes": [...], "edges": [...]}')
