@@ -72,7 +72,8 @@ def test_version1_file_loads_with_no_blocks_and_saves_as_the_current_version(tmp
     project = load_project(path, registry=registry)
     assert path.read_bytes() == before
     out = project_to_json(project)
-    assert out["version"] == VERSION and out["blocks"] == [] and list(out)[:4] == ["format", "version", "meta", "blocks"]
+    assert out["version"] == VERSION and out["blocks"] == []
+    assert list(out)[:4] == ["format", "version", "meta", "blocks"]
     assert sorted(project.document.edges()) == sorted([("x", "y", "dense1", "x"), ("dense1", "y", "dense2", "x")])
 
 
