@@ -81,9 +81,13 @@ def compile_graph(
         torch.manual_seed(seed)
     root = nn.Module()
     layers: dict[str, Any] = {}
+    owners = shared_owners(document, order)
     for node_id in order:
         node_type = document.node_type(node_id)
-        if node_type.role in ("input", "target", "output") or node_type.build is None:
+        if node_type.role in ("input", "target", "output") or (node_type.build is None and node_type.block is None):
+            continue
+        if owners.get(node_id, node_id) != node_id:
+            layers[node_id] = layers[owners[node_id]]
             continue
         info = inference.infos[node_id]
         params = document.params(node_id)
@@ -102,7 +106,7 @@ def compile_graph(
     output_ids = [n for n in order if roles[n] == "output"]
     loss_ids = [n for n in order if roles[n] in LOSS_ROLES]
     metric_ids = [n for n in order if roles[n] == "metric"]
-    builder = _Builder(document, order, layers, root)
+    builder = _Builder(document, order, layers, root, owners)
 
     model_outputs = _model_outputs(document, output_ids, loss_ids, order)
     model = builder.module(model_outputs, mode="model")
@@ -113,6 +117,35 @@ def compile_graph(
         p = document.params(n)
         specs[n] = (feature_shape(document.node_type(n).type_id, p), p.get("dtype", "float32"))
     return Compiled(root, model, objective, taps, input_ids, target_ids, output_ids, loss_ids, metric_ids, specs, order)
+
+
+def shared_owners(document: GraphDocument, order: list[str]) -> dict[str, str]:
+    """Block nodes with ``shared`` on → the first such node of their type: its module serves them all.
+
+    Shared instances must have equal parameters (one module cannot be two things); raises :class:`CompileError`.
+    """
+    owners: dict[str, str] = {}
+    first: dict[str, str] = {}
+    errors = []
+    for node_id in order:
+        node_type = document.node_type(node_id)
+        params = document.params(node_id)
+        if node_type.block is None or not params.get("shared"):
+            continue
+        owner = first.setdefault(node_type.type_id, node_id)
+        owners[node_id] = owner
+        if params != document.params(owner):
+            differ = sorted(k for k in params if params[k] != document.params(owner).get(k))
+            errors.append(
+                NodeError(
+                    node_id,
+                    f"it shares weights with '{owner}' but its {', '.join(differ)} differ",
+                    "give both the same values, or switch 'shared' off on one of them",
+                )
+            )
+    if errors:
+        raise CompileError(errors)
+    return owners
 
 
 def _model_outputs(doc: GraphDocument, output_ids: list[str], loss_ids: list[str], order: list[str]) -> list[str]:
@@ -134,8 +167,10 @@ def _model_outputs(doc: GraphDocument, output_ids: list[str], loss_ids: list[str
 class _Builder:
     """Emits fx graphs over a fixed set of built layers."""
 
-    def __init__(self, doc: GraphDocument, order: list[str], layers: dict[str, Any], root: nn.Module) -> None:
-        self.doc, self.order, self.layers, self.root = doc, order, layers, root
+    def __init__(
+        self, doc: GraphDocument, order: list[str], layers: dict[str, Any], root: nn.Module, owners: dict[str, str]
+    ) -> None:
+        self.doc, self.order, self.layers, self.root, self.owners = doc, order, layers, root, owners
 
     def module(self, wanted: list[str], mode: str) -> fx.GraphModule:
         needed = reach(self.doc.graph, wanted, upstream=True)
@@ -180,7 +215,8 @@ class _Builder:
             call_args = (present,) if layer.pack else tuple(present)
             node = graph.create_node("call_function", layer.fn, call_args, dict(layer.kwargs), name=node_id)
         else:
-            node = graph.create_node("call_module", node_id, tuple(present), {}, name=node_id)
+            target = self.owners.get(node_id, node_id)
+            node = graph.create_node("call_module", target, tuple(present), {}, name=node_id)
         node.meta["graphedit_id"] = node_id
         if len(out_ports) == 1:
             values[node_id] = {out_ports[0]: node}

@@ -10,7 +10,6 @@ error naming the node, the shapes and a fix.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,8 @@ import networkx as nx
 import torch
 from torch import nn
 
-from graphedit.errors import GraphEditError, NodeError
+from graphedit.compiler.layers import apply_layer, build_layer, explain, resolve_inputs, split_outputs
+from graphedit.errors import NodeError
 from graphedit.model.document import GraphDocument
 from graphedit.model.events import (
     EdgeAdded,
@@ -29,9 +29,10 @@ from graphedit.model.events import (
     NodeRemoved,
     NodeRenamed,
     ParamChanged,
+    TypesChanged,
 )
 from graphedit.nodes.data import feature_shape
-from graphedit.nodes.spec import Call, NodeType, shape_text
+from graphedit.nodes.spec import NodeType
 
 META_BATCH = 2
 MEMO_SIZE = 4096
@@ -66,76 +67,7 @@ def data_tensor(type_id: str, params: dict[str, Any]) -> torch.Tensor:
     return torch.empty((META_BATCH, *feature_shape(type_id, params)), dtype=dtype, device="meta")
 
 
-def resolve_inputs(doc: GraphDocument, node_id: str, node_type: NodeType, outputs: dict[str, dict[str, Any]]):
-    """The value on each input port (``None`` where unconnected), or raise for a missing required input."""
-    params = doc.params(node_id)
-    values: list[Any] = []
-    for port in node_type.input_ports(params):
-        edge = doc.edge_into(node_id, port.name)
-        if edge is None:
-            if not port.optional:
-                raise NodeError(
-                    node_id,
-                    f"input '{port.name}' is not connected",
-                    f"drag a wire from a node's output into '{port.name}'",
-                )
-            values.append(None)
-            continue
-        values.append(outputs[edge.src][edge.src_port])
-    return values
-
-
-def build_layer(node_type: NodeType, params: dict[str, Any], shapes: list[tuple[int, ...] | None]) -> Any:
-    """Run the type's check and build; the result is an ``nn.Module`` or a :class:`Call`."""
-    if node_type.check is not None:
-        node_type.check(params, shapes)
-    return node_type.build(params, shapes)
-
-
-def apply_layer(layer: Any, values: list[Any]) -> Any:
-    present = [v for v in values if v is not None]
-    if isinstance(layer, Call):
-        return layer.fn(present, **layer.kwargs) if layer.pack else layer.fn(*present, **layer.kwargs)
-    return layer(*present)
-
-
-def split_outputs(node_type: NodeType, result: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    ports = node_type.output_ports(params)
-    if len(ports) == 1:
-        return {ports[0].name: result}
-    return {p.name: r for p, r in zip(ports, result)}
-
-
-_FIXES = (
-    (re.compile(r"mat1 and mat2 shapes cannot be multiplied"), "insert a Flatten before it"),
-    (
-        re.compile(r"Kernel size can't be greater|Output size is too small|smaller than kernel"),
-        "use a smaller kernel, more padding, or a larger input",
-    ),
-    (
-        re.compile(r"expected (input|scalar type)|dtype|Expected tensor for argument"),
-        "check the dtype: class labels are int64, features float32",
-    ),
-    (
-        re.compile(r"must match the size of tensor|size of tensor a"),
-        "make the input shapes equal (e.g. a 1×1 Conv2d or Dense to match sizes)",
-    ),
-)
-
-
-def explain(node_id: str, node_type: NodeType, shapes: list, exc: Exception) -> NodeError:
-    """Turn a failure inside build or forward into a NodeError with a fix."""
-    if isinstance(exc, NodeError):
-        return NodeError(node_id, exc.problem, exc.fix)
-    if isinstance(exc, GraphEditError):
-        return NodeError(node_id, str(exc).rstrip("."))
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    fix = next((f for pattern, f in _FIXES if pattern.search(message)), "check the input shapes and the parameters")
-    got = ", ".join(shape_text(s) for s in shapes) or "no inputs"
-    return NodeError(node_id, f"{node_type.title} cannot take {got}: {message}", fix)
-
-
-_Result = tuple[dict[str, Any], int, int, "tuple[str, str] | None"]
+_Result = tuple[dict[str, Any], int, int, "tuple[str, str, tuple[str, ...]] | None"]
 
 
 def example_bytes(tensor: Any) -> int:
@@ -201,6 +133,8 @@ class ShapeInference:
             self.infos.pop(event.node_id, None)
             self._values.pop(event.node_id, None)
             self._dirty.discard(event.node_id)
+        elif isinstance(event, TypesChanged):  # a block definition was edited: its instances change
+            self._dirty.update(n for n in self.doc.node_ids() if self.doc.node_type(n).type_id in event.type_ids)
         elif isinstance(event, NodeRenamed):
             for table in (self.infos, self._values):
                 if event.old_id in table:
@@ -212,7 +146,7 @@ class ShapeInference:
                 self._dirty.add(event.new_id)
             # errors mention the old name: recompute the renamed node and what follows
             self._dirty.add(event.new_id)
-        if not isinstance(event, (ParamChanged, NodeMuted)):
+        if not isinstance(event, (ParamChanged, NodeMuted, TypesChanged)):
             self._order = None
 
     # ------------------------------------------------------------- running
@@ -322,7 +256,7 @@ class ShapeInference:
             return split_outputs(node_type, result, params), count, size, None
         except Exception as exc:  # any failure becomes an error on the node, never a crash
             error = explain("", node_type, shapes, exc)
-            return {}, count, size, (error.problem, error.fix)
+            return {}, count, size, (error.problem, error.fix, error.path)
 
     # --------------------------------------------------------------- queries
     def info(self, node_id: str) -> NodeInfo:

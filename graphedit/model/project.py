@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from graphedit.errors import GraphEditError, ProjectFileError
+from graphedit.model.blocks import BlockLibrary, Exposed
 from graphedit.model.document import GraphDocument
 from graphedit.model.jsontext import JsonTextError, encode, parse
 from graphedit.model.migrations import FORMAT, MIGRATIONS, VERSION, MigrationError, migrate
@@ -85,7 +86,18 @@ class Project:
 
 def new_project(registry: Registry | None = None) -> Project:
     """An empty, unsaved project with default settings."""
-    return Project(document=GraphDocument(registry))
+    return Project(document=_document(BlockLibrary(registry)))
+
+
+def _document(library: BlockLibrary) -> GraphDocument:
+    document = GraphDocument(library)
+    library.attach(document)
+    return document
+
+
+def library_of(document: GraphDocument) -> BlockLibrary | None:
+    """The block library behind a project's document (``None`` for a bare document)."""
+    return document.registry if isinstance(document.registry, BlockLibrary) else None
 
 
 # ------------------------------------------------------------------ to JSON
@@ -103,7 +115,7 @@ def project_to_json(project: Project) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "meta": merged(DEFAULT_META, project.meta),
-        "blocks": [],
+        "blocks": blocks_to_json(doc),
         "graph": {"nodes": nodes, "edges": doc.to_json()["edges"]},
         "dataset": merged(DEFAULT_DATASET, project.dataset),
         "training": merged(DEFAULT_TRAINING, project.training),
@@ -148,14 +160,10 @@ def _from_json(data: Any, registry: Registry | None) -> Project:
     unknown = sorted(set(data) - set(TOP_KEYS))
     if unknown:
         raise _Bad(f"unknown top-level key {', '.join(map(repr, unknown))}; the keys are {', '.join(TOP_KEYS)}")
-    if data.get("blocks", []) != []:
-        raise _Bad("'blocks' must be a list of block definitions")
-    graph = data.get("graph")
-    if not isinstance(graph, dict) or not isinstance(graph.get("nodes", []), list):
-        raise _Bad('\'graph\' must be an object {"nodes": [...], "edges": [...]}')
-    if not isinstance(graph.get("edges", []), list) or set(graph) - {"nodes", "edges"}:
-        raise _Bad('\'graph\' must hold only "nodes" (a list) and "edges" (a list)')
-    document = GraphDocument(registry)
+    library = BlockLibrary(registry)
+    _load_blocks(library, data.get("blocks", []))
+    graph = _graph(data.get("graph"), "'graph'")
+    document = _document(library)
     _add_nodes(document, graph.get("nodes", []))
     _add_edges(document, graph.get("edges", []))
     return Project(
@@ -166,6 +174,104 @@ def _from_json(data: Any, registry: Registry | None) -> Project:
         meta=check_meta(data.get("meta")),
         weights=check_weights(data.get("weights")),
     )
+
+
+def _graph(graph: Any, label: str) -> dict[str, Any]:
+    if not isinstance(graph, dict) or not isinstance(graph.get("nodes", []), list):
+        raise _Bad(f'{label} must be an object {{"nodes": [...], "edges": [...]}}')
+    if not isinstance(graph.get("edges", []), list) or set(graph) - {"nodes", "edges"}:
+        raise _Bad(f'{label} must hold only "nodes" (a list) and "edges" (a list)')
+    return graph
+
+
+def blocks_to_json(document: GraphDocument) -> list[dict[str, Any]]:
+    """The block definitions, each after the ones it contains."""
+    library = library_of(document)
+    if library is None:
+        return []
+    out = []
+    for name in library.ordered():
+        definition = library.definitions[name]
+        entry: dict[str, Any] = {"name": name}
+        if definition.doc:
+            entry["doc"] = definition.doc
+        entry["params"] = [
+            {"name": e.name, "binds": list(e.binds), **({"doc": e.doc} if e.doc else {})} for e in definition.exposed
+        ]
+        entry["graph"] = definition.document.to_json()
+        out.append(entry)
+    return out
+
+
+BLOCK_KEYS = {"name", "doc", "params", "graph"}
+
+
+def _load_blocks(library: BlockLibrary, blocks: Any) -> None:
+    """Add the file's definitions to ``library``, each after the ones it uses; refuses cycles and unknown types."""
+    if not isinstance(blocks, list):
+        raise _Bad("'blocks' must be a list of block definitions")
+    entries: dict[str, dict[str, Any]] = {}
+    for i, entry in enumerate(blocks):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        label = f"block '{name}'" if isinstance(name, str) else f"block #{i + 1}"
+        if not isinstance(name, str) or set(entry) - BLOCK_KEYS:
+            raise _Bad(f"{label} must be an object with 'name', 'params' and 'graph' (and optionally 'doc')")
+        if name in entries:
+            raise _Bad(f"two blocks are named '{name}'; block names must be unique: rename one of them")
+        _graph(entry.get("graph", {}), f"{label}: 'graph'")
+        entries[name] = entry
+    uses = {
+        name: {n.get("type") for n in e.get("graph", {}).get("nodes", []) if isinstance(n, dict)} & set(entries)
+        for name, e in entries.items()
+    }
+    done: list[str] = []
+    visiting: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in done:
+            return
+        if name in visiting:
+            cycle = " → ".join([*visiting[visiting.index(name) :], name])
+            raise _Bad(f"blocks contain each other ({cycle}); a block cannot contain itself, directly or not")
+        visiting.append(name)
+        for used in sorted(uses[name]):
+            visit(used)
+        visiting.pop()
+        done.append(name)
+
+    for name in entries:
+        visit(name)
+    for name in done:
+        _load_block(library, entries[name])
+
+
+def _load_block(library: BlockLibrary, entry: dict[str, Any]) -> None:
+    name = entry["name"]
+    try:
+        library.check_name(name)
+        document = library.new_document()
+        graph = entry.get("graph", {})
+        _add_nodes(document, graph.get("nodes", []))
+        _add_edges(document, graph.get("edges", []))
+        params = entry.get("params", [])
+        if not isinstance(params, list) or not all(
+            isinstance(p, dict)
+            and isinstance(p.get("name"), str)
+            and isinstance(p.get("binds"), list)
+            and all(isinstance(b, str) for b in p["binds"])
+            and isinstance(p.get("doc", ""), str)
+            and not set(p) - {"name", "binds", "doc"}
+            for p in params
+        ):
+            raise _Bad('\'params\' must be a list of {"name": ..., "binds": ["node.param", ...]} objects')
+        exposed = [Exposed(p["name"], tuple(p["binds"]), p.get("doc", "")) for p in params]
+        doc = entry.get("doc", "")
+        if not isinstance(doc, str):
+            raise _Bad("'doc' must be text")
+        library.define(name, document, exposed, doc)
+    except (_Bad, GraphEditError) as exc:
+        text = str(exc)
+        raise _Bad(text if text.startswith(f"block '{name}'") else f"block '{name}': {text}") from None
 
 
 def _node_label(node: Any, index: int) -> str:
