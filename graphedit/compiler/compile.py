@@ -24,6 +24,7 @@ import networkx as nx
 import torch
 from torch import fx, nn
 
+from graphedit.compiler.layers import shared_owners
 from graphedit.compiler.shapes import ShapeInference, build_layer, reach
 from graphedit.errors import NodeError
 from graphedit.model.document import GraphDocument
@@ -82,6 +83,7 @@ def compile_graph(
     root = nn.Module()
     layers: dict[str, Any] = {}
     owners = shared_owners(document, order)
+    _check_shared(document, owners)
     for node_id in order:
         node_type = document.node_type(node_id)
         if node_type.role in ("input", "target", "output") or (node_type.build is None and node_type.block is None):
@@ -119,23 +121,13 @@ def compile_graph(
     return Compiled(root, model, objective, taps, input_ids, target_ids, output_ids, loss_ids, metric_ids, specs, order)
 
 
-def shared_owners(document: GraphDocument, order: list[str]) -> dict[str, str]:
-    """Block nodes with ``shared`` on → the first such node of their type: its module serves them all.
-
-    Shared instances must have equal parameters (one module cannot be two things); raises :class:`CompileError`.
-    """
-    owners: dict[str, str] = {}
-    first: dict[str, str] = {}
+def _check_shared(document: GraphDocument, owners: dict[str, str]) -> None:
+    """Shared instances must have equal parameters (one module cannot be two things); raises :class:`CompileError`."""
     errors = []
-    for node_id in order:
-        node_type = document.node_type(node_id)
-        params = document.params(node_id)
-        if node_type.block is None or not params.get("shared"):
-            continue
-        owner = first.setdefault(node_type.type_id, node_id)
-        owners[node_id] = owner
-        if params != document.params(owner):
-            differ = sorted(k for k in params if params[k] != document.params(owner).get(k))
+    for node_id, owner in owners.items():
+        params, first = document.params(node_id), document.params(owner)
+        if params != first:
+            differ = sorted(k for k in params if params[k] != first.get(k))
             errors.append(
                 NodeError(
                     node_id,
@@ -145,7 +137,6 @@ def shared_owners(document: GraphDocument, order: list[str]) -> dict[str, str]:
             )
     if errors:
         raise CompileError(errors)
-    return owners
 
 
 def _model_outputs(doc: GraphDocument, output_ids: list[str], loss_ids: list[str], order: list[str]) -> list[str]:

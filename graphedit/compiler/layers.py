@@ -106,6 +106,17 @@ def explain(node_id: str, node_type: NodeType, shapes: list, exc: Exception) -> 
     return NodeError(node_id, f"{node_type.title} cannot take {got}: {message}", fix)
 
 
+def shared_owners(document: GraphDocument, order: list[str]) -> dict[str, str]:
+    """Block nodes with ``shared`` on → the first such node of their type (in ``order``): its module serves them all."""
+    owners: dict[str, str] = {}
+    first: dict[str, str] = {}
+    for node_id in order:
+        node_type = document.node_type(node_id)
+        if node_type.block is not None and document.params(node_id).get("shared"):
+            owners[node_id] = first.setdefault(node_type.type_id, node_id)
+    return owners
+
+
 class Chain(nn.Sequential):
     """Copies of a block with several inputs or outputs: each copy's outputs feed the next copy's inputs."""
 
@@ -252,6 +263,9 @@ def build_copy(
     returned = [results[o][1] for o in outputs]
     graph.output(returned[0] if len(returned) == 1 else tuple(returned))
     module = fx.GraphModule(root, graph, class_name=definition.name)
+    # submodules in the definition's node order, as its author listed them (torch's __init__ order), not run order
+    rank = {n: i for i, n in enumerate(doc.node_ids())}
+    module._modules = dict(sorted(module._modules.items(), key=lambda item: rank.get(item[0], len(rank))))
     return module, [results[o][0] for o in outputs]
 
 

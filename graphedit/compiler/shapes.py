@@ -17,7 +17,14 @@ import networkx as nx
 import torch
 from torch import nn
 
-from graphedit.compiler.layers import apply_layer, build_layer, explain, resolve_inputs, split_outputs
+from graphedit.compiler.layers import (
+    apply_layer,
+    build_layer,
+    explain,
+    resolve_inputs,
+    shared_owners,
+    split_outputs,
+)
 from graphedit.errors import NodeError
 from graphedit.model.document import GraphDocument
 from graphedit.model.events import (
@@ -268,8 +275,10 @@ class ShapeInference:
         return [self.infos[n].error for n in self.order() if n in self.infos and self.infos[n].error is not None]
 
     def total_params(self) -> int:
+        """Trainable numbers of the whole graph; shared block instances count once."""
         self.update()
-        return sum(i.params for i in self.infos.values())
+        owners = shared_owners(self.doc, self.order())
+        return sum(i.params for n, i in self.infos.items() if owners.get(n, n) == n)
 
 
 def reach(graph: nx.MultiDiGraph, starts: list[str], upstream: bool = False) -> set[str]:
