@@ -181,4 +181,5 @@ def siamese_data(shared: bool = True, features: int = 6) -> dict[str, Any]:
     ]
     edges = [wire("a", "tower_a"), wire("b", "tower_b"), wire("tower_a", "diff", "a"), wire("tower_b", "diff", "b")]
     edges.append(wire("diff", "out"))
-    return {"format": FORMAT, "version": VERSION, "blocks": [copy.deepcopy(TOWER)], "graph": {"nodes": nodes, "edges": edges}}
+    graph = {"nodes": nodes, "edges": edges}
+    return {"format": FORMAT, "version": VERSION, "blocks": [copy.deepcopy(TOWER)], "graph": graph}
