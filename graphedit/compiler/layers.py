@@ -143,10 +143,8 @@ class Loop(nn.Module):
         return xs if len(xs) > 1 else xs[0]
 
 
-def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
-    """The module of a block node with ``params`` fed ``shapes``; raises :class:`NodeError` with the inner path."""
-    definition: BlockDefinition = node_type.block
-    repeat, shared = params["repeat"], params["shared"]
+def repeat_problem(definition: BlockDefinition, repeat: int) -> None:
+    """A repeat chains each copy's outputs into the next copy's inputs: the counts must agree."""
     if repeat > 1 and len(definition.inputs()) != len(definition.outputs()):
         raise NodeError(
             None,
@@ -154,6 +152,34 @@ def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape 
             f"{len(definition.inputs())} inputs and {len(definition.outputs())} outputs",
             "set repeat to 1, or give the block as many outputs as inputs",
         )
+
+
+def shared_problem(repeat: int, before: list[Shape], after: list[Shape]) -> None:
+    """A shared repeat applies one copy again and again: it must keep its shapes."""
+    if before != after:
+        raise NodeError(
+            None,
+            f"shared weights apply one copy {repeat} times, but it turns {', '.join(map(shape_text, before))} "
+            f"into {', '.join(map(shape_text, after))}",
+            "switch 'shared' off, or keep the block's output shapes equal to its input shapes",
+        )
+
+
+def wrap_copy_error(exc: NodeError, index: int, repeat: int, fed: list[Shape | None]) -> NodeError:
+    """An error inside copy ``index``: its path gains the index (when repeated) and says what fed the copy.
+
+    Problems inside blocks carry no path text; shape inference writes ``0/conv2: ...`` in front once, at the top.
+    """
+    path = (str(index), *exc.path) if repeat > 1 else exc.path
+    tail = "" if index == 0 else f" (fed by copy {index - 1}: {', '.join(map(shape_text, fed))})"
+    return NodeError(None, f"{exc.problem}{tail}", exc.fix, path=path)
+
+
+def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
+    """The module of a block node with ``params`` fed ``shapes``; raises :class:`NodeError` with the inner path."""
+    definition: BlockDefinition = node_type.block
+    repeat, shared = params["repeat"], params["shared"]
+    repeat_problem(definition, repeat)
     copies: list[nn.Module] = []
     current = list(shapes)
     for index in range(1 if shared else repeat):
@@ -161,17 +187,10 @@ def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape 
         try:
             module, out_shapes = build_copy(definition, values, current)
         except NodeError as exc:
-            path = (str(index), *exc.path) if repeat > 1 else exc.path
-            fed = "" if index == 0 else f" (fed by copy {index - 1}: {', '.join(map(shape_text, current))})"
-            raise NodeError(None, f"{'/'.join(path)}: {exc.problem}{fed}", exc.fix, path=path) from None
+            raise wrap_copy_error(exc, index, repeat, current) from None
         copies.append(module)
-        if shared and repeat > 1 and out_shapes != current:
-            raise NodeError(
-                None,
-                f"shared weights apply one copy {repeat} times, but it turns {', '.join(map(shape_text, current))} "
-                f"into {', '.join(map(shape_text, out_shapes))}",
-                "switch 'shared' off, or keep the block's output shapes equal to its input shapes",
-            )
+        if shared and repeat > 1:
+            shared_problem(repeat, current, out_shapes)
         current = out_shapes
     if shared and repeat > 1:
         return Loop(copies[0], repeat)
@@ -195,7 +214,7 @@ def build_copy(
     nodes: dict[str, dict[str, fx.Node]] = {}
     inputs, outputs = definition.inputs(), definition.outputs()
     results: dict[str, tuple[Shape, fx.Node]] = {}
-    for node_id in doc.topological_order():
+    for node_id in definition.order():
         node_type, p = doc.node_type(node_id), inner[node_id]
         if node_type.role == "block_input":
             shape = shapes[inputs.index(node_id)] if inputs.index(node_id) < len(shapes) else None

@@ -17,6 +17,7 @@ import networkx as nx
 import torch
 from torch import nn
 
+from graphedit.compiler.block_infer import infer_block
 from graphedit.compiler.layers import (
     apply_layer,
     build_layer,
@@ -218,7 +219,6 @@ class ShapeInference:
         if any(not self.infos.get(e.src, NodeInfo(e.src)).ok for e in self.doc.in_edges(node_id)):
             info.blocked = True
             return
-        shapes = [tuple(v.shape) if isinstance(v, torch.Tensor) else None for v in values]
         if node_type.role == "output":
             return
         if self.doc.is_muted(node_id) and any(v is not None for v in values):
@@ -227,30 +227,45 @@ class ShapeInference:
         elif node_type.role == "weight_penalty":
             self._values[node_id] = {node_type.output_ports()[0].name: torch.empty((), device="meta")}
         else:
-            key = _memo_key(node_type, params, values)
-            known = self._memo.get(key) if key is not None else None
-            if known is None:
-                known = self._compute(node_type, params, values, shapes)
-                if key is not None:
-                    if len(self._memo) >= MEMO_SIZE:
-                        self._memo.clear()
-                    self._memo[key] = known
-            outputs, info.params, info.param_bytes, problem = known
+            outputs, info.params, info.param_bytes, problem = self._known(node_type, params, values)
             if problem is not None:
-                info.error = NodeError(node_id, *problem)
+                text, fix, path = problem
+                info.error = NodeError(node_id, f"{'/'.join(path)}: {text}" if path else text, fix, path)
                 self._values[node_id] = {}
                 return
             self._values[node_id] = dict(outputs)
             info.activation_bytes = sum(example_bytes(v) for v in outputs.values() if not _shares(v, values))
         info.outputs = {k: tuple(v.shape) for k, v in self._values[node_id].items()}
 
-    def _compute(self, node_type: NodeType, params: dict[str, Any], values: list[Any], shapes: list) -> _Result:
-        """Build the layer on the meta device and run it.
+    def _known(self, node_type: NodeType, params: dict[str, Any], values: list[Any]) -> _Result:
+        """A layer's result from the memo, or computed and remembered."""
+        key = _memo_key(node_type, params, values)
+        known = self._memo.get(key) if key is not None else None
+        if known is None:
+            known = self._compute(node_type, params, values)
+            if key is not None:
+                if len(self._memo) >= MEMO_SIZE:
+                    self._memo.clear()
+                self._memo[key] = known
+        return known
 
-        Returns (outputs by port, parameter count, parameter and buffer bytes, (problem, fix) or None).
+    def _compute(self, node_type: NodeType, params: dict[str, Any], values: list[Any]) -> _Result:
+        """Build the layer on the meta device and run it; a block walks its copies, each inner layer memoised.
+
+        Returns (outputs by port, parameter count, parameter and buffer bytes, (problem, fix, path) or None).
         """
-        self.kernel_runs += 1
+        shapes = [tuple(v.shape) if isinstance(v, torch.Tensor) else None for v in values]
         count = size = 0
+        if node_type.block is not None:
+            try:
+                if node_type.check is not None:
+                    node_type.check(params, shapes)
+                outputs, count, size = infer_block(node_type, params, values, self._known)
+                return outputs, count, size, None
+            except Exception as exc:  # any failure inside becomes an error on the block node, with its path
+                error = explain("", node_type, shapes, exc)
+                return {}, count, size, (error.problem, error.fix, error.path)
+        self.kernel_runs += 1
         try:
             with torch.device("meta"):
                 layer = build_layer(node_type, params, shapes)
