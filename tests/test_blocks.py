@@ -273,3 +273,19 @@ def test_block_networks_export_and_match(tmp_path, fmt):
     project = load(resnet_data(18, classes=10, size=32, width=4))
     out = export_project(project, fmt, tmp_path / f"resnet.{'pt' if fmt == 'torchscript' else 'onnx'}", True)
     assert out["max_abs_diff"] < 1e-4
+
+
+def test_probes_see_inside_blocks_through_the_first_copy():
+    project = load(resnet_data(18, classes=10, size=32, width=4))
+    compiled = compile_graph(project.document, seed=0).to("cpu")
+    compiled.root.eval()
+    seen = {}
+    compiled.root.layer2[0].conv1.register_forward_hook(lambda m, i, o: seen.setdefault("conv1", o))
+    compiled.root.layer2[0].downsample._modules["0"].register_forward_hook(lambda m, i, o: seen.setdefault("ds", o))
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        taps = compiled.taps(image=x, label=torch.zeros(2, dtype=torch.long))
+    assert {"layer1/conv1", "layer1/relu2", "layer2/downsample/0", "layer2/downsample/1"} <= set(taps)
+    assert "layer1/downsample/0" not in taps  # switched off in layer1: no such node runs
+    assert torch.equal(taps["layer2/conv1"], seen["conv1"]) and torch.equal(taps["layer2/downsample/0"], seen["ds"])
+    assert taps["layer2/conv1"].shape == (2, 8, 4, 4)

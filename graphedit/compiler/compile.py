@@ -24,7 +24,7 @@ import networkx as nx
 import torch
 from torch import fx, nn
 
-from graphedit.compiler.layers import shared_owners
+from graphedit.compiler.layers import block_inner_values, inner_names, shared_owners
 from graphedit.compiler.shapes import ShapeInference, build_layer, reach
 from graphedit.errors import NodeError
 from graphedit.model.document import GraphDocument
@@ -162,6 +162,7 @@ class _Builder:
         self, doc: GraphDocument, order: list[str], layers: dict[str, Any], root: nn.Module, owners: dict[str, str]
     ) -> None:
         self.doc, self.order, self.layers, self.root, self.owners = doc, order, layers, root, owners
+        self.inner_taps: dict[str, fx.Node] = {}
 
     def module(self, wanted: list[str], mode: str) -> fx.GraphModule:
         needed = reach(self.doc.graph, wanted, upstream=True)
@@ -169,6 +170,7 @@ class _Builder:
             needed = {n for n in needed if self.doc.node_type(n).role not in ("target", *LOSS_ROLES, "metric")}
         graph = fx.Graph()
         values: dict[str, dict[str, fx.Node]] = {}
+        self.inner_taps = {}
         for node_id in self.order:
             if node_id in needed:
                 self._emit(graph, node_id, values, mode)
@@ -208,6 +210,8 @@ class _Builder:
         else:
             target = self.owners.get(node_id, node_id)
             node = graph.create_node("call_module", target, tuple(present), {}, name=node_id)
+            if mode == "taps" and node_type.block is not None:
+                self._inner_taps(graph, node_id, target, present)
         node.meta["graphedit_id"] = node_id
         if len(out_ports) == 1:
             values[node_id] = {out_ports[0]: node}
@@ -217,6 +221,18 @@ class _Builder:
                 item = graph.create_node("call_function", operator.getitem, (node, i), name=f"{node_id}_{port}")
                 item.meta["graphedit_id"] = node_id
                 values[node_id][port] = item
+
+    def _inner_taps(self, graph: fx.Graph, node_id: str, target: str, inputs: list[fx.Node]) -> None:
+        """Probes see inside a block: ``layer1/conv1`` is ``conv1`` of the block node's first copy."""
+        names = inner_names(self.layers[node_id])
+        if not names:
+            return
+        module = graph.get_attr(target)
+        inner = graph.create_node("call_function", block_inner_values, (module, *inputs), name=f"{node_id}_inside")
+        for name in names:
+            item = graph.call_function(operator.getitem, (inner, name))
+            item.meta["graphedit_id"] = node_id
+            self.inner_taps[f"{node_id}/{name}"] = item
 
     def _penalty(self, graph: fx.Graph, node_id: str, layer: Call, args: list[fx.Node | None]) -> fx.Node:
         """A weight penalty gets the weights of the layer wired into it, or of every layer with an init."""
@@ -242,6 +258,7 @@ class _Builder:
             for n in wanted:
                 for i, (port, node) in enumerate(values.get(n, {}).items()):
                     result[n if i == 0 else f"{n}.{port}"] = node
+            result.update(self.inner_taps)
             return result
         total = None
         for n in wanted:

@@ -201,6 +201,54 @@ def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape 
     return Chain(*copies)
 
 
+def first_copy(module: nn.Module) -> fx.GraphModule | None:
+    """The first copy of a built block node (a repeat holds its copies as ``0``, ``1``, ...); ``None`` if not a block."""
+    if isinstance(module, fx.GraphModule):
+        return module
+    if isinstance(module, (nn.Sequential, Loop)) and isinstance(module._modules.get("0"), fx.GraphModule):
+        return module._modules["0"]
+    return None
+
+
+def inner_names(module: nn.Module) -> list[str]:
+    """Paths of the inner nodes of a block's first copy, nested blocks included (``conv1``, ``downsample/0``)."""
+    copy = first_copy(module)
+    out: list[str] = []
+    for node in copy.graph.nodes if copy is not None else ():
+        inner = node.meta.get("graphedit_id")
+        if inner is None:
+            continue
+        out.append(inner)
+        if node.op == "call_module" and first_copy(copy.get_submodule(node.target)) is not None:
+            out += [f"{inner}/{name}" for name in inner_names(copy.get_submodule(node.target))]
+    return out
+
+
+def block_inner_values(module: nn.Module, *inputs: Any) -> dict[str, Any]:
+    """Each inner node's output in the block's first copy fed ``inputs`` (live probes inside blocks).
+
+    Keys are :func:`inner_names`; a node with several outputs gives its first.
+    """
+    copy = first_copy(module)
+    values: dict[str, Any] = {}
+
+    class Recorder(fx.Interpreter):
+        def run_node(self, n: fx.Node) -> Any:
+            result = super().run_node(n)
+            inner = n.meta.get("graphedit_id")
+            if inner is not None:
+                values[inner] = result[0] if isinstance(result, tuple) else result
+                if n.op == "call_module" and first_copy(self.module.get_submodule(n.target)) is not None:
+                    args, _ = self.fetch_args_kwargs_from_env(n)
+                    nested = block_inner_values(self.module.get_submodule(n.target), *args)
+                    values.update({f"{inner}/{k}": v for k, v in nested.items()})
+            return result
+
+    if copy is not None:
+        Recorder(copy).run(*inputs)
+    return values
+
+
 def build_copy(
     definition: BlockDefinition, values: dict[str, Any], shapes: list[Shape | None]
 ) -> tuple[fx.GraphModule, list[Shape]]:
@@ -269,6 +317,7 @@ def build_copy(
             fx_node = graph.create_node("call_function", layer.fn, call_args, dict(layer.kwargs), name=_name(node_id))
         else:
             raise GraphEditError(f"node '{node_id}' built neither a module nor a call")
+        fx_node.meta["graphedit_id"] = node_id
         if len(out_ports) == 1:
             nodes[node_id] = {out_ports[0]: fx_node}
         else:
