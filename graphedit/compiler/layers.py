@@ -202,7 +202,7 @@ def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape 
 
 
 def first_copy(module: nn.Module) -> fx.GraphModule | None:
-    """The first copy of a built block node (a repeat holds its copies as ``0``, ``1``, ...); ``None`` if not a block."""
+    """The first copy of a built block node (a repeat holds copies as ``0``, ``1``, ...); ``None`` if not a block."""
     if isinstance(module, fx.GraphModule):
         return module
     if isinstance(module, (nn.Sequential, Loop)) and isinstance(module._modules.get("0"), fx.GraphModule):
