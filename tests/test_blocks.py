@@ -56,6 +56,9 @@ def test_resnet18_from_blocks_equals_torchvision_key_for_key(torchvision_models)
     with torch.no_grad():
         assert torch.equal(ours(x), reference(x))
     assert inference.infos["layer3"].outputs["y"] == (2, 256, 4, 4)
+    # a block's activations are every inner node's new tensors: layer1's 2 copies of conv1, bn1, relu1, conv2,
+    # bn2, add, relu2, each 64×16×16 float32 (the switched-off downsample passes x through: nothing new)
+    assert inference.infos["layer1"].activation_bytes == 2 * 7 * 64 * 16 * 16 * 4
     assert type(compiled.root.layer1[0]).__name__ == "BasicBlock"
 
 

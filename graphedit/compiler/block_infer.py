@@ -13,47 +13,48 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphedit.compiler.layers import repeat_problem, resolve_inputs, shared_problem, wrap_copy_error
+from graphedit.compiler.layers import new_bytes, repeat_problem, resolve_inputs, shared_problem, wrap_copy_error
 from graphedit.errors import NodeError
 from graphedit.model.blocks import BlockDefinition, instance_values
 from graphedit.nodes.spec import NodeType
 
-Compute = Callable[[NodeType, dict[str, Any], list[Any]], tuple[dict[str, Any], int, int, Any]]
+Compute = Callable[[NodeType, dict[str, Any], list[Any]], tuple[dict[str, Any], int, int, Any, "int | None"]]
 
 
 def infer_block(
     node_type: NodeType, params: dict[str, Any], values: list[Any], compute: Compute
-) -> tuple[dict[str, Any], int, int]:
-    """(output tensors by port, parameter count, parameter bytes) of a block node; raises :class:`NodeError`."""
+) -> tuple[dict[str, Any], int, int, int]:
+    """(outputs by port, parameter count, parameter bytes, activation bytes per example of every inner node)."""
     definition: BlockDefinition = node_type.block
     repeat, shared = params["repeat"], params["shared"]
     repeat_problem(definition, repeat)
     current = list(values)
-    count = size = 0
+    count = size = activation = 0
     for index in range(repeat):
         copy_values = instance_values(node_type, params, 0 if shared else index)
         try:
-            outputs, copy_count, copy_size = infer_copy(definition, copy_values, current, compute)
+            outputs, copy_count, copy_size, copy_activation = infer_copy(definition, copy_values, current, compute)
         except NodeError as exc:
             raise wrap_copy_error(exc, index, repeat, [tuple(v.shape) for v in current]) from None
         if shared and repeat > 1:
             shared_problem(repeat, [tuple(v.shape) for v in current], [tuple(v.shape) for v in outputs])
         if index == 0 or not shared:
             count, size = count + copy_count, size + copy_size
+        activation += copy_activation
         current = outputs
-    return dict(zip(definition.outputs(), current)), count, size
+    return dict(zip(definition.outputs(), current)), count, size, activation
 
 
 def infer_copy(
     definition: BlockDefinition, values: dict[str, Any], inputs: list[Any], compute: Compute
-) -> tuple[list[Any], int, int]:
-    """One copy: its output tensors in port order, parameter count and bytes."""
+) -> tuple[list[Any], int, int, int]:
+    """One copy: its output tensors in port order, parameter count and bytes, activation bytes per example."""
     doc = definition.document
     inner, disabled = definition.bound_params(values)
     ports = definition.inputs()
     meta: dict[str, dict[str, Any]] = {}
     results: dict[str, Any] = {}
-    count = size = 0
+    count = size = activation = 0
     for node_id in definition.order():
         node_type, p = doc.node_type(node_id), inner[node_id]
         if node_type.role == "block_input":
@@ -78,13 +79,14 @@ def infer_copy(
                 raise NodeError(None, "a node with no input cannot be switched off", "keep it enabled", (node_id,))
             meta[node_id] = {port: first for port in out_ports}
             continue
-        outputs, node_count, node_size, problem = compute(node_type, p, values_in)
+        outputs, node_count, node_size, problem, node_activation = compute(node_type, p, values_in)
         if problem is not None:
             problem_text, fix, path = problem
             raise NodeError(None, problem_text, fix, path=(node_id, *path))
         meta[node_id] = outputs
         count, size = count + node_count, size + node_size
+        activation += new_bytes(outputs, values_in) if node_activation is None else node_activation
     outputs = definition.outputs()
     if not outputs or any(o not in results for o in outputs):
         raise NodeError(None, f"the block '{definition.name}' has no output", "add a Block output node inside it")
-    return [results[o] for o in outputs], count, size
+    return [results[o] for o in outputs], count, size, activation

@@ -54,6 +54,29 @@ def resolve_inputs(
     return values
 
 
+def example_bytes(tensor: Any) -> int:
+    """Bytes of one example of a batch tensor (a scalar such as a loss: 0)."""
+    if not isinstance(tensor, torch.Tensor) or tensor.dim() == 0:
+        return 0
+    return tensor[0].numel() * tensor.element_size()
+
+
+def _shares(out: Any, values: list[Any]) -> bool:
+    """Whether ``out`` is an input or a view of one (Flatten, Reshape, Identity allocate nothing)."""
+    if not isinstance(out, torch.Tensor):
+        return False
+    bases = {id(out), id(out._base)} if out._base is not None else {id(out)}
+    for v in values:
+        if isinstance(v, torch.Tensor) and (id(v) in bases or (v._base is not None and id(v._base) in bases)):
+            return True
+    return False
+
+
+def new_bytes(outputs: dict[str, Any], inputs: list[Any]) -> int:
+    """Bytes per example of a node's outputs that are new tensors (a view or pass-through of an input: 0)."""
+    return sum(example_bytes(v) for v in outputs.values() if not _shares(v, inputs))
+
+
 def build_layer(node_type: NodeType, params: dict[str, Any], shapes: list[tuple[int, ...] | None]) -> Any:
     """Run the type's check and build; the result is an ``nn.Module`` or a :class:`Call`."""
     if node_type.check is not None:
