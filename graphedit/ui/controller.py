@@ -153,7 +153,15 @@ class EditorController(QObject):
         edge = Edge(src, src_port, dst, dst_port)
         if self.document.edge_into(dst, dst_port) == edge:
             return
-        self._do(ConnectCommand(self.document, edge))
+        grown = self.document.node_type(dst).params_after_wiring(self.document.params(dst), dst_port)
+        if grown is None:
+            self._do(ConnectCommand(self.document, edge))
+            return
+        with self.batch(f"Connect {src} → {dst}"):  # a variadic node's last port wired: a new free port, one undo step
+            self._do(ConnectCommand(self.document, edge))
+            for name, value in grown.items():
+                if value != self.document.params(dst).get(name):
+                    self._do(SetParamCommand(self.document, dst, name, value, merge=False))
 
     def disconnect(self, edge: Edge) -> None:
         self._do(DisconnectCommand(self.document, Edge(*edge)))
