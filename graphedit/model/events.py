@@ -68,3 +68,12 @@ class NodeRenamed(Event):
 class NodeMuted(Event):
     node_id: str
     muted: bool
+
+
+@dataclass(frozen=True)
+class NodeTrainingChanged(Event):
+    """A node was frozen or unfrozen, or its learning-rate multiplier changed."""
+
+    node_id: str
+    frozen: bool
+    lr_scale: float

@@ -60,7 +60,7 @@ __all__ = [
 SUFFIX = ".gproj"
 SCHEMA_PATH = Path(__file__).with_name("project.schema.json")
 TOP_KEYS = ("format", "version", "meta", "blocks", "graph", "dataset", "training", "view", "weights")
-NODE_KEYS = {"id", "type", "params", "position", "muted", "type_version"}
+NODE_KEYS = {"id", "type", "params", "position", "muted", "frozen", "lr_scale", "type_version"}
 EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
 
 
@@ -213,7 +213,13 @@ def _add_nodes(document: GraphDocument, nodes: list[Any]) -> None:
         muted = node.get("muted", False)
         if not isinstance(muted, bool):
             raise _Bad(f"node '{node_id}': 'muted' must be true or false, not {muted!r}")
-        document.add_node(type_id, params, (position[0], position[1]), node_id=node_id, muted=muted)
+        frozen = node.get("frozen", False)
+        if not isinstance(frozen, bool):
+            raise _Bad(f"node '{node_id}': 'frozen' must be true or false, not {frozen!r}")
+        lr_scale = node.get("lr_scale", 1.0)  # checked by add_node: a number in (0, 100]
+        document.add_node(
+            type_id, params, (position[0], position[1]), node_id=node_id, muted=muted, frozen=frozen, lr_scale=lr_scale
+        )
 
 
 def _migrate_node(node: dict[str, Any], node_type: Any, params: dict[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from graphedit.training.checkpoint import TrainerState
 from graphedit.training.dataset_types import batch_len
 from graphedit.training.datasets import DatasetSplits, Split
 from graphedit.training.events import EpochEvent, FailedEvent, FinishedEvent, Observer, ProbeEvent, StepEvent
-from graphedit.training.optim import PerceptronRule, make_optimizer, make_scheduler
+from graphedit.training.optim import PerceptronRule, freeze, make_optimizer, make_scheduler
 from graphedit.training.probes import Confusion, Prober, confusion_matrix, prediction_module
 from graphedit.training.settings import TrainSettings, resolve_device
 
@@ -61,7 +61,8 @@ class Trainer(TrainerState):
         self.val_split = self._place(data.val) if data.val is not None else None
         self.observers = list(observers)
         self.generator = torch.Generator().manual_seed(s.seed)
-        self.optimizer = make_optimizer(s, self.root)
+        self._frozen = freeze(self.root, compiled.frozen_ids)  # modules kept in evaluation mode
+        self.optimizer = make_optimizer(s, self.root, compiled.lr_scales)
         self.scheduler = make_scheduler(s, self.optimizer)
         self.step_objective = self._replicated(compiled.objective) if distributed is not None else compiled.objective
         self.channels_last = bool(s.channels_last)
@@ -326,7 +327,7 @@ class Trainer(TrainerState):
     def set_mode(self, training: bool) -> None:
         """Put every module in training (dropout on, batch norm updating) or evaluation mode; probes use it."""
         for module in self._modules:
-            module.training = training
+            module.training = training and id(module) not in self._frozen
 
     def _emit(self, event: Any) -> None:
         for obs in self.observers:
