@@ -124,3 +124,50 @@ def test_set_training_checks_the_scale():
     doc = backbone_and_head()
     with pytest.raises(GraphError, match="Fix: use e.g. 0.1"):
         doc.set_training("dense1", lr_scale=-1)
+
+
+@pytest.mark.gui
+def test_freezing_from_the_inspector_shows_on_the_canvas_and_in_the_summary(qtbot, tmp_path):
+    from _window_helpers import make_window, screenshot
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    window = make_window(qtbot, tmp_path)
+    doc = backbone_and_head()
+    assert window.files.open(save_project(Project(document=doc), tmp_path / "f.gproj"), ask=False)
+    controller, inspector = window.controller, window.inspector
+    controller.set_selection(["dense1"])
+    box = inspector.frozen_box
+    qtbot.waitUntil(box.isVisible)
+    QTest.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+    assert controller.document.is_frozen("dense1")
+    assert window.canvas.scene().nodes["dense1"].frozen
+    assert not inspector.lr_scale_box.isEnabled()  # a frozen node does not learn at any rate
+    table = window.summary.table
+    last = table.rowCount() - 1
+    qtbot.waitUntil(lambda: "frozen 48" in table.item(last, 2).text())
+    assert "trainable 338" in table.item(last, 2).text()  # bn1's γ, β (32) + dense2 (16·16 + 16) + head (16·2 + 2)
+    assert table.item(window.summary.row_of("dense1"), 3).text().startswith("❄")
+    controller.set_selection(["dense2"])
+    qtbot.waitUntil(lambda: inspector.node_id == "dense2" and inspector.lr_scale_box.isEnabled())
+    spin = inspector.lr_scale_box
+    spin.setFocus()
+    spin.selectAll()
+    QTest.keyClicks(spin, "0.1")
+    QTest.keyClick(spin, Qt.Key.Key_Return)
+    assert controller.document.lr_scale("dense2") == pytest.approx(0.1)
+    controller.set_selection(["dense1"])
+    inspector.setFloating(True)
+    inspector.resize(420, 720)
+    inspector.scroll.verticalScrollBar().setValue(inspector.scroll.verticalScrollBar().maximum())
+    screenshot(inspector, "inspector_frozen.png")
+    window.canvas.set_zoom(1.0)
+    window.canvas.centerOn(window.canvas.scene().nodes["dense1"])
+    screenshot(window.canvas, "canvas_frozen.png")
+    window.summary.setFloating(True)
+    window.summary.resize(900, 300)
+    screenshot(window.summary, "summary_frozen.png")
+    controller.undo_stack.undo()
+    assert controller.document.lr_scale("dense2") == 1.0
+    controller.undo_stack.undo()
+    assert not controller.document.is_frozen("dense1") and not window.canvas.scene().nodes["dense1"].frozen

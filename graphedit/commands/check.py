@@ -37,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
             "valid": not errors and not weights and not data,
             "nodes": [r.to_json() for r in rows],
             "total_params": sum(r.params for r in rows),
+            "trainable_params": sum(r.params for r in rows if not r.frozen),
+            "frozen_params": sum(r.params for r in rows if r.frozen),
             "total_param_bytes": sum(r.param_bytes for r in rows),
             "total_activation_bytes_per_example": sum(r.activation_bytes for r in rows),
             "errors": [{"node": r.node_id, "message": r.error, "fix": r.fix} for r in errors],
