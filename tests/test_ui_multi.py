@@ -63,3 +63,39 @@ def test_each_output_has_its_loss_and_metric_curves(qtbot, tmp_path):
         assert dock.view(name).showing_body(), name
     dock.show_view("curves")
     shoot(dock, "live_two_outputs.png")
+
+
+def test_the_dataset_panel_maps_each_named_input_to_a_node(qtbot, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from _window_helpers import make_window, screenshot
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    example = Path(__file__).resolve().parents[1] / "projects" / "07b_siamese_digits.gproj"
+    path = Path(shutil.copy(example, tmp_path / "siamese.gproj"))
+    window = make_window(qtbot, tmp_path)
+    assert window.files.open(path, ask=False)
+    dock, project, controller = window.training.settings_dock, window.files.project, window.controller
+    dock.show()
+    dock.raise_()
+    table = dock.bind_table
+    qtbot.waitUntil(lambda: table.rowCount() == 3 and table.isVisible())
+    assert [table.item(r, 0).text() for r in range(3)] == ["left", "right", "same"]
+    combo = table.cellWidget(1, 3)
+    assert [combo.itemText(i) for i in range(combo.count())] == ["left", "right"]
+    controller.rename("right", "second")  # the graph changes: 'right' now has no node, and the panel says so
+    qtbot.waitUntil(lambda: "no such Input node" in table.cellWidget(1, 3).currentText())
+    combo = table.cellWidget(1, 3)
+    QTest.mouseClick(combo, Qt.MouseButton.LeftButton, pos=QPoint(10, combo.height() // 2))
+    index = combo.findData("second")
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+    assert project.dataset["bind"] == {"right": "second"}
+    qtbot.waitUntil(lambda: table.cellWidget(1, 3).currentData() == "second")
+    dock.setFloating(True)
+    dock.resize(520, 720)
+    screenshot(dock, "dataset_bind.png")
+    controller.undo_stack.undo()
+    assert not project.dataset.get("bind")

@@ -31,21 +31,31 @@ def target_param_shape(info: DatasetInfo) -> list[int]:
     return list(info.target_shape) or [1]
 
 
+def fitted_shapes(document: GraphDocument, info: DatasetInfo) -> dict[str, tuple[list[int], str]]:
+    """The ``shape`` and ``dtype`` each Input/Target node gets from the dataset (the one rule for the run and
+    the editor): the single Input and Target, or each node a named input or target feeds."""
+    inputs, targets = _role_ids(document, "input"), _role_ids(document, "target")
+    wanted: dict[str, tuple[list[int], str]] = {}
+    if info.inputs is not None:  # named fields: each feeds the node it names, when that node exists
+        for node_id, field in info.inputs.items():
+            if node_id in inputs:
+                wanted[node_id] = (list(field["shape"]), field["dtype"])
+        for node_id, field in (info.targets or {}).items():
+            if node_id in targets:
+                wanted[node_id] = (list(field["shape"]) or [1], field["dtype"])
+        return wanted
+    if len(inputs) == 1:
+        wanted[inputs[0]] = (list(info.feature_shape), info.feature_dtype)
+    if len(targets) == 1 and info.target_shape is not None:
+        wanted[targets[0]] = (target_param_shape(info), info.target_dtype or "float32")
+    return wanted
+
+
 def fit_inputs_to_dataset(document: GraphDocument, info: DatasetInfo) -> list[str]:
     """Set Input and Target shape/dtype from the dataset; returns the ids of the nodes changed."""
-    inputs, targets = _role_ids(document, "input"), _role_ids(document, "target")
     changed = []
-    if info.inputs is not None:  # named fields: each feeds the node it names, when that node exists
-        for role, fields in (("input", info.inputs), ("target", info.targets or {})):
-            for node_id, field in fields.items():
-                if node_id in (inputs if role == "input" else targets):
-                    shape = list(field["shape"]) or [1] if role == "target" else list(field["shape"])
-                    changed += _set(document, node_id, shape, field["dtype"])
-        return changed
-    if len(inputs) == 1:
-        changed += _set(document, inputs[0], list(info.feature_shape), info.feature_dtype)
-    if len(targets) == 1 and info.target_shape is not None:
-        changed += _set(document, targets[0], target_param_shape(info), info.target_dtype or "float32")
+    for node_id, (shape, dtype) in fitted_shapes(document, info).items():
+        changed += _set(document, node_id, shape, dtype)
     return changed
 
 
