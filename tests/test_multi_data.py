@@ -140,3 +140,42 @@ def test_check_names_data_without_a_node_in_one_line(tmp_path, capsys):
     assert main(["check", str(one_input)]) == 1
     out = capsys.readouterr().out
     assert "feeds one Input node" in out and "'right' would get no data" in out
+
+
+def test_csv_column_groups_feed_several_inputs(tmp_path):
+    rng = np.random.default_rng(1)
+    rows = rng.normal(size=(120, 3))
+    colour = rng.choice(["red", "blue"], 120)
+    label = (rows[:, 0] + (colour == "red") > 0.5).astype(int)
+    lines = ["x1,x2,x3,colour,label"] + [
+        f"{a:.4f},{b:.4f},{c:.4f},{k},{t}" for (a, b, c), k, t in zip(rows, colour, label)
+    ]
+    (tmp_path / "table.csv").write_text("\n".join(lines) + "\n")
+    options = {"path": "table.csv", "groups": ["numbers=x1|x2|x3", "kind=colour"], "target": "label"}
+    data = load_dataset({"name": "csv", "options": options}, tmp_path)
+    assert {k: v["shape"] for k, v in data.info.inputs.items()} == {"numbers": [3], "kind": [2]}  # colour one-hot
+    assert data.info.targets["label"]["dtype"] == "int64" and data.info.num_classes == 2
+    graph = build(
+        [
+            ("numbers", "Input", {}),
+            ("kind", "Input", {}),
+            ("label", "Target", {}),
+            ("concat1", "Concat", {}),
+            ("dense1", "Dense", {"units": 2}),
+            ("ce", "SoftmaxCrossEntropy", {}),
+        ],
+        [
+            "numbers -> concat1.in1",
+            "kind -> concat1.in2",
+            "concat1 -> dense1",
+            "dense1 -> ce.pred",
+            "label -> ce.target",
+        ],
+    )
+    project = Project(document=graph, dataset={"name": "csv", "options": options}, training=TRAINING)
+    summary = run_project(project_to_json(project), tmp_path / "p.gproj", {"epochs": 2})
+    assert summary["status"] == "finished"
+    with pytest.raises(DatasetError, match="not 'name=column1\\|column2'"):
+        load_dataset({"name": "csv", "options": {**options, "groups": ["numbers"]}}, tmp_path)
+    with pytest.raises(DatasetError, match="name the target column too"):
+        load_dataset({"name": "csv", "options": {**options, "target": ""}}, tmp_path)
