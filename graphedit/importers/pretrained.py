@@ -42,6 +42,14 @@ def _kind(path: Path) -> str:
     return "unknown"
 
 
+def is_pickle(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a pickle (a PyTorch .pt file), which is read only after the user confirms."""
+    try:
+        return _kind(Path(path)) == "pickle"
+    except OSError:
+        return False
+
+
 def read_pretrained(path: str | os.PathLike[str], allow_pt: bool = False) -> dict[str, torch.Tensor]:
     """The named tensors of a safetensors, ONNX or (confirmed) PyTorch file; raises :class:`WeightsError`."""
     path = Path(path)
@@ -144,4 +152,4 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0][:160]
 
 
-__all__ = ["CONVERT", "load_pretrained", "read_pretrained"]
+__all__ = ["CONVERT", "is_pickle", "load_pretrained", "read_pretrained"]
