@@ -99,3 +99,20 @@ def test_the_dataset_panel_maps_each_named_input_to_a_node(qtbot, tmp_path):
     screenshot(dock, "dataset_bind.png")
     controller.undo_stack.undo()
     assert not project.dataset.get("bind")
+
+
+def test_start_from_the_projects_weights_is_a_training_setting(qtbot, tmp_path):
+    from _window_helpers import make_window
+    from test_ui_training import tiny_project
+
+    window = make_window(qtbot, tmp_path)
+    assert window.files.open(tiny_project(tmp_path), ask=False)
+    dock, project = window.training.settings_dock, window.files.project
+    combo = dock.start_from
+    assert combo.currentData() == "init"
+    index = combo.findData("weights")
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+    assert project.training["start_from"] == "weights"
+    window.controller.undo_stack.undo()
+    assert project.training.get("start_from", "init") == "init" and combo.currentData() == "init"

@@ -139,6 +139,12 @@ class TrainingSettingsDock(QDockWidget):
         self._int("training", ("seed",), "Seed", form, 0, INT_LIMIT, "Seed of the weights, shuffling and dropout")
         self.device = self._choice("training", ("device",), "Device", form, available_devices())
         self.amp = self._check("training", ("amp",), "Mixed precision", form, "float16 autocast on CUDA")
+        starts = [("init", "each layer's init"), ("weights", "the project's weights (fine-tune)")]
+        self.start_from = self._choice("training", ("start_from",), "Start from", form, starts)
+        self.start_from.setToolTip(
+            "Fine-tuning: start from the project's weights where they fit (an imported, pretrained network); "
+            "layers they lack, such as a new head, start from their init. Freeze nodes in the Inspector."
+        )
         return box
 
     # ------------------------------------------------------------- editors
