@@ -99,6 +99,12 @@ def test_the_dataset_panel_maps_each_named_input_to_a_node(qtbot, tmp_path):
     screenshot(dock, "dataset_bind.png")
     controller.undo_stack.undo()
     assert not project.dataset.get("bind")
+    # before Run: 'right' has no node again, so the run does not start, and the banner says why in one line
+    assert window.training.run() is None
+    banner = window.training.banner
+    assert (
+        banner.isVisible() and "'right' has no Input node" in banner.text() and not window.training.session.is_running()
+    )
 
 
 def test_start_from_the_projects_weights_is_a_training_setting(qtbot, tmp_path):
