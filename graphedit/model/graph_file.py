@@ -16,7 +16,7 @@ from graphedit.model.blocks import BlockLibrary, Exposed
 from graphedit.model.document import GraphDocument
 from graphedit.nodes.registry import UnknownNodeType
 
-NODE_KEYS = {"id", "type", "params", "position", "muted", "type_version"}
+NODE_KEYS = {"id", "type", "params", "position", "muted", "frozen", "lr_scale", "type_version"}
 EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
 BLOCK_KEYS = {"name", "doc", "params", "graph"}
 
@@ -164,7 +164,13 @@ def add_nodes(document: GraphDocument, nodes: list[Any]) -> None:
         muted = node.get("muted", False)
         if not isinstance(muted, bool):
             raise FileDataError(f"node '{node_id}': 'muted' must be true or false, not {muted!r}")
-        document.add_node(type_id, params, (position[0], position[1]), node_id=node_id, muted=muted)
+        frozen = node.get("frozen", False)
+        if not isinstance(frozen, bool):
+            raise FileDataError(f"node '{node_id}': 'frozen' must be true or false, not {frozen!r}")
+        lr_scale = node.get("lr_scale", 1.0)  # checked by add_node: a number in (0, 100]
+        document.add_node(
+            type_id, params, (position[0], position[1]), node_id=node_id, muted=muted, frozen=frozen, lr_scale=lr_scale
+        )
 
 
 def _migrate_node(node: dict[str, Any], node_type: Any, params: dict[str, Any]) -> dict[str, Any]:
