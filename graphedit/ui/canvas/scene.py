@@ -24,6 +24,7 @@ from graphedit.model.events import (
     NodeRenamed,
     ParamChanged,
 )
+from graphedit.model.geometry import reach
 from graphedit.nodes.spec import shape_text
 from graphedit.ui.canvas import style
 from graphedit.ui.canvas.edge_item import EdgeItem
@@ -67,6 +68,7 @@ class CanvasScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self._document = None
         self._far = False
+        self.plain_background = False
         controller.documentReplaced.connect(self.rebuild)
         controller.shapesUpdated.connect(self.refresh_shapes)
         controller.selectionChanged.connect(self._selection_from_controller)
@@ -143,9 +145,22 @@ class CanvasScene(QGraphicsScene):
 
     def _place_edge(self, edge: Edge) -> None:
         item = self.edges[edge]
-        item.set_ends(
-            self.nodes[edge.src].port_pos(edge.src_port, True), self.nodes[edge.dst].port_pos(edge.dst_port, False)
-        )
+        a, b = self.nodes[edge.src].port_pos(edge.src_port, True), self.nodes[edge.dst].port_pos(edge.dst_port, False)
+        item.set_ends(a, b, self.cards_near(a, b))
+
+    def cards_near(self, a: QPointF, b: QPointF) -> list[tuple[float, float, float, float]]:
+        """The cards (left, top, right, bottom) a wire from ``a`` to ``b`` may have to go around. A wire is
+        routed when one of its own nodes moves (a card dragged over a wire leaves it alone, so it can be
+        dropped onto it to be inserted)."""
+        left, top, right, bottom = reach((a.x(), a.y()), (b.x(), b.y()))
+        cards = []
+        for item in self.items(
+            QRectF(left, top, right - left, bottom - top), Qt.ItemSelectionMode.IntersectsItemBoundingRect
+        ):
+            if isinstance(item, NodeItem):
+                (x, y), (w, h) = (item.x(), item.y()), item.size()
+                cards.append((x, y, x + w, y + h))
+        return cards
 
     def _label_edge(self, edge: Edge) -> None:
         info = self.controller.info(edge.src)
@@ -304,6 +319,8 @@ class CanvasScene(QGraphicsScene):
 
     # ---------------------------------------------------------- background
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        if self.plain_background:  # a picture of the graph: no dot grid
+            return
         scale = painter.worldTransform().m11()
         brush = QBrush(self._tiles[1] if scale >= 0.45 else self._tiles[5])
         brush.setTransform(QTransform())
