@@ -60,14 +60,14 @@ def port_point(document: GraphDocument, node_id: str, port: str, is_output: bool
     return (x + (NODE_WIDTH if is_output else 0.0), y + top + (index + 0.5) * ROW_H)
 
 
-def curve_controls(a: Point, b: Point) -> tuple[Point, Point]:
+def curve_controls(a: Point, b: Point, scale: float = 1.0) -> tuple[Point, Point]:
     """The control points of the plain wire: it leaves ``a`` rightwards and enters ``b`` from the left."""
-    dx = max(abs(b[0] - a[0]) * 0.5, 40.0)
+    dx = max(abs(b[0] - a[0]) * 0.5, 40.0 * scale)
     return (a[0] + dx, a[1]), (b[0] - dx, b[1])
 
 
-def curve_points(a: Point, b: Point, steps: int = 24) -> list[Point]:
-    (c1x, c1y), (c2x, c2y) = curve_controls(a, b)
+def curve_points(a: Point, b: Point, steps: int = 24, scale: float = 1.0) -> list[Point]:
+    (c1x, c1y), (c2x, c2y) = curve_controls(a, b, scale)
     out = []
     for i in range(steps + 1):
         t = i / steps
@@ -109,31 +109,33 @@ def reach(a: Point, b: Point) -> Rect:
     return (min(a[0], b[0]) - 2 * STUB, min(a[1], b[1]) - REACH, max(a[0], b[0]) + 2 * STUB, max(a[1], b[1]) + REACH)
 
 
-def wire_route(a: Point, b: Point, obstacles: list[Rect]) -> list[Point]:
+def wire_route(a: Point, b: Point, obstacles: list[Rect], scale: float = 1.0) -> list[Point]:
     """The corners of an orthogonal wire from output ``a`` to input ``b`` around ``obstacles`` (card rectangles,
     its own two included), or ``[]`` when the plain curve crosses none of them or no free track exists.
 
     The route leaves ``a`` rightwards to ``x1``, runs along a free horizontal track to ``x2`` left of ``b`` and
-    enters ``b`` from the left; of the free tracks it takes the one with the least vertical travel.
+    enters ``b`` from the left; of the free tracks it takes the one with the least vertical travel, keeping
+    clear of cards (their wires). ``scale`` shrinks every distance, for cards drawn smaller (a thumbnail).
     """
-    inner = [(r[0] + 2, r[1] + 2, r[2] - 2, r[3] - 2) for r in obstacles]
-    if b[0] - a[0] >= 2 * STUB and not polyline_hits(curve_points(a, b), inner):
+    stub, gap, clear, shrink = STUB * scale, TRACK_GAP * scale, CLEAR * scale, 2 * scale
+    inner = [(r[0] + shrink, r[1] + shrink, r[2] - shrink, r[3] - shrink) for r in obstacles]
+    if b[0] - a[0] >= 2 * stub and not polyline_hits(curve_points(a, b, scale=scale), inner):
         return []
-    x1, x2 = a[0] + STUB, b[0] - STUB
+    x1, x2 = a[0] + stub, b[0] - stub
     lo, hi = min(x1, x2), max(x1, x2)
     near = [r for r in obstacles if r[2] > lo and r[0] < hi]
     tracks = {a[1], b[1], (a[1] + b[1]) / 2}
     for r in near:
-        tracks.update((r[1] - TRACK_GAP, r[3] + TRACK_GAP, r[1] - CLEAR, r[3] + CLEAR))
+        tracks.update((r[1] - gap, r[3] + gap, r[1] - clear, r[3] + clear))
 
     def cost(y: float) -> tuple[float, float]:  # travel, and a price for each card passed closely (its wires)
-        close = sum(r[1] - CLEAR < y < r[3] + CLEAR for r in near)
-        return abs(y - a[1]) + abs(y - b[1]) + CLOSE_COST * close, y
+        close = sum(r[1] - clear < y < r[3] + clear for r in near)
+        return abs(y - a[1]) + abs(y - b[1]) + CLOSE_COST * scale * close, y
 
     for y in sorted(tracks, key=cost):
         points = [a, (x1, a[1]), (x1, y), (x2, y), (x2, b[1]), b]
         stubs = [points[:2], points[-2:]]  # these touch the wire's own cards, so they keep no margin
-        if not polyline_hits(points[1:-1], inner, TRACK_GAP / 2 - 1) and not any(
+        if not polyline_hits(points[1:-1], inner, gap / 2 - shrink / 2) and not any(
             polyline_hits(s, inner) for s in stubs
         ):
             return _tidy(points)
@@ -155,9 +157,9 @@ def _tidy(points: list[Point]) -> list[Point]:
     return out
 
 
-def wire_points(a: Point, b: Point, obstacles: list[Rect]) -> list[Point]:
+def wire_points(a: Point, b: Point, obstacles: list[Rect], scale: float = 1.0) -> list[Point]:
     """The drawn wire as a polyline: its route, or the curve sampled."""
-    return wire_route(a, b, obstacles) or curve_points(a, b)
+    return wire_route(a, b, obstacles, scale) or curve_points(a, b, scale=scale)
 
 
 def edge_ends(document: GraphDocument, edge: Edge, positions: dict[str, Point] | None = None) -> tuple[Point, Point]:

@@ -14,6 +14,7 @@ along the gap between rows (:mod:`graphedit.model.geometry`). Parts that are not
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import networkx as nx
 from grandalf.graphs import Edge as GEdge
@@ -23,9 +24,15 @@ from grandalf.layouts import SugiyamaLayout, VertexViewer
 from graphedit.model.document import GraphDocument
 from graphedit.model.geometry import drawing_faults, node_size
 
-H_GAP = 110.0  # between columns: room for the shape label on the wire
-V_GAP = 40.0  # between nodes of one column
-ROW_GAP = 120.0  # between wrapped rows: the track of the wires into the next row
+
+class Spacing(NamedTuple):
+    column: float = 110.0  # between columns: room for the shape label on the wire
+    node: float = 40.0  # between nodes of one column
+    row: float = 120.0  # between wrapped rows: the track of the wires into the next row
+    grid: float = 20.0  # positions are snapped to this grid (0: not snapped)
+
+
+CARDS = Spacing()
 ASPECT = 16 / 9  # wrapped rows aim at a screen's proportions
 MIN_COLUMNS = 4
 CUT_SLACK = 2  # a row may end this many ranks before or after an even share, where fewer wires cross
@@ -52,7 +59,7 @@ class _Sugiyama(SugiyamaLayout):
                         self.layers[rank - 1].append(x)
 
 
-def _sugiyama(graph: nx.MultiDiGraph, order: list[str], sizes: dict[str, Size]) -> tuple[dict[str, int], dict]:
+def _sugiyama(graph: nx.MultiDiGraph, order: list[str], sizes: dict[str, Size], gap: Spacing):
     """grandalf's rank (column) and centre across the ranks of each node of one connected part."""
     vertices = {n: Vertex(n) for n in order}
     for n, v in vertices.items():
@@ -60,7 +67,7 @@ def _sugiyama(graph: nx.MultiDiGraph, order: list[str], sizes: dict[str, Size]) 
     pairs = sorted({(u, v) for u, v, _ in graph.edges}, key=lambda e: (order.index(e[0]), order.index(e[1])))
     part = Graph(list(vertices.values()), [GEdge(vertices[u], vertices[v]) for u, v in pairs]).C[0]
     sugiyama = _Sugiyama(part)
-    sugiyama.xspace, sugiyama.yspace = V_GAP, H_GAP
+    sugiyama.xspace, sugiyama.yspace = gap.node, gap.column
     roots = [vertices[n] for n in order if graph.in_degree(n) == 0]
     sugiyama.init_all(roots=roots, inverted_edges=[], optimize=True)
     sugiyama.draw(ORDER_ROUNDS)
@@ -93,7 +100,7 @@ def _cuts(graph: nx.MultiDiGraph, rank: dict[str, int], count: int, rows: int) -
     return cuts
 
 
-def _rows(rank: dict[str, int], cross: dict[str, float], sizes: dict[str, Size], cuts: list[int]):
+def _rows(rank: dict[str, int], cross: dict[str, float], sizes: dict[str, Size], cuts: list[int], gap: Spacing):
     """Top-left positions with the ranks cut into rows at ``cuts``, and the (width, height) of the whole."""
     row_of = {n: sum(r >= c for c in cuts) for n, r in rank.items()}
     widths: dict[int, float] = {}
@@ -107,34 +114,31 @@ def _rows(rank: dict[str, int], cross: dict[str, float], sizes: dict[str, Size],
         x_of, x = {}, 0.0
         for r in sorted({rank[n] for n in members}):
             x_of[r] = x
-            x += widths[r] + H_GAP
+            x += widths[r] + gap.column
         first = min(cross[n] - sizes[n][1] / 2 for n in members)
         last = max(cross[n] + sizes[n][1] / 2 for n in members)
         for n in members:
             out[n] = (x_of[rank[n]], top + cross[n] - sizes[n][1] / 2 - first)
-        top += last - first + ROW_GAP
-        width = max(width, x - H_GAP)
-    return out, (width, top - ROW_GAP)
+        top += last - first + gap.row
+        width = max(width, x - gap.column)
+    return out, (width, top - gap.row)
 
 
-def _part(document: GraphDocument, members: list[str], sizes: dict[str, Size], wrap: bool):
+def _part(document: GraphDocument, members: list[str], sizes: dict[str, Size], wrap: bool, gap: Spacing, measure: bool):
     """One connected part laid out: in one row, or cut into as many rows as fit a screen best."""
     graph = document.graph.subgraph(members)
-    rank, cross = _sugiyama(graph, members, sizes)
+    rank, cross = _sugiyama(graph, members, sizes, gap)
     count = max(rank.values()) + 1
     options = [[]]
     if wrap:
         options += [_cuts(graph, rank, count, rows) for rows in range(2, count // MIN_COLUMNS + 1)]
-    spans = _spans(graph, rank, count)
     drawn = []
     for cuts in options:
-        placed, (w, h) = _rows(rank, cross, sizes, cuts)
-        drawn.append((min(ASPECT / w, 1.0 / max(h, 1.0)), placed, h, sum(spans[c] for c in cuts)))
+        placed, (w, h) = _rows(rank, cross, sizes, cuts, gap)
+        drawn.append((min(ASPECT / w, 1.0 / max(h, 1.0)), placed, h, (0, 0)))  # (zoom that fits a screen, …)
     drawn.sort(key=lambda d: -d[0])
-    if graph.number_of_edges() <= MEASURED_EDGES:  # the best few drawn, their crossings counted
+    if measure and graph.number_of_edges() <= MEASURED_EDGES:  # the best few drawn, their crossings counted
         drawn = [(zoom, placed, h, drawing_faults(document, placed)) for zoom, placed, h, _ in drawn[:MEASURED]]
-    else:
-        drawn = [(zoom, placed, h, (cut, 0)) for zoom, placed, h, cut in drawn]
     best = max(drawn, key=lambda d: (-d[3][1], d[0] * CROSSING_COST ** d[3][0]))
     return best[1], best[2]
 
@@ -144,9 +148,14 @@ def layered_layout(
     sizes: dict[str, Size] | None = None,
     origin: tuple[float, float] = (0, 0),
     wrap: bool = True,
+    spacing: Spacing = CARDS,
 ) -> dict[str, tuple[float, float]]:
-    """New top-left positions for every node (on the 20-unit grid); the same graph always gets the same
-    positions. ``sizes`` defaults to the cards' sizes; ``wrap`` cuts a long graph into rows."""
+    """New top-left positions for every node (on the grid); the same graph always gets the same positions.
+
+    ``sizes`` defaults to the cards' sizes (other sizes, such as a thumbnail's chips, come with their
+    ``spacing``, and their wrapping is chosen without drawing the cards' wires); ``wrap`` cuts a long graph
+    into rows."""
+    measure = sizes is None
     sizes = {n: (sizes or {}).get(n) or node_size(document, n) for n in document.node_ids()}
     graph = document.graph
     order = document.topological_order()
@@ -155,11 +164,15 @@ def layered_layout(
     top = float(origin[1])
     for part in sorted(nx.weakly_connected_components(graph), key=lambda c: min(index[n] for n in c)):
         members = [n for n in order if n in part]
-        placed, height = _part(document, members, sizes, wrap)
+        placed, height = _part(document, members, sizes, wrap, spacing, measure)
         for n, (x, y) in placed.items():
-            out[n] = (round((origin[0] + x) / 20) * 20, round((top + y) / 20) * 20)
-        top += height + ROW_GAP
+            out[n] = (_snap(origin[0] + x, spacing.grid), _snap(top + y, spacing.grid))
+        top += height + spacing.row
     return out
+
+
+def _snap(value: float, grid: float) -> float:
+    return round(value / grid) * grid if grid else value
 
 
 def free_position(
