@@ -18,6 +18,7 @@ from typing import Any
 import networkx as nx
 
 from graphedit.errors import GraphError
+from graphedit.model.annotations import Annotations
 from graphedit.model.events import (
     Edge,
     EdgeAdded,
@@ -45,6 +46,7 @@ class GraphDocument:
     def __init__(self, registry: Registry | None = None) -> None:
         self.registry = registry or default_registry()
         self.graph = nx.MultiDiGraph()
+        self.annotations = Annotations()  # frames and notes: labels on the canvas, no part of the network
         self._listeners: list[Listener] = []
         self._free_from: dict[str, int] = {}  # prefix -> every lower number is taken (see new_id)
         # a topological order kept current under edits (Pearce & Kelly): a wire that runs forward in it cannot

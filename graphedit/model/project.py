@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from graphedit.errors import GraphEditError, ProjectFileError
+from graphedit.model.annotations import AnnotationError
 from graphedit.model.document import GraphDocument
 from graphedit.model.jsontext import JsonTextError, encode, parse
 from graphedit.model.migrations import FORMAT, MIGRATIONS, VERSION, MigrationError, migrate
@@ -104,7 +105,7 @@ def project_to_json(project: Project) -> dict[str, Any]:
         "version": VERSION,
         "meta": merged(DEFAULT_META, project.meta),
         "blocks": [],
-        "graph": {"nodes": nodes, "edges": doc.to_json()["edges"]},
+        "graph": {"nodes": nodes, "edges": doc.to_json()["edges"], **doc.annotations.to_json()},
         "dataset": merged(DEFAULT_DATASET, project.dataset),
         "training": merged(DEFAULT_TRAINING, project.training),
         "view": merged(DEFAULT_VIEW, project.view),
@@ -153,11 +154,15 @@ def _from_json(data: Any, registry: Registry | None) -> Project:
     graph = data.get("graph")
     if not isinstance(graph, dict) or not isinstance(graph.get("nodes", []), list):
         raise _Bad('\'graph\' must be an object {"nodes": [...], "edges": [...]}')
-    if not isinstance(graph.get("edges", []), list) or set(graph) - {"nodes", "edges"}:
-        raise _Bad('\'graph\' must hold only "nodes" (a list) and "edges" (a list)')
+    if not isinstance(graph.get("edges", []), list) or set(graph) - {"nodes", "edges", "frames", "notes"}:
+        raise _Bad('\'graph\' must hold only "nodes" and "edges" (lists), and optionally "frames" and "notes"')
     document = GraphDocument(registry)
     _add_nodes(document, graph.get("nodes", []))
     _add_edges(document, graph.get("edges", []))
+    try:
+        document.annotations.load_json(graph.get("frames"), graph.get("notes"))
+    except AnnotationError as exc:
+        raise _Bad(f"graph.{exc}") from None
     return Project(
         document=document,
         dataset=check_dataset(data.get("dataset")),

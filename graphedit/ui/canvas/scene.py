@@ -8,6 +8,8 @@ the wires leaving them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
@@ -27,6 +29,7 @@ from graphedit.model.events import (
 from graphedit.model.geometry import reach
 from graphedit.nodes.spec import shape_text
 from graphedit.ui.canvas import style
+from graphedit.ui.canvas.annotation_items import AnnotationLayer
 from graphedit.ui.canvas.edge_item import EdgeItem
 from graphedit.ui.canvas.node_item import NodeItem
 from graphedit.ui.canvas.port_item import PortItem
@@ -69,6 +72,7 @@ class CanvasScene(QGraphicsScene):
         self._document = None
         self._far = False
         self.plain_background = False
+        self.annotation_layer = AnnotationLayer(self)
         controller.documentReplaced.connect(self.rebuild)
         controller.shapesUpdated.connect(self.refresh_shapes)
         controller.selectionChanged.connect(self._selection_from_controller)
@@ -86,6 +90,7 @@ class CanvasScene(QGraphicsScene):
         self._node_edges.clear()
         self._document = doc = self.controller.document
         doc.subscribe(self.on_event)
+        self.annotation_layer.rebuild()
         for node_id in doc.node_ids():
             self._add_node(node_id)
         for edge in doc.edges():
@@ -142,6 +147,12 @@ class CanvasScene(QGraphicsScene):
             port.set_connected(
                 any(e.src_port == edge.src_port for e in self._node_edges[edge.src] if e.src == edge.src)
             )
+
+    def commit_text(self, item, text: str) -> None:
+        """A frame's title or a note's text edited on the canvas: one undo step."""
+        value = item.frame if item.kind == "frame" else item.note
+        changed = replace(value, title=text) if item.kind == "frame" else replace(value, text=text)
+        self.controller.set_annotation(item.kind, item.item_id, changed, f"Edit {item.kind}")
 
     def _place_edge(self, edge: Edge) -> None:
         item = self.edges[edge]
