@@ -11,7 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from graphedit.model.annotations import FRAME_COLORS, Frame, frame_around
 from graphedit.model.document import GraphDocument
+from graphedit.model.geometry import node_rects
 from graphedit.model.layout import layered_layout
 from graphedit.model.project import Project, save_project
 from graphedit.training.binding import fit_inputs_to_dataset
@@ -38,6 +40,7 @@ class Net:
     def __init__(self) -> None:
         self.doc = GraphDocument()
         self.last: str | None = None
+        self.frames: list[tuple[str, list[str]]] = []  # (title, nodes): labels for the parts of the network
 
     def add(
         self, node_id: str, type_id: str, into: Source | list[Source] | dict[str, Source] = "", **params: Any
@@ -78,8 +81,30 @@ class Net:
         self.add(LOSS_IDS[loss], loss, {"pred": pred, "target": "label"})
         self.add("accuracy", "Accuracy", {"pred": pred, "target": "label"})
 
+    def frame(self, title: str, *node_ids: str) -> None:
+        """Label a part of the network: a frame titled ``title`` around ``node_ids`` once they are laid out."""
+        self.frames.append((title, list(node_ids)))
+
     def positions(self) -> dict[str, tuple[float, float]]:
         return layered_layout(self.doc)
+
+    def place_frames(self) -> None:
+        """The frames around their nodes (after the layout); one that would cover another node or frame fails."""
+        cards = node_rects(self.doc)
+        placed: list[tuple[float, float, float, float]] = []
+        for i, (title, members) in enumerate(self.frames):
+            x, y, w, h = frame_around([cards[n] for n in members])
+            box = (x, y, x + w, y + h)
+            covered = [n for n, r in cards.items() if n not in members and _overlap(box, r)]
+            assert not covered, f"frame {title!r} would cover {covered}: frame other nodes"
+            assert not any(_overlap(box, other) for other in placed), f"frame {title!r} overlaps another frame"
+            placed.append(box)
+            frame = Frame(f"frame{i + 1}", title, (x, y, w, h), FRAME_COLORS[i % len(FRAME_COLORS)])
+            self.doc.annotations.put("frame", frame.id, frame)
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def write_project(
@@ -99,6 +124,7 @@ def write_project(
     fit_inputs_to_dataset(doc, load_dataset(spec).info)
     for node_id, pos in net.positions().items():  # after fitting: a card's height follows its parameters
         doc.move(node_id, pos)
+    net.place_frames()
     project = Project(document=doc)
     project.meta.update(meta)
     project.dataset.update(spec)

@@ -26,6 +26,8 @@ def autoencoder(denoising: bool) -> Example:
     net.add("dec2", "ConvTranspose2d", filters=1, kernel=2, stride=2, init="xavier")
     net.add("reconstruction", "Output", "dec2", name="reconstruction")
     net.add("mse", "MSE", {"pred": "dec2", "target": "pixels"})
+    net.frame("Encoder: 16×16 → 4 maps of 4×4", "enc1", "enc_relu1", "enc2")
+    net.frame("Decoder", "dec1", "dec_relu1", "dec2")
     if denoising:
         texts = (
             "11b_denoising_autoencoder",
@@ -120,6 +122,9 @@ def vae() -> Example:
     net.add("recon", "Dense", units=64, init="xavier")
     net.add("reconstruction", "Output", "recon", name="reconstruction")
     net.add("mse", "MSE", {"pred": "recon", "target": "pixels"})
+    net.frame("Encoder", "enc1", "enc_relu")
+    net.frame("Latent code: sample z, pay the KL", "mu", "logvar", "z", "kl")
+    net.frame("Decoder", "dec1", "dec_relu", "recon")
     return {
         **example(
             "13_vae",

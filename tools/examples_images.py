@@ -29,6 +29,8 @@ def keras_cnn() -> Example:
     net.chain(("dense1", "Dense", {"units": 32, "init": "he"}), ("relu4", "ReLU"), ("dropout2", "Dropout", {"p": 0.5}))
     net.add("dense2", "Dense", units=10, init="xavier")
     net.classifier_head("dense2", output="logits")
+    net.frame("Features: convolutions of stride 2", "conv1", "relu1", "conv2", "relu2")
+    net.frame("Classifier", "dense1", "relu4", "dropout2", "dense2")
     return {
         **example(
             "06_keras_cnn",
@@ -131,6 +133,7 @@ def inception() -> Example:
     net.add("b4_pool", "MaxPool2d", stem, kernel=3, stride=1, padding=1)
     b4 = conv(net, "b4_1x1", 6, 1)
     net.add("concat", "Concat", [b1, b2, b3, b4], inputs=4)
+    net.frame("Inception module", b1, "b2_reduce", b2, "b3_reduce", b3, "b4_pool", b4, "concat")
     net.chain(("relu", "ReLU"), ("pool", "MaxPool2d"), ("flatten", "Flatten"))
     net.add("dense", "Dense", units=10, init="xavier")
     net.classifier_head("dense")

@@ -304,6 +304,8 @@ class CanvasScene(QGraphicsScene):
             rect = rect.united(item.sceneBoundingRect())
         for item in self.edges.values():
             rect = rect.united(item.sceneBoundingRect())
+        for item in self.annotation_layer.items.values():
+            rect = rect.united(item.sceneBoundingRect())
         return rect
 
     def set_far(self, far: bool) -> None:
