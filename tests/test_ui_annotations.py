@@ -95,3 +95,40 @@ def test_a_project_with_frames_and_notes_and_one_without_load(qtbot, tmp_path, e
     path.write_text(json.dumps({**json.loads(path.read_text(encoding="utf-8")), "graph": graph}), encoding="utf-8")
     with pytest.raises(ProjectFileError, match=r"labelled.gproj: graph.frames\[0\]: 'color' must be '#rrggbb'"):
         load_project(path)
+
+
+def test_minimap_shows_a_large_graph_and_a_click_centres_the_view_there(qtbot, editor):  # noqa: F811
+    controller, view = editor
+    minimap = view.minimap
+    controller.add_node("Input", (0.0, 0.0), {"shape": [4]})
+    minimap.refresh()
+    assert not minimap.isVisible()  # one card fits the view: no map
+    far = controller.add_node("Dense", (4000.0, 2500.0))
+    qtbot.waitUntil(minimap.isVisible)
+    corner = view.viewport().geometry().bottomRight()
+    assert minimap.geometry().right() <= corner.x() and minimap.geometry().bottom() <= corner.y()
+    target = view.scene().nodes[far].sceneBoundingRect().center()
+    QTest.mouseClick(
+        minimap, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, minimap.to_map(target).toPoint()
+    )
+    center = view.mapToScene(view.viewport().rect().center())
+    assert abs(center.x() - target.x()) < 40 and abs(center.y() - target.y()) < 40
+    view.resize(1280, 720)
+    qtbot.waitUntil(lambda: minimap.geometry().right() > view.viewport().width() - 40)
+    view.grab().save(str(SHOTS / "minimap_1280x720.png"))
+
+
+def test_a_lesson_shows_its_frames_and_the_minimap_at_1280x720(qtbot, tmp_path):
+    from _window_helpers import copy_example, make_window, screenshot
+
+    window = make_window(qtbot, tmp_path)
+    window.resize(1280, 720)
+    assert window.files.open(copy_example(tmp_path, "08b_inception_module.gproj"), ask=False)
+    layer = window.canvas.scene().annotation_layer
+    assert [item.frame.title for item in layer.items.values()] == ["Inception module"]
+    QTest.qWait(50)
+    screenshot(window, "lesson_frames_1280x720.png")
+    window.canvas.set_zoom(1.0)
+    window.canvas.centerOn(0, 0)
+    qtbot.waitUntil(window.canvas.minimap.isVisible)
+    screenshot(window, "lesson_minimap_1280x720.png")

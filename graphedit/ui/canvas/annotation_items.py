@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent, QPainter, QPen
+from PySide6.QtGui import QColor, QFocusEvent, QFont, QFontMetricsF, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QStyleOptionGraphicsItem, QWidget
 
 from graphedit.model.annotations import FRAME_COLORS, NOTE_COLOR, Frame, Note, frame_around
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from graphedit.ui.canvas.view import CanvasView
 
 TITLE_H = 34.0
+FAR = 0.6  # zoomed out below this, a frame's title is drawn larger so that it stays readable
+FAR_TITLE_MAX = 60.0  # the frame drawn around cards (annotations.frame_around) leaves this much above them
 NOTE_PAD = 8.0
 
 
@@ -111,7 +113,24 @@ class FrameItem(QGraphicsItem):
         band.setAlpha(150)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(band)
-        painter.drawRoundedRect(self.title_rect().adjusted(1, 1, -1, 0), 9, 9)
+        lod = painter.worldTransform().m11()
+        far = lod < FAR and not self.text.editing()
+        if self.text.opacity() != (0.0 if far else 1.0):
+            self.text.setOpacity(0.0 if far else 1.0)
+        if not far:
+            painter.drawRoundedRect(self.title_rect().adjusted(1, 1, -1, 0), 9, 9)
+            return
+        # far out the title keeps a readable size on screen: a taller band, a larger font
+        title = QRectF(0, 0, rect.width(), min(TITLE_H * FAR / lod, FAR_TITLE_MAX, rect.height() / 3))
+        painter.drawRoundedRect(title.adjusted(1, 1, -1, 0), 9, 9)
+        font = QFont(style.font(12.0, bold=True))
+        font.setPixelSize(max(1, int(title.height() * 0.6)))
+        painter.setFont(font)
+        painter.setPen(style.TEXT)
+        text = QFontMetricsF(font).elidedText(self.frame.title, Qt.TextElideMode.ElideRight, title.width() - 20)
+        painter.drawText(
+            title.adjusted(10, 0, -10, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text
+        )
 
 
 class NoteItem(QGraphicsItem):

@@ -21,6 +21,7 @@ from graphedit.ui.canvas.interactions import (
     WireInteraction,
 )
 from graphedit.ui.canvas.keymap import CanvasKeymap
+from graphedit.ui.canvas.minimap import Minimap
 from graphedit.ui.canvas.node_item import LOD_TEXT
 from graphedit.ui.canvas.quick_add import QuickAddPopup
 from graphedit.ui.canvas.scene import CanvasScene
@@ -65,6 +66,7 @@ class CanvasView(QGraphicsView):
         self._quick_at = QPointF()
         self._quick_port: tuple[str, str, bool] | None = None
         self.keymap = CanvasKeymap(self)
+        self.minimap = Minimap(self)
         controller.message.connect(self.show_message)
         controller.documentReplaced.connect(lambda: QTimer.singleShot(0, self.zoom_to_fit))
 
