@@ -132,3 +132,14 @@ def test_a_lesson_shows_its_frames_and_the_minimap_at_1280x720(qtbot, tmp_path):
     window.canvas.centerOn(0, 0)
     qtbot.waitUntil(window.canvas.minimap.isVisible)
     screenshot(window, "lesson_minimap_1280x720.png")
+
+
+def test_a_node_added_from_the_palette_covers_no_other(qtbot, tmp_path):
+    from _window_helpers import make_window
+
+    window = make_window(qtbot, tmp_path)
+    scene = window.canvas.scene()
+    window.add_at_center("Dense")
+    window.add_at_center("ReLU")  # the middle of the view is taken: the second goes next to the first
+    first, second = (item.sceneBoundingRect() for item in scene.nodes.values())
+    assert not first.intersects(second)

@@ -27,6 +27,7 @@ from graphedit.model.events import (
     ParamChanged,
 )
 from graphedit.model.geometry import reach
+from graphedit.model.layout import free_position
 from graphedit.nodes.spec import shape_text
 from graphedit.ui.canvas import style
 from graphedit.ui.canvas.annotation_items import AnnotationLayer
@@ -297,6 +298,13 @@ class CanvasScene(QGraphicsScene):
         return [
             i.node_id for i in self.items(rect, Qt.ItemSelectionMode.IntersectsItemShape) if isinstance(i, NodeItem)
         ]
+
+    def free_spot(self, center: QPointF, size: tuple[float, float] = (style.NODE_WIDTH, 120.0)) -> tuple[float, float]:
+        """The top-left corner nearest to centring a new card of ``size`` on ``center`` where it covers no node."""
+        cards = [
+            (r.left(), r.top(), r.right(), r.bottom()) for r in (n.sceneBoundingRect() for n in self.nodes.values())
+        ]
+        return free_position(cards, (center.x() - size[0] / 2, center.y() - size[1] / 2), size)
 
     def items_rect(self) -> QRectF:
         rect = QRectF()

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QWidget
 
 from graphedit.errors import GraphEditError
 from graphedit.model.events import Edge
-from graphedit.model.layout import free_position, layered_layout
+from graphedit.model.layout import layered_layout
 from graphedit.ui.canvas import style
 from graphedit.ui.canvas.annotation_items import AnnotationDrag, NoteItem
 from graphedit.ui.canvas.interactions import (
@@ -356,14 +356,6 @@ class CanvasView(QGraphicsView):
         edge = self.scene().edge_at(pos)
         event.acceptProposedAction()
         self.add_node_at(type_id, pos, edge.edge if edge is not None else None)
-
-    def free_spot(self, center: QPointF, size: tuple[float, float] = (style.NODE_WIDTH, 120.0)) -> tuple[float, float]:
-        """The top-left corner nearest to centring a new card of ``size`` on ``center`` where it covers no node."""
-        cards = [
-            (r.left(), r.top(), r.right(), r.bottom())
-            for r in (n.sceneBoundingRect() for n in self.scene().nodes.values())
-        ]
-        return free_position(cards, (center.x() - size[0] / 2, center.y() - size[1] / 2), size)
 
     def add_node_at(self, type_id: str, pos: QPointF, edge: Edge | None = None) -> str | None:
         """Add a node centred on ``pos``; onto a wire it is inserted (one undo step)."""
