@@ -17,14 +17,18 @@ from PySide6.QtGui import QUndoStack
 
 from graphedit.compiler.shapes import NodeInfo, ShapeInference, type_accepts
 from graphedit.errors import GraphError, NodeError
+from graphedit.model.annotations import nodes_inside
 from graphedit.model.document import GraphDocument
 from graphedit.model.events import Edge, Event, NodeRemoved, NodeRenamed, NodeTrainingChanged
+from graphedit.model.geometry import node_rects
 from graphedit.nodes.spec import NodeType
 from graphedit.ui.undo import (
+    AnnotationCommand,
     CompositeCommand,
     ConnectCommand,
     DisconnectCommand,
     DocCommand,
+    FrameMoveCommand,
     InsertCommand,
     MoveCommand,
     MuteCommand,
@@ -180,6 +184,30 @@ class EditorController(QObject):
         moves = {n: p for n, p in moves.items() if n in self.document and tuple(p) != self.document.position(n)}
         if moves:
             self._do(MoveCommand(self.document, moves, self._drag if merge else None))
+
+    # -------------------------------------------------- frames and notes
+    def set_annotation(self, kind: str, item_id: str, item: Any, text: str, merge: Any = None) -> None:
+        """Add or change (``item``) or remove (``None``) a frame or a note, as an undo step."""
+        if self.document.annotations.get(kind, item_id) != item:
+            self._do(AnnotationCommand(self.document, kind, item_id, item, text, merge))
+
+    def move_frame(self, frame_id: str, dx: float, dy: float) -> None:
+        """Move a frame and the nodes inside it; the moves until :meth:`finish_moves` are one undo step."""
+        frame = self.document.annotations.get("frame", frame_id)
+        if frame is None or (dx, dy) == (0, 0):
+            return
+        cards = node_rects(self.document)
+        moves = {n: (cards[n][0] + dx, cards[n][1] + dy) for n in nodes_inside(frame, cards)}
+        self._do(FrameMoveCommand(self.document, frame.moved(dx, dy), moves, self._drag))
+
+    def move_annotation(self, kind: str, item_id: str, dx: float, dy: float) -> None:
+        """Move a frame (with its nodes) or a note by (dx, dy); one undo step until :meth:`finish_moves`."""
+        if kind == "frame":
+            self.move_frame(item_id, dx, dy)
+            return
+        note = self.document.annotations.get(kind, item_id)
+        if note is not None:
+            self.set_annotation(kind, item_id, note.moved(dx, dy), "Move note", merge=("drag", self._drag))
 
     def finish_moves(self) -> None:
         """End the current drag: the next move starts a new undo step."""
