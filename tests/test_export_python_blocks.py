@@ -201,3 +201,13 @@ def test_code_panel_shows_one_class_per_block_definition(qtbot, tmp_path):
     code = window.code_view.code()
     assert code.count("class BasicBlock(") == 1 and "class Downsample(" in code
     assert window.code_view.error is None
+
+
+def test_resnet_example_exports_one_basic_block_class(tmp_path):
+    from graphedit.model.project import load_project
+
+    example = load_project(Path(__file__).resolve().parents[1] / "projects" / "08c_resnet_small_images.gproj")
+    source, net, _ = round_trip(example, tmp_path, "resnet_example_model")
+    assert classes(source) == ["Downsample", "BasicBlock", "GraphEditModel"]
+    assert "layer2.0.downsample.0.weight" in net.state_dict()
+    assert "layer1.0.downsample.0.weight" not in net.state_dict()

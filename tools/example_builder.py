@@ -5,14 +5,17 @@ longest path from the Input), in the lane (row) of its first source unless
 given one; long chains wrap into bands below each other so a whole network
 fits a window (and a gallery thumbnail) at a readable zoom. The project is
 written with ``save_project``, so the files are canonical and a re-run of
-``tools/make_examples.py`` changes nothing.
+``tools/make_examples.py`` changes nothing. :meth:`Net.define` adds a block
+definition, its inside built and laid out by the same builder.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from graphedit.model.blocks import BlockLibrary, Exposed
 from graphedit.model.document import GraphDocument
 from graphedit.model.layout import band_positions
 from graphedit.model.project import Project, save_project
@@ -42,8 +45,13 @@ def target(metric: str, op: str, value: float, epochs: int) -> dict[str, Any]:
 class Net:
     """A graph under construction; ``add`` returns the new node's id, ``last`` is the latest one."""
 
-    def __init__(self, wrap: int | None = WRAP) -> None:
-        self.doc = GraphDocument()
+    def __init__(self, wrap: int | None = WRAP, doc: GraphDocument | None = None) -> None:
+        if doc is None:
+            library = BlockLibrary()
+            doc = GraphDocument(library)
+            library.attach(doc)
+        self.doc = doc
+        self.library: BlockLibrary = doc.registry
         self.wrap = wrap or 10**6  # None: one long band
         self.grid: dict[str, tuple[int, float]] = {}  # node → (column, lane)
         self.band_of: dict[str, int] = {}  # node → its band (the head stays in its pred's band)
@@ -93,6 +101,20 @@ class Net:
         self.band_of[node_id] = band
         self.last = node_id
         return node_id
+
+    def define(
+        self, name: str, inputs: list[str], build: Callable[[Net], Any], exposed: dict[str, list[str]], doc: str
+    ) -> None:
+        """Add the block definition ``name``: ``BlockInput`` nodes ``inputs`` in lanes 0, 1, …, then ``build`` adds
+        the inside (ending in ``BlockOutput`` nodes) to a ``Net`` of its own; ``exposed`` maps a parameter name to
+        the inner ``node.param`` it sets."""
+        inner = Net(wrap=None, doc=self.library.new_document())
+        for lane, port in enumerate(inputs):
+            inner.add(port, "BlockInput", None, lane=float(lane), col=0)
+        build(inner)
+        for node_id, pos in inner.positions().items():
+            inner.doc.move(node_id, pos)
+        self.library.define(name, inner.doc, [Exposed(k, tuple(v)) for k, v in exposed.items()], doc)
 
     def chain(self, *layers: tuple[str, str, dict[str, Any]] | tuple[str, str]) -> str:
         """Add ``(id, type[, params])`` layers one after the other from the latest node."""
