@@ -190,17 +190,20 @@ def test_code_panel_text_shows_the_block_classes():
 def test_code_panel_shows_one_class_per_block_definition(qtbot, tmp_path):
     import json
 
-    from _window_helpers import make_window
+    from _window_helpers import make_window, screenshot
 
     path = tmp_path / "resnet.gproj"
     path.write_text(json.dumps(resnet_data(18, width=8)), encoding="utf-8")
     window = make_window(qtbot, tmp_path)
+    window.resize(1280, 720)
     assert window.files.open(path, ask=False)
+    window.code_view.raise_()
     window.code_view.update_code()
     qtbot.waitUntil(lambda: "class BasicBlock(nn.Module)" in window.code_view.code(), timeout=5000)
     code = window.code_view.code()
     assert code.count("class BasicBlock(") == 1 and "class Downsample(" in code
     assert window.code_view.error is None
+    screenshot(window, "code_panel_blocks.png")
 
 
 def test_resnet_example_exports_one_basic_block_class(tmp_path):
