@@ -214,3 +214,52 @@ def test_resnet_example_exports_one_basic_block_class(tmp_path):
     assert classes(source) == ["Downsample", "BasicBlock", "GraphEditModel"]
     assert "layer2.0.downsample.0.weight" in net.state_dict()
     assert "layer1.0.downsample.0.weight" not in net.state_dict()
+
+
+SQUARE = {
+    "name": "Square",
+    "params": [],
+    "graph": {
+        "nodes": [node("x", "BlockInput"), node("fc", "Dense", units=4), node("y", "BlockOutput")],
+        "edges": chain("x", "fc", "y"),
+    },
+}
+NAMES = {  # an inner id that is the name of a class the file defines (Loop, for the shared repeat inside)
+    "name": "Names",
+    "params": [{"name": "units", "binds": ["Loop.units"]}],
+    "graph": {
+        "nodes": [
+            node("x", "BlockInput"),
+            node("inner", "Square", repeat=2, shared=True),
+            node("Loop", "Dense", units=4),
+            node("y", "BlockOutput"),
+        ],
+        "edges": chain("x", "inner", "Loop", "y"),
+    },
+}
+
+
+def test_inner_ids_named_like_the_files_own_names_do_not_hide_them(tmp_path):
+    nodes = [node("x", "Input", shape=[4]), node("a", "Names", units=4), node("b", "Names", units=5)]
+    nodes.append(node("out", "Output"))
+    source, _, _ = round_trip(project([SQUARE, NAMES], nodes, chain("x", "a", "b", "out")), tmp_path, "names_model")
+    assert "def __init__(self, Loop_: nn.Module)" in source and "self.inner = Loop(Square(), 2)" in source
+
+
+def test_generated_code_that_fails_to_run_is_one_clear_export_error(tmp_path, monkeypatch):
+    # simulate a generator bug: the written forward calls a name that does not exist
+    from graphedit.export import python_model
+    from graphedit.export.weights import ExportError
+
+    monkeypatch.setattr(python_model.ModelWriter, "forward", _broken_forward(python_model.ModelWriter.forward))
+    em = export_model(siamese(), compile_graph(siamese().document, seed=0), trained=False)
+    with pytest.raises(ExportError, match="fails to run .*NameError.*GraphEdit bug"):
+        export_python(em, tmp_path / "broken_model.py")
+
+
+def _broken_forward(forward):
+    def broken(self, gm, optional=None):
+        params, body, ret = forward(self, gm, optional)
+        return params, ["        undefined_name()", *body], ret
+
+    return broken

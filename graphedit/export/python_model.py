@@ -226,7 +226,7 @@ class ModelWriter:
                     variant.optional.add(layer)
                 if None in made or len(set(made)) > 1:
                     arg = _digit_safe(layer)
-                    while arg in taken or arg == "self":
+                    while arg in taken or arg in self.reserved:  # an argument must not hide nn, torch, ...
                         arg += "_"
                     taken.add(arg)
                     variant.arguments[layer] = arg
