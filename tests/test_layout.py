@@ -29,8 +29,10 @@ def test_example_layout_has_no_wire_through_a_card_and_no_more_crossings_than_be
     saved = {n: document.position(n) for n in document.node_ids()}
     assert layered_layout(document) == saved  # the examples are laid out by the layout (tools/make_examples.py)
     crossings, through = drawing_faults(document)
-    old_crossings, _ = drawing_faults(document, {n: tuple(p) for n, p in BEFORE[name].items()}, routed=False)
     assert through == 0
+    if set(BEFORE[name]) != set(saved):  # rebuilt since (lessons 5b, 8a, 8b, 12 now use blocks): nothing to compare
+        return
+    old_crossings, _ = drawing_faults(document, {n: tuple(p) for n, p in BEFORE[name].items()}, routed=False)
     assert crossings <= old_crossings
 
 
