@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QUndoView, QWidget
 
+from graphedit.compiler.analysis import summary_text
 from graphedit.model.document import GraphDocument
 from graphedit.model.project import SUFFIX
 from graphedit.nodes.registry import Registry, default_registry
@@ -126,6 +127,7 @@ class MainWindow(QMainWindow):
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
         self.controller.shapesUpdated.connect(self.update_status)
+        self.controller.problemsChanged.connect(self.update_status)
         self.controller.documentReplaced.connect(self.update_status)
         self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.update_status()
@@ -145,9 +147,8 @@ class MainWindow(QMainWindow):
 
     def update_status(self) -> None:
         shapes = self.controller.shapes
-        errors = len(shapes.errors())
         nodes = len(self.controller.document)
-        problems = "no errors" if not errors else f"{errors} error{'s' * (errors != 1)}"
+        problems = summary_text(self.controller.analysis())  # the Problems panel's list: the two agree
         self.status_label.setText(f"{nodes} nodes · {shapes.total_params():,} parameters · {problems}")
 
     def _on_loaded(self) -> None:

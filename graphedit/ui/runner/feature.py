@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget
 
+from graphedit.compiler.analysis import analyze, summary_text
 from graphedit.errors import GraphEditError
 from graphedit.model.project import project_from_json
 from graphedit.training.runs import FINAL, point_project_to
@@ -55,6 +56,13 @@ class TrainingFeature(QObject):
         self.session.failed.connect(self._failed)
         self.session.message.connect(lambda text: self.say(text, False))
         self.files.loaded.connect(self._project_replaced)
+        # the analysis checks the training settings and the dataset too: the Problems panel, the status bar
+        # and Run all read the controller's one list
+        self.controller.analysis_context = self.analysis_context
+        self.settings_dock.datasetInfo.connect(lambda _info: self.controller.reanalyze())
+        self.files.loaded.connect(self.controller.reanalyze)
+        self._refused = False  # the banner shows a refusal to start: it goes once the errors are fixed
+        self.controller.problemsChanged.connect(self._problems_changed)
 
     def docks(self) -> list[QDockWidget]:
         return [self.settings_dock, self.runs_dock, self.live]
@@ -73,13 +81,48 @@ class TrainingFeature(QObject):
         bottom.raise_()
 
     # -------------------------------------------------------------- runs
+    def analysis_context(self) -> tuple[dict[str, Any], Any]:
+        """The project's training settings and, when the panel has read it, what the dataset holds."""
+        project = self.files.project
+        dock = self.settings_dock
+        info = dock.info if dock.info is not None and dock._info_spec == project.dataset else None
+        return project.training, info
+
+    def refuse_with_problems(self, problems: list[Any]) -> bool:
+        """Show the errors instead of starting a worker: the Problems panel in front, the first node selected."""
+        errors = [p for p in problems if p.is_error]
+        if not errors:
+            return False
+        w = self.window
+        w.problems.refresh()
+        w.problems.show()
+        w.problems.raise_()
+        first = next((p.node_id for p in errors if p.node_id and p.node_id in self.controller.document), None)
+        if first is not None:
+            self.controller.set_selection([first])
+        text = f"<b>Not started: {summary_text(problems)}.</b> {errors[0]}"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        self.banner.show_text(text + more, "error", "Show problems", w.problems.raise_)
+        self._refused = True
+        self.say(f"Training not started: {summary_text(problems)} — see the Problems panel.", False)
+        return True
+
+    def _problems_changed(self) -> None:
+        if self._refused and self.banner.kind == "error" and not any(p.is_error for p in self.controller.analysis()):
+            self.banner.hide()
+            self._refused = False
+
     def project(self) -> Any:
         project = self.files.project
         project.document = self.controller.document
         return project
 
     def run(self, overrides: dict[str, Any] | None = None) -> str | None:
-        """Train the project as it is now; returns the run folder (``None`` when it could not start)."""
+        """Train the project as it is now; returns the run folder (``None`` when it could not start).
+
+        The analysis runs first: with an error-level problem no worker starts and the list shows at once."""
+        if self.refuse_with_problems(self.controller.reanalyze()):
+            return None
         return self._start(self.project(), overrides)
 
     def continue_run(self, record: RunRecord) -> str | None:
@@ -94,6 +137,8 @@ class TrainingFeature(QObject):
             self.say(str(exc), True)
             return None
         project.path = self.files.project.path
+        if self.refuse_with_problems(analyze(project.document, training=project.training)):
+            return None
         per_run = int(record.training.get("epochs") or project.training.get("epochs") or 1)
         return self._start(project, {"epochs": record.epochs + per_run}, resume_dir=record.folder)
 
@@ -109,6 +154,7 @@ class TrainingFeature(QObject):
         except (GraphEditError, OSError) as exc:
             self._failed(f"the run could not start: {exc}", "")
             return None
+        self._refused = False
         self.banner.show_text(snapshot_text(self.session.snapshot_time), "info", "Show snapshot", self.show_snapshot)
         self.runs_dock.refresh()
         self.live.show()
