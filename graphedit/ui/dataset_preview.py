@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from graphedit.training.userdata_csv import MISSING
 from graphedit.training.userdata_preview import preview_dataset
+from graphedit.ui.point_scatter import PointScatter
 
 NOTE_COLOR = "#b26a00"
 ERROR_COLOR = "#d32f2f"
@@ -172,8 +173,9 @@ class DatasetPreview(QWidget):
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setFont(QFont("monospace"))
+        self.scatter = PointScatter()
         self.stack = QStackedWidget()
-        for page in (self.table, self.grid, self.text):
+        for page in (self.table, self.grid, self.text, self.scatter):
             self.stack.addWidget(page)
         self.counts_title = QLabel("Class counts")
         self.counts_title.setFont(bold)
@@ -219,6 +221,9 @@ class DatasetPreview(QWidget):
         elif view == "text":
             self.text.setPlainText(preview.get("text") or "")
             self.stack.setCurrentWidget(self.text)
+        elif view == "scatter":
+            self.scatter.set_points(preview["points"], preview.get("point_values"), preview.get("class_names"))
+            self.stack.setCurrentWidget(self.scatter)
         else:
             self._fill_table(preview.get("columns") or [], preview.get("rows") or [], preview.get("roles") or {})
             self.stack.setCurrentWidget(self.table)

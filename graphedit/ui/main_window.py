@@ -159,6 +159,15 @@ class MainWindow(QMainWindow):
         if self.files.recovered:
             self.statusBar().showMessage("Recovered unsaved work from the last session: save it to keep it.", 10000)
 
+    def new_project(self, starter: str | None = None) -> bool:
+        """File ▸ New From Template: the new project opens on its dataset preview (the Training panel)."""
+        if not self.files.new(starter):
+            return False
+        dock = self.training.settings_dock
+        dock.show()
+        dock.raise_()
+        return True
+
     def set_snap(self, on: bool) -> None:
         self.canvas.set_snap(on)
         self.settings.setValue("snap", on)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDockWidget
 from graphedit.compiler.analysis import analyze, summary_text
 from graphedit.errors import GraphEditError
 from graphedit.model.project import project_from_json
+from graphedit.model.starters import live_view_for
 from graphedit.training.runs import FINAL, point_project_to
 from graphedit.training.user_folders import STAND_IN, join_run
 from graphedit.ui.live import LiveViewsDock
@@ -44,7 +45,11 @@ class TrainingFeature(QObject):
         self.live.attach(self.session)
         self.runs_dock.live = self.live
         # the view a project opens with is the one that teaches it
-        self.live.viewChanged.connect(lambda name: self.files.project.view.__setitem__("live_view", name))
+        # (a view picked to fit the graph is not a choice: the project keeps none, and the next run picks again)
+        self._fitting_view = False
+        self.live.viewChanged.connect(
+            lambda name: None if self._fitting_view else self.files.project.view.__setitem__("live_view", name)
+        )
         self._snapshot_dialog: SnapshotDialog | None = None
         self._trained: Any = None  # the Project the current run belongs to (another may be opened meanwhile)
         self.files.run_guard = self.session  # opening another project or closing asks first while a run trains
@@ -147,6 +152,8 @@ class TrainingFeature(QObject):
             self.say("Run cancelled: the dataset's files outside the project's folder were not allowed.", True)
             return None
         self.canvas.set_badges({})
+        if not self.files.project.view.get("live_view"):  # the user never chose: the view that fits the graph
+            self._show_fitting_view(project.document)
         try:
             self.session.scratch = self.files.unsaved_home  # an unsaved project's runs: its own per-user folder
             run_dir = self.session.start(project, overrides, resume_dir=resume_dir, name=STAND_IN)
@@ -233,6 +240,15 @@ class TrainingFeature(QObject):
         name = self.files.project.view.get("live_view")
         if name in self.live.views():
             self.live.show_view(name)
+        elif not name:
+            self._show_fitting_view(self.controller.document)
+
+    def _show_fitting_view(self, document: Any) -> None:
+        self._fitting_view = True
+        try:
+            self.live.show_view(live_view_for(document))
+        finally:
+            self._fitting_view = False
 
     def shutdown(self) -> None:
         self.session.shutdown()
