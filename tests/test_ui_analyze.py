@@ -4,7 +4,7 @@ the status bar and the model summary agree with the analysis, also after deletin
 from __future__ import annotations
 
 import pytest
-from _window_helpers import make_window, screenshot
+from _window_helpers import assert_banner_covers_no_node, make_window, screenshot
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -18,6 +18,10 @@ def click_node(qtbot, window, node_id: str) -> None:
     pos = canvas.mapFromScene(item.sceneBoundingRect().center())
     QTest.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
     qtbot.waitUntil(lambda: window.controller.selection() == [node_id], timeout=2000)
+
+
+def canvas_top(window) -> int:
+    return window.canvas.viewport().geometry().top() - window.canvas.frameWidth()
 
 
 def small_net(controller) -> dict[str, str]:
@@ -51,6 +55,7 @@ def test_run_with_an_error_starts_no_worker_and_shows_the_problems(qtbot, tmp_pa
     assert window.status_label.text().endswith("· 1 error") and problems.windowTitle() == "Problems (1 error)"
     banner = window.training.banner
     assert "Not started" in banner.text() and "no loss" in banner.text()
+    assert_banner_covers_no_node(window)
     screenshot(window, "run_refused_problems.png")
 
     # fix it: the loss goes in, the refusal banner goes away, everything reads "no errors"
@@ -58,6 +63,7 @@ def test_run_with_an_error_starts_no_worker_and_shows_the_problems(qtbot, tmp_pa
     window.controller.connect(ids["dense"], "y", loss, "pred")
     window.controller.connect(ids["t"], "y", loss, "target")
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=2000)
+    assert canvas_top(window) == 0  # the strip it kept free is given back
     assert window.status_label.text().endswith("no errors") and problems.windowTitle() == "Problems"
 
 

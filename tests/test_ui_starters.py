@@ -4,7 +4,7 @@ reports accuracy for a classification loss, and its default settings make the sp
 from __future__ import annotations
 
 import pytest
-from _window_helpers import make_window, screenshot
+from _window_helpers import assert_banner_covers_no_node, make_window, screenshot
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu
@@ -73,3 +73,4 @@ def test_a_new_2d_project_shows_its_data_and_learns_the_spiral_in_its_default_ru
     window.live.render_now()
     qtbot.waitUntil(lambda: bool(window.live.view("regions").shown_nodes), timeout=5000)
     screenshot(window, "new_2d_project_after.png")
+    assert_banner_covers_no_node(window)  # the "finished" banner
