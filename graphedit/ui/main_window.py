@@ -21,6 +21,7 @@ from graphedit.ui.controller import EditorController
 from graphedit.ui.files import AUTOSAVE_MS, ProjectFiles, Prompts
 from graphedit.ui.icons import app_icon
 from graphedit.ui.inspector import InspectorDock
+from graphedit.ui.lesson_panel import LessonDock
 from graphedit.ui.model_io import ModelIO
 from graphedit.ui.palette import PaletteDock
 from graphedit.ui.problems import ProblemsDock
@@ -114,6 +115,10 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.code_view, self.history)
         self.training = TrainingFeature(self)  # its settings, runs and live views docks join the tabs
         self.training.place_docks(self.inspector, self.problems)
+        self.lesson = LessonDock(self)  # beside the canvas, tabbed with the inspector; in front when a lesson opens
+        self.addDockWidget(right, self.lesson)
+        self.tabifyDockWidget(self.inspector, self.lesson)
+        self.inspector.raise_()
         self.problems.raise_()
         self.resizeDocks([self.palette, self.inspector], [260, 360], Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector, self.summary], [480, 260], Qt.Orientation.Vertical)
@@ -121,7 +126,7 @@ class MainWindow(QMainWindow):
 
     def docks(self) -> list[QDockWidget]:
         base = [self.palette, self.inspector, self.summary, self.problems, self.code_view, self.history]
-        return base + self.training.docks()
+        return base + self.training.docks() + [self.lesson]
 
     def _make_status_bar(self) -> None:
         self.status_label = QLabel()
