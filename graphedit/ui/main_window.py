@@ -29,6 +29,7 @@ from graphedit.ui.recovery import RecoveryStore
 from graphedit.ui.runner.feature import TrainingFeature
 from graphedit.ui.summary import SummaryDock
 from graphedit.ui.theme import apply_theme
+from graphedit.ui.workspaces import Workspaces
 
 __all__ = ["APP_NAME", "MainWindow"]
 
@@ -70,6 +71,9 @@ class MainWindow(QMainWindow):
         self.commands = WindowActions(self)
         self.export_menu = self.commands.export_menu
         self.model_io = ModelIO(self)  # File ▸ Import model… and File ▸ Export ▸ each format
+        self.workspaces = Workspaces(self)  # Build / Train / Inspect, from the toolbar and View ▸ Workspace
+        self.workspaces.fill_menu(self.commands.view_menu.addMenu("&Workspace"))
+        self.training.session.started.connect(self._training_started)
         self._make_status_bar()
         self.files.changed.connect(self.update_title)
         self.files.loaded.connect(self._on_loaded)
@@ -138,12 +142,14 @@ class MainWindow(QMainWindow):
         self.update_status()
 
     def _restore_layout(self) -> None:
-        state = self.settings.value("window_state")
         geometry = self.settings.value("window_geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+        self.workspaces.restore()  # the workspace the user was in, as they left it
+
+    def _training_started(self, *_: Any) -> None:
+        if self.workspaces.current == "build":  # while training, the live views get most of the window
+            self.workspaces.switch("train")
 
     # ---------------------------------------------------------------- state
     def update_title(self) -> None:
@@ -221,7 +227,7 @@ class MainWindow(QMainWindow):
         self.training.shutdown()
         self.files.close()
         self.settings.setValue("window_geometry", self.saveGeometry())
-        self.settings.setValue("window_state", self.saveState())
+        self.workspaces.save()
         event.accept()
 
 
