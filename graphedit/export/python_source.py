@@ -201,8 +201,9 @@ def _fmt(value: Any, var: dict[str, str]) -> str:
         raise ExportError(f"cannot write Python source for the value {type(value).__name__}") from None
 
 
-def generate_source(em: ExportModel, cls: str = "GraphEditModel", title: str = "") -> str:
-    """The text of the standalone file for ``em``."""
+def generate_source(em: ExportModel, cls: str = "GraphEditModel", title: str = "", module_only: bool = False) -> str:
+    """The text of the standalone file for ``em``; with ``module_only`` just its helper functions and the
+    ``nn.Module`` class (layer definitions in ``__init__`` and ``forward``), as the editor's Code panel shows."""
     gm, inliner = em.model, _Inliner()
     layers, body, func_names = [], [], set()
     calls: list[tuple[fx.Node, str]] = []
@@ -286,9 +287,10 @@ def generate_source(em: ExportModel, cls: str = "GraphEditModel", title: str = "
         lines.append(f"from typing import {', '.join(sorted(inliner.typing_names))}")
     lines += ["", "import torch", "import torch.nn.functional as F  # noqa: F401", "from torch import nn", ""]
     lines += [f"INPUTS = {{{inputs}}}", f"OUTPUTS = {literal(list(em.output_names))}", f"TITLE = {literal(title)}", ""]
+    module: list[str] = []
     for block in inliner.blocks:
-        lines += ["", block]
-    lines += [
+        module += ["", block]
+    module += [
         "",
         f"class {cls}(nn.Module):",
         f'    """{heading} as a plain nn.Module; call .eval() (load_model does) before predicting."""',
@@ -304,6 +306,9 @@ def generate_source(em: ExportModel, cls: str = "GraphEditModel", title: str = "
         *body,
         "",
     ]
+    if module_only:
+        return "\n".join(module).strip("\n") + "\n"
+    lines += module
     return "\n".join(lines) + LOADER.replace("{cls}", _identifier(cls, "the class name")) + MAIN
 
 

@@ -19,6 +19,7 @@ from graphedit.ui.canvas.view import CanvasView
 from graphedit.ui.code_view import CodeViewDock
 from graphedit.ui.controller import EditorController
 from graphedit.ui.files import AUTOSAVE_MS, ProjectFiles, Prompts
+from graphedit.ui.help_menu import HelpMenu
 from graphedit.ui.icons import app_icon
 from graphedit.ui.inspector import InspectorDock
 from graphedit.ui.lesson_panel import LessonDock
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
         self.workspaces = Workspaces(self)  # Build / Train / Inspect, from the toolbar and View ▸ Workspace
         self.workspaces.fill_menu(self.commands.view_menu.addMenu("&Workspace"))
         self.training.session.started.connect(self._training_started)
+        self.help = HelpMenu(self)  # shortcuts, file format, node reference, about
         self._make_status_bar()
         self.files.changed.connect(self.update_title)
         self.files.loaded.connect(self._on_loaded)
@@ -196,7 +198,9 @@ class MainWindow(QMainWindow):
 
     def add_at_center(self, type_id: str) -> None:
         center = self.canvas.mapToScene(self.canvas.viewport().rect().center())
-        node_id = self.controller.add_node(type_id, (center.x(), center.y()))
+        with self.controller.batch(f"Add {type_id}"):
+            node_id = self.controller.add_node(type_id, (center.x(), center.y()))
+            self.canvas.keep_in_view(node_id)
         self.controller.set_selection([node_id])
 
     # ------------------------------------------------------- window events
