@@ -7,7 +7,7 @@ import pytest
 from _window_helpers import copy_example, make_window, screenshot
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QScrollArea, QWidget
 
 pytestmark = pytest.mark.gui
 SIZES = ((1280, 720), (1920, 1080))
@@ -32,6 +32,10 @@ def in_scroll_area(widget: QWidget) -> bool:
 def cramped(window) -> list[str]:
     """Visible widgets smaller than their minimum size hint, and plain labels whose text does not fit."""
     found = []
+    for area in window.findChildren(QScrollArea):  # a body wider than a scroll area that never scrolls sideways
+        body, off = area.widget(), area.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        if area.isVisible() and off and body is not None and body.width() > area.viewport().width():
+            found.append(f"{type(area.parentWidget()).__name__}: body {body.width()} > {area.viewport().width()}")
     for widget in window.findChildren(QWidget):
         if not widget.isVisible() or widget.isWindow() or in_scroll_area(widget):
             continue  # inside a scroll area, a widget may be larger than what shows: it scrolls
@@ -90,3 +94,19 @@ def test_the_workspace_and_its_arrangement_are_kept_per_user(qtbot, tmp_path):
     assert not again.code_view.isVisible()
     again.workspaces.reset()
     assert again.code_view.isVisible()
+
+
+def test_a_new_2d_project_shows_its_data_uncut_in_build_and_train(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path)
+    window.resize(1280, 720)
+    assert window.new_project("points")
+    preview = window.training.settings_dock.preview
+    qtbot.waitUntil(lambda: preview.stack.currentWidget() is preview.scatter, timeout=10_000)
+    area = window.training.settings_dock.widget()
+    qtbot.waitUntil(lambda: area.verticalScrollBar().value() > 0, timeout=2000)  # scrolled to the data
+    assert area.horizontalScrollBar().value() == 0 and not preview.visibleRegion().isEmpty()
+    for name in ("build", "train"):
+        click_workspace(qtbot, window, name)
+        window.training.settings_dock.raise_()
+        QTest.qWait(30)
+        assert cramped(window) == [], name

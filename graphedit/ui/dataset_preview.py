@@ -18,9 +18,9 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QFrame,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QScrollArea,
@@ -42,6 +42,8 @@ TARGET_COLOR = QColor("#2f65ca")
 THUMB = 56
 MAX_BARS = 40
 MISSING_BACKGROUND = QColor(255, 179, 0, 70)
+SIDE_WIDTH = 220
+NARROW = 480  # below this width the class counts sit under the data
 
 
 def to_pixmap(image: np.ndarray, side: int = THUMB) -> QPixmap:
@@ -186,8 +188,8 @@ class DatasetPreview(QWidget):
         side.addStretch(1)
         self.side = QWidget()
         self.side.setLayout(side)
-        self.side.setMinimumWidth(220)
-        body = QHBoxLayout()
+        self.side.setMinimumWidth(SIDE_WIDTH)
+        body = self.body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         body.addWidget(self.stack, 3)
         body.addWidget(self.side, 1)
         layout = QVBoxLayout(self)
@@ -196,6 +198,17 @@ class DatasetPreview(QWidget):
         layout.addWidget(self.notes_label)
         layout.addLayout(body, 1)
         self.show_preview({"name": None, "error": None, "notes": []})
+
+    def resizeEvent(self, event: Any) -> None:
+        """Narrow (a dock at the side), the class counts go below the data: the data keeps the width."""
+        narrow = event.size().width() < NARROW
+        self.body.setDirection(QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight)
+        self.side.setMinimumWidth(0 if narrow else SIDE_WIDTH)
+        super().resizeEvent(event)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), NARROW - 1), hint.height())  # it can always stack its parts
 
     # ---------------------------------------------------------------- public
     def set_spec(self, spec: dict[str, Any], base_dir: str | Path | None = None) -> dict[str, Any]:

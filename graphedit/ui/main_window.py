@@ -179,6 +179,7 @@ class MainWindow(QMainWindow):
         dock = self.training.settings_dock
         dock.show()
         dock.raise_()
+        QTimer.singleShot(0, lambda: _scroll_to(dock.widget(), dock.preview))  # once laid out
         return True
 
     def set_snap(self, on: bool) -> None:
@@ -233,6 +234,11 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window_geometry", self.saveGeometry())
         self.workspaces.save()
         event.accept()
+
+
+def _scroll_to(area: Any, widget: QWidget) -> None:
+    """Scroll a scroll area down to ``widget`` (only down: its left edge stays where it is)."""
+    area.verticalScrollBar().setValue(widget.mapTo(area.widget(), widget.rect().topLeft()).y() - 6)
 
 
 def _project_urls(event: Any) -> list[Path]:
