@@ -91,3 +91,20 @@ def test_deleting_a_node_that_changes_no_other_shape_leaves_no_phantom(qtbot, tm
 
     QTest.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # and back again
     assert extra in summary_ids()
+
+
+def test_a_parameter_edit_keeps_the_wiring_analysis_and_a_wire_edit_renews_it(qtbot):
+    from graphedit.model.document import GraphDocument
+    from graphedit.ui.controller import EditorController
+
+    controller = EditorController(GraphDocument())
+    ids = small_net(controller)
+    controller.reanalyze()
+    kept = controller._structure
+    controller.set_param(ids["dense"], "units", 3)
+    assert controller._structure is kept  # a 10,000-node graph does not walk its wiring again per parameter
+    loss = controller.add_node("SoftmaxCrossEntropy", (440, 160))
+    assert controller._structure is not kept
+    controller.connect(ids["dense"], "y", loss, "pred")
+    controller.connect(ids["t"], "y", loss, "target")
+    assert not [p for p in controller.analysis() if p.is_error]

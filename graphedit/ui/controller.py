@@ -15,11 +15,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from graphedit.compiler.analysis import Problem, analyze
+from graphedit.compiler.analysis import Problem, Structure, analyze, structure_of
 from graphedit.compiler.shapes import NodeInfo, ShapeInference, type_accepts
 from graphedit.errors import GraphError, NodeError
 from graphedit.model.document import GraphDocument
-from graphedit.model.events import Edge, Event, NodeRemoved, NodeRenamed
+from graphedit.model.events import Edge, EdgeAdded, EdgeRemoved, Event, NodeAdded, NodeRemoved, NodeRenamed
 from graphedit.nodes.spec import NodeType
 from graphedit.ui.undo import (
     CompositeCommand,
@@ -56,6 +56,7 @@ class EditorController(QObject):
         self._published: dict[str, NodeInfo] = dict(self.shapes.infos)  # the infos views were last told of
         # the training settings and dataset facts the analysis also checks; the window sets where they come from
         self.analysis_context: Callable[[], tuple[dict | None, Any]] = lambda: (None, None)
+        self._structure: Structure | None = None  # the wiring's part of the analysis, until a node or wire changes
         self._problems: list[Problem] = analyze(self.document, self.shapes)
         self.document.subscribe(self._on_event)
         self.changed_nodes: list[str] = list(self.document.node_ids())
@@ -76,6 +77,7 @@ class EditorController(QObject):
         document.subscribe(self._on_event)
         self._selection = []
         self.changed_nodes = list(document.node_ids())
+        self._structure = None
         self._problems = analyze(document, self.shapes, *self.analysis_context())
         self.documentReplaced.emit()
         self.selectionChanged.emit([])
@@ -109,7 +111,9 @@ class EditorController(QObject):
 
     def reanalyze(self) -> list[Problem]:
         """Analyse again (after an edit, or when the training settings or dataset changed)."""
-        problems = analyze(self.document, self.shapes, *self.analysis_context())
+        if self._structure is None and len(self.document):
+            self._structure = structure_of(self.document, self.shapes.order())
+        problems = analyze(self.document, self.shapes, *self.analysis_context(), structure=self._structure)
         if problems != self._problems:
             self._problems = problems
             self.problemsChanged.emit()
@@ -123,6 +127,8 @@ class EditorController(QObject):
         return self.shapes.errors()
 
     def _on_event(self, event: Event) -> None:
+        if isinstance(event, (NodeAdded, NodeRemoved, NodeRenamed, EdgeAdded, EdgeRemoved)):
+            self._structure = None
         if isinstance(event, NodeRemoved) and event.node_id in self._selection:
             self.set_selection([n for n in self._selection if n != event.node_id])
         elif isinstance(event, NodeRenamed) and event.old_id in self._selection:
