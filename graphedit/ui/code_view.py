@@ -108,7 +108,7 @@ class CodeViewDock(QDockWidget):
             return
         header = f"# generated from the graph: inputs {', '.join(compiled.input_ids)}\n"
         try:
-            code = readable_classes(compiled.model, "Model")
+            code = readable_classes(compiled.model, "GraphEditModel")
         except GraphEditError:  # a layer without a source recipe: fx's own code says the same
             code = readable_code(compiled.model)
         self._show(header + code, None)

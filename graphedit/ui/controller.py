@@ -9,17 +9,27 @@ document operations; views observe document events and the signals here
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from graphedit.compiler.analysis import Problem, Structure, analyze, structure_of
 from graphedit.compiler.shapes import NodeInfo, ShapeInference, type_accepts
 from graphedit.errors import GraphError, NodeError
 from graphedit.model.annotations import nodes_inside
 from graphedit.model.document import GraphDocument
-from graphedit.model.events import Edge, Event, NodeRemoved, NodeRenamed, NodeTrainingChanged
+from graphedit.model.events import (
+    Edge,
+    EdgeAdded,
+    EdgeRemoved,
+    Event,
+    NodeAdded,
+    NodeRemoved,
+    NodeRenamed,
+    NodeTrainingChanged,
+)
 from graphedit.model.geometry import node_rects
 from graphedit.nodes.spec import NodeType
 from graphedit.ui.undo import (
@@ -46,6 +56,7 @@ class EditorController(QObject):
 
     documentReplaced = Signal()
     shapesUpdated = Signal()
+    problemsChanged = Signal()  # the analysis (graphedit.compiler.analysis) found other problems than before
     selectionChanged = Signal(list)
     message = Signal(str)  # a short user-facing note (refused edit, paste result); views show it as a toast
 
@@ -56,6 +67,11 @@ class EditorController(QObject):
         self.document: GraphDocument = document if document is not None else GraphDocument()
         self.shapes = ShapeInference(self.document)
         self.shapes.run()
+        self._published: dict[str, NodeInfo] = dict(self.shapes.infos)  # the infos views were last told of
+        # the training settings and dataset facts the analysis also checks; the window sets where they come from
+        self.analysis_context: Callable[[], tuple[dict | None, Any]] = lambda: (None, None)
+        self._structure: Structure | None = None  # the wiring's part of the analysis, until a node or wire changes
+        self._problems: list[Problem] = analyze(self.document, self.shapes)
         self.document.subscribe(self._on_event)
         self.changed_nodes: list[str] = list(self.document.node_ids())
         self._selection: list[str] = []
@@ -72,27 +88,53 @@ class EditorController(QObject):
         self.document = document
         self.shapes = ShapeInference(document)
         self.shapes.run()
+        self._published = dict(self.shapes.infos)
         document.subscribe(self._on_event)
         self._selection = []
         self.changed_nodes = list(document.node_ids())
+        self._structure = None
+        self._problems = analyze(document, self.shapes, *self.analysis_context())
         self.documentReplaced.emit()
         self.selectionChanged.emit([])
         self.shapesUpdated.emit()
+        self.problemsChanged.emit()
 
     @property
     def registry(self):
         return self.document.registry
 
     def refresh(self) -> None:
-        """Re-run shape inference for what changed; emit shapesUpdated if any node's info is new."""
-        before = dict(self.shapes.infos)
+        """Re-run shape inference for what changed; emit shapesUpdated if any node's info is new or gone,
+        and problemsChanged if the analysis says something else now.
+
+        The comparison is with what the views were last told (``_published``), not with the infos just before
+        the update: a removed node's info is dropped when the document removes it, before this runs, so a
+        removal that changed no other shape would otherwise go unnoticed and the views keep the node.
+        """
+        before = self._published
         infos = self.shapes.update()
         changed = [n for n, info in infos.items() if before.get(n) is not info]
         retrained = [n for n in self._retrained if n in infos and n not in changed]
         self._retrained = []
-        if changed or retrained or len(before) != len(infos):
+        if changed or retrained or before.keys() != infos.keys():
+            self._published = dict(infos)
             self.changed_nodes = changed + retrained
             self.shapesUpdated.emit()
+        self.reanalyze()
+
+    def analysis(self) -> list[Problem]:
+        """Every problem the analysis finds (errors first): what the Problems panel lists and Run refuses."""
+        return list(self._problems)
+
+    def reanalyze(self) -> list[Problem]:
+        """Analyse again (after an edit, or when the training settings or dataset changed)."""
+        if self._structure is None and len(self.document):
+            self._structure = structure_of(self.document, self.shapes.order())
+        problems = analyze(self.document, self.shapes, *self.analysis_context(), structure=self._structure)
+        if problems != self._problems:
+            self._problems = problems
+            self.problemsChanged.emit()
+        return list(problems)
 
     def info(self, node_id: str) -> NodeInfo | None:
         return self.shapes.infos.get(node_id)
@@ -102,6 +144,8 @@ class EditorController(QObject):
         return self.shapes.errors()
 
     def _on_event(self, event: Event) -> None:
+        if isinstance(event, (NodeAdded, NodeRemoved, NodeRenamed, EdgeAdded, EdgeRemoved)):
+            self._structure = None
         if isinstance(event, NodeRemoved) and event.node_id in self._selection:
             self.set_selection([n for n in self._selection if n != event.node_id])
         elif isinstance(event, NodeRenamed) and event.old_id in self._selection:

@@ -33,7 +33,7 @@ def _keys(*keys: Key | str) -> list[QKeySequence]:
 class CanvasKeymap:
     """The canvas's commands as actions: ``undo``, ``redo``, ``cut``, ``copy``, ``paste``, ``duplicate``,
     ``delete``, ``select_all``, ``mute``, ``zoom_in``, ``zoom_out``, ``zoom_reset``, ``zoom_fit``, ``auto_layout``,
-    ``frame``, ``note``."""
+    ``frame``, ``note``, ``find``."""
 
     def __init__(self, view: CanvasView) -> None:
         self.view = view
@@ -61,6 +61,9 @@ class CanvasKeymap:
         self.frame = self._action("&Frame Selection", lambda: frame_selection(view), "G")
         self.frame.setStatusTip("A titled frame around the selected nodes; drag its title to move them together")
         self.note = self._action("Add &Note", lambda: add_note(view), "N")
+        self.find = self._action("&Find Node…", view.finder.open, Key.Find)
+        self.find.setShortcutContext(Qt.ShortcutContext.WindowShortcut)  # from any panel of the window
+        self.find.setStatusTip("Find a node by id or type: it is centred and selected")
 
     def _action(self, text: str, slot: Callable[[], object], *keys: Key | str) -> QAction:
         action = QAction(text, self.view)

@@ -13,6 +13,7 @@ from graphedit.model.events import Edge
 from graphedit.model.layout import layered_layout
 from graphedit.ui.canvas import style
 from graphedit.ui.canvas.annotation_items import AnnotationDrag, NoteItem
+from graphedit.ui.canvas.find_node import FindNodeBar
 from graphedit.ui.canvas.interactions import (
     Interaction,
     MoveInteraction,
@@ -65,6 +66,7 @@ class CanvasView(QGraphicsView):
         self.quick_add.chosen.connect(self._quick_add_chosen)
         self._quick_at = QPointF()
         self._quick_port: tuple[str, str, bool] | None = None
+        self.finder = FindNodeBar(self)  # Ctrl+F
         self.keymap = CanvasKeymap(self)
         self.minimap = Minimap(self)
         controller.message.connect(self.show_message)
@@ -328,7 +330,9 @@ class CanvasView(QGraphicsView):
         pos = (style.snap(x), style.snap(y)) if self.snap else (x, y)
         try:
             if self._quick_port is None:
-                node_id = self.controller.add_node(type_id, pos)
+                with self.controller.batch(f"Add {type_id}"):
+                    node_id = self.controller.add_node(type_id, pos)
+                    self.keep_in_view(node_id)
             else:
                 node_id = self.controller.add_node_connected(type_id, pos, self._quick_port)
         except GraphEditError as exc:
@@ -364,6 +368,7 @@ class CanvasView(QGraphicsView):
         try:
             with self.controller.batch(f"Add {type_id}"):
                 node_id = self.controller.add_node(type_id, at)
+                self.keep_in_view(node_id)
                 if edge is not None:
                     self.controller.insert_on_edge(node_id, edge)
         except GraphEditError as exc:
@@ -372,6 +377,18 @@ class CanvasView(QGraphicsView):
         self.scene().select_nodes([node_id])
         self.setFocus()
         return node_id
+
+    def keep_in_view(self, node_id: str, margin: float = 12.0) -> None:
+        """Move a node just added wholly into the visible part of the canvas (never half off-screen)."""
+        item = self.scene().nodes.get(node_id)
+        if item is None:
+            return
+        seen = self.mapToScene(self.viewport().rect()).boundingRect().adjusted(margin, margin, -margin, -margin)
+        (w, h), x0, y0 = item.size(), item.pos().x(), item.pos().y()
+        x = min(max(x0, seen.left()), max(seen.left(), seen.right() - w))
+        y = min(max(y0, seen.top()), max(seen.top(), seen.bottom() - h))
+        if (x, y) != (x0, y0):
+            self.controller.move_nodes({node_id: (x, y)}, merge=False)
 
     # ------------------------------------------------------------ overlays
     def set_badges(self, badges: dict[str, str]) -> None:
