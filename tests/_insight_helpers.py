@@ -9,9 +9,19 @@ SKIPPED = (QHeaderView, QScrollBar)  # sized by their views, whatever their hint
 
 def squeezed(root: QWidget) -> list[str]:
     """Visible widgets under ``root`` smaller than their minimum size hint (what would clip their content)."""
+    from PySide6.QtTest import QTest
+
+    QTest.qWait(20)  # pending layout requests first: what the user sees once the event loop ran
     out = []
     for widget in [root, *root.findChildren(QWidget)]:
-        if not widget.isVisible() or widget.isWindow() and widget is not root or isinstance(widget, SKIPPED):
+        internal = widget.objectName().startswith("qt_")  # parts of a Qt widget (a spin box's line edit)
+        if (
+            not widget.isVisible()
+            or widget.isWindow()
+            and widget is not root
+            or isinstance(widget, SKIPPED)
+            or internal
+        ):
             continue
         hint = widget.minimumSizeHint()
         if not hint.isValid():

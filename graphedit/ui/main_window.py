@@ -19,6 +19,7 @@ from graphedit.ui.code_view import CodeViewDock
 from graphedit.ui.controller import EditorController
 from graphedit.ui.files import AUTOSAVE_MS, ProjectFiles, Prompts
 from graphedit.ui.icons import app_icon
+from graphedit.ui.inside import InsideDock
 from graphedit.ui.inspector import InspectorDock
 from graphedit.ui.model_io import ModelIO
 from graphedit.ui.palette import PaletteDock
@@ -113,6 +114,9 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.code_view, self.history)
         self.training = TrainingFeature(self)  # its settings, runs and live views docks join the tabs
         self.training.place_docks(self.inspector, self.problems)
+        self.inside = InsideDock(self)  # backprop, saliency, embeddings, landscape: a tab beside the live views
+        self.addDockWidget(bottom, self.inside)
+        self.tabifyDockWidget(self.training.live, self.inside)
         self.problems.raise_()
         self.resizeDocks([self.palette, self.inspector], [260, 360], Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector, self.summary], [480, 260], Qt.Orientation.Vertical)
@@ -120,7 +124,7 @@ class MainWindow(QMainWindow):
 
     def docks(self) -> list[QDockWidget]:
         base = [self.palette, self.inspector, self.summary, self.problems, self.code_view, self.history]
-        return base + self.training.docks()
+        return base + self.training.docks() + [self.inside]
 
     def _make_status_bar(self) -> None:
         self.status_label = QLabel()

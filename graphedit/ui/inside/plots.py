@@ -1,0 +1,85 @@
+"""Small plots the Inside pages share: a tensor drawn as an image or as bars, with labelled axes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+import torch
+from PySide6.QtWidgets import QWidget
+
+from graphedit.ui.live.base import BLUE, ORANGE, diverging_lut, fmt, graphics_layout, style_plot
+
+MAX_BARS = 64
+
+
+def value_text(value: torch.Tensor) -> str:
+    """One example's value for a badge: a number, a short vector, or its shape and mean."""
+    v = value[0] if value.dim() > 0 and value.shape[0] == 1 else value
+    v = v.detach().float()
+    if v.numel() == 1:
+        return fmt(float(v))
+    if v.numel() <= 3:
+        return "[" + ", ".join(fmt(float(x)) for x in v.flatten()) + "]"
+    shape = "×".join(map(str, v.shape))
+    return f"{shape} μ {fmt(float(v.mean()))}"
+
+
+def as_picture(value: torch.Tensor) -> np.ndarray | None:
+    """``[H, W]`` for one example's value with two or more spatial-like dimensions (channels averaged)."""
+    v = value[0] if value.dim() > 0 and value.shape[0] == 1 else value
+    v = v.detach().float()
+    if v.dim() == 3:
+        return v.mean(0).numpy()
+    if v.dim() == 2 and min(v.shape) > 1:
+        return v.numpy()
+    return None
+
+
+class TensorPlot:
+    """One plot cell: a tensor as a diverging image (feature maps), or as bars (vectors, numbers)."""
+
+    def __init__(self, layout: pg.GraphicsLayoutWidget, widget: QWidget, row: int, col: int) -> None:
+        self.widget = widget
+        self.plot: pg.PlotItem = layout.addPlot(row=row, col=col)
+        self.plot.setMenuEnabled(False)
+        self.image = pg.ImageItem()
+        self.image.setLookupTable(diverging_lut())
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.8)
+        self.plot.addItem(self.image)
+        self.plot.addItem(self.bars)
+
+    def show(self, title: str, value: torch.Tensor | None, what: str = "value") -> None:
+        self.plot.setTitle(title, size="9pt")
+        picture = None if value is None else as_picture(value)
+        if value is None:
+            self.image.hide()
+            self.bars.setOpts(x=[], height=[])
+            style_plot(self.plot, self.widget, title, what, "unit")
+            return
+        if picture is not None:
+            peak = float(np.abs(picture).max()) or 1.0
+            self.image.setImage(picture, levels=(-peak, peak))
+            self.image.show()
+            self.bars.setOpts(x=[], height=[])
+            self.plot.invertY(True)
+            self.plot.setAspectLocked(True)
+            style_plot(self.plot, self.widget, title, "row", "column")
+        else:
+            flat = value.detach().float().flatten()[:MAX_BARS].numpy()
+            self.image.hide()
+            brushes = [pg.mkBrush(*(BLUE if h >= 0 else ORANGE)) for h in flat]
+            self.bars.setOpts(x=np.arange(len(flat)), height=flat, width=0.8, brushes=brushes)
+            self.plot.invertY(False)
+            self.plot.setAspectLocked(False)
+            style_plot(self.plot, self.widget, title, what, "unit")
+        self.plot.autoRange()
+
+
+def make_layout(widget: QWidget) -> pg.GraphicsLayoutWidget:
+    return graphics_layout(widget)
+
+
+def labels(plot: Any) -> tuple[str, str]:
+    return plot.getAxis("left").labelText, plot.getAxis("bottom").labelText
