@@ -67,7 +67,11 @@ class TensorPlot:
             self.plot.setAspectLocked(True)
             style_plot(self.plot, self.widget, title, "row", "column")
         else:
-            flat = value.detach().float().flatten()[:MAX_BARS].numpy()
+            whole = value.detach().float().flatten()
+            flat = whole[:MAX_BARS].numpy()
+            if len(whole) > MAX_BARS:
+                title += f" (first {MAX_BARS} of {len(whole)} units)"
+                self.plot.setTitle(title, size="9pt")
             self.image.hide()
             brushes = [pg.mkBrush(*(BLUE if h >= 0 else ORANGE)) for h in flat]
             self.bars.setOpts(x=np.arange(len(flat)), height=flat, width=0.8, brushes=brushes)
