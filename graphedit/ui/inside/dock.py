@@ -190,6 +190,8 @@ class InsideDock(QDockWidget):
 
 
 def _default_pages() -> tuple:
+    from graphedit.ui.inside.adversarial_view import AdversarialPage
     from graphedit.ui.inside.backprop_view import BackpropPage
+    from graphedit.ui.inside.why_view import WhyPage
 
-    return (BackpropPage,)
+    return (BackpropPage, WhyPage, AdversarialPage)

@@ -87,3 +87,33 @@ def make_layout(widget: QWidget) -> pg.GraphicsLayoutWidget:
 
 def labels(plot: Any) -> tuple[str, str]:
     return plot.getAxis("left").labelText, plot.getAxis("bottom").labelText
+
+
+class ImageCell:
+    """A picture with a title above it, in a GraphicsLayoutWidget (no axes: pixels are the axes)."""
+
+    def __init__(self, layout: pg.GraphicsLayoutWidget, row: int, col: int, lut: Any = None) -> None:
+        self.title = layout.addLabel("", row=2 * row, col=col, size="8pt")
+        self.view: pg.ViewBox = layout.addViewBox(row=2 * row + 1, col=col, lockAspect=True, invertY=True)
+        self.view.setMouseEnabled(False, False)
+        self.view.setMenuEnabled(False)
+        self.image = pg.ImageItem()
+        if lut is not None:
+            self.image.setLookupTable(lut)
+        self.view.addItem(self.image)
+
+    def show(self, title: str, picture: np.ndarray | None, levels: tuple[float, float] | None = None) -> None:
+        self.title.setText(title)
+        if picture is None:
+            self.image.clear()
+            return
+        self.image.setImage(picture, levels=levels if levels is not None else (picture.min(), picture.max()))
+        self.view.autoRange(padding=0.02)
+
+
+def picture_of(image: torch.Tensor) -> np.ndarray:
+    """``[C, H, W]`` → what ImageItem draws: ``[H, W]`` (one channel) or ``[H, W, 3]``."""
+    image = image.detach().float()
+    if image.shape[0] == 3:
+        return image.permute(1, 2, 0).numpy()
+    return image.mean(0).numpy()
