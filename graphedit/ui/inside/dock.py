@@ -192,6 +192,9 @@ class InsideDock(QDockWidget):
 def _default_pages() -> tuple:
     from graphedit.ui.inside.adversarial_view import AdversarialPage
     from graphedit.ui.inside.backprop_view import BackpropPage
+    from graphedit.ui.inside.embeddings_view import EmbeddingsPage
+    from graphedit.ui.inside.landscape_view import LandscapePage
+    from graphedit.ui.inside.receptive_view import ReceptivePage
     from graphedit.ui.inside.why_view import WhyPage
 
-    return (BackpropPage, WhyPage, AdversarialPage)
+    return (BackpropPage, WhyPage, AdversarialPage, ReceptivePage, EmbeddingsPage, LandscapePage)
