@@ -70,3 +70,34 @@ def test_summary_shows_flops_and_receptive_fields_and_profiles_time_on_request(q
     window.controller.set_param("conv1", "filters", 2 * p["filters"], merge=False)
     qtbot.waitUntil(lambda: summary.costs.times is None)
     assert table.item(summary.row_of("conv2"), time_col).text() == ""
+
+
+def test_after_an_edit_only_the_nodes_it_touched_are_counted_again(monkeypatch):
+    import graphkit
+
+    from graphedit.compiler.costs import node_flops
+    from graphedit.compiler.receptive import receptive_fields
+    from graphedit.compiler.shapes import ShapeInference
+    from graphedit.ui import summary_costs
+
+    nodes = [("image", "Input", {"shape": [1, 16, 16]})]
+    nodes += [(f"conv{i}", "Conv2d", {"filters": 4, "kernel": 3, "padding": 1}) for i in range(1, 7)]
+    doc = graphkit.build(nodes, graphkit.chain(*[n[0] for n in nodes]))
+    inference = ShapeInference(doc)
+    inference.run()
+    costs = summary_costs.CostCells()
+    counted = []
+    real = summary_costs.flops_of
+    monkeypatch.setattr(summary_costs, "flops_of", lambda d, i, n, c: counted.append(n) or real(d, i, n, c))
+    costs.cells(doc, inference)
+    assert len(counted) == len(doc)
+    counted.clear()
+    doc.set_param("conv5", "kernel", 5)
+    inference.update()
+    cells, total = costs.cells(doc, inference)
+    assert sorted(counted) == ["conv5", "conv6"]  # the edited node and what follows it
+    # and the cells are what a count from scratch gives
+    assert total == sum(node_flops(doc).values())
+    fields = receptive_fields(doc)
+    assert cells["conv6"] == (flops_text(node_flops(doc)["conv6"]), fields["conv6"].text())
+    assert cells["image"][1] == ""  # an input's field is itself: not shown

@@ -26,37 +26,47 @@ def node_flops(
 ) -> dict[str, int]:
     """Forward FLOPs per example of every node that computes (nodes with errors are left out).
 
-    ``cache`` (a dict the caller keeps) remembers each (type, parameters, input shapes and dtypes): the
-    Summary asks after every edit, and an edit changes few nodes.
+    ``cache`` (a dict the caller keeps) remembers each (type, parameters, input shapes and dtypes).
     """
-    from torch.utils.flop_counter import FlopCounterMode
-
     inference = inference or ShapeInference(document, observe=False)
-    infos = inference.update() if inference.infos else inference.run()
+    if inference.infos:
+        inference.update()
+    else:
+        inference.run()
     cache = {} if cache is None else cache
     out: dict[str, int] = {}
     for node_id in inference.order():
-        info = infos[node_id]
-        node_type = document.node_type(node_id)
-        if not info.ok or node_type.role in NO_COMPUTE or node_type.build is None or document.is_muted(node_id):
-            continue
-        params = document.params(node_id)
-        try:
-            # the meta tensors inference made, with their dtypes (class indices are integers)
-            values = resolve_inputs(document, node_id, node_type, inference._values)
-        except (GraphEditError, KeyError, ValueError, TypeError, RuntimeError):
-            continue
-        shapes = [None if v is None else tuple(v.shape) for v in values]
-        key = (
-            node_type.type_id,
-            repr(sorted(params.items())),
-            tuple(None if v is None else (tuple(v.shape), v.dtype) for v in values),
-        )
-        if key not in cache:
-            cache[key] = _count(node_type, params, shapes, values, FlopCounterMode)
-        if cache[key] is not None:
-            out[node_id] = cache[key]
+        flops = flops_of(document, inference, node_id, cache)
+        if flops is not None:
+            out[node_id] = flops
     return out
+
+
+def flops_of(document: GraphDocument, inference: ShapeInference, node_id: str, cache: dict) -> int | None:
+    """One node's forward FLOPs per example from current shape inference (None: no count, or no compute)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    info = inference.infos.get(node_id)
+    node_type = document.node_type(node_id)
+    if info is None or not info.ok or node_type.role in NO_COMPUTE or node_type.build is None:
+        return None
+    if document.is_muted(node_id):
+        return None
+    params = document.params(node_id)
+    try:
+        # the meta tensors inference made, with their dtypes (class indices are integers)
+        values = resolve_inputs(document, node_id, node_type, inference._values)
+    except (GraphEditError, KeyError, ValueError, TypeError, RuntimeError):
+        return None
+    shapes = [None if v is None else tuple(v.shape) for v in values]
+    key = (
+        node_type.type_id,
+        repr(sorted(params.items())),
+        tuple(None if v is None else (tuple(v.shape), v.dtype) for v in values),
+    )
+    if key not in cache:
+        cache[key] = _count(node_type, params, shapes, values, FlopCounterMode)
+    return cache[key]
 
 
 def _count(node_type: Any, params: dict[str, Any], shapes: list, values: list, counter_type: Any) -> int | None:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from graphedit.compiler.costs import flops_text
 from graphedit.compiler.report import SummaryRow, byte_text, summarize, totals
 from graphedit.ui.icons import node_icon
-from graphedit.ui.summary_costs import CostsBar, badges, cost_cells, time_text
+from graphedit.ui.summary_costs import CostCells, CostsBar, badges, time_text
 
 HEADERS = (
     "node",
@@ -56,7 +56,7 @@ class SummaryDock(QDockWidget):
         self.controller = controller
         self.rows: list[SummaryRow] = []
         self._cells: list[tuple[str, ...]] = []
-        self._flops_cache: dict = {}
+        self._costs = CostCells()
         self.costs = CostsBar(parent, self)
         self.costs.changed.connect(self._costs_changed)
         self.table = QTableWidget(0, len(HEADERS))
@@ -108,7 +108,7 @@ class SummaryDock(QDockWidget):
         doc = self.controller.document
         before = self._cells
         self.rows = summarize(doc, self.controller.shapes) if len(doc) else []
-        costs, flops = cost_cells(doc, self.controller.shapes, self._flops_cache)
+        costs, flops = self._costs.cells(doc, self.controller.shapes)
         self._cells = [self._row_cells(row, costs) for row in self.rows]
         self._syncing = True
         self.table.setRowCount(len(self.rows) + 1)

@@ -13,8 +13,8 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from graphedit.compiler.costs import flops_text, node_flops
-from graphedit.compiler.receptive import receptive_fields
+from graphedit.compiler.costs import flops_of, flops_text
+from graphedit.compiler.receptive import field_of
 from graphedit.compiler.report import SummaryRow, byte_text
 from graphedit.ui.background import Job
 
@@ -22,18 +22,45 @@ BADGES = ("none", "FLOPs", "memory", "time")
 PROFILE_STEPS = 3
 
 
-def cost_cells(document: Any, shapes: Any, cache: dict) -> tuple[dict[str, tuple[str, str]], int]:
-    """Each node's FLOPs per example and receptive field, as the Summary's text; and the total FLOPs."""
-    flops = node_flops(document, shapes, cache) if len(document) else {}
-    fields = receptive_fields(document) if len(document) else {}
-    inputs = [n for n in document.node_ids() if document.node_type(n).role == "input"]
-    spatial = any(len(document.params(n).get("shape") or []) >= 2 for n in inputs)  # [C, L], [C, H, W], …
-    out = {}
-    for node_id in document.node_ids():
-        field = fields.get(node_id)
-        shown = spatial and field is not None and document.node_type(node_id).role not in ("input", "target")
-        out[node_id] = (flops_text(flops[node_id]) if node_id in flops else "", field.text() if shown else "")
-    return out, sum(flops.values())
+class CostCells:
+    """Each node's FLOPs per example and receptive field as the Summary's text, kept current cheaply.
+
+    Shape inference gives a node a new info object whenever it computes the node again, which it does
+    for the node an edit touched and everything downstream of it; FLOPs and fields depend on nothing
+    else, so a node whose info object is the one seen last time keeps its cells (an edit of a
+    10,000-node graph recomputes the few nodes it touched, not all of them).
+    """
+
+    def __init__(self) -> None:
+        self.flops_cache: dict = {}
+        self.seen: dict[str, tuple] = {}  # node -> (info, flops, field, spatial input or None, texts)
+
+    def cells(self, document: Any, inference: Any) -> tuple[dict[str, tuple[str, str]], int]:
+        """``{node: (FLOPs text, field text)}`` and the total FLOPs."""
+        infos, seen = inference.infos, self.seen
+        fields: dict[str, Any] = {}
+        order = inference.order() if len(document) else []
+        total, spatial = 0, False
+        for node_id in order:
+            info = infos.get(node_id)
+            known = seen.get(node_id)
+            if known is None or known[0] is not info or info is None:
+                flops = flops_of(document, inference, node_id, self.flops_cache)
+                field = field_of(document, node_id, fields)
+                shape = document.params(node_id).get("shape") or []
+                is_input = document.node_type(node_id).role == "input"
+                spatial_input = (len(shape) >= 2) if is_input else None  # [C, L], [C, H, W]; None: not an input
+                texts = (flops_text(flops) if flops is not None else "", field.text() if field is not None else "")
+                known = seen[node_id] = (info, flops or 0, field, spatial_input, texts)
+            if known[2] is not None:
+                fields[node_id] = known[2]
+            total += known[1]
+            spatial = spatial or bool(known[3])
+        if len(seen) > len(order):
+            for gone in set(seen) - set(order):
+                del seen[gone]
+        # fields only mean something for inputs with positions; an input's own field is itself
+        return {n: seen[n][4] if spatial and seen[n][3] is None else (seen[n][4][0], "") for n in order}, total
 
 
 def time_text(times: Any, node_id: str) -> tuple[str, str]:
