@@ -128,3 +128,21 @@ def test_the_landscape_can_be_cancelled_midway(qtbot, tmp_path):
     qtbot.waitUntil(lambda: page.compute_button.isEnabled(), timeout=30_000)
     assert page.progress.format() == "cancelled" and page.progress.value() < page.progress.maximum()
     assert page.result is None
+
+
+@pytest.mark.parametrize(
+    ("lesson", "view"),
+    [("16_backprop_steps", "backprop"), ("17_adversarial_digits", "adversarial"), ("20_embeddings", "embeddings")],
+)
+def test_a_lesson_opens_with_its_inside_view(qtbot, tmp_path, lesson, view):
+    from graphedit.ui.gallery import open_in_window
+
+    window = make_window(qtbot, tmp_path)
+    window.resize(1280, 720)
+    assert open_in_window(window, PROJECTS / f"{lesson}.gproj")
+    assert window.inside.current_view() == view
+    qtbot.waitUntil(lambda: window.inside.seen is not None and not window.inside.is_loading(), timeout=30_000)
+    page = window.inside.page(view)
+    qtbot.waitUntil(page.showing_body)
+    assert not squeezed(window.inside)
+    screenshot(window, f"lesson_{lesson}.png")

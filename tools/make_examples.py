@@ -342,6 +342,7 @@ def residual_mlp() -> Example:
 def all_examples() -> list[Callable[[], Example]]:
     import examples_generative as generative
     import examples_images as images
+    import examples_inside as inside
 
     return [
         single_neuron,
@@ -358,6 +359,7 @@ def all_examples() -> list[Callable[[], Example]]:
         *images.EXAMPLES,
         *generative.EXAMPLES,
         regression,
+        *inside.EXAMPLES,
     ]
 
 

@@ -50,6 +50,7 @@ class InsideDock(QDockWidget):
         self.controller.documentReplaced.connect(self.mark_stale)
         self.controller.shapesUpdated.connect(self.mark_stale)
         window.files.changed.connect(self._weights_maybe_changed)
+        window.files.loaded.connect(self._project_loaded)
         self._weights = None
         self.visibilityChanged.connect(self._visibility)
 
@@ -138,6 +139,14 @@ class InsideDock(QDockWidget):
         if weights != self._weights:
             self._weights = None if weights is None else dict(weights)
             self.mark_stale()
+
+    def _project_loaded(self) -> None:
+        """A lesson names the view that teaches it (``view.live_view``): an Inside view shows in front."""
+        name = self.window.files.project.view.get("live_view")
+        if name in self._pages:
+            self.show_view(name)
+            self.show()
+            self.raise_()
 
     def _loaded(self, seen: Any) -> None:
         self.seen, self.error = seen, ""
