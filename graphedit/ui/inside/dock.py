@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graphedit.errors import GraphEditError
 from graphedit.ui.background import Job
 from graphedit.ui.inside.page import InsidePage
 
@@ -116,8 +117,8 @@ class InsideDock(QDockWidget):
         project.document = self.controller.document
         try:
             copy = project_from_json(project_to_json(project), "the project", project.document.registry)
-        except Exception as exc:  # noqa: BLE001 - a graph mid-edit: say so, never crash
-            self._failed(str(exc))
+        except GraphEditError as exc:  # a graph mid-edit: say so, never crash
+            self._failed(str(exc).splitlines()[0])
             return
         copy.path = project.path
         weights = files.weights_file()

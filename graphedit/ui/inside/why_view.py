@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 
@@ -33,15 +32,6 @@ def image_classifier(seen: Any) -> tuple[bool, str]:
     if seen.compiled.model is None or len(seen.compiled.input_ids) != 1:
         return False, "the graph needs one Input node"
     return True, ""
-
-
-def predictions(seen: Any, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Predicted class and its probability for each image, in evaluation mode."""
-    from graphedit.training.explain import _Eval, _scores
-
-    with _Eval(seen.compiled), torch.no_grad():
-        best = F.softmax(_scores(seen.compiled, x), 1).max(1)
-    return best.indices, best.values
 
 
 class WhyPage(InsidePage):
@@ -121,7 +111,9 @@ class WhyPage(InsidePage):
         x = self.seen.x[:PROBES]
         self.maps = self.compute()
         classes = self.seen.classes()[:PROBES]
-        predicted, confidence = predictions(self.seen, x)
+        from graphedit.training.explain import predict
+
+        predicted, confidence = predict(self.seen.compiled, x)
         names = self.seen.info.class_names or []
         method = self.method.currentText()
         for i in range(PROBES):
