@@ -56,6 +56,7 @@ def test_clicking_a_unit_outlines_its_field_and_the_gradient_stays_inside(qtbot,
     screenshot(window, "inside_receptive.png")
 
 
+@pytest.mark.slow
 def test_embeddings_pca_by_class_hover_shows_the_input_and_tsne_runs_on_request(qtbot, tmp_path):
     window, page = open_view(qtbot, tmp_path, copy_example(tmp_path, "04c_relu_he.gproj"), "embeddings")
     seen = window.inside.seen

@@ -79,6 +79,8 @@ class TensorPlot:
             self.plot.setAspectLocked(False)
             style_plot(self.plot, self.widget, title, what, "unit")
         self.plot.autoRange()
+        if picture is None and value.numel() == 1:  # one bar: room either side, not a bar filling the plot
+            self.plot.setXRange(-2, 2, padding=0)
 
 
 def make_layout(widget: QWidget) -> pg.GraphicsLayoutWidget:
