@@ -24,7 +24,8 @@ import networkx as nx
 import torch
 from torch import fx, nn
 
-from graphedit.compiler.layers import block_inner_values, inner_names, shared_owners
+from graphedit.compiler.block_modules import block_inner_values, inner_names
+from graphedit.compiler.layers import shared_owners
 from graphedit.compiler.shapes import ShapeInference, build_layer, reach
 from graphedit.errors import NodeError
 from graphedit.model.document import GraphDocument

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import fx, nn
 
+from graphedit.compiler.block_modules import Chain, Loop
 from graphedit.errors import GraphEditError, NodeError
 from graphedit.model.blocks import BlockDefinition, instance_values
 from graphedit.model.document import GraphDocument
@@ -140,32 +142,6 @@ def shared_owners(document: GraphDocument, order: list[str]) -> dict[str, str]:
     return owners
 
 
-class Chain(nn.Sequential):
-    """Copies of a block with several inputs or outputs: each copy's outputs feed the next copy's inputs."""
-
-    def forward(self, *xs: Any) -> Any:  # type: ignore[override]
-        for module in self:
-            out = module(*xs)
-            xs = out if isinstance(out, tuple) else (out,)
-        return xs if len(xs) > 1 else xs[0]
-
-
-class Loop(nn.Module):
-    """One copy of a block applied ``times`` times (shared weights); its keys are ``0.*``."""
-
-    def __init__(self, block: nn.Module, times: int) -> None:
-        super().__init__()
-        self.add_module("0", block)
-        self.times = times
-
-    def forward(self, *xs: Any) -> Any:
-        block = self._modules["0"]
-        for _ in range(self.times):
-            out = block(*xs)
-            xs = out if isinstance(out, tuple) else (out,)
-        return xs if len(xs) > 1 else xs[0]
-
-
 def repeat_problem(definition: BlockDefinition, repeat: int) -> None:
     """A repeat chains each copy's outputs into the next copy's inputs: the counts must agree."""
     if repeat > 1 and len(definition.inputs()) != len(definition.outputs()):
@@ -224,52 +200,109 @@ def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape 
     return Chain(*copies)
 
 
-def first_copy(module: nn.Module) -> fx.GraphModule | None:
-    """The first copy of a built block node (a repeat holds copies as ``0``, ``1``, ...); ``None`` if not a block."""
-    if isinstance(module, fx.GraphModule):
-        return module
-    if isinstance(module, (nn.Sequential, Loop)) and isinstance(module._modules.get("0"), fx.GraphModule):
-        return module._modules["0"]
-    return None
+Compute = Callable[[NodeType, dict[str, Any], list[Any]], tuple[dict[str, Any], int, int, Any, "int | None"]]
 
 
-def inner_names(module: nn.Module) -> list[str]:
-    """Paths of the inner nodes of a block's first copy, nested blocks included (``conv1``, ``downsample/0``)."""
-    copy = first_copy(module)
-    out: list[str] = []
-    for node in copy.graph.nodes if copy is not None else ():
-        inner = node.meta.get("graphedit_id")
-        if inner is None:
+def infer_block(
+    node_type: NodeType, params: dict[str, Any], values: list[Any], compute: Compute
+) -> tuple[dict[str, Any], int, int, int]:
+    """(outputs by port, parameter count, parameter bytes, activation bytes per example of every inner node)."""
+    definition: BlockDefinition = node_type.block
+    repeat, shared = params["repeat"], params["shared"]
+    repeat_problem(definition, repeat)
+    current = list(values)
+    count = size = activation = 0
+    for index in range(repeat):
+        copy_values = instance_values(node_type, params, 0 if shared else index)
+        try:
+            outputs, copy_count, copy_size, copy_activation = infer_copy(definition, copy_values, current, compute)
+        except NodeError as exc:
+            raise wrap_copy_error(exc, index, repeat, [tuple(v.shape) for v in current]) from None
+        if shared and repeat > 1:
+            shared_problem(repeat, [tuple(v.shape) for v in current], [tuple(v.shape) for v in outputs])
+        if index == 0 or not shared:
+            count, size = count + copy_count, size + copy_size
+        activation += copy_activation
+        current = outputs
+    return dict(zip(definition.outputs(), current)), count, size, activation
+
+
+def infer_copy(
+    definition: BlockDefinition, values: dict[str, Any], inputs: list[Any], compute: Compute
+) -> tuple[list[Any], int, int, int]:
+    """One copy: its output tensors in port order, parameter count and bytes, activation bytes per example."""
+    doc = definition.document
+    inner, disabled = definition.bound_params(values)
+    ports = definition.inputs()
+    meta: dict[str, dict[str, Any]] = {}
+    results: dict[str, Any] = {}
+    count = size = activation = 0
+    for node_id in definition.order():
+        node_type, p = doc.node_type(node_id), inner[node_id]
+        if node_type.role == "block_input":
+            index = ports.index(node_id)
+            if index >= len(inputs) or inputs[index] is None:
+                raise NodeError(None, f"input '{node_id}' is not connected", f"wire a tensor into '{node_id}'")
+            meta[node_id] = {"y": inputs[index]}
             continue
-        out.append(inner)
-        if node.op == "call_module" and first_copy(copy.get_submodule(node.target)) is not None:
-            out += [f"{inner}/{name}" for name in inner_names(copy.get_submodule(node.target))]
-    return out
+        try:
+            values_in = resolve_inputs(doc, node_id, node_type, meta, params=p)
+        except NodeError as exc:
+            raise NodeError(None, exc.problem, exc.fix, path=(node_id,)) from None
+        if node_type.role == "block_output":
+            results[node_id] = values_in[0]
+            continue
+        if node_type.role != "layer":
+            raise NodeError(None, f"a {node_type.title} node cannot be inside a block", "", path=(node_id,))
+        out_ports = [port.name for port in node_type.output_ports(p)]
+        if node_id in disabled or doc.is_muted(node_id):
+            first = next((v for v in values_in if v is not None), None)
+            if first is None:
+                raise NodeError(None, "a node with no input cannot be switched off", "keep it enabled", (node_id,))
+            meta[node_id] = {port: first for port in out_ports}
+            continue
+        outputs, node_count, node_size, problem, node_activation = compute(node_type, p, values_in)
+        if problem is not None:
+            problem_text, fix, path = problem
+            raise NodeError(None, problem_text, fix, path=(node_id, *path))
+        meta[node_id] = outputs
+        count, size = count + node_count, size + node_size
+        activation += new_bytes(outputs, values_in) if node_activation is None else node_activation
+    outputs = definition.outputs()
+    if not outputs or any(o not in results for o in outputs):
+        raise NodeError(None, f"the block '{definition.name}' has no output", "add a Block output node inside it")
+    return [results[o] for o in outputs], count, size, activation
 
 
-def block_inner_values(module: nn.Module, *inputs: Any) -> dict[str, Any]:
-    """Each inner node's output in the block's first copy fed ``inputs`` (live probes inside blocks).
+def meta_compute(memo: dict[tuple, Any]) -> Compute:
+    """A layer's result on meta tensors, remembered in ``memo`` (a block's through :func:`infer_block`)."""
 
-    Keys are :func:`inner_names`; a node with several outputs gives its first.
-    """
-    copy = first_copy(module)
-    values: dict[str, Any] = {}
+    def compute(node_type: NodeType, params: dict[str, Any], values: list[Any]) -> Any:
+        key = (id(node_type), tuple(sorted(params.items())), tuple(_tensor_key(v) for v in values))
+        if key in memo:
+            return memo[key]
+        shapes = [None if v is None else tuple(v.shape) for v in values]
+        try:
+            if node_type.block is not None:
+                if node_type.check is not None:
+                    node_type.check(params, shapes)
+                outputs, count, size, activation = infer_block(node_type, params, values, compute)
+                result = (outputs, count, size, None, activation)
+            else:
+                with torch.device("meta"), torch.no_grad():
+                    layer = build_layer(node_type, params, shapes)
+                    result = (split_outputs(node_type, apply_layer(layer, values), params), 0, 0, None, None)
+        except Exception as exc:  # the caller raises it with the inner path
+            error = explain("", node_type, shapes, exc)
+            result = ({}, 0, 0, (error.problem, error.fix, error.path), None)
+        memo[key] = result
+        return result
 
-    class Recorder(fx.Interpreter):
-        def run_node(self, n: fx.Node) -> Any:
-            result = super().run_node(n)
-            inner = n.meta.get("graphedit_id")
-            if inner is not None:
-                values[inner] = result[0] if isinstance(result, tuple) else result
-                if n.op == "call_module" and first_copy(self.module.get_submodule(n.target)) is not None:
-                    args, _ = self.fetch_args_kwargs_from_env(n)
-                    nested = block_inner_values(self.module.get_submodule(n.target), *args)
-                    values.update({f"{inner}/{k}": v for k, v in nested.items()})
-            return result
+    return compute
 
-    if copy is not None:
-        Recorder(copy).run(*inputs)
-    return values
+
+def _tensor_key(value: Any) -> Any:
+    return None if value is None else (tuple(value.shape), value.dtype)
 
 
 def build_copy(
@@ -279,6 +312,7 @@ def build_copy(
     doc = definition.document
     inner, disabled = definition.bound_params(values)
     on_meta = torch.get_default_device().type == "meta"
+    compute = meta_compute({})
     root = nn.Module()
     graph = fx.Graph()
     meta: dict[str, dict[str, Any]] = {}
@@ -323,10 +357,17 @@ def build_copy(
             nodes[node_id] = {port: present[0] for port in out_ports}
             continue
         try:
-            with torch.device("meta"), torch.no_grad():
-                meta_layer = build_layer(node_type, p, in_shapes)
-                meta[node_id] = split_outputs(node_type, apply_layer(meta_layer, values_in), p)
-            layer = meta_layer if on_meta else build_layer(node_type, p, in_shapes)
+            if node_type.block is not None:  # a nested block: its shapes through the memo, its modules built once
+                outputs_in, _, _, problem, _ = compute(node_type, p, values_in)
+                if problem is not None:
+                    raise NodeError(None, problem[0], problem[1], path=problem[2])
+                meta[node_id] = outputs_in
+                layer = build_layer(node_type, p, in_shapes)
+            else:
+                with torch.device("meta"), torch.no_grad():
+                    meta_layer = build_layer(node_type, p, in_shapes)
+                    meta[node_id] = split_outputs(node_type, apply_layer(meta_layer, values_in), p)
+                layer = meta_layer if on_meta else build_layer(node_type, p, in_shapes)
         except Exception as exc:  # any failure inside becomes this block's error with the inner path
             error = explain(node_id, node_type, in_shapes, exc)
             raise NodeError(None, error.problem, error.fix, path=(node_id, *error.path)) from None

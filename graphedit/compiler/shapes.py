@@ -17,12 +17,12 @@ import networkx as nx
 import torch
 from torch import nn
 
-from graphedit.compiler.block_infer import infer_block
 from graphedit.compiler.layers import (
     apply_layer,
     build_layer,
     example_bytes,
     explain,
+    infer_block,
     new_bytes,
     resolve_inputs,
     shared_owners,

@@ -32,7 +32,7 @@ from typing import Any
 import torch
 from torch import fx, nn
 
-from graphedit.compiler.layers import Chain, Loop
+from graphedit.compiler.block_modules import Chain, Loop
 from graphedit.export.python_inline import HEADER_NAMES, _Inliner, _own, _torch_names
 from graphedit.export.python_recipes import CONSTRUCTORS, literal
 from graphedit.export.weights import ExportError
