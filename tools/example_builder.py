@@ -3,15 +3,18 @@
 The positions come from :func:`graphedit.model.layout.layered_layout`, the same layered layout as the
 canvas's Auto layout, so a long network wraps into rows that fit a window (and a gallery thumbnail). The
 project is written with ``save_project``, so the files are canonical and a re-run of
-``tools/make_examples.py`` changes nothing.
+``tools/make_examples.py`` changes nothing. :meth:`Net.define` adds a block definition, its inside built and
+laid out by the same builder.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from graphedit.model.annotations import FRAME_COLORS, Frame, frame_around
+from graphedit.model.blocks import BlockLibrary, Exposed
 from graphedit.model.document import GraphDocument
 from graphedit.model.geometry import node_rects
 from graphedit.model.layout import layered_layout
@@ -37,8 +40,13 @@ def target(metric: str, op: str, value: float, epochs: int) -> dict[str, Any]:
 class Net:
     """A graph under construction; ``add`` returns the new node's id, ``last`` is the latest one."""
 
-    def __init__(self) -> None:
-        self.doc = GraphDocument()
+    def __init__(self, doc: GraphDocument | None = None) -> None:
+        if doc is None:
+            library = BlockLibrary()
+            doc = GraphDocument(library)
+            library.attach(doc)
+        self.doc = doc
+        self.library: BlockLibrary = doc.registry  # type: ignore[assignment]
         self.last: str | None = None
         self.frames: list[tuple[str, list[str]]] = []  # (title, nodes): labels for the parts of the network
 
@@ -65,6 +73,20 @@ class Net:
             self.doc.connect(src_id, src_port, node_id, port)
         self.last = node_id
         return node_id
+
+    def define(
+        self, name: str, inputs: list[str], build: Callable[[Net], Any], exposed: dict[str, list[str]], doc: str
+    ) -> None:
+        """Add the block definition ``name``: ``BlockInput`` nodes ``inputs``, then ``build`` adds the inside
+        (ending in ``BlockOutput`` nodes) to a ``Net`` of its own; ``exposed`` maps a parameter name to the inner
+        ``node.param`` it sets."""
+        inner = Net(doc=self.library.new_document())
+        for port in inputs:
+            inner.add(port, "BlockInput", None)
+        build(inner)
+        for node_id, pos in inner.positions().items():
+            inner.doc.move(node_id, pos)
+        self.library.define(name, inner.doc, [Exposed(k, tuple(v)) for k, v in exposed.items()], doc)
 
     def chain(self, *layers: tuple[str, str, dict[str, Any]] | tuple[str, str]) -> str:
         """Add ``(id, type[, params])`` layers one after the other from the latest node."""

@@ -61,25 +61,40 @@ def autoencoder(denoising: bool) -> Example:
 
 
 # ----------------------------------------------------------------- lesson 12
+def down(inner: Net) -> None:
+    """Max pool, then Conv 3×3 → ReLU: a step down the U (the inside of ``Down``)."""
+    inner.add("pool", "MaxPool2d", "x")
+    conv(inner, "conv", 32, 3)
+    inner.add("relu", "ReLU")
+    inner.add("y", "BlockOutput")
+
+
+def up(inner: Net) -> None:
+    """Transposed convolution, the skip concatenated, then Conv 3×3 → ReLU: a step up (the inside of ``Up``)."""
+    inner.add("up", "ConvTranspose2d", "x", filters=32, kernel=2, stride=2, init="he")
+    inner.add("cat", "Concat", ["up", "skip"])
+    conv(inner, "conv", 32, 3)
+    inner.add("relu", "ReLU")
+    inner.add("y", "BlockOutput")
+
+
 def unet() -> Example:
     net = Net()
+    net.define("Down", ["x"], down, {"filters": ["conv.filters"]}, "Halve the resolution, then Conv 3×3 → ReLU.")
+    net.define(
+        "Up",
+        ["x", "skip"],
+        up,
+        {"filters": ["up.filters", "conv.filters"]},
+        "Double the resolution (transposed convolution), stack the skip's maps onto it, then Conv 3×3 → ReLU.",
+    )
     net.add("image", "Input")
-    conv(net, "down1", 16, 3)
-    skip1 = net.add("down1_relu", "ReLU")
-    net.add("pool1", "MaxPool2d")
-    conv(net, "down2", 32, 3)
-    skip2 = net.add("down2_relu", "ReLU")
-    net.add("pool2", "MaxPool2d")
-    conv(net, "bottom", 64, 3)
-    net.add("bottom_relu", "ReLU")
-    net.add("up2", "ConvTranspose2d", filters=32, kernel=2, stride=2, init="he")
-    net.add("cat2", "Concat", ["up2", skip2])
-    conv(net, "up2_conv", 32, 3)
-    net.add("up2_relu", "ReLU")
-    net.add("up1", "ConvTranspose2d", filters=16, kernel=2, stride=2, init="he")
-    net.add("cat1", "Concat", ["up1", skip1])
-    conv(net, "up1_conv", 16, 3)
-    net.add("up1_relu", "ReLU")
+    conv(net, "inc", 16, 3)
+    skip1 = net.add("inc_relu", "ReLU")
+    skip2 = net.add("down1", "Down", filters=32)
+    net.add("down2", "Down", filters=64)
+    net.add("up2", "Up", {"x": "down2", "skip": skip2}, filters=32)
+    net.add("up1", "Up", {"x": "up2", "skip": skip1}, filters=16)
     net.add("mask", "Conv2d", filters=4, kernel=1, init="xavier")
     net.classifier_head("mask", output="mask_scores")
     return {
@@ -90,11 +105,11 @@ def unet() -> Example:
             "Lesson 12: a U-Net maps pixels to pixels — which pixels of a noisy 16×16 image belong to the "
             "circle, square or triangle. The contracting path (conv, max pool, twice) sees more and more "
             "context at lower resolution; the expanding path (transposed convolutions) restores the "
-            "resolution, and Concat skips bring back the fine detail of the same level.",
+            "resolution, and Concat skips bring back the fine detail of the same level. Each step is a block: "
+            "Down (max pool, conv) and Up (transposed convolution, Concat with the skip, conv), used twice each.",
             "Open the reconstructions: beside each input the predicted mask, one colour per class, sharpens from "
-            "blobs into shapes with crisp edges. Hover the "
-            "Concat nodes to see a skip's channels stacked onto the upsampled ones. Mute a skip (select its "
-            "Concat's source and press M) to see the edges blur.",
+            "blobs into shapes with crisp edges. Double-click an Up node to see its Concat stack the skip's "
+            "channels onto the upsampled ones; the skip wires run straight across the U at each level.",
             target("val_accuracy", ">=", 0.93, 8),
         ),
         "net": net,

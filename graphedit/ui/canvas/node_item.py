@@ -54,6 +54,7 @@ class NodeItem(QGraphicsItem):
         self.node_type = node_type
         self.params = params
         self.muted = muted
+        self.frozen = False
         self.info: NodeInfo | None = None
         self.badge = ""
         self.hot = False  # a dragged node hovers a wire, or a wire hovers this node
@@ -114,6 +115,11 @@ class NodeItem(QGraphicsItem):
         self.node_id = node_id
         for port in self.ports.values():
             port.node_id = node_id
+        self.update()
+
+    def set_frozen(self, frozen: bool) -> None:
+        """A frozen node's weights are not trained: its header says so."""
+        self.frozen = frozen
         self.update()
 
     def set_muted(self, muted: bool) -> None:
@@ -216,7 +222,7 @@ class NodeItem(QGraphicsItem):
         small = style.font(8.0)
         painter.setFont(title_font)
         painter.setPen(style.TEXT)
-        type_text = self.node_type.title + (" (muted)" if self.muted else "")
+        type_text = self.node_type.title + (" (muted)" if self.muted else "") + (" ❄ frozen" if self.frozen else "")
         type_w = QFontMetricsF(small).horizontalAdvance(type_text)
         title_rect = QRectF(pad, 0, w - 2 * pad - type_w - 6, style.HEADER_H)
         title = QFontMetricsF(title_font).elidedText(self.node_id, Qt.TextElideMode.ElideRight, title_rect.width())
