@@ -22,7 +22,7 @@ STUB = 28.0  # how far a routed wire runs straight out of a port before it turns
 TRACK_GAP = 20.0  # how far a routed wire keeps from the cards it passes
 CLEAR = 45.0  # a track this far from every card runs in open space (between wrapped rows), not among wires
 CLOSE_COST = 300.0  # vertical travel that is worth not passing a card closely
-REACH = 800.0  # a route strays at most this far above or below its ends
+REACH = 400.0  # a route strays at most this far above or below its ends
 
 Point = tuple[float, float]
 Rect = tuple[float, float, float, float]  # left, top, right, bottom
@@ -101,7 +101,12 @@ def segment_hits_rect(p: Point, q: Point, rect: Rect, margin: float = 0.0) -> bo
 
 
 def polyline_hits(points: list[Point], rects: list[Rect], margin: float = 0.0) -> bool:
-    return any(segment_hits_rect(p, q, r, margin) for p, q in zip(points, points[1:]) for r in rects)
+    if not points:
+        return False
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    box = (min(xs) - margin, min(ys) - margin, max(xs) + margin, max(ys) + margin)
+    near = [r for r in rects if r[0] < box[2] and box[0] < r[2] and r[1] < box[3] and box[1] < r[3]]
+    return any(segment_hits_rect(p, q, r, margin) for p, q in zip(points, points[1:]) for r in near)
 
 
 def reach(a: Point, b: Point) -> Rect:
@@ -222,3 +227,25 @@ def drawing_faults(
                 _cross(a, b, c, d) for a, b in zip(p, p[1:]) for c, d, box in segments if _overlap(_box([a, b]), box)
             )
     return crossings, through
+
+
+class CardGrid:
+    """Cards bucketed in a coarse grid, to find those near each wire quickly when a whole canvas is drawn."""
+
+    def __init__(self, cards: dict[str, Rect], cell: float = 500.0) -> None:
+        self.cards, self.cell = cards, cell
+        self.buckets: dict[tuple[int, int], list[str]] = {}
+        for node_id, rect in cards.items():
+            for key in self._keys(rect):
+                self.buckets.setdefault(key, []).append(node_id)
+
+    def _keys(self, rect: Rect):
+        c = self.cell
+        for i in range(int(rect[0] // c), int(rect[2] // c) + 1):
+            for j in range(int(rect[1] // c), int(rect[3] // c) + 1):
+                yield i, j
+
+    def query(self, area: Rect) -> dict[str, Rect]:
+        """The cards overlapping ``area``."""
+        found = {n for key in self._keys(area) for n in self.buckets.get(key, ())}
+        return {n: self.cards[n] for n in sorted(found) if _overlap(self.cards[n], area)}

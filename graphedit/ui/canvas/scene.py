@@ -27,7 +27,7 @@ from graphedit.model.events import (
     NodeTrainingChanged,
     ParamChanged,
 )
-from graphedit.model.geometry import reach
+from graphedit.model.geometry import STUB, CardGrid, reach
 from graphedit.model.layout import free_position
 from graphedit.nodes.spec import shape_text
 from graphedit.ui.canvas import style
@@ -53,6 +53,15 @@ def _dot_tile(step: int, dot: float) -> QPixmap:
     p.drawEllipse(QPointF(step, step), dot, dot)
     p.end()
     return tile
+
+
+def card_rect(item: NodeItem) -> tuple[float, float, float, float]:
+    (w, h) = item.size()
+    return (item.x(), item.y(), item.x() + w, item.y() + h)
+
+
+def _overlap(r: tuple, s: tuple) -> bool:
+    return r[0] < s[2] and s[0] < r[2] and r[1] < s[3] and s[1] < r[3]
 
 
 class CanvasScene(QGraphicsScene):
@@ -95,8 +104,9 @@ class CanvasScene(QGraphicsScene):
         self.annotation_layer.rebuild()
         for node_id in doc.node_ids():
             self._add_node(node_id)
+        grid = CardGrid({n: card_rect(item) for n, item in self.nodes.items()})
         for edge in doc.edges():
-            self._add_edge(edge)
+            self._add_edge(edge, grid)
         self._syncing = False
         self.refresh_shapes(all_nodes=True)
 
@@ -117,7 +127,7 @@ class CanvasScene(QGraphicsScene):
         self._node_edges.setdefault(node_id, set())
         return item
 
-    def _add_edge(self, edge: Edge) -> None:
+    def _add_edge(self, edge: Edge, grid: CardGrid | None = None) -> None:
         item = EdgeItem(edge)
         if self._far:
             item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
@@ -125,7 +135,7 @@ class CanvasScene(QGraphicsScene):
         self._node_edges.setdefault(edge.src, set()).add(edge)
         self._node_edges.setdefault(edge.dst, set()).add(edge)
         self.addItem(item)
-        self._place_edge(edge)
+        self._place_edge(edge, grid)
         self._label_edge(edge)
         self._fresh_edges.add(edge)
         item.set_color(self._edge_colors.get(tuple(edge)))
@@ -157,24 +167,29 @@ class CanvasScene(QGraphicsScene):
         changed = replace(value, title=text) if item.kind == "frame" else replace(value, text=text)
         self.controller.set_annotation(item.kind, item.item_id, changed, f"Edit {item.kind}")
 
-    def _place_edge(self, edge: Edge) -> None:
+    def _place_edge(self, edge: Edge, grid: CardGrid | None = None) -> None:
+        """Draw the wire: the plain curve when it crosses no other card, else routed around the cards. A wire is
+        placed when one of its own nodes moves (a card dragged over a wire leaves it alone, so it can be
+        dropped onto it to be inserted); ``grid`` finds the cards when the whole canvas is built."""
         item = self.edges[edge]
         a, b = self.nodes[edge.src].port_pos(edge.src_port, True), self.nodes[edge.dst].port_pos(edge.dst_port, False)
-        item.set_ends(a, b, self.cards_near(a, b))
+        box = (min(a.x(), b.x()), min(a.y(), b.y()), max(a.x(), b.x()), max(a.y(), b.y()))
+        others = [n for n in self._cards(box, grid) if n not in (edge.src, edge.dst)]
+        if b.x() - a.x() >= 2 * STUB and not others:
+            item.set_ends(a, b)  # the plain curve stays inside the box of its ends
+        else:
+            item.set_ends(a, b, list(self._cards(reach((a.x(), a.y()), (b.x(), b.y())), grid).values()))
 
-    def cards_near(self, a: QPointF, b: QPointF) -> list[tuple[float, float, float, float]]:
-        """The cards (left, top, right, bottom) a wire from ``a`` to ``b`` may have to go around. A wire is
-        routed when one of its own nodes moves (a card dragged over a wire leaves it alone, so it can be
-        dropped onto it to be inserted)."""
-        left, top, right, bottom = reach((a.x(), a.y()), (b.x(), b.y()))
-        cards = []
-        for item in self.items(
-            QRectF(left, top, right - left, bottom - top), Qt.ItemSelectionMode.IntersectsItemBoundingRect
-        ):
-            if isinstance(item, NodeItem):
-                (x, y), (w, h) = (item.x(), item.y()), item.size()
-                cards.append((x, y, x + w, y + h))
-        return cards
+    def _cards(self, area: tuple[float, float, float, float], grid: CardGrid | None) -> dict[str, tuple]:
+        """The cards (left, top, right, bottom) overlapping ``area``, by node."""
+        if grid is not None:
+            return grid.query(area)
+        rect = QRectF(QPointF(area[0], area[1]), QPointF(area[2], area[3]))
+        return {
+            item.node_id: card_rect(item)
+            for item in self.items(rect, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+            if isinstance(item, NodeItem) and _overlap(card_rect(item), area)
+        }
 
     def _label_edge(self, edge: Edge) -> None:
         info = self.controller.info(edge.src)
