@@ -3,7 +3,8 @@
 Each workspace arranges the same docks for one task:
 
 * **Build**: the node palette on the left; the inspector (tabbed with the training settings and the
-  lesson) over the model summary on the right; problems, code, history, runs and live views in tabs below.
+  lesson) over the model summary on the right; problems, code, history, runs, live and inside views in tabs
+  below.
 * **Train**: the live views across the whole bottom with most of the window (and growing with it), the
   training settings and runs beside the canvas; the palette and the summary step aside.
 * **Inspect**: the model summary and the inspector on the right with room, the generated code below.
@@ -129,7 +130,7 @@ class Workspaces(QObject):
         w.setCorner(Qt.Corner.BottomRightCorner, RIGHT)
         self._column(LEFT, [[w.palette]])
         self._column(RIGHT, [[w.inspector, t.settings_dock, w.lesson], [w.summary]])
-        self._column(BOTTOM, [[w.problems, w.code_view, w.history, t.runs_dock, t.live]])
+        self._column(BOTTOM, [[w.problems, w.code_view, w.history, t.runs_dock, t.live, w.inside]])
         width, height = w.width(), w.height()
         w.resizeDocks([w.palette, w.inspector], [int(width * 0.19), int(width * 0.27)], H)
         w.resizeDocks([w.inspector, w.summary], [int(height * 0.55), int(height * 0.3)], V)
@@ -139,7 +140,7 @@ class Workspaces(QObject):
         w.setCorner(Qt.Corner.BottomLeftCorner, BOTTOM)
         w.setCorner(Qt.Corner.BottomRightCorner, BOTTOM)
         self._column(RIGHT, [[t.settings_dock, w.inspector, w.lesson]])
-        self._column(BOTTOM, [[t.live, t.runs_dock, w.problems, w.code_view, w.history]])
+        self._column(BOTTOM, [[t.live, w.inside, t.runs_dock, w.problems, w.code_view, w.history]])
         for dock in (w.palette, w.summary):  # step aside (View ▸ Panels brings them back)
             w.addDockWidget(LEFT, dock)
             dock.hide()
@@ -150,7 +151,7 @@ class Workspaces(QObject):
         w.setCorner(Qt.Corner.BottomLeftCorner, LEFT)
         w.setCorner(Qt.Corner.BottomRightCorner, RIGHT)
         self._column(RIGHT, [[w.summary, t.runs_dock], [w.inspector, t.settings_dock, w.lesson]])
-        self._column(BOTTOM, [[w.code_view, t.live, w.problems, w.history]])
+        self._column(BOTTOM, [[w.code_view, t.live, w.inside, w.problems, w.history]])
         w.addDockWidget(LEFT, w.palette)
         w.palette.hide()
         width, height = w.width(), w.height()

@@ -185,6 +185,7 @@ class TrainingSettingsDock(QDockWidget):
         spin.setToolTip(tip)
         spin.valueChanged.connect(lambda v: self._commit(section, path, int(v), label))
         self._bind(spin, section, path, lambda v: spin.setValue(int(v)), lo)
+        spin.setMinimumWidth(spin.minimumSizeHint().width())  # the form may narrow; a number is never cut
         form.addRow(label, spin)
         return spin
 
@@ -198,6 +199,7 @@ class TrainingSettingsDock(QDockWidget):
         spin.setKeyboardTracking(False)
         spin.valueChanged.connect(lambda v: self._commit(section, path, round(float(v), 6), label))
         self._bind(spin, section, path, lambda v: spin.setValue(float(v)), lo)
+        spin.setMinimumWidth(spin.minimumSizeHint().width())  # the form may narrow; a number is never cut
         form.addRow(label, spin)
         return spin
 
@@ -208,6 +210,7 @@ class TrainingSettingsDock(QDockWidget):
         spin.setKeyboardTracking(False)
         spin.valueChanged.connect(lambda v: self._commit(section, path, round(v / 100.0, 4), label))
         self._bind(spin, section, path, lambda v: spin.setValue(int(round(float(v) * 100))), 0.0)
+        spin.setMinimumWidth(spin.minimumSizeHint().width())  # the form may narrow; a number is never cut
         form.addRow(label, spin)
         return spin
 

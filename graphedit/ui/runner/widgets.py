@@ -87,6 +87,7 @@ class OptionEditor(QWidget):
             self.widget.setRange(lo, INT_LIMIT if opt.max is None else int(min(opt.max, INT_LIMIT)))
             self.widget.setKeyboardTracking(False)
             self.widget.valueChanged.connect(lambda v: commit(int(v)))
+            self.widget.setMinimumWidth(self.widget.minimumSizeHint().width())  # a narrow form never cuts a number
         elif kind is float:
             self.widget = QDoubleSpinBox()
             self.widget.setDecimals(4)
@@ -94,6 +95,7 @@ class OptionEditor(QWidget):
             self.widget.setSingleStep(0.05 if (opt.max or 10) <= 1 else 0.5)
             self.widget.setKeyboardTracking(False)
             self.widget.valueChanged.connect(lambda v: commit(round(float(v), 6)))
+            self.widget.setMinimumWidth(self.widget.minimumSizeHint().width())
         else:  # text, or a list of names typed comma-separated (the option checks it)
             self.widget = QLineEdit()
             self.widget.setPlaceholderText(opt.doc)
