@@ -17,6 +17,7 @@ from graphedit.ui.actions import WindowActions
 from graphedit.ui.canvas.view import CanvasView
 from graphedit.ui.code_view import CodeViewDock
 from graphedit.ui.controller import EditorController
+from graphedit.ui.experiments.marks import SweepMarks
 from graphedit.ui.files import AUTOSAVE_MS, ProjectFiles, Prompts
 from graphedit.ui.icons import app_icon
 from graphedit.ui.inspector import InspectorDock
@@ -91,7 +92,8 @@ class MainWindow(QMainWindow):
         )
         self.palette = PaletteDock(registry, self)
         self.palette.typeActivated.connect(self.add_at_center)
-        self.inspector = InspectorDock(self.controller, self)
+        self.sweep_marks = SweepMarks(self.controller, self.files, self)  # parameters marked for sweeping
+        self.inspector = InspectorDock(self.controller, self, marks=self.sweep_marks)
         self.summary = SummaryDock(self.controller, self)
         self.code_view = CodeViewDock(self.controller, self)
         self.problems = ProblemsDock(self.controller, self)

@@ -1,5 +1,5 @@
 """Training in the editor window, wired: the session, its toolbar and menu, the settings and runs docks,
-the banner on the canvas, and the live views dock. The window only creates this."""
+the banner on the canvas, the live views dock and the Experiments (sweeps) dock. The window only creates this."""
 
 from __future__ import annotations
 
@@ -34,8 +34,14 @@ class TrainingFeature(QObject):
         self.controller, self.files, self.canvas = window.controller, window.files, window.canvas
         self.session = TrainingSession(window)
         self.trust_prompts: Any = TrustPrompts(window)  # asks before reading data outside the project's folder
-        self.settings_dock = TrainingSettingsDock(self.controller, self.files, window)
+        marks = getattr(window, "sweep_marks", None)
+        self.settings_dock = TrainingSettingsDock(self.controller, self.files, window, marks=marks)
         self.runs_dock = RunsDock(self.controller, self.files, self.session, window)
+        self.experiments = None  # the Experiments dock, given the window's sweep marks
+        if marks is not None:
+            from graphedit.ui.experiments.panel import ExperimentsDock
+
+            self.experiments = ExperimentsDock(self.controller, self.files, marks, self.runs_dock, window)
         self.toolbar = TrainingToolbar(self.session, window)
         window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.banner = CanvasBanner(self.canvas)
@@ -57,7 +63,7 @@ class TrainingFeature(QObject):
         self.files.loaded.connect(self._project_replaced)
 
     def docks(self) -> list[QDockWidget]:
-        return [self.settings_dock, self.runs_dock, self.live]
+        return [self.settings_dock, self.runs_dock, self.live] + ([self.experiments] if self.experiments else [])
 
     def place_docks(self, beside: QDockWidget, bottom: QDockWidget) -> None:
         """Settings tabbed with ``beside`` (the inspector); runs and live views tabbed with ``bottom``."""
@@ -70,6 +76,9 @@ class TrainingFeature(QObject):
         # the live views: a tab with the others below the canvas, raised when a run starts
         w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.live)
         w.tabifyDockWidget(bottom, self.live)
+        if self.experiments is not None:
+            w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.experiments)
+            w.tabifyDockWidget(bottom, self.experiments)
         bottom.raise_()
 
     # -------------------------------------------------------------- runs
@@ -189,4 +198,6 @@ class TrainingFeature(QObject):
             self.live.show_view(name)
 
     def shutdown(self) -> None:
+        if self.experiments is not None:
+            self.experiments.shutdown()
         self.session.shutdown()

@@ -5,6 +5,8 @@ the panel re-reads the project on every undo-stack change and when another proje
 is loaded, so Undo and Open show up here as they do on the canvas. Dataset options
 get editors generated from the builders' ``Opt`` specs. Choosing a dataset also
 fits the graph's Input/Target shapes to it (one undo step with the choice).
+Given the window's sweep marks, each training setting and dataset option a sweep
+can vary has a ``sweep`` button beside it (see :mod:`graphedit.ui.experiments.marks`).
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graphedit.model.experiment import sweep_name
 from graphedit.training.datasets import BUILDERS, Opt, dataset_names, load_dataset
 from graphedit.training.settings import OPTIMIZERS, SCHEDULES, TrainSettings
 from graphedit.ui.dataset_preview import DatasetPreview
+from graphedit.ui.experiments.marks import MarkButton, beside, option_button, training_button
 from graphedit.ui.runner.edits import fit_graph_to_dataset, get_in, push_setting
 from graphedit.ui.runner.widgets import NumberEdit, available_devices, dataset_summary
 
@@ -44,12 +48,15 @@ class TrainingSettingsDock(QDockWidget):
 
     datasetInfo = Signal(object)  # DatasetInfo of the chosen dataset, or None when it cannot load
 
-    def __init__(self, controller: Any, files: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: Any, files: Any, parent: QWidget | None = None, marks: Any = None) -> None:
         super().__init__("Training", parent)
         self.setObjectName("training_settings")
-        self.controller, self.files = controller, files
+        self.controller, self.files, self.marks = controller, files, marks
+        self.mark_buttons: dict[str, QWidget] = {}  # swept name -> its sweep button
+        self._rows: dict[QWidget, QWidget] = {}  # an editor -> the row holding it and its sweep button
         self._bindings: list[tuple[str, tuple[str, ...], Any, Any]] = []  # section, path, show(value), default
         self._option_widgets: dict[str, QWidget] = {}
+        self._option_rows: dict[str, QWidget] = {}  # an option's row widget: its editor, with a sweep button or not
         self._editors: list[QWidget] = []  # widgets whose signals are held while the panel shows the project
         self._options_for: str | None = None
         self._info_spec: Any = None
@@ -163,7 +170,9 @@ class TrainingSettingsDock(QDockWidget):
 
         box.activated.connect(lambda _i: self._commit(section, path, box.currentData(), label))
         self._bind(box, section, path, show)
-        form.addRow(label, box)
+        form.addRow(
+            label, self._markable(box, section, path, "choice", tuple(box.itemData(i) for i in range(len(items))))
+        )
         return box
 
     def _int(
@@ -175,7 +184,7 @@ class TrainingSettingsDock(QDockWidget):
         spin.setToolTip(tip)
         spin.valueChanged.connect(lambda v: self._commit(section, path, int(v), label))
         self._bind(spin, section, path, lambda v: spin.setValue(int(v)), lo)
-        form.addRow(label, spin)
+        form.addRow(label, self._markable(spin, section, path, "int"))
         return spin
 
     def _real(
@@ -188,7 +197,7 @@ class TrainingSettingsDock(QDockWidget):
         spin.setKeyboardTracking(False)
         spin.valueChanged.connect(lambda v: self._commit(section, path, round(float(v), 6), label))
         self._bind(spin, section, path, lambda v: spin.setValue(float(v)), lo)
-        form.addRow(label, spin)
+        form.addRow(label, self._markable(spin, section, path, "float"))
         return spin
 
     def _percent(self, section: str, path: tuple[str, ...], label: str, form: QFormLayout) -> QSpinBox:
@@ -209,7 +218,7 @@ class TrainingSettingsDock(QDockWidget):
         edit.committed.connect(lambda v: self._commit(section, path, v, label))
         edit.refused.connect(lambda text: self.controller.message.emit(f"{label}: {text}"))
         self._bind(edit, section, path, edit.set_value, 0.0)
-        form.addRow(label, edit)
+        form.addRow(label, self._markable(edit, section, path, "float"))
         return edit
 
     def _check(self, section: str, path: tuple[str, ...], label: str, form: QFormLayout, tip: str = "") -> QCheckBox:
@@ -217,8 +226,23 @@ class TrainingSettingsDock(QDockWidget):
         check.setToolTip(tip)
         check.toggled.connect(lambda on: self._commit(section, path, bool(on), label))
         self._bind(check, section, path, lambda v: check.setChecked(bool(v)), False)
-        form.addRow(label, check)
+        form.addRow(label, self._markable(check, section, path, "bool"))
         return check
+
+    def _markable(
+        self, widget: QWidget, section: str, path: tuple[str, ...], kind: str, choices: tuple[Any, ...] = ()
+    ) -> QWidget:
+        """The editor, with a sweep button beside it when a sweep can vary this training setting."""
+        if self.marks is None or section != "training" or len(path) != 1:
+            return widget
+        return self._with_button(widget, training_button(self.marks, self.files, path[0], kind, choices))
+
+    def _with_button(self, widget: QWidget, button: MarkButton | None) -> QWidget:
+        if button is None:
+            return widget
+        self.mark_buttons[button.name] = button
+        row = self._rows[widget] = beside(widget, button)
+        return row
 
     # ------------------------------------------------------------- dataset
     def choose_dataset(self, name: str) -> None:
@@ -255,16 +279,19 @@ class TrainingSettingsDock(QDockWidget):
     def _build_options(self, name: str) -> None:
         from graphedit.ui.runner.widgets import option_editor
 
-        for editor in self._option_widgets.values():
-            self.dataset_form.removeRow(editor)
-        self._option_widgets = {}
+        for key, editor in self._option_widgets.items():
+            self.dataset_form.removeRow(self._option_rows.get(key, editor))
+            self.mark_buttons.pop(sweep_name("dataset", "", key), None)
+        self._option_widgets, self._option_rows = {}, {}
         builder = BUILDERS.get(name)
         for i, (key, opt) in enumerate((builder.options if builder else {}).items()):
             browse = (lambda k=key: self._browse(k)) if key.endswith("path") else None
             editor = option_editor(opt, lambda v, k=key: self._commit_option(k, v), browse)
             editor.setToolTip(opt.doc)
             self._option_widgets[key] = editor
-            self.dataset_form.insertRow(OPTIONS_ROW + i, key.replace("_", " "), editor)  # under the dataset's doc
+            button = None if self.marks is None else option_button(self.marks, self.files, name, key, opt)
+            row = self._option_rows[key] = self._with_button(editor, button)
+            self.dataset_form.insertRow(OPTIONS_ROW + i, key.replace("_", " "), row)  # under the dataset's doc
         self._options_for = name
 
     def _browse(self, key: str) -> str | None:
@@ -356,15 +383,19 @@ class TrainingSettingsDock(QDockWidget):
         self._update_rows()
         self._update_info()
 
+    def _row(self, editor: QWidget) -> QWidget:
+        """The form's field holding ``editor``: the editor, or the row of it and its sweep button."""
+        return self._rows.get(editor, editor)
+
     def _update_rows(self) -> None:
         optimizer = self.optimizer.currentData()
-        self.optimizer_form.setRowVisible(self.momentum, optimizer in ("sgd", "rmsprop"))
-        self.optimizer_form.setRowVisible(self.nesterov, optimizer == "sgd")
+        self.optimizer_form.setRowVisible(self._row(self.momentum), optimizer in ("sgd", "rmsprop"))
+        self.optimizer_form.setRowVisible(self._row(self.nesterov), optimizer == "sgd")
         step = self.schedule.currentData() == "step"
-        self.schedule_form.setRowVisible(self.step_size, step)
-        self.schedule_form.setRowVisible(self.gamma, step)
-        self.schedule_form.setRowVisible(self.patience, self.early.isChecked())
-        self.run_form.setRowVisible(self.amp, any(d[0].startswith("cuda") for d in available_devices()))
+        self.schedule_form.setRowVisible(self._row(self.step_size), step)
+        self.schedule_form.setRowVisible(self._row(self.gamma), step)
+        self.schedule_form.setRowVisible(self._row(self.patience), self.early.isChecked())
+        self.run_form.setRowVisible(self._row(self.amp), any(d[0].startswith("cuda") for d in available_devices()))
 
 
 def _escape(text: str) -> str:

@@ -1,0 +1,177 @@
+"""The Experiments panel's plots: trials over time, parallel coordinates of parameters against the objective, and
+parameter importance. Each takes the sweep's rows (:class:`graphedit.training.sweep.TrialRow`) and redraws."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+
+from graphedit.errors import GraphEditError
+from graphedit.model.experiment import SweepParam
+from graphedit.training.sweep_results import axis_ticks, best_so_far, importances, scaled
+from graphedit.ui.live.base import TRAIN, VAL, graphics_layout, small_font, style_plot, text_color
+
+PRUNED = (150, 150, 150)
+
+
+class SweepView(QWidget):
+    """A plot, or a line saying why there is nothing to plot yet."""
+
+    title = ""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._stack = QStackedLayout(self)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setMargin(12)
+        self.graphics = graphics_layout(self)
+        self.plot = self.graphics.addPlot()
+        self._stack.addWidget(self.note)
+        self._stack.addWidget(self.graphics)
+        self.params: list[SweepParam] = []
+        self.objective, self.direction = "val.loss", "minimize"
+
+    def show_note(self, text: str) -> None:
+        self.note.setText(text)
+        self._stack.setCurrentWidget(self.note)
+
+    def show_plot(self) -> None:
+        self._stack.setCurrentWidget(self.graphics)
+
+    def update_rows(
+        self, rows: list[Any], params: list[SweepParam], objective: str, direction: str, last: dict[int, float]
+    ) -> None:
+        """Redraw from the sweep's rows; ``last`` holds a pruned trial's last reported value."""
+        self.params, self.objective, self.direction = params, objective, direction
+        self.plot.clear()
+        self.render(rows, last)
+
+    def render(self, rows: list[Any], last: dict[int, float]) -> None:
+        raise NotImplementedError
+
+
+class HistoryView(SweepView):
+    """The objective of each trial by trial number, the best so far as a step line, pruned trials grey."""
+
+    title = "Trials over time"
+
+    def render(self, rows: list[Any], last: dict[int, float]) -> None:
+        done = [r for r in rows if r.state == "complete" and r.value is not None]
+        pruned = [r for r in rows if r.state == "pruned" and r.number in last]
+        if not done and not pruned:
+            self.show_note("Each finished trial appears here: its objective, and the best value so far.")
+            return
+        self.show_plot()
+        style_plot(self.plot, self, "", self.objective, "trial")
+        self.plot.addLegend(offset=(-10, 10), labelTextColor=text_color(self))
+        if pruned:
+            self.plot.plot(
+                [r.number for r in pruned],
+                [last[r.number] for r in pruned],
+                pen=None,
+                symbol="x",
+                symbolBrush=PRUNED,
+                symbolPen=PRUNED,
+                name="pruned (last value)",
+            )
+        if done:
+            self.plot.plot(
+                [r.number for r in done],
+                [r.value for r in done],
+                pen=None,
+                symbol="o",
+                symbolSize=8,
+                symbolBrush=TRAIN,
+                name="trial",
+            )
+            best = best_so_far(rows, self.direction)
+            self.plot.plot(
+                [n for n, _ in best],
+                [v for _, v in best],
+                pen=pg.mkPen(VAL, width=2),
+                stepMode=None,
+                name="best so far",
+            )
+
+
+class ParallelView(SweepView):
+    """One vertical axis per parameter and one for the objective; each trial a line through its values.
+
+    Every axis has its own scale (a log range on a log scale, a list by position), labelled at its
+    ends or choices; complete trials are coloured by their objective (bright: better), pruned ones grey.
+    """
+
+    title = "Parameters"
+
+    def render(self, rows: list[Any], last: dict[int, float]) -> None:
+        shown = [r for r in rows if r.state in ("complete", "pruned") and all(p.name in r.params for p in self.params)]
+        if not self.params or not shown:
+            self.show_note("Each finished trial appears here as a line through its parameter values and objective.")
+            return
+        self.show_plot()
+        names = [p.name for p in self.params] + [self.objective]
+        better = "lowest" if self.direction == "minimize" else "highest"
+        title = f"one line per trial, coloured by {self.objective} (yellow: {better}; grey dashes: pruned)"
+        style_plot(self.plot, self, title, "each axis scaled to its own range", "")
+        bottom = self.plot.getAxis("bottom")
+        bottom.setTicks([list(enumerate(names))])
+        self.plot.getAxis("left").setTicks([[(0.0, "low"), (0.5, ""), (1.0, "high")]])
+        values = [r.value for r in shown if r.state == "complete" and r.value is not None]
+        lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+        colors = pg.colormap.get("viridis")
+        k = len(self.params)
+        for i in range(k + 1):
+            self.plot.addItem(pg.InfiniteLine(pos=i, angle=90, pen=pg.mkPen(text_color(self), width=1)))
+        for i, param in enumerate(self.params):
+            for y, text in axis_ticks(param):
+                self._label(i, y, text)
+        self._label(k, 0.0, f"{lo:.4g}")
+        self._label(k, 1.0, f"{hi:.4g}")
+        for row in sorted(shown, key=lambda r: r.state != "pruned"):  # pruned first, so the coloured lines lie on top
+            ys = [scaled(p, row.params[p.name]) for p in self.params]
+            if any(y is None for y in ys):
+                continue
+            if row.state == "complete" and row.value is not None:
+                t = 0.5 if hi == lo else (row.value - lo) / (hi - lo)
+                good = 1.0 - t if self.direction == "minimize" else t
+                pen = pg.mkPen(colors.map(0.15 + 0.85 * good, mode="qcolor"), width=2)
+                ys.append(t)
+            else:
+                pen = pg.mkPen(PRUNED, width=1, style=pg.QtCore.Qt.PenStyle.DashLine)
+            self.plot.plot(np.arange(len(ys)), ys, pen=pen)
+        self.plot.setXRange(-0.5, k + 0.6, padding=0)
+        self.plot.setYRange(-0.08, 1.08, padding=0)
+
+    def _label(self, x: float, y: float, text: str) -> None:
+        item = pg.TextItem(text, color=text_color(self), anchor=(0, 0.5))
+        item.setFont(small_font(8))
+        item.setPos(x + 0.03, y)
+        self.plot.addItem(item)
+
+
+class ImportanceView(SweepView):
+    """Each parameter's share of the objective's variance (Optuna's fANOVA), as horizontal bars."""
+
+    title = "Importance"
+
+    def render(self, rows: list[Any], last: dict[int, float]) -> None:
+        if not self.params:
+            self.show_note("Mark parameters for sweeping and run a sweep: here you see which of them mattered.")
+            return
+        try:
+            shares = importances(rows, self.params, self.direction)
+        except GraphEditError as exc:
+            self.show_note(f"No importance yet: {exc}")
+            return
+        self.show_plot()
+        names = list(reversed(list(shares)))  # the largest on top
+        style_plot(self.plot, self, "", "", "importance (fANOVA: share of the objective's variance)")
+        self.plot.getAxis("left").setTicks([list(enumerate(names))])
+        widths = [shares[n] for n in names]
+        self.plot.addItem(pg.BarGraphItem(x0=0, y=np.arange(len(names)), height=0.6, width=widths, brush=TRAIN))
+        self.plot.setXRange(0, max(1e-9, max(widths)) * 1.1, padding=0)
+        self.plot.setYRange(-0.6, len(names) - 0.4, padding=0)
