@@ -70,6 +70,7 @@ def test_marks_are_one_undo_step_each_and_bad_values_are_refused(qtbot, tmp_path
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert project.experiment["params"] == {"dense1.units": "4,8"}
     assert "4,8" in button.text()
+    screenshot(window, "inspector_sweep_mark.png")
     lr = window.training.settings_dock.mark_buttons["lr"]
     dialog = lr.edit()
     assert dialog.as_range.isChecked() and dialog.log.isChecked()  # a learning rate suggests a log range
@@ -143,6 +144,10 @@ def test_a_sweep_from_the_panel_streams_rows_and_applies_the_best(qtbot, tmp_pat
     points = [item for item in panel.views[0].plot.listDataItems() if item.name() == "trial"]
     assert sorted(points[0].xData) == [r.number for r in rows]
     screenshot(panel, "sweep_history.png")
+    qtbot.mouseClick(tab_bar, Qt.MouseButton.LeftButton, pos=tab_bar.tabRect(2).center())
+    bars = [item for item in panel.views[2].plot.items if type(item).__name__ == "BarGraphItem"]
+    assert len(bars) == 1 and len(bars[0].opts["width"]) == 2  # one bar per swept parameter
+    screenshot(panel, "sweep_importance.png")
     # apply the best trial: its values (and its weights) in one undo step; undo takes all of it back
     best = panel.best()
     assert best.value == min(r.value for r in rows)

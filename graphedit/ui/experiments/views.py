@@ -15,6 +15,7 @@ from graphedit.training.sweep_results import axis_ticks, best_so_far, importance
 from graphedit.ui.live.base import TRAIN, VAL, graphics_layout, small_font, style_plot, text_color
 
 PRUNED = (150, 150, 150)
+MAX_TRIAL_TICKS = 25  # up to this many trials, each is a tick of the history's axis
 
 
 class SweepView(QWidget):
@@ -34,6 +35,15 @@ class SweepView(QWidget):
         self._stack.addWidget(self.graphics)
         self.params: list[SweepParam] = []
         self.objective, self.direction = "val.loss", "minimize"
+
+    def style(self, title: str, left: str, bottom: str) -> None:
+        """Axis labels and colours; values as they are (pyqtgraph's setLabel turns SI prefixes back on, and with
+        them a stale scale that showed a loss of 0.65 as 650)."""
+        style_plot(self.plot, self, title, left, bottom)
+        for side in ("left", "bottom"):
+            axis = self.plot.getAxis(side)
+            axis.setSIPrefixEnableRanges(())
+            axis.updateAutoSIPrefix()
 
     def show_note(self, text: str) -> None:
         self.note.setText(text)
@@ -66,7 +76,7 @@ class HistoryView(SweepView):
             self.show_note("Each finished trial appears here: its objective, and the best value so far.")
             return
         self.show_plot()
-        style_plot(self.plot, self, "", self.objective, "trial")
+        self.style("", self.objective, "trial")
         self.plot.addLegend(offset=(-10, 10), labelTextColor=text_color(self))
         if pruned:
             self.plot.plot(
@@ -88,14 +98,20 @@ class HistoryView(SweepView):
                 symbolBrush=TRAIN,
                 name="trial",
             )
+            numbers = sorted({r.number for r in done + pruned})
+            if len(numbers) <= MAX_TRIAL_TICKS:  # whole trial numbers, not 0.5 steps
+                self.plot.getAxis("bottom").setTicks([[(n, str(n)) for n in numbers]])
+            else:
+                self.plot.getAxis("bottom").setTicks(None)
             best = best_so_far(rows, self.direction)
-            self.plot.plot(
-                [n for n, _ in best],
-                [v for _, v in best],
-                pen=pg.mkPen(VAL, width=2),
-                stepMode=None,
-                name="best so far",
-            )
+            xs, ys = [], []
+            for i, (n, v) in enumerate(best):  # a step: the best holds until a better trial comes
+                if i:
+                    xs.append(n)
+                    ys.append(ys[-1])
+                xs.append(n)
+                ys.append(v)
+            self.plot.plot(xs, ys, pen=pg.mkPen(VAL, width=2), name="best so far")
 
 
 class ParallelView(SweepView):
@@ -116,7 +132,7 @@ class ParallelView(SweepView):
         names = [p.name for p in self.params] + [self.objective]
         better = "lowest" if self.direction == "minimize" else "highest"
         title = f"one line per trial, coloured by {self.objective} (yellow: {better}; grey dashes: pruned)"
-        style_plot(self.plot, self, title, "each axis scaled to its own range", "")
+        self.style(title, "each axis scaled to its own range", "")
         bottom = self.plot.getAxis("bottom")
         bottom.setTicks([list(enumerate(names))])
         self.plot.getAxis("left").setTicks([[(0.0, "low"), (0.5, ""), (1.0, "high")]])
@@ -169,7 +185,7 @@ class ImportanceView(SweepView):
             return
         self.show_plot()
         names = list(reversed(list(shares)))  # the largest on top
-        style_plot(self.plot, self, "", "", "importance (fANOVA: share of the objective's variance)")
+        self.style("", "", "importance (fANOVA: share of the objective's variance)")
         self.plot.getAxis("left").setTicks([list(enumerate(names))])
         widths = [shares[n] for n in names]
         self.plot.addItem(pg.BarGraphItem(x0=0, y=np.arange(len(names)), height=0.6, width=widths, brush=TRAIN))
