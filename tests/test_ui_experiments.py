@@ -83,6 +83,15 @@ def test_marks_are_one_undo_step_each_and_bad_values_are_refused(qtbot, tmp_path
     assert project.experiment["params"] == {} and button.text() == "sweep"
     stack.undo()
     assert project.experiment["params"] == {"dense1.units": "4,8"}
+    name = window.inspector.name_edit  # a renamed node keeps its marks, and undo renames them back
+    name.setFocus()
+    name.selectAll()
+    qtbot.keyClicks(name, "hidden")
+    qtbot.keyClick(name, Qt.Key.Key_Return)
+    assert project.experiment["params"] == {"hidden.units": "4,8"}
+    assert "4,8" in window.inspector.mark_buttons["units"].text()
+    stack.undo()
+    assert project.experiment["params"] == {"dense1.units": "4,8"}
 
 
 @pytest.mark.slow

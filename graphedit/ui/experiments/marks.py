@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from graphedit.errors import GraphEditError, ParamError
+from graphedit.model.events import NodeRenamed
 from graphedit.model.experiment import SweepParam, parse_param, sweep_name
 from graphedit.ui.runner.edits import SettingCommand
 
@@ -57,9 +58,29 @@ class SweepMarks(QObject):
         self.controller, self.files = controller, files
         controller.undo_stack.indexChanged.connect(self._emit)  # bound methods: dropped when this object goes
         files.loaded.connect(self._emit)
+        controller.documentReplaced.connect(self._watch)
+        self._document: Any = None
+        self._watch()
 
     def _emit(self, *_: Any) -> None:
         self.changed.emit()
+
+    def _watch(self) -> None:
+        if self._document is not None:
+            self._document.unsubscribe(self._on_event)
+        self._document = self.controller.document
+        self._document.subscribe(self._on_event)
+
+    def _on_event(self, event: Any) -> None:
+        """A renamed node takes its marks along (and back on undo, which renames it back)."""
+        if not isinstance(event, NodeRenamed):
+            return
+        experiment = self.files.project.experiment
+        old = f"{event.old_id}."
+        params = experiment.get("params") or {}
+        if any(name.startswith(old) for name in params):
+            renamed = {(f"{event.new_id}.{n[len(old) :]}" if n.startswith(old) else n): v for n, v in params.items()}
+            experiment["params"] = renamed
 
     def marks(self) -> dict[str, str]:
         return dict(self.files.project.experiment.get("params") or {})
