@@ -142,8 +142,8 @@ def test_a_sweep_from_the_panel_streams_rows_and_applies_the_best(qtbot, tmp_pat
     runs.setFloating(False)
     # the views: the parallel coordinates draw one line per trial, the history one point per trial
     tab_bar = panel.tabs.tabBar()
-    qtbot.mouseClick(tab_bar, Qt.MouseButton.LeftButton, pos=tab_bar.tabRect(1).center())
-    parallel = panel.views[1]
+    qtbot.mouseClick(tab_bar, Qt.MouseButton.LeftButton, pos=tab_bar.tabRect(2).center())
+    parallel = panel.views[2]
     lines = [item for item in parallel.plot.listDataItems() if len(item.xData) == 3]
     assert len(lines) == 4
     panel.setFloating(True)
@@ -153,8 +153,12 @@ def test_a_sweep_from_the_panel_streams_rows_and_applies_the_best(qtbot, tmp_pat
     points = [item for item in panel.views[0].plot.listDataItems() if item.name() == "trial"]
     assert sorted(points[0].xData) == [r.number for r in rows]
     screenshot(panel, "sweep_history.png")
-    qtbot.mouseClick(tab_bar, Qt.MouseButton.LeftButton, pos=tab_bar.tabRect(2).center())
-    bars = [item for item in panel.views[2].plot.items if type(item).__name__ == "BarGraphItem"]
+    qtbot.mouseClick(tab_bar, Qt.MouseButton.LeftButton, pos=tab_bar.tabRect(1).center())
+    curves = [item for item in panel.views[1].plot.listDataItems() if len(item.xData) == 2]
+    assert len(curves) == 4  # each trial's objective at its two epochs
+    screenshot(panel, "sweep_curves.png")
+    qtbot.mouseClick(tab_bar, Qt.MouseButton.LeftButton, pos=tab_bar.tabRect(3).center())
+    bars = [item for item in panel.views[3].plot.items if type(item).__name__ == "BarGraphItem"]
     assert len(bars) == 1 and len(bars[0].opts["width"]) == 2  # one bar per swept parameter
     screenshot(panel, "sweep_importance.png")
     # apply the best trial: its values (and its weights) in one undo step; undo takes all of it back

@@ -37,7 +37,7 @@ from graphedit.training.sweep_space import check_params
 from graphedit.ui.experiments.apply import apply_trial
 from graphedit.ui.experiments.marks import MarkDialog
 from graphedit.ui.experiments.runner import SweepRunner
-from graphedit.ui.experiments.views import HistoryView, ImportanceView, ParallelView
+from graphedit.ui.experiments.views import CurvesView, HistoryView, ImportanceView, ParallelView
 from graphedit.ui.runner.edits import push_setting
 
 ERROR_COLOR = "#d04040"
@@ -50,7 +50,7 @@ class ExperimentsDock(QDockWidget):
         self.controller, self.files, self.marks, self.runs_dock = controller, files, marks, runs_dock
         self.runner = SweepRunner(self)
         self.rows: dict[int, Any] = {}  # trial number -> TrialRow of the sweep shown
-        self.last: dict[int, float] = {}  # trial number -> its last reported value (pruned trials keep it)
+        self.curves: dict[int, list[tuple[int, float]]] = {}  # trial number -> (epoch, objective) reported so far
         self.params: list[Any] = []  # the search space of the sweep shown
         self.objective, self.direction = "val.loss", "minimize"
         self.total = 0
@@ -58,7 +58,7 @@ class ExperimentsDock(QDockWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self._settings())
         self.tabs = QTabWidget()
-        self.views = [HistoryView(), ParallelView(), ImportanceView()]
+        self.views = [HistoryView(), CurvesView(), ParallelView(), ImportanceView()]
         for view in self.views:
             self.tabs.addTab(view, view.title)
         self.tabs.currentChanged.connect(lambda _i: self._redraw())
@@ -215,7 +215,7 @@ class ExperimentsDock(QDockWidget):
             self._say(str(exc), error=True)
             return False
         self.params, self.objective, self.direction = config.params, config.objective, config.direction
-        self.rows, self.last, self.total = {}, {}, config.trials
+        self.rows, self.curves, self.total = {}, {}, config.trials
         self.runner.start(data, self.files.runs_base(), config)
         self._say("Opening the study…")
         self._update_buttons()
@@ -243,8 +243,11 @@ class ExperimentsDock(QDockWidget):
     def _event(self, event: dict[str, Any]) -> None:
         if event.get("type") == "started":
             self.runs_dock.refresh()  # the trial's run appears as a row while it trains
+            self.curves[event["trial"]] = []
         elif event.get("type") == "epoch":
-            self.last[event["trial"]] = event["value"]
+            self.curves.setdefault(event["trial"], []).append((event["epoch"], event["value"]))
+            if self.tabs.currentWidget() is self.views[1]:
+                self._redraw()
 
     def _trial_finished(self, row: Any) -> None:
         self.rows[row.number] = row
@@ -286,7 +289,7 @@ class ExperimentsDock(QDockWidget):
         if view is not None:
             rows = sorted(self.rows.values(), key=lambda r: r.number)
             params = self.params or experiment_params(self.files.project.experiment)
-            view.update_rows(rows, params, self.objective, self.direction, self.last)
+            view.update_rows(rows, params, self.objective, self.direction, self.curves)
 
     def _update_buttons(self) -> None:
         running = self.runner.is_running()

@@ -15,6 +15,7 @@ from graphedit.training.sweep_results import axis_ticks, best_so_far, importance
 from graphedit.ui.live.base import TRAIN, VAL, graphics_layout, small_font, style_plot, text_color
 
 PRUNED = (150, 150, 150)
+Curves = dict[int, list[tuple[int, float]]]  # trial number -> (epoch, objective) as the trial reported them
 MAX_TRIAL_TICKS = 25  # up to this many trials, each is a tick of the history's axis
 
 
@@ -53,14 +54,14 @@ class SweepView(QWidget):
         self._stack.setCurrentWidget(self.graphics)
 
     def update_rows(
-        self, rows: list[Any], params: list[SweepParam], objective: str, direction: str, last: dict[int, float]
+        self, rows: list[Any], params: list[SweepParam], objective: str, direction: str, curves: Curves
     ) -> None:
-        """Redraw from the sweep's rows; ``last`` holds a pruned trial's last reported value."""
+        """Redraw from the sweep's rows; ``curves`` holds each trial's objective per epoch, as reported so far."""
         self.params, self.objective, self.direction = params, objective, direction
         self.plot.clear()
-        self.render(rows, last)
+        self.render(rows, curves)
 
-    def render(self, rows: list[Any], last: dict[int, float]) -> None:
+    def render(self, rows: list[Any], curves: Curves) -> None:
         raise NotImplementedError
 
 
@@ -69,9 +70,9 @@ class HistoryView(SweepView):
 
     title = "Trials over time"
 
-    def render(self, rows: list[Any], last: dict[int, float]) -> None:
+    def render(self, rows: list[Any], curves: Curves) -> None:
         done = [r for r in rows if r.state == "complete" and r.value is not None]
-        pruned = [r for r in rows if r.state == "pruned" and r.number in last]
+        pruned = [r for r in rows if r.state == "pruned" and curves.get(r.number)]
         if not done and not pruned:
             self.show_note("Each finished trial appears here: its objective, and the best value so far.")
             return
@@ -81,7 +82,7 @@ class HistoryView(SweepView):
         if pruned:
             self.plot.plot(
                 [r.number for r in pruned],
-                [last[r.number] for r in pruned],
+                [curves[r.number][-1][1] for r in pruned],
                 pen=None,
                 symbol="x",
                 symbolBrush=PRUNED,
@@ -114,6 +115,42 @@ class HistoryView(SweepView):
             self.plot.plot(xs, ys, pen=pg.mkPen(VAL, width=2), name="best so far")
 
 
+class CurvesView(SweepView):
+    """Each trial's objective epoch by epoch as it trains (what the pruner compares); pruned trials grey."""
+
+    title = "Trial curves"
+
+    def render(self, rows: list[Any], curves: Curves) -> None:
+        if not any(curves.values()):
+            self.show_note("Each trial's objective appears here epoch by epoch while it trains.")
+            return
+        self.show_plot()
+        self.style("", self.objective, "epoch")
+        epochs = sorted({e for points in curves.values() for e, _ in points})
+        self.plot.getAxis("bottom").setTicks(
+            [[(e, str(e)) for e in epochs]] if len(epochs) <= MAX_TRIAL_TICKS else None
+        )
+        states = {r.number: r.state for r in rows}
+        for number, points in sorted(curves.items()):
+            state = states.get(number, "running")
+            if state == "pruned":
+                pen = pg.mkPen(PRUNED, width=1, style=pg.QtCore.Qt.PenStyle.DashLine)
+            elif state == "complete":
+                pen = pg.mkPen(TRAIN, width=1.5)
+            else:
+                pen = pg.mkPen(VAL, width=2.5)  # still training
+            xs, ys = [e for e, _ in points], [v for _, v in points]
+            self.plot.plot(xs, ys, pen=pen, symbol="o", symbolSize=4, symbolBrush=pen.color(), symbolPen=None)
+        legend = self.plot.addLegend(offset=(-10, 10), labelTextColor=text_color(self))
+        legend.clear()
+        for pen, text in (
+            (pg.mkPen(VAL, width=2.5), "training"),
+            (pg.mkPen(TRAIN, width=1.5), "complete"),
+            (pg.mkPen(PRUNED, width=1, style=pg.QtCore.Qt.PenStyle.DashLine), "pruned"),
+        ):
+            legend.addItem(pg.PlotDataItem(pen=pen), text)  # keys only: not plotted
+
+
 class ParallelView(SweepView):
     """One vertical axis per parameter and one for the objective; each trial a line through its values.
 
@@ -123,7 +160,7 @@ class ParallelView(SweepView):
 
     title = "Parameters"
 
-    def render(self, rows: list[Any], last: dict[int, float]) -> None:
+    def render(self, rows: list[Any], curves: Curves) -> None:
         shown = [r for r in rows if r.state in ("complete", "pruned") and all(p.name in r.params for p in self.params)]
         if not self.params or not shown:
             self.show_note("Each finished trial appears here as a line through its parameter values and objective.")
@@ -174,7 +211,7 @@ class ImportanceView(SweepView):
 
     title = "Importance"
 
-    def render(self, rows: list[Any], last: dict[int, float]) -> None:
+    def render(self, rows: list[Any], curves: Curves) -> None:
         if not self.params:
             self.show_note("Mark parameters for sweeping and run a sweep: here you see which of them mattered.")
             return
