@@ -102,7 +102,7 @@ def test_a_sweep_from_the_panel_streams_rows_and_applies_the_best(qtbot, tmp_pat
     _mark(qtbot, window.inspector.mark_buttons["units"], "4, 8")
     window.training.settings_dock.raise_()
     _mark(qtbot, window.training.settings_dock.mark_buttons["lr"], "0.01, 0.1")
-    panel = window.training.experiments
+    panel = window.experiments
     panel.raise_()
     assert [panel.space.topLevelItem(i).text(0) for i in range(panel.space.topLevelItemCount())] == [
         "dense1.units",

@@ -18,6 +18,7 @@ from graphedit.ui.canvas.view import CanvasView
 from graphedit.ui.code_view import CodeViewDock
 from graphedit.ui.controller import EditorController
 from graphedit.ui.experiments.marks import SweepMarks
+from graphedit.ui.experiments.panel import ExperimentsDock
 from graphedit.ui.files import AUTOSAVE_MS, ProjectFiles, Prompts
 from graphedit.ui.icons import app_icon
 from graphedit.ui.inspector import InspectorDock
@@ -115,6 +116,10 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.code_view, self.history)
         self.training = TrainingFeature(self)  # its settings, runs and live views docks join the tabs
         self.training.place_docks(self.inspector, self.problems)
+        # sweeps: the project's plan, run from here; trials land in the runs dock
+        self.experiments = ExperimentsDock(self.controller, self.files, self.sweep_marks, self.training.runs_dock, self)
+        self.addDockWidget(bottom, self.experiments)
+        self.tabifyDockWidget(self.problems, self.experiments)
         self.problems.raise_()
         self.resizeDocks([self.palette, self.inspector], [260, 360], Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector, self.summary], [480, 260], Qt.Orientation.Vertical)
@@ -122,7 +127,7 @@ class MainWindow(QMainWindow):
 
     def docks(self) -> list[QDockWidget]:
         base = [self.palette, self.inspector, self.summary, self.problems, self.code_view, self.history]
-        return base + self.training.docks()
+        return base + self.training.docks() + [self.experiments]
 
     def _make_status_bar(self) -> None:
         self.status_label = QLabel()
@@ -205,6 +210,7 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
+        self.experiments.shutdown()  # a running sweep stops; the next Start runs its unfinished trials again
         self.training.shutdown()
         self.files.close()
         self.settings.setValue("window_geometry", self.saveGeometry())

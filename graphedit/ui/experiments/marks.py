@@ -82,6 +82,17 @@ class SweepMarks(QObject):
             renamed = {(f"{event.new_id}.{n[len(old) :]}" if n.startswith(old) else n): v for n, v in params.items()}
             experiment["params"] = renamed
 
+    # the buttons other panels put beside their editors (they take them from here, so they import nothing of this)
+    def training_button(self, key: str, kind: str, choices: tuple[Any, ...] = ()) -> MarkButton | None:
+        return training_button(self, self.files, key, kind, choices)
+
+    def option_button(self, dataset: str, key: str, opt: Any) -> MarkButton | None:
+        return option_button(self, self.files, dataset, key, opt)
+
+    @staticmethod
+    def beside(widget: QWidget, button: QWidget) -> QWidget:
+        return beside(widget, button)
+
     def marks(self) -> dict[str, str]:
         return dict(self.files.project.experiment.get("params") or {})
 

@@ -54,6 +54,7 @@ class ExperimentsDock(QDockWidget):
         self.params: list[Any] = []  # the search space of the sweep shown
         self.objective, self.direction = "val.loss", "minimize"
         self.total = 0
+        self.swept: Any = None  # the Project the sweep shown ran on (another may be opened since)
         self.dialog: MarkDialog | None = None
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self._settings())
@@ -72,6 +73,7 @@ class ExperimentsDock(QDockWidget):
         self.runner.finished.connect(self._finished)
         self.runner.failed.connect(self._failed)
         marks.changed.connect(self.refresh)
+        files.loaded.connect(self._project_replaced)
         self.refresh()
 
     # ------------------------------------------------------------ layout
@@ -215,8 +217,10 @@ class ExperimentsDock(QDockWidget):
             self._say(str(exc), error=True)
             return False
         self.params, self.objective, self.direction = config.params, config.objective, config.direction
-        self.rows, self.curves, self.total = {}, {}, config.trials
-        self.runner.start(data, self.files.runs_base(), config)
+        self.rows, self.curves, self.total, self.swept = {}, {}, config.trials, project
+        base = self.files.runs_base()
+        base.parent.mkdir(parents=True, exist_ok=True)  # an unsaved project's folder: its study and runs live there
+        self.runner.start(data, base, config)
         self._say("Opening the study…")
         self._update_buttons()
         return True
@@ -291,11 +295,20 @@ class ExperimentsDock(QDockWidget):
             params = self.params or experiment_params(self.files.project.experiment)
             view.update_rows(rows, params, self.objective, self.direction, self.curves)
 
+    def _project_replaced(self) -> None:
+        """Another project: its own plan shows; a finished sweep's views and results no longer apply."""
+        if not self.runner.is_running():
+            self.rows, self.curves, self.params, self.swept = {}, {}, [], None
+            self._say("Mark parameters for sweeping, then Start.")
+            self._redraw()
+        self._update_buttons()
+
     def _update_buttons(self) -> None:
         running = self.runner.is_running()
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
-        self.apply_button.setEnabled(not running and self.best() is not None)
+        ours = self.swept is self.files.project
+        self.apply_button.setEnabled(not running and ours and self.best() is not None)
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
@@ -305,7 +318,7 @@ class ExperimentsDock(QDockWidget):
     def apply_best(self) -> bool:
         """Write the best trial's values (and its weights, when they fit) into the project as one undo step."""
         best = self.best()
-        if best is None:
+        if best is None or self.swept is not self.files.project:
             return False
         text = f"Apply best trial {best.number}"
         problem = apply_trial(self.controller, self.files, self.params, best.params, best.run, text)

@@ -1,5 +1,5 @@
 """Training in the editor window, wired: the session, its toolbar and menu, the settings and runs docks,
-the banner on the canvas, the live views dock and the Experiments (sweeps) dock. The window only creates this."""
+the banner on the canvas, and the live views dock. The window only creates this."""
 
 from __future__ import annotations
 
@@ -37,11 +37,6 @@ class TrainingFeature(QObject):
         marks = getattr(window, "sweep_marks", None)
         self.settings_dock = TrainingSettingsDock(self.controller, self.files, window, marks=marks)
         self.runs_dock = RunsDock(self.controller, self.files, self.session, window)
-        self.experiments = None  # the Experiments dock, given the window's sweep marks
-        if marks is not None:
-            from graphedit.ui.experiments.panel import ExperimentsDock
-
-            self.experiments = ExperimentsDock(self.controller, self.files, marks, self.runs_dock, window)
         self.toolbar = TrainingToolbar(self.session, window)
         window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.banner = CanvasBanner(self.canvas)
@@ -63,7 +58,7 @@ class TrainingFeature(QObject):
         self.files.loaded.connect(self._project_replaced)
 
     def docks(self) -> list[QDockWidget]:
-        return [self.settings_dock, self.runs_dock, self.live] + ([self.experiments] if self.experiments else [])
+        return [self.settings_dock, self.runs_dock, self.live]
 
     def place_docks(self, beside: QDockWidget, bottom: QDockWidget) -> None:
         """Settings tabbed with ``beside`` (the inspector); runs and live views tabbed with ``bottom``."""
@@ -76,9 +71,6 @@ class TrainingFeature(QObject):
         # the live views: a tab with the others below the canvas, raised when a run starts
         w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.live)
         w.tabifyDockWidget(bottom, self.live)
-        if self.experiments is not None:
-            w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.experiments)
-            w.tabifyDockWidget(bottom, self.experiments)
         bottom.raise_()
 
     # -------------------------------------------------------------- runs
@@ -198,6 +190,4 @@ class TrainingFeature(QObject):
             self.live.show_view(name)
 
     def shutdown(self) -> None:
-        if self.experiments is not None:
-            self.experiments.shutdown()
         self.session.shutdown()

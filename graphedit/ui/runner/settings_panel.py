@@ -6,7 +6,7 @@ is loaded, so Undo and Open show up here as they do on the canvas. Dataset optio
 get editors generated from the builders' ``Opt`` specs. Choosing a dataset also
 fits the graph's Input/Target shapes to it (one undo step with the choice).
 Given the window's sweep marks, each training setting and dataset option a sweep
-can vary has a ``sweep`` button beside it (see :mod:`graphedit.ui.experiments.marks`).
+can vary has a ``sweep`` button beside it, made by the marks (``graphedit.ui.experiments.marks``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from graphedit.model.experiment import sweep_name
 from graphedit.training.datasets import BUILDERS, Opt, dataset_names, load_dataset
 from graphedit.training.settings import OPTIMIZERS, SCHEDULES, TrainSettings
 from graphedit.ui.dataset_preview import DatasetPreview
-from graphedit.ui.experiments.marks import MarkButton, beside, option_button, training_button
 from graphedit.ui.runner.edits import fit_graph_to_dataset, get_in, push_setting
 from graphedit.ui.runner.widgets import NumberEdit, available_devices, dataset_summary
 
@@ -235,13 +234,13 @@ class TrainingSettingsDock(QDockWidget):
         """The editor, with a sweep button beside it when a sweep can vary this training setting."""
         if self.marks is None or section != "training" or len(path) != 1:
             return widget
-        return self._with_button(widget, training_button(self.marks, self.files, path[0], kind, choices))
+        return self._with_button(widget, self.marks.training_button(path[0], kind, choices))
 
-    def _with_button(self, widget: QWidget, button: MarkButton | None) -> QWidget:
+    def _with_button(self, widget: QWidget, button: Any) -> QWidget:
         if button is None:
             return widget
         self.mark_buttons[button.name] = button
-        row = self._rows[widget] = beside(widget, button)
+        row = self._rows[widget] = self.marks.beside(widget, button)
         return row
 
     # ------------------------------------------------------------- dataset
@@ -289,7 +288,7 @@ class TrainingSettingsDock(QDockWidget):
             editor = option_editor(opt, lambda v, k=key: self._commit_option(k, v), browse)
             editor.setToolTip(opt.doc)
             self._option_widgets[key] = editor
-            button = None if self.marks is None else option_button(self.marks, self.files, name, key, opt)
+            button = None if self.marks is None else self.marks.option_button(name, key, opt)
             row = self._option_rows[key] = self._with_button(editor, button)
             self.dataset_form.insertRow(OPTIONS_ROW + i, key.replace("_", " "), row)  # under the dataset's doc
         self._options_for = name
