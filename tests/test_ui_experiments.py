@@ -76,6 +76,8 @@ def test_marks_are_one_undo_step_each_and_bad_values_are_refused(qtbot, tmp_path
     assert dialog.as_range.isChecked() and dialog.log.isChecked()  # a learning rate suggests a log range
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert project.experiment["params"]["lr"] == "0.002..0.2:log"
+    window.training.settings_dock.raise_()
+    screenshot(window, "training_sweep_marks.png")
     stack.undo()
     assert project.experiment["params"] == {"dense1.units": "4,8"} and "lr" not in lr.text()
     dialog = button.edit()
@@ -187,3 +189,23 @@ def test_a_pruned_trial_reads_pruned_in_the_runs_table(tmp_path):
     (folder / "trial.json").write_text(json.dumps({**trial, "state": "pruned", "value": None}))
     record = read_run(folder)
     assert cell(record, status)[0] == "pruned" and cell(record, trial_column) == ("net #3", 3)
+
+
+@pytest.mark.slow
+def test_stop_ends_the_sweep_and_start_resumes_it_to_the_requested_count(qtbot, tmp_path):
+    window = _window(qtbot, tmp_path)
+    project = window.files.project
+    project.experiment.update(params={"lr": "0.01,0.02,0.05"}, sampler="grid", pruner="none", trials=3, jobs=1)
+    panel = window.experiments
+    panel.refresh()
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    done = lambda: [r for r in panel.rows.values() if r.state == "complete"]  # noqa: E731
+    qtbot.waitUntil(lambda: len(done()) >= 1, timeout=SWEEP_TIMEOUT_MS)
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.is_running() and panel.start_button.isEnabled(), timeout=SWEEP_TIMEOUT_MS)
+    stopped = len(done())
+    assert 1 <= stopped < 3 and "Sweep ended" in panel.status.text()
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)  # the same study: it runs what is missing
+    qtbot.waitUntil(lambda: not panel.is_running() and panel.start_button.isEnabled(), timeout=SWEEP_TIMEOUT_MS)
+    assert sorted(r.params["lr"] for r in done()) == [0.01, 0.02, 0.05]
+    assert "3/3 trials finished" in panel.status.text()
