@@ -25,10 +25,11 @@ class NodeError(GraphEditError):
     ``node_id`` points back to the canvas; ``fix`` is the suggested remedy.
     """
 
-    def __init__(self, node_id: str | None, problem: str, fix: str = "") -> None:
+    def __init__(self, node_id: str | None, problem: str, fix: str = "", path: tuple[str, ...] = ()) -> None:
         self.node_id = node_id
         self.problem = problem
         self.fix = fix
+        self.path = path  # inside a block node: the inner node with the problem, ("0", "conv2") under "layer2"
         where = f"node '{node_id}': " if node_id else ""
         tail = f" Fix: {fix}" if fix else ""
         super().__init__(f"{where}{problem}.{tail}" if not problem.endswith(".") else f"{where}{problem}{tail}")

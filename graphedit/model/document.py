@@ -29,11 +29,14 @@ from graphedit.model.events import (
     NodeRemoved,
     NodeRenamed,
     ParamChanged,
+    TypesChanged,
 )
 from graphedit.nodes.registry import Registry, default_registry
 from graphedit.nodes.spec import NodeType
 
 ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+INDEX_ID_PATTERN = re.compile(r"^[0-9]{1,4}$")
+"""Inside a block definition a node may also be named 0, 1, ... (torch's ``nn.Sequential`` keys: ``downsample.0``)."""
 RESERVED_IDS = {"self", "forward", "training", "input", "loss", "torch", "nn", "F", "def", "class", "return"}
 
 Listener = Callable[[Event], None]
@@ -42,9 +45,12 @@ Listener = Callable[[Event], None]
 class GraphDocument:
     """A validated, observable DAG of nodes. See the module doc."""
 
-    def __init__(self, registry: Registry | None = None) -> None:
+    def __init__(self, registry: Registry | None = None, index_ids: bool = False) -> None:
         self.registry = registry or default_registry()
         self.graph = nx.MultiDiGraph()
+        self.index_ids = index_ids
+        # why a node of a type may not be added here (a block definition cannot contain itself), or None
+        self.type_guard: Callable[[str], str | None] | None = None
         self._listeners: list[Listener] = []
         self._free_from: dict[str, int] = {}  # prefix -> every lower number is taken (see new_id)
         # a topological order kept current under edits (Pearce & Kelly): a wire that runs forward in it cannot
@@ -62,6 +68,11 @@ class GraphDocument:
     def _emit(self, event: Event) -> None:
         for listener in list(self._listeners):
             listener(event)
+
+    def types_changed(self, type_ids: Collection[str]) -> None:
+        """Tell listeners that these (block) types changed, so nodes of them are computed again."""
+        if any(data["type"] in type_ids for _, data in self.graph.nodes(data=True)):
+            self._emit(TypesChanged(frozenset(type_ids)))
 
     # ---------------------------------------------------------------- queries
     def __contains__(self, node_id: str) -> bool:
@@ -156,6 +167,9 @@ class GraphDocument:
         muted: bool = False,
     ) -> str:
         node_type = self.registry.get(type_id)
+        refused = self.type_guard(node_type.type_id) if self.type_guard is not None else None
+        if refused:
+            raise GraphError(refused)
         node_id = node_id or self.new_id(node_type.type_id)
         self._check_new_id(node_id)
         values = node_type.validate_params(params, where=f"node '{node_id}': ")
@@ -283,7 +297,9 @@ class GraphDocument:
             self.remove_node(node_id)
 
     def _check_new_id(self, node_id: str) -> None:
-        if (
+        if self.index_ids and isinstance(node_id, str) and INDEX_ID_PATTERN.match(node_id):
+            pass
+        elif (
             not isinstance(node_id, str)
             or not ID_PATTERN.match(node_id)
             or node_id in RESERVED_IDS

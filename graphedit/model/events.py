@@ -68,3 +68,10 @@ class NodeRenamed(Event):
 class NodeMuted(Event):
     node_id: str
     muted: bool
+
+
+@dataclass(frozen=True)
+class TypesChanged(Event):
+    """Block definitions were edited: nodes of these types must be computed again (their ports may differ)."""
+
+    type_ids: frozenset[str]
