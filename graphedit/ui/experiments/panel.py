@@ -55,6 +55,7 @@ class ExperimentsDock(QDockWidget):
         self.objective, self.direction = "val.loss", "minimize"
         self.total = 0
         self.swept: Any = None  # the Project the sweep shown ran on (another may be opened since)
+        self.ran = 0  # trials this sweep finished (0: the study had all it asked for already)
         self.dialog: MarkDialog | None = None
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self._settings())
@@ -217,7 +218,7 @@ class ExperimentsDock(QDockWidget):
             self._say(str(exc), error=True)
             return False
         self.params, self.objective, self.direction = config.params, config.objective, config.direction
-        self.rows, self.curves, self.total, self.swept = {}, {}, config.trials, project
+        self.rows, self.curves, self.total, self.swept, self.ran = {}, {}, config.trials, project, 0
         base = self.files.runs_base()
         base.parent.mkdir(parents=True, exist_ok=True)  # an unsaved project's folder: its study and runs live there
         self.runner.start(data, base, config)
@@ -254,6 +255,7 @@ class ExperimentsDock(QDockWidget):
                 self._redraw()
 
     def _trial_finished(self, row: Any) -> None:
+        self.ran += 1
         self.rows[row.number] = row
         self.runs_dock.refresh()
         self._say(f"Sweep running: {self._progress()}")
@@ -262,7 +264,8 @@ class ExperimentsDock(QDockWidget):
     def _finished(self, rows: list[Any]) -> None:
         self.rows = {r.number: r for r in rows}
         self.runs_dock.refresh()
-        self._say(f"Sweep ended: {self._progress()}")
+        if self.ran or self._finished_count() < self.total:  # else the hint of _opened stays: nothing was left to run
+            self._say(f"Sweep ended: {self._progress()}")
         self._redraw()
         self._update_buttons()
 
