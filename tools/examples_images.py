@@ -29,6 +29,8 @@ def keras_cnn() -> Example:
     net.chain(("dense1", "Dense", {"units": 32, "init": "he"}), ("relu4", "ReLU"), ("dropout2", "Dropout", {"p": 0.5}))
     net.add("dense2", "Dense", units=10, init="xavier")
     net.classifier_head("dense2", output="logits")
+    net.frame("Features: convolutions of stride 2", "conv1", "relu1", "conv2", "relu2")
+    net.frame("Classifier", "dense1", "relu4", "dropout2", "dense2")
     return {
         **example(
             "06_keras_cnn",
@@ -88,10 +90,10 @@ def densenet() -> Example:
     net.add("image", "Input")
     features = conv(net, "stem", 16, 3)
     for i in range(1, 4):
-        net.add(f"bn{i}", "BatchNorm", features, lane=1)
+        net.add(f"bn{i}", "BatchNorm", features)
         net.add(f"relu{i}", "ReLU")
         conv(net, f"conv{i}", 12, 3)
-        features = net.add(f"concat{i}", "Concat", [features, f"conv{i}"], lane=0)
+        features = net.add(f"concat{i}", "Concat", [features, f"conv{i}"])
     net.chain(("bn_t", "BatchNorm"), ("relu_t", "ReLU"))
     conv(net, "transition", 32, 1)
     net.chain(("pool", "AvgPool2d"), ("flatten", "Flatten"))
@@ -123,14 +125,15 @@ def inception() -> Example:
     net.add("image", "Input")
     conv(net, "stem", 16, 3)
     stem = net.add("stem_relu", "ReLU")
-    b1 = conv(net, "b1_1x1", 8, 1, stem, lane=-1.5)
-    conv(net, "b2_reduce", 8, 1, stem, lane=-0.5)
-    b2 = conv(net, "b2_3x3", 12, 3, col=net.grid[b1][0] + 1)
-    conv(net, "b3_reduce", 4, 1, stem, lane=0.5)
+    b1 = conv(net, "b1_1x1", 8, 1, stem)
+    conv(net, "b2_reduce", 8, 1, stem)
+    b2 = conv(net, "b2_3x3", 12, 3)
+    conv(net, "b3_reduce", 4, 1, stem)
     b3 = conv(net, "b3_5x5", 6, 5)
-    net.add("b4_pool", "MaxPool2d", stem, lane=1.5, kernel=3, stride=1, padding=1)
+    net.add("b4_pool", "MaxPool2d", stem, kernel=3, stride=1, padding=1)
     b4 = conv(net, "b4_1x1", 6, 1)
-    net.add("concat", "Concat", [b1, b2, b3, b4], lane=0, inputs=4)
+    net.add("concat", "Concat", [b1, b2, b3, b4], inputs=4)
+    net.frame("Inception module", b1, "b2_reduce", b2, "b3_reduce", b3, "b4_pool", b4, "concat")
     net.chain(("relu", "ReLU"), ("pool", "MaxPool2d"), ("flatten", "Flatten"))
     net.add("dense", "Dense", units=10, init="xavier")
     net.classifier_head("dense")
@@ -204,7 +207,7 @@ def regularised() -> Example:
     net.chain(("dense2", "Dense", {"units": 256, "init": "he"}), ("relu2", "ReLU"), ("dropout2", "Dropout"))
     net.add("out", "Dense", units=10, init="xavier")
     net.classifier_head("out")
-    net.add("l2", "L2WeightPenalty", None, lane=2, col=net.grid["ce"][0], beside="ce", lam=0.0005)
+    net.add("l2", "L2WeightPenalty", None, lam=0.0005)
     return {
         **example(
             "10_regularisation",

@@ -134,11 +134,10 @@ def perceptron() -> Example:
 
 # ------------------------------------------------------------------ lesson 4
 DEPTH4, WIDTH4 = 10, 500
-DEEP_WRAP = 10  # deep stacks: the structure matters more than reading every card
 
 
 def deep_init(name: str, activation: str, init: str) -> Example:
-    net = Net(wrap=DEEP_WRAP)
+    net = Net()
     net.add("pixels", "Input")
     for i in range(1, DEPTH4 + 1):
         net.add(f"dense{i}", "Dense", units=WIDTH4, init=init)
@@ -191,7 +190,7 @@ DEPTH5, WIDTH5 = 16, 64
 
 
 def deep_plain(activation: str = "ReLU", init: str = "xavier") -> Net:
-    net = Net(wrap=DEEP_WRAP)
+    net = Net()
     net.add("pixels", "Input")
     for i in range(1, DEPTH5 + 1):
         net.add(f"dense{i}", "Dense", units=WIDTH5, init=init)
@@ -202,18 +201,17 @@ def deep_plain(activation: str = "ReLU", init: str = "xavier") -> Net:
 
 
 def deep_residual() -> Net:
-    net = Net(wrap=DEEP_WRAP)
+    net = Net()
     net.add("pixels", "Input")
     net.chain(("stem", "Dense", {"units": WIDTH5, "init": "xavier"}), ("relu0", "ReLU"))
     trunk = "relu0"
     for b in range(1, DEPTH5 // 2):
-        band = (b - 1) // 2  # two whole blocks to a band, so no block is cut in two
-        net.add(f"dense{b}a", "Dense", trunk, lane=1, band=band, units=WIDTH5, init="xavier")
-        net.add(f"relu{b}a", "ReLU", band=band)
-        net.add(f"dense{b}b", "Dense", band=band, units=WIDTH5, init="xavier")
-        net.add(f"add{b}", "Add", [trunk, f"dense{b}b"], lane=0, band=band)
-        trunk = net.add(f"relu{b}", "ReLU", band=band)
-    net.add("out", "Dense", beside=trunk, units=10, init="xavier")
+        net.add(f"dense{b}a", "Dense", trunk, units=WIDTH5, init="xavier")
+        net.add(f"relu{b}a", "ReLU")
+        net.add(f"dense{b}b", "Dense", units=WIDTH5, init="xavier")
+        net.add(f"add{b}", "Add", [trunk, f"dense{b}b"])
+        trunk = net.add(f"relu{b}", "ReLU")
+    net.add("out", "Dense", units=10, init="xavier")
     net.classifier_head("out")
     return net
 
@@ -282,8 +280,8 @@ def regression() -> Example:
     net.add("x", "Input")
     net.add("line", "Dense", units=1, init="zeros")
     net.add("prediction", "Output", name="prediction")
-    net.add("y", "Target", None, lane=1, col=1, beside="line")
-    net.add("mse", "MSE", {"pred": "line", "target": "y"}, lane=1, col=2, beside="line")
+    net.add("y", "Target", None)
+    net.add("mse", "MSE", {"pred": "line", "target": "y"})
     return {
         **example(
             "15_regression",
@@ -314,10 +312,10 @@ def residual_mlp() -> Example:
     net.chain(("dense1", "Dense", {"units": 32, "init": "he"}), ("relu1", "ReLU"))
     trunk = "relu1"
     for b, (first, second) in enumerate((("dense2", "dense3"), ("dense4", "dense5")), start=1):
-        net.add(first, "Dense", trunk, lane=1, units=32, init="he")
+        net.add(first, "Dense", trunk, units=32, init="he")
         net.add(f"relu{2 * b}", "ReLU")
         net.add(second, "Dense", units=32, init="he")
-        trunk = net.add(f"add{b}", "Add", [trunk, second], lane=0)
+        trunk = net.add(f"add{b}", "Add", [trunk, second])
     net.add("relu_out", "ReLU")
     net.add("dense_out", "Dense", units=2, init="xavier")
     net.classifier_head("dense_out")
@@ -342,6 +340,7 @@ def residual_mlp() -> Example:
 def all_examples() -> list[Callable[[], Example]]:
     import examples_generative as generative
     import examples_images as images
+    import examples_multi as multi
 
     return [
         single_neuron,
@@ -356,6 +355,7 @@ def all_examples() -> list[Callable[[], Example]]:
         lambda: depth_lesson("05c_deep_selu"),
         residual_mlp,
         *images.EXAMPLES,
+        *multi.EXAMPLES,
         *generative.EXAMPLES,
         regression,
     ]

@@ -58,6 +58,8 @@ class Compiled:
     metric_ids: list[str]
     input_specs: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    frozen_ids: list[str] = field(default_factory=list)  # nodes whose weights are not trained (training/freeze.py)
+    lr_scales: dict[str, float] = field(default_factory=dict)  # learning-rate multipliers other than 1, by node
 
     def to(self, device: str | torch.device) -> Compiled:
         self.root.to(device)
@@ -118,7 +120,12 @@ def compile_graph(
     for n in input_ids + target_ids:
         p = document.params(n)
         specs[n] = (feature_shape(document.node_type(n).type_id, p), p.get("dtype", "float32"))
-    return Compiled(root, model, objective, taps, input_ids, target_ids, output_ids, loss_ids, metric_ids, specs, order)
+    compiled = Compiled(
+        root, model, objective, taps, input_ids, target_ids, output_ids, loss_ids, metric_ids, specs, order
+    )
+    compiled.frozen_ids = [n for n in order if document.is_frozen(n)]
+    compiled.lr_scales = {n: document.lr_scale(n) for n in order if document.lr_scale(n) != 1.0}
+    return compiled
 
 
 def _check_shared(document: GraphDocument, owners: dict[str, str]) -> None:

@@ -12,11 +12,12 @@ import json
 from typing import Any
 
 from graphedit.errors import GraphEditError
+from graphedit.model.annotations import AnnotationError
 from graphedit.model.blocks import BlockLibrary, Exposed
 from graphedit.model.document import GraphDocument
 from graphedit.nodes.registry import UnknownNodeType
 
-NODE_KEYS = {"id", "type", "params", "position", "muted", "type_version"}
+NODE_KEYS = {"id", "type", "params", "position", "muted", "frozen", "lr_scale", "type_version"}
 EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
 BLOCK_KEYS = {"name", "doc", "params", "graph"}
 
@@ -28,9 +29,17 @@ class FileDataError(Exception):
 def check_graph(graph: Any, label: str) -> dict[str, Any]:
     if not isinstance(graph, dict) or not isinstance(graph.get("nodes", []), list):
         raise FileDataError(f'{label} must be an object {{"nodes": [...], "edges": [...]}}')
-    if not isinstance(graph.get("edges", []), list) or set(graph) - {"nodes", "edges"}:
-        raise FileDataError(f'{label} must hold only "nodes" (a list) and "edges" (a list)')
+    if not isinstance(graph.get("edges", []), list) or set(graph) - {"nodes", "edges", "frames", "notes"}:
+        raise FileDataError(f'{label} must hold only "nodes" and "edges" (lists), and optionally "frames" and "notes"')
     return graph
+
+
+def load_annotations(document: GraphDocument, graph: dict[str, Any], label: str) -> None:
+    """The graph's frames and notes (labels on the canvas, no part of the network)."""
+    try:
+        document.annotations.load_json(graph.get("frames"), graph.get("notes"))
+    except AnnotationError as exc:
+        raise FileDataError(f"{label}.{exc}") from None
 
 
 def blocks_to_json(library: BlockLibrary | None) -> list[dict[str, Any]]:
@@ -46,7 +55,7 @@ def blocks_to_json(library: BlockLibrary | None) -> list[dict[str, Any]]:
         entry["params"] = [
             {"name": e.name, "binds": list(e.binds), **({"doc": e.doc} if e.doc else {})} for e in definition.exposed
         ]
-        entry["graph"] = definition.document.to_json()
+        entry["graph"] = {**definition.document.to_json(), **definition.document.annotations.to_json()}
         out.append(entry)
     return out
 
@@ -98,6 +107,7 @@ def _load_block(library: BlockLibrary, entry: dict[str, Any]) -> None:
         graph = entry.get("graph", {})
         add_nodes(document, graph.get("nodes", []))
         add_edges(document, graph.get("edges", []))
+        load_annotations(document, graph, "graph")
         params = entry.get("params", [])
         if not isinstance(params, list) or not all(
             isinstance(p, dict)
@@ -164,7 +174,13 @@ def add_nodes(document: GraphDocument, nodes: list[Any]) -> None:
         muted = node.get("muted", False)
         if not isinstance(muted, bool):
             raise FileDataError(f"node '{node_id}': 'muted' must be true or false, not {muted!r}")
-        document.add_node(type_id, params, (position[0], position[1]), node_id=node_id, muted=muted)
+        frozen = node.get("frozen", False)
+        if not isinstance(frozen, bool):
+            raise FileDataError(f"node '{node_id}': 'frozen' must be true or false, not {frozen!r}")
+        lr_scale = node.get("lr_scale", 1.0)  # checked by add_node: a number in (0, 100]
+        document.add_node(
+            type_id, params, (position[0], position[1]), node_id=node_id, muted=muted, frozen=frozen, lr_scale=lr_scale
+        )
 
 
 def _migrate_node(node: dict[str, Any], node_type: Any, params: dict[str, Any]) -> dict[str, Any]:

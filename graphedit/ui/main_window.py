@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
 
     def add_at_center(self, type_id: str) -> None:
         center = self.canvas.mapToScene(self.canvas.viewport().rect().center())
-        node_id = self.controller.add_node(type_id, (center.x(), center.y()))
+        node_id = self.controller.add_node(type_id, self.canvas.scene().free_spot(center))
         self.controller.set_selection([node_id])
 
     # ------------------------------------------------------- window events
