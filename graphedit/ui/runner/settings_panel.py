@@ -36,7 +36,7 @@ from graphedit.training.settings import OPTIMIZERS, SCHEDULES, TrainSettings
 from graphedit.ui.dataset_preview import DatasetPreview
 from graphedit.ui.runner.bind_table import BindTable
 from graphedit.ui.runner.edits import fit_graph_to_dataset, get_in, push_setting
-from graphedit.ui.runner.widgets import NumberEdit, available_devices, dataset_summary
+from graphedit.ui.runner.widgets import MarkedFields, NumberEdit, available_devices, dataset_summary
 
 INT_LIMIT = 2**31 - 1
 BUILT_IN = "graphedit.training.builtin_"  # generators that build their data in memory in milliseconds
@@ -52,11 +52,10 @@ class TrainingSettingsDock(QDockWidget):
         super().__init__("Training", parent)
         self.setObjectName("training_settings")
         self.controller, self.files, self.marks = controller, files, marks
-        self.mark_buttons: dict[str, QWidget] = {}  # swept name -> its sweep button
-        self._rows: dict[QWidget, QWidget] = {}  # an editor -> the row holding it and its sweep button
+        self.fields = MarkedFields(marks)  # editors with a sweep button beside them
+        self.mark_buttons = self.fields.buttons  # swept name -> its sweep button
         self._bindings: list[tuple[str, tuple[str, ...], Any, Any]] = []  # section, path, show(value), default
         self._option_widgets: dict[str, QWidget] = {}
-        self._option_rows: dict[str, QWidget] = {}  # an option's row widget: its editor, with a sweep button or not
         self._editors: list[QWidget] = []  # widgets whose signals are held while the panel shows the project
         self._options_for: str | None = None
         self._info_spec: Any = None
@@ -244,14 +243,7 @@ class TrainingSettingsDock(QDockWidget):
         """The editor, with a sweep button beside it when a sweep can vary this training setting."""
         if self.marks is None or section != "training" or len(path) != 1:
             return widget
-        return self._with_button(widget, self.marks.training_button(path[0], kind, choices))
-
-    def _with_button(self, widget: QWidget, button: Any) -> QWidget:
-        if button is None:
-            return widget
-        self.mark_buttons[button.name] = button
-        row = self._rows[widget] = self.marks.beside(widget, button)
-        return row
+        return self.fields.field(widget, self.marks.training_button(path[0], kind, choices))
 
     # ------------------------------------------------------------- dataset
     def choose_dataset(self, name: str) -> None:
@@ -292,9 +284,8 @@ class TrainingSettingsDock(QDockWidget):
         from graphedit.ui.runner.widgets import option_editor
 
         for key, editor in self._option_widgets.items():
-            self.dataset_form.removeRow(self._option_rows.get(key, editor))
-            self.mark_buttons.pop(sweep_name("dataset", "", key), None)
-        self._option_widgets, self._option_rows = {}, {}
+            self.dataset_form.removeRow(self.fields.forget(editor, sweep_name("dataset", "", key)))
+        self._option_widgets = {}
         builder = BUILDERS.get(name)
         for i, (key, opt) in enumerate((builder.options if builder else {}).items()):
             browse = (lambda k=key: self._browse(k)) if key.endswith("path") else None
@@ -302,7 +293,7 @@ class TrainingSettingsDock(QDockWidget):
             editor.setToolTip(opt.doc)
             self._option_widgets[key] = editor
             button = None if self.marks is None else self.marks.option_button(name, key, opt)
-            row = self._option_rows[key] = self._with_button(editor, button)
+            row = self.fields.field(editor, button)
             self.dataset_form.insertRow(OPTIONS_ROW + i, key.replace("_", " "), row)  # under the dataset's doc
         self._options_for = name
 
@@ -410,19 +401,17 @@ class TrainingSettingsDock(QDockWidget):
         self._update_info()
         self._show_bind(self.preview.preview.get("fields") or [])  # a renamed node: the mapping follows
 
-    def _row(self, editor: QWidget) -> QWidget:
-        """The form's field holding ``editor``: the editor, or the row of it and its sweep button."""
-        return self._rows.get(editor, editor)
-
     def _update_rows(self) -> None:
         optimizer = self.optimizer.currentData()
-        self.optimizer_form.setRowVisible(self._row(self.momentum), optimizer in ("sgd", "rmsprop"))
-        self.optimizer_form.setRowVisible(self._row(self.nesterov), optimizer == "sgd")
+        self.optimizer_form.setRowVisible(self.fields.row(self.momentum), optimizer in ("sgd", "rmsprop"))
+        self.optimizer_form.setRowVisible(self.fields.row(self.nesterov), optimizer == "sgd")
         step = self.schedule.currentData() == "step"
-        self.schedule_form.setRowVisible(self._row(self.step_size), step)
-        self.schedule_form.setRowVisible(self._row(self.gamma), step)
-        self.schedule_form.setRowVisible(self._row(self.patience), self.early.isChecked())
-        self.run_form.setRowVisible(self._row(self.amp), any(d[0].startswith("cuda") for d in available_devices()))
+        self.schedule_form.setRowVisible(self.fields.row(self.step_size), step)
+        self.schedule_form.setRowVisible(self.fields.row(self.gamma), step)
+        self.schedule_form.setRowVisible(self.fields.row(self.patience), self.early.isChecked())
+        self.run_form.setRowVisible(
+            self.fields.row(self.amp), any(d[0].startswith("cuda") for d in available_devices())
+        )
 
 
 def _escape(text: str) -> str:
