@@ -45,6 +45,21 @@ def test_two_processes_train_what_one_process_trains(tmp_path):
 
 
 @pytest.mark.slow
+def test_two_processes_resume_a_run_as_one_process_trains_it_through(tmp_path):
+    one = _train(tmp_path, "one")  # 3 epochs in one go
+    first = _train(tmp_path, "two", "--nproc-per-node", "2", "--epochs", "2")
+    assert first.returncode == 0, first.stderr[-2000:]
+    resumed = _train(tmp_path, "two", "--nproc-per-node", "2", "--resume")  # every rank reads the checkpoint
+    assert one.returncode == 0 and resumed.returncode == 0, resumed.stderr[-2000:]
+    a, b = json.loads(one.stdout), json.loads(resumed.stdout)
+    assert b["epochs"] == 3 and "resuming " in resumed.stderr and resumed.stderr.count("resuming ") == 1
+    assert b["train"]["loss"] == pytest.approx(a["train"]["loss"], abs=1e-4)
+    assert b["val"]["loss"] == pytest.approx(a["val"]["loss"], abs=1e-4)
+    runs = list((tmp_path / "two.runs").iterdir())
+    assert len(runs) == 1 and b["run"] == str(runs[0]), "the resumed run continues in its own folder"
+
+
+@pytest.mark.slow
 def test_a_failing_rank_is_one_clear_line_and_the_project_is_intact(tmp_path):
     before = (PROJECTS / "residual_mlp.gproj").read_bytes()
     done = _train(tmp_path, "odd", "--nproc-per-node", "2", "--batch-size", "33")

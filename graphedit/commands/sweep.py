@@ -6,6 +6,9 @@ at a time, each as an ordinary run of the project (its runs folder gets one run 
 study lives beside the project (``NAME.sweep.db``) unless ``--storage`` names another Optuna
 storage, which only the command line can do; running the command again resumes the study up to
 ``--trials`` finished trials. One line per finished trial goes to stderr; the table to stdout.
+
+Without ``--param`` the sweep is the one the project declares (its ``experiment`` section, which the
+editor's Inspector and Experiments panel write); options given on the command line override it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from graphedit.training.sweep import DIRECTIONS, PRUNERS, SAMPLERS, SweepConfig, TrialRow
+from graphedit.model.experiment import DEFAULT_EXPERIMENT, DIRECTIONS, PRUNERS, SAMPLERS
+from graphedit.training.sweep import SweepConfig, TrialRow
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,14 +31,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUES",
-        help="a swept parameter: dense1.units=16,32,64, lr=1e-4..1e-1:log, optimizer=adam,sgd, dataset.noise=0..0.3",
+        help="a swept parameter: dense1.units=16,32,64, lr=1e-4..1e-1:log, optimizer=adam,sgd, dataset.noise=0..0.3; "
+        "none: the parameters the project's experiment section declares",
     )
-    parser.add_argument("--trials", type=int, default=20, help="finished trials the study should reach (default 20)")
-    parser.add_argument("--jobs", type=int, default=1, help="trials trained at once, one process each (default 1)")
-    parser.add_argument("--sampler", choices=SAMPLERS, default="tpe", help="how values are chosen (default tpe)")
-    parser.add_argument("--pruner", choices=PRUNERS, default="median", help="stop poor trials early (default median)")
-    parser.add_argument("--objective", default="val.loss", help="SPLIT.METRIC to optimise (default val.loss)")
-    parser.add_argument("--direction", choices=DIRECTIONS, default=None, help="default: maximize for accuracy")
+    # no defaults here: an option left out takes the project's experiment section, whose defaults are DEFAULT_EXPERIMENT
+    given = "(default: the project's, else {})".format
+    parser.add_argument(
+        "--trials", type=int, help="finished trials the study should reach " + given(DEFAULT_EXPERIMENT["trials"])
+    )
+    parser.add_argument(
+        "--jobs", type=int, help="trials trained at once, one process each " + given(DEFAULT_EXPERIMENT["jobs"])
+    )
+    parser.add_argument(
+        "--sampler", choices=SAMPLERS, help="how values are chosen " + given(DEFAULT_EXPERIMENT["sampler"])
+    )
+    parser.add_argument(
+        "--pruner", choices=PRUNERS, help="stop poor trials early " + given(DEFAULT_EXPERIMENT["pruner"])
+    )
+    parser.add_argument("--objective", help="SPLIT.METRIC to optimise " + given(DEFAULT_EXPERIMENT["objective"]))
+    parser.add_argument("--direction", choices=DIRECTIONS, help="default: the project's; maximize for an accuracy")
     parser.add_argument(
         "--storage",
         help="an Optuna storage URL that several machines share (default: beside the project)",
@@ -48,23 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from graphedit.model.project import load_project, project_to_json
     from graphedit.training.sweep import Sweep
-    from graphedit.training.sweep_space import parse_param
 
     project = load_project(args.project)
-    direction = args.direction or ("maximize" if "acc" in args.objective.split(".")[-1] else "minimize")
-    config = SweepConfig(
-        params=[parse_param(text) for text in args.param],
-        trials=args.trials,
-        jobs=args.jobs,
-        sampler=args.sampler,
-        pruner=args.pruner,
-        objective=args.objective,
-        direction=direction,
-        storage=args.storage,
-        study_name=args.study_name,
-        seed=args.seed,
-        threads=args.threads,
-    )
+    config = config_for(args, project.experiment)
     progress = Progress(config.trials)
     sweep = Sweep(project_to_json(project), project.path, config, on_trial=progress)
     progress.done = config.trials - sweep.remaining()
@@ -78,6 +79,33 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(results_table(rows, [p.name for p in config.params], config.direction))
     return 0
+
+
+def config_for(args: argparse.Namespace, experiment: dict[str, Any]) -> SweepConfig:
+    """The sweep to run: the command line's options over the project's ``experiment`` section.
+
+    ``--param`` replaces the section's parameters as a whole (a sweep of other parameters, not more of them).
+    """
+    from graphedit.training.sweep_space import parse_param
+
+    plan = dict(experiment)
+    for key in ("trials", "jobs", "sampler", "pruner", "objective"):
+        if getattr(args, key) is not None:
+            plan[key] = getattr(args, key)
+    if args.direction is not None:
+        plan["direction"] = args.direction
+    elif args.objective is not None and args.objective != experiment.get("objective"):
+        plan["direction"] = "maximize" if "acc" in args.objective.split(".")[-1] else "minimize"
+    config = SweepConfig.from_experiment(
+        {**DEFAULT_EXPERIMENT, **plan},
+        storage=args.storage,
+        study_name=args.study_name,
+        seed=args.seed,
+        threads=args.threads,
+    )
+    if args.param:
+        config.params = [parse_param(text) for text in args.param]
+    return config
 
 
 class Progress:

@@ -3,7 +3,8 @@
 The Input/Target shapes are set from the dataset first, so users never type
 sizes. A progress bar goes to stderr; the final summary to stdout (``--json``
 for machine-readable output). ``--resume`` continues the latest run from its
-last checkpoint (pass a larger ``--epochs`` to train further).
+last checkpoint (pass a larger ``--epochs`` to train further), in one process or, with
+``--nproc-per-node``, in several: every rank reads the checkpoint, rank 0 records.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import time
 from typing import Any, TextIO
 
 from graphedit.commands import add_allow_outside
-from graphedit.errors import TrainingError
 from graphedit.training.events import EpochEvent, FailedEvent, StartedEvent, StepEvent
 
 
@@ -132,8 +132,6 @@ def _launch(args: argparse.Namespace) -> int:
     """Start torchrun with this command line, less the flags that say how to distribute it."""
     from graphedit.training.distributed import launch, launch_command
 
-    if args.resume:
-        raise TrainingError("--resume is not yet supported with distributed training. Fix: resume in one process.")
     rank_args, skip = [], False
     for arg in getattr(args, "_argv", [])[1:]:  # [0] is the subcommand
         if skip:

@@ -1,7 +1,7 @@
 """Project files (``.gproj``): one UTF-8 JSON file per project (DESIGN.md decision 8).
 
 The file holds ``format``, ``version``, ``meta``, ``graph``, ``dataset``,
-``training``, ``view`` and ``weights``, in that order, so diffs read well; the
+``training``, ``experiment`` (optional: a sweep), ``view`` and ``weights``, in that order, so diffs read well; the
 format is documented in ``docs/project-format.md`` and described by
 ``project.schema.json`` beside this module. Loading validates everything,
 migrates older versions and never writes to the file; every problem is a
@@ -21,6 +21,7 @@ from typing import Any
 from graphedit.errors import GraphEditError, ProjectFileError
 from graphedit.model.blocks import BlockLibrary
 from graphedit.model.document import GraphDocument
+from graphedit.model.experiment import DEFAULT_EXPERIMENT, check_experiment, experiment_to_json
 from graphedit.model.graph_file import FileDataError as _Bad
 from graphedit.model.graph_file import (
     add_edges,
@@ -68,7 +69,7 @@ __all__ = [
 
 SUFFIX = ".gproj"
 SCHEMA_PATH = Path(__file__).with_name("project.schema.json")
-TOP_KEYS = ("format", "version", "meta", "blocks", "graph", "dataset", "training", "view", "weights")
+TOP_KEYS = ("format", "version", "meta", "blocks", "graph", "dataset", "training", "experiment", "view", "weights")
 
 
 @dataclass(eq=False)
@@ -82,6 +83,7 @@ class Project:
     meta: dict[str, Any] = field(default_factory=lambda: merged(DEFAULT_META, {}))
     weights: dict[str, str] | None = None
     path: Path | None = None
+    experiment: dict[str, Any] = field(default_factory=lambda: merged(DEFAULT_EXPERIMENT, {}))  # a sweep's plan
 
     def weights_file(self) -> Path | None:
         """Absolute path of the weights file, or ``None`` without weights or before the first save."""
@@ -117,7 +119,7 @@ def project_to_json(project: Project) -> dict[str, Any]:
         if version != 1:
             node["type_version"] = version
         nodes.append(node)
-    return {
+    out = {
         "format": FORMAT,
         "version": VERSION,
         "meta": merged(DEFAULT_META, project.meta),
@@ -125,9 +127,13 @@ def project_to_json(project: Project) -> dict[str, Any]:
         "graph": {"nodes": nodes, "edges": doc.to_json()["edges"], **doc.annotations.to_json()},
         "dataset": merged(DEFAULT_DATASET, project.dataset),
         "training": merged(DEFAULT_TRAINING, project.training),
-        "view": merged(DEFAULT_VIEW, project.view),
-        "weights": None if project.weights is None else dict(project.weights),
     }
+    experiment = experiment_to_json(project.experiment)  # optional: written only when it declares something
+    if experiment is not None:
+        out["experiment"] = experiment
+    out["view"] = merged(DEFAULT_VIEW, project.view)
+    out["weights"] = None if project.weights is None else dict(project.weights)
+    return out
 
 
 def dumps(project: Project) -> str:
@@ -176,6 +182,7 @@ def _from_json(data: Any, registry: Registry | None) -> Project:
         view=check_view(data.get("view")),
         meta=check_meta(data.get("meta")),
         weights=check_weights(data.get("weights")),
+        experiment=check_experiment(data.get("experiment")),
     )
 
 

@@ -70,14 +70,17 @@ def run_project(
     training settings that replace the project's (``epochs``, ``lr``, ...). ``checkpoint_every``
     (epochs) replaces the recorder's wall-time checkpoint schedule. ``distributed`` (a
     :class:`~graphedit.training.distributed.Distributed`) trains this process's share of a torchrun
-    job; only rank 0 records the run. Dataset paths outside the project's folder are read only when
-    in ``allow_outside`` or confirmed by the user (:mod:`graphedit.training.trust`).
+    job; only rank 0 records the run, and with ``resume`` every rank reads the same checkpoint. Dataset
+    paths outside the project's folder are read only when in ``allow_outside`` or confirmed by the user
+    (:mod:`graphedit.training.trust`).
     """
     observers = list(observers)
     path = Path(project_path) if project_path is not None else None
     main = distributed is None or distributed.main
     try:
         folder = _run_folder(path, run_dir, resume) if main else None
+        # the run to continue: every rank loads its checkpoint (only reading), rank 0 alone records into it
+        source = folder if main or not resume else _run_folder(path, run_dir, resume)
     except OSError as exc:
         raise disk_error(exc, path) from None
     recorder = None
@@ -123,10 +126,10 @@ def run_project(
             compiled, data, settings, [*recorders, *observers], probes=probes, control=control, distributed=distributed
         )
         if resume:
-            trainer.restore_state(*load_checkpoint(folder))
+            trainer.restore_state(*load_checkpoint(source))
             if trainer.epoch >= settings.epochs:
                 raise TrainingError(
-                    f"{folder}: the run already has {trainer.epoch} epochs. Fix: ask for more epochs than that."
+                    f"{source}: the run already has {trainer.epoch} epochs. Fix: ask for more epochs than that."
                 )
         started = StartedEvent(
             info=data.info.to_json(),

@@ -29,44 +29,51 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
+from graphedit.model.experiment import (
+    DEFAULT_EXPERIMENT,
+    DIRECTIONS,
+    PRUNERS,
+    SAMPLERS,
+    check_choices,
+    experiment_params,
+)
 from graphedit.training.sweep_space import SweepError, SweepParam, apply_values, check_params
+from graphedit.training.sweep_worker import mark_trial_file
 
-SAMPLERS = ("tpe", "random", "grid")
-PRUNERS = ("median", "none")
-DIRECTIONS = ("minimize", "maximize")
+__all__ = ["DIRECTIONS", "PRUNERS", "SAMPLERS", "Sweep", "SweepConfig", "TrialRow", "default_storage", "study_rows"]
+DEFAULTS = DEFAULT_EXPERIMENT  # one declaration of the defaults: the project file's experiment section
 STOP_GRACE_S = 30.0  # how long a stopped trial may take to reach its next step before its process is ended
 
 
 @dataclass
 class SweepConfig:
     params: list[SweepParam]
-    trials: int = 20
-    jobs: int = 1
-    sampler: str = "tpe"
-    pruner: str = "median"
-    objective: str = "val.loss"
-    direction: str = "minimize"
+    trials: int = DEFAULTS["trials"]
+    jobs: int = DEFAULTS["jobs"]
+    sampler: str = DEFAULTS["sampler"]
+    pruner: str = DEFAULTS["pruner"]
+    objective: str = DEFAULTS["objective"]
+    direction: str = DEFAULTS["direction"]
     storage: str | None = None  # an Optuna storage URL; from the command line only, never from a project file
     study_name: str | None = None
     seed: int = 0
     threads: int = 1  # torch threads per trial process
 
+    @classmethod
+    def from_experiment(cls, experiment: dict[str, Any], **options: Any) -> SweepConfig:
+        """The sweep a project's checked ``experiment`` section declares; ``options`` add storage, seed, threads."""
+        keys = ("trials", "jobs", "sampler", "pruner", "objective", "direction")
+        return cls(params=experiment_params(experiment), **{k: experiment[k] for k in keys}, **options)
+
     def check(self) -> None:
         if not self.params:
-            raise SweepError("a sweep needs at least one parameter. Fix: add --param NAME=VALUES.")
-        if self.sampler not in SAMPLERS:
-            raise SweepError(f"sampler '{self.sampler}' is unknown. Fix: use one of {', '.join(SAMPLERS)}.")
-        if self.pruner not in PRUNERS:
-            raise SweepError(f"pruner '{self.pruner}' is unknown. Fix: use one of {', '.join(PRUNERS)}.")
-        if self.direction not in DIRECTIONS:
-            raise SweepError(f"direction '{self.direction}' is unknown. Fix: use minimize or maximize.")
-        if self.trials < 1 or self.jobs < 1 or self.threads < 1:
-            raise SweepError("trials, jobs and threads must each be 1 or more. Fix: raise the number.")
-        split, dot, metric = self.objective.partition(".")
-        if split not in ("train", "val") or not dot or not metric:
             raise SweepError(
-                f"objective '{self.objective}' is not SPLIT.METRIC. Fix: write e.g. val.loss or val.accuracy."
+                "a sweep needs at least one parameter. "
+                "Fix: add --param NAME=VALUES, or mark parameters for sweeping in the editor's Inspector."
             )
+        check_choices(self.sampler, self.pruner, self.direction, self.trials, self.jobs, self.objective)
+        if self.threads < 1:
+            raise SweepError("threads must be 1 or more. Fix: raise the number.")
         if self.sampler == "grid" and any(p.is_range for p in self.params):
             raise SweepError("a grid sweep needs lists of values, not ranges. Fix: list the values or use tpe.")
 
@@ -99,11 +106,13 @@ class Sweep:
         project_path: str | os.PathLike[str],
         config: SweepConfig,
         on_trial: Callable[[TrialRow], None] | None = None,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         config.check()
         check_params(config.params, project_json)
         self.project_json, self.project_path, self.config = project_json, str(project_path), config
         self.on_trial = on_trial or (lambda row: None)
+        self.on_event = on_event or (lambda event: None)  # a trial's "started" and "epoch" events, as they come
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.total = config.trials  # a grid has no more trials than combinations
         if config.sampler == "grid":
@@ -208,11 +217,13 @@ class Sweep:
         trial, _ = running[event["trial"]]
         if event["type"] == "started":
             trial.set_user_attr("run", event["run"])
+            self.on_event(event)
             return
         if event["type"] == "epoch":
             trial.report(event["value"], event["epoch"])
             if trial.should_prune():
                 worker.stop.value = 1
+            self.on_event(event)
             return
         del running[trial.number]
         worker.trial = None
@@ -233,6 +244,8 @@ class Sweep:
             row.state, row.value = "complete", event["value"]
             trial.set_user_attr("seconds", event["seconds"])
             self.study.tell(trial, event["value"])
+        if row.run:
+            mark_trial_file(Path(row.run), row.state, row.value)
         self.on_trial(row)
 
     def _enqueue_grid(self) -> None:

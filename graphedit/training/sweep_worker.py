@@ -12,6 +12,7 @@ task pipe ends the worker. No Qt here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -94,6 +95,25 @@ def _run_trial(task: dict[str, Any], events: Any, control: _StopFlag) -> dict[st
         "run": summary.get("run"),
         "seconds": time.monotonic() - start,
     }
+
+
+def read_trial_file(folder: Path) -> dict[str, Any] | None:
+    """The run's ``trial.json`` (its study, trial number, values, and once finished its state and value), or None."""
+    try:
+        record = json.loads((folder / TRIAL_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def mark_trial_file(folder: Path, state: str, value: float | None) -> None:
+    """Add the trial's outcome (``complete``, ``pruned``, ``failed``) to its run's ``trial.json`` (by the parent)."""
+    record = read_trial_file(folder)
+    if record is None:
+        return
+    record.update(state=state, value=value)
+    with contextlib.suppress(OSError):  # the runs table then shows the run's own status; the study keeps the truth
+        (folder / TRIAL_FILE).write_text(json.dumps(record, indent=1, default=str), encoding="utf-8")
 
 
 def _write_trial_file(folder: Path, task: dict[str, Any]) -> None:

@@ -3,7 +3,9 @@
 Editors are generated from the node type's parameter specs (see
 :mod:`graphedit.ui.param_editors`) and every change goes through the
 controller, so it is one undo step and every view follows. A value the spec or
-the document refuses is not applied; the message says why.
+the document refuses is not applied; the message says why. A number, choice or
+switch has a ``sweep`` button beside it (given the window's sweep marks) that
+marks it for the Experiments panel's sweeps.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from graphedit.ui.param_editors import make_editor
 ERROR_STYLE = (
     "QLabel { background: rgba(229, 57, 53, 40); border: 1px solid #e53935; border-radius: 4px; padding: 6px; }"
 )
+SWEEPABLE = ("int", "float", "choice", "bool")  # parameter kinds a sweep can vary
 FORMULA_STYLE = "QLabel { background: rgba(128, 128, 128, 30); border-radius: 4px; padding: 6px; }"
 
 
@@ -49,10 +52,12 @@ def _label(text: str = "", wrap: bool = True, selectable: bool = True) -> QLabel
 class InspectorDock(QDockWidget):
     """Shows and edits the one selected node; says what to do when none or several are selected."""
 
-    def __init__(self, controller: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: Any, parent: QWidget | None = None, marks: Any = None) -> None:
         super().__init__("Inspector", parent)
         self.setObjectName("inspector")
         self.controller = controller
+        self.marks = marks  # graphedit.ui.experiments.marks.SweepMarks, or None: no sweep buttons
+        self.mark_buttons: dict[str, QWidget] = {}
         self.node_id: str | None = None
         self._type_id: str | None = None
         self.editors: dict[str, QWidget] = {}
@@ -233,7 +238,7 @@ class InspectorDock(QDockWidget):
     def _rebuild_editors(self, node_id: str) -> None:
         while self.params_form.rowCount():
             self.params_form.removeRow(0)
-        self.editors = {}
+        self.editors, self.mark_buttons = {}, {}
         node_type = self.controller.document.node_type(node_id)
         params = self.controller.document.params(node_id)
         for param in node_type.params:
@@ -242,10 +247,25 @@ class InspectorDock(QDockWidget):
             editor.signals.refused.connect(self.show_message)
             label = QLabel(param.name + (f" ({param.unit})" if param.unit else ""))
             label.setToolTip(param.doc)
-            self.params_form.addRow(label, editor)
+            self.params_form.addRow(label, self._with_mark(node_id, param, editor))
             self.editors[param.name] = editor
         if not node_type.params:
             self.params_form.addRow(QLabel("none"))
+
+    def _with_mark(self, node_id: str, param: Any, editor: QWidget) -> QWidget:
+        """The editor, with a sweep button beside it for a number, a choice or a switch."""
+        if self.marks is None or param.kind not in SWEEPABLE:
+            return editor
+        from graphedit.model.experiment import sweep_name
+        from graphedit.ui.experiments.marks import MarkButton, beside, suggest
+
+        def suggestion() -> str:
+            value = self.controller.document.params(node_id).get(param.name, param.default)
+            return suggest(value, param.kind, param.choices, param.min)
+
+        button = MarkButton(self.marks, sweep_name("node", node_id, param.name), suggestion, param.coerce)
+        self.mark_buttons[param.name] = button
+        return beside(editor, button)
 
     def _show_shapes(self, node_id: str) -> None:
         info = self.controller.shapes.infos.get(node_id)

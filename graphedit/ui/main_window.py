@@ -18,6 +18,8 @@ from graphedit.ui.actions import WindowActions
 from graphedit.ui.canvas.view import CanvasView
 from graphedit.ui.code_view import CodeViewDock
 from graphedit.ui.controller import EditorController
+from graphedit.ui.experiments.marks import SweepMarks
+from graphedit.ui.experiments.panel import ExperimentsDock
 from graphedit.ui.files import AUTOSAVE_MS, ProjectFiles, Prompts
 from graphedit.ui.help_menu import HelpMenu
 from graphedit.ui.icons import app_icon
@@ -100,7 +102,8 @@ class MainWindow(QMainWindow):
         )
         self.palette = PaletteDock(registry, self)
         self.palette.typeActivated.connect(self.add_at_center)
-        self.inspector = InspectorDock(self.controller, self)
+        self.sweep_marks = SweepMarks(self.controller, self.files, self)  # parameters marked for sweeping
+        self.inspector = InspectorDock(self.controller, self, marks=self.sweep_marks)
         self.summary = SummaryDock(self.controller, self)
         self.code_view = CodeViewDock(self.controller, self)
         self.problems = ProblemsDock(self.controller, self)
@@ -129,6 +132,10 @@ class MainWindow(QMainWindow):
         self.inside = InsideDock(self)  # backprop, saliency, embeddings, landscape: a tab beside the live views
         self.addDockWidget(bottom, self.inside)
         self.tabifyDockWidget(self.training.live, self.inside)
+        # sweeps: the project's plan, run from here; trials land in the runs dock
+        self.experiments = ExperimentsDock(self.controller, self.files, self.sweep_marks, self.training.runs_dock, self)
+        self.addDockWidget(bottom, self.experiments)
+        self.tabifyDockWidget(self.problems, self.experiments)
         self.problems.raise_()
         self.resizeDocks([self.palette, self.inspector], [260, 360], Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector, self.summary], [480, 260], Qt.Orientation.Vertical)
@@ -136,7 +143,7 @@ class MainWindow(QMainWindow):
 
     def docks(self) -> list[QDockWidget]:
         base = [self.palette, self.inspector, self.summary, self.problems, self.code_view, self.history]
-        return base + self.training.docks() + [self.lesson, self.inside]
+        return base + self.training.docks() + [self.lesson, self.inside, self.experiments]
 
     def _make_status_bar(self) -> None:
         self.status_label = QLabel()
@@ -233,6 +240,7 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
+        self.experiments.shutdown()  # a running sweep stops; the next Start runs its unfinished trials again
         self.training.shutdown()
         self.files.close()
         self.settings.setValue("window_geometry", self.saveGeometry())

@@ -36,7 +36,8 @@ class TrainingFeature(QObject):
         self.controller, self.files, self.canvas = window.controller, window.files, window.canvas
         self.session = TrainingSession(window)
         self.trust_prompts: Any = TrustPrompts(window)  # asks before reading data outside the project's folder
-        self.settings_dock = TrainingSettingsDock(self.controller, self.files, window)
+        marks = getattr(window, "sweep_marks", None)
+        self.settings_dock = TrainingSettingsDock(self.controller, self.files, window, marks=marks)
         self.runs_dock = RunsDock(self.controller, self.files, self.session, window)
         self.toolbar = TrainingToolbar(self.session, window)
         window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)

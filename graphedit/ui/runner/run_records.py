@@ -10,6 +10,7 @@ from typing import Any
 
 from graphedit.training.runs import BEST, FINAL, GRAPH, METRICS, OLD_METRICS, read_metrics, runs_folder
 from graphedit.training.session import SNAPSHOT
+from graphedit.training.sweep_worker import read_trial_file
 
 
 @dataclass
@@ -26,6 +27,7 @@ class RunRecord:
     node_id: str | None = None
     best_loss: float | None = None
     device: str | None = None
+    trial: dict[str, Any] | None = None  # a sweep's trial: its study, number, values, and state once finished
     _project: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -86,6 +88,7 @@ def read_run(folder: Path) -> RunRecord:
         node_id=summary.get("node_id"),
         best_loss=summary.get("best_loss"),
         device=summary.get("device"),
+        trial=read_trial_file(folder),
     )
 
 

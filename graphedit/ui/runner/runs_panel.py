@@ -154,9 +154,13 @@ class RunsDock(QDockWidget):
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(0, Qt.CheckState.Checked if key in ticked else Qt.CheckState.Unchecked)
                 item.setToolTip(0, _tooltip(record))
+                status = next(i for i, c in enumerate(self.columns) if c.key == "Status")
                 if record.status == "failed":
-                    item.setToolTip(1, record.message)
-                    item.setForeground(1, Qt.GlobalColor.red)
+                    item.setToolTip(status, record.message)
+                    item.setForeground(status, Qt.GlobalColor.red)
+                elif item.text(status) == "pruned":
+                    item.setToolTip(status, "A sweep's pruner stopped this trial early: it trailed earlier trials")
+                    item.setForeground(status, Qt.GlobalColor.gray)
                 self.tree.addTopLevelItem(item)
                 if selected is not None and key == str(selected.folder):
                     item.setSelected(True)

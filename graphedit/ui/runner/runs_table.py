@@ -1,6 +1,7 @@
 """The runs table's columns and rows: one row per run, its metrics, and the settings and graph parameters that vary.
 
-The fixed columns come first (the run, its status and metrics, time and device); then the
+The fixed columns come first (the run, the sweep trial it was when any run is one, its status and
+metrics, time and device; a pruned trial's status reads "pruned"); then the
 training settings every run has (learning rate, batch size, optimiser) and every setting or node
 parameter whose value is not the same in all runs (:func:`graphedit.training.run_compare.varying_columns`).
 Rows sort by number where a column holds numbers; the header's context menu shows and hides
@@ -23,6 +24,7 @@ from graphedit.ui.runner.run_records import RunRecord, metrics_text
 FIXED = ("Run", "Status", "Epochs", "Loss", "Val loss", "Val metrics", "Best loss", "Time", "Device")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 NOT_RECORDED = "graph not recorded"
+TRIAL = "Trial"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ def columns_for(records: list[RunRecord]) -> list[Column]:
     """The table's columns for these runs."""
     settings, params = varying_columns([r.project() for r in records])
     out = [Column(title, "fixed", title) for title in FIXED]
+    if any(r.trial for r in records):
+        out.insert(1, Column(TRIAL, "fixed", TRIAL))
     out += [Column(key.replace("_", " "), "setting", key) for key in settings if key != "epochs"]
     out += [Column(key, "param", key) for key in params]
     return out
@@ -54,8 +58,12 @@ def cell(record: RunRecord, column: Column) -> tuple[str, Any]:
     key = column.key
     if key == "Run":
         return record.name, record.name
+    if key == TRIAL:
+        return trial_cell(record.trial)
     if key == "Status":
-        return record.status.replace("_", " "), record.status
+        status = str((record.trial or {}).get("state") or "") if record.status == "stopped" else ""
+        status = status if status == "pruned" else record.status  # a pruned trial is a run the pruner stopped
+        return status.replace("_", " "), status
     if key == "Epochs":
         return str(record.epochs), record.epochs
     if key == "Loss":
@@ -69,6 +77,13 @@ def cell(record: RunRecord, column: Column) -> tuple[str, Any]:
     if key == "Device":
         return record.device or "", record.device or ""
     return ("" if record.seconds is None else f"{record.seconds:.1f} s"), record.seconds
+
+
+def trial_cell(trial: dict[str, Any] | None) -> tuple[str, Any]:
+    """``study #3`` for a sweep's trial (sorting by the number), empty for a run of its own."""
+    if not trial or not isinstance(trial.get("trial"), int):
+        return "", None
+    return f"{trial.get('study') or 'sweep'} #{trial['trial']}", trial["trial"]
 
 
 def _value(value: Any) -> tuple[str, Any]:

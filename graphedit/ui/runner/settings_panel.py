@@ -5,6 +5,8 @@ the panel re-reads the project on every undo-stack change and when another proje
 is loaded, so Undo and Open show up here as they do on the canvas. Dataset options
 get editors generated from the builders' ``Opt`` specs. Choosing a dataset also
 fits the graph's Input/Target shapes to it (one undo step with the choice).
+Given the window's sweep marks, each training setting and dataset option a sweep
+can vary has a ``sweep`` button beside it, made by the marks (``graphedit.ui.experiments.marks``).
 """
 
 from __future__ import annotations
@@ -28,12 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graphedit.model.experiment import sweep_name
 from graphedit.training.datasets import BUILDERS, Opt, dataset_names, load_dataset
 from graphedit.training.settings import OPTIMIZERS, SCHEDULES, TrainSettings
 from graphedit.ui.dataset_preview import DatasetPreview
 from graphedit.ui.runner.bind_table import BindTable
 from graphedit.ui.runner.edits import fit_graph_to_dataset, get_in, push_setting
-from graphedit.ui.runner.widgets import NumberEdit, available_devices, dataset_summary
+from graphedit.ui.runner.widgets import MarkedFields, NumberEdit, available_devices, dataset_summary
 
 INT_LIMIT = 2**31 - 1
 BUILT_IN = "graphedit.training.builtin_"  # generators that build their data in memory in milliseconds
@@ -45,10 +48,12 @@ class TrainingSettingsDock(QDockWidget):
 
     datasetInfo = Signal(object)  # DatasetInfo of the chosen dataset, or None when it cannot load
 
-    def __init__(self, controller: Any, files: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: Any, files: Any, parent: QWidget | None = None, marks: Any = None) -> None:
         super().__init__("Training", parent)
         self.setObjectName("training_settings")
-        self.controller, self.files = controller, files
+        self.controller, self.files, self.marks = controller, files, marks
+        self.fields = MarkedFields(marks)  # editors with a sweep button beside them
+        self.mark_buttons = self.fields.buttons  # swept name -> its sweep button
         self._bindings: list[tuple[str, tuple[str, ...], Any, Any]] = []  # section, path, show(value), default
         self._option_widgets: dict[str, QWidget] = {}
         self._editors: list[QWidget] = []  # widgets whose signals are held while the panel shows the project
@@ -173,7 +178,9 @@ class TrainingSettingsDock(QDockWidget):
 
         box.activated.connect(lambda _i: self._commit(section, path, box.currentData(), label))
         self._bind(box, section, path, show)
-        form.addRow(label, box)
+        form.addRow(
+            label, self._markable(box, section, path, "choice", tuple(box.itemData(i) for i in range(len(items))))
+        )
         return box
 
     def _int(
@@ -186,7 +193,7 @@ class TrainingSettingsDock(QDockWidget):
         spin.valueChanged.connect(lambda v: self._commit(section, path, int(v), label))
         self._bind(spin, section, path, lambda v: spin.setValue(int(v)), lo)
         spin.setMinimumWidth(spin.minimumSizeHint().width())  # the form may narrow; a number is never cut
-        form.addRow(label, spin)
+        form.addRow(label, self._markable(spin, section, path, "int"))
         return spin
 
     def _real(
@@ -200,7 +207,7 @@ class TrainingSettingsDock(QDockWidget):
         spin.valueChanged.connect(lambda v: self._commit(section, path, round(float(v), 6), label))
         self._bind(spin, section, path, lambda v: spin.setValue(float(v)), lo)
         spin.setMinimumWidth(spin.minimumSizeHint().width())  # the form may narrow; a number is never cut
-        form.addRow(label, spin)
+        form.addRow(label, self._markable(spin, section, path, "float"))
         return spin
 
     def _percent(self, section: str, path: tuple[str, ...], label: str, form: QFormLayout) -> QSpinBox:
@@ -222,7 +229,7 @@ class TrainingSettingsDock(QDockWidget):
         edit.committed.connect(lambda v: self._commit(section, path, v, label))
         edit.refused.connect(lambda text: self.controller.message.emit(f"{label}: {text}"))
         self._bind(edit, section, path, edit.set_value, 0.0)
-        form.addRow(label, edit)
+        form.addRow(label, self._markable(edit, section, path, "float"))
         return edit
 
     def _check(self, section: str, path: tuple[str, ...], label: str, form: QFormLayout, tip: str = "") -> QCheckBox:
@@ -230,8 +237,16 @@ class TrainingSettingsDock(QDockWidget):
         check.setToolTip(tip)
         check.toggled.connect(lambda on: self._commit(section, path, bool(on), label))
         self._bind(check, section, path, lambda v: check.setChecked(bool(v)), False)
-        form.addRow(label, check)
+        form.addRow(label, self._markable(check, section, path, "bool"))
         return check
+
+    def _markable(
+        self, widget: QWidget, section: str, path: tuple[str, ...], kind: str, choices: tuple[Any, ...] = ()
+    ) -> QWidget:
+        """The editor, with a sweep button beside it when a sweep can vary this training setting."""
+        if self.marks is None or section != "training" or len(path) != 1:
+            return widget
+        return self.fields.field(widget, self.marks.training_button(path[0], kind, choices))
 
     # ------------------------------------------------------------- dataset
     def choose_dataset(self, name: str) -> None:
@@ -271,8 +286,8 @@ class TrainingSettingsDock(QDockWidget):
     def _build_options(self, name: str) -> None:
         from graphedit.ui.runner.widgets import option_editor
 
-        for editor in self._option_widgets.values():
-            self.dataset_form.removeRow(editor)
+        for key, editor in self._option_widgets.items():
+            self.dataset_form.removeRow(self.fields.forget(editor, sweep_name("dataset", "", key)))
         self._option_widgets = {}
         builder = BUILDERS.get(name)
         for i, (key, opt) in enumerate((builder.options if builder else {}).items()):
@@ -280,7 +295,9 @@ class TrainingSettingsDock(QDockWidget):
             editor = option_editor(opt, lambda v, k=key: self._commit_option(k, v), browse)
             editor.setToolTip(opt.doc)
             self._option_widgets[key] = editor
-            self.dataset_form.insertRow(OPTIONS_ROW + i, key.replace("_", " "), editor)  # under the dataset's doc
+            button = None if self.marks is None else self.marks.option_button(name, key, opt)
+            row = self.fields.field(editor, button)
+            self.dataset_form.insertRow(OPTIONS_ROW + i, key.replace("_", " "), row)  # under the dataset's doc
         self._options_for = name
 
     def _browse(self, key: str) -> str | None:
@@ -389,13 +406,15 @@ class TrainingSettingsDock(QDockWidget):
 
     def _update_rows(self) -> None:
         optimizer = self.optimizer.currentData()
-        self.optimizer_form.setRowVisible(self.momentum, optimizer in ("sgd", "rmsprop"))
-        self.optimizer_form.setRowVisible(self.nesterov, optimizer == "sgd")
+        self.optimizer_form.setRowVisible(self.fields.row(self.momentum), optimizer in ("sgd", "rmsprop"))
+        self.optimizer_form.setRowVisible(self.fields.row(self.nesterov), optimizer == "sgd")
         step = self.schedule.currentData() == "step"
-        self.schedule_form.setRowVisible(self.step_size, step)
-        self.schedule_form.setRowVisible(self.gamma, step)
-        self.schedule_form.setRowVisible(self.patience, self.early.isChecked())
-        self.run_form.setRowVisible(self.amp, any(d[0].startswith("cuda") for d in available_devices()))
+        self.schedule_form.setRowVisible(self.fields.row(self.step_size), step)
+        self.schedule_form.setRowVisible(self.fields.row(self.gamma), step)
+        self.schedule_form.setRowVisible(self.fields.row(self.patience), self.early.isChecked())
+        self.run_form.setRowVisible(
+            self.fields.row(self.amp), any(d[0].startswith("cuda") for d in available_devices())
+        )
 
 
 def _escape(text: str) -> str:

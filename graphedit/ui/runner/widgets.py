@@ -182,3 +182,30 @@ def dataset_summary(info: DatasetInfo) -> str:
         parts.append(f"vocabulary of {len(info.vocab)}")
     sizes = " · ".join(f"{k} {v}" for k, v in info.sizes.items() if v)
     return "; ".join(parts) + (f"<br>{sizes}" if sizes else "")
+
+
+class MarkedFields:
+    """Editors of a form with a sweep button beside them (from the window's sweep marks): each one's field in the
+    form (the editor, or a row of it and its button) and the buttons by swept name."""
+
+    def __init__(self, marks: Any) -> None:
+        self.marks = marks
+        self.buttons: dict[str, QWidget] = {}
+        self._rows: dict[QWidget, QWidget] = {}
+
+    def field(self, editor: QWidget, button: QWidget | None) -> QWidget:
+        """What goes into the form for ``editor``: itself without a button, else a row of both."""
+        if button is None:
+            return editor
+        self.buttons[button.name] = button
+        self._rows[editor] = row = self.marks.beside(editor, button)
+        return row
+
+    def row(self, editor: QWidget) -> QWidget:
+        """The form's field holding ``editor`` (to show or hide its row)."""
+        return self._rows.get(editor, editor)
+
+    def forget(self, editor: QWidget, name: str) -> QWidget:
+        """Drop an editor that leaves the form; returns its field, to remove."""
+        self.buttons.pop(name, None)
+        return self._rows.pop(editor, editor)
