@@ -14,13 +14,16 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from graphedit.importers.common import ImportModelError, ImportResult, UnsupportedOpError, model_params
+from graphedit.compiler.compile import Compiled
+from graphedit.errors import GraphEditError
+from graphedit.importers.common import GraphBuilder, ImportModelError, ImportResult, UnsupportedOpError, model_params
 
 __all__ = [
     "ImportModelError",
@@ -106,16 +109,19 @@ def _examples(model: nn.Module, shapes: list[tuple[int, ...]]) -> tuple[torch.Te
 
 
 def import_source(
-    source: str | Path, out_path: str | Path, input_shapes: list[tuple[int, ...]] | None = None
+    source: str | Path, out_path: str | Path, input_shapes: list[tuple[int, ...]] | None = None, flat: bool = False
 ) -> ImportResult:
-    """Import ``source`` into a project saved at ``out_path``; checks outputs against the source."""
+    """Import ``source`` into a project saved at ``out_path``; checks outputs against the source.
+
+    The module hierarchy (an ONNX file's name scopes) becomes blocks unless ``flat``.
+    """
     text = str(source)
     if text.endswith(".onnx"):
         from graphedit.importers.onnx_import import import_onnx
 
-        return import_onnx(Path(text), out_path, input_shapes)
+        return import_onnx(Path(text), out_path, input_shapes, flat)
     name = text.rpartition(":")[2]
-    return import_module(load_module(text), out_path, input_shapes, name, f"the PyTorch module {text}")
+    return import_module(load_module(text), out_path, input_shapes, name, f"the PyTorch module {text}", flat)
 
 
 def import_module(
@@ -124,31 +130,67 @@ def import_module(
     input_shapes: list[tuple[int, ...]] | None = None,
     name: str = "",
     origin: str = "",
+    flat: bool = False,
 ) -> ImportResult:
-    """Import the module instance ``model`` into a project saved at ``out_path``; checks outputs against it."""
+    """Import the module instance ``model`` into a project saved at ``out_path``; checks outputs against it.
+
+    Submodules become blocks (``flat``: one node per layer, as before blocks).
+    """
     from graphedit.importers.fx_import import FxImporter
 
     model = model.eval()
     name = name or type(model).__name__
     shapes = _input_shapes(model, input_shapes)
     examples = _examples(model, shapes)
-    builder = FxImporter(model, examples).run()
-    builder.layout()
-    compiled = builder.compile()
+    importer = FxImporter(model, examples)
+    flat_builder = importer.run()
     with torch.no_grad():
         want = model(*examples)
-        got = compiled.model(*examples)
     want = list(want) if isinstance(want, (tuple, list)) else [want]
-    got = list(got) if isinstance(got, (tuple, list)) else [got]
-    diff = max(float((a - b).abs().max()) for a, b in zip(want, got))
-    if diff > TOLERANCE:
-        raise ImportModelError(f"the imported graph of {name} differs from the module by {diff:.3g}; not saved")
+
+    def check(builder: GraphBuilder) -> tuple[Compiled, float]:
+        builder.layout()
+        compiled = builder.compile()
+        with torch.no_grad():
+            got = compiled.model(*examples)
+        got = list(got) if isinstance(got, (tuple, list)) else [got]
+        diff = max(float((a - b).abs().max()) for a, b in zip(want, got))
+        if diff > TOLERANCE:
+            raise ImportModelError(f"the imported graph of {name} differs from the module by {diff:.3g}; not saved")
+        return compiled, diff
+
+    builder, compiled, diff, notes = _hierarchical(flat_builder, importer.kind_of, check, flat, False)
     origin = origin or f"the PyTorch module {type(model).__module__}.{type(model).__name__}"
     project = builder.save(compiled, out_path, f"Imported {name}", f"Imported from {origin}.")
     source_params = sum(p.numel() for p in model.parameters())
-    return ImportResult(project, compiled, source_params, model_params(compiled), diff)
+    return ImportResult(project, compiled, source_params, model_params(compiled), diff, notes)
 
 
-def import_model(source: str | Path, out_path: str | Path, input_shapes: Any = None) -> Any:
+def _hierarchical(
+    flat_builder: GraphBuilder,
+    kind_of: Callable[[tuple[str, ...]], str],
+    check: Callable[[GraphBuilder], tuple[Compiled, float]],
+    flat: bool,
+    collapse_single: bool,
+) -> tuple[GraphBuilder, Compiled, float, list[str]]:
+    """The graph folded into blocks along the source's hierarchy, checked by ``check``; else the flat graph.
+
+    Folding is a reading of the source's structure, not a requirement: where the folded graph does not
+    build or differs from the source, the flat graph is imported, with a note saying why.
+    """
+    from graphedit.importers.hierarchy import fold
+
+    notes: list[str] = []
+    if not flat:
+        try:
+            builder = fold(flat_builder, kind_of, collapse_single)
+            if builder.doc.registry.definitions:
+                return (builder, *check(builder), notes)
+        except GraphEditError as exc:
+            notes.append(f"imported flat: the module hierarchy did not fold into blocks ({exc})")
+    return (flat_builder, *check(flat_builder), notes)
+
+
+def import_model(source: str | Path, out_path: str | Path, input_shapes: Any = None, flat: bool = False) -> Any:
     """Import ``source`` (ONNX file or PyTorch module) as a project saved at ``out_path``; returns the Project."""
-    return import_source(source, out_path, input_shapes).project
+    return import_source(source, out_path, input_shapes, flat).project

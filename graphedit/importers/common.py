@@ -79,6 +79,10 @@ class GraphBuilder:
     def __init__(self) -> None:
         self.doc = GraphDocument()
         self.weights: list[tuple[str, str, dict[str, torch.Tensor]]] = []
+        # where the source had each node: its module path and a name there (graphedit.importers.hierarchy)
+        self.context: tuple[tuple[str, ...], str | None] = ((), None)
+        self.places: dict[str, tuple[tuple[str, ...], str]] = {}
+        self.origin: dict[str, str] = {}  # a folded graph's node id → the flat graph's, where they differ
 
     def node_id(self, wanted: str | None, type_id: str) -> str:
         if wanted:
@@ -114,6 +118,8 @@ class GraphBuilder:
         except ParamError as exc:
             raise ImportModelError(f"cannot import {name or type_id} as a {type_id} node: {exc}") from None
         node_type = self.doc.node_type(node_id)
+        scope, local = self.context
+        self.places[node_id] = (scope, local or (name if not scope else None) or node_type.prefix)
         names = ports or [p.name for p in node_type.input_ports(self.doc.params(node_id))]
         for ref, port in zip(inputs, names):
             self.doc.connect(ref.node, ref.port, node_id, port)

@@ -18,6 +18,7 @@ import onnx
 import torch
 from onnx import numpy_helper
 
+from graphedit.compiler.compile import Compiled
 from graphedit.importers.common import GraphBuilder, ImportModelError, ImportResult, Ref, UnsupportedOpError
 from graphedit.importers.onnx_ops import HANDLERS as LAYER_HANDLERS
 from graphedit.importers.onnx_ops import _fail
@@ -127,6 +128,7 @@ class OnnxImporter:
         for node in self.graph.node:
             if node.output[0] in self.refs or node.output[0] in self.fused:
                 continue  # already produced by (or inside) a recognised pattern
+            self.b.context = (scope_of(node), None)
             dynamic = [n for n in node.input if n and not self.is_static(n)]
             if not dynamic or node.op_type in STATIC_OPS:
                 continue
@@ -137,6 +139,7 @@ class OnnxImporter:
             if handler is None:
                 raise _fail(node, "")
             handler(self, node, dynamic)
+        self.b.context = ((), None)
         for value in self.graph.output:
             if value.name not in self.refs:
                 raise UnsupportedOpError("a constant output", value.name, "an output must depend on an input")
@@ -150,7 +153,34 @@ def _name(node: onnx.NodeProto) -> str | None:
     return "_".join(parts[:-1]) if len(parts) > 1 else None
 
 
-def import_onnx(path: Path, out_path: str | Path, input_shapes: list[tuple[int, ...]] | None = None) -> ImportResult:
+def scope_of(node: onnx.NodeProto) -> tuple[str, ...]:
+    """The module path torch's exporter wrote into a node's name: ``/layer1/layer1.0/conv1/Conv`` → layer1, 0, conv1.
+
+    Each part of the name repeats its parent's (``layer1.0`` inside ``layer1``); the path keeps the rest.
+    """
+    parts = [p for p in node.name.split("/") if p][:-1]
+    scope, parent = [], ""
+    for part in parts:
+        scope.append(part[len(parent) + 1 :] if parent and part.startswith(parent + ".") else part)
+        parent = part
+    return tuple(scope)
+
+
+def kind_of(scope: tuple[str, ...]) -> str:
+    """What a scope is, from its name (ONNX keeps no classes): ``layer1`` → Layer, ``layer1/0`` → LayerBlock."""
+    from graphedit.importers.hierarchy import _camel, _stem
+
+    stem = _camel(_stem(scope[-1]))
+    if stem:
+        return stem
+    return (_camel(_stem(scope[-2])) if len(scope) > 1 else "") + "Block"
+
+
+def import_onnx(
+    path: Path, out_path: str | Path, input_shapes: list[tuple[int, ...]] | None = None, flat: bool = False
+) -> ImportResult:
+    """Import the ONNX file ``path``; its name scopes (where the exporter kept them) become blocks unless ``flat``."""
+    from graphedit.importers import _hierarchical
     from graphedit.importers.common import model_params
 
     if not path.is_file():
@@ -160,18 +190,24 @@ def import_onnx(path: Path, out_path: str | Path, input_shapes: list[tuple[int, 
     except Exception as exc:
         raise ImportModelError(f"{path}: not a valid ONNX model: {str(exc).splitlines()[0]}") from None
     importer = OnnxImporter(model, input_shapes, str(path))
-    builder = importer.run()
-    builder.layout()
-    compiled = builder.compile()
+    flat_builder = importer.run()
     feeds = {k: torch.from_numpy(v) for k, v in importer.feeds.items()}
     want = importer.reference
-    with torch.no_grad():
-        by_node = {importer.refs[v.name].node: v.name for v in importer.inputs}
-        got = compiled.model(*[feeds[by_node[n]] for n in compiled.input_ids])
-    got = list(got) if isinstance(got, (tuple, list)) else [got]
-    diff = max(float(np.abs(np.asarray(a, dtype=np.float64) - b.double().numpy()).max()) for a, b in zip(want, got))
-    if diff > TOLERANCE:
-        raise ImportModelError(f"the imported graph of {path} differs from ONNX Runtime by {diff:.3g}; not saved")
+    by_input = {importer.refs[v.name].node: v.name for v in importer.inputs}
+
+    def check(builder: GraphBuilder) -> tuple[Compiled, float]:
+        builder.layout()
+        compiled = builder.compile()
+        by_node = {n: by_input[builder.origin.get(n, n)] for n in compiled.input_ids}
+        with torch.no_grad():
+            got = compiled.model(*[feeds[by_node[n]] for n in compiled.input_ids])
+        got = list(got) if isinstance(got, (tuple, list)) else [got]
+        diff = max(float(np.abs(np.asarray(a, dtype=np.float64) - b.double().numpy()).max()) for a, b in zip(want, got))
+        if diff > TOLERANCE:
+            raise ImportModelError(f"the imported graph of {path} differs from ONNX Runtime by {diff:.3g}; not saved")
+        return compiled, diff
+
+    builder, compiled, diff, notes = _hierarchical(flat_builder, kind_of, check, flat, True)
     project = builder.save(compiled, out_path, f"Imported {path.stem}", f"Imported from the ONNX file {path.name}.")
     # BatchNorm's running mean and variance are initializers too, but statistics rather than parameters
     stats = {n.input[i] for n in model.graph.node if n.op_type == "BatchNormalization" for i in (3, 4)}
@@ -179,4 +215,4 @@ def import_onnx(path: Path, out_path: str | Path, input_shapes: list[tuple[int, 
     # torch's exporter keeps one copy of equal initializers (zero biases of stacked RNN layers) and Identity's the rest
     learned |= {n.output[0] for n in model.graph.node if n.op_type == "Identity" and n.input[0] in learned}
     source = sum(int(np.prod(a.shape)) for n, a in importer.consts.items() if n in learned)
-    return ImportResult(project, compiled, source, model_params(compiled), diff)
+    return ImportResult(project, compiled, source, model_params(compiled), diff, notes)
