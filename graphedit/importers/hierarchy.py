@@ -434,7 +434,7 @@ def fold(builder: Any, kind_of: Callable[[Scope], str], collapse_single: bool = 
     from graphedit.importers.common import GraphBuilder
 
     flat = builder.doc
-    library = BlockLibrary(flat.registry)
+    library = BlockLibrary(getattr(flat.registry, "base", flat.registry))
     folder = Folder(library, kind_of, collapse_single)
     for rank, node_id in enumerate(flat.node_ids()):
         scope, local = builder.places.get(node_id, ((), node_id))
@@ -444,7 +444,7 @@ def fold(builder: Any, kind_of: Callable[[Scope], str], collapse_single: bool = 
     folder.wires = [(e.src, e.src_port, e.dst, e.dst_port) for e in flat.edges()]
     folder.run()
     out = GraphBuilder()
-    out.doc = GraphDocument(library)
+    out.doc = GraphDocument(library)  # the graph of a project: its library follows its definitions
     library.attach(out.doc)
     top = sorted(folder.items.items(), key=lambda kv: kv[1].rank)
     for uid, item in top:
