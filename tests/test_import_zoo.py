@@ -19,6 +19,7 @@ from graphedit.model.project import load_project
 FAST = ("resnet18", "mobilenet_v2", "squeezenet1_0", "efficientnet_b0")
 SLOW = ("resnet50", "vgg11", "densenet121", "googlenet")
 EXPORTS = {"torchscript": "pt", "onnx": "onnx", "safetensors": "safetensors", "python": "py"}
+BLOCK_EXPORTS = ("torchscript", "onnx", "safetensors")  # the .py export has no classes for blocks yet (issue 13.4)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -51,6 +52,7 @@ def _check_route(name, route, tmp_path, capsys, exports):
     assert f"{out}: valid" in capsys.readouterr().out
     if route == "fx":
         assert result.imported_params == result.source_params
+        assert set(result.compiled.root.state_dict()) == set(model.state_dict())  # submodules became blocks
     project = load_project(out)
     for fmt in exports:
         report = export_project(project, fmt, tmp_path / f"exported_{name}.{EXPORTS[fmt]}")
@@ -60,21 +62,36 @@ def _check_route(name, route, tmp_path, capsys, exports):
 @pytest.mark.parametrize("route", ["fx", "onnx"])
 @pytest.mark.parametrize("name", FAST)
 def test_torchvision_classifier_imports(name, route, tmp_path, capsys):
-    # all four exports once per model (from the PyTorch route); ONNX's own round trip is tested in test_import
-    _check_route(name, route, tmp_path, capsys, EXPORTS if route == "fx" else ())
+    # the exports once per model (from the PyTorch route); ONNX's own round trip is tested in test_import
+    _check_route(name, route, tmp_path, capsys, BLOCK_EXPORTS if route == "fx" else ())
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("route", ["fx", "onnx"])
 @pytest.mark.parametrize("name", SLOW)
 def test_larger_torchvision_classifier_imports(name, route, tmp_path, capsys):
-    _check_route(name, route, tmp_path, capsys, EXPORTS if route == "fx" else ())
+    _check_route(name, route, tmp_path, capsys, BLOCK_EXPORTS if route == "fx" else ())
+
+
+@pytest.mark.xfail(strict=True, reason="the Python export writes no classes for blocks yet (issue 13, item 4)")
+def test_python_export_of_an_imported_model_with_blocks(tmp_path):
+    _, _, _, out = _imported("resnet18", "fx", tmp_path)
+    report = export_project(load_project(out), "python", tmp_path / "resnet18_model.py")
+    assert report["max_abs_diff"] <= 1e-4
+
+
+def test_python_export_of_a_flat_import(tmp_path):
+    model, shape = small_model("squeezenet1_0")
+    import_module(model, tmp_path / "flat.gproj", [shape], flat=True)
+    report = export_project(load_project(tmp_path / "flat.gproj"), "python", tmp_path / "flat_model.py")
+    assert report["max_abs_diff"] <= 1e-4
 
 
 def test_densenet_keeps_its_wide_concatenations(tmp_path):
     _, _, result, _ = _imported("densenet121", "fx", tmp_path)
     doc = result.project.document
-    widths = [doc.params(n)["inputs"] for n in doc.node_ids() if doc.node_type(n).type_id == "Concat"]
+    docs = [doc, *(d.document for d in doc.registry.definitions.values())]  # dense layers are blocks
+    widths = [d.params(n)["inputs"] for d in docs for n in d.node_ids() if d.node_type(n).type_id == "Concat"]
     assert max(widths) == 25  # the last dense layer of block 3 (24 layers) joins 25 maps
 
 
