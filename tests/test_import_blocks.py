@@ -9,6 +9,7 @@ overrides), take the module's state dict by its own keys, and give its outputs w
 from __future__ import annotations
 
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
@@ -270,3 +271,25 @@ def test_torchvision_resnet18_opens_as_stages_of_basic_blocks(route, tmp_path):
         _assert_weights_load_by_key(out, model, shape)
     else:
         assert result.max_abs_diff <= 1e-4
+
+
+@pytest.mark.slow  # torch's dynamo export takes ~10 s
+def test_dynamo_onnx_export_keeps_paths_and_classes_as_metadata(source, tmp_path):
+    """torch's dynamo exporter names nodes node_Conv_3 and keeps module paths and classes as metadata."""
+    model = _model(source, width=4)
+    path = tmp_path / "dynamo.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (torch.randn(2, 3, 64, 64),),
+            str(path),
+            dynamo=True,
+            input_names=["x"],
+            output_names=["y"],
+            dynamic_shapes={"x": {0: torch.export.Dim("batch")}},
+            verbose=False,
+        )
+    result = import_source(path, tmp_path / "dynamo.gproj")
+    _assert_resnet_stages(result.project.document, "BasicBlock")  # the class, from the metadata
+    assert result.max_abs_diff <= 1e-4

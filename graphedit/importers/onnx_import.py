@@ -10,6 +10,7 @@ evaluated, not imported. Each remaining op becomes a catalog node through
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from graphedit.importers.onnx_tensor import HANDLERS as TENSOR_HANDLERS
 
 TOLERANCE = 1e-4
 HANDLERS = {**LAYER_HANDLERS, **TENSOR_HANDLERS}
+QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 ONNX_DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
 
 
@@ -52,6 +54,7 @@ class OnnxImporter:
         self.fused: set[str] = set()  # first outputs of ops inside a recognised pattern
         self.outputs = {v.name for v in self.graph.output}
         self.users: dict[str, list[onnx.NodeProto]] = {}
+        self.kinds: dict[tuple[str, ...], str] = {}  # a scope's module class, where the exporter kept it
         for node in self.graph.node:
             for name in node.input:
                 self.users.setdefault(name, []).append(node)
@@ -120,6 +123,29 @@ class OnnxImporter:
     def alias(self, node: onnx.NodeProto, ref: Ref) -> None:
         self.refs[node.output[0]] = ref
 
+    def place(self, node: onnx.NodeProto) -> tuple[tuple[str, ...], str | None]:
+        """The module path (and leaf module name) torch's exporter kept for ``node``; () when it kept none.
+
+        The dynamo exporter writes the paths and classes as metadata (``pkg.torch.onnx.name_scopes``); the
+        TorchScript one into the name (``/layer1/layer1.0/conv1/Conv``: the leaf module's scope holds its op).
+        """
+        meta = {p.key: p.value for p in node.metadata_props}
+        if "pkg.torch.onnx.name_scopes" not in meta:
+            return _relative([p for p in node.name.split("/") if p][:-1]), None
+        paths = _listed(meta["pkg.torch.onnx.name_scopes"])[1:-1]  # without the root and the op
+        classes = _listed(meta.get("pkg.torch.onnx.class_hierarchy", ""))[1:-1]
+        scope = _relative(paths)
+        if len(classes) != len(paths):
+            return scope, None
+        for i, cls in enumerate(classes):
+            self.kinds.setdefault(scope[: i + 1], cls.rpartition(".")[2])
+        if scope and classes[-1].startswith("torch.nn.modules.") and ".container." not in classes[-1]:
+            return scope[:-1], scope[-1]  # a torch layer: one node named after it, in its parent
+        return scope, None
+
+    def kind_of(self, scope: tuple[str, ...]) -> str:
+        return self.kinds.get(scope) or kind_from_name(scope)
+
     # ---------------------------------------------------------------- walk
     def run(self) -> GraphBuilder:
         for value in self.inputs:
@@ -128,7 +154,7 @@ class OnnxImporter:
         for node in self.graph.node:
             if node.output[0] in self.refs or node.output[0] in self.fused:
                 continue  # already produced by (or inside) a recognised pattern
-            self.b.context = (scope_of(node), None)
+            self.b.context = self.place(node)
             dynamic = [n for n in node.input if n and not self.is_static(n)]
             if not dynamic or node.op_type in STATIC_OPS:
                 continue
@@ -153,12 +179,8 @@ def _name(node: onnx.NodeProto) -> str | None:
     return "_".join(parts[:-1]) if len(parts) > 1 else None
 
 
-def scope_of(node: onnx.NodeProto) -> tuple[str, ...]:
-    """The module path torch's exporter wrote into a node's name: ``/layer1/layer1.0/conv1/Conv`` → layer1, 0, conv1.
-
-    Each part of the name repeats its parent's (``layer1.0`` inside ``layer1``); the path keeps the rest.
-    """
-    parts = [p for p in node.name.split("/") if p][:-1]
+def _relative(parts: list[str]) -> tuple[str, ...]:
+    """``layer1``, ``layer1.0``, ``layer1.0.conv1`` → layer1, 0, conv1: each part without its parent's path."""
     scope, parent = [], ""
     for part in parts:
         scope.append(part[len(parent) + 1 :] if parent and part.startswith(parent + ".") else part)
@@ -166,8 +188,13 @@ def scope_of(node: onnx.NodeProto) -> tuple[str, ...]:
     return tuple(scope)
 
 
-def kind_of(scope: tuple[str, ...]) -> str:
-    """What a scope is, from its name (ONNX keeps no classes): ``layer1`` → Layer, ``layer1/0`` → LayerBlock."""
+def _listed(text: str) -> list[str]:
+    """The strings of a list written as Python text (``"['', 'layer1']"``), read without evaluating it."""
+    return [m.replace("\\'", "'") for m in QUOTED.findall(text)]
+
+
+def kind_from_name(scope: tuple[str, ...]) -> str:
+    """What a scope is when the file keeps no classes, from its name: ``layer1`` → Layer, ``layer1/0`` → LayerBlock."""
     from graphedit.importers.hierarchy import _camel, _stem
 
     stem = _camel(_stem(scope[-1]))
@@ -207,7 +234,7 @@ def import_onnx(
             raise ImportModelError(f"the imported graph of {path} differs from ONNX Runtime by {diff:.3g}; not saved")
         return compiled, diff
 
-    builder, compiled, diff, notes = _hierarchical(flat_builder, kind_of, check, flat, True)
+    builder, compiled, diff, notes = _hierarchical(flat_builder, importer.kind_of, check, flat, True)
     project = builder.save(compiled, out_path, f"Imported {path.stem}", f"Imported from the ONNX file {path.name}.")
     # BatchNorm's running mean and variance are initializers too, but statistics rather than parameters
     stats = {n.input[i] for n in model.graph.node if n.op_type == "BatchNormalization" for i in (3, 4)}
