@@ -7,6 +7,12 @@ no-argument function returning a module (such as the ``load_model`` of a
 Python export, which brings its trained weights). The result is a laid-out
 project whose weights are saved beside it as ``<project>.safetensors``, checked
 to give the source model's outputs.
+
+Submodules become blocks (:mod:`graphedit.importers.hierarchy`): repeated ones one
+definition, an ``nn.Sequential`` of them one block node with ``repeat``, keys as
+torch names them (an ONNX file: the module paths its exporter kept). ``flat``
+imports one node per layer; a hierarchy that does not fold is imported flat, with
+a note in :attr:`ImportResult.notes`.
 """
 
 from __future__ import annotations
