@@ -71,6 +71,19 @@ class ResNetStyle(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
+class Flex(nn.Module):
+    """One class, two wirings: the ReLU before or after the convolution."""
+
+    def __init__(self, pre):
+        super().__init__()
+        self.pre = pre
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        return self.conv(self.act(x)) if self.pre else self.act(self.conv(x))
+
+
 class Mixed(nn.Module):
     """A stage whose blocks differ in structure, and a module called twice (its values leave and come back)."""
 
@@ -78,7 +91,8 @@ class Mixed(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.stage = nn.Sequential(BasicBlock(4, 4), nn.Sequential(nn.Conv2d(4, 6, 3, padding=1), nn.ReLU()))
+        tail = nn.Sequential(nn.Conv2d(4, 6, 3, padding=1), nn.ReLU())
+        self.stage = nn.Sequential(BasicBlock(4, 4), Flex(True), Flex(False), tail)
         self.twice = nn.Sequential(nn.Conv2d(6, 6, 1), nn.BatchNorm2d(6))
         self.head = nn.Linear(6, 3)
 
@@ -207,8 +221,11 @@ def test_blocks_that_differ_stay_separate_and_a_module_called_twice_stays_flat(s
     result = import_module(model, out, [(4, 16, 16)])
     doc = result.project.document
     stage = doc.node_type("stage").block
-    assert stage is not None and stage.document.node_type("0").type_id == "BasicBlock"
-    assert stage.document.node_type("1").type_id != "BasicBlock"
+    inside = [stage.document.node_type(str(i)).type_id for i in range(4)]
+    assert inside[:3] == ["BasicBlock", "Flex", "Flex2"] and inside[3] not in inside[:3]  # wired otherwise: two
+    ours, theirs = set(result.compiled.root.state_dict()), set(model.state_dict())
+    assert {k for k in ours if k.startswith("stage.")} == {k for k in theirs if k.startswith("stage.")}
+    assert {k.split(".")[0] for k in ours if k.startswith("twice")} == {"twice_0", "twice_1", "twice_0_1", "twice_1_1"}
     assert sum(1 for n in doc.node_ids() if doc.node_type(n).type_id == "Conv2d") == 2  # twice's conv, per call
     x = torch.randn(2, 4, 16, 16, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
@@ -293,3 +310,18 @@ def test_dynamo_onnx_export_keeps_paths_and_classes_as_metadata(source, tmp_path
     result = import_source(path, tmp_path / "dynamo.gproj")
     _assert_resnet_stages(result.project.document, "BasicBlock")  # the class, from the metadata
     assert result.max_abs_diff <= 1e-4
+
+
+def test_a_hierarchy_that_does_not_fold_is_imported_flat_with_a_note(source, tmp_path, monkeypatch, capsys):
+    from graphedit.errors import GraphError
+    from graphedit.importers import hierarchy
+
+    def refuse(*args, **kwargs):
+        raise GraphError("block 'BasicBlock': something inside is wrong")
+
+    monkeypatch.setattr(hierarchy, "fold", refuse)
+    out = tmp_path / "noted.gproj"
+    assert main(["import", f"{source}:ResNetStyle", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "note: imported flat: the module hierarchy did not fold into blocks (block 'BasicBlock'" in text
+    assert not load_project(out).document.registry.definitions
