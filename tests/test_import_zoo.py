@@ -62,8 +62,10 @@ def _check_route(name, route, tmp_path, capsys, exports):
 @pytest.mark.parametrize("route", ["fx", "onnx"])
 @pytest.mark.parametrize("name", FAST)
 def test_torchvision_classifier_imports(name, route, tmp_path, capsys):
-    # the exports once per model (from the PyTorch route); ONNX's own round trip is tested in test_import
-    _check_route(name, route, tmp_path, capsys, BLOCK_EXPORTS if route == "fx" else ())
+    # the exports from the PyTorch route (blocks: nested containers, Fire) for two models, as each export compiles
+    # the block graph again; ONNX's own round trip is tested in test_import
+    exports = BLOCK_EXPORTS if route == "fx" and name in ("resnet18", "squeezenet1_0") else ()
+    _check_route(name, route, tmp_path, capsys, exports)
 
 
 @pytest.mark.slow
