@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from zoo_helpers import onnx_file, small_model, torchvision_models
+from zoo_helpers import assert_check_valid, onnx_file, small_model, torchvision_models
 
 from graphedit.cli import main
 from graphedit.compiler import compile_graph
@@ -202,8 +202,7 @@ def test_resnet_style_module_opens_as_stages_of_one_block(source, tmp_path, caps
     assert set(result.compiled.root.state_dict()) == set(model.state_dict())
     assert result.imported_params == result.source_params
     _assert_weights_load_by_key(out, model, (3, 64, 64))
-    assert main(["check", str(out)]) == 0
-    assert f"{out}: valid" in capsys.readouterr().out
+    assert_check_valid(out, capsys)
 
 
 def test_one_block_per_stage_is_a_container_block_with_torchs_keys(source, tmp_path):
@@ -230,8 +229,7 @@ def test_blocks_that_differ_stay_separate_and_a_module_called_twice_stays_flat(s
     x = torch.randn(2, 4, 16, 16, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
         torch.testing.assert_close(result.compiled.model(x), model(x), rtol=1e-5, atol=1e-5)
-    assert main(["check", str(out)]) == 0
-    assert f"{out}: valid" in capsys.readouterr().out
+    assert_check_valid(out, capsys)
 
 
 def test_flat_import_stays_available(source, tmp_path, capsys):
@@ -266,8 +264,7 @@ def test_onnx_name_scopes_become_blocks(source, tmp_path, capsys):
     x = torch.randn(3, 3, 64, 64, generator=torch.Generator().manual_seed(7))
     with torch.no_grad():
         torch.testing.assert_close(result.compiled.model(x), model(x), rtol=1e-4, atol=1e-4)
-    assert main(["check", str(out)]) == 0
-    assert f"{out}: valid" in capsys.readouterr().out
+    assert_check_valid(out, capsys)
     flat = import_source(path, tmp_path / "flat.gproj", flat=True).project.document
     assert not flat.registry.definitions and len(flat) > 30
 

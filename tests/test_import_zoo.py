@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from zoo_helpers import onnx_file, small_model, torchvision_models
+from zoo_helpers import assert_check_valid, onnx_file, small_model, torchvision_models
 
-from graphedit.cli import main
 from graphedit.export import export_project
 from graphedit.importers import UnsupportedOpError, import_module, import_source
 from graphedit.model.project import load_project
@@ -19,7 +18,6 @@ from graphedit.model.project import load_project
 FAST = ("resnet18", "mobilenet_v2", "squeezenet1_0", "efficientnet_b0")
 SLOW = ("resnet50", "vgg11", "densenet121", "googlenet")
 EXPORTS = {"torchscript": "pt", "onnx": "onnx", "safetensors": "safetensors", "python": "py"}
-BLOCK_EXPORTS = ("torchscript", "onnx", "safetensors")  # the .py export has no classes for blocks yet (issue 13.4)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -48,8 +46,7 @@ def _check_route(name, route, tmp_path, capsys, exports):
     with torch.no_grad():
         diff = float((result.compiled.model(x) - model(x)).abs().max())
     assert diff <= 1e-4, f"{name} via {route}: outputs differ by {diff:.3g}"
-    assert main(["check", str(out)]) == 0
-    assert f"{out}: valid" in capsys.readouterr().out
+    assert_check_valid(out, capsys)
     if route == "fx":
         assert result.imported_params == result.source_params
         assert set(result.compiled.root.state_dict()) == set(model.state_dict())  # submodules became blocks
@@ -64,7 +61,7 @@ def _check_route(name, route, tmp_path, capsys, exports):
 def test_torchvision_classifier_imports(name, route, tmp_path, capsys):
     # the exports from the PyTorch route (blocks: nested containers, Fire) for two models, as each export compiles
     # the block graph again; ONNX's own round trip is tested in test_import
-    exports = BLOCK_EXPORTS if route == "fx" and name in ("resnet18", "squeezenet1_0") else ()
+    exports = EXPORTS if route == "fx" and name in ("resnet18", "squeezenet1_0") else ()
     _check_route(name, route, tmp_path, capsys, exports)
 
 
@@ -72,14 +69,7 @@ def test_torchvision_classifier_imports(name, route, tmp_path, capsys):
 @pytest.mark.parametrize("route", ["fx", "onnx"])
 @pytest.mark.parametrize("name", SLOW)
 def test_larger_torchvision_classifier_imports(name, route, tmp_path, capsys):
-    _check_route(name, route, tmp_path, capsys, BLOCK_EXPORTS if route == "fx" else ())
-
-
-@pytest.mark.xfail(strict=True, reason="the Python export writes no classes for blocks yet (issue 13, item 4)")
-def test_python_export_of_an_imported_model_with_blocks(tmp_path):
-    _, _, _, out = _imported("resnet18", "fx", tmp_path)
-    report = export_project(load_project(out), "python", tmp_path / "resnet18_model.py")
-    assert report["max_abs_diff"] <= 1e-4
+    _check_route(name, route, tmp_path, capsys, EXPORTS if route == "fx" else ())
 
 
 def test_python_export_of_a_flat_import(tmp_path):

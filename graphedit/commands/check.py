@@ -1,4 +1,8 @@
-"""`graphedit check PROJECT [--json]`: shapes, parameters and memory of every node, errors with fixes."""
+"""`graphedit check PROJECT [--json]`: shapes, parameters and memory of every node, then the analysis.
+
+The analysis (:mod:`graphedit.compiler.analysis`) is the editor's: every problem that would stop a run
+(errors, exit status 1) and warnings that do not (exit status 0). It reads no data.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from graphedit.commands import add_allow_outside
+from graphedit.compiler.analysis import analyze
 from graphedit.compiler.report import format_table, summarize
+from graphedit.compiler.shapes import ShapeInference
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,36 +26,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from graphedit.compiler.nodynamo import dynamo_deferred
     from graphedit.model.project import load_project
+    from graphedit.training.binding import project_binding_problem
     from graphedit.training.weights_file import project_weights_problem
 
     project = load_project(args.project)
     with dynamo_deferred():  # check never compiles: spare it the second torch._dynamo takes to import
-        rows = summarize(project.document)
-    errors = [r for r in rows if r.error]
+        inference = ShapeInference(project.document, observe=False)
+        rows = summarize(project.document, inference)
+        problems = analyze(project.document, inference, project.training)
+    errors = [p for p in problems if p.is_error]
+    warnings = [p for p in problems if not p.is_error]
     weights = project_weights_problem(project) if not errors else None
     outside = outside_problem(project, args.allow_outside)
     weights = "; ".join(p for p in (weights, outside) if p) or None
+    data = project_binding_problem(project.document, project.dataset)
     if args.json:
         payload = {
             "project": str(args.project),
-            "valid": not errors and not weights,
+            "valid": not errors and not weights and not data,
             "nodes": [r.to_json() for r in rows],
             "total_params": sum(r.params for r in rows),
+            "trainable_params": sum(r.params for r in rows if not r.frozen),
+            "frozen_params": sum(r.params for r in rows if r.frozen),
             "total_param_bytes": sum(r.param_bytes for r in rows),
             "total_activation_bytes_per_example": sum(r.activation_bytes for r in rows),
-            "errors": [{"node": r.node_id, "message": r.error, "fix": r.fix} for r in errors],
+            "errors": [{"node": p.node_id, "message": str(p), "fix": p.fix} for p in errors],
+            "warnings": [{"node": p.node_id, "message": str(p), "fix": p.fix} for p in warnings],
             "weights_error": weights,
+            "dataset_error": data,
         }
         print(json.dumps(payload, indent=2))
     else:
         print(format_table(rows))
-        for r in errors:
-            print(f"error: {r.error}")
-        if weights:
-            print(f"error: {weights}")
-        count = len(errors) + bool(weights)
+        for p in problems:
+            print(f"{p.level}: {p}")
+        for problem in (weights, data):
+            if problem:
+                print(f"error: {problem}")
+        count = len(errors) + bool(weights) + bool(data)
         print(f"{args.project}: {'valid' if not count else f'{count} error(s)'}")
-    return 1 if errors or weights else 0
+    return 1 if errors or weights or data else 0
 
 
 def outside_problem(project: Any, allowed: list[str]) -> str | None:

@@ -41,6 +41,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="shape of one example without the batch dimension, e.g. 1,28,28; repeat for several inputs",
     )
     parser.add_argument(
+        "--weights",
+        help="your pretrained weights for a PyTorch module: .safetensors, an .onnx file's initialisers, "
+        "or a .pt file (with --allow-pt)",
+    )
+    parser.add_argument(
+        "--allow-pt",
+        action="store_true",
+        help="read a .pt/.pth weights file (a pickle) with torch.load(weights_only=True): tensors only",
+    )
+    parser.add_argument(
         "--flat",
         action="store_true",
         help="one node per layer; by default submodules (ONNX name scopes) become blocks, repeated ones one block",
@@ -52,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not str(args.output).endswith(".gproj"):
         raise GraphEditError(f"{args.output}: the project file name must end in .gproj")
-    result = import_source(args.source, args.output, args.input_shape, flat=args.flat)
+    result = import_source(args.source, args.output, args.input_shape, args.weights, args.allow_pt, flat=args.flat)
     doc = result.project.document
     blocks = list(getattr(doc.registry, "definitions", {}))
     shown = f" and {len(blocks)} block definitions ({', '.join(blocks)})" if blocks else ""

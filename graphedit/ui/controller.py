@@ -9,28 +9,43 @@ document operations; views observe document events and the signals here
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from graphedit.compiler.analysis import Problem, Structure, analyze, structure_of
 from graphedit.compiler.shapes import NodeInfo, ShapeInference, type_accepts
 from graphedit.errors import GraphError, NodeError
+from graphedit.model.annotations import nodes_inside
 from graphedit.model.document import GraphDocument
-from graphedit.model.events import Edge, Event, NodeRemoved, NodeRenamed
+from graphedit.model.events import (
+    Edge,
+    EdgeAdded,
+    EdgeRemoved,
+    Event,
+    NodeAdded,
+    NodeRemoved,
+    NodeRenamed,
+    NodeTrainingChanged,
+)
+from graphedit.model.geometry import node_rects
 from graphedit.nodes.spec import NodeType
 from graphedit.ui.undo import (
+    AnnotationCommand,
     CompositeCommand,
     ConnectCommand,
     DisconnectCommand,
     DocCommand,
+    FrameMoveCommand,
     InsertCommand,
     MoveCommand,
     MuteCommand,
     RemoveCommand,
     RenameCommand,
     SetParamCommand,
+    TrainingCommand,
 )
 
 CLIPBOARD_MIME = "application/x-graphedit-subgraph"
@@ -41,6 +56,7 @@ class EditorController(QObject):
 
     documentReplaced = Signal()
     shapesUpdated = Signal()
+    problemsChanged = Signal()  # the analysis (graphedit.compiler.analysis) found other problems than before
     selectionChanged = Signal(list)
     message = Signal(str)  # a short user-facing note (refused edit, paste result); views show it as a toast
 
@@ -51,11 +67,17 @@ class EditorController(QObject):
         self.document: GraphDocument = document if document is not None else GraphDocument()
         self.shapes = ShapeInference(self.document)
         self.shapes.run()
+        self._published: dict[str, NodeInfo] = dict(self.shapes.infos)  # the infos views were last told of
+        # the training settings and dataset facts the analysis also checks; the window sets where they come from
+        self.analysis_context: Callable[[], tuple[dict | None, Any]] = lambda: (None, None)
+        self._structure: Structure | None = None  # the wiring's part of the analysis, until a node or wire changes
+        self._problems: list[Problem] = analyze(self.document, self.shapes)
         self.document.subscribe(self._on_event)
         self.changed_nodes: list[str] = list(self.document.node_ids())
         self._selection: list[str] = []
         self._batch: list[DocCommand] | None = None
         self._drag = 0
+        self._retrained: list[str] = []  # nodes frozen/unfrozen since the last refresh: the summary's counts change
 
     # ------------------------------------------------------------ document
     def set_document(self, document: GraphDocument) -> None:
@@ -66,25 +88,53 @@ class EditorController(QObject):
         self.document = document
         self.shapes = ShapeInference(document)
         self.shapes.run()
+        self._published = dict(self.shapes.infos)
         document.subscribe(self._on_event)
         self._selection = []
         self.changed_nodes = list(document.node_ids())
+        self._structure = None
+        self._problems = analyze(document, self.shapes, *self.analysis_context())
         self.documentReplaced.emit()
         self.selectionChanged.emit([])
         self.shapesUpdated.emit()
+        self.problemsChanged.emit()
 
     @property
     def registry(self):
         return self.document.registry
 
     def refresh(self) -> None:
-        """Re-run shape inference for what changed; emit shapesUpdated if any node's info is new."""
-        before = dict(self.shapes.infos)
+        """Re-run shape inference for what changed; emit shapesUpdated if any node's info is new or gone,
+        and problemsChanged if the analysis says something else now.
+
+        The comparison is with what the views were last told (``_published``), not with the infos just before
+        the update: a removed node's info is dropped when the document removes it, before this runs, so a
+        removal that changed no other shape would otherwise go unnoticed and the views keep the node.
+        """
+        before = self._published
         infos = self.shapes.update()
         changed = [n for n, info in infos.items() if before.get(n) is not info]
-        if changed or len(before) != len(infos):
-            self.changed_nodes = changed
+        retrained = [n for n in self._retrained if n in infos and n not in changed]
+        self._retrained = []
+        if changed or retrained or before.keys() != infos.keys():
+            self._published = dict(infos)
+            self.changed_nodes = changed + retrained
             self.shapesUpdated.emit()
+        self.reanalyze()
+
+    def analysis(self) -> list[Problem]:
+        """Every problem the analysis finds (errors first): what the Problems panel lists and Run refuses."""
+        return list(self._problems)
+
+    def reanalyze(self) -> list[Problem]:
+        """Analyse again (after an edit, or when the training settings or dataset changed)."""
+        if self._structure is None and len(self.document):
+            self._structure = structure_of(self.document, self.shapes.order())
+        problems = analyze(self.document, self.shapes, *self.analysis_context(), structure=self._structure)
+        if problems != self._problems:
+            self._problems = problems
+            self.problemsChanged.emit()
+        return list(problems)
 
     def info(self, node_id: str) -> NodeInfo | None:
         return self.shapes.infos.get(node_id)
@@ -94,10 +144,14 @@ class EditorController(QObject):
         return self.shapes.errors()
 
     def _on_event(self, event: Event) -> None:
+        if isinstance(event, (NodeAdded, NodeRemoved, NodeRenamed, EdgeAdded, EdgeRemoved)):
+            self._structure = None
         if isinstance(event, NodeRemoved) and event.node_id in self._selection:
             self.set_selection([n for n in self._selection if n != event.node_id])
         elif isinstance(event, NodeRenamed) and event.old_id in self._selection:
             self.set_selection([event.new_id if n == event.old_id else n for n in self._selection])
+        elif isinstance(event, NodeTrainingChanged):
+            self._retrained.append(event.node_id)
 
     # ------------------------------------------------------------ commands
     def _do(self, command: DocCommand) -> None:
@@ -153,7 +207,15 @@ class EditorController(QObject):
         edge = Edge(src, src_port, dst, dst_port)
         if self.document.edge_into(dst, dst_port) == edge:
             return
-        self._do(ConnectCommand(self.document, edge))
+        grown = self.document.node_type(dst).params_after_wiring(self.document.params(dst), dst_port)
+        if grown is None:
+            self._do(ConnectCommand(self.document, edge))
+            return
+        with self.batch(f"Connect {src} → {dst}"):  # a variadic node's last port wired: a new free port, one undo step
+            self._do(ConnectCommand(self.document, edge))
+            for name, value in grown.items():
+                if value != self.document.params(dst).get(name):
+                    self._do(SetParamCommand(self.document, dst, name, value, merge=False))
 
     def disconnect(self, edge: Edge) -> None:
         self._do(DisconnectCommand(self.document, Edge(*edge)))
@@ -167,6 +229,30 @@ class EditorController(QObject):
         if moves:
             self._do(MoveCommand(self.document, moves, self._drag if merge else None))
 
+    # -------------------------------------------------- frames and notes
+    def set_annotation(self, kind: str, item_id: str, item: Any, text: str, merge: Any = None) -> None:
+        """Add or change (``item``) or remove (``None``) a frame or a note, as an undo step."""
+        if self.document.annotations.get(kind, item_id) != item:
+            self._do(AnnotationCommand(self.document, kind, item_id, item, text, merge))
+
+    def move_frame(self, frame_id: str, dx: float, dy: float) -> None:
+        """Move a frame and the nodes inside it; the moves until :meth:`finish_moves` are one undo step."""
+        frame = self.document.annotations.get("frame", frame_id)
+        if frame is None or (dx, dy) == (0, 0):
+            return
+        cards = node_rects(self.document)
+        moves = {n: (cards[n][0] + dx, cards[n][1] + dy) for n in nodes_inside(frame, cards)}
+        self._do(FrameMoveCommand(self.document, frame.moved(dx, dy), moves, self._drag))
+
+    def move_annotation(self, kind: str, item_id: str, dx: float, dy: float) -> None:
+        """Move a frame (with its nodes) or a note by (dx, dy); one undo step until :meth:`finish_moves`."""
+        if kind == "frame":
+            self.move_frame(item_id, dx, dy)
+            return
+        note = self.document.annotations.get(kind, item_id)
+        if note is not None:
+            self.set_annotation(kind, item_id, note.moved(dx, dy), "Move note", merge=("drag", self._drag))
+
     def finish_moves(self) -> None:
         """End the current drag: the next move starts a new undo step."""
         self._drag += 1
@@ -178,6 +264,15 @@ class EditorController(QObject):
     def set_muted(self, node_id: str, muted: bool) -> None:
         if self.document.is_muted(node_id) != bool(muted):
             self._do(MuteCommand(self.document, node_id, bool(muted)))
+
+    def set_training(self, node_id: str, frozen: bool | None = None, lr_scale: float | None = None) -> None:
+        """Freeze/unfreeze a node or set its learning-rate multiplier, as one undo step."""
+        doc = self.document
+        if (frozen is None or doc.is_frozen(node_id) == bool(frozen)) and (
+            lr_scale is None or doc.lr_scale(node_id) == lr_scale
+        ):
+            return
+        self._do(TrainingCommand(doc, node_id, frozen, lr_scale))
 
     def toggle_muted(self, node_ids: list[str]) -> None:
         """Mute all of them, or unmute all if every one is muted already (one undo step)."""
