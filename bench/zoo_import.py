@@ -1,14 +1,15 @@
 """Import torchvision's classifiers at 224×224 through both routes (PyTorch fx and ONNX) and tabulate them.
 
-For each model × route: the node count, the largest output difference from the original on a fresh
-batch, ``check`` (valid or not), the four exports, and the import's seconds. An import that is not
+For each model × route: the top-level node count and block definitions (``--flat``: none), the largest
+output difference from the original on a fresh batch, ``check`` (valid or not), the four exports, and
+the import's seconds. An import that is not
 possible prints the importer's one-line reason in the table. Then ``vgg11_onnx_import_s`` (goal ≤ 5 s)
 beside its reference measured side by side: one ONNX Runtime session and run of the same file, the
 floor an import that checks its outputs cannot beat (``--old-evaluator`` also times onnx's pure-Python
 reference evaluator, which the importer used before: 42–74 s).
 
 Random weights (seed 0; no network here). Usage:
-    python bench/zoo_import.py [--models resnet18 vgg11 …] [--routes fx onnx] [--size 224] [--no-exports]
+    python bench/zoo_import.py [--models resnet18 vgg11 …] [--routes fx onnx] [--size 224] [--no-exports] [--flat]
 """
 
 from __future__ import annotations
@@ -34,17 +35,17 @@ from graphedit.model.project import load_project  # noqa: E402
 EXPORTS = {"torchscript": "pt", "onnx": "onnx", "safetensors": "safetensors", "python": "py"}
 
 
-def one(name: str, route: str, model: torch.nn.Module, size: int, folder: Path, exports: bool) -> dict:
+def one(name: str, route: str, model: torch.nn.Module, size: int, folder: Path, exports: bool, flat: bool) -> dict:
     out = folder / f"{name}_{route}.gproj"
     row = {"model": name, "route": route}
     try:
         if route == "onnx":
             source = onnx_file(model, (3, size, size), folder / f"{name}.onnx")
             start = time.perf_counter()
-            result = import_source(source, out)
+            result = import_source(source, out, flat=flat)
         else:
             start = time.perf_counter()
-            result = import_module(model, out, [(3, size, size)], name)
+            result = import_module(model, out, [(3, size, size)], name, flat=flat)
         row["seconds"] = time.perf_counter() - start
     except GraphEditError as exc:
         row["error"] = str(exc)
@@ -54,6 +55,7 @@ def one(name: str, route: str, model: torch.nn.Module, size: int, folder: Path, 
         row["diff"] = float((result.compiled.model(x) - model(x)).abs().max())
     project = load_project(out)
     row["nodes"] = len(project.document)
+    row["blocks"] = len(project.document.registry.definitions)
     row["check"] = "valid" if not [r for r in summarize(project.document) if r.error] else "errors"
     if exports:
         done = []
@@ -92,6 +94,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--no-exports", action="store_true", help="skip the four exports (much faster)")
     parser.add_argument("--old-evaluator", action="store_true", help="also time onnx's reference evaluator")
+    parser.add_argument("--flat", action="store_true", help="import one node per layer (no blocks)")
     args = parser.parse_args()
     if torchvision_models() is None:
         sys.exit(1)
@@ -103,7 +106,7 @@ def main() -> None:
         for name in args.models:
             model = full_model(name)
             for route in args.routes:
-                row = one(name, route, model, args.size, folder, not args.no_exports)
+                row = one(name, route, model, args.size, folder, not args.no_exports, args.flat)
                 rows.append(row)
                 print_row(row, header=len(rows) == 1)
                 if name == "vgg11" and route == "onnx" and "seconds" in row:
@@ -128,12 +131,13 @@ def main() -> None:
 
 def print_row(row: dict, header: bool) -> None:
     if header:
-        print(f"{'model':16} {'route':5} {'nodes':>5} {'max|diff|':>10} {'seconds':>8}  check  exports")
+        print(f"{'model':16} {'route':5} {'nodes':>5} {'blocks':>6} {'max|diff|':>10} {'seconds':>8}  check  exports")
     if "error" in row:
         print(f"{row['model']:16} {row['route']:5} not imported: {row['error']}")
         return
     print(
-        f"{row['model']:16} {row['route']:5} {row['nodes']:5d} {row['diff']:10.2e} {row['seconds']:8.2f}  "
+        f"{row['model']:16} {row['route']:5} {row['nodes']:5d} {row['blocks']:6d} {row['diff']:10.2e} "
+        f"{row['seconds']:8.2f}  "
         f"{row['check']:5}  {row.get('exports', '-')}",
         flush=True,
     )

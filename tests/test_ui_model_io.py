@@ -193,3 +193,56 @@ def test_import_with_a_pt_file_asks_first_and_a_refusal_says_how_to_convert(qtbo
     project = window.files.project
     weights = load_file(str(tmp_path / project.weights["path"]))
     assert torch.equal(weights["fc.weight"], state["fc.weight"])
+
+
+def test_import_keeps_submodules_as_blocks_unless_flat_is_checked(qtbot, tmp_path):
+    from _window_helpers import screenshot
+
+    source = tmp_path / "staged.py"
+    source.write_text(
+        textwrap.dedent(
+            """
+            import torch
+            from torch import nn
+
+            class Unit(nn.Module):
+                def __init__(self, width):
+                    super().__init__()
+                    self.fc = nn.Linear(width, width)
+                    self.norm = nn.LayerNorm(width)
+
+                def forward(self, x):
+                    return x + torch.relu(self.norm(self.fc(x)))
+
+            class Staged(nn.Module):
+                input_shape = (8,)
+
+                def __init__(self):
+                    super().__init__()
+                    self.stem = nn.Linear(8, 16)
+                    self.stage = nn.Sequential(Unit(16), Unit(16), Unit(16))
+                    self.head = nn.Linear(16, 3)
+
+                def forward(self, x):
+                    return self.head(self.stage(self.stem(x)))
+            """
+        )
+    )
+    window = make_window(qtbot, tmp_path)
+    io = window.model_io
+    assert not io.flat_action.isChecked()
+    io.prompts = FakeIOPrompts(source=str(source), cls="Staged", project_path=str(tmp_path / "staged.gproj"))
+    io.import_action.trigger()
+    assert not io.prompts.errors, io.prompts.errors
+    doc = window.controller.document
+    assert doc.node_type("stage").type_id == "Unit" and doc.params("stage")["repeat"] == 3
+    assert len(doc) == 5  # input, stem, stage (Unit ×3), head, output
+    screenshot(window, "import_blocks_top_level.png")
+    io.flat_action.trigger()  # File ▸ Import as a flat graph
+    assert io.flat_action.isChecked()
+    io.prompts = FakeIOPrompts(source=str(source), cls="Staged", project_path=str(tmp_path / "flat.gproj"))
+    io.import_action.trigger()
+    assert not io.prompts.errors, io.prompts.errors
+    flat = window.controller.document
+    assert not flat.registry.definitions and "stage" not in flat
+    assert sum(1 for n in flat.node_ids() if flat.node_type(n).type_id == "Dense") == 5

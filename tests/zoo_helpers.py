@@ -134,3 +134,25 @@ def onnx_file(model: nn.Module, shape: tuple[int, ...], path: Path) -> Path:
             dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
         )
     return path
+
+
+def assert_check_valid(path: Path, capsys: Any) -> None:
+    """``graphedit check`` finds every shape and no error but the one an imported model always has: no loss.
+
+    An import is the network alone (no Target, no loss); the analysis says training needs a loss.
+    """
+    import json
+
+    from graphedit.cli import main
+    from graphedit.model.project import load_project
+    from graphedit.training.weights_file import project_weights_problem
+
+    main(["check", str(path), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert all(not row.get("error") for row in report["nodes"]), report["nodes"]
+    assert len(report["errors"]) <= 1 and all(e["message"].startswith(NO_LOSS) for e in report["errors"])
+    assert report["dataset_error"] is None
+    assert project_weights_problem(load_project(path)) is None  # check skips it while there is an error
+
+
+NO_LOSS = "the graph has no loss node, so training has nothing to minimise"

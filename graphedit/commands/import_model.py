@@ -1,9 +1,9 @@
-"""`graphedit import SOURCE -o PROJECT.gproj [--input-shape 1,28,28 ...]`.
+"""`graphedit import SOURCE -o PROJECT.gproj [--input-shape 1,28,28 ...] [--flat]`.
 
 SOURCE is an ONNX file, ``package.module:Class`` or ``path/to/file.py:Class``
 (a class or function taking no arguments that gives an fx-traceable module).
 An ONNX file is only read; a Python source is imported and so runs, like
-``python file.py`` would: the help says so.
+``python file.py`` would: the help says so. Submodules become blocks unless ``--flat``.
 """
 
 from __future__ import annotations
@@ -50,6 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="read a .pt/.pth weights file (a pickle) with torch.load(weights_only=True): tensors only",
     )
+    parser.add_argument(
+        "--flat",
+        action="store_true",
+        help="one node per layer; by default submodules (ONNX name scopes) become blocks, repeated ones one block",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,9 +62,11 @@ def run(args: argparse.Namespace) -> int:
 
     if not str(args.output).endswith(".gproj"):
         raise GraphEditError(f"{args.output}: the project file name must end in .gproj")
-    result = import_source(args.source, args.output, args.input_shape, args.weights, args.allow_pt)
+    result = import_source(args.source, args.output, args.input_shape, args.weights, args.allow_pt, flat=args.flat)
     doc = result.project.document
-    print(f"{args.source}: imported {len(doc)} nodes into {args.output}")
+    blocks = list(getattr(doc.registry, "definitions", {}))
+    shown = f" and {len(blocks)} block definitions ({', '.join(blocks)})" if blocks else ""
+    print(f"{args.source}: imported {len(doc)} nodes{shown} into {args.output}")
     for note in result.notes:
         print(f"  note: {note}")
     print(f"  weights: {result.project.weights['path']} (sha256 {result.project.weights['sha256'][:12]}…)")

@@ -7,6 +7,12 @@ no-argument function returning a module (such as the ``load_model`` of a
 Python export, which brings its trained weights). The result is a laid-out
 project whose weights are saved beside it as ``<project>.safetensors``, checked
 to give the source model's outputs.
+
+Submodules become blocks (:mod:`graphedit.importers.hierarchy`): repeated ones one
+definition, an ``nn.Sequential`` of them one block node with ``repeat``, keys as
+torch names them (an ONNX file: the module paths its exporter kept). ``flat``
+imports one node per layer; a hierarchy that does not fold is imported flat, with
+a note in :attr:`ImportResult.notes`.
 """
 
 from __future__ import annotations
@@ -14,13 +20,16 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from graphedit.importers.common import ImportModelError, ImportResult, UnsupportedOpError, model_params
+from graphedit.compiler.compile import Compiled
+from graphedit.errors import GraphEditError
+from graphedit.importers.common import GraphBuilder, ImportModelError, ImportResult, UnsupportedOpError, model_params
 
 __all__ = [
     "ImportModelError",
@@ -111,12 +120,14 @@ def import_source(
     input_shapes: list[tuple[int, ...]] | None = None,
     weights: str | Path | None = None,
     allow_pt: bool = False,
+    flat: bool = False,
 ) -> ImportResult:
     """Import ``source`` into a project saved at ``out_path``; checks outputs against the source.
 
     ``weights`` is the user's pretrained weights for a PyTorch module (safetensors, an ONNX file's
     initialisers, or a ``.pt`` read with ``torch.load(weights_only=True)`` only when ``allow_pt``):
     they are loaded into the module before it is imported (:mod:`graphedit.importers.pretrained`).
+    The module hierarchy (an ONNX file's name scopes) becomes blocks unless ``flat``.
     """
     text = str(source)
     if text.endswith(".onnx"):
@@ -126,7 +137,7 @@ def import_source(
             )
         from graphedit.importers.onnx_import import import_onnx
 
-        return import_onnx(Path(text), out_path, input_shapes)
+        return import_onnx(Path(text), out_path, input_shapes, flat)
     name = text.rpartition(":")[2]
     model = load_module(text)
     notes: list[str] = []
@@ -134,7 +145,7 @@ def import_source(
         from graphedit.importers.pretrained import load_pretrained
 
         notes = load_pretrained(model, weights, allow_pt)
-    result = import_module(model, out_path, input_shapes, name, f"the PyTorch module {text}")
+    result = import_module(model, out_path, input_shapes, name, f"the PyTorch module {text}", flat)
     result.notes[:0] = notes
     return result
 
@@ -145,31 +156,67 @@ def import_module(
     input_shapes: list[tuple[int, ...]] | None = None,
     name: str = "",
     origin: str = "",
+    flat: bool = False,
 ) -> ImportResult:
-    """Import the module instance ``model`` into a project saved at ``out_path``; checks outputs against it."""
+    """Import the module instance ``model`` into a project saved at ``out_path``; checks outputs against it.
+
+    Submodules become blocks (``flat``: one node per layer, as before blocks).
+    """
     from graphedit.importers.fx_import import FxImporter
 
     model = model.eval()
     name = name or type(model).__name__
     shapes = _input_shapes(model, input_shapes)
     examples = _examples(model, shapes)
-    builder = FxImporter(model, examples).run()
-    builder.layout()
-    compiled = builder.compile()
+    importer = FxImporter(model, examples)
+    flat_builder = importer.run()
     with torch.no_grad():
         want = model(*examples)
-        got = compiled.model(*examples)
     want = list(want) if isinstance(want, (tuple, list)) else [want]
-    got = list(got) if isinstance(got, (tuple, list)) else [got]
-    diff = max(float((a - b).abs().max()) for a, b in zip(want, got))
-    if diff > TOLERANCE:
-        raise ImportModelError(f"the imported graph of {name} differs from the module by {diff:.3g}; not saved")
+
+    def check(builder: GraphBuilder) -> tuple[Compiled, float]:
+        builder.layout()
+        compiled = builder.compile()
+        with torch.no_grad():
+            got = compiled.model(*examples)
+        got = list(got) if isinstance(got, (tuple, list)) else [got]
+        diff = max(float((a - b).abs().max()) for a, b in zip(want, got))
+        if diff > TOLERANCE:
+            raise ImportModelError(f"the imported graph of {name} differs from the module by {diff:.3g}; not saved")
+        return compiled, diff
+
+    builder, compiled, diff, notes = _hierarchical(flat_builder, importer.kind_of, check, flat, False)
     origin = origin or f"the PyTorch module {type(model).__module__}.{type(model).__name__}"
     project = builder.save(compiled, out_path, f"Imported {name}", f"Imported from {origin}.")
     source_params = sum(p.numel() for p in model.parameters())
-    return ImportResult(project, compiled, source_params, model_params(compiled), diff)
+    return ImportResult(project, compiled, source_params, model_params(compiled), diff, notes)
 
 
-def import_model(source: str | Path, out_path: str | Path, input_shapes: Any = None) -> Any:
+def _hierarchical(
+    flat_builder: GraphBuilder,
+    kind_of: Callable[[tuple[str, ...]], str],
+    check: Callable[[GraphBuilder], tuple[Compiled, float]],
+    flat: bool,
+    collapse_single: bool,
+) -> tuple[GraphBuilder, Compiled, float, list[str]]:
+    """The graph folded into blocks along the source's hierarchy, checked by ``check``; else the flat graph.
+
+    Folding is a reading of the source's structure, not a requirement: where the folded graph does not
+    build or differs from the source, the flat graph is imported, with a note saying why.
+    """
+    from graphedit.importers.hierarchy import fold
+
+    notes: list[str] = []
+    if not flat:
+        try:
+            builder = fold(flat_builder, kind_of, collapse_single)
+            if builder.doc.registry.definitions:
+                return (builder, *check(builder), notes)
+        except GraphEditError as exc:
+            notes.append(f"imported flat: the module hierarchy did not fold into blocks ({exc})")
+    return (flat_builder, *check(flat_builder), notes)
+
+
+def import_model(source: str | Path, out_path: str | Path, input_shapes: Any = None, flat: bool = False) -> Any:
     """Import ``source`` (ONNX file or PyTorch module) as a project saved at ``out_path``; returns the Project."""
-    return import_source(source, out_path, input_shapes).project
+    return import_source(source, out_path, input_shapes, flat=flat).project

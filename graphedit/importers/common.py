@@ -21,6 +21,7 @@ from safetensors.torch import save_file
 from graphedit.compiler.compile import Compiled, compile_graph
 from graphedit.errors import GraphEditError, ParamError
 from graphedit.export.weights import sha256_file
+from graphedit.model.blocks import BlockLibrary
 from graphedit.model.document import ID_PATTERN, RESERVED_IDS, GraphDocument
 from graphedit.model.layout import layered_layout
 
@@ -77,8 +78,14 @@ class GraphBuilder:
     """Builds a :class:`GraphDocument` plus the weights each layer node gets."""
 
     def __init__(self) -> None:
-        self.doc = GraphDocument()
+        library = BlockLibrary()  # a project's document always has one (graphedit.model.project)
+        self.doc = GraphDocument(library)
+        library.attach(self.doc)
         self.weights: list[tuple[str, str, dict[str, torch.Tensor]]] = []
+        # where the source had each node: its module path and a name there (graphedit.importers.hierarchy)
+        self.context: tuple[tuple[str, ...], str | None] = ((), None)
+        self.places: dict[str, tuple[tuple[str, ...], str]] = {}
+        self.origin: dict[str, str] = {}  # a folded graph's node id → the flat graph's, where they differ
 
     def node_id(self, wanted: str | None, type_id: str) -> str:
         if wanted:
@@ -114,6 +121,8 @@ class GraphBuilder:
         except ParamError as exc:
             raise ImportModelError(f"cannot import {name or type_id} as a {type_id} node: {exc}") from None
         node_type = self.doc.node_type(node_id)
+        scope, local = self.context
+        self.places[node_id] = (scope, local or (name if not scope else None) or node_type.prefix)
         names = ports or [p.name for p in node_type.input_ports(self.doc.params(node_id))]
         for ref, port in zip(inputs, names):
             self.doc.connect(ref.node, ref.port, node_id, port)
@@ -135,9 +144,13 @@ class GraphBuilder:
             return ref
         if ref.shape[0] != shape[0] or math.prod(ref.shape) != math.prod(shape):
             raise ImportModelError(f"internal: cannot reshape {list(ref.shape)} to {list(shape)}")
-        if len(shape) == 2:
-            return self.add("Flatten", {}, [ref], shape)
-        return self.add("Reshape", {"shape": list(shape[1:])}, [ref], shape)
+        context, self.context = self.context, (self.context[0], None)  # not named after the node it feeds
+        try:
+            if len(shape) == 2:
+                return self.add("Flatten", {}, [ref], shape)
+            return self.add("Reshape", {"shape": list(shape[1:])}, [ref], shape)
+        finally:
+            self.context = context
 
     def layout(self) -> None:
         """Laid out as the editor's Layout command does it."""

@@ -12,6 +12,7 @@ Flatten/Reshape nodes it feeds, which keep the batch dimension.
 from __future__ import annotations
 
 import operator
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,7 @@ class FxImporter:
         for node in self.gm.graph.nodes:
             if node in self.refs:
                 continue
+            self.b.context = self._place(node)
             if node.op == "placeholder":
                 v = self.values[node]
                 dtype = "int64" if v.dtype == torch.int64 else "float32"
@@ -93,6 +95,23 @@ class FxImporter:
             elif node.op == "get_attr" and isinstance(getattr(self.gm, node.target, None), torch.Tensor):
                 self.refs[node] = ("tensor", node.target)  # becomes a node where it meets an input's value
         return self.b
+
+    def _place(self, node: fx.Node) -> tuple[tuple[str, ...], str]:
+        """The module path ``node`` runs in and its name there: ``layer1.0.conv1`` → (("layer1", "0"), "conv1")."""
+        if node.op == "call_module":
+            *scope, local = node.target.split(".")
+            return tuple(scope), local
+        stack = node.meta.get("nn_module_stack") or {}
+        path = next(reversed(stack.values()))[0] if stack else ""
+        try:
+            self.module.get_submodule(path)
+        except (AttributeError, TypeError):
+            path = ""
+        return (tuple(path.split(".")) if path else ()), re.sub(r"_\d+$", "", node.name)
+
+    def kind_of(self, scope: tuple[str, ...]) -> str:
+        """The class name of the module at ``scope``: its instances are matched for one block definition."""
+        return type(self.module.get_submodule(".".join(scope))).__name__
 
     # ---------------------------------------------------------------- helpers
     def _is_tensor(self, node: Any) -> bool:

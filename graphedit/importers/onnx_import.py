@@ -10,6 +10,7 @@ evaluated, not imported. Each remaining op becomes a catalog node through
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import onnx
 import torch
 from onnx import numpy_helper
 
+from graphedit.compiler.compile import Compiled
 from graphedit.importers.common import GraphBuilder, ImportModelError, ImportResult, Ref, UnsupportedOpError
 from graphedit.importers.onnx_ops import HANDLERS as LAYER_HANDLERS
 from graphedit.importers.onnx_ops import _fail
@@ -27,6 +29,7 @@ from graphedit.importers.onnx_tensor import HANDLERS as TENSOR_HANDLERS
 
 TOLERANCE = 1e-4
 HANDLERS = {**LAYER_HANDLERS, **TENSOR_HANDLERS}
+QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 ONNX_DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
 
 
@@ -51,6 +54,7 @@ class OnnxImporter:
         self.fused: set[str] = set()  # first outputs of ops inside a recognised pattern
         self.outputs = {v.name for v in self.graph.output}
         self.users: dict[str, list[onnx.NodeProto]] = {}
+        self.kinds: dict[tuple[str, ...], str] = {}  # a scope's module class, where the exporter kept it
         for node in self.graph.node:
             for name in node.input:
                 self.users.setdefault(name, []).append(node)
@@ -119,6 +123,29 @@ class OnnxImporter:
     def alias(self, node: onnx.NodeProto, ref: Ref) -> None:
         self.refs[node.output[0]] = ref
 
+    def place(self, node: onnx.NodeProto) -> tuple[tuple[str, ...], str | None]:
+        """The module path (and leaf module name) torch's exporter kept for ``node``; () when it kept none.
+
+        The dynamo exporter writes the paths and classes as metadata (``pkg.torch.onnx.name_scopes``); the
+        TorchScript one into the name (``/layer1/layer1.0/conv1/Conv``: the leaf module's scope holds its op).
+        """
+        meta = {p.key: p.value for p in node.metadata_props}
+        if "pkg.torch.onnx.name_scopes" not in meta:
+            return _relative([p for p in node.name.split("/") if p][:-1]), None
+        paths = _listed(meta["pkg.torch.onnx.name_scopes"])[1:-1]  # without the root and the op
+        classes = _listed(meta.get("pkg.torch.onnx.class_hierarchy", ""))[1:-1]
+        scope = _relative(paths)
+        if len(classes) != len(paths):
+            return scope, None
+        for i, cls in enumerate(classes):
+            self.kinds.setdefault(scope[: i + 1], cls.rpartition(".")[2])
+        if scope and classes[-1].startswith("torch.nn.modules.") and ".container." not in classes[-1]:
+            return scope[:-1], scope[-1]  # a torch layer: one node named after it, in its parent
+        return scope, None
+
+    def kind_of(self, scope: tuple[str, ...]) -> str:
+        return self.kinds.get(scope) or kind_from_name(scope)
+
     # ---------------------------------------------------------------- walk
     def run(self) -> GraphBuilder:
         for value in self.inputs:
@@ -127,6 +154,7 @@ class OnnxImporter:
         for node in self.graph.node:
             if node.output[0] in self.refs or node.output[0] in self.fused:
                 continue  # already produced by (or inside) a recognised pattern
+            self.b.context = self.place(node)
             dynamic = [n for n in node.input if n and not self.is_static(n)]
             if not dynamic or node.op_type in STATIC_OPS:
                 continue
@@ -137,6 +165,7 @@ class OnnxImporter:
             if handler is None:
                 raise _fail(node, "")
             handler(self, node, dynamic)
+        self.b.context = ((), None)
         for value in self.graph.output:
             if value.name not in self.refs:
                 raise UnsupportedOpError("a constant output", value.name, "an output must depend on an input")
@@ -150,7 +179,35 @@ def _name(node: onnx.NodeProto) -> str | None:
     return "_".join(parts[:-1]) if len(parts) > 1 else None
 
 
-def import_onnx(path: Path, out_path: str | Path, input_shapes: list[tuple[int, ...]] | None = None) -> ImportResult:
+def _relative(parts: list[str]) -> tuple[str, ...]:
+    """``layer1``, ``layer1.0``, ``layer1.0.conv1`` → layer1, 0, conv1: each part without its parent's path."""
+    scope, parent = [], ""
+    for part in parts:
+        scope.append(part[len(parent) + 1 :] if parent and part.startswith(parent + ".") else part)
+        parent = part
+    return tuple(scope)
+
+
+def _listed(text: str) -> list[str]:
+    """The strings of a list written as Python text (``"['', 'layer1']"``), read without evaluating it."""
+    return [m.replace("\\'", "'") for m in QUOTED.findall(text)]
+
+
+def kind_from_name(scope: tuple[str, ...]) -> str:
+    """What a scope is when the file keeps no classes, from its name: ``layer1`` → Layer, ``layer1/0`` → LayerBlock."""
+    from graphedit.importers.hierarchy import _camel, _stem
+
+    stem = _camel(_stem(scope[-1]))
+    if stem:
+        return stem
+    return (_camel(_stem(scope[-2])) if len(scope) > 1 else "") + "Block"
+
+
+def import_onnx(
+    path: Path, out_path: str | Path, input_shapes: list[tuple[int, ...]] | None = None, flat: bool = False
+) -> ImportResult:
+    """Import the ONNX file ``path``; its name scopes (where the exporter kept them) become blocks unless ``flat``."""
+    from graphedit.importers import _hierarchical
     from graphedit.importers.common import model_params
 
     if not path.is_file():
@@ -160,18 +217,24 @@ def import_onnx(path: Path, out_path: str | Path, input_shapes: list[tuple[int, 
     except Exception as exc:
         raise ImportModelError(f"{path}: not a valid ONNX model: {str(exc).splitlines()[0]}") from None
     importer = OnnxImporter(model, input_shapes, str(path))
-    builder = importer.run()
-    builder.layout()
-    compiled = builder.compile()
+    flat_builder = importer.run()
     feeds = {k: torch.from_numpy(v) for k, v in importer.feeds.items()}
     want = importer.reference
-    with torch.no_grad():
-        by_node = {importer.refs[v.name].node: v.name for v in importer.inputs}
-        got = compiled.model(*[feeds[by_node[n]] for n in compiled.input_ids])
-    got = list(got) if isinstance(got, (tuple, list)) else [got]
-    diff = max(float(np.abs(np.asarray(a, dtype=np.float64) - b.double().numpy()).max()) for a, b in zip(want, got))
-    if diff > TOLERANCE:
-        raise ImportModelError(f"the imported graph of {path} differs from ONNX Runtime by {diff:.3g}; not saved")
+    by_input = {importer.refs[v.name].node: v.name for v in importer.inputs}
+
+    def check(builder: GraphBuilder) -> tuple[Compiled, float]:
+        builder.layout()
+        compiled = builder.compile()
+        by_node = {n: by_input[builder.origin.get(n, n)] for n in compiled.input_ids}
+        with torch.no_grad():
+            got = compiled.model(*[feeds[by_node[n]] for n in compiled.input_ids])
+        got = list(got) if isinstance(got, (tuple, list)) else [got]
+        diff = max(float(np.abs(np.asarray(a, dtype=np.float64) - b.double().numpy()).max()) for a, b in zip(want, got))
+        if diff > TOLERANCE:
+            raise ImportModelError(f"the imported graph of {path} differs from ONNX Runtime by {diff:.3g}; not saved")
+        return compiled, diff
+
+    builder, compiled, diff, notes = _hierarchical(flat_builder, importer.kind_of, check, flat, True)
     project = builder.save(compiled, out_path, f"Imported {path.stem}", f"Imported from the ONNX file {path.name}.")
     # BatchNorm's running mean and variance are initializers too, but statistics rather than parameters
     stats = {n.input[i] for n in model.graph.node if n.op_type == "BatchNormalization" for i in (3, 4)}
@@ -179,4 +242,4 @@ def import_onnx(path: Path, out_path: str | Path, input_shapes: list[tuple[int, 
     # torch's exporter keeps one copy of equal initializers (zero biases of stacked RNN layers) and Identity's the rest
     learned |= {n.output[0] for n in model.graph.node if n.op_type == "Identity" and n.input[0] in learned}
     source = sum(int(np.prod(a.shape)) for n, a in importer.consts.items() if n in learned)
-    return ImportResult(project, compiled, source, model_params(compiled), diff)
+    return ImportResult(project, compiled, source, model_params(compiled), diff, notes)

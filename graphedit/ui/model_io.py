@@ -6,7 +6,7 @@ An untrained project is never exported silently: the user is asked whether
 to export its initial weights. Importing Python (``file.py:Class``,
 ``module:callable``) runs that code, so the user is asked first; an ONNX file
 is only read. Dialogs go through :class:`ModelIOPrompts`,
-which tests replace.
+which tests replace. A module's submodules become blocks unless File ▸ Import as a flat graph is checked.
 """
 
 from __future__ import annotations
@@ -124,6 +124,10 @@ class ModelIO:
         self.import_action.setStatusTip("Turn an ONNX file or a PyTorch module into a project")
         self.import_action.triggered.connect(lambda _=False: self.import_model())
         window.commands.file_menu.insertAction(window.export_menu.menuAction(), self.import_action)
+        self.flat_action = QAction("Import as a &flat graph (no blocks)", window)
+        self.flat_action.setCheckable(True)
+        self.flat_action.setStatusTip("Import one node per layer instead of one block per submodule")
+        window.commands.file_menu.insertAction(window.export_menu.menuAction(), self.flat_action)
 
     @property
     def project(self) -> Any:
@@ -215,11 +219,14 @@ class ModelIO:
         if not self.window.files.maybe_save():
             return False
         try:
-            result = import_source(source, out_path, weights=weights, allow_pt=allow_pt)
+            result = import_source(
+                source, out_path, weights=weights, allow_pt=allow_pt, flat=self.flat_action.isChecked()
+            )
         except GraphEditError as exc:
             self.prompts.error("Cannot import", f"{exc}\n\nThe graph in the editor is unchanged.")
             return False
         opened = self.window.files.open(result.project.path or out_path, ask=False)
         if opened:
-            self.window.statusBar().showMessage(f"Imported {source} into {out_path}", 8000)
+            notes = "".join(f"; {note}" for note in result.notes)
+            self.window.statusBar().showMessage(f"Imported {source} into {out_path}{notes}", 8000)
         return opened
