@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QTabWidget,
@@ -67,7 +68,12 @@ class ExperimentsDock(QDockWidget):
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([360, 900])
-        self.setWidget(splitter)
+        # a narrow or short dock scrolls instead of squeezing its controls below what they need
+        splitter.setMinimumSize(splitter.minimumSizeHint())
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(splitter)
+        self.setWidget(scroll)
         self.runner.opened.connect(self._opened)
         self.runner.event.connect(self._event)
         self.runner.trialFinished.connect(self._trial_finished)
