@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from graphedit.errors import GraphEditError, ProjectFileError
-from graphedit.model.blocks import BlockLibrary, Exposed
+from graphedit.model.blocks import BlockDefinition, BlockLibrary, Exposed
 from graphedit.model.document import GraphDocument
 from graphedit.model.jsontext import JsonTextError, encode, parse
 from graphedit.model.migrations import FORMAT, MIGRATIONS, VERSION, MigrationError, migrate
@@ -189,18 +189,27 @@ def blocks_to_json(document: GraphDocument) -> list[dict[str, Any]]:
     library = library_of(document)
     if library is None:
         return []
-    out = []
-    for name in library.ordered():
-        definition = library.definitions[name]
-        entry: dict[str, Any] = {"name": name}
-        if definition.doc:
-            entry["doc"] = definition.doc
-        entry["params"] = [
-            {"name": e.name, "binds": list(e.binds), **({"doc": e.doc} if e.doc else {})} for e in definition.exposed
-        ]
-        entry["graph"] = definition.document.to_json()
-        out.append(entry)
-    return out
+    return [definition_to_json(library.definitions[name]) for name in library.ordered()]
+
+
+def definition_to_json(definition: BlockDefinition) -> dict[str, Any]:
+    """One entry of the ``blocks`` section (also the body of a block file)."""
+    entry: dict[str, Any] = {"name": definition.name}
+    if definition.doc:
+        entry["doc"] = definition.doc
+    entry["params"] = [
+        {"name": e.name, "binds": list(e.binds), **({"doc": e.doc} if e.doc else {})} for e in definition.exposed
+    ]
+    entry["graph"] = definition.document.to_json()
+    return entry
+
+
+def add_blocks(library: BlockLibrary, blocks: Any, source: str) -> None:
+    """Check block definitions as a project's are checked and add them to ``library`` (a block file's import)."""
+    try:
+        _load_blocks(library, blocks)
+    except (_Bad, GraphEditError) as exc:
+        raise ProjectFileError(f"{source}: {exc}") from None
 
 
 BLOCK_KEYS = {"name", "doc", "params", "graph"}
