@@ -19,7 +19,10 @@ from graphedit.compiler.shapes import NodeInfo, ShapeInference, type_accepts
 from graphedit.errors import GraphError, NodeError
 from graphedit.model.document import GraphDocument
 from graphedit.model.events import Edge, Event, NodeRemoved, NodeRenamed
+from graphedit.model.grouping import library_for
 from graphedit.nodes.spec import NodeType
+from graphedit.ui.block_edits import BlockEdits
+from graphedit.ui.block_levels import Level, feed
 from graphedit.ui.undo import (
     CompositeCommand,
     ConnectCommand,
@@ -36,21 +39,26 @@ from graphedit.ui.undo import (
 CLIPBOARD_MIME = "application/x-graphedit-subgraph"
 
 
-class EditorController(QObject):
+class EditorController(BlockEdits, QObject):
     """Owns the document, its ShapeInference and a QUndoStack; see the module doc."""
 
     documentReplaced = Signal()
     shapesUpdated = Signal()
     selectionChanged = Signal(list)
+    levelChanged = Signal()  # a block was opened or left: ``document`` is another one (the undo stack stays)
     message = Signal(str)  # a short user-facing note (refused edit, paste result); views show it as a toast
 
     def __init__(self, document: GraphDocument | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self.undo_stack.indexChanged.connect(lambda _i: self.refresh())
-        self.document: GraphDocument = document if document is not None else GraphDocument()
-        self.shapes = ShapeInference(self.document)
+        # ``root`` is the project's graph (what is saved, trained, exported); ``document`` the one the canvas shows
+        # and edits: ``root``, or the inside of the innermost open block (``levels``)
+        self.root: GraphDocument = document if document is not None else GraphDocument()
+        self.document = self.root
+        self.root_shapes = self.shapes = ShapeInference(self.document)
         self.shapes.run()
+        self.levels: list[Level] = []
         self.document.subscribe(self._on_event)
         self.changed_nodes: list[str] = list(self.document.node_ids())
         self._selection: list[str] = []
@@ -61,10 +69,13 @@ class EditorController(QObject):
     def set_document(self, document: GraphDocument) -> None:
         """Replace the document (new/open): clears undo and selection, emits documentReplaced."""
         self.document.unsubscribe(self._on_event)
-        self.shapes.close()
+        for level in self.levels:
+            level.shapes.close()
+        self.levels = []
+        self.root_shapes.close()
         self.undo_stack.clear()
-        self.document = document
-        self.shapes = ShapeInference(document)
+        self.root = self.document = document
+        self.root_shapes = self.shapes = ShapeInference(document)
         self.shapes.run()
         document.subscribe(self._on_event)
         self._selection = []
@@ -80,6 +91,11 @@ class EditorController(QObject):
     def refresh(self) -> None:
         """Re-run shape inference for what changed; emit shapesUpdated if any node's info is new."""
         before = dict(self.shapes.infos)
+        if self.levels:
+            valid = feed(self.levels, self.root_shapes, library_for(self.root))
+            if valid < len(self.levels):  # an undo removed an open block: go up to what still exists
+                self.leave_block(valid)
+                return
         infos = self.shapes.update()
         changed = [n for n, info in infos.items() if before.get(n) is not info]
         if changed or len(before) != len(infos):
@@ -266,7 +282,7 @@ class EditorController(QObject):
 
         From an output with a known shape, a layer fits if it builds and runs on that shape.
         """
-        types = self.registry.types()
+        types = [t for t in self.registry.types() if self.offers(t)]
         if port is None:
             return types
         node, name, is_output = port

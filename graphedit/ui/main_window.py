@@ -14,6 +14,7 @@ from graphedit.model.project import SUFFIX
 from graphedit.nodes.registry import Registry, default_registry
 from graphedit.ui import APP_NAME
 from graphedit.ui.actions import WindowActions
+from graphedit.ui.block_palette import BlocksSection
 from graphedit.ui.canvas.view import CanvasView
 from graphedit.ui.code_view import CodeViewDock
 from graphedit.ui.controller import EditorController
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         )
         self.palette = PaletteDock(registry, self)
         self.palette.typeActivated.connect(self.add_at_center)
+        self.blocks = BlocksSection(self.palette, self.canvas)  # the project's blocks and the user's library
         self.inspector = InspectorDock(self.controller, self)
         self.summary = SummaryDock(self.controller, self)
         self.code_view = CodeViewDock(self.controller, self)

@@ -30,7 +30,8 @@ def _keys(*keys: Key | str) -> list[QKeySequence]:
 
 class CanvasKeymap:
     """The canvas's commands as actions: ``undo``, ``redo``, ``cut``, ``copy``, ``paste``, ``duplicate``,
-    ``delete``, ``select_all``, ``mute``, ``zoom_in``, ``zoom_out``, ``zoom_reset``, ``zoom_fit``, ``auto_layout``."""
+    ``delete``, ``select_all``, ``mute``, ``zoom_in``, ``zoom_out``, ``zoom_reset``, ``zoom_fit``, ``auto_layout``,
+    ``group``, ``ungroup``, ``leave_block`` (Esc leaves too, when no drag or popup is active: ``CanvasView.event``)."""
 
     def __init__(self, view: CanvasView) -> None:
         self.view = view
@@ -55,6 +56,11 @@ class CanvasKeymap:
         self.zoom_reset = self._action("&Actual Size", lambda: view.set_zoom(1.0), "0")
         self.zoom_fit = self._action("Zoom to &Fit", view.zoom_to_fit, "F")
         self.auto_layout = self._action("Auto &Layout", view.auto_layout, "L")
+        self.group = self._action("&Group into Block", view.group_selected, "Ctrl+G")
+        self.group.setStatusTip("Make the selected nodes one block: a definition you can reuse, repeat and open")
+        self.ungroup = self._action("U&ngroup Block", view.ungroup_selected, "Ctrl+Shift+G")
+        self.leave_block = self._action("&Leave Block", view.leave_block, "Alt+Up", "Esc")
+        self.leave_block.setEnabled(False)
 
     def _action(self, text: str, slot: Callable[[], object], *keys: Key | str) -> QAction:
         action = QAction(text, self.view)

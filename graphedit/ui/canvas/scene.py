@@ -68,6 +68,7 @@ class CanvasScene(QGraphicsScene):
         self._document = None
         self._far = False
         controller.documentReplaced.connect(self.rebuild)
+        controller.levelChanged.connect(self.rebuild)
         controller.shapesUpdated.connect(self.refresh_shapes)
         controller.selectionChanged.connect(self._selection_from_controller)
         self.selectionChanged.connect(self._selection_to_controller)

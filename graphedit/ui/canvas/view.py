@@ -12,6 +12,7 @@ from graphedit.errors import GraphEditError
 from graphedit.model.events import Edge
 from graphedit.model.layout import layered_layout
 from graphedit.ui.canvas import style
+from graphedit.ui.canvas.breadcrumb import Breadcrumb
 from graphedit.ui.canvas.interactions import (
     Interaction,
     MoveInteraction,
@@ -26,6 +27,7 @@ from graphedit.ui.canvas.scene import CanvasScene
 from graphedit.ui.controller import CLIPBOARD_MIME, EditorController
 
 NODE_MIME = "application/x-graphedit-node-type"
+BLOCK_FILE_MIME = "application/x-graphedit-block-file"  # payload: the path of a block file of the user's library
 MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
 TOAST_STYLE = "QLabel {{ background: {bg}; color: white; border-radius: 6px; padding: 6px 10px; }}"
 
@@ -64,8 +66,10 @@ class CanvasView(QGraphicsView):
         self._quick_at = QPointF()
         self._quick_port: tuple[str, str, bool] | None = None
         self.keymap = CanvasKeymap(self)
+        self.breadcrumb = Breadcrumb(controller, self.viewport())
         controller.message.connect(self.show_message)
         controller.documentReplaced.connect(lambda: QTimer.singleShot(0, self.zoom_to_fit))
+        controller.levelChanged.connect(self._level_changed)
 
     def scene(self) -> CanvasScene:  # typed
         return super().scene()
@@ -130,6 +134,13 @@ class CanvasView(QGraphicsView):
         if event.button() == Qt.MouseButton.LeftButton and not self.scene().items(pos):
             self.open_quick_add(pos)
             return
+        node = self.scene().node_at(pos) if event.button() == Qt.MouseButton.LeftButton else None
+        if node is not None and node.node_type.block is not None:
+            if self.mode is not None:
+                self.mode.cancel()
+                self.mode = None
+            self.enter_block(node.node_id)
+            return
         super().mouseDoubleClickEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -148,6 +159,12 @@ class CanvasView(QGraphicsView):
         if self.scene().selected_node_ids():
             menu.addActions([keys.mute, keys.duplicate, keys.delete])
             menu.addSeparator()
+            menu.addActions([keys.group, keys.ungroup])
+            if node is not None and node.node_type.block is not None:
+                menu.addAction("Open Block (double-click)", lambda: self.enter_block(node.node_id))
+            menu.addSeparator()
+        if self.controller.levels:
+            menu.addAction(keys.leave_block)
         menu.addAction("Add node… (Tab)", lambda: self.open_quick_add(pos))
         menu.addActions([keys.auto_layout, keys.zoom_fit])
         menu.exec(event.globalPos())
@@ -176,7 +193,49 @@ class CanvasView(QGraphicsView):
         if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Tab and self.mode is None:
             self.open_quick_add()
             return True
+        # Esc cancels a drag or closes quick add before it leaves a block (the keymap's leave_block)
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape:
+            if self.mode is not None or self.quick_add.isVisible():
+                event.accept()
+                return True
         return super().event(event)
+
+    # -------------------------------------------------------------- blocks
+    def group_selected(self) -> None:
+        try:
+            self.controller.group(self.scene().selected_node_ids())
+        except GraphEditError as exc:
+            self.show_message(str(exc), error=True)
+
+    def ungroup_selected(self) -> None:
+        blocks = [n for n in self.scene().selected_node_ids() if self.controller.document.node_type(n).block]
+        if not blocks:
+            self.show_message("Select a block node to ungroup.", error=True)
+            return
+        try:
+            with self.controller.batch("Ungroup"):
+                for node_id in blocks:
+                    self.controller.ungroup(node_id)
+        except GraphEditError as exc:
+            self.show_message(str(exc), error=True)
+
+    def enter_block(self, node_id: str) -> None:
+        """Open a block node; with an error inside, open down to the inner node that has it and select that."""
+        info = self.controller.info(node_id)
+        if info is not None and info.error is not None and info.error.path:
+            self.controller.open_error(node_id)
+            selected = self.controller.selection()
+            if selected:
+                QTimer.singleShot(0, lambda: self.focus_node(selected[0]))
+        else:
+            self.controller.enter_block(node_id)
+
+    def leave_block(self) -> None:
+        self.controller.leave_block()
+
+    def _level_changed(self) -> None:
+        self.keymap.leave_block.setEnabled(bool(self.controller.levels))
+        self.zoom_to_fit()
 
     # ------------------------------------------------------------ zooming
     def zoom(self) -> float:
@@ -322,7 +381,7 @@ class CanvasView(QGraphicsView):
 
     # ---------------------------------------------------------------- drops
     def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasFormat(NODE_MIME):
+        if event.mimeData().hasFormat(NODE_MIME) or event.mimeData().hasFormat(BLOCK_FILE_MIME):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -331,6 +390,11 @@ class CanvasView(QGraphicsView):
         self.dragEnterEvent(event)
 
     def dropEvent(self, event) -> None:
+        if event.mimeData().hasFormat(BLOCK_FILE_MIME):
+            event.acceptProposedAction()
+            path = bytes(event.mimeData().data(BLOCK_FILE_MIME)).decode("utf-8")
+            self.add_block_file(path, self.mapToScene(event.position().toPoint()))
+            return
         if not event.mimeData().hasFormat(NODE_MIME):
             event.ignore()
             return
@@ -353,6 +417,17 @@ class CanvasView(QGraphicsView):
             self.show_message(str(exc), error=True)
             return None
         self.scene().select_nodes([node_id])
+        self.setFocus()
+        return node_id
+
+    def add_block_file(self, path: str, pos: QPointF) -> str | None:
+        """Add an instance of a block from the user's library (its definitions join the project)."""
+        x, y = pos.x() - style.NODE_WIDTH / 2, pos.y() - style.HEADER_H
+        try:
+            node_id = self.controller.add_block_file(path, (style.snap(x), style.snap(y)))
+        except GraphEditError as exc:
+            self.show_message(str(exc), error=True)
+            return None
         self.setFocus()
         return node_id
 

@@ -75,7 +75,7 @@ class TrainingFeature(QObject):
     # -------------------------------------------------------------- runs
     def project(self) -> Any:
         project = self.files.project
-        project.document = self.controller.document
+        project.document = self.controller.root
         return project
 
     def run(self, overrides: dict[str, Any] | None = None) -> str | None:
@@ -162,7 +162,7 @@ class TrainingFeature(QObject):
         weights = Path(run_dir or "") / FINAL
         if status not in ADOPT or not weights.exists():
             return ""
-        problem = weights_problem(self.controller.document, weights)
+        problem = weights_problem(self.controller.root, weights)
         if problem:
             return f"The graph changed during the run ({problem}); its weights stay in the Runs panel."
         pointer = point_project_to(SimpleNamespace(path=self.files.runs_base(), weights=None), weights, save=False)
