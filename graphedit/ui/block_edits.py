@@ -53,6 +53,10 @@ class BlockEdits:
         self.set_selection([node_id])
         return node_id
 
+    def shown_params(self: EditorController, node_id: str) -> dict:
+        """A node's parameters as the canvas shows them: inside a block, with the opened copy's exposed values."""
+        return self.shapes.doc.params(node_id)
+
     def remove_definition(self: EditorController, name: str) -> None:
         """Delete an unused block definition (one undo step); one in use is refused, its instances named."""
         self._do(RemoveDefinitionCommand(self.root, name))

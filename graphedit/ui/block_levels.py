@@ -45,7 +45,7 @@ def feed(levels: list[Level], root: ShapeInference, library: BlockLibrary) -> in
         if node_type.type_id != level.name:
             return depth
         level.shapes.definition = library.definitions[level.name]  # a redo re-defines it around the same document
-        params = doc.params(level.node_id)
+        params = above.doc.params(level.node_id)  # inside a block: with the exposed values of the copy above
         info = above.infos.get(level.node_id)
         fed = [info.inputs.get(p.name) if info is not None else None for p in node_type.input_ports(params)]
         copy = min(level.copy, params["repeat"] - 1)

@@ -6,8 +6,8 @@ and gives and how many block nodes use the definition, since an edit here change
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout
 
 from graphedit.model.grouping import library_for
 from graphedit.ui.controller import EditorController
@@ -28,22 +28,30 @@ def shared_text(controller: EditorController) -> str:
     if len(users) <= 1:
         return f"only {level.node_id} uses {level.name}"
     shown = ", ".join(users[:4]) + (", …" if len(users) > 4 else "")
-    return f"{len(users)} block nodes use {level.name} ({shown}): an edit here changes all of them"
+    return f"{len(users)} block nodes share {level.name} ({shown}): an edit here changes all of them"
 
 
 class Breadcrumb(QFrame):
-    """Shown only inside a block; buttons go up to their level (``controller.leave_block(depth)``)."""
+    """Shown only inside a block; buttons go up to their level (``controller.leave_block(depth)``).
 
-    def __init__(self, controller: EditorController, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.controller = controller
+    A child of the view, not of its viewport: the viewport's children scroll with the scene.
+    """
+
+    def __init__(self, controller: EditorController, view: QAbstractScrollArea) -> None:
+        super().__init__(view)
+        self.controller, self.view = controller, view
         self.setObjectName("breadcrumb")
         self.setStyleSheet(STYLE)
-        self.row = QHBoxLayout(self)
-        self.row.setContentsMargins(6, 3, 6, 3)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(6, 3, 6, 4)
+        column.setSpacing(0)
+        self.row = QHBoxLayout()
         self.row.setSpacing(2)
+        column.addLayout(self.row)
         self.buttons: list[QToolButton] = []
         self.info = QLabel()
+        self.info.setWordWrap(True)
+        column.addWidget(self.info)
         self.hide()
         controller.levelChanged.connect(self.refresh)
         controller.shapesUpdated.connect(self._refresh_info)
@@ -51,7 +59,7 @@ class Breadcrumb(QFrame):
     def refresh(self) -> None:
         while self.row.count():
             item = self.row.takeAt(0)
-            if item.widget() is not None and item.widget() is not self.info:
+            if item.widget() is not None:
                 item.widget().deleteLater()
         self.buttons = []
         levels = self.controller.levels
@@ -72,7 +80,7 @@ class Breadcrumb(QFrame):
             button.clicked.connect(lambda _c=False, d=depth: self.controller.leave_block(d))
             self.row.addWidget(button)
             self.buttons.append(button)
-        self.row.addWidget(self.info)
+        self.row.addStretch(1)
         self._refresh_info()
         self.show()
         self.raise_()
@@ -87,8 +95,14 @@ class Breadcrumb(QFrame):
         if not self.controller.levels:
             return
         self.info.setText(f"{self.controller.shapes.describe()} · {shared_text(self.controller)}")
+        self.place()
+
+    def place(self) -> None:
+        """Top left of the viewport, at most its width."""
+        viewport = self.view.viewport().geometry()
+        self.setMaximumWidth(max(200, viewport.width() - 24))
         self.adjustSize()
-        self.move(12, 10)
+        self.move(viewport.topLeft() + QPoint(12, 10))
 
     def text(self) -> str:
         """What the bar says (for tests and screenshots)."""

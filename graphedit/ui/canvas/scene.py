@@ -94,7 +94,7 @@ class CanvasScene(QGraphicsScene):
 
     def _add_node(self, node_id: str) -> NodeItem:
         doc = self.controller.document
-        item = NodeItem(node_id, doc.node_type(node_id), doc.params(node_id), doc.is_muted(node_id))
+        item = NodeItem(node_id, doc.node_type(node_id), self.controller.shown_params(node_id), doc.is_muted(node_id))
         item.setPos(*doc.position(node_id))
         item.set_muted(item.muted)
         item.set_badge(self._badges.get(node_id, ""))
@@ -176,7 +176,7 @@ class CanvasScene(QGraphicsScene):
             self.nodes[event.node_id].setPos(*event.new)
             self._replace_edges_of(event.node_id)
         elif isinstance(event, ParamChanged):
-            self.nodes[event.node_id].set_params(self.controller.document.params(event.node_id))
+            self.nodes[event.node_id].set_params(self.controller.shown_params(event.node_id))
             self._replace_edges_of(event.node_id)
         elif isinstance(event, NodeMuted):
             self.nodes[event.node_id].set_muted(event.muted)

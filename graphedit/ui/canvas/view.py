@@ -66,7 +66,7 @@ class CanvasView(QGraphicsView):
         self._quick_at = QPointF()
         self._quick_port: tuple[str, str, bool] | None = None
         self.keymap = CanvasKeymap(self)
-        self.breadcrumb = Breadcrumb(controller, self.viewport())
+        self.breadcrumb = Breadcrumb(controller, self)
         controller.message.connect(self.show_message)
         controller.documentReplaced.connect(lambda: QTimer.singleShot(0, self.zoom_to_fit))
         controller.levelChanged.connect(self._level_changed)
@@ -143,6 +143,11 @@ class CanvasView(QGraphicsView):
             return
         super().mouseDoubleClickEvent(event)
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.breadcrumb.isVisible():
+            self.breadcrumb.place()
+
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
         if steps:
@@ -194,10 +199,10 @@ class CanvasView(QGraphicsView):
             self.open_quick_add()
             return True
         # Esc cancels a drag or closes quick add before it leaves a block (the keymap's leave_block)
-        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape:
-            if self.mode is not None or self.quick_add.isVisible():
-                event.accept()
-                return True
+        escape = event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape
+        if escape and (self.mode is not None or self.quick_add.isVisible()):
+            event.accept()
+            return True
         return super().event(event)
 
     # -------------------------------------------------------------- blocks
@@ -235,6 +240,9 @@ class CanvasView(QGraphicsView):
 
     def _level_changed(self) -> None:
         self.keymap.leave_block.setEnabled(bool(self.controller.levels))
+        doc = self.controller.document
+        if len(doc) > 1 and len({doc.position(n) for n in doc.node_ids()}) == 1:
+            self.auto_layout()  # a definition written by a program, all nodes at one point: lay it out (undoable)
         self.zoom_to_fit()
 
     # ------------------------------------------------------------ zooming
