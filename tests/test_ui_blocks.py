@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from graphedit.model.events import Edge
 from graphedit.model.migrations import FORMAT, VERSION
-from graphedit.model.project import new_project, project_from_json
+from graphedit.model.project import project_from_json
 from graphedit.ui.block_palette import BlocksSection
 from graphedit.ui.canvas import BLOCK_FILE_MIME, NODE_MIME, CanvasView
 from graphedit.ui.controller import EditorController
@@ -282,19 +282,29 @@ def test_screenshots_of_a_block_built_resnet(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path, FakePrompts())
     assert window.files.open(path, ask=False)
     window.resize(1280, 720)
-    qtbot.waitUntil(lambda: "layer2" in window.canvas.scene().nodes)
-    window.canvas.auto_layout()  # the generated project has no layout
+    canvas = window.canvas
+    qtbot.waitUntil(lambda: "layer2" in canvas.scene().nodes)
+    QTest.qWait(20)  # the zoom to fit queued by the opening
+    canvas.auto_layout()  # the generated project has no layout
     assert "BasicBlock" in window.blocks.definition_items()
+
+    def look_at(node_id: str, zoom: float = 0.8) -> None:
+        canvas.set_zoom(zoom)
+        canvas.centerOn(canvas.scene().nodes[node_id].sceneBoundingRect().center())
+
+    look_at("layer2")
+    window.controller.set_selection(["layer2"])
     screenshot(window, "blocks_resnet_top.png")
-    double_click(window.canvas, "layer2")
-    assert window.controller.levels and window.canvas.breadcrumb.isVisible()
-    qtbot.waitUntil(lambda: "conv1" in window.canvas.scene().nodes)
+    double_click(canvas, "layer2")
+    assert window.controller.levels and canvas.breadcrumb.isVisible()
+    qtbot.waitUntil(lambda: "conv1" in canvas.scene().nodes)
+    look_at("bn1")
+    window.controller.set_selection(["conv1"])
     screenshot(window, "blocks_resnet_inside.png")
     window.resize(1920, 1080)
     QTest.qWait(50)
-    window.canvas.zoom_to_fit()
+    canvas.zoom_to_fit()
     screenshot(window, "blocks_resnet_inside_large.png")
     window.controller.leave_block()
-    window.canvas.zoom_to_fit()
+    canvas.zoom_to_fit()
     screenshot(window, "blocks_resnet_top_large.png")
-    assert new_project() is not None

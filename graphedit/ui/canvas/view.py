@@ -12,6 +12,7 @@ from graphedit.errors import GraphEditError
 from graphedit.model.events import Edge
 from graphedit.model.layout import layered_layout
 from graphedit.ui.canvas import style
+from graphedit.ui.canvas.block_view import BlockViewMixin
 from graphedit.ui.canvas.breadcrumb import Breadcrumb
 from graphedit.ui.canvas.interactions import (
     Interaction,
@@ -32,7 +33,7 @@ MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
 TOAST_STYLE = "QLabel {{ background: {bg}; color: white; border-radius: 6px; padding: 6px 10px; }}"
 
 
-class CanvasView(QGraphicsView):
+class CanvasView(BlockViewMixin, QGraphicsView):
     """The node editor canvas for a controller: it observes the controller's document and edits through it."""
 
     def __init__(self, controller: EditorController, parent: QWidget | None = None) -> None:
@@ -204,46 +205,6 @@ class CanvasView(QGraphicsView):
             event.accept()
             return True
         return super().event(event)
-
-    # -------------------------------------------------------------- blocks
-    def group_selected(self) -> None:
-        try:
-            self.controller.group(self.scene().selected_node_ids())
-        except GraphEditError as exc:
-            self.show_message(str(exc), error=True)
-
-    def ungroup_selected(self) -> None:
-        blocks = [n for n in self.scene().selected_node_ids() if self.controller.document.node_type(n).block]
-        if not blocks:
-            self.show_message("Select a block node to ungroup.", error=True)
-            return
-        try:
-            with self.controller.batch("Ungroup"):
-                for node_id in blocks:
-                    self.controller.ungroup(node_id)
-        except GraphEditError as exc:
-            self.show_message(str(exc), error=True)
-
-    def enter_block(self, node_id: str) -> None:
-        """Open a block node; with an error inside, open down to the inner node that has it and select that."""
-        info = self.controller.info(node_id)
-        if info is not None and info.error is not None and info.error.path:
-            self.controller.open_error(node_id)
-            selected = self.controller.selection()
-            if selected:
-                QTimer.singleShot(0, lambda: self.focus_node(selected[0]))
-        else:
-            self.controller.enter_block(node_id)
-
-    def leave_block(self) -> None:
-        self.controller.leave_block()
-
-    def _level_changed(self) -> None:
-        self.keymap.leave_block.setEnabled(bool(self.controller.levels))
-        doc = self.controller.document
-        if len(doc) > 1 and len({doc.position(n) for n in doc.node_ids()}) == 1:
-            self.auto_layout()  # a definition written by a program, all nodes at one point: lay it out (undoable)
-        self.zoom_to_fit()
 
     # ------------------------------------------------------------ zooming
     def zoom(self) -> float:
@@ -425,17 +386,6 @@ class CanvasView(QGraphicsView):
             self.show_message(str(exc), error=True)
             return None
         self.scene().select_nodes([node_id])
-        self.setFocus()
-        return node_id
-
-    def add_block_file(self, path: str, pos: QPointF) -> str | None:
-        """Add an instance of a block from the user's library (its definitions join the project)."""
-        x, y = pos.x() - style.NODE_WIDTH / 2, pos.y() - style.HEADER_H
-        try:
-            node_id = self.controller.add_block_file(path, (style.snap(x), style.snap(y)))
-        except GraphEditError as exc:
-            self.show_message(str(exc), error=True)
-            return None
         self.setFocus()
         return node_id
 
