@@ -300,6 +300,9 @@ def test_screenshots_of_a_block_built_resnet(qtbot, tmp_path):
     qtbot.waitUntil(lambda: "conv1" in canvas.scene().nodes)
     look_at("bn1")
     window.controller.set_selection(["conv1"])
+    rows = window.inspector.params_form
+    labels = [rows.itemAt(i, rows.ItemRole.LabelRole).widget().text() for i in range(rows.rowCount())]
+    assert "filters ← filters" in labels and "stride ← stride" in labels and "kernel" in labels
     screenshot(window, "blocks_resnet_inside.png")
     window.resize(1920, 1080)
     QTest.qWait(50)

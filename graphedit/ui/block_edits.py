@@ -57,6 +57,19 @@ class BlockEdits:
         """A node's parameters as the canvas shows them: inside a block, with the opened copy's exposed values."""
         return self.shapes.doc.params(node_id)
 
+    def bound_by(self: EditorController, node_id: str) -> dict[str, str]:
+        """Inside a block: which of ``node_id``'s parameters the block node sets, and by which exposed name."""
+        if not self.levels:
+            return {}
+        definition = library_for(self.root).definitions.get(self.levels[-1].name)
+        out: dict[str, str] = {}
+        for exposed in definition.exposed if definition is not None else ():
+            for bind in exposed.binds:
+                node, _, param = bind.partition(".")
+                if node == node_id:
+                    out[param] = exposed.name
+        return out
+
     def remove_definition(self: EditorController, name: str) -> None:
         """Delete an unused block definition (one undo step); one in use is refused, its instances named."""
         self._do(RemoveDefinitionCommand(self.root, name))
