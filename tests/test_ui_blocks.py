@@ -248,12 +248,17 @@ def test_palette_lists_blocks_saves_to_the_library_and_a_taken_name_is_renamed(q
     double_click(view, "u1")
     assert not any(p.isHidden() for p in ports)
     key(view, Qt.Key.Key_Escape)
+    drop(view, palette.tree.mimeData([palette.item_for("Unit")]), QPointF(600, 400))  # a project definition
+    (dropped,) = controller.selection()
+    assert controller.root.node_type(dropped).type_id == "Unit" and dropped in view.scene().nodes
     path = blocks.save_to_library("Unit")
     assert [i.text(0) for i in blocks.file_items()] == ["Unit"]
     assert json.loads(path.read_text("utf-8"))["name"] == "Unit"
     # another project whose own Unit differs: the library's one comes in as Unit2, the project's stays
     other = unit_project(kernel=5, padding=2)
-    controller.set_document(project_from_json(other, "other").document)
+    double_click(view, "u1")
+    controller.set_document(project_from_json(other, "other").document)  # opened while a block is open
+    assert controller.levels == [] and not view.breadcrumb.isVisible() and "u2" in view.scene().nodes
     mime = blocks.palette.tree.mimeData([blocks.file_items()[0]])
     assert bytes(mime.data(BLOCK_FILE_MIME)).decode() == str(path)
     drop(view, mime, QPointF(300, 300))
@@ -267,13 +272,20 @@ def test_palette_lists_blocks_saves_to_the_library_and_a_taken_name_is_renamed(q
     assert "Unit2" not in blocks.definition_items()
 
 
-def test_a_definition_in_use_cannot_be_deleted(qtbot):
+def test_a_definition_in_use_cannot_be_deleted_and_an_unused_one_can_until_undo(qtbot, tmp_path):
     controller, view = open_editor(qtbot, unit_project())
     palette = PaletteDock(controller.registry)
     qtbot.addWidget(palette)
-    blocks = BlocksSection(palette, view, None)
+    blocks = BlocksSection(palette, view, tmp_path)
     blocks.delete_definition("Unit")
     assert "still used by u1, u2" in view.message_text() and "Unit" in controller.root.registry.definitions
+    for node_id in ("u2", "u1"):
+        click(view, node_id)
+        key(view, Qt.Key.Key_G, CTRL | SHIFT)
+    blocks.delete_definition("Unit")
+    assert "Unit" not in controller.root.registry.definitions and "Unit" not in blocks.definition_items()
+    view.keymap.undo.trigger()
+    assert "Unit" in controller.root.registry.definitions and "Unit" in blocks.definition_items()
 
 
 def test_screenshots_of_a_block_built_resnet(qtbot, tmp_path):

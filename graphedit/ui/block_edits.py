@@ -33,7 +33,10 @@ class BlockEdits:
     def ungroup(self: EditorController, node_id: str) -> list[str]:
         """Expand a block node in place (one undo step); returns and selects the nodes that replace it."""
         command = UngroupCommand(self.document, node_id)
+        shared = self.document.params(node_id).get("shared") and self.document.params(node_id).get("repeat", 1) > 1
         self._do(command)
+        if shared:
+            self.message.emit(f"{node_id} shared one set of weights between its copies; the expanded copies do not.")
         self.set_selection(command.edit.new_ids)
         return command.edit.new_ids
 

@@ -69,6 +69,7 @@ class EditorController(BlockEdits, QObject):
     def set_document(self, document: GraphDocument) -> None:
         """Replace the document (new/open): clears undo and selection, emits documentReplaced."""
         self.document.unsubscribe(self._on_event)
+        was_inside = bool(self.levels)
         for level in self.levels:
             level.shapes.close()
         self.levels = []
@@ -81,6 +82,8 @@ class EditorController(BlockEdits, QObject):
         self._selection = []
         self.changed_nodes = list(document.node_ids())
         self.documentReplaced.emit()
+        if was_inside:
+            self.levelChanged.emit()
         self.selectionChanged.emit([])
         self.shapesUpdated.emit()
 
