@@ -182,8 +182,15 @@ def test_inside_backspace_deletes_esc_first_cancels_a_drag_and_alt_up_leaves(qtb
     key(view, Qt.Key.Key_Escape)  # cancels the drag, stays inside
     QTest.mouseRelease(view.viewport(), LEFT, NOMOD, vp(view, header(view, "conv") + QPointF(80, 40)))
     assert controller.levels and view.mode is None
+    key(view, Qt.Key.Key_Tab)  # quick add: Esc closes it before it would leave the block
+    assert view.quick_add.isVisible()
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    assert not view.quick_add.isVisible() and controller.levels
+    types = {t.type_id for t in controller.compatible_types(None)}
+    assert "BlockOutput" in types and "Input" not in types and "Unit" not in types  # no block inside itself
     key(view, Qt.Key.Key_Up, ALT)
     assert controller.levels == [] and controller.selection() == ["u2"]
+    assert "BlockOutput" not in {t.type_id for t in controller.compatible_types(None)}
 
 
 def test_nested_blocks_open_and_the_breadcrumb_goes_back_up(qtbot):
