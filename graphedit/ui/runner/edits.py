@@ -113,7 +113,7 @@ def fit_graph_to_dataset(
     The same rule as :func:`graphedit.training.binding.fit_inputs_to_dataset`, so the canvas shows the
     shapes the run will use; returns the ids of the nodes changed.
     """
-    doc = controller.document
+    doc = getattr(controller, "root", controller.document)  # the project's graph, also while a block is open
     roles: dict[str, list[str]] = {"input": [], "target": []}
     for node_id in doc.topological_order():
         role = doc.node_type(node_id).role
@@ -125,6 +125,13 @@ def fit_graph_to_dataset(
     if len(roles["target"]) == 1 and info.target_shape is not None:
         wanted[roles["target"][0]] = (target_param_shape(info), info.target_dtype or "float32")
     changed = []
+    wanted = {
+        n: (shape, dtype)
+        for n, (shape, dtype) in wanted.items()
+        if list(doc.params(n).get("shape") or []) != shape or doc.params(n).get("dtype") != dtype
+    }
+    if wanted and doc is not controller.document:
+        controller.leave_block(0)  # the Input and Target nodes are in the project's graph
     try:
         with controller.batch(f"Fit inputs to dataset {info.name}"):
             for node_id, (shape, dtype) in wanted.items():
