@@ -200,6 +200,10 @@ def test_nested_blocks_open_and_the_breadcrumb_goes_back_up(qtbot):
     assert [level.node_id for level in controller.levels] == ["layer2", "downsample"]
     assert set(view.scene().nodes) == {"x", "0", "1", "y"}
     assert view.scene().nodes["0"].info.outputs["y"] == (2, 16, 4, 4)  # stride 2 of the first copy
+    assert "filters 16 · kernel 1 · stride 2" in view.scene().nodes["0"]._key  # the card shows this copy's values
+    controller.set_param("0", "kernel", 3)  # not bound: the card follows the edit at once
+    assert "kernel 3" in view.scene().nodes["0"]._key
+    controller.undo_stack.undo()
     assert len(view.breadcrumb.buttons) == 3
     key(view, Qt.Key.Key_Up, ALT)
     assert [level.node_id for level in controller.levels] == ["layer2"] and controller.selection() == ["downsample"]

@@ -38,7 +38,7 @@ class _Bound:
 
     def __init__(self, document: GraphDocument) -> None:
         self._doc = document
-        self.bound: dict[str, dict[str, Any]] = {}
+        self.bound: dict[str, dict[str, Any]] = {}  # per node: only the parameters the block node sets
         self.disabled: set[str] = set()
 
     def __getattr__(self, name: str) -> Any:
@@ -51,7 +51,8 @@ class _Bound:
         return len(self._doc)
 
     def params(self, node_id: str) -> dict[str, Any]:
-        return dict(self.bound[node_id]) if node_id in self.bound else self._doc.params(node_id)
+        """The node's own parameters with the values the block node binds (current even right after an edit)."""
+        return {**self._doc.params(node_id), **self.bound.get(node_id, {})}
 
     def is_muted(self, node_id: str) -> bool:
         return node_id in self.disabled or self._doc.is_muted(node_id)
@@ -84,9 +85,16 @@ class InstanceShapes(ShapeInference):
     def update(self) -> dict[str, NodeInfo]:
         if self._dirty:
             try:
-                self.view.bound, self.view.disabled = self.definition.bound_params(self._values_in or {})
+                bound, self.view.disabled = self.definition.bound_params(self._values_in or {})
             except GraphEditError:  # an exposed binding names a removed node: show the inside as it is
-                self.view.bound, self.view.disabled = {}, set()
+                bound, self.view.disabled = {}, set()
+            keys: dict[str, set[str]] = {}
+            for exposed in self.definition.exposed:
+                if exposed.name in (self._values_in or {}):
+                    for bind in exposed.binds:
+                        node, _, param = bind.partition(".")
+                        keys.setdefault(node, set()).add(param)
+            self.view.bound = {n: {k: v for k, v in p.items() if k in keys.get(n, ())} for n, p in bound.items()}
             old, bound = self._last, (self.view.bound, self.view.disabled)
             self._dirty.update(n for n in self.view._doc.node_ids() if old[0].get(n) != bound[0].get(n))
             self._dirty.update(old[1] ^ bound[1])

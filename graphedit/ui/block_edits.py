@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 
 class BlockEdits:
+    """Mixed into the controller; see the module doc."""
+
     def group(self: EditorController, node_ids: list[str], name: str | None = None) -> str:
         """Group nodes into a new block (one undo step); returns the block node's id and selects it."""
         name = name or free_block_name(library_for(self.document))
