@@ -34,6 +34,7 @@ def _outside_block(params: dict[str, Any], shapes: list) -> Any:
         "block (Ctrl+G) and add ports there"
     )
 
+
 NODE_TYPES = [
     NodeType(
         "Input",

@@ -224,12 +224,16 @@ class NodeType:
         return {p.name: p.default for p in self.params}
 
     def input_ports(self, params: dict[str, Any] | None = None) -> list[Port]:
-        """Input ports; a variadic type has ``in1`` … ``inN`` with N from its count parameter."""
+        """Input ports; a variadic type has ``in1`` … ``inN`` with N from its count parameter.
+
+        The last of two or more is optional: the free port the editor adds when the one before it is wired
+        (:meth:`params_after_wiring`), so a node waiting for another input is not in error.
+        """
         if self.variadic is None:
             return list(self.inputs)
         params = params or {}
         count = int(params.get(self.variadic, self.param(self.variadic).default))
-        return [Port(f"in{i + 1}") for i in range(count)]
+        return [Port(f"in{i + 1}", optional=i > 0 and i == count - 1) for i in range(count)]
 
     def params_after_wiring(self, params: dict[str, Any], port: str) -> dict[str, Any] | None:
         """For a variadic type whose last input ``port`` was just wired: the params with one free port more.

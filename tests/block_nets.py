@@ -8,6 +8,7 @@ them), so the state-dict keys are torchvision's (``layer2.0.downsample.0.weight`
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from graphedit.model.migrations import FORMAT, VERSION
@@ -111,12 +112,14 @@ BOTTLENECK = {
 DEPTHS = {18: ("BasicBlock", (2, 2, 2, 2)), 34: ("BasicBlock", (3, 4, 6, 3)), 50: ("Bottleneck", (3, 4, 6, 3))}
 
 
-def resnet_data(depth: int = 18, classes: int = 10, size: int = 32, width: int = 64) -> dict[str, Any]:
+def resnet_data(
+    depth: int = 18, classes: int = 10, size: int = 32, width: int = 64, channels: int = 3
+) -> dict[str, Any]:
     """A project holding torchvision's ResNet-``depth`` built from blocks (``width`` scales every stage)."""
     block, counts = DEPTHS[depth]
     expansion = 4 if block == "Bottleneck" else 1
     nodes = [
-        node("image", "Input", shape=[3, size, size]),
+        node("image", "Input", shape=[channels, size, size]),
         conv("conv1", width, 7, stride=2, padding=3),
         node("bn1", "BatchNorm"),
         node("relu", "ReLU"),
@@ -146,5 +149,37 @@ def resnet_data(depth: int = 18, classes: int = 10, size: int = 32, width: int =
     ]
     edges += [wire(previous, "avgpool"), *chain("avgpool", "flatten", "fc"), wire("fc", "ce", "pred")]
     edges.append(wire("label", "ce", "target"))
-    blocks = [DOWNSAMPLE, BASIC if block == "BasicBlock" else BOTTLENECK]
+    blocks = copy.deepcopy([DOWNSAMPLE, BASIC if block == "BasicBlock" else BOTTLENECK])
     return {"format": FORMAT, "version": VERSION, "blocks": blocks, "graph": {"nodes": nodes, "edges": edges}}
+
+
+TOWER = {
+    "name": "Tower",
+    "params": [{"name": "units", "binds": ["dense1.units"]}],
+    "graph": {
+        "nodes": [
+            node("x", "BlockInput"),
+            node("dense1", "Dense", units=16),
+            node("relu1", "ReLU"),
+            node("dense2", "Dense", units=4),
+            node("y", "BlockOutput"),
+        ],
+        "edges": chain("x", "dense1", "relu1", "dense2", "y"),
+    },
+}
+
+
+def siamese_data(shared: bool = True, features: int = 6) -> dict[str, Any]:
+    """Two inputs through one ``Tower`` definition (shared weights or not), their difference regressed."""
+    nodes = [
+        node("a", "Input", shape=[features]),
+        node("b", "Input", shape=[features]),
+        node("tower_a", "Tower", shared=shared),
+        node("tower_b", "Tower", shared=shared),
+        node("diff", "Subtract"),
+        node("out", "Output"),
+    ]
+    edges = [wire("a", "tower_a"), wire("b", "tower_b"), wire("tower_a", "diff", "a"), wire("tower_b", "diff", "b")]
+    edges.append(wire("diff", "out"))
+    graph = {"nodes": nodes, "edges": edges}
+    return {"format": FORMAT, "version": VERSION, "blocks": [copy.deepcopy(TOWER)], "graph": graph}

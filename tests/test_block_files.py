@@ -9,8 +9,15 @@ from block_nets import resnet_data
 
 from graphedit.compiler.shapes import ShapeInference
 from graphedit.errors import ProjectFileError
-from graphedit.model.block_files import block_file_json, library_files, plan_merge, read_block_file, save_block_file
-from graphedit.model.project import add_blocks, new_project, project_from_json
+from graphedit.model.block_files import (
+    add_blocks,
+    block_file_json,
+    library_files,
+    plan_merge,
+    read_block_file,
+    save_block_file,
+)
+from graphedit.model.project import new_project, project_from_json
 
 
 def resnet():

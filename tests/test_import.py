@@ -150,7 +150,7 @@ def test_exported_onnx_imports_back_and_exports_the_same(source, tmp_path):
     assert float((want - got).abs().max()) <= 1e-4
     export_project(load_project(tmp_path / "imported.gproj"), "onnx", tmp_path / "second.onnx")
     first = run_onnx(tmp_path / "first.onnx", dict(zip(compiled.input_ids, inputs)))
-    second = run_onnx(tmp_path / "second.onnx", {result.compiled.input_ids[0]: inputs[0]})
+    second = run_onnx(tmp_path / "second.onnx", dict(zip(result.compiled.input_ids, inputs)))  # two: the Siamese
     assert np.abs(first[0] - second[0]).max() <= 1e-5
 
 

@@ -342,6 +342,7 @@ def residual_mlp() -> Example:
 def all_examples() -> list[Callable[[], Example]]:
     import examples_generative as generative
     import examples_images as images
+    import examples_multi as multi
 
     return [
         single_neuron,
@@ -356,6 +357,7 @@ def all_examples() -> list[Callable[[], Example]]:
         lambda: depth_lesson("05c_deep_selu"),
         residual_mlp,
         *images.EXAMPLES,
+        *multi.EXAMPLES,
         *generative.EXAMPLES,
         regression,
     ]

@@ -54,6 +54,29 @@ def resolve_inputs(
     return values
 
 
+def example_bytes(tensor: Any) -> int:
+    """Bytes of one example of a batch tensor (a scalar such as a loss: 0)."""
+    if not isinstance(tensor, torch.Tensor) or tensor.dim() == 0:
+        return 0
+    return tensor[0].numel() * tensor.element_size()
+
+
+def _shares(out: Any, values: list[Any]) -> bool:
+    """Whether ``out`` is an input or a view of one (Flatten, Reshape, Identity allocate nothing)."""
+    if not isinstance(out, torch.Tensor):
+        return False
+    bases = {id(out), id(out._base)} if out._base is not None else {id(out)}
+    for v in values:
+        if isinstance(v, torch.Tensor) and (id(v) in bases or (v._base is not None and id(v._base) in bases)):
+            return True
+    return False
+
+
+def new_bytes(outputs: dict[str, Any], inputs: list[Any]) -> int:
+    """Bytes per example of a node's outputs that are new tensors (a view or pass-through of an input: 0)."""
+    return sum(example_bytes(v) for v in outputs.values() if not _shares(v, inputs))
+
+
 def build_layer(node_type: NodeType, params: dict[str, Any], shapes: list[tuple[int, ...] | None]) -> Any:
     """Run the type's check and build; the result is an ``nn.Module`` or a :class:`Call`."""
     if node_type.check is not None:
@@ -106,6 +129,17 @@ def explain(node_id: str, node_type: NodeType, shapes: list, exc: Exception) -> 
     return NodeError(node_id, f"{node_type.title} cannot take {got}: {message}", fix)
 
 
+def shared_owners(document: GraphDocument, order: list[str]) -> dict[str, str]:
+    """Block nodes with ``shared`` on → the first such node of their type (in ``order``): its module serves them all."""
+    owners: dict[str, str] = {}
+    first: dict[str, str] = {}
+    for node_id in order:
+        node_type = document.node_type(node_id)
+        if node_type.block is not None and document.params(node_id).get("shared"):
+            owners[node_id] = first.setdefault(node_type.type_id, node_id)
+    return owners
+
+
 class Chain(nn.Sequential):
     """Copies of a block with several inputs or outputs: each copy's outputs feed the next copy's inputs."""
 
@@ -132,10 +166,8 @@ class Loop(nn.Module):
         return xs if len(xs) > 1 else xs[0]
 
 
-def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
-    """The module of a block node with ``params`` fed ``shapes``; raises :class:`NodeError` with the inner path."""
-    definition: BlockDefinition = node_type.block
-    repeat, shared = params["repeat"], params["shared"]
+def repeat_problem(definition: BlockDefinition, repeat: int) -> None:
+    """A repeat chains each copy's outputs into the next copy's inputs: the counts must agree."""
     if repeat > 1 and len(definition.inputs()) != len(definition.outputs()):
         raise NodeError(
             None,
@@ -143,6 +175,34 @@ def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape 
             f"{len(definition.inputs())} inputs and {len(definition.outputs())} outputs",
             "set repeat to 1, or give the block as many outputs as inputs",
         )
+
+
+def shared_problem(repeat: int, before: list[Shape], after: list[Shape]) -> None:
+    """A shared repeat applies one copy again and again: it must keep its shapes."""
+    if before != after:
+        raise NodeError(
+            None,
+            f"shared weights apply one copy {repeat} times, but it turns {', '.join(map(shape_text, before))} "
+            f"into {', '.join(map(shape_text, after))}",
+            "switch 'shared' off, or keep the block's output shapes equal to its input shapes",
+        )
+
+
+def wrap_copy_error(exc: NodeError, index: int, repeat: int, fed: list[Shape | None]) -> NodeError:
+    """An error inside copy ``index``: its path gains the index (when repeated) and says what fed the copy.
+
+    Problems inside blocks carry no path text; shape inference writes ``0/conv2: ...`` in front once, at the top.
+    """
+    path = (str(index), *exc.path) if repeat > 1 else exc.path
+    tail = "" if index == 0 else f" (fed by copy {index - 1}: {', '.join(map(shape_text, fed))})"
+    return NodeError(None, f"{exc.problem}{tail}", exc.fix, path=path)
+
+
+def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
+    """The module of a block node with ``params`` fed ``shapes``; raises :class:`NodeError` with the inner path."""
+    definition: BlockDefinition = node_type.block
+    repeat, shared = params["repeat"], params["shared"]
+    repeat_problem(definition, repeat)
     copies: list[nn.Module] = []
     current = list(shapes)
     for index in range(1 if shared else repeat):
@@ -150,17 +210,10 @@ def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape 
         try:
             module, out_shapes = build_copy(definition, values, current)
         except NodeError as exc:
-            path = (str(index), *exc.path) if repeat > 1 else exc.path
-            fed = "" if index == 0 else f" (fed by copy {index - 1}: {', '.join(map(shape_text, current))})"
-            raise NodeError(None, f"{'/'.join(path)}: {exc.problem}{fed}", exc.fix, path=path) from None
+            raise wrap_copy_error(exc, index, repeat, current) from None
         copies.append(module)
-        if shared and repeat > 1 and out_shapes != current:
-            raise NodeError(
-                None,
-                f"shared weights apply one copy {repeat} times, but it turns {', '.join(map(shape_text, current))} "
-                f"into {', '.join(map(shape_text, out_shapes))}",
-                "switch 'shared' off, or keep the block's output shapes equal to its input shapes",
-            )
+        if shared and repeat > 1:
+            shared_problem(repeat, current, out_shapes)
         current = out_shapes
     if shared and repeat > 1:
         return Loop(copies[0], repeat)
@@ -169,6 +222,54 @@ def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape 
     if len(definition.inputs()) == 1 and len(definition.outputs()) == 1:
         return nn.Sequential(*copies)
     return Chain(*copies)
+
+
+def first_copy(module: nn.Module) -> fx.GraphModule | None:
+    """The first copy of a built block node (a repeat holds copies as ``0``, ``1``, ...); ``None`` if not a block."""
+    if isinstance(module, fx.GraphModule):
+        return module
+    if isinstance(module, (nn.Sequential, Loop)) and isinstance(module._modules.get("0"), fx.GraphModule):
+        return module._modules["0"]
+    return None
+
+
+def inner_names(module: nn.Module) -> list[str]:
+    """Paths of the inner nodes of a block's first copy, nested blocks included (``conv1``, ``downsample/0``)."""
+    copy = first_copy(module)
+    out: list[str] = []
+    for node in copy.graph.nodes if copy is not None else ():
+        inner = node.meta.get("graphedit_id")
+        if inner is None:
+            continue
+        out.append(inner)
+        if node.op == "call_module" and first_copy(copy.get_submodule(node.target)) is not None:
+            out += [f"{inner}/{name}" for name in inner_names(copy.get_submodule(node.target))]
+    return out
+
+
+def block_inner_values(module: nn.Module, *inputs: Any) -> dict[str, Any]:
+    """Each inner node's output in the block's first copy fed ``inputs`` (live probes inside blocks).
+
+    Keys are :func:`inner_names`; a node with several outputs gives its first.
+    """
+    copy = first_copy(module)
+    values: dict[str, Any] = {}
+
+    class Recorder(fx.Interpreter):
+        def run_node(self, n: fx.Node) -> Any:
+            result = super().run_node(n)
+            inner = n.meta.get("graphedit_id")
+            if inner is not None:
+                values[inner] = result[0] if isinstance(result, tuple) else result
+                if n.op == "call_module" and first_copy(self.module.get_submodule(n.target)) is not None:
+                    args, _ = self.fetch_args_kwargs_from_env(n)
+                    nested = block_inner_values(self.module.get_submodule(n.target), *args)
+                    values.update({f"{inner}/{k}": v for k, v in nested.items()})
+            return result
+
+    if copy is not None:
+        Recorder(copy).run(*inputs)
+    return values
 
 
 def build_copy(
@@ -184,7 +285,7 @@ def build_copy(
     nodes: dict[str, dict[str, fx.Node]] = {}
     inputs, outputs = definition.inputs(), definition.outputs()
     results: dict[str, tuple[Shape, fx.Node]] = {}
-    for node_id in doc.topological_order():
+    for node_id in definition.order():
         node_type, p = doc.node_type(node_id), inner[node_id]
         if node_type.role == "block_input":
             shape = shapes[inputs.index(node_id)] if inputs.index(node_id) < len(shapes) else None
@@ -239,6 +340,7 @@ def build_copy(
             fx_node = graph.create_node("call_function", layer.fn, call_args, dict(layer.kwargs), name=_name(node_id))
         else:
             raise GraphEditError(f"node '{node_id}' built neither a module nor a call")
+        fx_node.meta["graphedit_id"] = node_id
         if len(out_ports) == 1:
             nodes[node_id] = {out_ports[0]: fx_node}
         else:
@@ -252,6 +354,9 @@ def build_copy(
     returned = [results[o][1] for o in outputs]
     graph.output(returned[0] if len(returned) == 1 else tuple(returned))
     module = fx.GraphModule(root, graph, class_name=definition.name)
+    # submodules in the definition's node order, as its author listed them (torch's __init__ order), not run order
+    rank = {n: i for i, n in enumerate(doc.node_ids())}
+    module._modules = dict(sorted(module._modules.items(), key=lambda item: rank.get(item[0], len(rank))))
     return module, [results[o][0] for o in outputs]
 
 

@@ -17,7 +17,17 @@ import networkx as nx
 import torch
 from torch import nn
 
-from graphedit.compiler.layers import apply_layer, build_layer, explain, resolve_inputs, split_outputs
+from graphedit.compiler.block_infer import infer_block
+from graphedit.compiler.layers import (
+    apply_layer,
+    build_layer,
+    example_bytes,
+    explain,
+    new_bytes,
+    resolve_inputs,
+    shared_owners,
+    split_outputs,
+)
 from graphedit.errors import NodeError
 from graphedit.model.document import GraphDocument
 from graphedit.model.events import (
@@ -67,25 +77,8 @@ def data_tensor(type_id: str, params: dict[str, Any]) -> torch.Tensor:
     return torch.empty((META_BATCH, *feature_shape(type_id, params)), dtype=dtype, device="meta")
 
 
-_Result = tuple[dict[str, Any], int, int, "tuple[str, str, tuple[str, ...]] | None"]
-
-
-def example_bytes(tensor: Any) -> int:
-    """Bytes of one example of a batch tensor (a scalar such as a loss: 0)."""
-    if not isinstance(tensor, torch.Tensor) or tensor.dim() == 0:
-        return 0
-    return tensor[0].numel() * tensor.element_size()
-
-
-def _shares(out: Any, values: list[Any]) -> bool:
-    """Whether ``out`` is an input or a view of one (Flatten, Reshape, Identity allocate nothing)."""
-    if not isinstance(out, torch.Tensor):
-        return False
-    bases = {id(out), id(out._base)} if out._base is not None else {id(out)}
-    for v in values:
-        if isinstance(v, torch.Tensor) and (id(v) in bases or (v._base is not None and id(v._base) in bases)):
-            return True
-    return False
+_Result = tuple[dict[str, Any], int, int, "tuple[str, str, tuple[str, ...]] | None", "int | None"]
+"""(outputs by port, parameters, parameter bytes, (problem, fix, path) or None, activation bytes or None)"""
 
 
 def _memo_key(node_type: NodeType, params: dict[str, Any], values: list[Any]) -> tuple | None:
@@ -211,7 +204,6 @@ class ShapeInference:
         if any(not self.infos.get(e.src, NodeInfo(e.src)).ok for e in self.doc.in_edges(node_id)):
             info.blocked = True
             return
-        shapes = [tuple(v.shape) if isinstance(v, torch.Tensor) else None for v in values]
         if node_type.role == "output":
             return
         if self.doc.is_muted(node_id) and any(v is not None for v in values):
@@ -220,30 +212,45 @@ class ShapeInference:
         elif node_type.role == "weight_penalty":
             self._values[node_id] = {node_type.output_ports()[0].name: torch.empty((), device="meta")}
         else:
-            key = _memo_key(node_type, params, values)
-            known = self._memo.get(key) if key is not None else None
-            if known is None:
-                known = self._compute(node_type, params, values, shapes)
-                if key is not None:
-                    if len(self._memo) >= MEMO_SIZE:
-                        self._memo.clear()
-                    self._memo[key] = known
-            outputs, info.params, info.param_bytes, problem = known
+            outputs, info.params, info.param_bytes, problem, activation = self._known(node_type, params, values)
             if problem is not None:
-                info.error = NodeError(node_id, *problem)
+                text, fix, path = problem
+                info.error = NodeError(node_id, f"{'/'.join(path)}: {text}" if path else text, fix, path)
                 self._values[node_id] = {}
                 return
             self._values[node_id] = dict(outputs)
-            info.activation_bytes = sum(example_bytes(v) for v in outputs.values() if not _shares(v, values))
+            info.activation_bytes = new_bytes(outputs, values) if activation is None else activation
         info.outputs = {k: tuple(v.shape) for k, v in self._values[node_id].items()}
 
-    def _compute(self, node_type: NodeType, params: dict[str, Any], values: list[Any], shapes: list) -> _Result:
-        """Build the layer on the meta device and run it.
+    def _known(self, node_type: NodeType, params: dict[str, Any], values: list[Any]) -> _Result:
+        """A layer's result from the memo, or computed and remembered."""
+        key = _memo_key(node_type, params, values)
+        known = self._memo.get(key) if key is not None else None
+        if known is None:
+            known = self._compute(node_type, params, values)
+            if key is not None:
+                if len(self._memo) >= MEMO_SIZE:
+                    self._memo.clear()
+                self._memo[key] = known
+        return known
 
-        Returns (outputs by port, parameter count, parameter and buffer bytes, (problem, fix) or None).
+    def _compute(self, node_type: NodeType, params: dict[str, Any], values: list[Any]) -> _Result:
+        """Build the layer on the meta device and run it; a block walks its copies, each inner layer memoised.
+
+        Returns (outputs by port, parameter count, parameter and buffer bytes, (problem, fix, path) or None).
         """
-        self.kernel_runs += 1
+        shapes = [tuple(v.shape) if isinstance(v, torch.Tensor) else None for v in values]
         count = size = 0
+        if node_type.block is not None:
+            try:
+                if node_type.check is not None:
+                    node_type.check(params, shapes)
+                outputs, count, size, activation = infer_block(node_type, params, values, self._known)
+                return outputs, count, size, None, activation
+            except Exception as exc:  # any failure inside becomes an error on the block node, with its path
+                error = explain("", node_type, shapes, exc)
+                return {}, count, size, (error.problem, error.fix, error.path), None
+        self.kernel_runs += 1
         try:
             with torch.device("meta"):
                 layer = build_layer(node_type, params, shapes)
@@ -253,10 +260,10 @@ class ShapeInference:
                     layer.train()
                 with torch.no_grad():
                     result = apply_layer(layer, values)
-            return split_outputs(node_type, result, params), count, size, None
+            return split_outputs(node_type, result, params), count, size, None, None
         except Exception as exc:  # any failure becomes an error on the node, never a crash
             error = explain("", node_type, shapes, exc)
-            return {}, count, size, (error.problem, error.fix, error.path)
+            return {}, count, size, (error.problem, error.fix, error.path), None
 
     # --------------------------------------------------------------- queries
     def info(self, node_id: str) -> NodeInfo:
@@ -268,8 +275,10 @@ class ShapeInference:
         return [self.infos[n].error for n in self.order() if n in self.infos and self.infos[n].error is not None]
 
     def total_params(self) -> int:
+        """Trainable numbers of the whole graph; shared block instances count once."""
         self.update()
-        return sum(i.params for i in self.infos.values())
+        owners = shared_owners(self.doc, self.order())
+        return sum(i.params for n, i in self.infos.items() if owners.get(n, n) == n)
 
 
 def reach(graph: nx.MultiDiGraph, starts: list[str], upstream: bool = False) -> set[str]:

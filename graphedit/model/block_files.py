@@ -3,7 +3,7 @@
 A block file is JSON like a project: ``format`` (``"graphedit-block"``), ``version`` (the project format's),
 then the definition's own ``name``, ``doc``, ``params`` and ``graph`` as in a project's ``blocks`` section, and
 ``blocks``: the definitions it contains, each after the ones it uses. Reading one goes through the project
-loader's checks (:func:`graphedit.model.project.add_blocks`) in a library of its own first, so a bad file never
+loader's checks (:func:`add_blocks`) in a library of its own first, so a bad file never
 touches the project. Merging into a project reuses a definition that is already there unchanged and renames one
 whose name is taken by a different definition (``BasicBlock2``): nothing is overwritten. No Qt here.
 """
@@ -16,15 +16,23 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from graphedit.errors import ProjectFileError
+from graphedit.errors import GraphEditError, ProjectFileError
 from graphedit.model.blocks import BlockLibrary
+from graphedit.model.graph_file import FileDataError, definition_to_json, load_blocks
 from graphedit.model.jsontext import JsonTextError, encode, parse
 from graphedit.model.migrations import VERSION
-from graphedit.model.project import add_blocks, definition_to_json
 
 BLOCK_FORMAT = "graphedit-block"
 BLOCK_SUFFIX = ".gblock"
 FILE_KEYS = ("format", "version", "name", "doc", "params", "graph", "blocks")
+
+
+def add_blocks(library: BlockLibrary, blocks: Any, source: str) -> None:
+    """Check block definitions as a project's are checked and add them to ``library``; ``source`` starts errors."""
+    try:
+        load_blocks(library, blocks)
+    except (FileDataError, GraphEditError) as exc:
+        raise ProjectFileError(f"{source}: {exc}") from None
 
 
 def block_file_json(library: BlockLibrary, name: str) -> dict[str, Any]:

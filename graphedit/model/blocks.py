@@ -63,6 +63,13 @@ class BlockDefinition:
         self.document = document
         self.exposed = list(exposed)
         self.doc = doc
+        self._order: list[str] | None = None
+
+    def order(self) -> list[str]:
+        """The inner nodes in run order (kept until the definition changes)."""
+        if self._order is None:
+            self._order = self.document.topological_order()
+        return self._order
 
     def _ids(self, role: str) -> list[str]:
         return [n for n in self.document.node_ids() if self.document.node_type(n).role == role]
@@ -345,6 +352,7 @@ class BlockLibrary(Registry):
         changed = {name, *self.containing(name)}
         for type_id in changed:
             definition = self.definitions[type_id]
+            definition._order = None
             try:
                 new_type = block_type(definition)
             except GraphError:  # an edit removed a bound node: keep the old type until it is fixed

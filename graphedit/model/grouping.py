@@ -62,6 +62,8 @@ class _Node:
     params: dict[str, Any]
     position: tuple[float, float]
     muted: bool = False
+    frozen: bool = False
+    lr_scale: float = 1.0
 
 
 class Grouping:
@@ -279,6 +281,8 @@ class Ungrouping:
                         bound[n],
                         (x0 + x - left + copy * width, y0 + y - top),
                         inner.is_muted(n) or n in disabled,
+                        inner.is_frozen(n) or doc.is_frozen(self.node_id),
+                        inner.lr_scale(n) * doc.lr_scale(self.node_id),
                     )
                 )
             produced: dict[str, tuple[str, str] | None] = {}
@@ -305,7 +309,11 @@ class Ungrouping:
         added: list[str] = []
         try:
             for n in self.nodes:
-                added.append(doc.add_node(n.type_id, n.params, n.position, node_id=n.node_id, muted=n.muted))
+                added.append(
+                    doc.add_node(
+                        n.type_id, n.params, n.position, n.node_id, muted=n.muted, frozen=n.frozen, lr_scale=n.lr_scale
+                    )
+                )
             for edge in self.inner_edges:
                 doc.connect(*edge)
             if self.owner is not None and self.rebound != self.owner_exposed:

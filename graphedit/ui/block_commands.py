@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphedit.model.block_files import add_blocks
 from graphedit.model.blocks import BlockDefinition
 from graphedit.model.document import GraphDocument
 from graphedit.model.grouping import Grouping, Ungrouping, library_for
-from graphedit.model.project import add_blocks
 from graphedit.ui.undo import DocCommand
 
 

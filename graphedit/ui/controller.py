@@ -18,7 +18,7 @@ from PySide6.QtGui import QUndoStack
 from graphedit.compiler.shapes import NodeInfo, ShapeInference, type_accepts
 from graphedit.errors import GraphError, NodeError
 from graphedit.model.document import GraphDocument
-from graphedit.model.events import Edge, Event, NodeRemoved, NodeRenamed
+from graphedit.model.events import Edge, Event, NodeRemoved, NodeRenamed, NodeTrainingChanged
 from graphedit.model.grouping import library_for
 from graphedit.nodes.spec import NodeType
 from graphedit.ui.block_edits import BlockEdits
@@ -34,6 +34,7 @@ from graphedit.ui.undo import (
     RemoveCommand,
     RenameCommand,
     SetParamCommand,
+    TrainingCommand,
 )
 
 CLIPBOARD_MIME = "application/x-graphedit-subgraph"
@@ -64,6 +65,7 @@ class EditorController(BlockEdits, QObject):
         self._selection: list[str] = []
         self._batch: list[DocCommand] | None = None
         self._drag = 0
+        self._retrained: list[str] = []  # nodes frozen/unfrozen since the last refresh: the summary's counts change
 
     # ------------------------------------------------------------ document
     def set_document(self, document: GraphDocument) -> None:
@@ -101,8 +103,10 @@ class EditorController(BlockEdits, QObject):
                 return
         infos = self.shapes.update()
         changed = [n for n, info in infos.items() if before.get(n) is not info]
-        if changed or len(before) != len(infos):
-            self.changed_nodes = changed
+        retrained = [n for n in self._retrained if n in infos and n not in changed]
+        self._retrained = []
+        if changed or retrained or len(before) != len(infos):
+            self.changed_nodes = changed + retrained
             self.shapesUpdated.emit()
 
     def info(self, node_id: str) -> NodeInfo | None:
@@ -117,6 +121,8 @@ class EditorController(BlockEdits, QObject):
             self.set_selection([n for n in self._selection if n != event.node_id])
         elif isinstance(event, NodeRenamed) and event.old_id in self._selection:
             self.set_selection([event.new_id if n == event.old_id else n for n in self._selection])
+        elif isinstance(event, NodeTrainingChanged):
+            self._retrained.append(event.node_id)
 
     # ------------------------------------------------------------ commands
     def _do(self, command: DocCommand) -> None:
@@ -172,7 +178,15 @@ class EditorController(BlockEdits, QObject):
         edge = Edge(src, src_port, dst, dst_port)
         if self.document.edge_into(dst, dst_port) == edge:
             return
-        self._do(ConnectCommand(self.document, edge))
+        grown = self.document.node_type(dst).params_after_wiring(self.document.params(dst), dst_port)
+        if grown is None:
+            self._do(ConnectCommand(self.document, edge))
+            return
+        with self.batch(f"Connect {src} → {dst}"):  # a variadic node's last port wired: a new free port, one undo step
+            self._do(ConnectCommand(self.document, edge))
+            for name, value in grown.items():
+                if value != self.document.params(dst).get(name):
+                    self._do(SetParamCommand(self.document, dst, name, value, merge=False))
 
     def disconnect(self, edge: Edge) -> None:
         self._do(DisconnectCommand(self.document, Edge(*edge)))
@@ -197,6 +211,15 @@ class EditorController(BlockEdits, QObject):
     def set_muted(self, node_id: str, muted: bool) -> None:
         if self.document.is_muted(node_id) != bool(muted):
             self._do(MuteCommand(self.document, node_id, bool(muted)))
+
+    def set_training(self, node_id: str, frozen: bool | None = None, lr_scale: float | None = None) -> None:
+        """Freeze/unfreeze a node or set its learning-rate multiplier, as one undo step."""
+        doc = self.document
+        if (frozen is None or doc.is_frozen(node_id) == bool(frozen)) and (
+            lr_scale is None or doc.lr_scale(node_id) == lr_scale
+        ):
+            return
+        self._do(TrainingCommand(doc, node_id, frozen, lr_scale))
 
     def toggle_muted(self, node_ids: list[str]) -> None:
         """Mute all of them, or unmute all if every one is muted already (one undo step)."""

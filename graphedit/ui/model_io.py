@@ -67,6 +67,25 @@ class ModelIOPrompts:
         name, ok = QInputDialog.getText(self.parent, "Import a PyTorch module", f"Class in {Path(path).name}:")
         return name.strip() if ok and name.strip() else None
 
+    def pretrained_weights(self, folder: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent,
+            "Your pretrained weights (Cancel: the module's own)",
+            folder,
+            "Weights (*.safetensors *.onnx *.pt *.pth);;All files (*)",
+        )
+        return path or None
+
+    def confirm_pt(self, path: str) -> bool:
+        return ask_yes(
+            self.parent,
+            "Read a PyTorch .pt file?",
+            f"{Path(path).name} is a Python pickle (torch.save). GraphEdit reads only its tensors, with "
+            "torch.load(weights_only=True), which refuses any other object.\n\nRead it? (No: convert it to "
+            "safetensors first; the error says how.)",
+            warning=True,
+        )
+
     def project_path(self, suggested: str) -> str | None:
         path, _ = QFileDialog.getSaveFileName(
             self.parent, "Save the imported project", suggested, "GraphEdit (*.gproj)"
@@ -136,9 +155,13 @@ class ModelIO:
         self.window.statusBar().showMessage(f"Exported {fmt} to {path}", 8000)
         return report
 
-    def import_model(self, source: str | None = None, out_path: str | None = None) -> bool:
+    def import_model(self, source: str | None = None, out_path: str | None = None, weights: str | None = None) -> bool:
+        """Import a model into a new project; ``weights``: the user's pretrained weights for a PyTorch module
+        (asked for when the source is chosen here; a ``.pt`` file is read only after the user confirms)."""
         from graphedit.importers import import_source
+        from graphedit.importers.pretrained import is_pickle
 
+        ask_weights = source is None
         if source is None:
             folder = str(self.project.path.parent) if self.project.path else str(Path.home())
             source = self.prompts.import_source(folder)
@@ -151,6 +174,10 @@ class ModelIO:
                 source = f"{source}:{cls}"
         if not source.endswith(".onnx") and not self.prompts.confirm_run_code(source):
             return False  # file.py:Class and module:callable run code by nature: only when the user says so
+        if ask_weights and not source.endswith(".onnx"):
+            folder = str(Path(source.rsplit(":", 1)[0]).parent)
+            weights = self.prompts.pretrained_weights(folder)
+        allow_pt = bool(weights) and is_pickle(weights) and self.prompts.confirm_pt(weights)
         if out_path is None:
             file_part = source.rsplit(":", 1)[0] if source.count(":") and not Path(source).exists() else source
             out_path = self.prompts.project_path(str(Path(file_part).with_suffix(".gproj")))
@@ -159,7 +186,7 @@ class ModelIO:
         if not self.window.files.maybe_save():
             return False
         try:
-            result = import_source(source, out_path)
+            result = import_source(source, out_path, weights=weights, allow_pt=allow_pt)
         except GraphEditError as exc:
             self.prompts.error("Cannot import", f"{exc}\n\nThe graph in the editor is unchanged.")
             return False

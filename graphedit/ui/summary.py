@@ -74,7 +74,7 @@ class SummaryDock(QDockWidget):
                 row.node_id,
                 row.type_id,
                 ", ".join(row.outputs),
-                f"{row.params:,}",
+                f"❄ {row.params:,}" if row.frozen else f"{row.params:,}",
                 byte_text(row.param_bytes),
                 byte_text(row.activation_bytes),
             )
@@ -97,7 +97,8 @@ class SummaryDock(QDockWidget):
         font = QFont(self.table.font())
         font.setBold(True)
         t = totals(self.rows)
-        cells = ("Total", "", "", f"{t['params']:,}", byte_text(t["param_bytes"]))
+        split = f"trainable {t['trainable_params']:,} · frozen {t['frozen_params']:,}" if t["frozen_params"] else ""
+        cells = ("Total", "", split, f"{t['params']:,}", byte_text(t["param_bytes"]))
         for col, text in enumerate((*cells, byte_text(t["activation_bytes_per_example"]))):
             item = QTableWidgetItem(text)
             item.setFont(font)

@@ -200,6 +200,22 @@ class MuteCommand(DocCommand):
         self.doc.set_muted(self.node_id, self.old)
 
 
+class TrainingCommand(DocCommand):
+    """Freeze or unfreeze a node, or set its learning-rate multiplier."""
+
+    def __init__(self, doc: GraphDocument, node_id: str, frozen: bool | None, lr_scale: float | None) -> None:
+        text = ("Freeze " if frozen else "Unfreeze ") if frozen is not None else "Learning rate of "
+        super().__init__(doc, text + node_id)
+        self.node_id, self.frozen, self.lr_scale = node_id, frozen, lr_scale
+        self.old = (doc.is_frozen(node_id), doc.lr_scale(node_id))
+
+    def apply(self) -> None:
+        self.doc.set_training(self.node_id, self.frozen, self.lr_scale)
+
+    def revert(self) -> None:
+        self.doc.set_training(self.node_id, *self.old)
+
+
 class CompositeCommand(DocCommand):
     """Several commands already applied in order, undone in reverse: one undo step."""
 

@@ -71,6 +71,7 @@ class NodeItem(QGraphicsItem):
         self.node_type = node_type
         self.params = params
         self.muted = muted
+        self.frozen = False
         self.info: NodeInfo | None = None
         self.badge = ""
         self.hot = False  # a dragged node hovers a wire, or a wire hovers this node
@@ -134,6 +135,11 @@ class NodeItem(QGraphicsItem):
         self.node_id = node_id
         for port in self.ports.values():
             port.node_id = node_id
+        self.update()
+
+    def set_frozen(self, frozen: bool) -> None:
+        """A frozen node's weights are not trained: its header says so."""
+        self.frozen = frozen
         self.update()
 
     def set_muted(self, muted: bool) -> None:
@@ -244,7 +250,7 @@ class NodeItem(QGraphicsItem):
         painter.setFont(title_font)
         painter.setPen(style.TEXT)
         title = block_title(self.node_type, self.params) if self.node_type.block is not None else self.node_type.title
-        type_text = title + (" (muted)" if self.muted else "")
+        type_text = title + (" (muted)" if self.muted else "") + (" ❄ frozen" if self.frozen else "")
         type_w = QFontMetricsF(small).horizontalAdvance(type_text)
         title_rect = QRectF(pad, 0, w - 2 * pad - type_w - 6, style.HEADER_H)
         title = QFontMetricsF(title_font).elidedText(self.node_id, Qt.TextElideMode.ElideRight, title_rect.width())

@@ -22,6 +22,7 @@ from graphedit.model.events import (
     NodeMuted,
     NodeRemoved,
     NodeRenamed,
+    NodeTrainingChanged,
     ParamChanged,
 )
 from graphedit.nodes.spec import shape_text
@@ -97,6 +98,7 @@ class CanvasScene(QGraphicsScene):
         item = NodeItem(node_id, doc.node_type(node_id), self.controller.shown_params(node_id), doc.is_muted(node_id))
         item.setPos(*doc.position(node_id))
         item.set_muted(item.muted)
+        item.set_frozen(doc.is_frozen(node_id))
         item.set_badge(self._badges.get(node_id, ""))
         info = self.controller.info(node_id)
         if info is not None:
@@ -180,6 +182,8 @@ class CanvasScene(QGraphicsScene):
             self._replace_edges_of(event.node_id)
         elif isinstance(event, NodeMuted):
             self.nodes[event.node_id].set_muted(event.muted)
+        elif isinstance(event, NodeTrainingChanged):
+            self.nodes[event.node_id].set_frozen(event.frozen)
         elif isinstance(event, NodeRenamed):
             self._rename(event.old_id, event.new_id)
 
