@@ -234,6 +234,9 @@ def test_an_error_inside_shows_on_the_block_node_and_double_click_goes_there(qtb
     level = controller.levels[-1]
     assert (level.node_id, level.copy) == ("u2", 1) and controller.selection() == ["conv"]
     assert view.scene().nodes["conv"].info.error is not None and view.scene().nodes["conv"].isSelected()
+    key(view, Qt.Key.Key_Escape)
+    view.go_to_problem("u2")  # the Problems list's way there
+    assert controller.levels[-1].copy == 1 and controller.selection() == ["conv"]
 
 
 def test_undo_of_the_group_while_inside_it_goes_back_up(qtbot):

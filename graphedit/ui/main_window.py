@@ -97,7 +97,7 @@ class MainWindow(QMainWindow):
         self.summary = SummaryDock(self.controller, self)
         self.code_view = CodeViewDock(self.controller, self)
         self.problems = ProblemsDock(self.controller, self)
-        self.problems.nodeActivated.connect(self.canvas.focus_node)
+        self.problems.nodeActivated.connect(self.canvas.go_to_problem)  # into a block, to the inner node
         self.summary.nodeActivated.connect(self.canvas.focus_node)
         self.history = QDockWidget("History", self)
         self.history.setObjectName("history")

@@ -45,6 +45,14 @@ class BlockViewMixin:
         else:
             self.controller.enter_block(node_id)
 
+    def go_to_problem(self: CanvasView, node_id: str) -> None:
+        """From the Problems list: a block node whose error is inside opens down to the inner node."""
+        info = self.controller.info(node_id)
+        if info is not None and info.error is not None and info.error.path and node_id in self.controller.document:
+            self.enter_block(node_id)
+        else:
+            self.focus_node(node_id)
+
     def leave_block(self: CanvasView) -> None:
         self.controller.leave_block()
 
