@@ -17,10 +17,13 @@ $(STAMP): pyproject.toml setup.py constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# no file: the editor opens on the lessons (the gallery as a start page, the Keras CNN behind it);
+# `make run FILE=projects/keras_cnn.gproj` opens that file instead
+FILE ?=
 run:
 	@$(SYSTEM_LIBS)
 	@$(MAKE) --no-print-directory $(STAMP)
-	$(BIN)/graphedit projects/keras_cnn.gproj
+	$(BIN)/graphedit $(FILE)
 
 check: $(STAMP)
 	$(BIN)/graphedit check projects/keras_cnn.gproj

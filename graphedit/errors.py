@@ -57,3 +57,7 @@ class OutsidePathError(GraphEditError):
     def __init__(self, message: str, path: str = "") -> None:
         self.path = path
         super().__init__(message)
+
+
+class PictureError(GraphEditError):
+    """A picture of the graph that cannot be written (a format it cannot have, the project itself as target)."""

@@ -88,3 +88,14 @@ def screenshot(widget, name: str) -> Path:
     path = SCREENSHOTS / name
     assert widget.grab().save(str(path))
     return path
+
+
+def assert_banner_covers_no_node(window) -> None:
+    """Every node's rectangle on the canvas widget lies clear of the banner (it sits above the viewport)."""
+    canvas, banner = window.canvas, window.training.banner
+    assert banner.isVisible()
+    window.canvas.zoom_to_fit()
+    for node_id, item in canvas.scene().nodes.items():
+        rect = canvas.mapFromScene(item.sceneBoundingRect()).boundingRect().translated(canvas.viewport().pos())
+        visible = rect.intersected(canvas.viewport().geometry())
+        assert visible.isEmpty() or not visible.intersects(banner.geometry()), node_id

@@ -53,7 +53,8 @@ def test_check_exits_1_with_the_node_named_and_the_fix(tmp_path, capsys):
     path = broken_project(tmp_path)
     assert main(["check", str(path)]) == 1
     out = capsys.readouterr().out
-    assert "error: node 'dense1'" in out and "Flatten" in out and "1 error(s)" in out
+    assert "error: node 'dense1'" in out and "Flatten" in out
+    assert "error: the graph has no loss node" in out and "2 error(s)" in out  # the analysis: no loss either
     assert main(["check", str(path), "--json"]) == 1
     payload = json.loads(capsys.readouterr().out)
     assert not payload["valid"]

@@ -52,7 +52,11 @@ def test_each_output_has_its_loss_and_metric_curves(qtbot, tmp_path):
     dock.show_view("curves")
     dock.flush()
     view = dock.view("curves")
-    assert {"mse", "ce", "kind_accuracy"} <= set(view.metric_curves)
+    assert set(view.part_curves) == {"mse", "ce"}  # each output's loss beside the total, on the loss plot
+    assert set(view.metric_curves) == {"kind_accuracy"}  # its metric below
+    assert all(c in view.loss_plot.listDataItems() for c in view.part_curves["mse"])
+    _, mse_train, _ = view.part_curves["mse"]
+    assert mse_train.getData()[1][-1] == pytest.approx(epochs[-1]["train"]["mse"])
     _, train, val = view.metric_curves["kind_accuracy"]
     assert len(val.getData()[0]) == len(epochs) and val.getData()[1][-1] == pytest.approx(
         epochs[-1]["val"]["kind_accuracy"]
@@ -62,6 +66,7 @@ def test_each_output_has_its_loss_and_metric_curves(qtbot, tmp_path):
         dock.flush()
         assert dock.view(name).showing_body(), name
     dock.show_view("curves")
+    dock.resize(1000, 720)
     shoot(dock, "live_two_outputs.png")
 
 

@@ -97,6 +97,8 @@ def test_run_pause_resume_stop_from_the_toolbar(qtbot, tmp_path):
     runs = window.training.runs_dock
     assert runs.tree.topLevelItemCount() == 1 and runs.tree.topLevelItem(0).text(1) == "stopped"
     if window.live is not None:
+        assert window.live.current_view() == "regions"  # the view that fits a 2-D classifier
+        window.live.show_view("curves")
         window.live.flush()
         curves = window.live.view("curves")
         assert any(item.xData is not None and len(item.xData) for item in curves.loss_plot.listDataItems())

@@ -39,7 +39,7 @@ def test_empty_window(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path)
     assert window.windowTitle() == "Untitled — GraphEdit"
     titles = [a.text() for a in window.menuBar().actions()]
-    assert titles == ["&File", "&Edit", "&View", "&Training"]
+    assert titles == ["&File", "&Edit", "&View", "&Training", "&Help"]
     assert window.export_menu.title() == "E&xport"
     assert window.commands.undo.shortcuts() == QKeySequence.keyBindings(QKeySequence.StandardKey.Undo)
     assert window.commands.save.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from example_builder import Example, Net, example, target
 
 
-def _branch(net: Net, side: str, lane: float) -> str:
+def _branch(net: Net, side: str) -> str:
     """One branch: Conv2d 8 3×3 → ReLU → MaxPool → Flatten → Dense 32, an embedding of one digit."""
-    net.add(side, "Input", None, lane=lane, col=0)
+    net.add(side, "Input", None)
     net.add(f"conv_{side}", "Conv2d", filters=8, kernel=3, padding="same", init="he")
     net.add(f"relu_{side}", "ReLU")
     net.add(f"pool_{side}", "MaxPool2d")
@@ -16,15 +16,15 @@ def _branch(net: Net, side: str, lane: float) -> str:
 
 
 def siamese() -> Example:
-    net = Net(wrap=None)
-    left, right = _branch(net, "left", 0.0), _branch(net, "right", 2.0)
-    net.add("difference", "Subtract", {"a": left, "b": right}, lane=1.0)
+    net = Net()
+    left, right = _branch(net, "left"), _branch(net, "right")
+    net.add("difference", "Subtract", {"a": left, "b": right})
     net.add("squared", "Multiply", ["difference", "difference"])
     net.add("score", "Dense", units=1, init="xavier")
-    net.add("output", "Output", lane=0.0, name="same")
-    net.add("same", "Target", None, lane=2.0, col=net.grid["score"][0])
-    net.add("bce", "BinaryCrossEntropy", {"pred": "score", "target": "same"}, lane=1.0, col=net.grid["score"][0] + 1)
-    net.add("accuracy", "Accuracy", {"pred": "score", "target": "same"}, lane=2.0, col=net.grid["score"][0] + 1)
+    net.add("output", "Output", name="same")
+    net.add("same", "Target", None)
+    net.add("bce", "BinaryCrossEntropy", {"pred": "score", "target": "same"})
+    net.add("accuracy", "Accuracy", {"pred": "score", "target": "same"})
     return {
         **example(
             "07b_siamese_digits",

@@ -73,7 +73,7 @@ EOF
 
 editor_pid= wid=
 start_editor() {  # $1: log name; sets wid to the editor's window once it shows the project
-  make run >"$out/$1.log" 2>&1 &
+  make run FILE=projects/keras_cnn.gproj >"$out/$1.log" 2>&1 &
   editor_pid=$!
   pids+=("$editor_pid")
   local deadline=$((SECONDS + install_timeout))

@@ -1,4 +1,8 @@
-"""`graphedit check PROJECT [--json]`: shapes, parameters and memory of every node, errors with fixes."""
+"""`graphedit check PROJECT [--json]`: shapes, parameters and memory of every node, then the analysis.
+
+The analysis (:mod:`graphedit.compiler.analysis`) is the editor's: every problem that would stop a run
+(errors, exit status 1) and warnings that do not (exit status 0). It reads no data.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from graphedit.commands import add_allow_outside
+from graphedit.compiler.analysis import analyze
 from graphedit.compiler.report import format_table, summarize
+from graphedit.compiler.shapes import ShapeInference
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,8 +31,11 @@ def run(args: argparse.Namespace) -> int:
 
     project = load_project(args.project)
     with dynamo_deferred():  # check never compiles: spare it the second torch._dynamo takes to import
-        rows = summarize(project.document)
-    errors = [r for r in rows if r.error]
+        inference = ShapeInference(project.document, observe=False)
+        rows = summarize(project.document, inference)
+        problems = analyze(project.document, inference, project.training)
+    errors = [p for p in problems if p.is_error]
+    warnings = [p for p in problems if not p.is_error]
     weights = project_weights_problem(project) if not errors else None
     outside = outside_problem(project, args.allow_outside)
     weights = "; ".join(p for p in (weights, outside) if p) or None
@@ -41,15 +50,16 @@ def run(args: argparse.Namespace) -> int:
             "frozen_params": sum(r.params for r in rows if r.frozen),
             "total_param_bytes": sum(r.param_bytes for r in rows),
             "total_activation_bytes_per_example": sum(r.activation_bytes for r in rows),
-            "errors": [{"node": r.node_id, "message": r.error, "fix": r.fix} for r in errors],
+            "errors": [{"node": p.node_id, "message": str(p), "fix": p.fix} for p in errors],
+            "warnings": [{"node": p.node_id, "message": str(p), "fix": p.fix} for p in warnings],
             "weights_error": weights,
             "dataset_error": data,
         }
         print(json.dumps(payload, indent=2))
     else:
         print(format_table(rows))
-        for r in errors:
-            print(f"error: {r.error}")
+        for p in problems:
+            print(f"{p.level}: {p}")
         for problem in (weights, data):
             if problem:
                 print(f"error: {problem}")

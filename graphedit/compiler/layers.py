@@ -285,15 +285,15 @@ def build_copy(
     nodes: dict[str, dict[str, fx.Node]] = {}
     inputs, outputs = definition.inputs(), definition.outputs()
     results: dict[str, tuple[Shape, fx.Node]] = {}
+    for index, node_id in enumerate(inputs):  # in port order: the caller passes the ports' values in this order
+        shape = shapes[index] if index < len(shapes) else None
+        if shape is None:
+            raise NodeError(None, f"input '{node_id}' is not connected", f"wire a tensor into '{node_id}'")
+        meta[node_id] = {"y": torch.empty(shape, device="meta")}
+        nodes[node_id] = {"y": graph.placeholder(_name(node_id))}
     for node_id in definition.order():
         node_type, p = doc.node_type(node_id), inner[node_id]
         if node_type.role == "block_input":
-            shape = shapes[inputs.index(node_id)] if inputs.index(node_id) < len(shapes) else None
-            if shape is None:
-                raise NodeError(None, f"input '{node_id}' is not connected", f"wire a tensor into '{node_id}'")
-            placeholder = graph.placeholder(_name(node_id))
-            meta[node_id] = {"y": torch.empty(shape, device="meta")}
-            nodes[node_id] = {"y": placeholder}
             continue
         try:
             values_in = resolve_inputs(doc, node_id, node_type, meta, params=p)

@@ -19,6 +19,7 @@ from typing import Any
 import networkx as nx
 
 from graphedit.errors import GraphError
+from graphedit.model.annotations import Annotations
 from graphedit.model.events import (
     Edge,
     EdgeAdded,
@@ -53,6 +54,7 @@ class GraphDocument:
         self.index_ids = index_ids
         # why a node of a type may not be added here (a block definition cannot contain itself), or None
         self.type_guard: Callable[[str], str | None] | None = None
+        self.annotations = Annotations()  # frames and notes: labels on the canvas, no part of the network
         self._listeners: list[Listener] = []
         self._free_from: dict[str, int] = {}  # prefix -> every lower number is taken (see new_id)
         # a topological order kept current under edits (Pearce & Kelly): a wire that runs forward in it cannot

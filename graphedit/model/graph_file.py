@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from graphedit.errors import GraphEditError
+from graphedit.model.annotations import AnnotationError
 from graphedit.model.blocks import BlockDefinition, BlockLibrary, Exposed
 from graphedit.model.document import GraphDocument
 from graphedit.nodes.registry import UnknownNodeType
@@ -28,9 +29,17 @@ class FileDataError(Exception):
 def check_graph(graph: Any, label: str) -> dict[str, Any]:
     if not isinstance(graph, dict) or not isinstance(graph.get("nodes", []), list):
         raise FileDataError(f'{label} must be an object {{"nodes": [...], "edges": [...]}}')
-    if not isinstance(graph.get("edges", []), list) or set(graph) - {"nodes", "edges"}:
-        raise FileDataError(f'{label} must hold only "nodes" (a list) and "edges" (a list)')
+    if not isinstance(graph.get("edges", []), list) or set(graph) - {"nodes", "edges", "frames", "notes"}:
+        raise FileDataError(f'{label} must hold only "nodes" and "edges" (lists), and optionally "frames" and "notes"')
     return graph
+
+
+def load_annotations(document: GraphDocument, graph: dict[str, Any], label: str) -> None:
+    """The graph's frames and notes (labels on the canvas, no part of the network)."""
+    try:
+        document.annotations.load_json(graph.get("frames"), graph.get("notes"))
+    except AnnotationError as exc:
+        raise FileDataError(f"{label}.{exc}") from None
 
 
 def blocks_to_json(library: BlockLibrary | None) -> list[dict[str, Any]]:
@@ -48,7 +57,7 @@ def definition_to_json(definition: BlockDefinition) -> dict[str, Any]:
     entry["params"] = [
         {"name": e.name, "binds": list(e.binds), **({"doc": e.doc} if e.doc else {})} for e in definition.exposed
     ]
-    entry["graph"] = definition.document.to_json()
+    entry["graph"] = {**definition.document.to_json(), **definition.document.annotations.to_json()}
     return entry
 
 
@@ -99,6 +108,7 @@ def _load_block(library: BlockLibrary, entry: dict[str, Any]) -> None:
         graph = entry.get("graph", {})
         add_nodes(document, graph.get("nodes", []))
         add_edges(document, graph.get("edges", []))
+        load_annotations(document, graph, "graph")
         params = entry.get("params", [])
         if not isinstance(params, list) or not all(
             isinstance(p, dict)

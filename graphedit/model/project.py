@@ -22,7 +22,14 @@ from graphedit.errors import GraphEditError, ProjectFileError
 from graphedit.model.blocks import BlockLibrary
 from graphedit.model.document import GraphDocument
 from graphedit.model.graph_file import FileDataError as _Bad
-from graphedit.model.graph_file import add_edges, add_nodes, blocks_to_json, check_graph, load_blocks
+from graphedit.model.graph_file import (
+    add_edges,
+    add_nodes,
+    blocks_to_json,
+    check_graph,
+    load_annotations,
+    load_blocks,
+)
 from graphedit.model.jsontext import JsonTextError, encode, parse
 from graphedit.model.migrations import FORMAT, MIGRATIONS, VERSION, MigrationError, migrate
 from graphedit.model.project_settings import (
@@ -115,7 +122,7 @@ def project_to_json(project: Project) -> dict[str, Any]:
         "version": VERSION,
         "meta": merged(DEFAULT_META, project.meta),
         "blocks": blocks_to_json(library_of(doc)),
-        "graph": {"nodes": nodes, "edges": doc.to_json()["edges"]},
+        "graph": {"nodes": nodes, "edges": doc.to_json()["edges"], **doc.annotations.to_json()},
         "dataset": merged(DEFAULT_DATASET, project.dataset),
         "training": merged(DEFAULT_TRAINING, project.training),
         "view": merged(DEFAULT_VIEW, project.view),
@@ -161,6 +168,7 @@ def _from_json(data: Any, registry: Registry | None) -> Project:
     document = _document(library)
     add_nodes(document, graph.get("nodes", []))
     add_edges(document, graph.get("edges", []))
+    load_annotations(document, graph, "graph")
     return Project(
         document=document,
         dataset=check_dataset(data.get("dataset")),

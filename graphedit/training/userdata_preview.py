@@ -21,6 +21,7 @@ from graphedit.training.datasets import BUILDERS, load_dataset, normalize_spec
 
 TEXT_CHARS = 2000
 MAX_COLUMNS = 12
+MAX_POINTS = 2000
 
 
 def preview_dataset(
@@ -32,6 +33,9 @@ def preview_dataset(
     ``feature_shape``, ``streamed``, ``fields`` (a dataset with several named inputs and targets: one
     ``{"name", "role", "shape", "dtype", "node"}`` each, ``node`` the node it feeds), ``columns`` and ``rows``
     (text cells) with ``roles``
+    ``feature_shape``, ``streamed``, ``points`` (``[M, 2]`` for 2-D data, view ``"scatter"``) with
+    ``point_values`` (each point's class number or target value) and ``class_names``, ``columns`` and
+    ``rows`` (text cells) with ``roles``
     (column → ``"feature"``/``"target"``/``"unused"``), ``images`` (a list of ``{"label", "image"}``,
     the image ``uint8`` ``[H, W]`` or ``[H, W, 3]``), ``text``, ``class_counts`` (class name → examples,
     or ``None``), ``notes`` (stated fix-ups) and ``error`` (``None`` or the message of a
@@ -39,7 +43,7 @@ def preview_dataset(
     """
     out: dict[str, Any] = {
         "name": spec.get("name") if isinstance(spec, dict) else None,
-        "view": "table",
+        "view": "table",  # or "images", "text", "scatter"
         "task": None,
         "size": None,
         "feature_shape": None,
@@ -261,3 +265,8 @@ def _builtin(out: dict[str, Any], spec: dict[str, Any], base: Path | None, rows:
         out["roles"] = {"window": "feature", "next": "target"}
         return
     _table(out, X[:rows].reshape(min(rows, len(X)), -1), None if y is None else y[:rows], info.class_names)
+    if X.ndim == 2 and X.shape[1] == 2:  # 2-D points: a scatter shows the task at a glance, as the Playground does
+        out["view"] = "scatter"
+        out["points"] = X[:MAX_POINTS].astype(np.float32)
+        out["point_values"] = None if y is None else y.reshape(len(y), -1)[:MAX_POINTS, 0].astype(np.float32)
+        out["class_names"] = info.class_names

@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu
 
+from graphedit.model.starters import STARTERS
 from graphedit.ui.files import examples
 from graphedit.ui.gallery import show_gallery
 from graphedit.ui.theme import THEMES
@@ -52,6 +53,11 @@ class WindowActions(QObject):
         w, menu = self.window, self.file_menu
         files = w.files
         self.new = self._action(menu, "&New", files.new, Key.New, "Start an empty graph")
+        self.starters_menu = menu.addMenu("New From &Template")
+        self.starters: dict[str, QAction] = {}
+        for key, starter in STARTERS.items():
+            self.starters[key] = self._action(self.starters_menu, starter.title, lambda k=key: w.new_project(k))
+            self.starters[key].setStatusTip(starter.doc)
         self.open = self._action(menu, "&Open…", files.open, Key.Open, "Open a .gproj project")
         self.recent_menu = menu.addMenu("Open &Recent")
         self.examples_menu = menu.addMenu("&Examples")
@@ -104,6 +110,8 @@ class WindowActions(QObject):
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(keys.mute)
         self.edit_menu.addSeparator()
+        self.edit_menu.addActions([keys.frame, keys.note])
+        self.edit_menu.addAction(keys.find)
         self.edit_menu.addActions([keys.group, keys.ungroup])
 
     # ------------------------------------------------------------------ View

@@ -107,6 +107,8 @@ class BlockEdits:
         if self.levels:
             feed(self.levels, self.root_shapes, library_for(self.root))
         self.shapes.update()
+        self._published = dict(self.shapes.infos)
+        self._structure = None
         self._selection = []
         self.changed_nodes = list(self.document.node_ids())
         self.levelChanged.emit()

@@ -1,5 +1,10 @@
 """The code dock: the PyTorch code the compiler generates for the current graph.
 
+The model is shown as the ``.py`` export writes it: one class per block
+definition, then the model's class (:func:`~graphedit.export.python_model.readable_classes`);
+where a layer has no source recipe (a node pack's class), fx's generated
+``forward`` is shown instead.
+
 Recompiled a moment after each edit (a short single-shot timer, so a drag or a
 burst of edits compiles once); when the graph has an error, the error is shown
 instead, naming the node and the fix.
@@ -16,6 +21,7 @@ from PySide6.QtWidgets import QDockWidget, QPlainTextEdit, QWidget
 
 from graphedit.compiler import CompileError, compile_graph, readable_code
 from graphedit.errors import GraphEditError
+from graphedit.export.python_model import readable_classes
 
 DELAY_MS = 300
 
@@ -100,8 +106,12 @@ class CodeViewDock(QDockWidget):
         except Exception as exc:  # a node pack's build may fail in any way; the editor must stay up
             self._show(f"# compiling failed: {type(exc).__name__}: {exc}\n", str(exc))
             return
-        header = f"# {type(compiled.model).__name__} generated from the graph: inputs {', '.join(compiled.input_ids)}\n"
-        self._show(header + readable_code(compiled.model), None)
+        header = f"# generated from the graph: inputs {', '.join(compiled.input_ids)}\n"
+        try:
+            code = readable_classes(compiled.model, "GraphEditModel")
+        except GraphEditError:  # a layer without a source recipe: fx's own code says the same
+            code = readable_code(compiled.model)
+        self._show(header + code, None)
 
     def _show(self, text: str, error: str | None) -> None:
         self.error = error

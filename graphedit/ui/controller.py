@@ -9,25 +9,39 @@ document operations; views observe document events and the signals here
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from graphedit.compiler.analysis import Problem, Structure, analyze, structure_of
 from graphedit.compiler.shapes import NodeInfo, ShapeInference, type_accepts
 from graphedit.errors import GraphError, NodeError
+from graphedit.model.annotations import nodes_inside
 from graphedit.model.document import GraphDocument
-from graphedit.model.events import Edge, Event, NodeRemoved, NodeRenamed, NodeTrainingChanged
+from graphedit.model.events import (
+    Edge,
+    EdgeAdded,
+    EdgeRemoved,
+    Event,
+    NodeAdded,
+    NodeRemoved,
+    NodeRenamed,
+    NodeTrainingChanged,
+)
+from graphedit.model.geometry import node_rects
 from graphedit.model.grouping import library_for
 from graphedit.nodes.spec import NodeType
 from graphedit.ui.block_edits import BlockEdits
 from graphedit.ui.block_levels import Level, feed
 from graphedit.ui.undo import (
+    AnnotationCommand,
     CompositeCommand,
     ConnectCommand,
     DisconnectCommand,
     DocCommand,
+    FrameMoveCommand,
     InsertCommand,
     MoveCommand,
     MuteCommand,
@@ -45,6 +59,7 @@ class EditorController(BlockEdits, QObject):
 
     documentReplaced = Signal()
     shapesUpdated = Signal()
+    problemsChanged = Signal()  # the analysis (graphedit.compiler.analysis) found other problems than before
     selectionChanged = Signal(list)
     levelChanged = Signal()  # a block was opened or left: ``document`` is another one (the undo stack stays)
     message = Signal(str)  # a short user-facing note (refused edit, paste result); views show it as a toast
@@ -60,6 +75,11 @@ class EditorController(BlockEdits, QObject):
         self.root_shapes = self.shapes = ShapeInference(self.document)
         self.shapes.run()
         self.levels: list[Level] = []
+        self._published: dict[str, NodeInfo] = dict(self.shapes.infos)  # the infos views were last told of
+        # the training settings and dataset facts the analysis also checks; the window sets where they come from
+        self.analysis_context: Callable[[], tuple[dict | None, Any]] = lambda: (None, None)
+        self._structure: Structure | None = None  # the wiring's part of the analysis, until a node or wire changes
+        self._problems: list[Problem] = analyze(self.document, self.shapes)
         self.document.subscribe(self._on_event)
         self.changed_nodes: list[str] = list(self.document.node_ids())
         self._selection: list[str] = []
@@ -80,22 +100,32 @@ class EditorController(BlockEdits, QObject):
         self.root = self.document = document
         self.root_shapes = self.shapes = ShapeInference(document)
         self.shapes.run()
+        self._published = dict(self.shapes.infos)
         document.subscribe(self._on_event)
         self._selection = []
         self.changed_nodes = list(document.node_ids())
+        self._structure = None
+        self._problems = analyze(document, self.shapes, *self.analysis_context())
         self.documentReplaced.emit()
         if was_inside:
             self.levelChanged.emit()
         self.selectionChanged.emit([])
         self.shapesUpdated.emit()
+        self.problemsChanged.emit()
 
     @property
     def registry(self):
         return self.document.registry
 
     def refresh(self) -> None:
-        """Re-run shape inference for what changed; emit shapesUpdated if any node's info is new."""
-        before = dict(self.shapes.infos)
+        """Re-run shape inference for what changed; emit shapesUpdated if any node's info is new or gone,
+        and problemsChanged if the analysis says something else now.
+
+        The comparison is with what the views were last told (``_published``), not with the infos just before
+        the update: a removed node's info is dropped when the document removes it, before this runs, so a
+        removal that changed no other shape would otherwise go unnoticed and the views keep the node.
+        """
+        before = self._published
         if self.levels:
             valid = feed(self.levels, self.root_shapes, library_for(self.root))
             if valid < len(self.levels):  # an undo removed an open block: go up to what still exists
@@ -105,9 +135,28 @@ class EditorController(BlockEdits, QObject):
         changed = [n for n, info in infos.items() if before.get(n) is not info]
         retrained = [n for n in self._retrained if n in infos and n not in changed]
         self._retrained = []
-        if changed or retrained or len(before) != len(infos):
+        if changed or retrained or before.keys() != infos.keys():
+            self._published = dict(infos)
             self.changed_nodes = changed + retrained
             self.shapesUpdated.emit()
+        self.reanalyze()
+
+    def analysis(self) -> list[Problem]:
+        """Every problem the analysis finds (errors first): what the Problems panel lists and Run refuses."""
+        return list(self._problems)
+
+    def reanalyze(self) -> list[Problem]:
+        """Analyse again (after an edit, or when the training settings or dataset changed)."""
+        doc, shapes = self.root, self.root_shapes  # the project's graph, also while a block is open
+        if self.levels:  # the root's wiring events reach _on_event only at the top level
+            self._structure = None
+        if self._structure is None and len(doc):
+            self._structure = structure_of(doc, shapes.order())
+        problems = analyze(doc, shapes, *self.analysis_context(), structure=self._structure)
+        if problems != self._problems:
+            self._problems = problems
+            self.problemsChanged.emit()
+        return list(problems)
 
     def info(self, node_id: str) -> NodeInfo | None:
         return self.shapes.infos.get(node_id)
@@ -117,6 +166,8 @@ class EditorController(BlockEdits, QObject):
         return self.shapes.errors()
 
     def _on_event(self, event: Event) -> None:
+        if isinstance(event, (NodeAdded, NodeRemoved, NodeRenamed, EdgeAdded, EdgeRemoved)):
+            self._structure = None
         if isinstance(event, NodeRemoved) and event.node_id in self._selection:
             self.set_selection([n for n in self._selection if n != event.node_id])
         elif isinstance(event, NodeRenamed) and event.old_id in self._selection:
@@ -199,6 +250,30 @@ class EditorController(BlockEdits, QObject):
         moves = {n: p for n, p in moves.items() if n in self.document and tuple(p) != self.document.position(n)}
         if moves:
             self._do(MoveCommand(self.document, moves, self._drag if merge else None))
+
+    # -------------------------------------------------- frames and notes
+    def set_annotation(self, kind: str, item_id: str, item: Any, text: str, merge: Any = None) -> None:
+        """Add or change (``item``) or remove (``None``) a frame or a note, as an undo step."""
+        if self.document.annotations.get(kind, item_id) != item:
+            self._do(AnnotationCommand(self.document, kind, item_id, item, text, merge))
+
+    def move_frame(self, frame_id: str, dx: float, dy: float) -> None:
+        """Move a frame and the nodes inside it; the moves until :meth:`finish_moves` are one undo step."""
+        frame = self.document.annotations.get("frame", frame_id)
+        if frame is None or (dx, dy) == (0, 0):
+            return
+        cards = node_rects(self.document)
+        moves = {n: (cards[n][0] + dx, cards[n][1] + dy) for n in nodes_inside(frame, cards)}
+        self._do(FrameMoveCommand(self.document, frame.moved(dx, dy), moves, self._drag))
+
+    def move_annotation(self, kind: str, item_id: str, dx: float, dy: float) -> None:
+        """Move a frame (with its nodes) or a note by (dx, dy); one undo step until :meth:`finish_moves`."""
+        if kind == "frame":
+            self.move_frame(item_id, dx, dy)
+            return
+        note = self.document.annotations.get(kind, item_id)
+        if note is not None:
+            self.set_annotation(kind, item_id, note.moved(dx, dy), "Move note", merge=("drag", self._drag))
 
     def finish_moves(self) -> None:
         """End the current drag: the next move starts a new undo step."""

@@ -18,9 +18,9 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QFrame,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QScrollArea,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from graphedit.training.userdata_csv import MISSING
 from graphedit.training.userdata_preview import preview_dataset
+from graphedit.ui.point_scatter import PointScatter
 
 NOTE_COLOR = "#b26a00"
 ERROR_COLOR = "#d32f2f"
@@ -41,6 +42,8 @@ TARGET_COLOR = QColor("#2f65ca")
 THUMB = 56
 MAX_BARS = 40
 MISSING_BACKGROUND = QColor(255, 179, 0, 70)
+SIDE_WIDTH = 220
+NARROW = 480  # below this width the class counts sit under the data
 
 
 def to_pixmap(image: np.ndarray, side: int = THUMB) -> QPixmap:
@@ -172,8 +175,9 @@ class DatasetPreview(QWidget):
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setFont(QFont("monospace"))
+        self.scatter = PointScatter()
         self.stack = QStackedWidget()
-        for page in (self.table, self.grid, self.text):
+        for page in (self.table, self.grid, self.text, self.scatter):
             self.stack.addWidget(page)
         self.counts_title = QLabel("Class counts")
         self.counts_title.setFont(bold)
@@ -184,8 +188,8 @@ class DatasetPreview(QWidget):
         side.addStretch(1)
         self.side = QWidget()
         self.side.setLayout(side)
-        self.side.setMinimumWidth(220)
-        body = QHBoxLayout()
+        self.side.setMinimumWidth(SIDE_WIDTH)
+        body = self.body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         body.addWidget(self.stack, 3)
         body.addWidget(self.side, 1)
         layout = QVBoxLayout(self)
@@ -194,6 +198,17 @@ class DatasetPreview(QWidget):
         layout.addWidget(self.notes_label)
         layout.addLayout(body, 1)
         self.show_preview({"name": None, "error": None, "notes": []})
+
+    def resizeEvent(self, event: Any) -> None:
+        """Narrow (a dock at the side), the class counts go below the data: the data keeps the width."""
+        narrow = event.size().width() < NARROW
+        self.body.setDirection(QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight)
+        self.side.setMinimumWidth(0 if narrow else SIDE_WIDTH)
+        super().resizeEvent(event)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), NARROW - 1), hint.height())  # it can always stack its parts
 
     # ---------------------------------------------------------------- public
     def set_spec(self, spec: dict[str, Any], base_dir: str | Path | None = None) -> dict[str, Any]:
@@ -219,6 +234,9 @@ class DatasetPreview(QWidget):
         elif view == "text":
             self.text.setPlainText(preview.get("text") or "")
             self.stack.setCurrentWidget(self.text)
+        elif view == "scatter":
+            self.scatter.set_points(preview["points"], preview.get("point_values"), preview.get("class_names"))
+            self.stack.setCurrentWidget(self.scatter)
         else:
             self._fill_table(preview.get("columns") or [], preview.get("rows") or [], preview.get("roles") or {})
             self.stack.setCurrentWidget(self.table)

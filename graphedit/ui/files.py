@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from graphedit.errors import GraphEditError
 from graphedit.model.blocks import BlockLibrary
 from graphedit.model.project import SUFFIX, Project, load_project, new_project, save_project
+from graphedit.model.starters import starter_project
 from graphedit.training.runs import runs_folder
 from graphedit.training.user_folders import carry_runs, new_unsaved_home, relocate_weights, stand_in, undo_carry
 from graphedit.ui.disk_watch import DiskWatch, remove_stray_temp_files
@@ -150,10 +151,13 @@ class ProjectFiles(QObject):
             self.run_guard.stop()
         return True
 
-    def new(self) -> bool:
+    def new(self, starter: str | None = None) -> bool:
+        """An empty project, or with ``starter`` (a key of :data:`graphedit.model.starters.STARTERS`) one whose
+        dataset, small network, training settings and live view fit together and learn in a default run."""
         if not self.maybe_save():
             return False
-        self._install(new_project(node_types(self.controller)))
+        registry = node_types(self.controller)
+        self._install(starter_project(starter, registry) if starter else new_project(registry))
         return True
 
     def open(self, path: str | Path | None = None, ask: bool = True) -> bool:

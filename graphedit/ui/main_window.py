@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QUndoView, QWidget
 
+from graphedit.compiler.analysis import summary_text
 from graphedit.model.document import GraphDocument
 from graphedit.model.project import SUFFIX
 from graphedit.nodes.registry import Registry, default_registry
@@ -19,8 +20,10 @@ from graphedit.ui.canvas.view import CanvasView
 from graphedit.ui.code_view import CodeViewDock
 from graphedit.ui.controller import EditorController
 from graphedit.ui.files import AUTOSAVE_MS, ProjectFiles, Prompts
+from graphedit.ui.help_menu import HelpMenu
 from graphedit.ui.icons import app_icon
 from graphedit.ui.inspector import InspectorDock
+from graphedit.ui.lesson_panel import LessonDock
 from graphedit.ui.model_io import ModelIO
 from graphedit.ui.palette import PaletteDock
 from graphedit.ui.problems import ProblemsDock
@@ -28,6 +31,7 @@ from graphedit.ui.recovery import RecoveryStore
 from graphedit.ui.runner.feature import TrainingFeature
 from graphedit.ui.summary import SummaryDock
 from graphedit.ui.theme import apply_theme
+from graphedit.ui.workspaces import Workspaces
 
 __all__ = ["APP_NAME", "MainWindow"]
 
@@ -69,6 +73,10 @@ class MainWindow(QMainWindow):
         self.commands = WindowActions(self)
         self.export_menu = self.commands.export_menu
         self.model_io = ModelIO(self)  # File ▸ Import model… and File ▸ Export ▸ each format
+        self.workspaces = Workspaces(self)  # Build / Train / Inspect, from the toolbar and View ▸ Workspace
+        self.workspaces.fill_menu(self.commands.view_menu.addMenu("&Workspace"))
+        self.training.session.started.connect(self._training_started)
+        self.help = HelpMenu(self)  # shortcuts, file format, node reference, about
         self._make_status_bar()
         self.files.changed.connect(self.update_title)
         self.files.loaded.connect(self._on_loaded)
@@ -115,6 +123,10 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.code_view, self.history)
         self.training = TrainingFeature(self)  # its settings, runs and live views docks join the tabs
         self.training.place_docks(self.inspector, self.problems)
+        self.lesson = LessonDock(self)  # beside the canvas, tabbed with the inspector; in front when a lesson opens
+        self.addDockWidget(right, self.lesson)
+        self.tabifyDockWidget(self.inspector, self.lesson)
+        self.inspector.raise_()
         self.problems.raise_()
         self.resizeDocks([self.palette, self.inspector], [260, 360], Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector, self.summary], [480, 260], Qt.Orientation.Vertical)
@@ -122,23 +134,26 @@ class MainWindow(QMainWindow):
 
     def docks(self) -> list[QDockWidget]:
         base = [self.palette, self.inspector, self.summary, self.problems, self.code_view, self.history]
-        return base + self.training.docks()
+        return base + self.training.docks() + [self.lesson]
 
     def _make_status_bar(self) -> None:
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
         self.controller.shapesUpdated.connect(self.update_status)
+        self.controller.problemsChanged.connect(self.update_status)
         self.controller.documentReplaced.connect(self.update_status)
         self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.update_status()
 
     def _restore_layout(self) -> None:
-        state = self.settings.value("window_state")
         geometry = self.settings.value("window_geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+        self.workspaces.restore()  # the workspace the user was in, as they left it
+
+    def _training_started(self, *_: Any) -> None:
+        if self.workspaces.current == "build":  # while training, the live views get most of the window
+            self.workspaces.switch("train")
 
     # ---------------------------------------------------------------- state
     def update_title(self) -> None:
@@ -147,9 +162,8 @@ class MainWindow(QMainWindow):
 
     def update_status(self) -> None:
         shapes = self.controller.shapes
-        errors = len(shapes.errors())
         nodes = len(self.controller.document)
-        problems = "no errors" if not errors else f"{errors} error{'s' * (errors != 1)}"
+        problems = summary_text(self.controller.analysis())  # the Problems panel's list: the two agree
         self.status_label.setText(f"{nodes} nodes · {shapes.total_params():,} parameters · {problems}")
 
     def _on_loaded(self) -> None:
@@ -159,6 +173,16 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.canvas.set_view_state(view))
         if self.files.recovered:
             self.statusBar().showMessage("Recovered unsaved work from the last session: save it to keep it.", 10000)
+
+    def new_project(self, starter: str | None = None) -> bool:
+        """File ▸ New From Template: the new project opens on its dataset preview (the Training panel)."""
+        if not self.files.new(starter):
+            return False
+        dock = self.training.settings_dock
+        dock.show()
+        dock.raise_()
+        QTimer.singleShot(0, lambda: _scroll_to(dock.widget(), dock.preview))  # once laid out
+        return True
 
     def set_snap(self, on: bool) -> None:
         self.canvas.set_snap(on)
@@ -177,7 +201,9 @@ class MainWindow(QMainWindow):
 
     def add_at_center(self, type_id: str) -> None:
         center = self.canvas.mapToScene(self.canvas.viewport().rect().center())
-        node_id = self.controller.add_node(type_id, (center.x(), center.y()))
+        with self.controller.batch(f"Add {type_id}"):
+            node_id = self.controller.add_node(type_id, self.canvas.scene().free_spot(center))
+            self.canvas.keep_in_view(node_id)
         self.controller.set_selection([node_id])
 
     # ------------------------------------------------------- window events
@@ -208,8 +234,13 @@ class MainWindow(QMainWindow):
         self.training.shutdown()
         self.files.close()
         self.settings.setValue("window_geometry", self.saveGeometry())
-        self.settings.setValue("window_state", self.saveState())
+        self.workspaces.save()
         event.accept()
+
+
+def _scroll_to(area: Any, widget: QWidget) -> None:
+    """Scroll a scroll area down to ``widget`` (only down: its left edge stays where it is)."""
+    area.verticalScrollBar().setValue(widget.mapTo(area.widget(), widget.rect().topLeft()).y() - 6)
 
 
 def _project_urls(event: Any) -> list[Path]:

@@ -46,6 +46,12 @@ class ModelIOPrompts:
         path, _ = QFileDialog.getSaveFileName(self.parent, "Export model", suggested, file_filter)
         return path or None
 
+    def picture_path(self, suggested: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(
+            self.parent, "Export the graph as a picture", suggested, "SVG (*.svg);;PNG (*.png);;PDF (*.pdf)"
+        )
+        return path or None
+
     def import_source(self, folder: str) -> str | None:
         path, _ = QFileDialog.getOpenFileName(
             self.parent, "Import a model", folder, "Models (*.onnx *.py);;ONNX (*.onnx);;PyTorch source (*.py)"
@@ -110,6 +116,10 @@ class ModelIO:
             action = window.export_menu.addAction(label)
             action.triggered.connect(lambda _=False, f=fmt: self.export(f))
             self.actions[fmt] = action
+        window.export_menu.addSeparator()
+        self.picture_action = window.export_menu.addAction("&Picture (SVG, PNG, PDF)…")
+        self.picture_action.setStatusTip("Save the graph as it is drawn, for a slide or a report")
+        self.picture_action.triggered.connect(lambda _=False: self.export_picture())
         self.import_action = QAction("&Import model…", window)
         self.import_action.setStatusTip("Turn an ONNX file or a PyTorch module into a project")
         self.import_action.triggered.connect(lambda _=False: self.import_model())
@@ -154,6 +164,25 @@ class ModelIO:
         self.prompts.info("Exported", f"Wrote {fmt} to {report.get('path', path)} with {weights}.{checked}{warnings}")
         self.window.statusBar().showMessage(f"Exported {fmt} to {path}", 8000)
         return report
+
+    def export_picture(self, path: str | None = None) -> Path | None:
+        """Write the graph as drawn on the canvas to an SVG, PNG or PDF file (the same drawing as
+        ``graphedit render``)."""
+        from graphedit.ui.picture import write_picture
+
+        project = self.project
+        if path is None:
+            stem = project.path.with_suffix("") if project.path else Path.home() / "graph"
+            path = self.prompts.picture_path(str(stem) + ".svg")
+            if path is None:
+                return None
+        try:
+            out = write_picture(self.window.canvas.scene(), Path(path), project.path)
+        except GraphEditError as exc:
+            self.prompts.error("Cannot export the picture", str(exc))
+            return None
+        self.window.statusBar().showMessage(f"Saved the graph as {out}", 8000)
+        return out
 
     def import_model(self, source: str | None = None, out_path: str | None = None, weights: str | None = None) -> bool:
         """Import a model into a new project; ``weights``: the user's pretrained weights for a PyTorch module

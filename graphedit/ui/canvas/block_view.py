@@ -47,6 +47,8 @@ class BlockViewMixin:
 
     def go_to_problem(self: CanvasView, node_id: str) -> None:
         """From the Problems list: a block node whose error is inside opens down to the inner node."""
+        if node_id not in self.controller.document and node_id in self.controller.root:
+            self.controller.leave_block(0)  # a problem of the project's graph
         info = self.controller.info(node_id)
         if info is not None and info.error is not None and info.error.path and node_id in self.controller.document:
             self.enter_block(node_id)

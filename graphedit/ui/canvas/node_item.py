@@ -14,6 +14,7 @@ from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath,
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from graphedit.compiler.shapes import NodeInfo
+from graphedit.model.geometry import card_layout
 from graphedit.nodes.spec import NodeType, shape_text
 from graphedit.ui.canvas import style
 from graphedit.ui.canvas.port_item import PortItem, paint_port
@@ -89,10 +90,8 @@ class NodeItem(QGraphicsItem):
         outs = self.node_type.output_ports(self.params)
         block = self.node_type.block is not None
         self._key = (block_key_text if block else param_text)(self.node_type, self.params)
-        top = style.HEADER_H + (style.ROW_H if self._key else 4.0)
-        rows = max(len(ins), len(outs), 1)
+        self._height, top = card_layout(self.node_type, self.params)
         self._ports_top = top
-        self._height = top + rows * style.ROW_H + style.ROW_H + 6.0
         self._bounds = QRectF(-14, -12, style.NODE_WIDTH + 28, self._height + 18)
         old = self.ports
         self.ports = {}

@@ -8,6 +8,8 @@ the wires leaving them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
@@ -25,8 +27,11 @@ from graphedit.model.events import (
     NodeTrainingChanged,
     ParamChanged,
 )
+from graphedit.model.geometry import reach
+from graphedit.model.layout import free_position
 from graphedit.nodes.spec import shape_text
 from graphedit.ui.canvas import style
+from graphedit.ui.canvas.annotation_items import AnnotationLayer
 from graphedit.ui.canvas.edge_item import EdgeItem
 from graphedit.ui.canvas.node_item import NodeItem
 from graphedit.ui.canvas.port_item import PortItem
@@ -68,6 +73,8 @@ class CanvasScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self._document = None
         self._far = False
+        self.plain_background = False
+        self.annotation_layer = AnnotationLayer(self)
         controller.documentReplaced.connect(self.rebuild)
         controller.levelChanged.connect(self.rebuild)
         controller.shapesUpdated.connect(self.refresh_shapes)
@@ -86,6 +93,7 @@ class CanvasScene(QGraphicsScene):
         self._node_edges.clear()
         self._document = doc = self.controller.document
         doc.subscribe(self.on_event)
+        self.annotation_layer.rebuild()
         for node_id in doc.node_ids():
             self._add_node(node_id)
         for edge in doc.edges():
@@ -144,11 +152,30 @@ class CanvasScene(QGraphicsScene):
                 any(e.src_port == edge.src_port for e in self._node_edges[edge.src] if e.src == edge.src)
             )
 
+    def commit_text(self, item, text: str) -> None:
+        """A frame's title or a note's text edited on the canvas: one undo step."""
+        value = item.frame if item.kind == "frame" else item.note
+        changed = replace(value, title=text) if item.kind == "frame" else replace(value, text=text)
+        self.controller.set_annotation(item.kind, item.item_id, changed, f"Edit {item.kind}")
+
     def _place_edge(self, edge: Edge) -> None:
         item = self.edges[edge]
-        item.set_ends(
-            self.nodes[edge.src].port_pos(edge.src_port, True), self.nodes[edge.dst].port_pos(edge.dst_port, False)
-        )
+        a, b = self.nodes[edge.src].port_pos(edge.src_port, True), self.nodes[edge.dst].port_pos(edge.dst_port, False)
+        item.set_ends(a, b, self.cards_near(a, b))
+
+    def cards_near(self, a: QPointF, b: QPointF) -> list[tuple[float, float, float, float]]:
+        """The cards (left, top, right, bottom) a wire from ``a`` to ``b`` may have to go around. A wire is
+        routed when one of its own nodes moves (a card dragged over a wire leaves it alone, so it can be
+        dropped onto it to be inserted)."""
+        left, top, right, bottom = reach((a.x(), a.y()), (b.x(), b.y()))
+        cards = []
+        for item in self.items(
+            QRectF(left, top, right - left, bottom - top), Qt.ItemSelectionMode.IntersectsItemBoundingRect
+        ):
+            if isinstance(item, NodeItem):
+                (x, y), (w, h) = (item.x(), item.y()), item.size()
+                cards.append((x, y, x + w, y + h))
+        return cards
 
     def _label_edge(self, edge: Edge) -> None:
         info = self.controller.info(edge.src)
@@ -277,11 +304,20 @@ class CanvasScene(QGraphicsScene):
             i.node_id for i in self.items(rect, Qt.ItemSelectionMode.IntersectsItemShape) if isinstance(i, NodeItem)
         ]
 
+    def free_spot(self, center: QPointF, size: tuple[float, float] = (style.NODE_WIDTH, 120.0)) -> tuple[float, float]:
+        """The top-left corner nearest to centring a new card of ``size`` on ``center`` where it covers no node."""
+        cards = [
+            (r.left(), r.top(), r.right(), r.bottom()) for r in (n.sceneBoundingRect() for n in self.nodes.values())
+        ]
+        return free_position(cards, (center.x() - size[0] / 2, center.y() - size[1] / 2), size)
+
     def items_rect(self) -> QRectF:
         rect = QRectF()
         for item in self.nodes.values():
             rect = rect.united(item.sceneBoundingRect())
         for item in self.edges.values():
+            rect = rect.united(item.sceneBoundingRect())
+        for item in self.annotation_layer.items.values():
             rect = rect.united(item.sceneBoundingRect())
         return rect
 
@@ -309,6 +345,8 @@ class CanvasScene(QGraphicsScene):
 
     # ---------------------------------------------------------- background
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        if self.plain_background:  # a picture of the graph: no dot grid
+            return
         scale = painter.worldTransform().m11()
         brush = QBrush(self._tiles[1] if scale >= 0.45 else self._tiles[5])
         brush.setTransform(QTransform())

@@ -12,8 +12,10 @@ from graphedit.errors import GraphEditError
 from graphedit.model.events import Edge
 from graphedit.model.layout import layered_layout
 from graphedit.ui.canvas import style
+from graphedit.ui.canvas.annotation_items import AnnotationDrag, NoteItem
 from graphedit.ui.canvas.block_view import BlockViewMixin
 from graphedit.ui.canvas.breadcrumb import Breadcrumb
+from graphedit.ui.canvas.find_node import FindNodeBar
 from graphedit.ui.canvas.interactions import (
     Interaction,
     MoveInteraction,
@@ -22,6 +24,7 @@ from graphedit.ui.canvas.interactions import (
     WireInteraction,
 )
 from graphedit.ui.canvas.keymap import CanvasKeymap
+from graphedit.ui.canvas.minimap import Minimap
 from graphedit.ui.canvas.node_item import LOD_TEXT
 from graphedit.ui.canvas.quick_add import QuickAddPopup
 from graphedit.ui.canvas.scene import CanvasScene
@@ -66,8 +69,10 @@ class CanvasView(BlockViewMixin, QGraphicsView):
         self.quick_add.chosen.connect(self._quick_add_chosen)
         self._quick_at = QPointF()
         self._quick_port: tuple[str, str, bool] | None = None
+        self.finder = FindNodeBar(self)  # Ctrl+F
         self.keymap = CanvasKeymap(self)
         self.breadcrumb = Breadcrumb(controller, self)
+        self.minimap = Minimap(self)
         controller.message.connect(self.show_message)
         controller.documentReplaced.connect(lambda: QTimer.singleShot(0, self.zoom_to_fit))
         controller.levelChanged.connect(self._level_changed)
@@ -99,6 +104,9 @@ class CanvasView(BlockViewMixin, QGraphicsView):
         port = scene.port_at(pos, radius=8)
         if port is not None:
             return WireInteraction(self, port)
+        annotation = scene.annotation_layer.at(pos)
+        if isinstance(annotation, NoteItem):
+            return AnnotationDrag(self, annotation, pos)
         node = scene.node_at(pos)
         if node is not None:
             if add:
@@ -113,6 +121,8 @@ class CanvasView(BlockViewMixin, QGraphicsView):
                 scene.select_nodes([])
             edge.setSelected(True)
             return None
+        if annotation is not None:  # a frame's title bar
+            return AnnotationDrag(self, annotation, pos)
         return RubberBandInteraction(self, pos, add)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -132,16 +142,21 @@ class CanvasView(BlockViewMixin, QGraphicsView):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         pos = self.mapToScene(event.position().toPoint())
-        if event.button() == Qt.MouseButton.LeftButton and not self.scene().items(pos):
-            self.open_quick_add(pos)
-            return
-        node = self.scene().node_at(pos) if event.button() == Qt.MouseButton.LeftButton else None
-        if node is not None and node.node_type.block is not None:
-            if self.mode is not None:
-                self.mode.cancel()
-                self.mode = None
-            self.enter_block(node.node_id)
-            return
+        if event.button() == Qt.MouseButton.LeftButton:
+            annotation = self.scene().annotation_layer.at(pos)
+            if annotation is not None:  # a note, or a frame's title: edit its text
+                annotation.text.start()
+                return
+            node = self.scene().node_at(pos)
+            if node is None and self.scene().edge_at(pos) is None:  # a frame's body is canvas
+                self.open_quick_add(pos)
+                return
+            if node is not None and node.node_type.block is not None:
+                if self.mode is not None:
+                    self.mode.cancel()
+                    self.mode = None
+                self.enter_block(node.node_id)
+                return
         super().mouseDoubleClickEvent(event)
 
     def resizeEvent(self, event) -> None:
@@ -179,7 +194,9 @@ class CanvasView(BlockViewMixin, QGraphicsView):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Only what is not a command of the keymap (``self.keymap``): Space held to pan, Esc to cancel a drag."""
         key = event.key()
-        if key == Qt.Key.Key_Space and not event.isAutoRepeat():
+        if self.scene().focusItem() is not None:  # typing in a note or a frame's title
+            super().keyPressEvent(event)
+        elif key == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
         elif key == Qt.Key.Key_Escape and self.mode is not None:
@@ -272,6 +289,8 @@ class CanvasView(BlockViewMixin, QGraphicsView):
             for edge in edges:
                 self.controller.disconnect(edge)
             self.controller.remove_nodes(nodes)
+            for item in self.scene().annotation_layer.selected():
+                self.controller.set_annotation(item.kind, item.item_id, None, f"Delete {item.kind}")
 
     def mute_selected(self) -> None:
         self.controller.toggle_muted(self.scene().selected_node_ids())
@@ -339,7 +358,9 @@ class CanvasView(BlockViewMixin, QGraphicsView):
         pos = (style.snap(x), style.snap(y)) if self.snap else (x, y)
         try:
             if self._quick_port is None:
-                node_id = self.controller.add_node(type_id, pos)
+                with self.controller.batch(f"Add {type_id}"):
+                    node_id = self.controller.add_node(type_id, pos)
+                    self.keep_in_view(node_id)
             else:
                 node_id = self.controller.add_node_connected(type_id, pos, self._quick_port)
         except GraphEditError as exc:
@@ -380,6 +401,7 @@ class CanvasView(BlockViewMixin, QGraphicsView):
         try:
             with self.controller.batch(f"Add {type_id}"):
                 node_id = self.controller.add_node(type_id, at)
+                self.keep_in_view(node_id)
                 if edge is not None:
                     self.controller.insert_on_edge(node_id, edge)
         except GraphEditError as exc:
@@ -388,6 +410,18 @@ class CanvasView(BlockViewMixin, QGraphicsView):
         self.scene().select_nodes([node_id])
         self.setFocus()
         return node_id
+
+    def keep_in_view(self, node_id: str, margin: float = 12.0) -> None:
+        """Move a node just added wholly into the visible part of the canvas (never half off-screen)."""
+        item = self.scene().nodes.get(node_id)
+        if item is None:
+            return
+        seen = self.mapToScene(self.viewport().rect()).boundingRect().adjusted(margin, margin, -margin, -margin)
+        (w, h), x0, y0 = item.size(), item.pos().x(), item.pos().y()
+        x = min(max(x0, seen.left()), max(seen.left(), seen.right() - w))
+        y = min(max(y0, seen.top()), max(seen.top(), seen.bottom() - h))
+        if (x, y) != (x0, y0):
+            self.controller.move_nodes({node_id: (x, y)}, merge=False)
 
     # ------------------------------------------------------------ overlays
     def set_badges(self, badges: dict[str, str]) -> None:

@@ -1,5 +1,7 @@
 """What the canvas says about training: a banner across its top, and a read-only view of the trained snapshot.
 
+The banner sits in a strip the canvas keeps free above its viewport while it shows: it never covers a node.
+
 While a run trains, the banner reads "Training snapshot of 14:02:11 — edits apply to the next
 run" with a button to look at that snapshot; when a run fails it shows the error in red and the
 failing node is selected, centred and badged on the canvas (DESIGN.md decision 7: the editor
@@ -39,6 +41,7 @@ class CanvasBanner(QFrame):
         self.action.hide()
         self._slot: Any = None
         self._shown = 0  # counts show_text calls, so a timed hide never hides a newer message
+        self._placing = False
         self.action.clicked.connect(lambda _c=False: self._slot() if self._slot else None)
         close = QPushButton("✕")
         close.setFlat(True)
@@ -71,12 +74,24 @@ class CanvasBanner(QFrame):
         self.action.setText(action)
         self.action.setVisible(bool(action))
         self._slot = slot
+        self._placing = True
         self._place()
+        self._placing = False
         self.show()
         self.raise_()
 
     def text(self) -> str:
         return self.label.text() if self.isVisible() else ""
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        self._reserve(0)
+        super().hideEvent(event)
+
+    def _reserve(self, height: int) -> None:
+        """Keep a strip above the canvas's viewport for the banner, so it never covers a node."""
+        setter = getattr(self.canvas, "setViewportMargins", None)
+        if setter is not None:
+            setter(0, height, 0, 0)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if watched is self.canvas and event.type() == QEvent.Type.Resize:
@@ -87,7 +102,9 @@ class CanvasBanner(QFrame):
         width = max(200, min(760, self.canvas.width() - 24))
         height = self.layout().totalHeightForWidth(width)
         self.setFixedSize(width, max(36, height))
-        self.move((self.canvas.width() - width) // 2, 10)
+        self.move((self.canvas.width() - width) // 2, 6)
+        if not self.isHidden() or self._placing:
+            self._reserve(self.height() + 12)
 
 
 def snapshot_text(when: float) -> str:

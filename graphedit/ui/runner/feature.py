@@ -10,8 +10,10 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget
 
+from graphedit.compiler.analysis import analyze, summary_text
 from graphedit.errors import GraphEditError
 from graphedit.model.project import project_from_json
+from graphedit.model.starters import live_view_for
 from graphedit.training.runs import FINAL, point_project_to
 from graphedit.training.user_folders import STAND_IN, join_run
 from graphedit.ui.live import LiveViewsDock
@@ -43,7 +45,11 @@ class TrainingFeature(QObject):
         self.live.attach(self.session)
         self.runs_dock.live = self.live
         # the view a project opens with is the one that teaches it
-        self.live.viewChanged.connect(lambda name: self.files.project.view.__setitem__("live_view", name))
+        # (a view picked to fit the graph is not a choice: the project keeps none, and the next run picks again)
+        self._fitting_view = False
+        self.live.viewChanged.connect(
+            lambda name: None if self._fitting_view else self.files.project.view.__setitem__("live_view", name)
+        )
         self._snapshot_dialog: SnapshotDialog | None = None
         self._trained: Any = None  # the Project the current run belongs to (another may be opened meanwhile)
         self.files.run_guard = self.session  # opening another project or closing asks first while a run trains
@@ -55,6 +61,13 @@ class TrainingFeature(QObject):
         self.session.failed.connect(self._failed)
         self.session.message.connect(lambda text: self.say(text, False))
         self.files.loaded.connect(self._project_replaced)
+        # the analysis checks the training settings and the dataset too: the Problems panel, the status bar
+        # and Run all read the controller's one list
+        self.controller.analysis_context = self.analysis_context
+        self.settings_dock.datasetInfo.connect(lambda _info: self.controller.reanalyze())
+        self.files.loaded.connect(self.controller.reanalyze)
+        self._refused = False  # the banner shows a refusal to start: it goes once the errors are fixed
+        self.controller.problemsChanged.connect(self._problems_changed)
 
     def docks(self) -> list[QDockWidget]:
         return [self.settings_dock, self.runs_dock, self.live]
@@ -73,13 +86,48 @@ class TrainingFeature(QObject):
         bottom.raise_()
 
     # -------------------------------------------------------------- runs
+    def analysis_context(self) -> tuple[dict[str, Any], Any]:
+        """The project's training settings and, when the panel has read it, what the dataset holds."""
+        project = self.files.project
+        dock = self.settings_dock
+        info = dock.info if dock.info is not None and dock._info_spec == project.dataset else None
+        return project.training, info
+
+    def refuse_with_problems(self, problems: list[Any]) -> bool:
+        """Show the errors instead of starting a worker: the Problems panel in front, the first node selected."""
+        errors = [p for p in problems if p.is_error]
+        if not errors:
+            return False
+        w = self.window
+        w.problems.refresh()
+        w.problems.show()
+        w.problems.raise_()
+        first = next((p.node_id for p in errors if p.node_id and p.node_id in self.controller.document), None)
+        if first is not None:
+            self.controller.set_selection([first])
+        text = f"<b>Not started: {summary_text(problems)}.</b> {errors[0]}"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        self.banner.show_text(text + more, "error", "Show problems", w.problems.raise_)
+        self._refused = True
+        self.say(f"Training not started: {summary_text(problems)} — see the Problems panel.", False)
+        return True
+
+    def _problems_changed(self) -> None:
+        if self._refused and self.banner.kind == "error" and not any(p.is_error for p in self.controller.analysis()):
+            self.banner.hide()
+            self._refused = False
+
     def project(self) -> Any:
         project = self.files.project
         project.document = self.controller.root
         return project
 
     def run(self, overrides: dict[str, Any] | None = None) -> str | None:
-        """Train the project as it is now; returns the run folder (``None`` when it could not start)."""
+        """Train the project as it is now; returns the run folder (``None`` when it could not start).
+
+        The analysis runs first: with an error-level problem no worker starts and the list shows at once."""
+        if self.refuse_with_problems(self.controller.reanalyze()):
+            return None
         return self._start(self.project(), overrides)
 
     def continue_run(self, record: RunRecord) -> str | None:
@@ -94,6 +142,8 @@ class TrainingFeature(QObject):
             self.say(str(exc), True)
             return None
         project.path = self.files.project.path
+        if self.refuse_with_problems(analyze(project.document, training=project.training)):
+            return None
         per_run = int(record.training.get("epochs") or project.training.get("epochs") or 1)
         return self._start(project, {"epochs": record.epochs + per_run}, resume_dir=record.folder)
 
@@ -108,6 +158,8 @@ class TrainingFeature(QObject):
             self.say("Run cancelled: the dataset's files outside the project's folder were not allowed.", True)
             return None
         self.canvas.set_badges({})
+        if not self.files.project.view.get("live_view"):  # the user never chose: the view that fits the graph
+            self._show_fitting_view(project.document)
         try:
             self.session.scratch = self.files.unsaved_home  # an unsaved project's runs: its own per-user folder
             run_dir = self.session.start(project, overrides, resume_dir=resume_dir, name=STAND_IN)
@@ -115,6 +167,7 @@ class TrainingFeature(QObject):
         except (GraphEditError, OSError) as exc:
             self._failed(f"the run could not start: {exc}", "")
             return None
+        self._refused = False
         self.banner.show_text(snapshot_text(self.session.snapshot_time), "info", "Show snapshot", self.show_snapshot)
         self.runs_dock.refresh()
         self.live.show()
@@ -193,6 +246,15 @@ class TrainingFeature(QObject):
         name = self.files.project.view.get("live_view")
         if name in self.live.views():
             self.live.show_view(name)
+        elif not name:
+            self._show_fitting_view(self.controller.document)
+
+    def _show_fitting_view(self, document: Any) -> None:
+        self._fitting_view = True
+        try:
+            self.live.show_view(live_view_for(document))
+        finally:
+            self._fitting_view = False
 
     def shutdown(self) -> None:
         self.session.shutdown()
