@@ -123,9 +123,10 @@ def test_a_lesson_shows_its_frames_and_the_minimap_at_1280x720(qtbot, tmp_path):
 
     window = make_window(qtbot, tmp_path)
     window.resize(1280, 720)
-    assert window.files.open(copy_example(tmp_path, "08b_inception_module.gproj"), ask=False)
+    assert window.files.open(copy_example(tmp_path, "13_vae.gproj"), ask=False)
     layer = window.canvas.scene().annotation_layer
-    assert [item.frame.title for item in layer.items.values()] == ["Inception module"]
+    titles = [item.frame.title for item in layer.items.values()]
+    assert titles == ["Encoder", "Latent code: sample z, pay the KL", "Decoder"]
     QTest.qWait(50)
     screenshot(window, "lesson_frames_1280x720.png")
     window.canvas.set_zoom(1.0)

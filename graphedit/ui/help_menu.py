@@ -175,7 +175,7 @@ class HelpMenu:
         return self._open(MarkdownDialog(self.window, "Project File Format", text))
 
     def show_nodes(self) -> QDialog:
-        from graphedit.commands.nodes import markdown
+        from graphedit.nodes.reference import markdown
 
         types = self.window.controller.registry.types()
         return self._open(MarkdownDialog(self.window, "Node Reference", markdown(types)))
