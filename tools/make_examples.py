@@ -355,6 +355,7 @@ def residual_mlp() -> Example:
 def all_examples() -> list[Callable[[], Example]]:
     import examples_generative as generative
     import examples_images as images
+    import examples_inside as inside
     import examples_multi as multi
 
     return [
@@ -373,6 +374,7 @@ def all_examples() -> list[Callable[[], Example]]:
         *multi.EXAMPLES,
         *generative.EXAMPLES,
         regression,
+        *inside.EXAMPLES,
     ]
 
 

@@ -57,6 +57,7 @@ class InspectorDock(QDockWidget):
         self._type_id: str | None = None
         self._shown_doc: Any = None
         self.editors: dict[str, QWidget] = {}
+        self._extra: Any = None  # a view's text about the selected node (backprop's chain rule), or None
         self._build()
         controller.selectionChanged.connect(self.refresh)
         controller.shapesUpdated.connect(self.refresh)
@@ -145,6 +146,11 @@ class InspectorDock(QDockWidget):
         self.training_widget = QWidget()
         self.training_widget.setLayout(self.training_form)
         layout.addWidget(self.training_widget)
+        self.extra_title = _section("")
+        self.extra = _label()
+        self.extra.setObjectName("inspector_extra")
+        layout.addWidget(self.extra_title)
+        layout.addWidget(self.extra)
         layout.addStretch(1)
 
         body = QWidget()
@@ -211,7 +217,20 @@ class InspectorDock(QDockWidget):
                 editor.set_value(params[name])
         self._show_shapes(node_id)
         self._show_training(node_id)
+        self._show_extra(node_id)
         QTimer.singleShot(0, self._fit_height)
+
+    def set_extra(self, title: str, provider: Any) -> None:
+        """A section a view adds about the selected node: ``provider(node_id)`` gives its text (None: no section)."""
+        self._extra = provider
+        self.extra_title.setText(title.upper())
+        self.refresh()
+
+    def _show_extra(self, node_id: str) -> None:
+        text = self._extra(node_id) if self._extra is not None else ""
+        self.extra.setText(text)
+        self.extra_title.setVisible(bool(text))
+        self.extra.setVisible(bool(text))
 
     def _rebuild_editors(self, node_id: str) -> None:
         while self.params_form.rowCount():

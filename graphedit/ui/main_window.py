@@ -22,6 +22,7 @@ from graphedit.ui.controller import EditorController
 from graphedit.ui.files import AUTOSAVE_MS, ProjectFiles, Prompts
 from graphedit.ui.help_menu import HelpMenu
 from graphedit.ui.icons import app_icon
+from graphedit.ui.inside import InsideDock
 from graphedit.ui.inspector import InspectorDock
 from graphedit.ui.lesson_panel import LessonDock
 from graphedit.ui.model_io import ModelIO
@@ -127,6 +128,9 @@ class MainWindow(QMainWindow):
         self.addDockWidget(right, self.lesson)
         self.tabifyDockWidget(self.inspector, self.lesson)
         self.inspector.raise_()
+        self.inside = InsideDock(self)  # backprop, saliency, embeddings, landscape: a tab beside the live views
+        self.addDockWidget(bottom, self.inside)
+        self.tabifyDockWidget(self.training.live, self.inside)
         self.problems.raise_()
         self.resizeDocks([self.palette, self.inspector], [260, 360], Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector, self.summary], [480, 260], Qt.Orientation.Vertical)
@@ -134,7 +138,7 @@ class MainWindow(QMainWindow):
 
     def docks(self) -> list[QDockWidget]:
         base = [self.palette, self.inspector, self.summary, self.problems, self.code_view, self.history]
-        return base + self.training.docks() + [self.lesson]
+        return base + self.training.docks() + [self.lesson, self.inside]
 
     def _make_status_bar(self) -> None:
         self.status_label = QLabel()
