@@ -247,7 +247,7 @@ class TrainingFeature(QObject):
         if name in self.live.views():
             self.live.show_view(name)
         elif not name:
-            self._show_fitting_view(self.controller.document)
+            self._show_fitting_view(self.controller.root)
 
     def _show_fitting_view(self, document: Any) -> None:
         self._fitting_view = True
