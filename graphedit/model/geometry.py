@@ -32,6 +32,8 @@ def card_layout(node_type: NodeType, params: dict[str, Any]) -> tuple[float, flo
     """(height, top of the port rows) of a node's card: a header, a line of key parameters if any, a row per
     port and a footer."""
     has_key = any(params.get(name) != "" for name in node_type.key_params)
+    if node_type.block is not None:  # a block node's line shows its exposed values and per-copy overrides
+        has_key = len(node_type.params) > 3 or bool(params.get("overrides"))
     top = HEADER_H + (ROW_H if has_key else 4.0)
     rows = max(len(node_type.input_ports(params)), len(node_type.output_ports(params)), 1)
     return top + rows * ROW_H + ROW_H + 6.0, top

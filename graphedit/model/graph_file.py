@@ -13,7 +13,7 @@ from typing import Any
 
 from graphedit.errors import GraphEditError
 from graphedit.model.annotations import AnnotationError
-from graphedit.model.blocks import BlockLibrary, Exposed
+from graphedit.model.blocks import BlockDefinition, BlockLibrary, Exposed
 from graphedit.model.document import GraphDocument
 from graphedit.nodes.registry import UnknownNodeType
 
@@ -46,18 +46,19 @@ def blocks_to_json(library: BlockLibrary | None) -> list[dict[str, Any]]:
     """The block definitions, each after the ones it contains."""
     if library is None:
         return []
-    out = []
-    for name in library.ordered():
-        definition = library.definitions[name]
-        entry: dict[str, Any] = {"name": name}
-        if definition.doc:
-            entry["doc"] = definition.doc
-        entry["params"] = [
-            {"name": e.name, "binds": list(e.binds), **({"doc": e.doc} if e.doc else {})} for e in definition.exposed
-        ]
-        entry["graph"] = {**definition.document.to_json(), **definition.document.annotations.to_json()}
-        out.append(entry)
-    return out
+    return [definition_to_json(library.definitions[name]) for name in library.ordered()]
+
+
+def definition_to_json(definition: BlockDefinition) -> dict[str, Any]:
+    """One entry of the ``blocks`` section (also the body of a block file)."""
+    entry: dict[str, Any] = {"name": definition.name}
+    if definition.doc:
+        entry["doc"] = definition.doc
+    entry["params"] = [
+        {"name": e.name, "binds": list(e.binds), **({"doc": e.doc} if e.doc else {})} for e in definition.exposed
+    ]
+    entry["graph"] = {**definition.document.to_json(), **definition.document.annotations.to_json()}
+    return entry
 
 
 def load_blocks(library: BlockLibrary, blocks: Any) -> None:

@@ -112,12 +112,14 @@ class WindowActions(QObject):
         self.edit_menu.addSeparator()
         self.edit_menu.addActions([keys.frame, keys.note])
         self.edit_menu.addAction(keys.find)
+        self.edit_menu.addActions([keys.group, keys.ungroup])
 
     # ------------------------------------------------------------------ View
     def _view(self) -> None:
         w, menu = self.window, self.view_menu
         keys = w.canvas.keymap
         menu.addActions([keys.zoom_in, keys.zoom_out, keys.zoom_reset, keys.zoom_fit, keys.auto_layout])
+        menu.addAction(keys.leave_block)
         self.snap = QAction("&Snap to Grid", w, checkable=True)
         self.snap.setChecked(w.settings.value("snap", True, type=bool))
         self.snap.toggled.connect(w.set_snap)

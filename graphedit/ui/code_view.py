@@ -88,12 +88,12 @@ class CodeViewDock(QDockWidget):
         return self.editor.toPlainText()
 
     def update_code(self) -> None:
-        doc = self.controller.document
+        doc = self.controller.root  # the project's graph, also while a block is open
         if not len(doc):
             self._show("# The graph is empty: drag an Input node from the palette to start.\n", None)
             return
         try:
-            compiled = compile_graph(doc, shapes=self.controller.shapes)
+            compiled = compile_graph(doc, shapes=self.controller.root_shapes)
         except CompileError as exc:
             lines = [
                 f"# node '{e.node_id}': {e.problem}" + (f"\n#   fix: {e.fix}" if e.fix else "") for e in exc.errors

@@ -31,7 +31,10 @@ from graphedit.model.events import (
     NodeTrainingChanged,
 )
 from graphedit.model.geometry import node_rects
+from graphedit.model.grouping import library_for
 from graphedit.nodes.spec import NodeType
+from graphedit.ui.block_edits import BlockEdits
+from graphedit.ui.block_levels import Level, feed
 from graphedit.ui.undo import (
     AnnotationCommand,
     CompositeCommand,
@@ -51,22 +54,27 @@ from graphedit.ui.undo import (
 CLIPBOARD_MIME = "application/x-graphedit-subgraph"
 
 
-class EditorController(QObject):
+class EditorController(BlockEdits, QObject):
     """Owns the document, its ShapeInference and a QUndoStack; see the module doc."""
 
     documentReplaced = Signal()
     shapesUpdated = Signal()
     problemsChanged = Signal()  # the analysis (graphedit.compiler.analysis) found other problems than before
     selectionChanged = Signal(list)
+    levelChanged = Signal()  # a block was opened or left: ``document`` is another one (the undo stack stays)
     message = Signal(str)  # a short user-facing note (refused edit, paste result); views show it as a toast
 
     def __init__(self, document: GraphDocument | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self.undo_stack.indexChanged.connect(lambda _i: self.refresh())
-        self.document: GraphDocument = document if document is not None else GraphDocument()
-        self.shapes = ShapeInference(self.document)
+        # ``root`` is the project's graph (what is saved, trained, exported); ``document`` the one the canvas shows
+        # and edits: ``root``, or the inside of the innermost open block (``levels``)
+        self.root: GraphDocument = document if document is not None else GraphDocument()
+        self.document = self.root
+        self.root_shapes = self.shapes = ShapeInference(self.document)
         self.shapes.run()
+        self.levels: list[Level] = []
         self._published: dict[str, NodeInfo] = dict(self.shapes.infos)  # the infos views were last told of
         # the training settings and dataset facts the analysis also checks; the window sets where they come from
         self.analysis_context: Callable[[], tuple[dict | None, Any]] = lambda: (None, None)
@@ -83,10 +91,14 @@ class EditorController(QObject):
     def set_document(self, document: GraphDocument) -> None:
         """Replace the document (new/open): clears undo and selection, emits documentReplaced."""
         self.document.unsubscribe(self._on_event)
-        self.shapes.close()
+        was_inside = bool(self.levels)
+        for level in self.levels:
+            level.shapes.close()
+        self.levels = []
+        self.root_shapes.close()
         self.undo_stack.clear()
-        self.document = document
-        self.shapes = ShapeInference(document)
+        self.root = self.document = document
+        self.root_shapes = self.shapes = ShapeInference(document)
         self.shapes.run()
         self._published = dict(self.shapes.infos)
         document.subscribe(self._on_event)
@@ -95,6 +107,8 @@ class EditorController(QObject):
         self._structure = None
         self._problems = analyze(document, self.shapes, *self.analysis_context())
         self.documentReplaced.emit()
+        if was_inside:
+            self.levelChanged.emit()
         self.selectionChanged.emit([])
         self.shapesUpdated.emit()
         self.problemsChanged.emit()
@@ -112,6 +126,11 @@ class EditorController(QObject):
         removal that changed no other shape would otherwise go unnoticed and the views keep the node.
         """
         before = self._published
+        if self.levels:
+            valid = feed(self.levels, self.root_shapes, library_for(self.root))
+            if valid < len(self.levels):  # an undo removed an open block: go up to what still exists
+                self.leave_block(valid)
+                return
         infos = self.shapes.update()
         changed = [n for n, info in infos.items() if before.get(n) is not info]
         retrained = [n for n in self._retrained if n in infos and n not in changed]
@@ -128,9 +147,12 @@ class EditorController(QObject):
 
     def reanalyze(self) -> list[Problem]:
         """Analyse again (after an edit, or when the training settings or dataset changed)."""
-        if self._structure is None and len(self.document):
-            self._structure = structure_of(self.document, self.shapes.order())
-        problems = analyze(self.document, self.shapes, *self.analysis_context(), structure=self._structure)
+        doc, shapes = self.root, self.root_shapes  # the project's graph, also while a block is open
+        if self.levels:  # the root's wiring events reach _on_event only at the top level
+            self._structure = None
+        if self._structure is None and len(doc):
+            self._structure = structure_of(doc, shapes.order())
+        problems = analyze(doc, shapes, *self.analysis_context(), structure=self._structure)
         if problems != self._problems:
             self._problems = problems
             self.problemsChanged.emit()
@@ -361,7 +383,7 @@ class EditorController(QObject):
 
         From an output with a known shape, a layer fits if it builds and runs on that shape.
         """
-        types = self.registry.types()
+        types = [t for t in self.registry.types() if self.offers(t)]
         if port is None:
             return types
         node, name, is_output = port

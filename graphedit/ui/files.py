@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 
 from graphedit.errors import GraphEditError
+from graphedit.model.blocks import BlockLibrary
 from graphedit.model.project import SUFFIX, Project, load_project, new_project, save_project
 from graphedit.model.starters import starter_project
 from graphedit.training.runs import runs_folder
@@ -38,6 +39,12 @@ def examples(folder: Path = PROJECTS_DIR) -> list[tuple[str, Path]]:
     from graphedit.ui.examples_catalog import list_examples  # it draws with the canvas, which imports more
 
     return [(e.menu_text, e.path) for e in list_examples(folder)]
+
+
+def node_types(controller: Any) -> Any:
+    """The node types a new or opened project starts from: the built-ins, not the open project's blocks."""
+    registry = controller.root.registry
+    return registry.base if isinstance(registry, BlockLibrary) else registry
 
 
 class ProjectFiles(QObject):
@@ -62,7 +69,7 @@ class ProjectFiles(QObject):
         self.prompts = prompts
         self.settings = settings
         self.recovery = recovery
-        self.project: Project = new_project(controller.document.registry)
+        self.project: Project = new_project(node_types(controller))
         self.project.document = controller.document
         self.example_name: str | None = None
         self.recovered = False
@@ -149,7 +156,7 @@ class ProjectFiles(QObject):
         dataset, small network, training settings and live view fit together and learn in a default run."""
         if not self.maybe_save():
             return False
-        registry = self.controller.document.registry
+        registry = node_types(self.controller)
         self._install(starter_project(starter, registry) if starter else new_project(registry))
         return True
 
@@ -182,7 +189,7 @@ class ProjectFiles(QObject):
 
     def _load(self, path: Path) -> Project | None:
         try:
-            return load_project(path, self.controller.document.registry)
+            return load_project(path, node_types(self.controller))
         except GraphEditError as exc:
             self.prompts.error("Cannot open the project", f"{exc}\n\nThe graph in the editor is unchanged.")
         except Exception as exc:  # a node pack's migration or a file system oddity: still never lose the graph
@@ -206,7 +213,7 @@ class ProjectFiles(QObject):
         return self._write(path)
 
     def _write(self, path: Path) -> bool:
-        self.project.document = self.controller.document
+        self.project.document = self.controller.root
         self.aboutToSave.emit()
         path = Path(path)
         same = self.project.path is not None and _same_file(self.project.path, path)
@@ -310,7 +317,7 @@ class ProjectFiles(QObject):
         """Write the recovery copy if there are changes since the last one (and unsaved work at all)."""
         if not self.is_dirty() or not (force or self._changed_since_autosave):
             return None
-        self.project.document = self.controller.document
+        self.project.document = self.controller.root
         try:
             written = self.recovery.write(self.project, self.display_name(), self.unsaved_home)
         except (GraphEditError, OSError):

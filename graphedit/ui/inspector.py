@@ -60,6 +60,7 @@ class InspectorDock(QDockWidget):
         self.mark_buttons: dict[str, QWidget] = {}
         self.node_id: str | None = None
         self._type_id: str | None = None
+        self._shown_doc: Any = None
         self.editors: dict[str, QWidget] = {}
         self._extra: Any = None  # a view's text about the selected node (backprop's chain rule), or None
         self._build()
@@ -199,9 +200,10 @@ class InspectorDock(QDockWidget):
         node_id = selection[0]
         doc = self.controller.document
         node_type = doc.node_type(node_id)
-        if node_id != self.node_id or node_type.type_id != self._type_id:
+        if node_id != self.node_id or node_type.type_id != self._type_id or doc is not self._shown_doc:
             self.message_label.hide()
             self._rebuild_editors(node_id)
+            self._shown_doc = doc  # the same id inside a block is another node
         self.node_id, self._type_id = node_id, node_type.type_id
         self.placeholder.hide()
         self.details.show()
@@ -241,12 +243,19 @@ class InspectorDock(QDockWidget):
         self.editors, self.mark_buttons = {}, {}
         node_type = self.controller.document.node_type(node_id)
         params = self.controller.document.params(node_id)
+        bound = self.controller.bound_by(node_id)  # inside a block: set by the block node's exposed parameters
         for param in node_type.params:
             editor = make_editor(param, params[param.name])
             editor.signals.committed.connect(lambda value, name=param.name: self._set_param(name, value))
             editor.signals.refused.connect(self.show_message)
             label = QLabel(param.name + (f" ({param.unit})" if param.unit else ""))
             label.setToolTip(param.doc)
+            if param.name in bound:
+                label.setText(f"{label.text()} ← {bound[param.name]}")
+                label.setToolTip(
+                    f"Set by the block node's '{bound[param.name]}' (each block node has its own value); "
+                    "the value here is its default."
+                )
             self.params_form.addRow(label, self._with_mark(node_id, param, editor))
             self.editors[param.name] = editor
         if not node_type.params:

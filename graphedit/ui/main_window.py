@@ -15,6 +15,7 @@ from graphedit.model.project import SUFFIX
 from graphedit.nodes.registry import Registry, default_registry
 from graphedit.ui import APP_NAME
 from graphedit.ui.actions import WindowActions
+from graphedit.ui.block_palette import BlocksSection
 from graphedit.ui.canvas.view import CanvasView
 from graphedit.ui.code_view import CodeViewDock
 from graphedit.ui.controller import EditorController
@@ -102,12 +103,13 @@ class MainWindow(QMainWindow):
         )
         self.palette = PaletteDock(registry, self)
         self.palette.typeActivated.connect(self.add_at_center)
+        self.blocks = BlocksSection(self.palette, self.canvas)  # the project's blocks and the user's library
         self.sweep_marks = SweepMarks(self.controller, self.files, self)  # parameters marked for sweeping
         self.inspector = InspectorDock(self.controller, self, marks=self.sweep_marks)
         self.summary = SummaryDock(self.controller, self)
         self.code_view = CodeViewDock(self.controller, self)
         self.problems = ProblemsDock(self.controller, self)
-        self.problems.nodeActivated.connect(self.canvas.focus_node)
+        self.problems.nodeActivated.connect(self.canvas.go_to_problem)  # into a block, to the inner node
         self.summary.nodeActivated.connect(self.canvas.focus_node)
         self.history = QDockWidget("History", self)
         self.history.setObjectName("history")

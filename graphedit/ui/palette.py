@@ -27,8 +27,10 @@ from graphedit.nodes.spec import NodeType
 from graphedit.ui.icons import family_icon, family_title, node_icon
 
 MIME_NODE_TYPE = "application/x-graphedit-node-type"
+MIME_BLOCK_FILE = "application/x-graphedit-block-file"  # a block of the user's library: its file's path
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
 DOC_ROLE = Qt.ItemDataRole.UserRole + 2
+FILE_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
 def one_line(doc: str) -> str:
@@ -95,9 +97,14 @@ class _TypeTree(QTreeWidget):
     """The tree of families and types; a drag carries :func:`mime_data_for` of the type."""
 
     def mimeTypes(self) -> list[str]:
-        return [MIME_NODE_TYPE]
+        return [MIME_NODE_TYPE, MIME_BLOCK_FILE]
 
     def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:  # type: ignore[override]
+        files = [i.data(0, FILE_ROLE) for i in items if i.data(0, FILE_ROLE)]
+        if files:
+            data = QMimeData()
+            data.setData(MIME_BLOCK_FILE, str(files[0]).encode("utf-8"))
+            return data
         type_ids = [i.data(0, TYPE_ROLE) for i in items if i.data(0, TYPE_ROLE)]
         return mime_data_for(type_ids[0]) if type_ids else QMimeData()
 
@@ -168,7 +175,7 @@ class PaletteDock(QDockWidget):
         return self._items[type_id]
 
     def visible_type_ids(self) -> list[str]:
-        return [t for t, item in self._items.items() if not item.isHidden()]
+        return [t for t, item in self._items.items() if not item.isHidden() and t in self.registry]
 
     def set_filter(self, text: str) -> None:
         words = text.lower().split()
@@ -177,8 +184,13 @@ class PaletteDock(QDockWidget):
             shown = 0
             for j in range(family.childCount()):
                 item = family.child(j)
-                node_type = self.registry.get(item.data(0, TYPE_ROLE))
-                haystack = " ".join((node_type.title, node_type.type_id, node_type.category, node_type.doc)).lower()
+                if item.data(0, Qt.ItemDataRole.UserRole) == "hidden":  # not offered here (block ports outside)
+                    item.setHidden(True)
+                    continue
+                type_id = item.data(0, TYPE_ROLE)
+                node_type = self.registry.get(type_id) if type_id in self.registry else None
+                texts = (node_type.title, node_type.type_id, node_type.doc) if node_type else (item.text(0),)
+                haystack = " ".join((*texts, family.text(0))).lower()
                 match = all(w in haystack for w in words)
                 item.setHidden(not match)
                 shown += match

@@ -33,7 +33,8 @@ def _keys(*keys: Key | str) -> list[QKeySequence]:
 class CanvasKeymap:
     """The canvas's commands as actions: ``undo``, ``redo``, ``cut``, ``copy``, ``paste``, ``duplicate``,
     ``delete``, ``select_all``, ``mute``, ``zoom_in``, ``zoom_out``, ``zoom_reset``, ``zoom_fit``, ``auto_layout``,
-    ``frame``, ``note``, ``find``."""
+    ``frame``, ``note``, ``find``, ``group``, ``ungroup``, ``leave_block`` (Esc leaves too, when no drag or popup
+    is active: ``CanvasView.event``)."""
 
     def __init__(self, view: CanvasView) -> None:
         self.view = view
@@ -64,6 +65,11 @@ class CanvasKeymap:
         self.find = self._action("&Find Node…", view.finder.open, Key.Find)
         self.find.setShortcutContext(Qt.ShortcutContext.WindowShortcut)  # from any panel of the window
         self.find.setStatusTip("Find a node by id or type: it is centred and selected")
+        self.group = self._action("&Group into Block", view.group_selected, "Ctrl+G")
+        self.group.setStatusTip("Make the selected nodes one block: a definition you can reuse, repeat and open")
+        self.ungroup = self._action("U&ngroup Block", view.ungroup_selected, "Ctrl+Shift+G")
+        self.leave_block = self._action("&Leave Block", view.leave_block, "Alt+Up", "Esc")
+        self.leave_block.setEnabled(False)
 
     def _action(self, text: str, slot: Callable[[], object], *keys: Key | str) -> QAction:
         action = QAction(text, self.view)

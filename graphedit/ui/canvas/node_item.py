@@ -37,6 +37,24 @@ def param_text(node_type: NodeType, params: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def block_key_text(node_type: NodeType, params: dict[str, Any]) -> str:
+    """A block node's exposed values: ``filters 128 · stride 1 · downsample off``."""
+    shown = [p.name for p in node_type.params if p.name not in ("repeat", "shared", "overrides")]
+    parts = []
+    for name in shown:
+        value = params.get(name)
+        parts.append(f"{name} {'on' if value else 'off'}" if isinstance(value, bool) else f"{name} {value}")
+    if params.get("overrides"):
+        parts.append("+ per-copy values")
+    return " · ".join(parts)
+
+
+def block_title(node_type: NodeType, params: dict[str, Any]) -> str:
+    """``BasicBlock ×2``, ``Encoder ×3 shared``."""
+    repeat = params.get("repeat", 1)
+    return node_type.title + (f" ×{repeat}" if repeat > 1 else "") + (" shared" if params.get("shared") else "")
+
+
 def count_text(n: int) -> str:
     if n >= 1_000_000:
         return f"{n / 1e6:.1f}M params"
@@ -70,7 +88,8 @@ class NodeItem(QGraphicsItem):
         self.prepareGeometryChange()
         ins = self.node_type.input_ports(self.params)
         outs = self.node_type.output_ports(self.params)
-        self._key = param_text(self.node_type, self.params)
+        block = self.node_type.block is not None
+        self._key = (block_key_text if block else param_text)(self.node_type, self.params)
         self._height, top = card_layout(self.node_type, self.params)
         self._ports_top = top
         self._bounds = QRectF(-14, -12, style.NODE_WIDTH + 28, self._height + 18)
@@ -149,7 +168,9 @@ class NodeItem(QGraphicsItem):
     def _update_tooltip(self) -> None:
         if self.error is not None:
             fix = f" — Fix: {self.error.fix}" if self.error.fix else ""
-            self.setToolTip(f"{self.error.problem}{fix}")
+            where = f"{self.node_id}/" if self.error.path else ""
+            jump = "\nDouble-click to open the block at this node." if self.error.path else ""
+            self.setToolTip(f"{where}{self.error.problem}{fix}{jump}")
         else:
             t = self.node_type
             self.setToolTip(f"{t.title}: {t.doc}" + (f"\n{t.formula}" if t.formula else ""))
@@ -159,7 +180,7 @@ class NodeItem(QGraphicsItem):
         if info is None:
             return ""
         if info.error is not None:
-            return "⚠ " + info.error.problem
+            return "⚠ " + info.error.problem + (" (double-click: go there)" if info.error.path else "")
         if info.blocked:
             return "? waits for its inputs"
         shapes = info.outputs.values() if info.outputs else info.inputs.values()
@@ -186,9 +207,14 @@ class NodeItem(QGraphicsItem):
                 painter.setPen(QPen(style.ERROR if error else style.SELECTED, 6.0))
                 painter.drawRect(rect)
             return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.node_type.block is not None and self.params.get("repeat", 1) > 1:  # a stack of cards: copies
+            painter.setPen(QPen(style.BORDER, 1.2))
+            painter.setBrush(style.BODY.darker(115))
+            for step in (2, 1):
+                painter.drawRoundedRect(rect.translated(5 * step, -5 * step), style.RADIUS, style.RADIUS)
         body = QPainterPath()
         body.addRoundedRect(rect, style.RADIUS, style.RADIUS)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillPath(body, style.BODY_MUTED if self.muted else style.BODY)
         top = QPainterPath()
         top.addRoundedRect(QRectF(0, 0, w, style.HEADER_H + style.RADIUS), style.RADIUS, style.RADIUS)
@@ -222,7 +248,8 @@ class NodeItem(QGraphicsItem):
         small = style.font(8.0)
         painter.setFont(title_font)
         painter.setPen(style.TEXT)
-        type_text = self.node_type.title + (" (muted)" if self.muted else "") + (" ❄ frozen" if self.frozen else "")
+        title = block_title(self.node_type, self.params) if self.node_type.block is not None else self.node_type.title
+        type_text = title + (" (muted)" if self.muted else "") + (" ❄ frozen" if self.frozen else "")
         type_w = QFontMetricsF(small).horizontalAdvance(type_text)
         title_rect = QRectF(pad, 0, w - 2 * pad - type_w - 6, style.HEADER_H)
         title = QFontMetricsF(title_font).elidedText(self.node_id, Qt.TextElideMode.ElideRight, title_rect.width())

@@ -85,6 +85,7 @@ class CanvasScene(QGraphicsScene):
         self.plain_background = False
         self.annotation_layer = AnnotationLayer(self)
         controller.documentReplaced.connect(self.rebuild)
+        controller.levelChanged.connect(self.rebuild)
         controller.shapesUpdated.connect(self.refresh_shapes)
         controller.selectionChanged.connect(self._selection_from_controller)
         self.selectionChanged.connect(self._selection_to_controller)
@@ -112,7 +113,7 @@ class CanvasScene(QGraphicsScene):
 
     def _add_node(self, node_id: str) -> NodeItem:
         doc = self.controller.document
-        item = NodeItem(node_id, doc.node_type(node_id), doc.params(node_id), doc.is_muted(node_id))
+        item = NodeItem(node_id, doc.node_type(node_id), self.controller.shown_params(node_id), doc.is_muted(node_id))
         item.setPos(*doc.position(node_id))
         item.set_muted(item.muted)
         item.set_frozen(doc.is_frozen(node_id))
@@ -219,7 +220,7 @@ class CanvasScene(QGraphicsScene):
             self.nodes[event.node_id].setPos(*event.new)
             self._replace_edges_of(event.node_id)
         elif isinstance(event, ParamChanged):
-            self.nodes[event.node_id].set_params(self.controller.document.params(event.node_id))
+            self.nodes[event.node_id].set_params(self.controller.shown_params(event.node_id))
             self._replace_edges_of(event.node_id)
         elif isinstance(event, NodeMuted):
             self.nodes[event.node_id].set_muted(event.muted)

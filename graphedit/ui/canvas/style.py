@@ -39,6 +39,7 @@ FAMILY = {
     "loss": "#99513a",
     "penalty": "#7a6a55",
     "metric": "#4f7ea6",
+    "blocks": "#3d7f8c",
 }
 
 

@@ -13,6 +13,8 @@ from graphedit.model.events import Edge
 from graphedit.model.layout import layered_layout
 from graphedit.ui.canvas import style
 from graphedit.ui.canvas.annotation_items import AnnotationDrag, NoteItem
+from graphedit.ui.canvas.block_view import BlockViewMixin
+from graphedit.ui.canvas.breadcrumb import Breadcrumb
 from graphedit.ui.canvas.find_node import FindNodeBar
 from graphedit.ui.canvas.interactions import (
     Interaction,
@@ -29,11 +31,12 @@ from graphedit.ui.canvas.scene import CanvasScene
 from graphedit.ui.controller import CLIPBOARD_MIME, EditorController
 
 NODE_MIME = "application/x-graphedit-node-type"
+BLOCK_FILE_MIME = "application/x-graphedit-block-file"  # payload: the path of a block file of the user's library
 MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
 TOAST_STYLE = "QLabel {{ background: {bg}; color: white; border-radius: 6px; padding: 6px 10px; }}"
 
 
-class CanvasView(QGraphicsView):
+class CanvasView(BlockViewMixin, QGraphicsView):
     """The node editor canvas for a controller: it observes the controller's document and edits through it."""
 
     def __init__(self, controller: EditorController, parent: QWidget | None = None) -> None:
@@ -68,9 +71,11 @@ class CanvasView(QGraphicsView):
         self._quick_port: tuple[str, str, bool] | None = None
         self.finder = FindNodeBar(self)  # Ctrl+F
         self.keymap = CanvasKeymap(self)
+        self.breadcrumb = Breadcrumb(controller, self)
         self.minimap = Minimap(self)
         controller.message.connect(self.show_message)
         controller.documentReplaced.connect(lambda: QTimer.singleShot(0, self.zoom_to_fit))
+        controller.levelChanged.connect(self._level_changed)
 
     def scene(self) -> CanvasScene:  # typed
         return super().scene()
@@ -142,10 +147,22 @@ class CanvasView(QGraphicsView):
             if annotation is not None:  # a note, or a frame's title: edit its text
                 annotation.text.start()
                 return
-            if self.scene().node_at(pos) is None and self.scene().edge_at(pos) is None:  # a frame's body is canvas
+            node = self.scene().node_at(pos)
+            if node is None and self.scene().edge_at(pos) is None:  # a frame's body is canvas
                 self.open_quick_add(pos)
                 return
+            if node is not None and node.node_type.block is not None:
+                if self.mode is not None:
+                    self.mode.cancel()
+                    self.mode = None
+                self.enter_block(node.node_id)
+                return
         super().mouseDoubleClickEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.breadcrumb.isVisible():
+            self.breadcrumb.place()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
@@ -163,6 +180,12 @@ class CanvasView(QGraphicsView):
         if self.scene().selected_node_ids():
             menu.addActions([keys.mute, keys.duplicate, keys.delete])
             menu.addSeparator()
+            menu.addActions([keys.group, keys.ungroup])
+            if node is not None and node.node_type.block is not None:
+                menu.addAction("Open Block (double-click)", lambda: self.enter_block(node.node_id))
+            menu.addSeparator()
+        if self.controller.levels:
+            menu.addAction(keys.leave_block)
         menu.addAction("Add node… (Tab)", lambda: self.open_quick_add(pos))
         menu.addActions([keys.auto_layout, keys.zoom_fit])
         menu.exec(event.globalPos())
@@ -192,6 +215,11 @@ class CanvasView(QGraphicsView):
         # Tab opens quick add instead of moving focus away from the canvas
         if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Tab and self.mode is None:
             self.open_quick_add()
+            return True
+        # Esc cancels a drag or closes quick add before it leaves a block (the keymap's leave_block)
+        escape = event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape
+        if escape and (self.mode is not None or self.quick_add.isVisible()):
+            event.accept()
             return True
         return super().event(event)
 
@@ -343,7 +371,7 @@ class CanvasView(QGraphicsView):
 
     # ---------------------------------------------------------------- drops
     def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasFormat(NODE_MIME):
+        if event.mimeData().hasFormat(NODE_MIME) or event.mimeData().hasFormat(BLOCK_FILE_MIME):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -352,6 +380,11 @@ class CanvasView(QGraphicsView):
         self.dragEnterEvent(event)
 
     def dropEvent(self, event) -> None:
+        if event.mimeData().hasFormat(BLOCK_FILE_MIME):
+            event.acceptProposedAction()
+            path = bytes(event.mimeData().data(BLOCK_FILE_MIME)).decode("utf-8")
+            self.add_block_file(path, self.mapToScene(event.position().toPoint()))
+            return
         if not event.mimeData().hasFormat(NODE_MIME):
             event.ignore()
             return

@@ -114,7 +114,7 @@ class InsideDock(QDockWidget):
 
         files = self.window.files
         project = files.project
-        project.document = self.controller.document
+        project.document = self.controller.root  # the project's graph, also while a block is open
         try:
             copy = project_from_json(project_to_json(project), "the project", project.document.registry)
         except GraphEditError as exc:  # a graph mid-edit: say so, never crash

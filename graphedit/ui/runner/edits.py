@@ -113,9 +113,16 @@ def fit_graph_to_dataset(
     The rule of :func:`graphedit.training.binding.fitted_shapes`, which the run uses too, so the canvas
     shows the shapes the run will use; returns the ids of the nodes changed.
     """
-    doc = controller.document
+    doc = getattr(controller, "root", controller.document)  # the project's graph, also while a block is open
     wanted = fitted_shapes(doc, info)
     changed = []
+    wanted = {
+        n: (shape, dtype)
+        for n, (shape, dtype) in wanted.items()
+        if list(doc.params(n).get("shape") or []) != shape or doc.params(n).get("dtype") != dtype
+    }
+    if wanted and doc is not controller.document:
+        controller.leave_block(0)  # the Input and Target nodes are in the project's graph
     try:
         with controller.batch(f"Fit inputs to dataset {info.name}"):
             for node_id, (shape, dtype) in wanted.items():

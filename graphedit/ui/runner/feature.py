@@ -120,7 +120,7 @@ class TrainingFeature(QObject):
 
     def project(self) -> Any:
         project = self.files.project
-        project.document = self.controller.document
+        project.document = self.controller.root
         return project
 
     def run(self, overrides: dict[str, Any] | None = None) -> str | None:
@@ -222,7 +222,7 @@ class TrainingFeature(QObject):
         weights = Path(run_dir or "") / FINAL
         if status not in ADOPT or not weights.exists():
             return ""
-        problem = weights_problem(self.controller.document, weights)
+        problem = weights_problem(self.controller.root, weights)
         if problem:
             return f"The graph changed during the run ({problem}); its weights stay in the Runs panel."
         pointer = point_project_to(SimpleNamespace(path=self.files.runs_base(), weights=None), weights, save=False)
@@ -248,7 +248,7 @@ class TrainingFeature(QObject):
         if name in self.live.views():
             self.live.show_view(name)
         elif not name:
-            self._show_fitting_view(self.controller.document)
+            self._show_fitting_view(self.controller.root)
 
     def _show_fitting_view(self, document: Any) -> None:
         self._fitting_view = True

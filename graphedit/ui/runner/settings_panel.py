@@ -364,7 +364,7 @@ class TrainingSettingsDock(QDockWidget):
         self.datasetInfo.emit(self.info)
 
     def _show_bind(self, fields: list[dict[str, Any]]) -> None:
-        doc = self.controller.document
+        doc = self.controller.root  # the Input and Target nodes, also while a block is open
         nodes: dict[str, list[str]] = {"input": [], "target": []}
         for node_id in doc.topological_order():
             role = doc.node_type(node_id).role
