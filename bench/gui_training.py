@@ -87,7 +87,12 @@ def editor(window: Any, path: Path, view: str, drift: Drift, timeout_s: float = 
 
     session = window.session
     assert window.files.open(path, ask=False)
-    if window.live is not None:
+    inside = getattr(window, "inside", None)
+    if inside is not None and view in inside.views():  # an Inside view (backprop, embeddings…) open while training
+        inside.show()
+        inside.raise_()
+        inside.show_view(view)
+    elif window.live is not None:
         window.live.show()
         window.live.raise_()
         window.live.show_view(view)
@@ -139,7 +144,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=4000, help="points in the spiral dataset")
     parser.add_argument("--threads", type=int, default=1, help="torch threads in each training process")
     parser.add_argument(
-        "--views", default="curves,regions,activations,gradients", help="live views to watch, comma-separated"
+        "--views",
+        default="curves,regions,activations,gradients",
+        help="live views (or Inside views: backprop, embeddings, landscape…) to watch, comma-separated",
     )
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = str(args.threads)  # the spawned worker reads it when it imports torch

@@ -45,6 +45,10 @@ def version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["render"]:  # draws with Qt (offscreen), so it lives in graphedit.ui
+        from graphedit.ui.picture import main as render
+
+        return render(argv[1:])
     commands = COMMANDS
     if not argv or argv[0] not in commands and argv[0] not in ("-h", "--help", "-V", "--version"):
         return _open_editor(argv)
@@ -53,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Design, train and export neural networks.\n\n"
         "  graphedit [FILE.gproj]  open the editor on FILE (on an example when no file is given)\n"
+        "  graphedit render PROJECT -o FILE.svg|.png|.pdf   draw the graph as a picture (no display needed)\n"
         "  graphedit COMMAND ...   run a command headless (below)",
     )
     parser.add_argument("-V", "--version", action="version", version=f"graphedit {version()}")

@@ -25,10 +25,11 @@ class NodeError(GraphEditError):
     ``node_id`` points back to the canvas; ``fix`` is the suggested remedy.
     """
 
-    def __init__(self, node_id: str | None, problem: str, fix: str = "") -> None:
+    def __init__(self, node_id: str | None, problem: str, fix: str = "", path: tuple[str, ...] = ()) -> None:
         self.node_id = node_id
         self.problem = problem
         self.fix = fix
+        self.path = path  # inside a block node: the inner node with the problem, ("0", "conv2") under "layer2"
         where = f"node '{node_id}': " if node_id else ""
         tail = f" Fix: {fix}" if fix else ""
         super().__init__(f"{where}{problem}.{tail}" if not problem.endswith(".") else f"{where}{problem}{tail}")
@@ -56,3 +57,7 @@ class OutsidePathError(GraphEditError):
     def __init__(self, message: str, path: str = "") -> None:
         self.path = path
         super().__init__(message)
+
+
+class PictureError(GraphEditError):
+    """A picture of the graph that cannot be written (a format it cannot have, the project itself as target)."""

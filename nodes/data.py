@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphedit.errors import GraphEditError
 from graphedit.nodes.spec import NodeType, Param, Port
 
 
@@ -25,6 +26,14 @@ def feature_shape(node_type_id: str, params: dict[str, Any]) -> tuple[int, ...]:
 
 
 _DTYPE = ("float32", "int64")
+
+
+def _outside_block(params: dict[str, Any], shapes: list) -> Any:
+    raise GraphEditError(
+        "a block port only means something inside a block definition; delete it here, or group nodes into a "
+        "block (Ctrl+G) and add ports there"
+    )
+
 
 NODE_TYPES = [
     NodeType(
@@ -79,5 +88,31 @@ NODE_TYPES = [
         role="output",
         key_params=("name",),
         id_prefix="output",
+    ),
+    NodeType(
+        "BlockInput",
+        "Block input",
+        "blocks",
+        "An input port of the block being edited: the block node gets a port of this name, and what is wired "
+        "into that port arrives here.",
+        build=_outside_block,
+        inputs=(),
+        outputs=(Port("y", doc="what the block node receives on this port"),),
+        formula="x = the block's input",
+        role="block_input",
+        id_prefix="x",
+    ),
+    NodeType(
+        "BlockOutput",
+        "Block output",
+        "blocks",
+        "An output port of the block being edited: the block node gets a port of this name that returns "
+        "what is wired here.",
+        build=_outside_block,
+        inputs=(Port("x", doc="the tensor the block returns on this port"),),
+        outputs=(),
+        formula="the block's output = x",
+        role="block_output",
+        id_prefix="out",
     ),
 ]

@@ -44,7 +44,8 @@ def _elementwise(two: object, many: object) -> object:
     """``torch.add(a, b)`` for two inputs (reads best), ``add([a, b, c])`` for more."""
 
     def build(params: dict[str, Any], shapes: list[Shape | None]) -> Call:
-        return Call(two) if params["inputs"] == 2 else Call(many, pack=True)  # one input: y = x
+        wired = sum(s is not None for s in shapes) if shapes else params["inputs"]  # the free last port may be unwired
+        return Call(two) if wired == 2 else Call(many, pack=True)  # one input: y = x
 
     return build
 

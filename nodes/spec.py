@@ -20,8 +20,8 @@ from graphedit.errors import ParamError
 Shape = tuple[int, ...]
 """A full tensor shape, batch dimension first (``()`` for a scalar)."""
 
-PARAM_KINDS = ("int", "float", "bool", "choice", "str", "ints")
-ROLES = ("layer", "input", "target", "output", "loss", "weight_penalty", "metric")
+PARAM_KINDS = ("int", "float", "bool", "choice", "str", "ints", "overrides")
+ROLES = ("layer", "input", "target", "output", "loss", "weight_penalty", "metric", "block_input", "block_output")
 INIT_CHOICES = ("xavier", "he", "lecun", "uniform", "zeros", "torch")
 
 
@@ -90,6 +90,8 @@ class Param:
                 self._check_range(int(item), label)
                 out.append(int(item))
             return tuple(out)
+        if self.kind == "overrides":
+            return _coerce_overrides(value, label)
         raise ParamError(f"{label} has unknown kind {self.kind!r}.")
 
     def _allow_text(self) -> str:
@@ -102,7 +104,35 @@ class Param:
             raise ParamError(f"{label} is {value}, above its maximum {self.max:g}; use a value ≤ {self.max:g}.")
 
     def to_json_value(self, value: Any) -> Any:
+        if self.kind == "overrides":
+            return {str(i): {k: list(v) if isinstance(v, tuple) else v for k, v in items} for i, items in value}
         return list(value) if isinstance(value, tuple) else value
+
+
+Overrides = tuple[tuple[int, tuple[tuple[str, Any], ...]], ...]
+"""Per-index parameter values of a repeated block, ``((0, (("stride", 2),)),)``: hashable, in a canonical order."""
+
+
+def _coerce_overrides(value: Any, label: str) -> Overrides:
+    """``{"0": {"stride": 2}}`` (or the canonical tuple form) → :data:`Overrides`; the block's check names the rest."""
+    if isinstance(value, tuple):
+        value = {str(i): dict(items) for i, items in value}
+    if not isinstance(value, dict):
+        raise ParamError(f'{label} must be an object such as {{"0": {{"stride": 2}}}}, not {value!r}.')
+    out = []
+    for index, items in value.items():
+        if not (isinstance(index, str) and index.isdigit() and len(index) <= 6) or not isinstance(items, dict):
+            raise ParamError(
+                f'{label}: {index!r} must be a repeat index ("0", "1", ...) mapped to parameter values, '
+                'such as {"0": {"stride": 2}}.'
+            )
+        for name, item in items.items():
+            if not isinstance(name, str) or not (item is None or isinstance(item, (bool, int, float, str, list))):
+                raise ParamError(f"{label}: index {index} sets {name!r} to {item!r}; use a number, text or list.")
+        entries = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in items.items()))
+        if entries:
+            out.append((int(index), entries))
+    return tuple(sorted(out))
 
 
 @dataclass(frozen=True)
@@ -166,6 +196,7 @@ class NodeType:
     key_params: tuple[str, ...] = ()
     train_only: bool = False
     id_prefix: str = ""
+    block: Any = None  # a block definition (graphedit.model.blocks): the compiler builds its instances
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -193,12 +224,16 @@ class NodeType:
         return {p.name: p.default for p in self.params}
 
     def input_ports(self, params: dict[str, Any] | None = None) -> list[Port]:
-        """Input ports; a variadic type has ``in1`` … ``inN`` with N from its count parameter."""
+        """Input ports; a variadic type has ``in1`` … ``inN`` with N from its count parameter.
+
+        The last of two or more is optional: the free port the editor adds when the one before it is wired
+        (:meth:`params_after_wiring`), so a node waiting for another input is not in error.
+        """
         if self.variadic is None:
             return list(self.inputs)
         params = params or {}
         count = int(params.get(self.variadic, self.param(self.variadic).default))
-        return [Port(f"in{i + 1}") for i in range(count)]
+        return [Port(f"in{i + 1}", optional=i > 0 and i == count - 1) for i in range(count)]
 
     def params_after_wiring(self, params: dict[str, Any], port: str) -> dict[str, Any] | None:
         """For a variadic type whose last input ``port`` was just wired: the params with one free port more.

@@ -82,6 +82,8 @@ ROWS: dict[str, Row] = {
     "Input": covered("data node: every export test feeds it"),
     "Target": covered("data node: the objective's placeholder, tests/test_trainer.py"),
     "Output": covered("data node: names every export's outputs, tests/test_export.py"),
+    "BlockInput": covered("block port: every block test wires one, tests/test_blocks.py"),
+    "BlockOutput": covered("block port: every block test wires one, tests/test_blocks.py"),
     # dense
     "Dense": Row({"units": 5}, ((N, 4, 7),), lambda: nn.Linear(7, 5)),
     "Maxout": covered("no torch module: tests/test_catalog.py (values) and test_export.py (all four exports)"),

@@ -19,8 +19,9 @@ def found(problems, level=None):
     return [(p.level, p.node_id, p.problem) for p in problems if level is None or p.level == level]
 
 
-def data(task="classification", classes=3, targets=True):
-    return SimpleNamespace(name="toy", task=task, num_classes=classes, target_shape=() if targets else None)
+def data(task="classification", classes=3, targets=True, named=None):
+    shape = () if targets else None
+    return SimpleNamespace(name="toy", task=task, num_classes=classes, target_shape=shape, inputs=named, targets=named)
 
 
 def test_a_sound_classifier_has_no_problems():
@@ -52,9 +53,12 @@ def test_two_inputs_and_two_targets_cannot_be_fed():
     doc = mlp()
     doc.add_node("Input", node_id="input2", params={"shape": [2]})
     doc.add_node("Target", node_id="target2", params={"shape": [1], "dtype": "int64"})
-    errors = found(analyze(doc), "error")
+    errors = found(analyze(doc, data=data()), "error")
     assert any(n == "input2" and "2 Input nodes" in text for _, n, text in errors)
     assert any(n == "target2" and "2 Target nodes" in text for _, n, text in errors)
+    # a dataset with named inputs and targets feeds several (training.binding checks the names)
+    named = {"input1": {}, "input2": {}}
+    assert not [p for p in analyze(doc, data=data(named=named)) if "Input nodes" in p.problem]
 
 
 def test_dataset_without_targets_refuses_a_target_node():

@@ -72,3 +72,5 @@ def test_a_rank_takes_its_slice_of_each_global_batch():
     first, second = Distributed(0, 2, 0), Distributed(1, 2, 1)
     assert first.shard(X, y)[1].tolist() == [0, 1, 2, 3]
     assert second.shard(X, y)[1].tolist() == [4, 5, 6, 7]
+    named, targets = second.shard({"left": X, "right": X + 10}, {"same": y})  # several inputs: each cut alike
+    assert named["right"].view(-1).tolist() == [14, 15, 16, 17] and targets["same"].tolist() == [4, 5, 6, 7]

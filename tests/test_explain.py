@@ -63,3 +63,14 @@ def test_views_say_why_they_do_not_apply():
     )
     ok, why = availability(doc, compile_graph(doc))
     assert not ok and "not an image" in why
+
+
+def test_predict_gives_the_argmax_class_and_its_softmax_probability(trained):
+    doc, compiled, x, y = trained
+    from graphedit.training.explain import predict
+
+    classes, confidence = predict(compiled, x[:8])
+    with torch.no_grad():
+        probabilities = torch.softmax(compiled.model.eval()(x[:8]), 1)
+    assert torch.equal(classes, probabilities.argmax(1))
+    torch.testing.assert_close(confidence, probabilities.max(1).values)

@@ -59,8 +59,10 @@ def test_batchnorm_statistics_count_as_parameter_memory():
 
 def test_check_json_has_memory_per_node_and_totals(tmp_path, capsys):
     path = save_project(Project(document=conv_dense()), tmp_path / "m.gproj")
-    assert main(["check", str(path), "--json"]) == 0
+    assert main(["check", str(path), "--json"]) == 0  # it computes; with no loss it cannot train, and says so
     payload = json.loads(capsys.readouterr().out)
+    assert not payload["trainable"] and "no loss" in payload["training_errors"][0]["message"]
+    assert payload["errors"] == []  # no shape error: the graph computes
     nodes = {n["node"]: n for n in payload["nodes"]}
     assert nodes["dense1"]["param_bytes"] == (5 * 144 + 5) * F32
     assert nodes["conv1"]["activation_bytes_per_example"] == 4 * 6 * 6 * F32
@@ -122,7 +124,7 @@ def test_summary_dock_shows_memory_per_node_and_the_totals(qtbot, tmp_path):
     assert window.files.open(save_project(Project(document=conv_dense()), tmp_path / "m.gproj"), ask=False)
     table = window.summary.table
     headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
-    assert headers[4:] == ["Param memory", "Activations/example"]
+    assert headers[4:6] == ["Param memory", "Activations/example"]
     dense = window.summary.row_of("dense1")
     assert table.item(dense, 4).text() == byte_text((5 * 144 + 5) * F32)
     assert table.item(dense, 5).text() == byte_text(5 * F32)

@@ -245,3 +245,20 @@ def test_a_checkpoint_that_cannot_be_written_does_not_end_the_run(tmp_path, monk
     assert summary["status"] == "finished"
     recorded = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert "No space left" in recorded["checkpoint_error"] and (tmp_path / "run" / FINAL).exists()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "meta"])
+def test_a_damaged_checkpoint_is_one_line_not_a_traceback(tmp_path, capsys, damage):
+    from graphedit.training.checkpoint import CHECKPOINT, CHECKPOINT_META
+
+    path = make_project(tmp_path)
+    _, first = train_cli(path, "--epochs", "1", capsys=capsys)
+    folder = Path(first["run"])
+    if damage == "garbage":
+        (folder / CHECKPOINT).write_bytes(b"\x00" * 64)  # not a safetensors file
+    else:
+        (folder / CHECKPOINT_META).write_text("[1, 2]", encoding="utf-8")
+    code = main(["train", str(path), "--epochs", "2", "--resume", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "checkpoint" in err and "Fix: train without --resume" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

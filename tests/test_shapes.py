@@ -1,6 +1,7 @@
 """Shape inference: shapes on every edge, node-named errors with fixes, incremental re-runs."""
 
 import pytest
+import torch
 from graphkit import build, chain
 
 from graphedit.compiler import CompileError, ShapeInference, compile_graph
@@ -81,15 +82,27 @@ def test_cycle_is_refused():
 
 def test_unconnected_required_input_names_the_port():
     doc = build(
-        [("img", "Input", {"shape": [4]}), ("add1", "Add", {}), ("relu1", "ReLU", {})],
+        [("img", "Input", {"shape": [4]}), ("add1", "Add", {"inputs": 3}), ("relu1", "ReLU", {})],
         ["img -> add1.in1", "add1 -> relu1"],
-    )
+    )  # in3 is the free port a variadic node keeps for the next wire; in2 is a hole
     si = infer(doc)
     error = si.infos["add1"].error
     assert "input 'in2' is not connected" in str(error)
     assert si.infos["relu1"].blocked  # downstream of an error: unknown, not an error of its own
     with pytest.raises(CompileError, match="add1"):
         compile_graph(doc)
+
+
+def test_a_variadic_nodes_free_last_port_may_stay_unwired():
+    doc = build(
+        [("a", "Input", {"shape": [4]}), ("b", "Input", {"shape": [4]}), ("add1", "Add", {"inputs": 3})],
+        ["a -> add1.in1", "b -> add1.in2"],
+    )
+    si = infer(doc)
+    assert si.infos["add1"].error is None and si.infos["add1"].outputs["y"][1:] == (4,)
+    compiled = compile_graph(doc)
+    x, y = torch.randn(2, 4), torch.randn(2, 4)
+    assert torch.equal(compiled.model(a=x, b=y), x + y)
 
 
 def test_parameter_out_of_range_is_refused():

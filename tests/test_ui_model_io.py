@@ -48,6 +48,13 @@ class FakeIOPrompts:
         self.asked_run_code = getattr(self, "asked_run_code", []) + [source]
         return getattr(self, "run_code", True)
 
+    def pretrained_weights(self, folder):
+        return getattr(self, "weights", None)
+
+    def confirm_pt(self, path):
+        self.asked_pt = getattr(self, "asked_pt", []) + [path]
+        return getattr(self, "allow_pt", False)
+
     def project_path(self, suggested):
         return self.project_answer
 
@@ -158,3 +165,31 @@ def test_import_of_an_unsupported_op_is_an_error_and_keeps_the_graph(qtbot, tmp_
     assert prompts.errors and "sin" in prompts.errors[0]
     assert window.controller.document.to_json() == before
     assert not (tmp_path / "odd.gproj").exists()
+
+
+def test_import_with_a_pt_file_asks_first_and_a_refusal_says_how_to_convert(qtbot, tmp_path):
+    from safetensors.torch import load_file
+
+    source = tmp_path / "small.py"
+    source.write_text(
+        "from torch import nn\n\n\nclass Small(nn.Module):\n    input_shape = (4,)\n\n"
+        "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n\n"
+        "    def forward(self, x):\n        return self.fc(x)\n"
+    )
+    torch.manual_seed(3)
+    state = {"fc.weight": torch.randn(2, 4), "fc.bias": torch.randn(2)}
+    torch.save(state, tmp_path / "small.pt")
+    window = make_window(qtbot, tmp_path)
+    prompts = FakeIOPrompts(source=str(source), cls="Small", project_path=str(tmp_path / "small.gproj"))
+    prompts.weights = str(tmp_path / "small.pt")
+    window.model_io.prompts = prompts
+    window.model_io.import_action.trigger()
+    assert prompts.asked_pt == [str(tmp_path / "small.pt")]
+    assert len(prompts.errors) == 1 and "safetensors" in prompts.errors[0] and "weights_only=True" in prompts.errors[0]
+    assert len(window.controller.document) == 0  # the graph in the editor is unchanged
+    prompts.allow_pt, prompts.errors = True, []
+    window.model_io.import_action.trigger()
+    assert not prompts.errors, prompts.errors
+    project = window.files.project
+    weights = load_file(str(tmp_path / project.weights["path"]))
+    assert torch.equal(weights["fc.weight"], state["fc.weight"])

@@ -164,3 +164,17 @@ def test_edits_of_one_field_after_a_pause_are_separate_steps(ctl, monkeypatch):
     clock[0] += undo.TYPING_PAUSE_S + 1
     ctl.set_param("dense1", "units", 41)
     assert ctl.undo_stack.count() == 2
+
+
+def test_wiring_a_variadic_nodes_last_port_adds_a_free_one_in_the_same_undo_step(ctl):
+    concat = ctl.add_node("Concat", (0, 300))
+    ctl.connect("dense1", "y", concat, "in1")
+    assert ctl.document.params(concat)["inputs"] == 2  # in1 is not the last port
+    before = snapshot(ctl.document)
+    ctl.connect("relu1", "y", concat, "in2")
+    assert ctl.document.params(concat)["inputs"] == 3
+    assert ctl.info(concat).error is None  # the new free port in3 does not put the node in error
+    ctl.undo_stack.undo()
+    assert snapshot(ctl.document) == before
+    ctl.undo_stack.redo()
+    assert ctl.document.params(concat)["inputs"] == 3 and ctl.document.edge_into(concat, "in2") is not None

@@ -13,7 +13,7 @@ from graphedit.training.datasets import load_dataset
 
 # ----------------------------------------------------------------- lesson 11
 def autoencoder(denoising: bool) -> Example:
-    net = Net(wrap=6 if denoising else 5)  # the encoder above, the decoder below
+    net = Net()
     net.add("pixels", "Input")
     if denoising:
         net.add("noise", "GaussianNoise", std=0.7)
@@ -24,9 +24,10 @@ def autoencoder(denoising: bool) -> Example:
     net.add("dec1", "ConvTranspose2d", filters=16, kernel=2, stride=2, init="he")
     net.add("dec_relu1", "ReLU")
     net.add("dec2", "ConvTranspose2d", filters=1, kernel=2, stride=2, init="xavier")
-    col = net.grid["dec2"][0] + 1
-    net.add("reconstruction", "Output", "dec2", lane=-1, col=col, beside="dec2", name="reconstruction")
-    net.add("mse", "MSE", {"pred": "dec2", "target": "pixels"}, lane=0, col=col, beside="dec2")
+    net.add("reconstruction", "Output", "dec2", name="reconstruction")
+    net.add("mse", "MSE", {"pred": "dec2", "target": "pixels"})
+    net.frame("Encoder: 16×16 → 4 maps of 4×4", "enc1", "enc_relu1", "enc2")
+    net.frame("Decoder", "dec1", "dec_relu1", "dec2")
     if denoising:
         texts = (
             "11b_denoising_autoencoder",
@@ -60,25 +61,40 @@ def autoencoder(denoising: bool) -> Example:
 
 
 # ----------------------------------------------------------------- lesson 12
+def down(inner: Net) -> None:
+    """Max pool, then Conv 3×3 → ReLU: a step down the U (the inside of ``Down``)."""
+    inner.add("pool", "MaxPool2d", "x")
+    conv(inner, "conv", 32, 3)
+    inner.add("relu", "ReLU")
+    inner.add("y", "BlockOutput")
+
+
+def up(inner: Net) -> None:
+    """Transposed convolution, the skip concatenated, then Conv 3×3 → ReLU: a step up (the inside of ``Up``)."""
+    inner.add("up", "ConvTranspose2d", "x", filters=32, kernel=2, stride=2, init="he")
+    inner.add("cat", "Concat", ["up", "skip"])
+    conv(inner, "conv", 32, 3)
+    inner.add("relu", "ReLU")
+    inner.add("y", "BlockOutput")
+
+
 def unet() -> Example:
-    net = Net(wrap=None)  # drawn as a U: each resolution level is a lane, the skips run straight across
+    net = Net()
+    net.define("Down", ["x"], down, {"filters": ["conv.filters"]}, "Halve the resolution, then Conv 3×3 → ReLU.")
+    net.define(
+        "Up",
+        ["x", "skip"],
+        up,
+        {"filters": ["up.filters", "conv.filters"]},
+        "Double the resolution (transposed convolution), stack the skip's maps onto it, then Conv 3×3 → ReLU.",
+    )
     net.add("image", "Input")
-    conv(net, "down1", 16, 3)
-    skip1 = net.add("down1_relu", "ReLU")
-    net.add("pool1", "MaxPool2d", lane=1)
-    conv(net, "down2", 32, 3)
-    skip2 = net.add("down2_relu", "ReLU")
-    net.add("pool2", "MaxPool2d", lane=2)
-    conv(net, "bottom", 64, 3)
-    net.add("bottom_relu", "ReLU")
-    net.add("up2", "ConvTranspose2d", lane=1, filters=32, kernel=2, stride=2, init="he")
-    net.add("cat2", "Concat", ["up2", skip2])
-    conv(net, "up2_conv", 32, 3)
-    net.add("up2_relu", "ReLU")
-    net.add("up1", "ConvTranspose2d", lane=0, filters=16, kernel=2, stride=2, init="he")
-    net.add("cat1", "Concat", ["up1", skip1])
-    conv(net, "up1_conv", 16, 3)
-    net.add("up1_relu", "ReLU")
+    conv(net, "inc", 16, 3)
+    skip1 = net.add("inc_relu", "ReLU")
+    skip2 = net.add("down1", "Down", filters=32)
+    net.add("down2", "Down", filters=64)
+    net.add("up2", "Up", {"x": "down2", "skip": skip2}, filters=32)
+    net.add("up1", "Up", {"x": "up2", "skip": skip1}, filters=16)
     net.add("mask", "Conv2d", filters=4, kernel=1, init="xavier")
     net.classifier_head("mask", output="mask_scores")
     return {
@@ -89,11 +105,11 @@ def unet() -> Example:
             "Lesson 12: a U-Net maps pixels to pixels — which pixels of a noisy 16×16 image belong to the "
             "circle, square or triangle. The contracting path (conv, max pool, twice) sees more and more "
             "context at lower resolution; the expanding path (transposed convolutions) restores the "
-            "resolution, and Concat skips bring back the fine detail of the same level.",
+            "resolution, and Concat skips bring back the fine detail of the same level. Each step is a block: "
+            "Down (max pool, conv) and Up (transposed convolution, Concat with the skip, conv), used twice each.",
             "Open the reconstructions: beside each input the predicted mask, one colour per class, sharpens from "
-            "blobs into shapes with crisp edges. Hover the "
-            "Concat nodes to see a skip's channels stacked onto the upsampled ones. Mute a skip (select its "
-            "Concat's source and press M) to see the edges blur.",
+            "blobs into shapes with crisp edges. Double-click an Up node to see its Concat stack the skip's "
+            "channels onto the upsampled ones; the skip wires run straight across the U at each level.",
             target("val_accuracy", ">=", 0.93, 8),
         ),
         "net": net,
@@ -108,20 +124,22 @@ def unet() -> Example:
 
 # ----------------------------------------------------------------- lesson 13
 def vae() -> Example:
-    net = Net(wrap=5)  # the encoder above, the decoder below
+    net = Net()
     net.add("pixels", "Input")
     net.add("enc1", "Dense", units=64, init="he")
     enc = net.add("enc_relu", "ReLU")
-    net.add("mu", "Dense", enc, lane=-0.7, units=2, init="xavier")
-    net.add("logvar", "Dense", enc, lane=0.7, units=2, init="xavier")
-    net.add("z", "Reparameterize", {"mu": "mu", "logvar": "logvar"}, lane=0)
-    net.add("kl", "KLDivergence", {"mu": "mu", "logvar": "logvar"}, lane=1.6, weight=1 / 64)
+    net.add("mu", "Dense", enc, units=2, init="xavier")
+    net.add("logvar", "Dense", enc, units=2, init="xavier")
+    net.add("z", "Reparameterize", {"mu": "mu", "logvar": "logvar"})
+    net.add("kl", "KLDivergence", {"mu": "mu", "logvar": "logvar"}, weight=1 / 64)
     net.add("dec1", "Dense", "z", units=64, init="he")
     net.add("dec_relu", "ReLU")
     net.add("recon", "Dense", units=64, init="xavier")
-    col = net.grid["recon"][0] + 1
-    net.add("reconstruction", "Output", "recon", lane=-1, col=col, beside="recon", name="reconstruction")
-    net.add("mse", "MSE", {"pred": "recon", "target": "pixels"}, lane=0, col=col, beside="recon")
+    net.add("reconstruction", "Output", "recon", name="reconstruction")
+    net.add("mse", "MSE", {"pred": "recon", "target": "pixels"})
+    net.frame("Encoder", "enc1", "enc_relu")
+    net.frame("Latent code: sample z, pay the KL", "mu", "logvar", "z", "kl")
+    net.frame("Decoder", "dec1", "dec_relu", "recon")
     return {
         **example(
             "13_vae",

@@ -29,6 +29,8 @@ def keras_cnn() -> Example:
     net.chain(("dense1", "Dense", {"units": 32, "init": "he"}), ("relu4", "ReLU"), ("dropout2", "Dropout", {"p": 0.5}))
     net.add("dense2", "Dense", units=10, init="xavier")
     net.classifier_head("dense2", output="logits")
+    net.frame("Features: convolutions of stride 2", "conv1", "relu1", "conv2", "relu2")
+    net.frame("Classifier", "dense1", "relu4", "dropout2", "dense2")
     return {
         **example(
             "06_keras_cnn",
@@ -83,15 +85,27 @@ def lenet() -> Example:
 
 
 # ------------------------------------------------------------------ lesson 8
+def dense_layer(inner: Net) -> None:
+    """BatchNorm → ReLU → Conv 3×3, its maps concatenated to the layer's input: the inside of ``DenseLayer``."""
+    inner.add("bn", "BatchNorm", "x")
+    inner.add("relu", "ReLU")
+    conv(inner, "conv", 12, 3)
+    inner.add("concat", "Concat", ["x", "conv"])
+    inner.add("y", "BlockOutput")
+
+
 def densenet() -> Example:
     net = Net()
+    net.define(
+        "DenseLayer",
+        ["x"],
+        dense_layer,
+        {"growth": ["conv.filters"]},
+        "BatchNorm → ReLU → Conv 3×3 adding 'growth' feature maps, concatenated to everything before them.",
+    )
     net.add("image", "Input")
-    features = conv(net, "stem", 16, 3)
-    for i in range(1, 4):
-        net.add(f"bn{i}", "BatchNorm", features, lane=1)
-        net.add(f"relu{i}", "ReLU")
-        conv(net, f"conv{i}", 12, 3)
-        features = net.add(f"concat{i}", "Concat", [features, f"conv{i}"], lane=0)
+    conv(net, "stem", 16, 3)
+    net.add("dense_block", "DenseLayer", growth=12, repeat=3)
     net.chain(("bn_t", "BatchNorm"), ("relu_t", "ReLU"))
     conv(net, "transition", 32, 1)
     net.chain(("pool", "AvgPool2d"), ("flatten", "Flatten"))
@@ -104,11 +118,11 @@ def densenet() -> Example:
             "A DenseNet block: every layer sees all before it",
             "Lesson 8, part a: a dense block of three BatchNorm → ReLU → Conv 3×3 layers, each adding 12 "
             "feature maps (the growth rate) that are concatenated to everything before them, so the channels "
-            "grow 16 → 28 → 40 → 52. A 1×1 transition convolution and average pooling follow, then global "
-            "average pooling and a Dense classifier.",
-            "Hover the Concat wires: the channel count grows by 12 at each one while height and width stay. "
-            "Concatenated skips let every layer reuse all earlier features and get gradients directly from the "
-            "classifier; the feature maps show what each new layer adds.",
+            "grow 16 → 28 → 40 → 52. The block is one definition, DenseLayer, repeated three times. A 1×1 "
+            "transition convolution and average pooling follow, then a Dense classifier.",
+            "Hover the wires around the dense_block node: 16 channels go in and 52 come out while height and "
+            "width stay. Double-click it to see one DenseLayer, whose Concat stacks the 12 new maps onto its "
+            "input, so every layer reuses all earlier features and gets gradients directly from the classifier.",
             target("val_accuracy", ">=", 0.9, 3),
         ),
         "net": net,
@@ -118,19 +132,43 @@ def densenet() -> Example:
     }
 
 
+def inception_module(inner: Net) -> None:
+    """Four branches side by side, concatenated: the inside of ``Inception`` (torchvision's parameter names)."""
+    b1 = conv(inner, "b1_1x1", 8, 1, "x")
+    conv(inner, "b2_reduce", 8, 1, "x")
+    b2 = conv(inner, "b2_3x3", 12, 3)
+    conv(inner, "b3_reduce", 4, 1, "x")
+    b3 = conv(inner, "b3_5x5", 6, 5)
+    inner.add("b4_pool", "MaxPool2d", "x", kernel=3, stride=1, padding=1)
+    b4 = conv(inner, "b4_1x1", 6, 1)
+    inner.add("concat", "Concat", [b1, b2, b3, b4], inputs=4)
+    inner.add("y", "BlockOutput")
+
+
+INCEPTION_PARAMS = {
+    "ch1x1": ["b1_1x1.filters"],
+    "ch3x3red": ["b2_reduce.filters"],
+    "ch3x3": ["b2_3x3.filters"],
+    "ch5x5red": ["b3_reduce.filters"],
+    "ch5x5": ["b3_5x5.filters"],
+    "pool_proj": ["b4_1x1.filters"],
+}
+
+
 def inception() -> Example:
     net = Net()
+    net.define(
+        "Inception",
+        ["x"],
+        inception_module,
+        INCEPTION_PARAMS,
+        "GoogLeNet's module: 1×1, 3×3 and 5×5 convolutions (behind 1×1 bottlenecks) and a pooled 1×1 branch, "
+        "concatenated along the channels.",
+    )
     net.add("image", "Input")
     conv(net, "stem", 16, 3)
-    stem = net.add("stem_relu", "ReLU")
-    b1 = conv(net, "b1_1x1", 8, 1, stem, lane=-1.5)
-    conv(net, "b2_reduce", 8, 1, stem, lane=-0.5)
-    b2 = conv(net, "b2_3x3", 12, 3, col=net.grid[b1][0] + 1)
-    conv(net, "b3_reduce", 4, 1, stem, lane=0.5)
-    b3 = conv(net, "b3_5x5", 6, 5)
-    net.add("b4_pool", "MaxPool2d", stem, lane=1.5, kernel=3, stride=1, padding=1)
-    b4 = conv(net, "b4_1x1", 6, 1)
-    net.add("concat", "Concat", [b1, b2, b3, b4], lane=0, inputs=4)
+    net.add("stem_relu", "ReLU")
+    net.add("inception", "Inception", ch1x1=8, ch3x3red=8, ch3x3=12, ch5x5red=4, ch5x5=6, pool_proj=6)
     net.chain(("relu", "ReLU"), ("pool", "MaxPool2d"), ("flatten", "Flatten"))
     net.add("dense", "Dense", units=10, init="xavier")
     net.classifier_head("dense")
@@ -141,16 +179,89 @@ def inception() -> Example:
             "An Inception module: four branches side by side",
             "Lesson 8, part b: one Inception module after a 3×3 stem — a 1×1 convolution, a 3×3 and a 5×5 "
             "convolution each behind a 1×1 bottleneck that first reduces the channels, and a 3×3 max pool "
-            "followed by a 1×1 convolution — concatenated along the channels (8 + 12 + 6 + 6 = 32 maps).",
-            "Compare the parameter counts in the model summary: the 1×1 bottlenecks make the 5×5 branch cheap. "
-            "Every branch keeps the 16×16 size ('same' padding), which is what lets Concat stack them; open the "
-            "feature maps to see the four kinds of detectors side by side.",
+            "followed by a 1×1 convolution — concatenated along the channels (8 + 12 + 6 + 6 = 32 maps). The "
+            "module is a block definition, Inception, whose branch widths are its parameters (ch1x1, ch3x3red, "
+            "… pool_proj, as torchvision names them).",
+            "Double-click the inception node to see its four branches, and compare their parameter counts in "
+            "the model summary: the 1×1 bottlenecks make the 5×5 branch cheap. Every branch keeps the 16×16 size "
+            "('same' padding), which is what lets Concat stack them.",
             target("val_accuracy", ">=", 0.9, 3),
         ),
         "net": net,
         "dataset": DIGITS16,
         "training": ADAM,
         "live_view": "feature_maps",
+    }
+
+
+def downsample(inner: Net) -> None:
+    """Conv 1×1 → BatchNorm, named ``0`` and ``1`` as torchvision's ``nn.Sequential`` names them."""
+    inner.add("0", "Conv2d", "x", filters=32, kernel=1, stride=2, bias=False, init="he")
+    inner.add("1", "BatchNorm")
+    inner.add("y", "BlockOutput")
+
+
+def basic_block(inner: Net) -> None:
+    """torchvision's BasicBlock: two Conv 3×3 → BatchNorm, added to the input (through ``downsample`` if on)."""
+    inner.add("conv1", "Conv2d", "x", filters=16, kernel=3, padding=1, bias=False, init="he")
+    inner.chain(("bn1", "BatchNorm"), ("relu1", "ReLU"))
+    inner.add("conv2", "Conv2d", filters=16, kernel=3, padding=1, bias=False, init="he")
+    inner.add("bn2", "BatchNorm")
+    inner.add("downsample", "Downsample", "x", filters=16, stride=1)
+    inner.add("add", "Add", ["bn2", "downsample"])
+    inner.add("relu2", "ReLU")
+    inner.add("y", "BlockOutput")
+
+
+def resnet() -> Example:
+    net = Net()
+    net.define(
+        "Downsample",
+        ["x"],
+        downsample,
+        {"filters": ["0.filters"], "stride": ["0.stride"]},
+        "A 1×1 convolution and BatchNorm that fit the skip to the block's output when its shape changes.",
+    )
+    net.define(
+        "BasicBlock",
+        ["x"],
+        basic_block,
+        {
+            "filters": ["conv1.filters", "conv2.filters", "downsample.filters"],
+            "stride": ["conv1.stride", "downsample.stride"],
+            "downsample": ["downsample.enabled"],
+        },
+        "ResNet's basic block: Conv 3×3 → BatchNorm → ReLU → Conv 3×3 → BatchNorm, added to its input, then ReLU.",
+    )
+    net.add("image", "Input")
+    net.add("conv1", "Conv2d", filters=16, kernel=3, padding=1, bias=False, init="he")
+    net.chain(("bn1", "BatchNorm"), ("relu", "ReLU"))
+    net.add("layer1", "BasicBlock", filters=16, stride=1, downsample=False, repeat=2)
+    first = {"0": {"stride": 2, "downsample": True}}
+    net.add("layer2", "BasicBlock", filters=32, stride=1, downsample=False, repeat=2, overrides=first)
+    net.chain(("avgpool", "AdaptiveAvgPool2d", {"size": [1, 1]}), ("flatten", "Flatten"))
+    net.add("fc", "Dense", units=10, init="xavier")
+    net.classifier_head("fc")
+    return {
+        **example(
+            "08c_resnet_small_images",
+            8,
+            "ResNet for small images",
+            "Lesson 8, part c: a small ResNet for the 8×8 digits, written the way torchvision writes ResNet-18 — "
+            "a Conv 3×3 stem, "
+            "then stages of one block definition, BasicBlock (two Conv 3×3 → BatchNorm with a skip around "
+            "them), repeated twice each. The first copy of stage 2 halves the size (stride 2) and widens to 32 "
+            "maps, so its skip goes through a 1×1 Downsample block, switched on for that copy only. Adam with a "
+            "cosine schedule lowers the learning rate to zero by the last epoch.",
+            "Select layer2 and read its overrides: copy 0 has stride 2 and its downsample on, copy 1 the defaults. "
+            "Double-click a stage to see the BasicBlock inside; an edit there changes every copy. Export it to "
+            "Python: the file has one BasicBlock class and torchvision's names (layer2.0.downsample.0.weight).",
+            target("val_accuracy", ">=", 0.95, 3),
+        ),
+        "net": net,
+        "dataset": {"name": "digits", "options": {"as_images": True}},
+        "training": {**ADAM, "lr": 0.005, "epochs": 3, "schedule": "cosine"},
+        "live_view": "curves",
     }
 
 
@@ -204,7 +315,7 @@ def regularised() -> Example:
     net.chain(("dense2", "Dense", {"units": 256, "init": "he"}), ("relu2", "ReLU"), ("dropout2", "Dropout"))
     net.add("out", "Dense", units=10, init="xavier")
     net.classifier_head("out")
-    net.add("l2", "L2WeightPenalty", None, lane=2, col=net.grid["ce"][0], beside="ce", lam=0.0005)
+    net.add("l2", "L2WeightPenalty", None, lam=0.0005)
     return {
         **example(
             "10_regularisation",
@@ -237,6 +348,7 @@ EXAMPLES = [
     lenet,
     densenet,
     inception,
+    resnet,
     lambda: batchnorm(False),
     lambda: batchnorm(True),
     regularised,

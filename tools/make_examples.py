@@ -13,6 +13,8 @@ are in ``examples_images.py``, those that make pictures and text (11–14) in
 ``examples_generative.py``. ``keras_cnn.gproj`` and
 ``vae.gproj`` are written as copies of lessons 6 and 13 (``make run`` and
 older tests open them); ``residual_mlp.gproj`` is a shallow residual net.
+Lessons 5b, 8a–8c and 12 build their repeated parts as blocks
+(``Net.define``: a definition, then instances with ``repeat`` where natural).
 """
 
 from __future__ import annotations
@@ -134,11 +136,10 @@ def perceptron() -> Example:
 
 # ------------------------------------------------------------------ lesson 4
 DEPTH4, WIDTH4 = 10, 500
-DEEP_WRAP = 10  # deep stacks: the structure matters more than reading every card
 
 
 def deep_init(name: str, activation: str, init: str) -> Example:
-    net = Net(wrap=DEEP_WRAP)
+    net = Net()
     net.add("pixels", "Input")
     for i in range(1, DEPTH4 + 1):
         net.add(f"dense{i}", "Dense", units=WIDTH4, init=init)
@@ -191,7 +192,7 @@ DEPTH5, WIDTH5 = 16, 64
 
 
 def deep_plain(activation: str = "ReLU", init: str = "xavier") -> Net:
-    net = Net(wrap=DEEP_WRAP)
+    net = Net()
     net.add("pixels", "Input")
     for i in range(1, DEPTH5 + 1):
         net.add(f"dense{i}", "Dense", units=WIDTH5, init=init)
@@ -201,19 +202,29 @@ def deep_plain(activation: str = "ReLU", init: str = "xavier") -> Net:
     return net
 
 
+def residual_block(inner: Net) -> None:
+    """Dense → ReLU → Dense, added to the block's input, then ReLU: the inside of ``ResidualBlock``."""
+    inner.add("dense_a", "Dense", "x", units=WIDTH5, init="xavier")
+    inner.add("relu_a", "ReLU")
+    inner.add("dense_b", "Dense", units=WIDTH5, init="xavier")
+    inner.add("add", "Add", ["x", "dense_b"])
+    inner.add("relu", "ReLU")
+    inner.add("y", "BlockOutput")
+
+
 def deep_residual() -> Net:
-    net = Net(wrap=DEEP_WRAP)
+    net = Net()
+    net.define(
+        "ResidualBlock",
+        ["x"],
+        residual_block,
+        {"units": ["dense_a.units", "dense_b.units"]},
+        "Dense → ReLU → Dense added to the block's input (a skip connection), then ReLU.",
+    )
     net.add("pixels", "Input")
     net.chain(("stem", "Dense", {"units": WIDTH5, "init": "xavier"}), ("relu0", "ReLU"))
-    trunk = "relu0"
-    for b in range(1, DEPTH5 // 2):
-        band = (b - 1) // 2  # two whole blocks to a band, so no block is cut in two
-        net.add(f"dense{b}a", "Dense", trunk, lane=1, band=band, units=WIDTH5, init="xavier")
-        net.add(f"relu{b}a", "ReLU", band=band)
-        net.add(f"dense{b}b", "Dense", band=band, units=WIDTH5, init="xavier")
-        net.add(f"add{b}", "Add", [trunk, f"dense{b}b"], lane=0, band=band)
-        trunk = net.add(f"relu{b}", "ReLU", band=band)
-    net.add("out", "Dense", beside=trunk, units=10, init="xavier")
+    net.add("blocks", "ResidualBlock", units=WIDTH5, repeat=DEPTH5 // 2 - 1)
+    net.add("out", "Dense", units=10, init="xavier")
     net.classifier_head("out")
     return net
 
@@ -247,11 +258,13 @@ def depth_lesson(name: str) -> Example:
                 name,
                 5,
                 "The same depth with skip connections",
-                f"Lesson 5, part b: a Dense stem and {DEPTH5 // 2 - 1} residual blocks (Dense → ReLU → Dense, "
-                f"added to the block's input by an Add node), {DEPTH5 - 1} Dense layers as in 5a. The Add passes "
-                "the gradient back unchanged, so every block gets a useful gradient from the start.",
+                f"Lesson 5, part b: a Dense stem and {DEPTH5 // 2 - 1} residual blocks, {DEPTH5 - 1} Dense layers "
+                "as in 5a. The 'blocks' node is one block definition, ResidualBlock (Dense → ReLU → Dense, added "
+                f"to the block's input by an Add node), repeated {DEPTH5 // 2 - 1} times. The Add passes the "
+                "gradient back unchanged, so every block gets a useful gradient from the start.",
                 "Open the loss curves next to those of 5a: the loss falls from the first epoch, and validation "
-                "accuracy passes 90 % within four. The gradient view shows similar norms in every block.",
+                "accuracy passes 90 % within four. Double-click the 'blocks' node to see inside the block: an "
+                "edit there changes all its copies.",
                 target("val_accuracy", ">=", 0.9, 4),
             ),
             "net": deep_residual(),
@@ -282,8 +295,8 @@ def regression() -> Example:
     net.add("x", "Input")
     net.add("line", "Dense", units=1, init="zeros")
     net.add("prediction", "Output", name="prediction")
-    net.add("y", "Target", None, lane=1, col=1, beside="line")
-    net.add("mse", "MSE", {"pred": "line", "target": "y"}, lane=1, col=2, beside="line")
+    net.add("y", "Target", None)
+    net.add("mse", "MSE", {"pred": "line", "target": "y"})
     return {
         **example(
             "15_regression",
@@ -314,10 +327,10 @@ def residual_mlp() -> Example:
     net.chain(("dense1", "Dense", {"units": 32, "init": "he"}), ("relu1", "ReLU"))
     trunk = "relu1"
     for b, (first, second) in enumerate((("dense2", "dense3"), ("dense4", "dense5")), start=1):
-        net.add(first, "Dense", trunk, lane=1, units=32, init="he")
+        net.add(first, "Dense", trunk, units=32, init="he")
         net.add(f"relu{2 * b}", "ReLU")
         net.add(second, "Dense", units=32, init="he")
-        trunk = net.add(f"add{b}", "Add", [trunk, second], lane=0)
+        trunk = net.add(f"add{b}", "Add", [trunk, second])
     net.add("relu_out", "ReLU")
     net.add("dense_out", "Dense", units=2, init="xavier")
     net.classifier_head("dense_out")
@@ -342,6 +355,8 @@ def residual_mlp() -> Example:
 def all_examples() -> list[Callable[[], Example]]:
     import examples_generative as generative
     import examples_images as images
+    import examples_inside as inside
+    import examples_multi as multi
 
     return [
         single_neuron,
@@ -356,8 +371,10 @@ def all_examples() -> list[Callable[[], Example]]:
         lambda: depth_lesson("05c_deep_selu"),
         residual_mlp,
         *images.EXAMPLES,
+        *multi.EXAMPLES,
         *generative.EXAMPLES,
         regression,
+        *inside.EXAMPLES,
     ]
 
 

@@ -29,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from graphedit.compiler.nodynamo import dynamo_deferred
     from graphedit.model.project import load_project
+    from graphedit.training.binding import project_binding_problem
     from graphedit.training.weights_file import project_weights_problem
 
     project = load_project(args.project)
@@ -42,12 +43,15 @@ def run(args: argparse.Namespace) -> int:
     weights = project_weights_problem(project) if not errors else None
     outside = outside_problem(project, args.allow_outside)
     weights = "; ".join(p for p in (weights, outside) if p) or None
+    data = project_binding_problem(project.document, project.dataset)
     if args.json:
         payload = {
             "project": str(args.project),
-            "valid": not errors and not weights,
+            "valid": not errors and not weights and not data,
             "nodes": [r.to_json() for r in rows],
             "total_params": sum(r.params for r in rows),
+            "trainable_params": sum(r.params for r in rows if not r.frozen),
+            "frozen_params": sum(r.params for r in rows if r.frozen),
             "total_param_bytes": sum(r.param_bytes for r in rows),
             "total_activation_bytes_per_example": sum(r.activation_bytes for r in rows),
             "errors": [{"node": p.node_id, "message": str(p), "fix": p.fix} for p in errors],
@@ -55,18 +59,20 @@ def run(args: argparse.Namespace) -> int:
             "training_errors": [{"node": p.node_id, "message": str(p), "fix": p.fix} for p in training],
             "warnings": [{"node": p.node_id, "message": str(p), "fix": p.fix} for p in warnings],
             "weights_error": weights,
+            "dataset_error": data,
         }
         print(json.dumps(payload, indent=2))
     else:
         print(format_table(rows))
         for p in problems:
             print(f"{p.level}: {p}")
-        if weights:
-            print(f"error: {weights}")
-        count = len(errors) + bool(weights)
+        for problem in (weights, data):
+            if problem:
+                print(f"error: {problem}")
+        count = len(errors) + bool(weights) + bool(data)
         untrainable = f"; cannot train: {len(training)} error(s)" if training else ""
         print(f"{args.project}: {'valid' if not count else f'{count} error(s)'}{untrainable}")
-    return 1 if errors or weights or (args.train and training) else 0
+    return 1 if errors or weights or data or (args.train and training) else 0
 
 
 def outside_problem(project: Any, allowed: list[str]) -> str | None:

@@ -40,6 +40,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_shape,
         help="shape of one example without the batch dimension, e.g. 1,28,28; repeat for several inputs",
     )
+    parser.add_argument(
+        "--weights",
+        help="your pretrained weights for a PyTorch module: .safetensors, an .onnx file's initialisers, "
+        "or a .pt file (with --allow-pt)",
+    )
+    parser.add_argument(
+        "--allow-pt",
+        action="store_true",
+        help="read a .pt/.pth weights file (a pickle) with torch.load(weights_only=True): tensors only",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,9 +57,11 @@ def run(args: argparse.Namespace) -> int:
 
     if not str(args.output).endswith(".gproj"):
         raise GraphEditError(f"{args.output}: the project file name must end in .gproj")
-    result = import_source(args.source, args.output, args.input_shape)
+    result = import_source(args.source, args.output, args.input_shape, args.weights, args.allow_pt)
     doc = result.project.document
     print(f"{args.source}: imported {len(doc)} nodes into {args.output}")
+    for note in result.notes:
+        print(f"  note: {note}")
     print(f"  weights: {result.project.weights['path']} (sha256 {result.project.weights['sha256'][:12]}…)")
     print(f"  parameters: {result.imported_params} (source {result.source_params})")
     print(f"  max |difference| from the source's outputs: {result.max_abs_diff:.3g}")

@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, help="learning rate")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     parser.add_argument("--resume", action="store_true", help="continue the latest run from its checkpoint")
-    parser.add_argument("--no-probes", action="store_true", dest="no_probes", help="skip activation/gradient probes")
+    # probes feed the editor's live views; nothing headless reads them, so the command runs none
+    parser.add_argument("--no-probes", action="store_true", dest="no_probes", help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--threads", type=int, help="CPU threads (default: the idle physical cores, 1 for tiny models)")
     parser.add_argument(
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         overrides,
         observers=[ProgressBar()] if main and not args.quiet else [],
         resume=args.resume,
-        probes=not args.no_probes and distributed is None,
+        probes=False,
         point_project=main,
         distributed=distributed,
         allow_outside=args.allow_outside,

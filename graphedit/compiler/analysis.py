@@ -145,7 +145,8 @@ def _data_problems(document: GraphDocument, roles: dict[str, str], data: Any) ->
     name = f"dataset '{data.name}'" if data is not None else "the dataset"
     if not inputs:
         out.append(Problem(ERROR, None, "the graph has no Input node, so no data can enter it", "add an Input node"))
-    elif len(inputs) > 1:
+    elif len(inputs) > 1 and data is not None and getattr(data, "inputs", None) is None:
+        # a dataset with named inputs feeds several (its names are checked by training.binding); unknown data: too
         out.append(
             Problem(
                 ERROR,
@@ -164,7 +165,7 @@ def _data_problems(document: GraphDocument, roles: dict[str, str], data: Any) ->
                 "remove the Target node and wire the Input into the loss's target port",
             )
         )
-    elif len(targets) > 1:
+    elif len(targets) > 1 and data is not None and getattr(data, "targets", None) is None:
         out.append(
             Problem(
                 ERROR,

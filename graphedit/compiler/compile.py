@@ -24,6 +24,8 @@ import networkx as nx
 import torch
 from torch import fx, nn
 
+from graphedit.compiler.block_modules import block_inner_values, inner_names
+from graphedit.compiler.layers import shared_owners
 from graphedit.compiler.shapes import ShapeInference, build_layer, reach
 from graphedit.errors import NodeError
 from graphedit.model.document import GraphDocument
@@ -57,6 +59,8 @@ class Compiled:
     metric_ids: list[str]
     input_specs: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    frozen_ids: list[str] = field(default_factory=list)  # nodes whose weights are not trained (training/freeze.py)
+    lr_scales: dict[str, float] = field(default_factory=dict)  # learning-rate multipliers other than 1, by node
 
     def to(self, device: str | torch.device) -> Compiled:
         self.root.to(device)
@@ -81,9 +85,14 @@ def compile_graph(
         torch.manual_seed(seed)
     root = nn.Module()
     layers: dict[str, Any] = {}
+    owners = shared_owners(document, order)
+    _check_shared(document, owners)
     for node_id in order:
         node_type = document.node_type(node_id)
-        if node_type.role in ("input", "target", "output") or node_type.build is None:
+        if node_type.role in ("input", "target", "output") or (node_type.build is None and node_type.block is None):
+            continue
+        if owners.get(node_id, node_id) != node_id:
+            layers[node_id] = layers[owners[node_id]]
             continue
         info = inference.infos[node_id]
         params = document.params(node_id)
@@ -102,7 +111,7 @@ def compile_graph(
     output_ids = [n for n in order if roles[n] == "output"]
     loss_ids = [n for n in order if roles[n] in LOSS_ROLES]
     metric_ids = [n for n in order if roles[n] == "metric"]
-    builder = _Builder(document, order, layers, root)
+    builder = _Builder(document, order, layers, root, owners)
 
     model_outputs = _model_outputs(document, output_ids, loss_ids, order)
     model = builder.module(model_outputs, mode="model")
@@ -112,7 +121,30 @@ def compile_graph(
     for n in input_ids + target_ids:
         p = document.params(n)
         specs[n] = (feature_shape(document.node_type(n).type_id, p), p.get("dtype", "float32"))
-    return Compiled(root, model, objective, taps, input_ids, target_ids, output_ids, loss_ids, metric_ids, specs, order)
+    compiled = Compiled(
+        root, model, objective, taps, input_ids, target_ids, output_ids, loss_ids, metric_ids, specs, order
+    )
+    compiled.frozen_ids = [n for n in order if document.is_frozen(n)]
+    compiled.lr_scales = {n: document.lr_scale(n) for n in order if document.lr_scale(n) != 1.0}
+    return compiled
+
+
+def _check_shared(document: GraphDocument, owners: dict[str, str]) -> None:
+    """Shared instances must have equal parameters (one module cannot be two things); raises :class:`CompileError`."""
+    errors = []
+    for node_id, owner in owners.items():
+        params, first = document.params(node_id), document.params(owner)
+        if params != first:
+            differ = sorted(k for k in params if params[k] != first.get(k))
+            errors.append(
+                NodeError(
+                    node_id,
+                    f"it shares weights with '{owner}' but its {', '.join(differ)} differ",
+                    "give both the same values, or switch 'shared' off on one of them",
+                )
+            )
+    if errors:
+        raise CompileError(errors)
 
 
 def _model_outputs(doc: GraphDocument, output_ids: list[str], loss_ids: list[str], order: list[str]) -> list[str]:
@@ -134,8 +166,11 @@ def _model_outputs(doc: GraphDocument, output_ids: list[str], loss_ids: list[str
 class _Builder:
     """Emits fx graphs over a fixed set of built layers."""
 
-    def __init__(self, doc: GraphDocument, order: list[str], layers: dict[str, Any], root: nn.Module) -> None:
-        self.doc, self.order, self.layers, self.root = doc, order, layers, root
+    def __init__(
+        self, doc: GraphDocument, order: list[str], layers: dict[str, Any], root: nn.Module, owners: dict[str, str]
+    ) -> None:
+        self.doc, self.order, self.layers, self.root, self.owners = doc, order, layers, root, owners
+        self.inner_taps: dict[str, fx.Node] = {}
 
     def module(self, wanted: list[str], mode: str) -> fx.GraphModule:
         needed = reach(self.doc.graph, wanted, upstream=True)
@@ -143,6 +178,7 @@ class _Builder:
             needed = {n for n in needed if self.doc.node_type(n).role not in ("target", *LOSS_ROLES, "metric")}
         graph = fx.Graph()
         values: dict[str, dict[str, fx.Node]] = {}
+        self.inner_taps = {}
         for node_id in self.order:
             if node_id in needed:
                 self._emit(graph, node_id, values, mode)
@@ -180,7 +216,10 @@ class _Builder:
             call_args = (present,) if layer.pack else tuple(present)
             node = graph.create_node("call_function", layer.fn, call_args, dict(layer.kwargs), name=node_id)
         else:
-            node = graph.create_node("call_module", node_id, tuple(present), {}, name=node_id)
+            target = self.owners.get(node_id, node_id)
+            node = graph.create_node("call_module", target, tuple(present), {}, name=node_id)
+            if mode == "taps" and node_type.block is not None:
+                self._inner_taps(graph, node_id, target, present)
         node.meta["graphedit_id"] = node_id
         if len(out_ports) == 1:
             values[node_id] = {out_ports[0]: node}
@@ -190,6 +229,18 @@ class _Builder:
                 item = graph.create_node("call_function", operator.getitem, (node, i), name=f"{node_id}_{port}")
                 item.meta["graphedit_id"] = node_id
                 values[node_id][port] = item
+
+    def _inner_taps(self, graph: fx.Graph, node_id: str, target: str, inputs: list[fx.Node]) -> None:
+        """Probes see inside a block: ``layer1/conv1`` is ``conv1`` of the block node's first copy."""
+        names = inner_names(self.layers[node_id])
+        if not names:
+            return
+        module = graph.get_attr(target)
+        inner = graph.create_node("call_function", block_inner_values, (module, *inputs), name=f"{node_id}_inside")
+        for name in names:
+            item = graph.call_function(operator.getitem, (inner, name))
+            item.meta["graphedit_id"] = node_id
+            self.inner_taps[f"{node_id}/{name}"] = item
 
     def _penalty(self, graph: fx.Graph, node_id: str, layer: Call, args: list[fx.Node | None]) -> fx.Node:
         """A weight penalty gets the weights of the layer wired into it, or of every layer with an init."""
@@ -215,6 +266,7 @@ class _Builder:
             for n in wanted:
                 for i, (port, node) in enumerate(values.get(n, {}).items()):
                     result[n if i == 0 else f"{n}.{port}"] = node
+            result.update(self.inner_taps)
             return result
         total = None
         for n in wanted:

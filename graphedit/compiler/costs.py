@@ -14,39 +14,71 @@ from typing import Any
 
 import torch
 
-from graphedit.compiler.shapes import META_BATCH, ShapeInference, apply_layer, build_layer
+from graphedit.compiler.shapes import META_BATCH, ShapeInference, apply_layer, build_layer, resolve_inputs
+from graphedit.errors import GraphEditError
 from graphedit.model.document import GraphDocument
 
 NO_COMPUTE = ("input", "target", "output")
 
 
-def node_flops(document: GraphDocument, inference: ShapeInference | None = None) -> dict[str, int]:
-    """Forward FLOPs per example of every node that computes (nodes with errors are left out)."""
-    from torch.utils.flop_counter import FlopCounterMode
+def node_flops(
+    document: GraphDocument, inference: ShapeInference | None = None, cache: dict | None = None
+) -> dict[str, int]:
+    """Forward FLOPs per example of every node that computes (nodes with errors are left out).
 
+    ``cache`` (a dict the caller keeps) remembers each (type, parameters, input shapes and dtypes).
+    """
     inference = inference or ShapeInference(document, observe=False)
-    infos = inference.update() if inference.infos else inference.run()
+    if inference.infos:
+        inference.update()
+    else:
+        inference.run()
+    cache = {} if cache is None else cache
     out: dict[str, int] = {}
     for node_id in inference.order():
-        info = infos[node_id]
-        node_type = document.node_type(node_id)
-        if not info.ok or node_type.role in NO_COMPUTE or node_type.build is None:
-            continue
-        params = document.params(node_id)
-        ports = node_type.input_ports(params)
-        shapes = [info.inputs.get(p.name) for p in ports]
-        values = [_meta(shape) for shape in shapes]
-        with torch.device("meta"):
-            layer = build_layer(node_type, params, shapes)
-        counter = FlopCounterMode(display=False)
-        with counter, torch.no_grad():
-            apply_layer(layer, values)
-        out[node_id] = int(counter.get_total_flops()) // META_BATCH
+        flops = flops_of(document, inference, node_id, cache)
+        if flops is not None:
+            out[node_id] = flops
     return out
 
 
-def _meta(shape: Any) -> torch.Tensor | None:
-    return None if shape is None else torch.empty(tuple(shape), device="meta")
+def flops_of(document: GraphDocument, inference: ShapeInference, node_id: str, cache: dict) -> int | None:
+    """One node's forward FLOPs per example from current shape inference (None: no count, or no compute)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    info = inference.infos.get(node_id)
+    node_type = document.node_type(node_id)
+    if info is None or not info.ok or node_type.role in NO_COMPUTE or node_type.build is None:
+        return None
+    if document.is_muted(node_id):
+        return None
+    params = document.params(node_id)
+    try:
+        # the meta tensors inference made, with their dtypes (class indices are integers)
+        values = resolve_inputs(document, node_id, node_type, inference._values)
+    except (GraphEditError, KeyError, ValueError, TypeError, RuntimeError):
+        return None
+    shapes = [None if v is None else tuple(v.shape) for v in values]
+    key = (
+        node_type.type_id,
+        repr(sorted(params.items())),
+        tuple(None if v is None else (tuple(v.shape), v.dtype) for v in values),
+    )
+    if key not in cache:
+        cache[key] = _count(node_type, params, shapes, values, FlopCounterMode)
+    return cache[key]
+
+
+def _count(node_type: Any, params: dict[str, Any], shapes: list, values: list, counter_type: Any) -> int | None:
+    try:
+        with torch.device("meta"):
+            layer = build_layer(node_type, params, shapes)
+        counter = counter_type(display=False)
+        with counter, torch.no_grad():
+            apply_layer(layer, values)
+    except Exception:  # noqa: BLE001 - a layer the counter cannot run has no count, never a crash
+        return None
+    return int(counter.get_total_flops()) // META_BATCH
 
 
 def flops_text(flops: int) -> str:

@@ -76,26 +76,31 @@ def receptive_fields(document: GraphDocument) -> dict[str, Field]:
     """Each node's receptive field (nodes before any Input-connected path get none)."""
     fields: dict[str, Field] = {}
     for node_id in document.topological_order():
-        node_type = document.node_type(node_id)
-        if node_type.role == "input":
-            fields[node_id] = Field(1.0)
-            continue
-        incoming = [fields[e.src] for e in document.in_edges(node_id) if e.src in fields]
-        if not incoming or node_type.role == "target":
-            continue
-        if any(f.whole for f in incoming):
-            fields[node_id] = Field(None)
-            continue
-        field = max(incoming, key=lambda f: (f.size or 0.0, f.jump))
-        type_id, params = node_type.type_id, document.params(node_id)
-        if type_id in WINDOWED:
-            field = _windowed(field, params)
-        elif type_id in UPSAMPLING:
-            field = _upsampled(field, type_id, params)
-        elif type_id in GLOBAL:
-            field = Field(None)
-        fields[node_id] = field
+        field = field_of(document, node_id, fields)
+        if field is not None:
+            fields[node_id] = field
     return fields
+
+
+def field_of(document: GraphDocument, node_id: str, fields: dict[str, Field]) -> Field | None:
+    """One node's field from the fields of the nodes feeding it (``fields``: those computed so far)."""
+    node_type = document.node_type(node_id)
+    if node_type.role == "input":
+        return Field(1.0)
+    incoming = [fields[e.src] for e in document.in_edges(node_id) if e.src in fields]
+    if not incoming or node_type.role == "target":
+        return None
+    if any(f.whole for f in incoming):
+        return Field(None)
+    field = max(incoming, key=lambda f: (f.size or 0.0, f.jump))
+    type_id, params = node_type.type_id, document.params(node_id)
+    if type_id in WINDOWED:
+        field = _windowed(field, params)
+    elif type_id in UPSAMPLING:
+        field = _upsampled(field, type_id, params)
+    elif type_id in GLOBAL:
+        field = Field(None)
+    return field
 
 
 def conv_fields(document: GraphDocument) -> dict[str, Field]:

@@ -25,6 +25,7 @@ class SummaryRow:
     fix: str | None
     param_bytes: int = 0
     activation_bytes: int = 0
+    frozen: bool = False  # its weights are not trained (transfer learning)
 
     def to_json(self) -> dict:
         return {
@@ -32,6 +33,7 @@ class SummaryRow:
             "type": self.type_id,
             "outputs": self.outputs,
             "params": self.params,
+            **({"frozen": True} if self.frozen else {}),
             "param_bytes": self.param_bytes,
             "activation_bytes_per_example": self.activation_bytes,
             "error": self.error,
@@ -65,6 +67,7 @@ def summarize(document: GraphDocument, inference: ShapeInference | None = None) 
                 info.error.fix if info.error else None,
                 info.param_bytes,
                 info.activation_bytes,
+                document.is_frozen(node_id),
             )
         )
     return rows
@@ -84,6 +87,8 @@ def byte_text(n: int) -> str:
 def totals(rows: list[SummaryRow]) -> dict[str, int]:
     return {
         "params": sum(r.params for r in rows),
+        "trainable_params": sum(r.params for r in rows if not r.frozen),
+        "frozen_params": sum(r.params for r in rows if r.frozen),
         "param_bytes": sum(r.param_bytes for r in rows),
         "activation_bytes_per_example": sum(r.activation_bytes for r in rows),
     }
@@ -96,7 +101,7 @@ def format_table(rows: list[SummaryRow]) -> str:
             r.node_id,
             r.type_id,
             ", ".join(r.outputs),
-            f"{r.params:,}",
+            f"{r.params:,}" + (" frozen" if r.frozen else ""),
             byte_text(r.param_bytes),
             byte_text(r.activation_bytes),
         )
@@ -117,4 +122,6 @@ def format_table(rows: list[SummaryRow]) -> str:
     out += [line.format(*row) for row in body]
     out.append("  ".join("-" * w for w in widths))
     out.append(line.format(*total))
+    if t["frozen_params"]:
+        out.append(f"trainable {t['trainable_params']:,}, frozen {t['frozen_params']:,}")
     return "\n".join(out)

@@ -10,7 +10,6 @@ error naming the node, the shapes and a fix.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,18 @@ import networkx as nx
 import torch
 from torch import nn
 
-from graphedit.errors import GraphEditError, NodeError
+from graphedit.compiler.layers import (
+    apply_layer,
+    build_layer,
+    example_bytes,
+    explain,
+    infer_block,
+    new_bytes,
+    resolve_inputs,
+    shared_owners,
+    split_outputs,
+)
+from graphedit.errors import NodeError
 from graphedit.model.document import GraphDocument
 from graphedit.model.events import (
     EdgeAdded,
@@ -29,9 +39,10 @@ from graphedit.model.events import (
     NodeRemoved,
     NodeRenamed,
     ParamChanged,
+    TypesChanged,
 )
 from graphedit.nodes.data import feature_shape
-from graphedit.nodes.spec import Call, NodeType, shape_text
+from graphedit.nodes.spec import NodeType
 
 META_BATCH = 2
 MEMO_SIZE = 4096
@@ -66,94 +77,8 @@ def data_tensor(type_id: str, params: dict[str, Any]) -> torch.Tensor:
     return torch.empty((META_BATCH, *feature_shape(type_id, params)), dtype=dtype, device="meta")
 
 
-def resolve_inputs(doc: GraphDocument, node_id: str, node_type: NodeType, outputs: dict[str, dict[str, Any]]):
-    """The value on each input port (``None`` where unconnected), or raise for a missing required input."""
-    params = doc.params(node_id)
-    values: list[Any] = []
-    for port in node_type.input_ports(params):
-        edge = doc.edge_into(node_id, port.name)
-        if edge is None:
-            if not port.optional:
-                raise NodeError(
-                    node_id,
-                    f"input '{port.name}' is not connected",
-                    f"drag a wire from a node's output into '{port.name}'",
-                )
-            values.append(None)
-            continue
-        values.append(outputs[edge.src][edge.src_port])
-    return values
-
-
-def build_layer(node_type: NodeType, params: dict[str, Any], shapes: list[tuple[int, ...] | None]) -> Any:
-    """Run the type's check and build; the result is an ``nn.Module`` or a :class:`Call`."""
-    if node_type.check is not None:
-        node_type.check(params, shapes)
-    return node_type.build(params, shapes)
-
-
-def apply_layer(layer: Any, values: list[Any]) -> Any:
-    present = [v for v in values if v is not None]
-    if isinstance(layer, Call):
-        return layer.fn(present, **layer.kwargs) if layer.pack else layer.fn(*present, **layer.kwargs)
-    return layer(*present)
-
-
-def split_outputs(node_type: NodeType, result: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    ports = node_type.output_ports(params)
-    if len(ports) == 1:
-        return {ports[0].name: result}
-    return {p.name: r for p, r in zip(ports, result)}
-
-
-_FIXES = (
-    (re.compile(r"mat1 and mat2 shapes cannot be multiplied"), "insert a Flatten before it"),
-    (
-        re.compile(r"Kernel size can't be greater|Output size is too small|smaller than kernel"),
-        "use a smaller kernel, more padding, or a larger input",
-    ),
-    (
-        re.compile(r"expected (input|scalar type)|dtype|Expected tensor for argument"),
-        "check the dtype: class labels are int64, features float32",
-    ),
-    (
-        re.compile(r"must match the size of tensor|size of tensor a"),
-        "make the input shapes equal (e.g. a 1×1 Conv2d or Dense to match sizes)",
-    ),
-)
-
-
-def explain(node_id: str, node_type: NodeType, shapes: list, exc: Exception) -> NodeError:
-    """Turn a failure inside build or forward into a NodeError with a fix."""
-    if isinstance(exc, NodeError):
-        return NodeError(node_id, exc.problem, exc.fix)
-    if isinstance(exc, GraphEditError):
-        return NodeError(node_id, str(exc).rstrip("."))
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    fix = next((f for pattern, f in _FIXES if pattern.search(message)), "check the input shapes and the parameters")
-    got = ", ".join(shape_text(s) for s in shapes) or "no inputs"
-    return NodeError(node_id, f"{node_type.title} cannot take {got}: {message}", fix)
-
-
-_Result = tuple[dict[str, Any], int, int, "tuple[str, str] | None"]
-
-
-def example_bytes(tensor: Any) -> int:
-    """Bytes of one example of a batch tensor (a scalar such as a loss: 0)."""
-    if not isinstance(tensor, torch.Tensor) or tensor.dim() == 0:
-        return 0
-    return tensor[0].numel() * tensor.element_size()
-
-
-def _shares(out: Any, values: list[Any]) -> bool:
-    """Whether ``out`` is an input or a view of one (Flatten, Reshape, Identity allocate nothing)."""
-    if not isinstance(out, torch.Tensor):
-        return False
-    bases = {id(out), id(out._base)} if out._base is not None else {id(out)}
-    for v in values:
-        if isinstance(v, torch.Tensor) and (id(v) in bases or (v._base is not None and id(v._base) in bases)):
-            return True
-    return False
+_Result = tuple[dict[str, Any], int, int, "tuple[str, str, tuple[str, ...]] | None", "int | None"]
+"""(outputs by port, parameters, parameter bytes, (problem, fix, path) or None, activation bytes or None)"""
 
 
 def _memo_key(node_type: NodeType, params: dict[str, Any], values: list[Any]) -> tuple | None:
@@ -201,6 +126,8 @@ class ShapeInference:
             self.infos.pop(event.node_id, None)
             self._values.pop(event.node_id, None)
             self._dirty.discard(event.node_id)
+        elif isinstance(event, TypesChanged):  # a block definition was edited: its instances change
+            self._dirty.update(n for n in self.doc.node_ids() if self.doc.node_type(n).type_id in event.type_ids)
         elif isinstance(event, NodeRenamed):
             for table in (self.infos, self._values):
                 if event.old_id in table:
@@ -212,7 +139,7 @@ class ShapeInference:
                 self._dirty.add(event.new_id)
             # errors mention the old name: recompute the renamed node and what follows
             self._dirty.add(event.new_id)
-        if not isinstance(event, (ParamChanged, NodeMuted)):
+        if not isinstance(event, (ParamChanged, NodeMuted, TypesChanged)):
             self._order = None
 
     # ------------------------------------------------------------- running
@@ -277,7 +204,6 @@ class ShapeInference:
         if any(not self.infos.get(e.src, NodeInfo(e.src)).ok for e in self.doc.in_edges(node_id)):
             info.blocked = True
             return
-        shapes = [tuple(v.shape) if isinstance(v, torch.Tensor) else None for v in values]
         if node_type.role == "output":
             return
         if self.doc.is_muted(node_id) and any(v is not None for v in values):
@@ -286,30 +212,45 @@ class ShapeInference:
         elif node_type.role == "weight_penalty":
             self._values[node_id] = {node_type.output_ports()[0].name: torch.empty((), device="meta")}
         else:
-            key = _memo_key(node_type, params, values)
-            known = self._memo.get(key) if key is not None else None
-            if known is None:
-                known = self._compute(node_type, params, values, shapes)
-                if key is not None:
-                    if len(self._memo) >= MEMO_SIZE:
-                        self._memo.clear()
-                    self._memo[key] = known
-            outputs, info.params, info.param_bytes, problem = known
+            outputs, info.params, info.param_bytes, problem, activation = self._known(node_type, params, values)
             if problem is not None:
-                info.error = NodeError(node_id, *problem)
+                text, fix, path = problem
+                info.error = NodeError(node_id, f"{'/'.join(path)}: {text}" if path else text, fix, path)
                 self._values[node_id] = {}
                 return
             self._values[node_id] = dict(outputs)
-            info.activation_bytes = sum(example_bytes(v) for v in outputs.values() if not _shares(v, values))
+            info.activation_bytes = new_bytes(outputs, values) if activation is None else activation
         info.outputs = {k: tuple(v.shape) for k, v in self._values[node_id].items()}
 
-    def _compute(self, node_type: NodeType, params: dict[str, Any], values: list[Any], shapes: list) -> _Result:
-        """Build the layer on the meta device and run it.
+    def _known(self, node_type: NodeType, params: dict[str, Any], values: list[Any]) -> _Result:
+        """A layer's result from the memo, or computed and remembered."""
+        key = _memo_key(node_type, params, values)
+        known = self._memo.get(key) if key is not None else None
+        if known is None:
+            known = self._compute(node_type, params, values)
+            if key is not None:
+                if len(self._memo) >= MEMO_SIZE:
+                    self._memo.clear()
+                self._memo[key] = known
+        return known
 
-        Returns (outputs by port, parameter count, parameter and buffer bytes, (problem, fix) or None).
+    def _compute(self, node_type: NodeType, params: dict[str, Any], values: list[Any]) -> _Result:
+        """Build the layer on the meta device and run it; a block walks its copies, each inner layer memoised.
+
+        Returns (outputs by port, parameter count, parameter and buffer bytes, (problem, fix, path) or None).
         """
-        self.kernel_runs += 1
+        shapes = [tuple(v.shape) if isinstance(v, torch.Tensor) else None for v in values]
         count = size = 0
+        if node_type.block is not None:
+            try:
+                if node_type.check is not None:
+                    node_type.check(params, shapes)
+                outputs, count, size, activation = infer_block(node_type, params, values, self._known)
+                return outputs, count, size, None, activation
+            except Exception as exc:  # any failure inside becomes an error on the block node, with its path
+                error = explain("", node_type, shapes, exc)
+                return {}, count, size, (error.problem, error.fix, error.path), None
+        self.kernel_runs += 1
         try:
             with torch.device("meta"):
                 layer = build_layer(node_type, params, shapes)
@@ -319,10 +260,10 @@ class ShapeInference:
                     layer.train()
                 with torch.no_grad():
                     result = apply_layer(layer, values)
-            return split_outputs(node_type, result, params), count, size, None
+            return split_outputs(node_type, result, params), count, size, None, None
         except Exception as exc:  # any failure becomes an error on the node, never a crash
             error = explain("", node_type, shapes, exc)
-            return {}, count, size, (error.problem, error.fix)
+            return {}, count, size, (error.problem, error.fix, error.path), None
 
     # --------------------------------------------------------------- queries
     def info(self, node_id: str) -> NodeInfo:
@@ -334,8 +275,10 @@ class ShapeInference:
         return [self.infos[n].error for n in self.order() if n in self.infos and self.infos[n].error is not None]
 
     def total_params(self) -> int:
+        """Trainable numbers of the whole graph; shared block instances count once."""
         self.update()
-        return sum(i.params for i in self.infos.values())
+        owners = shared_owners(self.doc, self.order())
+        return sum(i.params for n, i in self.infos.items() if owners.get(n, n) == n)
 
 
 def reach(graph: nx.MultiDiGraph, starts: list[str], upstream: bool = False) -> set[str]:

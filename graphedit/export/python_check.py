@@ -66,11 +66,17 @@ def verify_source(source: str, twin: str, em: ExportModel, weights: Path, where:
         )
     module = types.ModuleType(TWIN_MODULE)
     module.__file__ = str(Path(where).with_name(f"{TWIN_MODULE}.py"))
-    exec(compile(twin, f"<twin of {where}>", "exec", dont_inherit=True), module.__dict__)  # noqa: S102
-    net = module.load_model(weights)
     inputs = em.example_inputs(batch=3, seed=1)
-    with torch.no_grad():
-        got = net(*inputs)
+    try:
+        exec(compile(twin, f"<twin of {where}>", "exec", dont_inherit=True), module.__dict__)  # noqa: S102
+        net = module.load_model(weights)
+        with torch.no_grad():
+            got = net(*inputs)
+    except Exception as exc:  # a generator bug must reach the user as one line, not a traceback
+        raise ExportError(
+            f"{where}: the generated module fails to run ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
+            "this is a GraphEdit bug: please report it with the project"
+        ) from None
     got = list(got) if isinstance(got, (tuple, list)) else [got]
     want = em.run(inputs)
     if len(got) != len(want) or not all(_same(a, b) for a, b in zip(want, got)):

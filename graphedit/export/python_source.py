@@ -3,7 +3,8 @@
 The source is generated from the compiled model's fx graph: ``__init__``
 creates each layer under its node id with exact constructor arguments (see
 :mod:`graphedit.export.python_recipes`), ``forward`` replays the fx nodes in
-order. Catalog functions and classes (``add``, ``global_avg_pool``, ``Maxout``,
+order. A block definition becomes a class of its own, written by
+:mod:`graphedit.export.python_model`. Catalog functions and classes (``add``, ``global_avg_pool``, ``Maxout``,
 …) are copied in with :func:`inspect.getsource`, so the file never imports
 GraphEdit. Weights sit beside it as ``<name>.safetensors``, read by a small
 torch-only reader in the file (safetensors is a JSON header plus raw bytes).
@@ -19,32 +20,17 @@ result without running the written file.
 
 from __future__ import annotations
 
-import ast
-import builtins
-import functools
-import inspect
-import keyword
-import math
-import operator
 import re
-import textwrap
-import typing
 import unicodedata
 from pathlib import Path
 from typing import Any
 
-import torch
-import torch.nn.functional as F
-from torch import fx, nn
-
 from graphedit.export.common import ExportModel
 from graphedit.export.python_check import twin_of, verify_source
-from graphedit.export.python_recipes import CONSTRUCTORS, literal
+from graphedit.export.python_model import ModelWriter, _identifier
+from graphedit.export.python_recipes import literal
 from graphedit.export.safetensors_export import export_safetensors
 from graphedit.export.weights import ExportError
-
-HEADER_NAMES = {"torch": torch, "nn": nn, "F": F, "functools": functools, "operator": operator, "math": math}
-OWN_PACKAGES = ("graphedit.",)
 
 LOADER = '''
 _DTYPES = {
@@ -105,62 +91,6 @@ def class_name(project: Any) -> str:
     return name
 
 
-class _Inliner:
-    """Collects the source of catalog functions and classes the file needs, dependencies first."""
-
-    def __init__(self) -> None:
-        self.blocks: list[str] = []
-        self.names: dict[int, str] = {}
-        self.typing_names: set[str] = set()
-
-    def name_of(self, obj: Any, why: str) -> str:
-        if id(obj) in self.names:
-            return self.names[id(obj)]
-        try:
-            source = textwrap.dedent(inspect.getsource(obj))
-        except (OSError, TypeError):
-            raise ExportError(f"cannot write Python source for {why}: the source of {obj!r} is not available") from None
-        name = obj.__name__
-        if name in self.names.values():
-            raise ExportError(f"cannot write Python source for {why}: two catalog definitions are named {name}")
-        self.names[id(obj)] = name
-        module = inspect.getmodule(obj)
-        scope = vars(module) if module is not None else {}
-        for ref in sorted({n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}):
-            self._resolve(ref, scope, name, why)
-        self.blocks.append(source.rstrip() + "\n")
-        return name
-
-    def _resolve(self, ref: str, scope: dict[str, Any], owner: str, why: str) -> None:
-        if ref not in scope or ref == owner:
-            return
-        value = scope[ref]
-        if ref in HEADER_NAMES and HEADER_NAMES[ref] is value:
-            return
-        if getattr(value, "__module__", None) == "typing" or value is typing.Any:
-            self.typing_names.add(ref)
-        elif (inspect.isfunction(value) or inspect.isclass(value)) and _own(value):
-            self.name_of(value, why)
-        elif isinstance(value, (int, float, str, bool, tuple)) and ref.isupper():
-            self.blocks.append(f"{ref} = {value!r}\n")
-        elif not hasattr(builtins, ref):
-            raise ExportError(f"cannot write Python source for {why}: {owner} uses {ref}, which needs GraphEdit")
-
-
-def _own(obj: Any) -> bool:
-    return (getattr(obj, "__module__", "") or "").startswith(OWN_PACKAGES)
-
-
-@functools.lru_cache(maxsize=1)
-def _torch_names() -> dict[int, str]:
-    names: dict[int, str] = {}
-    for prefix, module in (("operator", operator), ("F", F), ("torch", torch)):
-        for attr in dir(module):
-            if not attr.startswith("_"):
-                names[id(getattr(module, attr))] = f"{prefix}.{attr}"
-    return names
-
-
 def doc_text(text: Any, limit: int = 200) -> str:
     """``text`` made safe inside a ``\"\"\"`` docstring or a ``#`` comment: one line of printable characters.
 
@@ -178,86 +108,12 @@ def doc_text(text: Any, limit: int = 200) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
-def _identifier(name: str, where: str) -> str:
-    """A node id used as a Python name: the document allows only identifiers; check again, the source depends on it."""
-    if not (isinstance(name, str) and name.isidentifier() and name.isascii() and not keyword.iskeyword(name)):
-        raise ExportError(f"{where}: {name!r} is not a Python identifier; rename the node (letters, digits, _)")
-    return name
-
-
-def _fmt(value: Any, var: dict[str, str]) -> str:
-    if isinstance(value, fx.Node):
-        return var[value.name]
-    if isinstance(value, list):
-        return "[" + ", ".join(_fmt(v, var) for v in value) + "]"
-    if isinstance(value, tuple):
-        inner = ", ".join(_fmt(v, var) for v in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
-    if isinstance(value, torch.dtype):
-        return str(value)
-    try:
-        return literal(value)
-    except TypeError:
-        raise ExportError(f"cannot write Python source for the value {type(value).__name__}") from None
-
-
-def generate_source(em: ExportModel, cls: str = "GraphEditModel", title: str = "", module_only: bool = False) -> str:
-    """The text of the standalone file for ``em``; with ``module_only`` just its helper functions and the
-    ``nn.Module`` class (layer definitions in ``__init__`` and ``forward``), as the editor's Code panel shows."""
-    gm, inliner = em.model, _Inliner()
-    layers, body, func_names = [], [], set()
-    calls: list[tuple[fx.Node, str]] = []
-    for node in gm.graph.nodes:
-        if node.op == "call_module":
-            module = gm.get_submodule(node.target)
-            recipe = CONSTRUCTORS.get(type(module))
-            if recipe is None:
-                raise ExportError(
-                    f"node '{node.target}': cannot write Python source for its layer class {type(module).__name__}; "
-                    "register a constructor recipe with graphedit.export.python_recipes.register_constructor"
-                )
-            if recipe.inline:
-                func_names.add(inliner.name_of(type(module), f"node '{node.target}'"))
-            try:
-                constructor = recipe.source(module)
-            except TypeError as exc:
-                raise ExportError(f"node '{node.target}': cannot write Python source for its layer: {exc}") from None
-            layers.append(f"        self.{_identifier(node.target, 'a layer')} = {constructor}")
-        elif node.op == "call_function":
-            fn = node.target
-            if _own(fn):
-                expr = inliner.name_of(fn, f"node '{node.name}'")
-            elif id(fn) in _torch_names():
-                expr = _torch_names()[id(fn)]
-            else:
-                raise ExportError(f"node '{node.name}': cannot write Python source for the function {fn!r}")
-            func_names.add(expr.split(".")[0])
-            calls.append((node, expr))
-        elif node.op not in ("placeholder", "output", "call_module"):
-            raise ExportError(f"node '{node.name}': cannot write Python source for fx op {node.op}")
-    reserved = set(HEADER_NAMES) | func_names | {"self", "json", "sys", "Path", "load_model", cls}
-    var = {}
-    for node in gm.graph.nodes:
-        name = _identifier(node.name, "a node")
-        while keyword.iskeyword(name) or name in reserved:
-            name += "_"
-        var[node.name] = name
-    exprs = dict(calls)
-    args_out = []
-    for node in gm.graph.nodes:
-        if node.op == "placeholder":
-            args_out.append(f"{var[node.name]}: torch.Tensor")
-            continue
-        if node.op == "output":
-            body.append(f"        return {_fmt(node.args[0], var)}")
-            continue
-        if node.op == "call_function" and node.target is operator.getitem:
-            call = f"{_fmt(node.args[0], var)}[{_fmt(node.args[1], var)}]"
-        else:
-            head = f"self.{node.target}" if node.op == "call_module" else exprs[node]
-            parts = [_fmt(a, var) for a in node.args] + [f"{k}={_fmt(v, var)}" for k, v in node.kwargs.items()]
-            call = f"{head}({', '.join(parts)})"
-        body.append(f"        {var[node.name]} = {call}")
+def generate_source(em: ExportModel, cls: str = "GraphEditModel", title: str = "") -> str:
+    """The text of the standalone file for ``em``."""
+    writer = ModelWriter(em.model, cls)
+    layers = writer.model_init()
+    args_out, body, _ = writer.forward(em.model)
+    classes = writer.block_classes()
     n_out = len(em.output_names)
     ret = "torch.Tensor" if n_out == 1 else f"tuple[{', '.join(['torch.Tensor'] * n_out)}]"
     dtypes = {n: _dtype(em.input_specs[n][1]) for n in em.input_names}
@@ -283,14 +139,13 @@ def generate_source(em: ExportModel, cls: str = "GraphEditModel", title: str = "
         "import sys",
         "from pathlib import Path",
     ]
-    if inliner.typing_names:
-        lines.append(f"from typing import {', '.join(sorted(inliner.typing_names))}")
+    if writer.inliner.typing_names:
+        lines.append(f"from typing import {', '.join(sorted(writer.inliner.typing_names))}")
     lines += ["", "import torch", "import torch.nn.functional as F  # noqa: F401", "from torch import nn", ""]
     lines += [f"INPUTS = {{{inputs}}}", f"OUTPUTS = {literal(list(em.output_names))}", f"TITLE = {literal(title)}", ""]
-    module: list[str] = []
-    for block in inliner.blocks:
-        module += ["", block]
-    module += [
+    for block in [*writer.inliner.blocks, *classes]:
+        lines += ["", block]
+    lines += [
         "",
         f"class {cls}(nn.Module):",
         f'    """{heading} as a plain nn.Module; call .eval() (load_model does) before predicting."""',
@@ -306,9 +161,6 @@ def generate_source(em: ExportModel, cls: str = "GraphEditModel", title: str = "
         *body,
         "",
     ]
-    if module_only:
-        return "\n".join(module).strip("\n") + "\n"
-    lines += module
     return "\n".join(lines) + LOADER.replace("{cls}", _identifier(cls, "the class name")) + MAIN
 
 

@@ -106,16 +106,37 @@ def _examples(model: nn.Module, shapes: list[tuple[int, ...]]) -> tuple[torch.Te
 
 
 def import_source(
-    source: str | Path, out_path: str | Path, input_shapes: list[tuple[int, ...]] | None = None
+    source: str | Path,
+    out_path: str | Path,
+    input_shapes: list[tuple[int, ...]] | None = None,
+    weights: str | Path | None = None,
+    allow_pt: bool = False,
 ) -> ImportResult:
-    """Import ``source`` into a project saved at ``out_path``; checks outputs against the source."""
+    """Import ``source`` into a project saved at ``out_path``; checks outputs against the source.
+
+    ``weights`` is the user's pretrained weights for a PyTorch module (safetensors, an ONNX file's
+    initialisers, or a ``.pt`` read with ``torch.load(weights_only=True)`` only when ``allow_pt``):
+    they are loaded into the module before it is imported (:mod:`graphedit.importers.pretrained`).
+    """
     text = str(source)
     if text.endswith(".onnx"):
+        if weights is not None:
+            raise ImportModelError(
+                f"{text}: an ONNX file carries its own weights (its initialisers). Fix: import it without --weights"
+            )
         from graphedit.importers.onnx_import import import_onnx
 
         return import_onnx(Path(text), out_path, input_shapes)
     name = text.rpartition(":")[2]
-    return import_module(load_module(text), out_path, input_shapes, name, f"the PyTorch module {text}")
+    model = load_module(text)
+    notes: list[str] = []
+    if weights is not None:
+        from graphedit.importers.pretrained import load_pretrained
+
+        notes = load_pretrained(model, weights, allow_pt)
+    result = import_module(model, out_path, input_shapes, name, f"the PyTorch module {text}")
+    result.notes[:0] = notes
+    return result
 
 
 def import_module(

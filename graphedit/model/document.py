@@ -4,7 +4,8 @@ Every change goes through one of a few operations (add/remove node,
 connect/disconnect, set parameter, move, rename, mute), each of which
 validates, applies and then emits an event (DESIGN.md decisions 1 and 2).
 Node attributes: ``type`` (type id), ``params`` (validated dict),
-``position`` ((x, y)), ``muted`` (bool). Edges are keyed by
+``position`` ((x, y)), ``muted`` (bool), ``frozen`` (bool: its weights are not trained and its
+batch-norm statistics kept) and ``lr_scale`` (its learning-rate multiplier). Edges are keyed by
 ``(src_port, dst_port)``.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 import networkx as nx
 
 from graphedit.errors import GraphError
+from graphedit.model.annotations import Annotations
 from graphedit.model.events import (
     Edge,
     EdgeAdded,
@@ -28,12 +30,16 @@ from graphedit.model.events import (
     NodeMuted,
     NodeRemoved,
     NodeRenamed,
+    NodeTrainingChanged,
     ParamChanged,
+    TypesChanged,
 )
 from graphedit.nodes.registry import Registry, default_registry
 from graphedit.nodes.spec import NodeType
 
 ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+INDEX_ID_PATTERN = re.compile(r"^[0-9]{1,4}$")
+"""Inside a block definition a node may also be named 0, 1, ... (torch's ``nn.Sequential`` keys: ``downsample.0``)."""
 RESERVED_IDS = {"self", "forward", "training", "input", "loss", "torch", "nn", "F", "def", "class", "return"}
 
 Listener = Callable[[Event], None]
@@ -42,9 +48,13 @@ Listener = Callable[[Event], None]
 class GraphDocument:
     """A validated, observable DAG of nodes. See the module doc."""
 
-    def __init__(self, registry: Registry | None = None) -> None:
+    def __init__(self, registry: Registry | None = None, index_ids: bool = False) -> None:
         self.registry = registry or default_registry()
         self.graph = nx.MultiDiGraph()
+        self.index_ids = index_ids
+        # why a node of a type may not be added here (a block definition cannot contain itself), or None
+        self.type_guard: Callable[[str], str | None] | None = None
+        self.annotations = Annotations()  # frames and notes: labels on the canvas, no part of the network
         self._listeners: list[Listener] = []
         self._free_from: dict[str, int] = {}  # prefix -> every lower number is taken (see new_id)
         # a topological order kept current under edits (Pearce & Kelly): a wire that runs forward in it cannot
@@ -62,6 +72,11 @@ class GraphDocument:
     def _emit(self, event: Event) -> None:
         for listener in list(self._listeners):
             listener(event)
+
+    def types_changed(self, type_ids: Collection[str]) -> None:
+        """Tell listeners that these (block) types changed, so nodes of them are computed again."""
+        if any(data["type"] in type_ids for _, data in self.graph.nodes(data=True)):
+            self._emit(TypesChanged(frozenset(type_ids)))
 
     # ---------------------------------------------------------------- queries
     def __contains__(self, node_id: str) -> bool:
@@ -84,6 +99,12 @@ class GraphDocument:
 
     def is_muted(self, node_id: str) -> bool:
         return bool(self._node(node_id).get("muted", False))
+
+    def is_frozen(self, node_id: str) -> bool:
+        return bool(self._node(node_id).get("frozen", False))
+
+    def lr_scale(self, node_id: str) -> float:
+        return float(self._node(node_id).get("lr_scale", 1.0))
 
     def edges(self) -> list[Edge]:
         return [Edge(u, k[0], v, k[1]) for u, v, k in self.graph.edges(keys=True)]
@@ -154,17 +175,25 @@ class GraphDocument:
         position: tuple[float, float] = (0.0, 0.0),
         node_id: str | None = None,
         muted: bool = False,
+        frozen: bool = False,
+        lr_scale: float = 1.0,
     ) -> str:
         node_type = self.registry.get(type_id)
+        refused = self.type_guard(node_type.type_id) if self.type_guard is not None else None
+        if refused:
+            raise GraphError(refused)
         node_id = node_id or self.new_id(node_type.type_id)
         self._check_new_id(node_id)
         values = node_type.validate_params(params, where=f"node '{node_id}': ")
+        lr_scale = check_lr_scale(lr_scale, node_id)
         self.graph.add_node(
             node_id,
             type=node_type.type_id,
             params=values,
             position=(float(position[0]), float(position[1])),
             muted=bool(muted),
+            frozen=bool(frozen),
+            lr_scale=lr_scale,
         )
         self._rank[node_id] = self._next_rank
         self._next_rank += 1
@@ -256,6 +285,16 @@ class GraphDocument:
         data["muted"] = bool(muted)
         self._emit(NodeMuted(node_id, bool(muted)))
 
+    def set_training(self, node_id: str, frozen: bool | None = None, lr_scale: float | None = None) -> None:
+        """Freeze or unfreeze a node, or set its learning-rate multiplier (``None``: unchanged)."""
+        data = self._node(node_id)
+        new_frozen = bool(data.get("frozen")) if frozen is None else bool(frozen)
+        new_scale = float(data.get("lr_scale", 1.0)) if lr_scale is None else check_lr_scale(lr_scale, node_id)
+        if (new_frozen, new_scale) == (bool(data.get("frozen")), float(data.get("lr_scale", 1.0))):
+            return
+        data["frozen"], data["lr_scale"] = new_frozen, new_scale
+        self._emit(NodeTrainingChanged(node_id, new_frozen, new_scale))
+
     def _reorder(self, src: str, dst: str) -> None:
         """Repair the topological ranks after adding ``src → dst`` where ``src`` ranked after ``dst``.
 
@@ -283,7 +322,9 @@ class GraphDocument:
             self.remove_node(node_id)
 
     def _check_new_id(self, node_id: str) -> None:
-        if (
+        if self.index_ids and isinstance(node_id, str) and INDEX_ID_PATTERN.match(node_id):
+            pass
+        elif (
             not isinstance(node_id, str)
             or not ID_PATTERN.match(node_id)
             or node_id in RESERVED_IDS
@@ -308,6 +349,10 @@ class GraphDocument:
         }
         if data.get("muted"):
             out["muted"] = True
+        if data.get("frozen"):
+            out["frozen"] = True
+        if data.get("lr_scale", 1.0) != 1.0:
+            out["lr_scale"] = data["lr_scale"]
         return out
 
     def to_json(self, node_ids: Iterable[str] | None = None) -> dict[str, Any]:
@@ -342,6 +387,8 @@ class GraphDocument:
                     (x + offset[0], y + offset[1]),
                     node_id=wanted,
                     muted=node.get("muted", False),
+                    frozen=node.get("frozen", False),
+                    lr_scale=node.get("lr_scale", 1.0),
                 )
                 mapping[old] = new
                 added.append(new)
@@ -360,3 +407,16 @@ class GraphDocument:
         doc = cls(registry)
         doc.insert_json(data, keep_ids=True)
         return doc
+
+
+LR_SCALE_MAX = 100.0
+
+
+def check_lr_scale(value: Any, node_id: str) -> float:
+    """A node's learning-rate multiplier: a number in (0, 100]; freezing, not 0, stops a node learning."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value <= LR_SCALE_MAX:
+        raise GraphError(
+            f"node '{node_id}': lr_scale {value!r} must be a number above 0 and at most {LR_SCALE_MAX:g}. "
+            "Fix: use e.g. 0.1 to train it ten times slower, or freeze the node to stop it learning."
+        )
+    return float(value)

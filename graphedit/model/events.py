@@ -68,3 +68,19 @@ class NodeRenamed(Event):
 class NodeMuted(Event):
     node_id: str
     muted: bool
+
+
+@dataclass(frozen=True)
+class TypesChanged(Event):
+    """Block definitions were edited: nodes of these types must be computed again (their ports may differ)."""
+
+    type_ids: frozenset[str]
+
+
+@dataclass(frozen=True)
+class NodeTrainingChanged(Event):
+    """A node was frozen or unfrozen, or its learning-rate multiplier changed."""
+
+    node_id: str
+    frozen: bool
+    lr_scale: float

@@ -12,7 +12,6 @@ Saving is atomic: a temp file in the same folder, fsync, then rename.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -20,7 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from graphedit.errors import GraphEditError, ProjectFileError
+from graphedit.model.blocks import BlockLibrary
 from graphedit.model.document import GraphDocument
+from graphedit.model.graph_file import FileDataError as _Bad
+from graphedit.model.graph_file import (
+    add_edges,
+    add_nodes,
+    blocks_to_json,
+    check_graph,
+    load_annotations,
+    load_blocks,
+)
 from graphedit.model.jsontext import JsonTextError, encode, parse
 from graphedit.model.migrations import FORMAT, MIGRATIONS, VERSION, MigrationError, migrate
 from graphedit.model.project_settings import (
@@ -36,7 +45,7 @@ from graphedit.model.project_settings import (
     check_weights,
     merged,
 )
-from graphedit.nodes.registry import Registry, UnknownNodeType
+from graphedit.nodes.registry import Registry
 
 __all__ = [
     "DEFAULT_DATASET",
@@ -60,8 +69,6 @@ __all__ = [
 SUFFIX = ".gproj"
 SCHEMA_PATH = Path(__file__).with_name("project.schema.json")
 TOP_KEYS = ("format", "version", "meta", "blocks", "graph", "dataset", "training", "view", "weights")
-NODE_KEYS = {"id", "type", "params", "position", "muted", "type_version"}
-EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
 
 
 @dataclass(eq=False)
@@ -85,7 +92,18 @@ class Project:
 
 def new_project(registry: Registry | None = None) -> Project:
     """An empty, unsaved project with default settings."""
-    return Project(document=GraphDocument(registry))
+    return Project(document=_document(BlockLibrary(registry)))
+
+
+def _document(library: BlockLibrary) -> GraphDocument:
+    document = GraphDocument(library)
+    library.attach(document)
+    return document
+
+
+def library_of(document: GraphDocument) -> BlockLibrary | None:
+    """The block library behind a project's document (``None`` for a bare document)."""
+    return document.registry if isinstance(document.registry, BlockLibrary) else None
 
 
 # ------------------------------------------------------------------ to JSON
@@ -103,8 +121,8 @@ def project_to_json(project: Project) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "meta": merged(DEFAULT_META, project.meta),
-        "blocks": [],
-        "graph": {"nodes": nodes, "edges": doc.to_json()["edges"]},
+        "blocks": blocks_to_json(library_of(doc)),
+        "graph": {"nodes": nodes, "edges": doc.to_json()["edges"], **doc.annotations.to_json()},
         "dataset": merged(DEFAULT_DATASET, project.dataset),
         "training": merged(DEFAULT_TRAINING, project.training),
         "view": merged(DEFAULT_VIEW, project.view),
@@ -123,10 +141,6 @@ def dumps(project: Project) -> str:
 
 
 # ---------------------------------------------------------------- from JSON
-class _Bad(Exception):
-    """Internal: a problem without the file name yet."""
-
-
 def project_from_json(data: Any, source: str, registry: Registry | None = None) -> Project:
     """Validate and migrate project data; ``source`` (the file) starts every error message."""
     try:
@@ -148,16 +162,13 @@ def _from_json(data: Any, registry: Registry | None) -> Project:
     unknown = sorted(set(data) - set(TOP_KEYS))
     if unknown:
         raise _Bad(f"unknown top-level key {', '.join(map(repr, unknown))}; the keys are {', '.join(TOP_KEYS)}")
-    if data.get("blocks", []) != []:
-        raise _Bad("'blocks' must be a list of block definitions")
-    graph = data.get("graph")
-    if not isinstance(graph, dict) or not isinstance(graph.get("nodes", []), list):
-        raise _Bad('\'graph\' must be an object {"nodes": [...], "edges": [...]}')
-    if not isinstance(graph.get("edges", []), list) or set(graph) - {"nodes", "edges"}:
-        raise _Bad('\'graph\' must hold only "nodes" (a list) and "edges" (a list)')
-    document = GraphDocument(registry)
-    _add_nodes(document, graph.get("nodes", []))
-    _add_edges(document, graph.get("edges", []))
+    library = BlockLibrary(registry)
+    load_blocks(library, data.get("blocks", []))
+    graph = check_graph(data.get("graph"), "'graph'")
+    document = _document(library)
+    add_nodes(document, graph.get("nodes", []))
+    add_edges(document, graph.get("edges", []))
+    load_annotations(document, graph, "graph")
     return Project(
         document=document,
         dataset=check_dataset(data.get("dataset")),
@@ -166,104 +177,6 @@ def _from_json(data: Any, registry: Registry | None) -> Project:
         meta=check_meta(data.get("meta")),
         weights=check_weights(data.get("weights")),
     )
-
-
-def _node_label(node: Any, index: int) -> str:
-    if isinstance(node, dict) and isinstance(node.get("id"), str):
-        return f"node '{node['id']}'"
-    return f"node #{index + 1}"
-
-
-def _add_nodes(document: GraphDocument, nodes: list[Any]) -> None:
-    seen: set[str] = set()
-    for i, node in enumerate(nodes):
-        label = _node_label(node, i)
-        if not isinstance(node, dict):
-            raise _Bad(f"{label} must be an object with 'id', 'type', 'params' and 'position'")
-        extra = sorted(set(node) - NODE_KEYS)
-        if extra:
-            raise _Bad(
-                f"{label} has unknown key {', '.join(map(repr, extra))}; a node has {', '.join(sorted(NODE_KEYS))}"
-            )
-        if not isinstance(node.get("id"), str) or not isinstance(node.get("type"), str):
-            raise _Bad(f"{label} needs an 'id' and a 'type', both text")
-        if node["id"] in seen:
-            raise _Bad(f"two nodes have the id '{node['id']}'; node ids must be unique: rename one of them")
-        seen.add(node["id"])
-    for node in nodes:
-        node_id, type_id = node["id"], node["type"]
-        try:
-            node_type = document.registry.get(type_id)
-        except UnknownNodeType:
-            raise _Bad(
-                f"node '{node_id}' has unknown type '{type_id}'; install the node pack that provides it, "
-                "or replace the node with a built-in type"
-            ) from None
-        params = node.get("params", {})
-        if not isinstance(params, dict):
-            raise _Bad(f"node '{node_id}': 'params' must be an object of parameter values, not {params!r}")
-        params = _migrate_node(node, node_type, params)
-        position = node.get("position", [0.0, 0.0])
-        if not (
-            isinstance(position, list)
-            and len(position) == 2
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in position)
-        ):
-            raise _Bad(f"node '{node_id}': 'position' must be two numbers [x, y], not {position!r}")
-        muted = node.get("muted", False)
-        if not isinstance(muted, bool):
-            raise _Bad(f"node '{node_id}': 'muted' must be true or false, not {muted!r}")
-        document.add_node(type_id, params, (position[0], position[1]), node_id=node_id, muted=muted)
-
-
-def _migrate_node(node: dict[str, Any], node_type: Any, params: dict[str, Any]) -> dict[str, Any]:
-    """Bring the parameters of a node saved by an older version of its type up to date."""
-    saved = node.get("type_version", 1)
-    node_id = node["id"]
-    if isinstance(saved, bool) or not isinstance(saved, int) or saved < 1:
-        raise _Bad(f"node '{node_id}': 'type_version' must be a whole number ≥ 1, not {saved!r}")
-    if saved > node_type.version:
-        raise _Bad(
-            f"node '{node_id}' was saved by a newer version ({saved}) of node type '{node_type.type_id}' "
-            f"than the one installed ({node_type.version}); upgrade GraphEdit or the node pack"
-        )
-    if saved == node_type.version or node_type.migrate is None:
-        return params
-    try:
-        return node_type.migrate(saved, dict(params))
-    except Exception as exc:  # a node pack's migration may fail in any way
-        raise _Bad(
-            f"node '{node_id}': migrating '{node_type.type_id}' from version {saved} to {node_type.version} "
-            f"failed: {exc}"
-        ) from None
-
-
-def _add_edges(document: GraphDocument, edges: list[Any]) -> None:
-    into: dict[tuple[str, str], str] = {}
-    parsed = []
-    for i, edge in enumerate(edges):
-        if not (
-            isinstance(edge, dict) and set(edge) == set(EDGE_KEYS) and all(isinstance(edge[k], str) for k in EDGE_KEYS)
-        ):
-            raise _Bad(
-                f"edge #{i + 1} {json.dumps(edge, ensure_ascii=False)} must be an object "
-                '{"src": ..., "src_port": ..., "dst": ..., "dst_port": ...} of text'
-            )
-        text = f"{edge['src']}.{edge['src_port']} → {edge['dst']}.{edge['dst_port']}"
-        slot = (edge["dst"], edge["dst_port"])
-        if slot in into:
-            raise _Bad(
-                f"edge {text}: input port {slot[0]}.{slot[1]} already has an edge ({into[slot]}); "
-                "an input takes one edge: remove one of them, or merge them with an Add or Concat node"
-            )
-        into[slot] = text
-        parsed.append((edge, text))
-    for edge, text in parsed:
-        reason = document.check_connect(edge["src"], edge["src_port"], edge["dst"], edge["dst_port"])
-        if reason:
-            fix = "" if "cycle" in reason else " Fix the edge in the file or remove it."
-            raise _Bad(f"edge {text}: {reason}{fix}")
-        document.connect(edge["src"], edge["src_port"], edge["dst"], edge["dst_port"])
 
 
 # --------------------------------------------------------------------- I/O

@@ -59,6 +59,34 @@ def digits(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -
     return RawData(X, bunch.target.astype(np.int64), "classification", 10, names, image=True)
 
 
+@dataset_kind(
+    "digit_pairs",
+    {
+        "n": Opt(2000, "number of pairs", min=4, max=1_000_000),
+        "same": Opt(0.5, "fraction of pairs showing the same digit", min=0.0, max=1.0),
+        "as_images": Opt(True, "true: [1, 8, 8] images for convolutions; false: flat 64-vectors"),
+    },
+    "pairs of scikit-learn's digits for a Siamese network: inputs 'left' and 'right', target 'same' (1: the "
+    "same digit, 0: different)",
+    names=lambda o: (["left", "right"], ["same"]),
+)
+def digit_pairs(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
+    bunch = _load_digits()
+    images = (bunch.images.astype(np.float32) / 16.0)[:, None]
+    images = images if o["as_images"] else images.reshape(len(images), -1)
+    labels = bunch.target.astype(np.int64)
+    by_class = [np.flatnonzero(labels == c) for c in range(10)]
+    n = o["n"]
+    left = rng.integers(0, len(labels), n)
+    same = rng.random(n) < o["same"]
+    shift = rng.integers(1, 10, n)  # a different class for the pairs that differ
+    right_class = np.where(same, labels[left], (labels[left] + shift) % 10)
+    right = np.array([rng.choice(by_class[c]) for c in right_class])
+    X = {"left": np.ascontiguousarray(images[left]), "right": np.ascontiguousarray(images[right])}
+    y = {"same": same.astype(np.float32)[:, None]}
+    return RawData(X, y, "classification", 2, ["different", "same"], image=True, labels=None)
+
+
 def _load_digits() -> Any:
     """scikit-learn's digits, read from its data file without importing scikit-learn: ``import sklearn`` pulls
     in SciPy, ~90 MiB and seconds that a run on digits does not use. Falls back to ``load_digits``."""
@@ -133,4 +161,4 @@ def shapes(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -
     return RawData(X, classes, "segmentation", 4, ["background", *SHAPE_NAMES], image=True)
 
 
-DATASET_KINDS = (digits, shapes)
+DATASET_KINDS = (digits, digit_pairs, shapes)

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from graphedit.errors import TrainingError
+from graphedit.errors import TrainingError, WeightsError
+from graphedit.model.jsontext import JsonTextError, parse
+from graphedit.training.weights_file import check_regular_file, read_weights
 
 CHECKPOINT = "checkpoint.safetensors"
 CHECKPOINT_META = "checkpoint.json"
@@ -82,10 +84,13 @@ def load_checkpoint(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, An
     if not meta_path.exists() or not tensor_path.exists():
         raise TrainingError(f"{folder}: no checkpoint to resume from. Fix: train without --resume first.")
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        tensors = load_file(str(tensor_path))
-    except (OSError, ValueError) as exc:
+        check_regular_file(meta_path)
+        meta = parse(meta_path.read_text(encoding="utf-8"))
+        tensors = read_weights(tensor_path)  # a regular safetensors file, checked before any tensor is read
+    except (OSError, ValueError, JsonTextError, WeightsError) as exc:
         raise TrainingError(f"{folder}: the checkpoint cannot be read ({exc}). Fix: train without --resume.") from None
+    if not isinstance(meta, dict):
+        raise TrainingError(f"{folder}: {CHECKPOINT_META} is not a JSON object. Fix: train without --resume.")
     return tensors, meta
 
 

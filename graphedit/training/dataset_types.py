@@ -21,7 +21,23 @@ import torch
 from graphedit.errors import GraphEditError
 
 TASKS = ("classification", "regression", "segmentation", "reconstruction", "sequence")
-Batch = tuple[torch.Tensor, "torch.Tensor | None"]
+# A dataset with several inputs or targets names them: each name feeds the Input or Target node of that
+# name (or the node the spec's ``bind`` maps it to), and X and y are dicts of those names.
+Data = torch.Tensor | dict[str, torch.Tensor]
+Batch = tuple[Data, "Data | None"]
+
+
+def batch_len(X: torch.Tensor | dict[str, torch.Tensor] | np.ndarray | dict[str, np.ndarray]) -> int:
+    """Examples in a batch (or a whole array), named fields or one tensor."""
+    return len(next(iter(X.values()))) if isinstance(X, dict) else len(X)
+
+
+def _take(data: Any, index: Any) -> Any:
+    return {k: v[index] for k, v in data.items()} if isinstance(data, dict) else data[index]
+
+
+def _moved(data: Any, device: torch.device | str) -> Any:
+    return {k: v.to(device) for k, v in data.items()} if isinstance(data, dict) else data.to(device)
 
 
 class DatasetError(GraphEditError):
@@ -77,10 +93,13 @@ class Opt:
 
 @dataclass
 class RawData:
-    """What a builder returns: all samples as numpy arrays, before splitting."""
+    """What a builder returns: all samples as numpy arrays, before splitting.
 
-    X: np.ndarray
-    y: np.ndarray | None
+    With several inputs or targets, ``X`` and ``y`` are dicts of named arrays (one per Input/Target node).
+    """
+
+    X: np.ndarray | dict[str, np.ndarray]
+    y: np.ndarray | dict[str, np.ndarray] | None
     task: str
     num_classes: int | None = None
     class_names: list[str] | None = None
@@ -100,6 +119,8 @@ class Builder:
     doc: str
     default_split: dict[str, float] | None = None
     default_standardize: bool = True
+    # the names of its inputs and targets given its options, for a dataset with several (None: one of each)
+    names: Callable[[dict[str, Any]], tuple[list[str], list[str]] | None] | None = None
 
     def __call__(self, options: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
         return self.fn(options, rng, base_dir)
@@ -111,6 +132,7 @@ def dataset_kind(
     doc: str,
     default_split: dict[str, float] | None = None,
     default_standardize: bool = True,
+    names: Callable[[dict[str, Any]], tuple[list[str], list[str]] | None] | None = None,
 ) -> Callable[[Callable], Builder]:
     """Decorator turning a generator ``fn(options, rng, base_dir) -> RawData`` into a :class:`Builder`.
 
@@ -119,7 +141,7 @@ def dataset_kind(
     """
 
     def wrap(fn: Callable) -> Builder:
-        return Builder(name, fn, options, doc, default_split, default_standardize)
+        return Builder(name, fn, options, doc, default_split, default_standardize, names)
 
     return wrap
 
@@ -148,19 +170,19 @@ class InMemorySplit:
 
     in_memory = True
 
-    def __init__(self, X: torch.Tensor, y: torch.Tensor | None, labels: torch.Tensor | None = None) -> None:
-        if y is not None and len(y) != len(X):
-            raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
+    def __init__(self, X: Any, y: Any, labels: torch.Tensor | None = None) -> None:
+        if y is not None and batch_len(y) != batch_len(X):
+            raise ValueError(f"X has {batch_len(X)} samples but y has {batch_len(y)}")
         self.X = X
         self.y = y
         self.labels = labels
 
     def __len__(self) -> int:
-        return len(self.X)
+        return batch_len(self.X)
 
     def to(self, device: torch.device | str) -> InMemorySplit:
         labels = None if self.labels is None else self.labels.to(device)
-        return InMemorySplit(self.X.to(device), None if self.y is None else self.y.to(device), labels)
+        return InMemorySplit(_moved(self.X, device), None if self.y is None else _moved(self.y, device), labels)
 
     def batches(
         self,
@@ -172,14 +194,11 @@ class InMemorySplit:
         data = self if device is None else self.to(device)
         n = len(data)
         # The permutation is drawn on the CPU generator so runs match across devices.
-        order = torch.randperm(n, generator=generator).to(data.X.device) if shuffle else None
+        first = next(iter(data.X.values())) if isinstance(data.X, dict) else data.X
+        order = torch.randperm(n, generator=generator).to(first.device) if shuffle else None
         for start in range(0, n, batch_size):
-            if order is None:
-                sl = slice(start, start + batch_size)
-                yield data.X[sl], None if data.y is None else data.y[sl]
-            else:
-                idx = order[start : start + batch_size]
-                yield data.X[idx], None if data.y is None else data.y[idx]
+            idx = slice(start, start + batch_size) if order is None else order[start : start + batch_size]
+            yield _take(data.X, idx), None if data.y is None else _take(data.y, idx)
 
 
 class StreamedSplit:
@@ -263,6 +282,9 @@ class DatasetInfo:
     standardization: dict[str, Any] | None = None  # {"mean": float | list, "std": ...} fitted on train
     notes: list[str] = field(default_factory=list)  # stated fix-ups ("3 rows with missing values dropped")
     streamed: bool = False  # read from disk batch by batch instead of held in memory
+    # named inputs and targets (a dataset with several): name -> {"shape": [...], "dtype": "..."}; None: one of each
+    inputs: dict[str, dict[str, Any]] | None = None
+    targets: dict[str, dict[str, Any]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -279,6 +301,7 @@ class DatasetInfo:
             "standardization": self.standardization,
             "notes": list(self.notes),
             "streamed": self.streamed,
+            **({"inputs": self.inputs, "targets": self.targets} if self.inputs is not None else {}),
         }
 
 

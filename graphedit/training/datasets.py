@@ -46,6 +46,7 @@ from graphedit.training.dataset_types import (
     RawData,
     Split,
     StreamedSplit,
+    batch_len,
 )
 
 __all__ = [
@@ -96,7 +97,7 @@ def normalize_spec(spec: dict[str, Any]) -> dict[str, Any]:
             f"unknown dataset '{name}'. Fix: use one of the built-in datasets: {', '.join(sorted(BUILDERS))}."
         )
     builder = BUILDERS[name]
-    unknown = sorted(set(spec) - {"name", "options", "split", "seed", "standardize", "augment"})
+    unknown = sorted(set(spec) - {"name", "options", "split", "seed", "standardize", "augment", "bind"})
     if unknown:
         raise DatasetError(f"dataset spec has unknown key(s) {', '.join(unknown)}. Fix: remove them.")
     given = spec.get("options") or {}
@@ -129,6 +130,8 @@ def normalize_spec(spec: dict[str, Any]) -> dict[str, Any]:
         "seed": seed,
         "standardize": standardize,
     }
+    if spec.get("bind"):
+        normalized["bind"] = _normalize_bind(spec["bind"], name)
     if spec.get("augment"):
         from graphedit.training.augment import normalize_augment
 
@@ -142,7 +145,7 @@ def load_dataset(spec: dict[str, Any], base_dir: str | Path | None = None) -> Da
     builder = BUILDERS[spec["name"]]
     rng = np.random.default_rng(spec["seed"])
     raw = builder.fn(spec["options"], rng, Path(base_dir) if base_dir is not None else None)
-    n = len(raw.X) if isinstance(raw, RawData) else len(raw)
+    n = batch_len(raw.X) if isinstance(raw, RawData) else len(raw)
     order = np.random.default_rng([spec["seed"], 1]).permutation(n)
     n_test = int(round(spec["split"]["test"] * n))
     n_val = int(round(spec["split"]["val"] * n))
@@ -153,6 +156,12 @@ def load_dataset(spec: dict[str, Any], base_dir: str | Path | None = None) -> Da
         from graphedit.training.streaming import streamed_splits
 
         return _with_augment(streamed_splits(spec, raw, parts))
+    if isinstance(raw.X, dict):
+        if spec.get("augment"):
+            raise DatasetError(
+                f"dataset '{spec['name']}' has several inputs; augmentation transforms one. Fix: turn augmentation off."
+            )
+        return _named_splits(spec, raw, parts)
     X = raw.X
     stats = None
     if spec["standardize"] and np.issubdtype(X.dtype, np.floating):
@@ -202,3 +211,63 @@ def _standardize(X: np.ndarray, train_idx: np.ndarray, image: bool) -> tuple[np.
     std = np.where(std > 1e-12, std, 1.0)
     out = ((X - mean) / std).astype(np.float32)
     return out, {"mean": mean.astype(np.float32).tolist(), "std": std.astype(np.float32).tolist()}
+
+
+def _normalize_bind(bind: Any, name: str) -> dict[str, str]:
+    """``{"left": "input_a"}``: the node each named array or column group feeds, where their names differ."""
+    if not isinstance(bind, dict) or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in bind.items()):
+        raise DatasetError(
+            f'dataset \'{name}\': bind must map data names to node ids, such as {{"left": "input1"}}, not {bind!r}. '
+            "Fix: name the node each array or column group feeds."
+        )
+    nodes = list(bind.values())
+    twice = sorted({n for n in nodes if nodes.count(n) > 1})
+    if twice:
+        raise DatasetError(
+            f"dataset '{name}': bind feeds node(s) {', '.join(map(repr, twice))} from more than one name. "
+            "Fix: map each node from one array or column group."
+        )
+    return dict(bind)
+
+
+def _named_splits(spec: dict[str, Any], raw: RawData, parts: dict[str, np.ndarray]) -> DatasetSplits:
+    """Splits of a dataset with named inputs and targets, keyed by the node each name feeds (``bind``)."""
+    bind = spec.get("bind") or {}
+    X, y = dict(raw.X), dict(raw.y or {})  # type: ignore[arg-type]
+    stats: dict[str, Any] = {}
+    if spec["standardize"]:
+        for key, array in X.items():
+            if np.issubdtype(array.dtype, np.floating):
+                X[key], stats[key] = _standardize(array, parts["train"], raw.image or array.ndim >= 3)
+
+    def renamed(fields: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, torch.Tensor]:
+        return {bind.get(k, k): torch.from_numpy(np.ascontiguousarray(v[idx])) for k, v in fields.items()}
+
+    splits = {
+        key: InMemorySplit(renamed(X, idx), renamed(y, idx) if y else None) if len(idx) else None
+        for key, idx in parts.items()
+    }
+
+    def described(fields: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
+        return {
+            bind.get(k, k): {"shape": list(v.shape[1:]), "dtype": str(v.dtype), "name": k} for k, v in fields.items()
+        }
+
+    first_x = next(iter(raw.X.values()))  # type: ignore[union-attr]
+    first_y = next(iter(y.values())) if y else None
+    info = DatasetInfo(
+        name=spec["name"],
+        task=raw.task,
+        feature_shape=tuple(first_x.shape[1:]),
+        feature_dtype=str(first_x.dtype),
+        target_shape=None if first_y is None else tuple(first_y.shape[1:]),
+        target_dtype=None if first_y is None else str(first_y.dtype),
+        num_classes=raw.num_classes,
+        class_names=raw.class_names,
+        sizes={k: len(v) for k, v in parts.items()},
+        standardization=stats or None,
+        notes=list(raw.notes),
+        inputs=described(raw.X),  # type: ignore[arg-type]
+        targets=described(y),
+    )
+    return DatasetSplits(splits["train"], splits["val"], splits["test"], info, spec)  # type: ignore[arg-type]

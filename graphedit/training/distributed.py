@@ -72,6 +72,9 @@ class Distributed:
 
     def shard(self, X: Any, y: Any) -> tuple[Any, Any]:
         """This rank's slice of a global batch (raises TrainingError when it does not split evenly)."""
+        if isinstance(X, dict):  # named inputs and targets: each field cut the same way
+            pairs = [self.shard(x, None)[0] for x in X.values()], [self.shard(t, None)[0] for t in (y or {}).values()]
+            return dict(zip(X, pairs[0])), (dict(zip(y, pairs[1])) if y is not None else None)
         n = X.shape[0]
         if n % self.world_size:
             raise TrainingError(

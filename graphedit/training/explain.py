@@ -60,6 +60,13 @@ def _scores(compiled: Any, x: torch.Tensor) -> torch.Tensor:
     return out[0] if isinstance(out, tuple) else out
 
 
+def predict(compiled: Any, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each image's predicted class and its probability (softmax of the scores), in evaluation mode."""
+    with _Eval(compiled), torch.no_grad():
+        best = F.softmax(_scores(compiled, x), 1).max(1)
+    return best.indices, best.values
+
+
 def saliency(compiled: Any, x: torch.Tensor, classes: torch.Tensor | None = None) -> torch.Tensor:
     """``[N, H, W]``: how much each pixel moves the score of ``classes`` (default: the predicted class)."""
     with _Eval(compiled), torch.enable_grad():

@@ -48,16 +48,50 @@ def perceptron_layer(root: nn.Module) -> nn.Linear:
     return linears[0][1]
 
 
-def make_optimizer(settings: TrainSettings, root: nn.Module) -> torch.optim.Optimizer:
+def freeze(root: nn.Module, frozen_ids: list[str]) -> set[int]:
+    """Stop the frozen nodes' weights from learning; the ``id()`` of every module to keep in evaluation mode.
+
+    A frozen node's parameters get ``requires_grad = False`` (no gradient is computed for them, and the
+    optimiser never sees them), and its modules stay in evaluation mode while the rest trains, so its
+    batch-norm running statistics are kept and its dropout is off: the node computes what it computed before.
+    """
+    keep: set[int] = set()
+    for node_id in frozen_ids:
+        module = root._modules.get(node_id)
+        if module is not None:
+            module.requires_grad_(False)
+            keep.update(id(m) for m in module.modules())
+    return keep
+
+
+def param_groups(root: nn.Module, lr: float, lr_scales: dict[str, float] | None = None) -> list[dict]:
+    """The trainable parameters in groups by learning rate: ``lr`` times the node's ``lr_scale`` (first: 1)."""
+    groups: dict[float, list[nn.Parameter]] = {}
+    for name, p in root.named_parameters():
+        if p.requires_grad:
+            groups.setdefault((lr_scales or {}).get(name.split(".", 1)[0], 1.0), []).append(p)
+    order = sorted(groups, key=lambda scale: (scale != 1.0, scale))  # group 0 carries the run's reported lr
+    return [{"params": groups[scale], "lr": lr * scale, "lr_scale": scale} for scale in order]
+
+
+def make_optimizer(
+    settings: TrainSettings, root: nn.Module, lr_scales: dict[str, float] | None = None
+) -> torch.optim.Optimizer:
     s = settings
     if s.optimizer == "perceptron":
         return PerceptronRule(perceptron_layer(root), s.lr)
-    params = [p for p in root.parameters() if p.requires_grad]
-    if not params:
+    groups = param_groups(root, s.lr, lr_scales)
+    if not groups:
+        if any(True for _ in root.parameters()):
+            raise TrainingError(
+                "every layer with weights is frozen, so there is nothing to train. Fix: unfreeze a node "
+                "(Inspector ▸ Frozen), e.g. the new head of a pretrained network."
+            )
         raise TrainingError("the graph has no trainable weights. Fix: add a layer with weights such as Dense.")
+    params = groups
     # torch updates CPU tensors one by one in Python unless asked for its multi-tensor kernels (the default on
     # GPUs): those took 15-25 % off an Adam step of a small MLP, about a tenth of its training step
-    foreach = True if params[0].device.type == "cpu" else None
+    foreach = True if groups[0]["params"][0].device.type == "cpu" else None
     if s.optimizer == "sgd":
         nesterov = s.nesterov and s.momentum > 0
         return torch.optim.SGD(

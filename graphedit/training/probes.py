@@ -64,13 +64,18 @@ class Prober:
         self.kwargs = trainer.binding.kwargs(X, y)
         self.X, self.y = X, y
         self.pred_key = probe_extras.prediction_key(trainer.compiled)
-        self.grid_kwargs, self.grid = self._grid(X)
+        named = isinstance(X, dict)  # several inputs: the views that show one input's examples stay empty
+        self.grid_kwargs, self.grid = self._grid(X) if not named else (None, None)
         self.conv_ids = [n for n in trainer.compiled.order if isinstance(getattr(trainer.root, n, None), nn.Conv2d)]
         skip = set(trainer.compiled.input_ids + trainer.compiled.target_ids)
         skip |= set(trainer.compiled.loss_ids + trainer.compiled.metric_ids)
         self.skip = skip
         self.points = probe_extras.training_points(trainer.train_split) if self.grid is not None else None
-        self.latent = probe_extras.Latent.build(trainer.compiled, source, trainer.binding.input_id, trainer.device)
+        self.latent = (
+            None
+            if named
+            else probe_extras.Latent.build(trainer.compiled, source, trainer.binding.input_id, trainer.device)
+        )
 
     def due(self, step: int) -> bool:
         return step >= self.next_step
@@ -137,6 +142,8 @@ class Prober:
 
     def _extras(self, payload: ProbePayload, taps: dict[str, Any], step: int) -> None:
         t, info = self.trainer, self.trainer.data.info
+        if isinstance(self.X, dict):
+            return
         extras = {
             "predictions": probe_extras.predictions(taps, self.pred_key, self.X, self.y, info),
             "reconstructions": probe_extras.reconstructions(taps, self.pred_key, self.X, self.y, info),

@@ -109,6 +109,10 @@ def run_project(
             distributed.join(settings.device)
         check_fits(project.document, settings)  # refuse what cannot fit before allocating it
         compiled = compile_graph(project.document, device="cpu", seed=settings.seed)
+        if settings.start_from == "weights" and not resume:
+            from graphedit.training.weights_file import load_start_weights
+
+            data.info.notes.extend(load_start_weights(project, compiled.root))
         threads = _choose_threads(settings, compiled, data)
         if folder is not None:
             recorder = RunRecorder(

@@ -45,6 +45,7 @@ class TrainSettings:
     probe_every: int = 0  # steps between probes; 0: automatic (probes take ~3% of the time); -1: off
     probe_batch: int = 64  # samples in the fixed probe batch
     grid: int = 48  # decision-region grid side for 2-D inputs
+    start_from: str = "init"  # "weights": the project's weights file (fine-tuning); "init": each layer's init
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> TrainSettings:
@@ -85,6 +86,8 @@ class TrainSettings:
                 raise bad(f"{name} = {value!r} must be ≥ 0", f"set {name} to 0 or more")
         if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 0:
             raise bad(f"threads = {self.threads!r} must be a whole number ≥ 0", "use 0 to let GraphEdit choose")
+        if self.start_from not in ("init", "weights"):
+            raise bad(f"start_from '{self.start_from}' is unknown", "use init, or weights to fine-tune")
         if self.log_every < 1:
             raise bad(f"log_every = {self.log_every} must be ≥ 1", "set log_every to 1 or more")
 

@@ -25,9 +25,10 @@ from graphedit.compiler import locate_failure, locate_nonfinite
 from graphedit.errors import TrainingError
 from graphedit.training.binding import bind
 from graphedit.training.checkpoint import TrainerState
+from graphedit.training.dataset_types import batch_len
 from graphedit.training.datasets import DatasetSplits, Split
 from graphedit.training.events import EpochEvent, FailedEvent, FinishedEvent, Observer, ProbeEvent, StepEvent
-from graphedit.training.optim import PerceptronRule, make_optimizer, make_scheduler
+from graphedit.training.optim import PerceptronRule, freeze, make_optimizer, make_scheduler
 from graphedit.training.probes import Confusion, Prober, confusion_matrix, prediction_module
 from graphedit.training.settings import TrainSettings, resolve_device
 
@@ -60,7 +61,8 @@ class Trainer(TrainerState):
         self.val_split = self._place(data.val) if data.val is not None else None
         self.observers = list(observers)
         self.generator = torch.Generator().manual_seed(s.seed)
-        self.optimizer = make_optimizer(s, self.root)
+        self._frozen = freeze(self.root, compiled.frozen_ids)  # modules kept in evaluation mode
+        self.optimizer = make_optimizer(s, self.root, compiled.lr_scales)
         self.scheduler = make_scheduler(s, self.optimizer)
         self.step_objective = self._replicated(compiled.objective) if distributed is not None else compiled.objective
         self.channels_last = bool(s.channels_last)
@@ -159,7 +161,7 @@ class Trainer(TrainerState):
                 out = self._forward(X, y)
                 if confusion is not None:
                     confusion.add(y)
-                n = X.shape[0]
+                n = batch_len(X)
                 for key, value in out.items():
                     v = value.detach().float()
                     sums[key] = sums[key] + v * n if key in sums else v * n
@@ -194,7 +196,7 @@ class Trainer(TrainerState):
             else:
                 out = self._train_step(X, y)
             values.append([out[k].detach() for k in keys])
-            sizes.append(X.shape[0])
+            sizes.append(batch_len(X))
             self.step += 1
             if self.step % s.log_every == 0 and self.observers:
                 self._emit(StepEvent(self.step, self.epoch, out["loss"].detach().item(), self._floats(out, keys[1:])))
@@ -277,7 +279,7 @@ class Trainer(TrainerState):
         self._perceptron_input = args[0].detach()
 
     def _forward(self, X: torch.Tensor, y: torch.Tensor | None, objective: Any = None) -> dict[str, torch.Tensor]:
-        if self.channels_last and X.dim() == 4:
+        if self.channels_last and isinstance(X, torch.Tensor) and X.dim() == 4:
             X = X.contiguous(memory_format=torch.channels_last)
         kwargs = self.binding.kwargs(X, y)
         try:
@@ -325,7 +327,7 @@ class Trainer(TrainerState):
     def set_mode(self, training: bool) -> None:
         """Put every module in training (dropout on, batch norm updating) or evaluation mode; probes use it."""
         for module in self._modules:
-            module.training = training
+            module.training = training and id(module) not in self._frozen
 
     def _emit(self, event: Any) -> None:
         for obs in self.observers:
@@ -353,12 +355,14 @@ class Trainer(TrainerState):
         info = self.data.info
         if self.prober is None or self.val_split is None or info.task != "classification" or not info.num_classes:
             return None
+        if info.inputs is not None:  # named targets: which one the matrix would count is not one question
+            return None
         module = prediction_module(self.compiled)
         return None if module is None else Confusion(module, info.num_classes)
 
     def _emit_confusion(self, collected: Confusion | None) -> None:
         info = self.data.info
-        if info.task != "classification" or not info.num_classes:
+        if info.task != "classification" or not info.num_classes or info.inputs is not None:
             return
         if collected is not None:
             matrix = collected.matrix()

@@ -45,6 +45,11 @@ OPTIONS = {
         "missing cells: error; drop: leave those rows out; mean: fill with the column's mean",
         choices=("error", "drop", "mean"),
     ),
+    "groups": Opt(
+        [],
+        "several inputs: column groups 'name=col1|col2', each feeding the Input node of that name (the target "
+        "column feeds the Target of its name); empty: one input of the feature columns",
+    ),
 }
 
 
@@ -249,22 +254,55 @@ def select_columns(table: Table, o: dict[str, Any]) -> tuple[list[str], str]:
     return features, target
 
 
+def parse_groups(groups: list[str]) -> dict[str, list[str]]:
+    """``["size=width|height", "colour=colour"]`` as ``{"size": ["width", "height"], "colour": ["colour"]}``."""
+    out: dict[str, list[str]] = {}
+    for text in groups:
+        name, sep, columns = text.partition("=")
+        cols = [c.strip() for c in columns.split("|") if c.strip()]
+        if not sep or not name.strip() or not cols:
+            raise DatasetError(
+                f"dataset 'csv': column group {text!r} is not 'name=column1|column2'. Fix: name the group (its Input "
+                "node's name), then '=', then its columns separated by '|'."
+            )
+        if name.strip() in out:
+            raise DatasetError(f"dataset 'csv': column group '{name.strip()}' is named twice. Fix: name each once.")
+        out[name.strip()] = cols
+    return out
+
+
+def group_names(o: dict[str, Any]) -> tuple[list[str], list[str]] | None:
+    """The inputs and the target of a table read in column groups (None without groups)."""
+    if not o["groups"]:
+        return None
+    return list(parse_groups(o["groups"])), [o["target"]] if o["target"] else []
+
+
 def table_to_raw(table: Table, o: dict[str, Any]) -> RawData:
     """Features and target as arrays, with missing cells handled as option ``missing`` says."""
+    groups = parse_groups(o["groups"])
+    if groups and not o["target"]:
+        raise _err(table.path, "with column groups, name the target column too. Fix: set option target.")
+    if groups:
+        o = {**o, "features": list(dict.fromkeys(c for cols in groups.values() for c in cols))}
     features, target = select_columns(table, o)
     notes = list(table.notes)
     cols = {c: _parse_column(table, table.columns.index(c), notes) for c in [*features, target]}
     keep = _handle_missing(table, cols, features, target, o["missing"], notes)
-    blocks = []
+    blocks = {}
     for name in features:
         col = cols[name]
         if col.numbers is not None:
-            blocks.append(col.numbers[keep][:, None])
+            blocks[name] = col.numbers[keep][:, None]
         else:
-            blocks.append(_one_hot(table, col, keep, notes))
-    X = np.concatenate(blocks, axis=1).astype(np.float32)
+            blocks[name] = _one_hot(table, col, keep, notes)
     y, task, names = _target(table, cols[target], keep, o["task"], notes)
-    return RawData(X, y, task, None if names is None else len(names), names, notes=notes)
+    classes = None if names is None else len(names)
+    if groups:  # several inputs: one array per group, the target named after its column
+        X = {g: np.concatenate([blocks[c] for c in cs], axis=1).astype(np.float32) for g, cs in groups.items()}
+        return RawData(X, {target: y}, task, classes, names, notes=notes)
+    X = np.concatenate(list(blocks.values()), axis=1).astype(np.float32)
+    return RawData(X, y, task, classes, names, notes=notes)
 
 
 def _handle_missing(
@@ -387,6 +425,7 @@ def _target(
     "csv",
     OPTIONS,
     "your own table: a CSV file with feature columns and a target column",
+    names=group_names,
 )
 def csv_dataset(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
     return table_to_raw(read_table(o, base_dir), o)

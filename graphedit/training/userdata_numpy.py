@@ -38,6 +38,8 @@ OPTIONS = {
         choices=("auto", "classification", "regression", "reconstruction"),
     ),
     "memory_limit_mb": Opt(0.0, "stream from disk when the features exceed this (0: GraphEdit's default)", min=0.0),
+    "inputs": Opt([], "arrays of the .npz that feed Input nodes of the same name (several inputs); empty: x_key"),
+    "targets": Opt([], "arrays of the .npz that feed Target nodes of the same name, with option inputs"),
 }
 
 
@@ -259,8 +261,16 @@ class ArraySource:
     "numpy",
     OPTIONS,
     "your own arrays: .npy files of features (and targets) or a .npz holding both; large ones stream from disk",
+    names=lambda o: (list(o["inputs"]), list(o["targets"])) if o["inputs"] else None,
 )
 def numpy_dataset(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData | LazyData:
+    if o["inputs"]:
+        return named_arrays(o, base_dir)
+    if o["targets"]:
+        raise DatasetError(
+            "dataset 'numpy': option targets names arrays, but option inputs is empty. Fix: name the input "
+            "arrays too (one per Input node), or clear targets and use x_key and y_key."
+        )
     limit = memory_limit(o["memory_limit_mb"])
     a = open_arrays(o, base_dir)
     check_finite(a, limit)
@@ -290,6 +300,69 @@ def numpy_dataset(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | 
     if X.dtype == np.uint8:
         X = X.astype(np.float32) / 255.0
     return RawData(X, y, task, None if names is None else len(names), names, image=image, notes=notes)
+
+
+def named_arrays(o: dict[str, Any], base_dir: Path | None) -> RawData:
+    """A .npz with one array per Input and Target node (options ``inputs`` and ``targets`` name them)."""
+    path = _npy(o, base_dir, "path")
+    if sniff(path)[0] == "npy":
+        raise DatasetError(
+            f"dataset 'numpy': {path.name} is one .npy array, and options inputs/targets name several. Fix: save "
+            "them together with numpy.savez('data.npz', left=..., right=..., label=...) and choose that file."
+        )
+    try:
+        with zipfile.ZipFile(path) as z:
+            keys = [n[:-4] for n in z.namelist() if n.endswith(".npy")]
+    except zipfile.BadZipFile:
+        raise DatasetError(
+            f"dataset 'numpy': {path.name} is a damaged ZIP (.npz) archive. Fix: save it again with numpy.savez."
+        ) from None
+    twice = sorted({k for k in o["inputs"] if k in o["targets"]})
+    if twice:
+        raise DatasetError(
+            f"dataset 'numpy': array {twice[0]!r} of {path.name} is named both an input and a target. "
+            "Fix: list each array once."
+        )
+    notes: list[str] = []
+    X: dict[str, np.ndarray] = {}
+    y: dict[str, np.ndarray] = {}
+    task, names = "regression", None
+    for role, wanted in (("input", o["inputs"]), ("target", o["targets"])):
+        for name in wanted:
+            key = _key(keys, name, notes)
+            if key is None:
+                raise DatasetError(
+                    f"dataset 'numpy': {path.name} has no array named {name!r} (an {role} in option {role}s); it "
+                    f"holds {short_list(keys, 10)}. Fix: name the arrays as in numpy.savez, or save that array."
+                )
+            array, _ = _open(path, key, 1 << 62, f"array '{key}'")  # several inputs are read whole
+            if role == "input":
+                a = Arrays(array, None, f"array '{key}' of {path.name}", False)
+                _check_layout(a)
+                check_finite(a, memory_limit(o["memory_limit_mb"]))
+                notes += a.notes
+                X[name] = convert(a, np.asarray(array))
+                if X[name].dtype == np.uint8:
+                    X[name] = X[name].astype(np.float32) / 255.0
+                continue
+            target, kind, classes, tnotes = classify_targets(array, o["task"], "numpy", f"array '{key}'")
+            if target is None:
+                raise DatasetError(
+                    f"dataset 'numpy': array '{key}' of {path.name} is listed in targets but task is "
+                    "reconstruction. Fix: set task to auto, or leave the array out of targets."
+                )
+            if not y:
+                task, names = kind, classes
+            y[name] = target
+            notes += [f"'{key}': {note}" for note in tnotes]
+    lengths = {k: len(v) for k, v in [*X.items(), *y.items()]}
+    if len(set(lengths.values())) > 1:
+        raise DatasetError(
+            f"dataset 'numpy': the arrays of {path.name} differ in length "
+            f"({', '.join(f'{k}: {n}' for k, n in lengths.items())}). Fix: save one row per example in each."
+        )
+    task = task if y else "reconstruction"
+    return RawData(X, y or None, task, None if names is None else len(names), names, notes=notes)
 
 
 DATASET_KINDS = (numpy_dataset,)

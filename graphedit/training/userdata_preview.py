@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from graphedit.errors import GraphEditError
-from graphedit.training.datasets import load_dataset, normalize_spec
+from graphedit.training.datasets import BUILDERS, load_dataset, normalize_spec
 
 TEXT_CHARS = 2000
 MAX_COLUMNS = 12
@@ -30,6 +30,9 @@ def preview_dataset(
     """What the dataset holds, as plain data.
 
     Keys: ``name``, ``view`` (``"table"``, ``"images"`` or ``"text"``), ``task``, ``size`` (examples),
+    ``feature_shape``, ``streamed``, ``fields`` (a dataset with several named inputs and targets: one
+    ``{"name", "role", "shape", "dtype", "node"}`` each, ``node`` the node it feeds), ``columns`` and ``rows``
+    (text cells) with ``roles``
     ``feature_shape``, ``streamed``, ``points`` (``[M, 2]`` for 2-D data, view ``"scatter"``) with
     ``point_values`` (each point's class number or target value) and ``class_names``, ``columns`` and
     ``rows`` (text cells) with ``roles``
@@ -51,6 +54,7 @@ def preview_dataset(
         "images": [],
         "text": "",
         "class_counts": None,
+        "fields": [],
         "notes": [],
         "error": None,
     }
@@ -58,6 +62,9 @@ def preview_dataset(
     try:
         spec = normalize_spec(spec)
         fill = {"csv": _csv, "numpy": _numpy, "image_folder": _images, "text_file": _text}.get(spec["name"], _builtin)
+        builder = BUILDERS[spec["name"]]
+        if builder.names is not None and builder.names(spec["options"]) is not None:
+            fill = _named
         fill(out, spec, base, rows, images_per_class)
     except GraphEditError as exc:
         out["error"] = str(exc)
@@ -179,6 +186,42 @@ def _text(out: dict[str, Any], spec: dict[str, Any], base: Path | None, rows: in
     out["size"] = max(0, (len(body) - o["window"] + o["stride"] - 1) // o["stride"])
     counts = Counter(body)
     out["class_counts"] = {repr(c)[1:-1] if c.isspace() else c: n for c, n in counts.most_common(40)}
+
+
+def _named(out: dict[str, Any], spec: dict[str, Any], base: Path | None, rows: int, per_class: int) -> None:
+    """A dataset with several named inputs and targets: its fields (what each feeds), and the first examples
+    of each, as images when the first input is an image, else as a table with a column per field."""
+    data = load_dataset(spec, base)
+    info = data.info
+    out.update(task=info.task, size=sum(info.sizes.values()), feature_shape=list(info.feature_shape))
+    out["notes"] = list(info.notes)
+    out["fields"] = [
+        {"name": f["name"], "role": role, "shape": list(f["shape"]), "dtype": f["dtype"], "node": node_id}
+        for role, fields in (("input", info.inputs or {}), ("target", info.targets or {}))
+        for node_id, f in fields.items()
+    ]
+    X, y = next(iter(data.train.batches(max(1, min(rows, 8)))))
+    y = y or {}
+    name_of = {row["node"]: row["name"] for row in out["fields"]}
+
+    def text(value: np.ndarray) -> str:
+        flat = value.reshape(-1)
+        shown = ", ".join(f"{v:.3g}" if value.dtype.kind == "f" else str(v) for v in flat[:4])
+        return shown + (", …" if flat.size > 4 else "")
+
+    first = next(iter(X.values()))
+    if first.dim() == 4:
+        out["view"] = "images"
+        for i in range(len(first)):
+            label = " · ".join(f"{name_of[k]} {text(v[i].cpu().numpy())}" for k, v in y.items())
+            for node_id, images in X.items():
+                if images.dim() == 4:
+                    out["images"].append({"label": f"{name_of[node_id]} {label}", "image": _display(images[i].numpy())})
+        return
+    fields = {**X, **y}
+    out["columns"] = [name_of[k] for k in fields]
+    out["roles"] = {name_of[k]: "target" if k in y else "feature" for k in fields}
+    out["rows"] = [[text(v[i].cpu().numpy()) for v in fields.values()] for i in range(len(first))]
 
 
 def _builtin(out: dict[str, Any], spec: dict[str, Any], base: Path | None, rows: int, per_class: int) -> None:

@@ -219,6 +219,41 @@ def project_weights_problem(project: Any) -> str | None:
     except WeightsError as exc:
         return f"{project.path}: {exc}"
     problem = weights_problem(project.document, path, project.weights["sha256"])
+    if problem and starts_from_weights(project) and not problem.startswith(str(path)):
+        return None  # fine-tuning: the layers the file lacks (a new head) start from their init
     if problem and not problem.startswith(str(path)):
         problem = f"{path}: these weights do not fit the graph ({problem}). Fix: train the project again"
     return problem
+
+
+def starts_from_weights(project: Any) -> bool:
+    """Whether the project's runs start from its weights file (fine-tuning) rather than each layer's init."""
+    return (project.training or {}).get("start_from", "init") == "weights"
+
+
+def load_start_weights(project: Any, root: Any) -> list[str]:
+    """Copy the tensors of the project's weights file that fit ``root`` (by name and shape) into it.
+
+    For fine-tuning (training setting ``start_from: weights``): the rest, e.g. a new head, keeps its
+    init. Returns notes; raises :class:`WeightsError` when the project has no weights or none fit.
+    """
+    if project.weights is None or project.path is None:
+        raise WeightsError(
+            "training setting start_from is 'weights' but the project has no weights file. Fix: import a "
+            "pretrained model (graphedit import --weights), or train once and start from those weights"
+        )
+    path = weights_location(Path(project.path).parent, project.weights["path"])
+    state = read_weights(path, project.weights["sha256"])
+    own = root.state_dict()
+    fit = {k: v.to(own[k].dtype) for k, v in state.items() if k in own and tuple(v.shape) == tuple(own[k].shape)}
+    if not fit:
+        raise WeightsError(
+            f"{path}: none of its tensors fits the graph, so there is nothing to start from. Fix: keep the "
+            "imported layers' node names, or set start_from to init"
+        )
+    root.load_state_dict(fit, strict=False)
+    fresh = sorted({k.split(".")[0] for k in own if k not in fit})
+    notes = [f"started from {len(fit)} of {len(own)} tensors of {path.name}"]
+    if fresh:
+        notes.append(f"start from their init (not in {path.name}): {', '.join(fresh)}")
+    return notes

@@ -109,6 +109,8 @@ class WindowActions(QObject):
         self.edit_menu.addActions([keys.cut, keys.copy, keys.paste, keys.duplicate, keys.delete, keys.select_all])
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(keys.mute)
+        self.edit_menu.addSeparator()
+        self.edit_menu.addActions([keys.frame, keys.note])
         self.edit_menu.addAction(keys.find)
 
     # ------------------------------------------------------------------ View

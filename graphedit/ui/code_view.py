@@ -1,8 +1,9 @@
-"""The code dock: the PyTorch module the compiler generates for the current graph.
+"""The code dock: the PyTorch code the compiler generates for the current graph.
 
-The whole module, as the standalone Python export writes it: the ``nn.Module`` class with its layer
-definitions in ``__init__`` and its ``forward`` (a layer from a node pack that has no constructor recipe
-falls back to the fx ``forward`` alone).
+The model is shown as the ``.py`` export writes it: one class per block
+definition, then the model's class (:func:`~graphedit.export.python_model.readable_classes`);
+where a layer has no source recipe (a node pack's class), fx's generated
+``forward`` is shown instead.
 
 Recompiled a moment after each edit (a short single-shot timer, so a drag or a
 burst of edits compiles once); when the graph has an error, the error is shown
@@ -12,7 +13,6 @@ instead, naming the node and the fix.
 from __future__ import annotations
 
 import keyword
-from types import SimpleNamespace
 from typing import Any
 
 from PySide6.QtCore import QRegularExpression, QTimer
@@ -21,19 +21,9 @@ from PySide6.QtWidgets import QDockWidget, QPlainTextEdit, QWidget
 
 from graphedit.compiler import CompileError, compile_graph, readable_code
 from graphedit.errors import GraphEditError
-from graphedit.export.common import export_model
-from graphedit.export.python_source import generate_source
+from graphedit.export.python_model import readable_classes
 
 DELAY_MS = 300
-
-
-def module_text(doc: Any, compiled: Any) -> str:
-    """The model's class (layers and forward); only ``forward`` where a layer cannot be written as source."""
-    try:
-        em = export_model(SimpleNamespace(document=doc), compiled, trained=False)
-        return generate_source(em, module_only=True)
-    except GraphEditError:
-        return readable_code(compiled.model)
 
 
 class _PythonHighlighter(QSyntaxHighlighter):
@@ -116,8 +106,12 @@ class CodeViewDock(QDockWidget):
         except Exception as exc:  # a node pack's build may fail in any way; the editor must stay up
             self._show(f"# compiling failed: {type(exc).__name__}: {exc}\n", str(exc))
             return
-        header = f"# GraphEditModel generated from the graph: inputs {', '.join(compiled.input_ids)}\n"
-        self._show(header + module_text(doc, compiled), None)
+        header = f"# generated from the graph: inputs {', '.join(compiled.input_ids)}\n"
+        try:
+            code = readable_classes(compiled.model, "GraphEditModel")
+        except GraphEditError:  # a layer without a source recipe: fx's own code says the same
+            code = readable_code(compiled.model)
+        self._show(header + code, None)
 
     def _show(self, text: str, error: str | None) -> None:
         self.error = error

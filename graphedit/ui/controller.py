@@ -18,20 +18,34 @@ from PySide6.QtGui import QUndoStack
 from graphedit.compiler.analysis import Problem, Structure, analyze, structure_of
 from graphedit.compiler.shapes import NodeInfo, ShapeInference, type_accepts
 from graphedit.errors import GraphError, NodeError
+from graphedit.model.annotations import nodes_inside
 from graphedit.model.document import GraphDocument
-from graphedit.model.events import Edge, EdgeAdded, EdgeRemoved, Event, NodeAdded, NodeRemoved, NodeRenamed
+from graphedit.model.events import (
+    Edge,
+    EdgeAdded,
+    EdgeRemoved,
+    Event,
+    NodeAdded,
+    NodeRemoved,
+    NodeRenamed,
+    NodeTrainingChanged,
+)
+from graphedit.model.geometry import node_rects
 from graphedit.nodes.spec import NodeType
 from graphedit.ui.undo import (
+    AnnotationCommand,
     CompositeCommand,
     ConnectCommand,
     DisconnectCommand,
     DocCommand,
+    FrameMoveCommand,
     InsertCommand,
     MoveCommand,
     MuteCommand,
     RemoveCommand,
     RenameCommand,
     SetParamCommand,
+    TrainingCommand,
 )
 
 CLIPBOARD_MIME = "application/x-graphedit-subgraph"
@@ -63,6 +77,7 @@ class EditorController(QObject):
         self._selection: list[str] = []
         self._batch: list[DocCommand] | None = None
         self._drag = 0
+        self._retrained: list[str] = []  # nodes frozen/unfrozen since the last refresh: the summary's counts change
 
     # ------------------------------------------------------------ document
     def set_document(self, document: GraphDocument) -> None:
@@ -99,9 +114,11 @@ class EditorController(QObject):
         before = self._published
         infos = self.shapes.update()
         changed = [n for n, info in infos.items() if before.get(n) is not info]
-        if changed or before.keys() != infos.keys():
+        retrained = [n for n in self._retrained if n in infos and n not in changed]
+        self._retrained = []
+        if changed or retrained or before.keys() != infos.keys():
             self._published = dict(infos)
-            self.changed_nodes = changed
+            self.changed_nodes = changed + retrained
             self.shapesUpdated.emit()
         self.reanalyze()
 
@@ -133,6 +150,8 @@ class EditorController(QObject):
             self.set_selection([n for n in self._selection if n != event.node_id])
         elif isinstance(event, NodeRenamed) and event.old_id in self._selection:
             self.set_selection([event.new_id if n == event.old_id else n for n in self._selection])
+        elif isinstance(event, NodeTrainingChanged):
+            self._retrained.append(event.node_id)
 
     # ------------------------------------------------------------ commands
     def _do(self, command: DocCommand) -> None:
@@ -188,7 +207,15 @@ class EditorController(QObject):
         edge = Edge(src, src_port, dst, dst_port)
         if self.document.edge_into(dst, dst_port) == edge:
             return
-        self._do(ConnectCommand(self.document, edge))
+        grown = self.document.node_type(dst).params_after_wiring(self.document.params(dst), dst_port)
+        if grown is None:
+            self._do(ConnectCommand(self.document, edge))
+            return
+        with self.batch(f"Connect {src} → {dst}"):  # a variadic node's last port wired: a new free port, one undo step
+            self._do(ConnectCommand(self.document, edge))
+            for name, value in grown.items():
+                if value != self.document.params(dst).get(name):
+                    self._do(SetParamCommand(self.document, dst, name, value, merge=False))
 
     def disconnect(self, edge: Edge) -> None:
         self._do(DisconnectCommand(self.document, Edge(*edge)))
@@ -202,6 +229,30 @@ class EditorController(QObject):
         if moves:
             self._do(MoveCommand(self.document, moves, self._drag if merge else None))
 
+    # -------------------------------------------------- frames and notes
+    def set_annotation(self, kind: str, item_id: str, item: Any, text: str, merge: Any = None) -> None:
+        """Add or change (``item``) or remove (``None``) a frame or a note, as an undo step."""
+        if self.document.annotations.get(kind, item_id) != item:
+            self._do(AnnotationCommand(self.document, kind, item_id, item, text, merge))
+
+    def move_frame(self, frame_id: str, dx: float, dy: float) -> None:
+        """Move a frame and the nodes inside it; the moves until :meth:`finish_moves` are one undo step."""
+        frame = self.document.annotations.get("frame", frame_id)
+        if frame is None or (dx, dy) == (0, 0):
+            return
+        cards = node_rects(self.document)
+        moves = {n: (cards[n][0] + dx, cards[n][1] + dy) for n in nodes_inside(frame, cards)}
+        self._do(FrameMoveCommand(self.document, frame.moved(dx, dy), moves, self._drag))
+
+    def move_annotation(self, kind: str, item_id: str, dx: float, dy: float) -> None:
+        """Move a frame (with its nodes) or a note by (dx, dy); one undo step until :meth:`finish_moves`."""
+        if kind == "frame":
+            self.move_frame(item_id, dx, dy)
+            return
+        note = self.document.annotations.get(kind, item_id)
+        if note is not None:
+            self.set_annotation(kind, item_id, note.moved(dx, dy), "Move note", merge=("drag", self._drag))
+
     def finish_moves(self) -> None:
         """End the current drag: the next move starts a new undo step."""
         self._drag += 1
@@ -213,6 +264,15 @@ class EditorController(QObject):
     def set_muted(self, node_id: str, muted: bool) -> None:
         if self.document.is_muted(node_id) != bool(muted):
             self._do(MuteCommand(self.document, node_id, bool(muted)))
+
+    def set_training(self, node_id: str, frozen: bool | None = None, lr_scale: float | None = None) -> None:
+        """Freeze/unfreeze a node or set its learning-rate multiplier, as one undo step."""
+        doc = self.document
+        if (frozen is None or doc.is_frozen(node_id) == bool(frozen)) and (
+            lr_scale is None or doc.lr_scale(node_id) == lr_scale
+        ):
+            return
+        self._do(TrainingCommand(doc, node_id, frozen, lr_scale))
 
     def toggle_muted(self, node_ids: list[str]) -> None:
         """Mute all of them, or unmute all if every one is muted already (one undo step)."""

@@ -5,8 +5,8 @@ The examples are the ``.gproj`` files in ``projects/`` (written by
 watch and the live view that teaches it. A file that is a byte copy of one
 listed before it (``keras_cnn.gproj`` is lesson 6) is listed once.
 
-A thumbnail is the project's graph drawn by the canvas's own scene into a
-pixmap, so it looks like the editor will. It is cached in memory and, given a
+A thumbnail is a map of the project's graph legible at card size (a chip per
+node with its type, laid out by the editor's layout). It is cached in memory and, given a
 folder, on disk under a hash of the file's bytes, so an edited example gets a
 new one.
 """
@@ -19,17 +19,17 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize, QStandardPaths, Qt
-from PySide6.QtGui import QPainter, QPixmap
+from PySide6.QtCore import QPointF, QRectF, QSize, QStandardPaths, Qt
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPen, QPixmap, QPolygonF
 
+from graphedit.model.geometry import wire_points
+from graphedit.model.layout import Spacing, layered_layout
 from graphedit.model.project import SUFFIX, load_project
 from graphedit.ui.canvas import style
-from graphedit.ui.canvas.scene import CanvasScene
-from graphedit.ui.controller import EditorController
 
 PROJECTS_DIR = Path(__file__).resolve().parents[2] / "projects"
 THUMBNAIL = QSize(320, 180)
-CACHE_VERSION = b"thumbnail-1"  # bump when the drawing changes, so old cached pictures are not reused
+CACHE_VERSION = b"thumbnail-2"  # bump when the drawing changes, so old cached pictures are not reused
 _NUMBER = re.compile(r"^(\d+)([a-z]?)_")
 
 
@@ -104,8 +104,16 @@ def list_examples(folder: Path = PROJECTS_DIR) -> list[Example]:
 
 
 # ------------------------------------------------------------------ thumbnails
+CHIP = (72.0, 24.0)  # a node on a thumbnail: a chip with its type, about a quarter of a card
+CHIP_SPACING = Spacing(column=26.0, node=10.0, row=30.0, grid=0.0)
+CHIP_SCALE = 0.25  # the chips' wires are routed as a card's, at this scale
+MARGIN = 8.0
+
+
 def render_thumbnail(path: Path, size: QSize = THUMBNAIL, ratio: float = 1.0) -> QPixmap:
-    """The project's graph drawn by the canvas scene, fitted into ``size``; a plain tile if it cannot be read."""
+    """The project's graph as a map legible at card size: each node a chip in its family's colour with its
+    type, laid out by the editor's layered layout for chips (wrapped to the card's proportions), the wires
+    routed as on the canvas; a plain tile if the file cannot be read."""
     pixmap = QPixmap(size * ratio)
     pixmap.setDevicePixelRatio(ratio)
     pixmap.fill(style.BACKGROUND)
@@ -113,19 +121,39 @@ def render_thumbnail(path: Path, size: QSize = THUMBNAIL, ratio: float = 1.0) ->
         document = load_project(path).document
     except Exception:  # a broken example still gets its card; opening it shows the error
         return pixmap
-    controller = EditorController(document)
-    scene = CanvasScene(controller)
-    source = scene.items_rect()
-    if not source.isNull():
-        pad = max(source.width(), source.height()) * 0.04 + 20
-        painter = QPainter(pixmap)
-        painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
-        target = QRectF(0, 0, size.width(), size.height())
-        scene.render(painter, target, source.adjusted(-pad, -pad, pad, pad), Qt.AspectRatioMode.KeepAspectRatio)
-        painter.end()
-    scene.clear()
-    controller.deleteLater()
-    scene.deleteLater()
+    if len(document) == 0:
+        return pixmap
+    w, h = CHIP
+    positions = layered_layout(document, {n: CHIP for n in document.node_ids()}, spacing=CHIP_SPACING)
+    right = max(x for x, _ in positions.values()) + w
+    bottom = max(y for _, y in positions.values()) + h
+    scale = min((size.width() - 2 * MARGIN) / right, (size.height() - 2 * MARGIN) / bottom)
+    left, top = (size.width() - right * scale) / 2, (size.height() - bottom * scale) / 2
+
+    def at(x: float, y: float) -> QPointF:
+        return QPointF(left + x * scale, top + y * scale)
+
+    rects = [(x, y, x + w, y + h) for x, y in positions.values()]
+    painter = QPainter(pixmap)
+    painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+    painter.setPen(QPen(style.WIRE, 1.2))
+    for edge in document.edges():
+        (sx, sy), (dx, dy) = positions[edge.src], positions[edge.dst]
+        points = wire_points((sx + w, sy + h / 2), (dx, dy + h / 2), rects, CHIP_SCALE)
+        painter.drawPolyline(QPolygonF([at(*p) for p in points]))
+    font = QFont(style.font(8.0))
+    font.setPixelSize(int(min(12, max(7, h * scale * 0.62))))
+    painter.setFont(font)
+    metrics = QFontMetricsF(font)
+    for node_id, (x, y) in positions.items():
+        chip = QRectF(at(x, y), at(x + w, y + h))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(style.family_color(document.node_type(node_id).category))
+        painter.drawRoundedRect(chip, 3, 3)
+        text = metrics.elidedText(document.node_type(node_id).title, Qt.TextElideMode.ElideRight, chip.width() - 4)
+        painter.setPen(style.TEXT)
+        painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, text)
+    painter.end()
     return pixmap
 
 

@@ -61,6 +61,12 @@ VIEW_TITLES = {
     "latent": "latent space",
     "confusion": "confusion matrix",
     "text": "sampled text",
+    "backprop": "backprop step by step",  # the Inside dock's views
+    "why": "why this class?",
+    "adversarial": "adversarial examples",
+    "receptive": "receptive fields",
+    "embeddings": "embeddings",
+    "landscape": "loss landscape",
 }
 
 
@@ -288,6 +294,11 @@ def open_in_window(window: Any, path: Path) -> bool:
         live.show_view(name)
         live.show()
         live.raise_()
+    inside = getattr(window, "inside", None)
+    if inside is not None and name in inside.views():
+        inside.show_view(name)
+        inside.show()
+        inside.raise_()
     return True
 
 

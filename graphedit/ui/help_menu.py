@@ -176,12 +176,10 @@ class HelpMenu:
         return self._open(MarkdownDialog(self.window, "Project File Format", text))
 
     def show_nodes(self) -> QDialog:
-        """``docs/nodes.md``: ``graphedit nodes --markdown``, kept current by a test."""
-        try:
-            text = (DOCS / "nodes.md").read_text(encoding="utf-8")
-        except OSError:
-            text = "# Node reference\n\nThis installation has no `docs/nodes.md`: run `graphedit nodes` for it."
-        return self._open(MarkdownDialog(self.window, "Node Reference", text))
+        from graphedit.nodes.reference import markdown
+
+        types = self.window.controller.registry.types()
+        return self._open(MarkdownDialog(self.window, "Node Reference", markdown(types)))
 
     def show_about(self) -> QMessageBox:
         rows = "".join(f"<tr><td>{name}</td><td>&nbsp;&nbsp;{value}</td></tr>" for name, value in versions())

@@ -13,7 +13,9 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDockWidget,
+    QDoubleSpinBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from graphedit.errors import GraphEditError
+from graphedit.model.document import LR_SCALE_MAX
 from graphedit.nodes.spec import shape_text
 from graphedit.ui.icons import family_color, node_icon
 from graphedit.ui.param_editors import make_editor
@@ -53,6 +56,7 @@ class InspectorDock(QDockWidget):
         self.node_id: str | None = None
         self._type_id: str | None = None
         self.editors: dict[str, QWidget] = {}
+        self._extra: Any = None  # a view's text about the selected node (backprop's chain rule), or None
         self._build()
         controller.selectionChanged.connect(self.refresh)
         controller.shapesUpdated.connect(self.refresh)
@@ -102,6 +106,28 @@ class InspectorDock(QDockWidget):
         self.params_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.shapes = _label()
         self.shapes.setTextFormat(Qt.TextFormat.RichText)
+        self.training_section = _section("Training")
+        self.frozen_box = QCheckBox("Frozen: keep its weights and batch-norm statistics")
+        self.frozen_box.setObjectName("node_frozen")
+        self.frozen_box.setToolTip(
+            "A frozen node is not trained: the optimiser does not see its weights and it runs in evaluation mode "
+            "(batch-norm statistics kept, dropout off). Freeze a pretrained backbone and train a new head."
+        )
+        self.frozen_box.toggled.connect(self._set_frozen)
+        self.lr_scale_box = QDoubleSpinBox()
+        self.lr_scale_box.setObjectName("node_lr_scale")
+        self.lr_scale_box.setDecimals(3)
+        self.lr_scale_box.setRange(0.001, LR_SCALE_MAX)
+        self.lr_scale_box.setSingleStep(0.1)
+        self.lr_scale_box.setPrefix("× ")
+        self.lr_scale_box.setToolTip(
+            "Learning-rate multiplier for this node's weights: 0.1 trains it ten times slower than the rest "
+            "(fine-tuning a pretrained backbone after its new head has learned)."
+        )
+        self.lr_scale_box.editingFinished.connect(self._set_lr_scale)
+        self.training_form = QFormLayout()
+        self.training_form.addRow(self.frozen_box)
+        self.training_form.addRow("Learning rate", self.lr_scale_box)
 
         self.details = QWidget()
         layout = QVBoxLayout(self.details)
@@ -115,6 +141,15 @@ class InspectorDock(QDockWidget):
         layout.addLayout(self.params_form)
         layout.addWidget(_section("Shapes"))
         layout.addWidget(self.shapes)
+        layout.addWidget(self.training_section)
+        self.training_widget = QWidget()
+        self.training_widget.setLayout(self.training_form)
+        layout.addWidget(self.training_widget)
+        self.extra_title = _section("")
+        self.extra = _label()
+        self.extra.setObjectName("inspector_extra")
+        layout.addWidget(self.extra_title)
+        layout.addWidget(self.extra)
         layout.addStretch(1)
 
         body = QWidget()
@@ -179,7 +214,21 @@ class InspectorDock(QDockWidget):
             if name in params and not editor.hasFocus():
                 editor.set_value(params[name])
         self._show_shapes(node_id)
+        self._show_training(node_id)
+        self._show_extra(node_id)
         QTimer.singleShot(0, self._fit_height)
+
+    def set_extra(self, title: str, provider: Any) -> None:
+        """A section a view adds about the selected node: ``provider(node_id)`` gives its text (None: no section)."""
+        self._extra = provider
+        self.extra_title.setText(title.upper())
+        self.refresh()
+
+    def _show_extra(self, node_id: str) -> None:
+        text = self._extra(node_id) if self._extra is not None else ""
+        self.extra.setText(text)
+        self.extra_title.setVisible(bool(text))
+        self.extra.setVisible(bool(text))
 
     def _rebuild_editors(self, node_id: str) -> None:
         while self.params_form.rowCount():
@@ -217,7 +266,34 @@ class InspectorDock(QDockWidget):
             fix = f"\n\nFix: {error.fix}" if error.fix else ""
             self.error_label.setText(f"{error.problem}{fix}")
 
+    def _show_training(self, node_id: str) -> None:
+        """Freezing and the learning-rate multiplier, for nodes that have weights."""
+        info = self.controller.shapes.infos.get(node_id)
+        doc = self.controller.document
+        weighted = info is not None and info.params > 0 or doc.is_frozen(node_id) or doc.lr_scale(node_id) != 1.0
+        self.training_section.setVisible(weighted)
+        self.training_widget.setVisible(weighted)
+        self.frozen_box.blockSignals(True)
+        self.frozen_box.setChecked(doc.is_frozen(node_id))
+        self.frozen_box.blockSignals(False)
+        if not self.lr_scale_box.hasFocus():
+            self.lr_scale_box.setValue(doc.lr_scale(node_id))
+        self.lr_scale_box.setEnabled(not doc.is_frozen(node_id))
+
     # ----------------------------------------------------------------- edits
+    def _set_frozen(self, frozen: bool) -> None:
+        if self.node_id is not None:
+            self.controller.set_training(self.node_id, frozen=frozen)
+            self._show_training(self.node_id)
+
+    def _set_lr_scale(self) -> None:
+        if self.node_id is None:
+            return
+        try:
+            self.controller.set_training(self.node_id, lr_scale=round(self.lr_scale_box.value(), 6))
+        except GraphEditError as exc:
+            self.show_message(str(exc))
+
     def show_message(self, text: str) -> None:
         self.message_label.setText(text)
         self.message_label.setVisible(bool(text))

@@ -21,6 +21,7 @@ from graphedit.ui.controller import EditorController
 from graphedit.ui.files import AUTOSAVE_MS, ProjectFiles, Prompts
 from graphedit.ui.help_menu import HelpMenu
 from graphedit.ui.icons import app_icon
+from graphedit.ui.inside import InsideDock
 from graphedit.ui.inspector import InspectorDock
 from graphedit.ui.lesson_panel import LessonDock
 from graphedit.ui.model_io import ModelIO
@@ -125,6 +126,9 @@ class MainWindow(QMainWindow):
         self.addDockWidget(right, self.lesson)
         self.tabifyDockWidget(self.inspector, self.lesson)
         self.inspector.raise_()
+        self.inside = InsideDock(self)  # backprop, saliency, embeddings, landscape: a tab beside the live views
+        self.addDockWidget(bottom, self.inside)
+        self.tabifyDockWidget(self.training.live, self.inside)
         self.problems.raise_()
         self.resizeDocks([self.palette, self.inspector], [260, 360], Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector, self.summary], [480, 260], Qt.Orientation.Vertical)
@@ -132,7 +136,7 @@ class MainWindow(QMainWindow):
 
     def docks(self) -> list[QDockWidget]:
         base = [self.palette, self.inspector, self.summary, self.problems, self.code_view, self.history]
-        return base + self.training.docks() + [self.lesson]
+        return base + self.training.docks() + [self.lesson, self.inside]
 
     def _make_status_bar(self) -> None:
         self.status_label = QLabel()
@@ -200,7 +204,7 @@ class MainWindow(QMainWindow):
     def add_at_center(self, type_id: str) -> None:
         center = self.canvas.mapToScene(self.canvas.viewport().rect().center())
         with self.controller.batch(f"Add {type_id}"):
-            node_id = self.controller.add_node(type_id, (center.x(), center.y()))
+            node_id = self.controller.add_node(type_id, self.canvas.scene().free_spot(center))
             self.canvas.keep_in_view(node_id)
         self.controller.set_selection([node_id])
 

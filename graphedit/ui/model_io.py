@@ -46,6 +46,12 @@ class ModelIOPrompts:
         path, _ = QFileDialog.getSaveFileName(self.parent, "Export model", suggested, file_filter)
         return path or None
 
+    def picture_path(self, suggested: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(
+            self.parent, "Export the graph as a picture", suggested, "SVG (*.svg);;PNG (*.png);;PDF (*.pdf)"
+        )
+        return path or None
+
     def import_source(self, folder: str) -> str | None:
         path, _ = QFileDialog.getOpenFileName(
             self.parent, "Import a model", folder, "Models (*.onnx *.py);;ONNX (*.onnx);;PyTorch source (*.py)"
@@ -66,6 +72,25 @@ class ModelIOPrompts:
 
         name, ok = QInputDialog.getText(self.parent, "Import a PyTorch module", f"Class in {Path(path).name}:")
         return name.strip() if ok and name.strip() else None
+
+    def pretrained_weights(self, folder: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent,
+            "Your pretrained weights (Cancel: the module's own)",
+            folder,
+            "Weights (*.safetensors *.onnx *.pt *.pth);;All files (*)",
+        )
+        return path or None
+
+    def confirm_pt(self, path: str) -> bool:
+        return ask_yes(
+            self.parent,
+            "Read a PyTorch .pt file?",
+            f"{Path(path).name} is a Python pickle (torch.save). GraphEdit reads only its tensors, with "
+            "torch.load(weights_only=True), which refuses any other object.\n\nRead it? (No: convert it to "
+            "safetensors first; the error says how.)",
+            warning=True,
+        )
 
     def project_path(self, suggested: str) -> str | None:
         path, _ = QFileDialog.getSaveFileName(
@@ -91,6 +116,10 @@ class ModelIO:
             action = window.export_menu.addAction(label)
             action.triggered.connect(lambda _=False, f=fmt: self.export(f))
             self.actions[fmt] = action
+        window.export_menu.addSeparator()
+        self.picture_action = window.export_menu.addAction("&Picture (SVG, PNG, PDF)…")
+        self.picture_action.setStatusTip("Save the graph as it is drawn, for a slide or a report")
+        self.picture_action.triggered.connect(lambda _=False: self.export_picture())
         self.import_action = QAction("&Import model…", window)
         self.import_action.setStatusTip("Turn an ONNX file or a PyTorch module into a project")
         self.import_action.triggered.connect(lambda _=False: self.import_model())
@@ -136,9 +165,32 @@ class ModelIO:
         self.window.statusBar().showMessage(f"Exported {fmt} to {path}", 8000)
         return report
 
-    def import_model(self, source: str | None = None, out_path: str | None = None) -> bool:
-        from graphedit.importers import import_source
+    def export_picture(self, path: str | None = None) -> Path | None:
+        """Write the graph as drawn on the canvas to an SVG, PNG or PDF file (the same drawing as
+        ``graphedit render``)."""
+        from graphedit.ui.picture import write_picture
 
+        project = self.project
+        if path is None:
+            stem = project.path.with_suffix("") if project.path else Path.home() / "graph"
+            path = self.prompts.picture_path(str(stem) + ".svg")
+            if path is None:
+                return None
+        try:
+            out = write_picture(self.window.canvas.scene(), Path(path), project.path)
+        except GraphEditError as exc:
+            self.prompts.error("Cannot export the picture", str(exc))
+            return None
+        self.window.statusBar().showMessage(f"Saved the graph as {out}", 8000)
+        return out
+
+    def import_model(self, source: str | None = None, out_path: str | None = None, weights: str | None = None) -> bool:
+        """Import a model into a new project; ``weights``: the user's pretrained weights for a PyTorch module
+        (asked for when the source is chosen here; a ``.pt`` file is read only after the user confirms)."""
+        from graphedit.importers import import_source
+        from graphedit.importers.pretrained import is_pickle
+
+        ask_weights = source is None
         if source is None:
             folder = str(self.project.path.parent) if self.project.path else str(Path.home())
             source = self.prompts.import_source(folder)
@@ -151,6 +203,10 @@ class ModelIO:
                 source = f"{source}:{cls}"
         if not source.endswith(".onnx") and not self.prompts.confirm_run_code(source):
             return False  # file.py:Class and module:callable run code by nature: only when the user says so
+        if ask_weights and not source.endswith(".onnx"):
+            folder = str(Path(source.rsplit(":", 1)[0]).parent)
+            weights = self.prompts.pretrained_weights(folder)
+        allow_pt = bool(weights) and is_pickle(weights) and self.prompts.confirm_pt(weights)
         if out_path is None:
             file_part = source.rsplit(":", 1)[0] if source.count(":") and not Path(source).exists() else source
             out_path = self.prompts.project_path(str(Path(file_part).with_suffix(".gproj")))
@@ -159,7 +215,7 @@ class ModelIO:
         if not self.window.files.maybe_save():
             return False
         try:
-            result = import_source(source, out_path)
+            result = import_source(source, out_path, weights=weights, allow_pt=allow_pt)
         except GraphEditError as exc:
             self.prompts.error("Cannot import", f"{exc}\n\nThe graph in the editor is unchanged.")
             return False

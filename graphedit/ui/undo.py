@@ -200,6 +200,22 @@ class MuteCommand(DocCommand):
         self.doc.set_muted(self.node_id, self.old)
 
 
+class TrainingCommand(DocCommand):
+    """Freeze or unfreeze a node, or set its learning-rate multiplier."""
+
+    def __init__(self, doc: GraphDocument, node_id: str, frozen: bool | None, lr_scale: float | None) -> None:
+        text = ("Freeze " if frozen else "Unfreeze ") if frozen is not None else "Learning rate of "
+        super().__init__(doc, text + node_id)
+        self.node_id, self.frozen, self.lr_scale = node_id, frozen, lr_scale
+        self.old = (doc.is_frozen(node_id), doc.lr_scale(node_id))
+
+    def apply(self) -> None:
+        self.doc.set_training(self.node_id, self.frozen, self.lr_scale)
+
+    def revert(self) -> None:
+        self.doc.set_training(self.node_id, *self.old)
+
+
 class CompositeCommand(DocCommand):
     """Several commands already applied in order, undone in reverse: one undo step."""
 
@@ -214,3 +230,64 @@ class CompositeCommand(DocCommand):
     def revert(self) -> None:
         for part in reversed(self.parts):
             part.revert()
+
+
+ANNOTATION_ID = 1003
+
+
+class AnnotationCommand(DocCommand):
+    """Add, change or remove a frame or a note (``new`` is ``None`` to remove); the changes of one drag or of one
+    typing pause (same ``merge`` key) merge into one step."""
+
+    def __init__(self, doc: GraphDocument, kind: str, item_id: str, new: Any, text: str, merge: Any = None) -> None:
+        super().__init__(doc, text)
+        self.kind, self.item_id, self.new = kind, item_id, new
+        self.old = doc.annotations.get(kind, item_id)
+        self.merge = merge
+
+    def id(self) -> int:
+        return ANNOTATION_ID if self.merge is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, AnnotationCommand) or (other.kind, other.item_id, other.merge) != (
+            self.kind,
+            self.item_id,
+            self.merge,
+        ):
+            return False
+        self.new = other.new
+        return True
+
+    def apply(self) -> None:
+        self.doc.annotations.put(self.kind, self.item_id, self.new)
+
+    def revert(self) -> None:
+        self.doc.annotations.put(self.kind, self.item_id, self.old)
+
+
+class FrameMoveCommand(MoveCommand):
+    """Move a frame and the nodes inside it together; the moves of one drag merge into one step."""
+
+    def __init__(self, doc: GraphDocument, frame: Any, moves: dict[str, tuple[float, float]], drag: int) -> None:
+        super().__init__(doc, moves, drag)
+        self.setText(f"Move {frame.title or 'frame'}")
+        self.frame_new, self.frame_old = frame, doc.annotations.get("frame", frame.id)
+
+    def id(self) -> int:
+        return ANNOTATION_ID + 1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, FrameMoveCommand) or other.frame_new.id != self.frame_new.id:
+            return False
+        if not super().mergeWith(other):
+            return False
+        self.frame_new = other.frame_new
+        return True
+
+    def apply(self) -> None:
+        self.doc.annotations.put("frame", self.frame_new.id, self.frame_new)
+        super().apply()
+
+    def revert(self) -> None:
+        self.doc.annotations.put("frame", self.frame_old.id, self.frame_old)
+        super().revert()

@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainte
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from graphedit.model.events import Edge
+from graphedit.model.geometry import Rect, curve_controls, wire_route
 from graphedit.ui.canvas import style
 
 LOD_LABEL = 0.45
@@ -14,10 +15,32 @@ LOD_LABEL = 0.45
 
 def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
     """A cubic from ``a`` leaving rightwards to ``b`` entering from the left."""
-    dx = max(abs(b.x() - a.x()) * 0.5, 40.0)
+    (c1x, c1y), (c2x, c2y) = curve_controls((a.x(), a.y()), (b.x(), b.y()))
     path = QPainterPath(a)
-    path.cubicTo(QPointF(a.x() + dx, a.y()), QPointF(b.x() - dx, b.y()), b)
+    path.cubicTo(QPointF(c1x, c1y), QPointF(c2x, c2y), b)
     return path
+
+
+def route_path(corners: list[tuple[float, float]], radius: float = 10.0) -> QPainterPath:
+    """An orthogonal route through ``corners`` with its corners rounded."""
+    points = [QPointF(x, y) for x, y in corners]
+    path = QPainterPath(points[0])
+    for before, corner, after in zip(points, points[1:], points[2:]):
+        into, out = corner - before, after - corner
+        r = min(radius, (abs(into.x()) + abs(into.y())) / 2, (abs(out.x()) + abs(out.y())) / 2)
+        unit_in = into / max(abs(into.x()) + abs(into.y()), 1e-9)
+        unit_out = out / max(abs(out.x()) + abs(out.y()), 1e-9)
+        path.lineTo(corner - unit_in * r)
+        path.quadTo(corner, corner + unit_out * r)
+    path.lineTo(points[-1])
+    return path
+
+
+def _track_middle(corners: list[tuple[float, float]]) -> QPointF:
+    """The middle of a route's longest horizontal run, where its shape label goes."""
+    runs = [(abs(q[0] - p[0]), p, q) for p, q in zip(corners, corners[1:]) if p[1] == q[1]]
+    _, p, q = max(runs, default=(0.0, corners[0], corners[-1]))
+    return QPointF((p[0] + q[0]) / 2, (p[1] + q[1]) / 2)
 
 
 class EdgeItem(QGraphicsItem):
@@ -32,6 +55,7 @@ class EdgeItem(QGraphicsItem):
         self.color: QColor | None = None
         self._path = QPainterPath()
         self._ends = (QPointF(), QPointF())
+        self._middle = QPointF()
         self._shape = QPainterPath()
         self._label_rect = QRectF()
         self._bounds = QRectF()
@@ -39,10 +63,14 @@ class EdgeItem(QGraphicsItem):
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(0)
 
-    def set_ends(self, a: QPointF, b: QPointF) -> None:
+    def set_ends(self, a: QPointF, b: QPointF, cards: list[Rect] = ()) -> None:
+        """Draw the wire from ``a`` to ``b``, routed around ``cards`` (left, top, right, bottom) if the plain
+        curve would cross one."""
         self.prepareGeometryChange()
-        self._path = wire_path(a, b)
+        corners = wire_route((a.x(), a.y()), (b.x(), b.y()), list(cards))
+        self._path = route_path(corners) if corners else wire_path(a, b)
         self._ends = (QPointF(a), QPointF(b))
+        self._middle = _track_middle(corners) if corners else (a + b) / 2
         stroker = QPainterPathStroker()
         stroker.setWidth(12.0)
         self._shape = stroker.createStroke(self._path)
@@ -53,7 +81,9 @@ class EdgeItem(QGraphicsItem):
         mid = self.midpoint()
         width = QFontMetricsF(style.font(7.5)).horizontalAdvance(self.label) + 12 if self.label else 0.0
         self._label_rect = QRectF(mid.x() - width / 2, mid.y() - 8, width, 16)
-        if width and abs(end.x() - start.x()) < width + 24:  # a short wire: the label sits above it
+        if (
+            width and abs(end.x() - start.x()) < width + 24 and self._middle == (start + end) / 2
+        ):  # a short wire: the label sits above it
             self._label_rect.translate(0, -15)
         self._bounds = self._path.boundingRect().adjusted(-4, -4, 4, 4).united(self._label_rect.adjusted(-2, -2, 2, 2))
 
@@ -81,12 +111,12 @@ class EdgeItem(QGraphicsItem):
         return self._shape
 
     def midpoint(self) -> QPointF:
-        """Half-way along the wire: the centre, as the cubic is point-symmetric about it.
+        """Half-way along the wire: the centre of the cubic, as it is point-symmetric about it, or the middle of
+        a route's longest run.
 
         (``pointAtPercent`` measures the curve's length: a third of a millisecond per wire, 3 s for 10,000 wires.)
         """
-        start, end = self._ends
-        return (start + end) / 2
+        return QPointF(self._middle)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)

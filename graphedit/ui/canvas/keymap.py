@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
+from graphedit.ui.canvas.annotation_items import add_note, frame_selection
+
 if TYPE_CHECKING:
     from graphedit.ui.canvas.view import CanvasView
 
@@ -31,7 +33,7 @@ def _keys(*keys: Key | str) -> list[QKeySequence]:
 class CanvasKeymap:
     """The canvas's commands as actions: ``undo``, ``redo``, ``cut``, ``copy``, ``paste``, ``duplicate``,
     ``delete``, ``select_all``, ``mute``, ``zoom_in``, ``zoom_out``, ``zoom_reset``, ``zoom_fit``, ``auto_layout``,
-    ``find``."""
+    ``frame``, ``note``, ``find``."""
 
     def __init__(self, view: CanvasView) -> None:
         self.view = view
@@ -56,6 +58,9 @@ class CanvasKeymap:
         self.zoom_reset = self._action("&Actual Size", lambda: view.set_zoom(1.0), "0")
         self.zoom_fit = self._action("Zoom to &Fit", view.zoom_to_fit, "F")
         self.auto_layout = self._action("Auto &Layout", view.auto_layout, "L")
+        self.frame = self._action("&Frame Selection", lambda: frame_selection(view), "G")
+        self.frame.setStatusTip("A titled frame around the selected nodes; drag its title to move them together")
+        self.note = self._action("Add &Note", lambda: add_note(view), "N")
         self.find = self._action("&Find Node…", view.finder.open, Key.Find)
         self.find.setShortcutContext(Qt.ShortcutContext.WindowShortcut)  # from any panel of the window
         self.find.setStatusTip("Find a node by id or type: it is centred and selected")

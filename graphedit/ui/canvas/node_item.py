@@ -14,6 +14,7 @@ from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath,
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from graphedit.compiler.shapes import NodeInfo
+from graphedit.model.geometry import card_layout
 from graphedit.nodes.spec import NodeType, shape_text
 from graphedit.ui.canvas import style
 from graphedit.ui.canvas.port_item import PortItem, paint_port
@@ -53,6 +54,7 @@ class NodeItem(QGraphicsItem):
         self.node_type = node_type
         self.params = params
         self.muted = muted
+        self.frozen = False
         self.info: NodeInfo | None = None
         self.badge = ""
         self.hot = False  # a dragged node hovers a wire, or a wire hovers this node
@@ -69,10 +71,8 @@ class NodeItem(QGraphicsItem):
         ins = self.node_type.input_ports(self.params)
         outs = self.node_type.output_ports(self.params)
         self._key = param_text(self.node_type, self.params)
-        top = style.HEADER_H + (style.ROW_H if self._key else 4.0)
-        rows = max(len(ins), len(outs), 1)
+        self._height, top = card_layout(self.node_type, self.params)
         self._ports_top = top
-        self._height = top + rows * style.ROW_H + style.ROW_H + 6.0
         self._bounds = QRectF(-14, -12, style.NODE_WIDTH + 28, self._height + 18)
         old = self.ports
         self.ports = {}
@@ -115,6 +115,11 @@ class NodeItem(QGraphicsItem):
         self.node_id = node_id
         for port in self.ports.values():
             port.node_id = node_id
+        self.update()
+
+    def set_frozen(self, frozen: bool) -> None:
+        """A frozen node's weights are not trained: its header says so."""
+        self.frozen = frozen
         self.update()
 
     def set_muted(self, muted: bool) -> None:
@@ -217,7 +222,7 @@ class NodeItem(QGraphicsItem):
         small = style.font(8.0)
         painter.setFont(title_font)
         painter.setPen(style.TEXT)
-        type_text = self.node_type.title + (" (muted)" if self.muted else "")
+        type_text = self.node_type.title + (" (muted)" if self.muted else "") + (" ❄ frozen" if self.frozen else "")
         type_w = QFontMetricsF(small).horizontalAdvance(type_text)
         title_rect = QRectF(pad, 0, w - 2 * pad - type_w - 6, style.HEADER_H)
         title = QFontMetricsF(title_font).elidedText(self.node_id, Qt.TextElideMode.ElideRight, title_rect.width())

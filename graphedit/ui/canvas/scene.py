@@ -8,6 +8,8 @@ the wires leaving them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
@@ -22,10 +24,14 @@ from graphedit.model.events import (
     NodeMuted,
     NodeRemoved,
     NodeRenamed,
+    NodeTrainingChanged,
     ParamChanged,
 )
+from graphedit.model.geometry import STUB, CardGrid, reach
+from graphedit.model.layout import free_position
 from graphedit.nodes.spec import shape_text
 from graphedit.ui.canvas import style
+from graphedit.ui.canvas.annotation_items import AnnotationLayer
 from graphedit.ui.canvas.edge_item import EdgeItem
 from graphedit.ui.canvas.node_item import NodeItem
 from graphedit.ui.canvas.port_item import PortItem
@@ -49,6 +55,15 @@ def _dot_tile(step: int, dot: float) -> QPixmap:
     return tile
 
 
+def card_rect(item: NodeItem) -> tuple[float, float, float, float]:
+    (w, h) = item.size()
+    return (item.x(), item.y(), item.x() + w, item.y() + h)
+
+
+def _overlap(r: tuple, s: tuple) -> bool:
+    return r[0] < s[2] and s[0] < r[2] and r[1] < s[3] and s[1] < r[3]
+
+
 class CanvasScene(QGraphicsScene):
     """Node and edge items for the controller's document; see the module doc."""
 
@@ -67,6 +82,8 @@ class CanvasScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self._document = None
         self._far = False
+        self.plain_background = False
+        self.annotation_layer = AnnotationLayer(self)
         controller.documentReplaced.connect(self.rebuild)
         controller.shapesUpdated.connect(self.refresh_shapes)
         controller.selectionChanged.connect(self._selection_from_controller)
@@ -84,10 +101,12 @@ class CanvasScene(QGraphicsScene):
         self._node_edges.clear()
         self._document = doc = self.controller.document
         doc.subscribe(self.on_event)
+        self.annotation_layer.rebuild()
         for node_id in doc.node_ids():
             self._add_node(node_id)
+        grid = CardGrid({n: card_rect(item) for n, item in self.nodes.items()})
         for edge in doc.edges():
-            self._add_edge(edge)
+            self._add_edge(edge, grid)
         self._syncing = False
         self.refresh_shapes(all_nodes=True)
 
@@ -96,6 +115,7 @@ class CanvasScene(QGraphicsScene):
         item = NodeItem(node_id, doc.node_type(node_id), doc.params(node_id), doc.is_muted(node_id))
         item.setPos(*doc.position(node_id))
         item.set_muted(item.muted)
+        item.set_frozen(doc.is_frozen(node_id))
         item.set_badge(self._badges.get(node_id, ""))
         info = self.controller.info(node_id)
         if info is not None:
@@ -107,7 +127,7 @@ class CanvasScene(QGraphicsScene):
         self._node_edges.setdefault(node_id, set())
         return item
 
-    def _add_edge(self, edge: Edge) -> None:
+    def _add_edge(self, edge: Edge, grid: CardGrid | None = None) -> None:
         item = EdgeItem(edge)
         if self._far:
             item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
@@ -115,7 +135,7 @@ class CanvasScene(QGraphicsScene):
         self._node_edges.setdefault(edge.src, set()).add(edge)
         self._node_edges.setdefault(edge.dst, set()).add(edge)
         self.addItem(item)
-        self._place_edge(edge)
+        self._place_edge(edge, grid)
         self._label_edge(edge)
         self._fresh_edges.add(edge)
         item.set_color(self._edge_colors.get(tuple(edge)))
@@ -141,11 +161,35 @@ class CanvasScene(QGraphicsScene):
                 any(e.src_port == edge.src_port for e in self._node_edges[edge.src] if e.src == edge.src)
             )
 
-    def _place_edge(self, edge: Edge) -> None:
+    def commit_text(self, item, text: str) -> None:
+        """A frame's title or a note's text edited on the canvas: one undo step."""
+        value = item.frame if item.kind == "frame" else item.note
+        changed = replace(value, title=text) if item.kind == "frame" else replace(value, text=text)
+        self.controller.set_annotation(item.kind, item.item_id, changed, f"Edit {item.kind}")
+
+    def _place_edge(self, edge: Edge, grid: CardGrid | None = None) -> None:
+        """Draw the wire: the plain curve when it crosses no other card, else routed around the cards. A wire is
+        placed when one of its own nodes moves (a card dragged over a wire leaves it alone, so it can be
+        dropped onto it to be inserted); ``grid`` finds the cards when the whole canvas is built."""
         item = self.edges[edge]
-        item.set_ends(
-            self.nodes[edge.src].port_pos(edge.src_port, True), self.nodes[edge.dst].port_pos(edge.dst_port, False)
-        )
+        a, b = self.nodes[edge.src].port_pos(edge.src_port, True), self.nodes[edge.dst].port_pos(edge.dst_port, False)
+        box = (min(a.x(), b.x()), min(a.y(), b.y()), max(a.x(), b.x()), max(a.y(), b.y()))
+        others = [n for n in self._cards(box, grid) if n not in (edge.src, edge.dst)]
+        if b.x() - a.x() >= 2 * STUB and not others:
+            item.set_ends(a, b)  # the plain curve stays inside the box of its ends
+        else:
+            item.set_ends(a, b, list(self._cards(reach((a.x(), a.y()), (b.x(), b.y())), grid).values()))
+
+    def _cards(self, area: tuple[float, float, float, float], grid: CardGrid | None) -> dict[str, tuple]:
+        """The cards (left, top, right, bottom) overlapping ``area``, by node."""
+        if grid is not None:
+            return grid.query(area)
+        rect = QRectF(QPointF(area[0], area[1]), QPointF(area[2], area[3]))
+        return {
+            item.node_id: card_rect(item)
+            for item in self.items(rect, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+            if isinstance(item, NodeItem) and _overlap(card_rect(item), area)
+        }
 
     def _label_edge(self, edge: Edge) -> None:
         info = self.controller.info(edge.src)
@@ -179,6 +223,8 @@ class CanvasScene(QGraphicsScene):
             self._replace_edges_of(event.node_id)
         elif isinstance(event, NodeMuted):
             self.nodes[event.node_id].set_muted(event.muted)
+        elif isinstance(event, NodeTrainingChanged):
+            self.nodes[event.node_id].set_frozen(event.frozen)
         elif isinstance(event, NodeRenamed):
             self._rename(event.old_id, event.new_id)
 
@@ -272,11 +318,20 @@ class CanvasScene(QGraphicsScene):
             i.node_id for i in self.items(rect, Qt.ItemSelectionMode.IntersectsItemShape) if isinstance(i, NodeItem)
         ]
 
+    def free_spot(self, center: QPointF, size: tuple[float, float] = (style.NODE_WIDTH, 120.0)) -> tuple[float, float]:
+        """The top-left corner nearest to centring a new card of ``size`` on ``center`` where it covers no node."""
+        cards = [
+            (r.left(), r.top(), r.right(), r.bottom()) for r in (n.sceneBoundingRect() for n in self.nodes.values())
+        ]
+        return free_position(cards, (center.x() - size[0] / 2, center.y() - size[1] / 2), size)
+
     def items_rect(self) -> QRectF:
         rect = QRectF()
         for item in self.nodes.values():
             rect = rect.united(item.sceneBoundingRect())
         for item in self.edges.values():
+            rect = rect.united(item.sceneBoundingRect())
+        for item in self.annotation_layer.items.values():
             rect = rect.united(item.sceneBoundingRect())
         return rect
 
@@ -304,6 +359,8 @@ class CanvasScene(QGraphicsScene):
 
     # ---------------------------------------------------------- background
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        if self.plain_background:  # a picture of the graph: no dot grid
+            return
         scale = painter.worldTransform().m11()
         brush = QBrush(self._tiles[1] if scale >= 0.45 else self._tiles[5])
         brush.setTransform(QTransform())

@@ -6,10 +6,9 @@ from functools import cache
 
 from PySide6.QtGui import QColor, QFont
 
+from graphedit.model.geometry import HEADER_H, NODE_WIDTH, ROW_H  # noqa: F401  (the card's sizes: one place)
+
 GRID = 20.0
-NODE_WIDTH = 188.0
-HEADER_H = 26.0
-ROW_H = 18.0
 PORT_R = 5.5
 RADIUS = 7.0
 

@@ -12,6 +12,7 @@ from graphedit.errors import GraphEditError
 from graphedit.model.events import Edge
 from graphedit.model.layout import layered_layout
 from graphedit.ui.canvas import style
+from graphedit.ui.canvas.annotation_items import AnnotationDrag, NoteItem
 from graphedit.ui.canvas.find_node import FindNodeBar
 from graphedit.ui.canvas.interactions import (
     Interaction,
@@ -21,6 +22,7 @@ from graphedit.ui.canvas.interactions import (
     WireInteraction,
 )
 from graphedit.ui.canvas.keymap import CanvasKeymap
+from graphedit.ui.canvas.minimap import Minimap
 from graphedit.ui.canvas.node_item import LOD_TEXT
 from graphedit.ui.canvas.quick_add import QuickAddPopup
 from graphedit.ui.canvas.scene import CanvasScene
@@ -66,6 +68,7 @@ class CanvasView(QGraphicsView):
         self._quick_port: tuple[str, str, bool] | None = None
         self.finder = FindNodeBar(self)  # Ctrl+F
         self.keymap = CanvasKeymap(self)
+        self.minimap = Minimap(self)
         controller.message.connect(self.show_message)
         controller.documentReplaced.connect(lambda: QTimer.singleShot(0, self.zoom_to_fit))
 
@@ -96,6 +99,9 @@ class CanvasView(QGraphicsView):
         port = scene.port_at(pos, radius=8)
         if port is not None:
             return WireInteraction(self, port)
+        annotation = scene.annotation_layer.at(pos)
+        if isinstance(annotation, NoteItem):
+            return AnnotationDrag(self, annotation, pos)
         node = scene.node_at(pos)
         if node is not None:
             if add:
@@ -110,6 +116,8 @@ class CanvasView(QGraphicsView):
                 scene.select_nodes([])
             edge.setSelected(True)
             return None
+        if annotation is not None:  # a frame's title bar
+            return AnnotationDrag(self, annotation, pos)
         return RubberBandInteraction(self, pos, add)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -129,9 +137,14 @@ class CanvasView(QGraphicsView):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         pos = self.mapToScene(event.position().toPoint())
-        if event.button() == Qt.MouseButton.LeftButton and not self.scene().items(pos):
-            self.open_quick_add(pos)
-            return
+        if event.button() == Qt.MouseButton.LeftButton:
+            annotation = self.scene().annotation_layer.at(pos)
+            if annotation is not None:  # a note, or a frame's title: edit its text
+                annotation.text.start()
+                return
+            if self.scene().node_at(pos) is None and self.scene().edge_at(pos) is None:  # a frame's body is canvas
+                self.open_quick_add(pos)
+                return
         super().mouseDoubleClickEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -158,7 +171,9 @@ class CanvasView(QGraphicsView):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Only what is not a command of the keymap (``self.keymap``): Space held to pan, Esc to cancel a drag."""
         key = event.key()
-        if key == Qt.Key.Key_Space and not event.isAutoRepeat():
+        if self.scene().focusItem() is not None:  # typing in a note or a frame's title
+            super().keyPressEvent(event)
+        elif key == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
         elif key == Qt.Key.Key_Escape and self.mode is not None:
@@ -246,6 +261,8 @@ class CanvasView(QGraphicsView):
             for edge in edges:
                 self.controller.disconnect(edge)
             self.controller.remove_nodes(nodes)
+            for item in self.scene().annotation_layer.selected():
+                self.controller.set_annotation(item.kind, item.item_id, None, f"Delete {item.kind}")
 
     def mute_selected(self) -> None:
         self.controller.toggle_muted(self.scene().selected_node_ids())

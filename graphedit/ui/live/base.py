@@ -79,7 +79,10 @@ def style_plot(item: pg.PlotItem, widget: QWidget, title: str = "", left: str = 
         axis.setPen(pg.mkPen(text.darker(140) if text.lightness() > 128 else text.lighter(260)))
         if label:
             axis.setLabel(label, color=text.name())
-        axis.enableAutoSIPrefix(False)  # "loss (x0.001)" reads as a different quantity
+        # "loss (x0.001)" reads as a different quantity; and pyqtgraph still rescales the ticks of an axis without
+        # units whose values lie in (0, 1) when the prefix is only disabled: no range may have one
+        axis.setSIPrefixEnableRanges(((0.0, 0.0),))
+        axis.enableAutoSIPrefix(False)
     item.showGrid(x=True, y=True, alpha=0.15)
 
 

@@ -63,6 +63,8 @@ class CurvesView(LiveView):
         self.loss_legend.addItem(self.train_curve, "train (per epoch)")
         self.loss_legend.addItem(self.val_curve, "validation")
         self.metric_curves: dict[str, tuple[Any, Any, Any]] = {}
+        # the loss of each output of a network with several (a loss node each), drawn beside the total
+        self.part_curves: dict[str, tuple[Any, Any, Any]] = {}
         self.overlays: list[Any] = []
         self.show_note("Loss curves appear here when training starts (Run in the toolbar).")
 
@@ -100,35 +102,53 @@ class CurvesView(LiveView):
 
     def _render_metrics(self, state: LiveState, epochs: list[dict[str, Any]]) -> None:
         keys = self._metric_keys(state, epochs)
+        parts = [k for k in keys if state.categories.get(k) == "loss"]  # each output's loss: on the loss plot
+        keys = [k for k in keys if k not in parts]
         self.metric_graphics.setVisible(bool(keys))
         self.metric_legend.setVisible(bool(keys))
+        for i, key in enumerate(parts):
+            self._render_key(state, epochs, key, i + len(keys), self.part_curves, self.loss_plot, self.loss_legend)
         for i, key in enumerate(keys):
-            if key not in self.metric_curves:
-                single = len(keys) == 1
-                color = TRAIN if single else pg.mkColor(CATEGORICAL[(i + 2) % len(CATEGORICAL)])
-                vcolor = VAL if single else color
-                faint = pg.mkColor(color)
-                faint.setAlpha(90)
-                curves = (
-                    self.metric_plot.plot(pen=pg.mkPen(faint, width=1)),
-                    self.metric_plot.plot(pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5, symbolBrush=color),
-                    self.metric_plot.plot(
-                        pen=pg.mkPen(vcolor, width=2, style=Qt.PenStyle.DashLine),
-                        symbol="s",
-                        symbolSize=5,
-                        symbolBrush=vcolor,
-                    ),
-                )
-                self.metric_legend.addItem(curves[1], f"{key}, train")
-                self.metric_legend.addItem(curves[2], f"{key}, validation")
-                self.metric_curves[key] = curves
-            steps, train, val = self.metric_curves[key]
-            xs, ys = state.step_metrics.get(key, ([], []))
-            steps.setData(np.array([state.epoch_x(s) for s in xs]), finite(ys), connect="finite")
-            rows = [e for e in epochs if key in e["train"]]
-            train.setData(np.array([float(e["epoch"]) for e in rows]), finite([e["train"][key] for e in rows]))
-            vrows = [e for e in epochs if e.get("val") and key in e["val"]]
-            val.setData(np.array([float(e["epoch"]) for e in vrows]), finite([e["val"][key] for e in vrows]))
+            single = len(keys) == 1
+            self._render_key(state, epochs, key, i, self.metric_curves, self.metric_plot, self.metric_legend, single)
+
+    def _render_key(
+        self,
+        state: LiveState,
+        epochs: list[dict[str, Any]],
+        key: str,
+        i: int,
+        store: dict[str, tuple[Any, Any, Any]],
+        plot: Any,
+        legend: Legend,
+        single: bool = False,
+    ) -> None:
+        """One loss part or metric: per step (faint), per epoch on training (solid) and validation (dashed)."""
+        if key not in store:
+            color = TRAIN if single else pg.mkColor(CATEGORICAL[(i + 2) % len(CATEGORICAL)])
+            vcolor = VAL if single else color
+            faint = pg.mkColor(color)
+            faint.setAlpha(90)
+            curves = (
+                plot.plot(pen=pg.mkPen(faint, width=1)),
+                plot.plot(pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5, symbolBrush=color),
+                plot.plot(
+                    pen=pg.mkPen(vcolor, width=2, style=Qt.PenStyle.DashLine),
+                    symbol="s",
+                    symbolSize=5,
+                    symbolBrush=vcolor,
+                ),
+            )
+            legend.addItem(curves[1], f"{key}, train")
+            legend.addItem(curves[2], f"{key}, validation")
+            store[key] = curves
+        steps, train, val = store[key]
+        xs, ys = state.step_metrics.get(key, ([], []))
+        steps.setData(np.array([state.epoch_x(s) for s in xs]), finite(ys), connect="finite")
+        rows = [e for e in epochs if key in e["train"]]
+        train.setData(np.array([float(e["epoch"]) for e in rows]), finite([e["train"][key] for e in rows]))
+        vrows = [e for e in epochs if e.get("val") and key in e["val"]]
+        val.setData(np.array([float(e["epoch"]) for e in vrows]), finite([e["val"][key] for e in vrows]))
 
     @staticmethod
     def _header(state: LiveState) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from graphedit.model.project import Project
-from graphedit.training.binding import target_param_shape
+from graphedit.training.binding import fitted_shapes
 from graphedit.training.datasets import DatasetInfo
 
 SETTING_ID = 2001
@@ -110,20 +110,11 @@ def fit_graph_to_dataset(
 ) -> list[str]:
     """Set the Input/Target shape and dtype from the dataset through the controller (one undo step).
 
-    The same rule as :func:`graphedit.training.binding.fit_inputs_to_dataset`, so the canvas shows the
-    shapes the run will use; returns the ids of the nodes changed.
+    The rule of :func:`graphedit.training.binding.fitted_shapes`, which the run uses too, so the canvas
+    shows the shapes the run will use; returns the ids of the nodes changed.
     """
     doc = controller.document
-    roles: dict[str, list[str]] = {"input": [], "target": []}
-    for node_id in doc.topological_order():
-        role = doc.node_type(node_id).role
-        if role in roles:
-            roles[role].append(node_id)
-    wanted: dict[str, tuple[list[int], str]] = {}
-    if len(roles["input"]) == 1:
-        wanted[roles["input"][0]] = (list(info.feature_shape), info.feature_dtype)
-    if len(roles["target"]) == 1 and info.target_shape is not None:
-        wanted[roles["target"][0]] = (target_param_shape(info), info.target_dtype or "float32")
+    wanted = fitted_shapes(doc, info)
     changed = []
     try:
         with controller.batch(f"Fit inputs to dataset {info.name}"):

@@ -148,6 +148,12 @@ class TrainingFeature(QObject):
         return self._start(project, {"epochs": record.epochs + per_run}, resume_dir=record.folder)
 
     def _start(self, project: Any, overrides: dict[str, Any] | None, resume_dir: Path | None = None) -> str | None:
+        from graphedit.training.binding import project_binding_problem
+
+        problem = project_binding_problem(project.document, project.dataset)  # before a process is spawned
+        if problem:
+            self._failed(f"the run could not start: {problem}", "")
+            return None
         if not confirm_outside_paths(self.trust_prompts, project):
             self.say("Run cancelled: the dataset's files outside the project's folder were not allowed.", True)
             return None

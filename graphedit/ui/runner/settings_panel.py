@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from graphedit.training.datasets import BUILDERS, Opt, dataset_names, load_dataset
 from graphedit.training.settings import OPTIMIZERS, SCHEDULES, TrainSettings
 from graphedit.ui.dataset_preview import DatasetPreview
+from graphedit.ui.runner.bind_table import BindTable
 from graphedit.ui.runner.edits import fit_graph_to_dataset, get_in, push_setting
 from graphedit.ui.runner.widgets import NumberEdit, available_devices, dataset_summary
 
@@ -96,6 +97,9 @@ class TrainingSettingsDock(QDockWidget):
         self.info_label = QLabel(wordWrap=True)
         self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow(self.info_label)
+        self.bind_table = BindTable(self._commit_bind)
+        self.bind_table.hide()
+        form.addRow(self.bind_table)
         self.preview = DatasetPreview()
         self.preview.setMinimumHeight(220)
         form.addRow(self.preview)
@@ -135,6 +139,12 @@ class TrainingSettingsDock(QDockWidget):
         self._int("training", ("seed",), "Seed", form, 0, INT_LIMIT, "Seed of the weights, shuffling and dropout")
         self.device = self._choice("training", ("device",), "Device", form, available_devices())
         self.amp = self._check("training", ("amp",), "Mixed precision", form, "float16 autocast on CUDA")
+        starts = [("init", "each layer's init"), ("weights", "the project's weights (fine-tune)")]
+        self.start_from = self._choice("training", ("start_from",), "Start from", form, starts)
+        self.start_from.setToolTip(
+            "Fine-tuning: start from the project's weights where they fit (an imported, pretrained network); "
+            "layers they lack, such as a new head, start from their init. Freeze nodes in the Inspector."
+        )
         return box
 
     # ------------------------------------------------------------- editors
@@ -241,11 +251,14 @@ class TrainingSettingsDock(QDockWidget):
             stack.endMacro()
 
     def _commit_option(self, name: str, value: Any) -> None:
+        self._commit_option_path(("options", name), value, f"Dataset option {name}")
+
+    def _commit_option_path(self, path: tuple[str, ...], value: Any, label: str) -> None:
         project = self.files.project
         stack = self.controller.undo_stack
-        stack.beginMacro(f"Dataset option {name}: {value}")
+        stack.beginMacro(f"{label}: {value}")
         try:
-            push_setting(stack, project, "dataset", ("options", name), value, f"Dataset option {name}: {value}")
+            push_setting(stack, project, "dataset", path, value, f"{label}: {value}")
             self._update_info(read=True)
             if self.info is not None:
                 fit_graph_to_dataset(self.controller, self.info, self.controller.message.emit)
@@ -326,8 +339,22 @@ class TrainingSettingsDock(QDockWidget):
                 self.info_label.setText(f"<span style='color:#d04040'>{_escape(str(exc))}</span>")
             else:
                 self.info_label.setText(dataset_summary(self.info))
-        self.preview.set_spec(dict(spec), base)
+        preview = self.preview.set_spec(dict(spec), base)
+        self._show_bind(preview.get("fields") or [])
         self.datasetInfo.emit(self.info)
+
+    def _show_bind(self, fields: list[dict[str, Any]]) -> None:
+        doc = self.controller.document
+        nodes: dict[str, list[str]] = {"input": [], "target": []}
+        for node_id in doc.topological_order():
+            role = doc.node_type(node_id).role
+            if role in nodes:
+                nodes[role].append(node_id)
+        self.bind_table.show_fields(fields, self.files.project.dataset.get("bind") or {}, nodes)
+
+    def _commit_bind(self, bind: dict[str, str]) -> None:
+        """Feed a named array or column group into another node (one undo step); the shapes follow."""
+        self._commit_option_path(("bind",), bind, "Dataset binding")
 
     # ------------------------------------------------------------- refresh
     def refresh(self, *_: Any) -> None:
@@ -355,6 +382,7 @@ class TrainingSettingsDock(QDockWidget):
         self.dataset_doc.setText(builder.doc if builder else "This build does not know this dataset.")
         self._update_rows()
         self._update_info()
+        self._show_bind(self.preview.preview.get("fields") or [])  # a renamed node: the mapping follows
 
     def _update_rows(self) -> None:
         optimizer = self.optimizer.currentData()

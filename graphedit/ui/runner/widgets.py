@@ -165,8 +165,12 @@ def _shape(shape: Any) -> str:
 
 def dataset_summary(info: DatasetInfo) -> str:
     """One short paragraph on a dataset: task, shapes, classes, split sizes."""
-    parts = [f"<b>{info.task}</b>: inputs {_shape(info.feature_shape)} {info.feature_dtype}"]
-    if info.target_shape is not None:
+    if info.inputs is not None:  # named inputs and targets: each with its shape
+        named = [f"{f['name']} {_shape(f['shape'])}" for f in [*info.inputs.values(), *(info.targets or {}).values()]]
+        parts = [f"<b>{info.task}</b>: inputs and targets " + ", ".join(named)]
+    else:
+        parts = [f"<b>{info.task}</b>: inputs {_shape(info.feature_shape)} {info.feature_dtype}"]
+    if info.target_shape is not None and info.inputs is None:
         parts.append(f"targets {_shape(info.target_shape)} {info.target_dtype}")
     if info.num_classes:
         names = info.class_names or []

@@ -1,0 +1,87 @@
+"""The torch modules a block node builds into, and what probes read inside them (issue 13).
+
+A repeat of a block with one input and one output is an ``nn.Sequential`` of
+copies; with several, a :class:`Chain`; with shared weights, a :class:`Loop`
+of one copy. :func:`block_inner_values` runs a block's first copy node by node
+so live probes can show what happens inside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import fx, nn
+
+
+class Chain(nn.Sequential):
+    """Copies of a block with several inputs or outputs: each copy's outputs feed the next copy's inputs."""
+
+    def forward(self, *xs: Any) -> Any:  # type: ignore[override]
+        for module in self:
+            out = module(*xs)
+            xs = out if isinstance(out, tuple) else (out,)
+        return xs if len(xs) > 1 else xs[0]
+
+
+class Loop(nn.Module):
+    """One copy of a block applied ``times`` times (shared weights); its keys are ``0.*``."""
+
+    def __init__(self, block: nn.Module, times: int) -> None:
+        super().__init__()
+        self.add_module("0", block)
+        self.times = times
+
+    def forward(self, *xs: Any) -> Any:
+        block = self._modules["0"]
+        for _ in range(self.times):
+            out = block(*xs)
+            xs = out if isinstance(out, tuple) else (out,)
+        return xs if len(xs) > 1 else xs[0]
+
+
+def first_copy(module: nn.Module) -> fx.GraphModule | None:
+    """The first copy of a built block node (a repeat holds copies as ``0``, ``1``, ...); ``None`` if not a block."""
+    if isinstance(module, fx.GraphModule):
+        return module
+    if isinstance(module, (nn.Sequential, Loop)) and isinstance(module._modules.get("0"), fx.GraphModule):
+        return module._modules["0"]
+    return None
+
+
+def inner_names(module: nn.Module) -> list[str]:
+    """Paths of the inner nodes of a block's first copy, nested blocks included (``conv1``, ``downsample/0``)."""
+    copy = first_copy(module)
+    out: list[str] = []
+    for node in copy.graph.nodes if copy is not None else ():
+        inner = node.meta.get("graphedit_id")
+        if inner is None:
+            continue
+        out.append(inner)
+        if node.op == "call_module" and first_copy(copy.get_submodule(node.target)) is not None:
+            out += [f"{inner}/{name}" for name in inner_names(copy.get_submodule(node.target))]
+    return out
+
+
+def block_inner_values(module: nn.Module, *inputs: Any) -> dict[str, Any]:
+    """Each inner node's output in the block's first copy fed ``inputs`` (live probes inside blocks).
+
+    Keys are :func:`inner_names`; a node with several outputs gives its first.
+    """
+    copy = first_copy(module)
+    values: dict[str, Any] = {}
+
+    class Recorder(fx.Interpreter):
+        def run_node(self, n: fx.Node) -> Any:
+            result = super().run_node(n)
+            inner = n.meta.get("graphedit_id")
+            if inner is not None:
+                values[inner] = result[0] if isinstance(result, tuple) else result
+                if n.op == "call_module" and first_copy(self.module.get_submodule(n.target)) is not None:
+                    args, _ = self.fetch_args_kwargs_from_env(n)
+                    nested = block_inner_values(self.module.get_submodule(n.target), *args)
+                    values.update({f"{inner}/{k}": v for k, v in nested.items()})
+            return result
+
+    if copy is not None:
+        Recorder(copy).run(*inputs)
+    return values

@@ -1,0 +1,210 @@
+"""The Inside dock: views that look into the model the learner drew, with its weights and its data.
+
+Backprop step by step, why this class (saliency, SmoothGrad, Grad-CAM), adversarial examples (FGSM),
+receptive fields, embeddings of a hidden layer, and the loss landscape. Unlike the live views, these
+need the model itself: the dock opens it (:func:`graphedit.training.inspection.open_inspection`: the
+graph fitted to its dataset, compiled with the project's weights, a few hundred examples) off the
+editor's thread when a page first shows, and again when the graph or the weights change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from graphedit.errors import GraphEditError
+from graphedit.ui.background import Job
+from graphedit.ui.inside.page import InsidePage
+
+EXAMPLES = 256
+RELOAD_MS = 400
+
+
+class InsideDock(QDockWidget):
+    viewChanged = Signal(str)
+    loaded = Signal()
+
+    def __init__(self, window: Any, page_classes: tuple = ()) -> None:
+        super().__init__("Inside", window)
+        self.setObjectName("InsideDock")
+        self.window = window
+        self.controller = window.controller
+        self.seen: Any = None
+        self.error = ""
+        self.stale = True
+        self.job: Job | None = None
+        self._timer = QTimer(self, singleShot=True, interval=RELOAD_MS)
+        self._timer.timeout.connect(self.reload)
+        self._build(page_classes or _default_pages())
+        self.controller.documentReplaced.connect(self.mark_stale)
+        self.controller.shapesUpdated.connect(self.mark_stale)
+        window.files.changed.connect(self._weights_maybe_changed)
+        window.files.loaded.connect(self._project_loaded)
+        self._weights = None
+        self.visibilityChanged.connect(self._visibility)
+
+    def _build(self, classes: tuple) -> None:
+        body = QWidget(self)
+        self.combo = QComboBox()
+        self.combo.setToolTip("What to look at inside the model")
+        self.stack = QStackedWidget()
+        self._pages: dict[str, InsidePage] = {}
+        for cls in classes:
+            page = cls(self, self.stack)
+            self._pages[page.name] = page
+            self.stack.addWidget(page)
+            self.combo.addItem(page.title, page.name)
+        self.combo.currentIndexChanged.connect(self._combo_changed)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.reload_button = QPushButton("Reload model")
+        self.reload_button.setToolTip("Open the model again: the graph as it is now, the project's weights, its data")
+        self.reload_button.clicked.connect(self.reload)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 2)
+        bar.addWidget(QLabel("View"))
+        bar.addWidget(self.combo)
+        bar.addWidget(self.status, 1)
+        bar.addWidget(self.reload_button)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.stack, 1)
+        self.setWidget(body)
+
+    # ------------------------------------------------------------ public
+    def views(self) -> list[str]:
+        return list(self._pages)
+
+    def page(self, name: str) -> InsidePage:
+        return self._pages[name]
+
+    def current_view(self) -> str:
+        return str(self.combo.currentData())
+
+    def show_view(self, name: str) -> None:
+        if name not in self._pages:
+            raise KeyError(f"no Inside view named '{name}'; the views are {', '.join(self._pages)}")
+        self.combo.setCurrentIndex(self.views().index(name))
+
+    def mark_stale(self, *_: Any) -> None:
+        self.stale = True
+        if self.isVisible():
+            self._timer.start()
+
+    def reload(self) -> None:
+        """Open the model again, off the editor's thread; the pages redraw when it arrives."""
+        if self.job is not None and self.job.is_running():
+            self._timer.start()  # the graph changed while loading: load again after
+            return
+        from graphedit.model.project import project_from_json, project_to_json
+
+        files = self.window.files
+        project = files.project
+        project.document = self.controller.document
+        try:
+            copy = project_from_json(project_to_json(project), "the project", project.document.registry)
+        except GraphEditError as exc:  # a graph mid-edit: say so, never crash
+            self._failed(str(exc).splitlines()[0])
+            return
+        copy.path = project.path
+        weights = files.weights_file()
+        self.stale = False
+        self.status.setText("opening the model…")
+        from graphedit.training.inspection import open_inspection
+
+        self.job = Job(lambda _p: open_inspection(copy, weights, examples=EXAMPLES), self)
+        self.job.done.connect(self._loaded)
+        self.job.failed.connect(self._failed)
+        self.job.start()
+
+    def is_loading(self) -> bool:
+        return self.job is not None and self.job.is_running()
+
+    # ----------------------------------------------------------- events
+    def _weights_maybe_changed(self) -> None:
+        weights = self.window.files.project.weights
+        if weights != self._weights:
+            self._weights = None if weights is None else dict(weights)
+            self.mark_stale()
+
+    def _project_loaded(self) -> None:
+        """A lesson names the view that teaches it (``view.live_view``): an Inside view shows in front."""
+        name = self.window.files.project.view.get("live_view")
+        if name in self._pages:
+            self.show_view(name)
+            self.show()
+            self.raise_()
+
+    def _loaded(self, seen: Any) -> None:
+        self.seen, self.error = seen, ""
+        self.status.setText(f"{len(seen.x)} examples of {seen.info.name} · {seen.weights_note}")
+        self.status.setToolTip(self.status.text())
+        self._update_applicable()
+        page = self.stack.currentWidget()
+        if isinstance(page, InsidePage):
+            page.show_model(seen)
+        self.loaded.emit()
+
+    def _failed(self, message: str) -> None:
+        self.seen, self.error = None, message
+        self.status.setText(f"<span style='color:#f85149'>cannot open the model: {message}</span>")
+        page = self.stack.currentWidget()
+        if isinstance(page, InsidePage):
+            page.show_note(f"The model cannot be opened: {message}")
+
+    def _update_applicable(self) -> None:
+        model = self.combo.model()
+        assert isinstance(model, QStandardItemModel)
+        for row, page in enumerate(self._pages.values()):
+            ok, reason = page.applies(self.seen)
+            model.item(row).setEnabled(ok)
+            model.item(row).setToolTip("" if ok else reason)
+
+    def _combo_changed(self, index: int) -> None:
+        for page in self._pages.values():
+            if page is not self.stack.widget(index):
+                page.left()
+        self.stack.setCurrentIndex(index)
+        page = self.stack.currentWidget()
+        if isinstance(page, InsidePage):
+            if self.seen is not None:
+                page.show_model(self.seen)
+            else:
+                page.show_note("Opening the model…" if not self.error else self.error)
+                if self.isVisible() and not self.is_loading():
+                    self._timer.start()
+        self.viewChanged.emit(self.current_view())
+
+    def _visibility(self, visible: bool) -> None:
+        page = self.stack.currentWidget()
+        if not visible and isinstance(page, InsidePage):
+            page.left()  # another tab in front: the canvas loses this view's badges
+        elif visible and self.stale:
+            self._timer.start()
+        elif visible and isinstance(page, InsidePage) and self.seen is not None:
+            page.show_model(self.seen)
+
+
+def _default_pages() -> tuple:
+    from graphedit.ui.inside.adversarial_view import AdversarialPage
+    from graphedit.ui.inside.backprop_view import BackpropPage
+    from graphedit.ui.inside.embeddings_view import EmbeddingsPage
+    from graphedit.ui.inside.landscape_view import LandscapePage
+    from graphedit.ui.inside.receptive_view import ReceptivePage
+    from graphedit.ui.inside.why_view import WhyPage
+
+    return (BackpropPage, WhyPage, AdversarialPage, ReceptivePage, EmbeddingsPage, LandscapePage)
