@@ -53,12 +53,22 @@ def test_check_exits_1_with_the_node_named_and_the_fix(tmp_path, capsys):
     path = broken_project(tmp_path)
     assert main(["check", str(path)]) == 1
     out = capsys.readouterr().out
-    assert "error: node 'dense1'" in out and "Flatten" in out
-    assert "error: the graph has no loss node" in out and "2 error(s)" in out  # the analysis: no loss either
+    assert "error: node 'dense1'" in out and "Flatten" in out and "1 error(s)" in out
+    assert "error: the graph has no loss node" in out and "cannot train: 1 error(s)" in out  # the analysis
     assert main(["check", str(path), "--json"]) == 1
     payload = json.loads(capsys.readouterr().out)
     assert not payload["valid"]
     assert payload["errors"][0]["node"] == "dense1" and "Flatten" in payload["errors"][0]["fix"]
+    assert not payload["trainable"] and "no loss" in payload["training_errors"][0]["message"]
+
+
+def test_check_train_also_refuses_a_graph_that_computes_but_cannot_train(tmp_path, capsys):
+    project = new_project()
+    project.document = build([("x", "Input", {"shape": [2]}), ("d", "Dense", {"units": 2})], chain("x", "d"))
+    path = save_project(project, tmp_path / "untrainable.gproj")
+    assert main(["check", str(path)]) == 0  # it computes: it can be exported
+    assert "valid; cannot train: 1 error(s)" in capsys.readouterr().out
+    assert main(["check", str(path), "--train"]) == 1
 
 
 def test_unreadable_file_is_one_line_without_traceback(tmp_path):

@@ -59,9 +59,10 @@ def test_batchnorm_statistics_count_as_parameter_memory():
 
 def test_check_json_has_memory_per_node_and_totals(tmp_path, capsys):
     path = save_project(Project(document=conv_dense()), tmp_path / "m.gproj")
-    assert main(["check", str(path), "--json"]) == 1  # the graph has no loss: check says so, and reports memory
+    assert main(["check", str(path), "--json"]) == 0  # it computes; with no loss it cannot train, and says so
     payload = json.loads(capsys.readouterr().out)
-    assert [e["message"] for e in payload["errors"]] == [m for m in [payload["errors"][0]["message"]] if "no loss" in m]
+    assert not payload["trainable"] and "no loss" in payload["training_errors"][0]["message"]
+    assert payload["errors"] == []  # no shape error: the graph computes
     nodes = {n["node"]: n for n in payload["nodes"]}
     assert nodes["dense1"]["param_bytes"] == (5 * 144 + 5) * F32
     assert nodes["conv1"]["activation_bytes_per_example"] == 4 * 6 * 6 * F32

@@ -1,7 +1,9 @@
 """`graphedit check PROJECT [--json]`: shapes, parameters and memory of every node, then the analysis.
 
-The analysis (:mod:`graphedit.compiler.analysis`) is the editor's: every problem that would stop a run
-(errors, exit status 1) and warnings that do not (exit status 0). It reads no data.
+The analysis (:mod:`graphedit.compiler.analysis`) is the editor's: every problem that would stop a run,
+and warnings. It reads no data. The exit status is 1 when the graph does not compute (shape errors), or a
+weights file or dataset path is refused; a graph that computes but cannot train (no loss, say: an imported
+model for export) exits 0 with its training errors listed, unless ``--train`` asks for a trainable graph.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", help="a .gproj file")
     add_allow_outside(parser)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--train", action="store_true", help="exit 1 also when the graph cannot train (no loss, …)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
         inference = ShapeInference(project.document, observe=False)
         rows = summarize(project.document, inference)
         problems = analyze(project.document, inference, project.training)
-    errors = [p for p in problems if p.is_error]
+    errors = [p for p in problems if p.is_error and p.stage == "graph"]
+    training = [p for p in problems if p.is_error and p.stage != "graph"]
     warnings = [p for p in problems if not p.is_error]
     weights = project_weights_problem(project) if not errors else None
     outside = outside_problem(project, args.allow_outside)
@@ -51,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
             "total_param_bytes": sum(r.param_bytes for r in rows),
             "total_activation_bytes_per_example": sum(r.activation_bytes for r in rows),
             "errors": [{"node": p.node_id, "message": str(p), "fix": p.fix} for p in errors],
+            "trainable": not errors and not training,
+            "training_errors": [{"node": p.node_id, "message": str(p), "fix": p.fix} for p in training],
             "warnings": [{"node": p.node_id, "message": str(p), "fix": p.fix} for p in warnings],
             "weights_error": weights,
             "dataset_error": data,
@@ -64,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
             if problem:
                 print(f"error: {problem}")
         count = len(errors) + bool(weights) + bool(data)
-        print(f"{args.project}: {'valid' if not count else f'{count} error(s)'}")
-    return 1 if errors or weights or data else 0
+        untrainable = f"; cannot train: {len(training)} error(s)" if training else ""
+        print(f"{args.project}: {'valid' if not count else f'{count} error(s)'}{untrainable}")
+    return 1 if errors or weights or data or (args.train and training) else 0
 
 
 def outside_problem(project: Any, allowed: list[str]) -> str | None:

@@ -41,12 +41,16 @@ LR_SLACK = 10.0
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding: ``level`` is ``"error"`` or ``"warning"``; ``node_id`` is ``None`` for the whole graph."""
+    """One finding: ``level`` is ``"error"`` or ``"warning"``; ``node_id`` is ``None`` for the whole graph.
+
+    ``stage`` says what an error stops: ``"graph"`` (shape errors: the graph does not compute, so it can neither
+    train nor export) or ``"train"`` (everything else: the graph computes, and exports, but cannot train)."""
 
     level: str
     node_id: str | None
     problem: str
     fix: str = ""
+    stage: str = "train"
 
     @property
     def is_error(self) -> bool:
@@ -58,7 +62,7 @@ class Problem:
         return f"{where}{self.problem}.{tail}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"level": self.level, "node": self.node_id, "message": self.problem, "fix": self.fix}
+        return {"level": self.level, "stage": self.stage, "node": self.node_id, "message": str(self), "fix": self.fix}
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,7 @@ def analyze(
     else:
         inference.update()
     structure = structure or structure_of(document, inference.order())
-    found = [Problem(ERROR, e.node_id, e.problem.rstrip("."), e.fix) for e in inference.errors()]
+    found = [Problem(ERROR, e.node_id, e.problem.rstrip("."), e.fix, "graph") for e in inference.errors()]
     failed = {p.node_id for p in found}
     roles = structure.roles
     found += _data_problems(document, roles, data)

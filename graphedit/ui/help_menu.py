@@ -1,5 +1,6 @@
 """The Help menu: keyboard shortcuts (read from the actions themselves), the project file format, the node
-reference (``graphedit nodes --markdown``, the catalog's own words), and About with the versions in use."""
+reference (``docs/nodes.md``, which is ``graphedit nodes --markdown``: the catalog's own words), and About with
+the versions in use."""
 
 from __future__ import annotations
 

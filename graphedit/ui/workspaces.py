@@ -108,7 +108,13 @@ class Workspaces(QObject):
         for dock in w.docks():  # out of their tab groups first: a dock split off a tabbed one would join its tabs
             dock.setFloating(False)
             w.removeDockWidget(dock)
+        self._placed: set[QDockWidget] = set()
         getattr(self, f"_{name}")(w, w.training)
+        bottom = next(d for d in w.docks() if d in self._placed and w.dockWidgetArea(d) == BOTTOM)
+        for dock in w.docks():  # panels a workspace does not name join the tabs below, behind the others
+            if dock not in self._placed and w.dockWidgetArea(dock) == Qt.DockWidgetArea.NoDockWidgetArea:
+                w.addDockWidget(BOTTOM, dock)
+                w.tabifyDockWidget(bottom, dock)
         w.training.toolbar.show()
         self.toolbar.show()
 
@@ -119,6 +125,7 @@ class Workspaces(QObject):
         for above, group in zip(groups, groups[1:]):
             w.splitDockWidget(above[0], group[0], V)
         for group in groups:
+            self._placed.update(group)
             for dock in group[1:]:
                 w.tabifyDockWidget(group[0], dock)
             for dock in group:
@@ -144,6 +151,7 @@ class Workspaces(QObject):
         for dock in (w.palette, w.summary):  # step aside (View ▸ Panels brings them back)
             w.addDockWidget(LEFT, dock)
             dock.hide()
+            self._placed.add(dock)
         w.resizeDocks([t.settings_dock], [int(w.width() * 0.3)], H)
         self._size_live()
 
@@ -154,6 +162,7 @@ class Workspaces(QObject):
         self._column(BOTTOM, [[w.code_view, t.live, w.inside, w.problems, w.history]])
         w.addDockWidget(LEFT, w.palette)
         w.palette.hide()
+        self._placed.add(w.palette)
         width, height = w.width(), w.height()
         w.resizeDocks([w.summary], [int(width * 0.4)], H)
         w.resizeDocks([w.summary, w.inspector], [int(height * 0.45), int(height * 0.4)], V)
