@@ -41,7 +41,7 @@ def autograd_reference(seen, example):
     return {n: g for n, g in zip(wanted, grads) if g is not None}
 
 
-@pytest.mark.parametrize("example", ["04c_relu_he.gproj", "keras_cnn.gproj", "05b_deep_residual.gproj"])
+@pytest.mark.parametrize("example", ["04c_relu_he.gproj", "keras_cnn.gproj", "residual_mlp.gproj"])
 def test_stepping_back_shows_autograds_gradient_at_every_node(qtbot, tmp_path, example):
     window, page = open_inside(qtbot, tmp_path, example, "backprop")
     QTest.mouseClick(page.example, Qt.MouseButton.LeftButton)

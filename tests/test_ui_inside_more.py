@@ -66,7 +66,8 @@ def test_embeddings_pca_by_class_hover_shows_the_input_and_tsne_runs_on_request(
     left, bottom = axis_labels(page.plot)
     assert bottom.startswith("PC1 (") and left.startswith("PC2 (")
     # hover: the mouse over a point shows that example
-    gaps = np.linalg.norm(page.coords[:, None] - page.coords[None], axis=2) + np.eye(len(page.coords)) * 1e9
+    pixels = page.coords / np.array(page.plot.vb.viewPixelSize())  # the page measures distances on the screen
+    gaps = np.linalg.norm(pixels[:, None] - pixels[None], axis=2) + np.eye(len(pixels)) * 1e9
     i = int(gaps.min(1).argmax())  # the loneliest point: no neighbour under the mouse with it
     scene = page.plot.vb.mapViewToScene(QPointF(*page.coords[i]))
     QTest.mouseMove(page.grid.viewport(), page.grid.mapFromScene(scene))
