@@ -20,7 +20,6 @@ Inner nodes keep their names from the source, so the compiled model's state-dict
 
 from __future__ import annotations
 
-import keyword
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,8 +27,15 @@ from typing import Any
 
 import torch
 
-from graphedit.model.blocks import INSTANCE_PARAMS, NAME_PATTERN, BlockLibrary, Exposed
-from graphedit.model.document import ID_PATTERN, INDEX_ID_PATTERN, RESERVED_IDS, GraphDocument
+from graphedit.importers.hierarchy_names import (
+    common_value,
+    exposed_params,
+    json_value,
+    port_names,
+    valid_id,
+)
+from graphedit.model.blocks import NAME_PATTERN, BlockLibrary
+from graphedit.model.document import GraphDocument
 from graphedit.model.layout import layered_layout
 
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
@@ -95,7 +101,7 @@ class Folder:
         taken: set[str] = set()
         for uid in self.members(scope):
             item = self.items[uid]
-            base = _valid(item.local, inner=bool(scope), prefix=self.library.get(item.type_id).prefix)
+            base = valid_id(item.local, inner=bool(scope), prefix=self.library.get(item.type_id).prefix)
             name, i = base, 0
             while name in taken:
                 i += 1
@@ -236,10 +242,10 @@ class Folder:
         node_type = self.library.get(type_id)
         names = [e.name for e in definition.exposed]
         values = [{k: it.params.get(k, node_type.param(k).default) for k in names} for it in items]
-        base = {k: _common([v[k] for v in values]) for k in names}
+        base = {k: common_value([v[k] for v in values]) for k in names}
         overrides = {}
         for i, v in enumerate(values):
-            differ = {k: _json(v[k]) for k in names if v[k] != base[k]}
+            differ = {k: json_value(v[k]) for k in names if v[k] != base[k]}
             if differ:
                 overrides[str(i)] = differ
         params: dict[str, Any] = {**base, "repeat": n}
@@ -307,8 +313,8 @@ class Folder:
         template = cluster[0]
         locals_ = [self.items[u].local for u in template.members]
         taken = set(locals_)
-        ins = _port_names("x", len(template.inputs), taken)
-        outs = _port_names("y", len(template.outputs), taken)
+        ins = port_names("x", len(template.inputs), taken)
+        outs = port_names("y", len(template.outputs), taken)
         doc = self.library.new_document()
         for port in ins:
             doc.add_node("BlockInput", {}, node_id=port)
@@ -324,104 +330,10 @@ class Folder:
         for node_id, position in layered_layout(doc).items():
             doc.move(node_id, position)
         views = [{self.items[u].local: self.items[u].params for u in r.members} for r in cluster]
-        exposed, values = _exposed(self.library, doc, locals_, views)
+        exposed, values = exposed_params(self.library, doc, locals_, views)
         self.library.define(name, doc, exposed)
         for region, params in zip(cluster, values):
             self.replace(region, name, params, ins, outs)
-
-
-def _exposed(
-    library: BlockLibrary, doc: GraphDocument, locals_: list[str], views: list[dict[str, dict[str, Any]]]
-) -> tuple[list[Exposed], list[dict[str, Any]]]:
-    """The exposed parameters of a definition and each instance's values of them.
-
-    Inner values that differ between instances are exposed, one parameter per set of inner parameters of
-    one name equal in every instance (``conv1.filters`` and ``conv2.filters`` → ``filters``); inner nodes
-    that only some instances have get a switch bound to ``node.enabled``.
-    """
-    missing = object()
-    groups: list[tuple[str, list[str], list[Any]]] = []  # inner parameter name, binds, value per instance
-    for name in locals_:
-        for param in doc.node_type(name).params:
-            if param.kind == "overrides":
-                continue
-            column = [view[name][param.name] if name in view else missing for view in views]
-            present = [v for v in column if v is not missing]
-            if all(v == present[0] for v in present):
-                continue
-            for kind, binds, merged in groups:
-                agree = all(a is missing or b is missing or a == b for a, b in zip(merged, column))
-                if kind == param.name and agree:
-                    binds.append(f"{name}.{param.name}")
-                    merged[:] = [b if a is missing else a for a, b in zip(merged, column)]
-                    break
-            else:
-                groups.append((param.name, [f"{name}.{param.name}"], column))
-    taken: set[str] = set(INSTANCE_PARAMS)
-    exposed: list[Exposed] = []
-    values: list[dict[str, Any]] = [{} for _ in views]
-    params = [param for param, _, _ in groups]
-    for param, binds, merged in groups:
-        node = binds[0].partition(".")[0]
-        name = _param_name(param if params.count(param) == 1 else f"{node}_{param}", taken)
-        exposed.append(Exposed(name, tuple(binds)))
-        for value, out in zip(merged, values):
-            if value is not missing:
-                out[name] = value
-    for node in locals_:
-        if any(node not in view for view in views):
-            name = _param_name(node, taken)
-            exposed.append(Exposed(name, (f"{node}.enabled",), f"Whether '{node}' is present."))
-            for view, out in zip(views, values):
-                out[name] = node in view
-    return exposed, values
-
-
-def _param_name(wanted: str, taken: set[str]) -> str:
-    name = wanted if NAME_PATTERN.match(wanted) else f"p{wanted}"
-    base, i = name, 1
-    while name in taken or not NAME_PATTERN.match(name):
-        i += 1
-        name = f"{base}_{i}"
-    taken.add(name)
-    return name
-
-
-def _port_names(stem: str, count: int, taken: set[str]) -> list[str]:
-    names = [stem] if count == 1 else [f"{stem}{i + 1}" for i in range(count)]
-    out = []
-    for name in names:
-        while name in taken:
-            name = f"{name}_"
-        taken.add(name)
-        out.append(name)
-    return out
-
-
-def _valid(name: str, inner: bool, prefix: str) -> str:
-    """``name`` as a node id: inside a block ``0``, ``1`` are allowed (``nn.Sequential``'s keys)."""
-    if inner and INDEX_ID_PATTERN.match(name):
-        return name
-    name = re.sub(r"\W+", "_", name).strip("_")[:60] or prefix
-    if not ID_PATTERN.match(name):
-        name = f"{prefix}_{name}"[:60]
-    if name in RESERVED_IDS or keyword.iskeyword(name):
-        name = f"{name}_"
-    return name
-
-
-def _common(values: list[Any]) -> Any:
-    """The value most copies have (a tie goes to the later copy: a stage's first block is the odd one)."""
-    best, count = values[-1], 0
-    for v in reversed(values):
-        n = sum(1 for w in values if w == v)
-        if n > count:
-            best, count = v, n
-    return best
-
-
-def _json(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
 
 
 def fold(builder: Any, kind_of: Callable[[Scope], str], collapse_single: bool = False) -> Any:
