@@ -337,3 +337,22 @@ def test_screenshots_of_a_block_built_resnet(qtbot, tmp_path):
     window.controller.leave_block()
     canvas.zoom_to_fit()
     screenshot(window, "blocks_resnet_top_large.png")
+
+
+def test_the_overrides_editor_shows_and_takes_json(qtbot):
+    from graphedit.model.blocks import OVERRIDES_DOC
+    from graphedit.nodes.spec import Param
+    from graphedit.ui.param_editors import make_editor
+
+    param = Param("overrides", "overrides", (), doc=OVERRIDES_DOC)
+    value = param.coerce({"0": {"stride": 2, "downsample": True}})
+    editor = make_editor(param, value)
+    qtbot.addWidget(editor)
+    assert json.loads(editor.text()) == {"0": {"downsample": True, "stride": 2}}
+    offered = []
+    editor.signals.committed.connect(offered.append)
+    editor.setFocus()
+    editor.selectAll()
+    QTest.keyClicks(editor, '{"1": {"stride": 1}}')
+    QTest.keyClick(editor, Qt.Key.Key_Return)
+    assert offered and param.coerce(offered[-1]) == ((1, (("stride", 1),)),)

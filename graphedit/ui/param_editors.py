@@ -8,6 +8,7 @@ then shows the last good value again.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -207,7 +208,7 @@ class ChoiceEditor(QComboBox, _Checked):
 
 
 class TextEditor(QLineEdit, _Checked):
-    """Free text, or a tuple of whole numbers typed as ``1, 28, 28``."""
+    """Free text, a tuple of whole numbers typed as ``1, 28, 28``, or a block's overrides as JSON."""
 
     def __init__(self, param: Param, value: Any) -> None:
         QLineEdit.__init__(self)
@@ -215,10 +216,17 @@ class TextEditor(QLineEdit, _Checked):
         if param.kind == "ints":
             count = f"{param.length} numbers" if param.length else "whole numbers"
             self.setPlaceholderText(f"{count}, e.g. 1, 28, 28")
+        elif param.kind == "overrides":
+            self.setPlaceholderText('per copy, e.g. {"0": {"stride": 2}}')
         self.set_value(value)
         self.editingFinished.connect(lambda: self.offer(self._parse(self.text())))
 
     def _parse(self, text: str) -> Any:
+        if self.param.kind == "overrides":  # JSON data only: the parameter's own check names what is wrong
+            try:
+                return json.loads(text) if text.strip() else {}
+            except ValueError:
+                return text
         if self.param.kind != "ints":
             return text
         parts = [p for p in re.split(r"[\s,×x()\[\]]+", text) if p]
@@ -229,7 +237,10 @@ class TextEditor(QLineEdit, _Checked):
 
     def set_value(self, value: Any) -> None:
         self._value = value
-        self.setText(", ".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value))
+        if self.param.kind == "overrides":
+            self.setText(json.dumps(self.param.to_json_value(value)) if value else "")
+        else:
+            self.setText(", ".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value))
 
 
 def make_editor(param: Param, value: Any) -> QWidget:
