@@ -325,3 +325,18 @@ def test_a_success_banner_hides_itself_but_an_error_stays(qtbot):
     banner.show_text("Training failed", "error")  # a newer message is not hidden by the old timer
     qtbot.wait(150)
     assert banner.text() == "Training failed"
+
+
+@pytest.mark.slow
+def test_a_finished_run_lets_the_editor_quit_without_a_question(qtbot, tmp_path):
+    """The run reported its end: closing at once (its process may still be exiting) asks nothing about training."""
+    window = open_window(qtbot, tmp_path, epochs=2)
+    session, prompts = window.session, window.files.prompts
+    seen = Seen(session)
+    window.training.run()
+    qtbot.waitUntil(lambda: bool(seen.finished), timeout=SPAWN_TIMEOUT_MS)
+    assert seen.finished[0]["summary"]["status"] == "finished"
+    assert not window.files.training_running()  # the run is over, whatever its process is doing
+    window.files.save()
+    assert window.close()
+    assert prompts.asked == [] and session.state == "idle"

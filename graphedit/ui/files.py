@@ -109,7 +109,7 @@ class ProjectFiles(QObject):
         return self.project.path is None and any(runs_folder(self.runs_base()).glob("*/*.safetensors"))
 
     def training_running(self) -> bool:
-        return self.run_guard is not None and self.run_guard.is_running()
+        return self.run_guard is not None and self.run_guard.is_training()
 
     def display_name(self) -> str:
         if self.project.path is not None:
@@ -140,14 +140,13 @@ class ProjectFiles(QObject):
     # ----------------------------------------------------------- operations
     def maybe_save(self) -> bool:
         """Ask about a running training and unsaved changes; ``False`` means the user cancelled (or saving failed)."""
-        running = self.training_running()
-        if running and not self.prompts.ask_stop_training(self.display_name()):
+        if self.training_running() and not self.prompts.ask_stop_training(self.display_name()):
             return False
         if self.is_dirty():
             answer = self.prompts.ask_save(self.display_name())
             if answer == "cancel" or answer == "save" and not self.save():
                 return False
-        if running:
+        if self.run_guard is not None and self.run_guard.is_running():
             self.run_guard.stop()
         return True
 
@@ -249,7 +248,8 @@ class ProjectFiles(QObject):
         moved = self.project.path is None
         weights = self.weights_file()
         if moved:
-            busy = Path(self.run_guard.run_dir) if self.training_running() and self.run_guard.run_dir else None
+            guard = self.run_guard
+            busy = Path(guard.run_dir) if guard is not None and guard.is_running() and guard.run_dir else None
             carried = carry_runs(old, path, move=True, skip=busy)  # a run still recording follows when done
         else:
             carried = carry_runs(old, path, move=False, only=weights.parent) if weights is not None else []

@@ -74,7 +74,8 @@ def region_colors(maps: np.ndarray, task: str) -> tuple[np.ndarray, Any]:
 
 
 def _lut(lut: np.ndarray, t: np.ndarray) -> np.ndarray:
-    index = np.clip((np.asarray(t) * (len(lut) - 1)).round().astype(int), 0, len(lut) - 1)
+    t = np.nan_to_num(np.asarray(t, float), nan=0.5)  # a diverged model's NaN outputs show as undecided
+    index = np.clip((t * (len(lut) - 1)).round().astype(int), 0, len(lut) - 1)
     return lut[index]
 
 

@@ -82,7 +82,12 @@ class TrainingSession(QObject):
 
     # ------------------------------------------------------------ commands
     def is_running(self) -> bool:
+        """A process is attached: training, or exiting after its last message (its run folder still in use)."""
         return self.state != "idle"
+
+    def is_training(self) -> bool:
+        """The run has not reported its end: stopping it loses work (a finished run's process may still be exiting)."""
+        return self.state != "idle" and not self._ended
 
     def scratch_project(self, name: str = "untitled") -> Path:
         """The stand-in project path whose runs folder holds the runs of a project without a file."""
