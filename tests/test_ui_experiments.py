@@ -102,7 +102,7 @@ def test_marks_are_one_undo_step_each_and_bad_values_are_refused(qtbot, tmp_path
     assert project.experiment["params"] == {"dense1.units": "4,8"}
 
 
-@HANG
+# @HANG
 @pytest.mark.slow
 def test_a_sweep_from_the_panel_streams_rows_and_applies_the_best(qtbot, tmp_path):
     window = _window(qtbot, tmp_path)
@@ -198,7 +198,7 @@ def test_a_pruned_trial_reads_pruned_in_the_runs_table(tmp_path):
     assert cell(record, status)[0] == "pruned" and cell(record, trial_column) == ("net #3", 3)
 
 
-@HANG
+# @HANG
 @pytest.mark.slow
 def test_stop_ends_the_sweep_and_start_resumes_it_to_the_requested_count(qtbot, tmp_path):
     window = _window(qtbot, tmp_path)

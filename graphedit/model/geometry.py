@@ -251,3 +251,23 @@ class CardGrid:
         """The cards overlapping ``area``."""
         found = {n for key in self._keys(area) for n in self.buckets.get(key, ())}
         return {n: self.cards[n] for n in sorted(found) if _overlap(self.cards[n], area)}
+
+
+def shifted_copy(document: GraphDocument, data: dict, offset: Point) -> dict:
+    """A copied subgraph (``nodes``, ``edges``) made ready to insert into ``document``: ids taken there get fresh
+    ones, wires follow them (wires to nodes that were not copied are dropped), positions move by ``offset``."""
+    taken = set(document.node_ids())
+    mapping: dict[str, str] = {}
+    nodes = []
+    for node in data.get("nodes", []):
+        new = node["id"] if node["id"] not in taken else document.new_id(node["type"], taken)
+        taken.add(new)
+        mapping[node["id"]] = new
+        x, y = node.get("position", (0.0, 0.0))
+        nodes.append({**node, "id": new, "position": [x + offset[0], y + offset[1]]})
+    edges = [
+        {**e, "src": mapping[e["src"]], "dst": mapping[e["dst"]]}
+        for e in data.get("edges", [])
+        if e.get("src") in mapping and e.get("dst") in mapping
+    ]
+    return {"nodes": nodes, "edges": edges}

@@ -144,3 +144,17 @@ def wants_accuracy(doc: GraphDocument) -> bool:
     """A classification loss with no metric yet: the graph should report accuracy too."""
     roles = [doc.node_type(n) for n in doc.node_ids()]
     return any(t.type_id in CLASS_LOSSES for t in roles) and not any(t.role == "metric" for t in roles)
+
+
+def accuracy_feeds(doc: GraphDocument, loss_id: str) -> dict[str, tuple[str, str]] | None:
+    """What an Accuracy beside ``loss_id`` would read, by its port (``pred``, ``target``): the loss's own sources,
+    when it is a classification loss with both inputs wired in a graph that reports no metric yet; else None."""
+    if doc.node_type(loss_id).type_id not in CLASS_LOSSES or not wants_accuracy(doc):
+        return None
+    feeds = {}
+    for port in ("pred", "target"):
+        edge = doc.edge_into(loss_id, port)
+        if edge is None:
+            return None
+        feeds[port] = (edge.src, edge.src_port)
+    return feeds

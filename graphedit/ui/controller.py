@@ -30,9 +30,10 @@ from graphedit.model.events import (
     NodeRenamed,
     NodeTrainingChanged,
 )
-from graphedit.model.geometry import node_rects
+from graphedit.model.geometry import node_rects, shifted_copy
 from graphedit.model.grouping import library_for
 from graphedit.nodes.spec import NodeType
+from graphedit.ui.autocomplete import add_accuracy_beside
 from graphedit.ui.block_edits import BlockEdits
 from graphedit.ui.block_levels import Level, feed
 from graphedit.ui.undo import (
@@ -232,12 +233,14 @@ class EditorController(BlockEdits, QObject):
         grown = self.document.node_type(dst).params_after_wiring(self.document.params(dst), dst_port)
         if grown is None:
             self._do(ConnectCommand(self.document, edge))
-            return
-        with self.batch(f"Connect {src} → {dst}"):  # a variadic node's last port wired: a new free port, one undo step
-            self._do(ConnectCommand(self.document, edge))
-            for name, value in grown.items():
-                if value != self.document.params(dst).get(name):
-                    self._do(SetParamCommand(self.document, dst, name, value, merge=False))
+        else:
+            with self.batch(f"Connect {src} → {dst}"):  # a variadic node's last port wired: a new free port, one step
+                self._do(ConnectCommand(self.document, edge))
+                for name, value in grown.items():
+                    if value != self.document.params(dst).get(name):
+                        self._do(SetParamCommand(self.document, dst, name, value, merge=False))
+        if self._batch is None and self.document is self.root:  # the user's own wire, not part of a bigger edit
+            add_accuracy_beside(self, dst)
 
     def disconnect(self, edge: Edge) -> None:
         self._do(DisconnectCommand(self.document, Edge(*edge)))
@@ -344,25 +347,12 @@ class EditorController(BlockEdits, QObject):
 
     def paste_json(self, data: dict, offset: tuple[float, float] = (30, 30)) -> list[str]:
         """Insert a copied subgraph with fresh ids, shifted by ``offset``; returns the new ids and selects them."""
-        nodes = data.get("nodes", [])
-        if not isinstance(nodes, list) or not nodes:
+        if not isinstance(data.get("nodes"), list) or not data["nodes"]:
             return []
-        taken = set(self.document.node_ids())
-        mapping: dict[str, str] = {}
-        out_nodes = []
-        for node in nodes:
-            new = node["id"] if node["id"] not in taken else self.document.new_id(node["type"], taken)
-            taken.add(new)
-            mapping[node["id"]] = new
-            x, y = node.get("position", (0.0, 0.0))
-            out_nodes.append({**node, "id": new, "position": [x + offset[0], y + offset[1]]})
-        edges = [
-            {**e, "src": mapping[e["src"]], "dst": mapping[e["dst"]]}
-            for e in data.get("edges", [])
-            if e.get("src") in mapping and e.get("dst") in mapping
-        ]
+        insert = shifted_copy(self.document, data, offset)
+        out_nodes = insert["nodes"]
         text = "Paste " + (out_nodes[0]["id"] if len(out_nodes) == 1 else f"{len(out_nodes)} nodes")
-        self._do(InsertCommand(self.document, {"nodes": out_nodes, "edges": edges}, text))
+        self._do(InsertCommand(self.document, insert, text))
         ids = [n["id"] for n in out_nodes]
         self.set_selection(ids)
         return ids
