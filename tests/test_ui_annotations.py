@@ -143,3 +143,60 @@ def test_a_node_added_from_the_palette_covers_no_other(qtbot, tmp_path):
     window.add_at_center("ReLU")  # the middle of the view is taken: the second goes next to the first
     first, second = (item.sceneBoundingRect() for item in scene.nodes.values())
     assert not first.intersects(second)
+
+
+def _context_menu(qtbot, view, scene_pos: QPointF, path: list[str]) -> None:
+    """Right-click at ``scene_pos`` and click through the context menu by its texts, as a user does."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    def click_through() -> None:
+        menu = QApplication.activePopupWidget()
+        for text in path:
+            assert isinstance(menu, QMenu), text
+            action = next(a for a in menu.actions() if a.text() == text)
+            QTest.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(action).center())
+            if action.menu() is not None:
+                menu = action.menu()
+                qtbot.waitUntil(menu.isVisible, timeout=2000)
+
+    QTimer.singleShot(50, click_through)
+    at = view.mapFromScene(scene_pos)
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at, view.viewport().mapToGlobal(at))
+    QApplication.sendEvent(view.viewport(), event)
+    qtbot.waitUntil(lambda: not isinstance(QApplication.activePopupWidget(), QMenu), timeout=2000)
+
+
+def test_a_frame_resizes_by_its_corner_and_takes_a_colour_from_its_menu(qtbot, editor):  # noqa: F811
+    controller, view = editor
+    doc = controller.document
+    inside = chain(controller, "Input", "Dense")
+    activate(qtbot, view)
+    controller.set_selection(inside)
+    QTest.keyClick(view, Qt.Key.Key_G)
+    (frame,) = doc.annotations.frames.values()
+    x, y, w, h = frame.rect
+    before = {n: doc.position(n) for n in inside}
+    drag(view, QPointF(x + w - 6, y + h - 6), QPointF(x + w + 194, y + h + 94))  # the corner grip
+    resized = doc.annotations.frames[frame.id]
+    assert (
+        resized.rect[:2] == (x, y) and abs(resized.rect[2] - (w + 200)) <= 20 and abs(resized.rect[3] - (h + 100)) <= 20
+    )
+    assert {n: doc.position(n) for n in inside} == before  # resizing moves no node
+    drag(view, QPointF(x + w + 194, y + h + 94), QPointF(x + 20, y + 20))  # never below a usable size
+    small = doc.annotations.frames[frame.id]
+    assert small.rect[2] >= 160 and small.rect[3] >= 90
+    QTest.keyClick(view, Qt.Key.Key_Z, CTRL)  # each drag is one step
+    assert doc.annotations.frames[frame.id] == resized
+    QTest.keyClick(view, Qt.Key.Key_Z, CTRL)
+    assert doc.annotations.frames[frame.id] == frame
+    _context_menu(qtbot, view, QPointF(x + 80, y + 15), ["Colour", "Green"])
+    assert doc.annotations.frames[frame.id].color == "#3f8f57"
+    item = view.scene().annotation_layer.items[("frame", frame.id)]
+    assert item.frame.color == "#3f8f57"
+    view.grab().save(str(SHOTS / "frame_recoloured.png"))
+    controller.undo_stack.undo()
+    assert doc.annotations.frames[frame.id].color == frame.color
+    _context_menu(qtbot, view, QPointF(x + w - 40, y + h - 40), ["Delete frame"])  # the body's menu too
+    assert not doc.annotations.frames and set(inside) <= set(doc.node_ids())

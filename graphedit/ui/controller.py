@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -277,6 +278,13 @@ class EditorController(BlockEdits, QObject):
         note = self.document.annotations.get(kind, item_id)
         if note is not None:
             self.set_annotation(kind, item_id, note.moved(dx, dy), "Move note", merge=("drag", self._drag))
+
+    def resize_frame(self, frame_id: str, width: float, height: float) -> None:
+        """Give a frame a new size (its corner moves, its nodes stay); one undo step until :meth:`finish_moves`."""
+        frame = self.document.annotations.get("frame", frame_id)
+        if frame is not None and frame.rect[2:] != (width, height):
+            resized = replace(frame, rect=(*frame.rect[:2], width, height))
+            self.set_annotation("frame", frame_id, resized, "Resize frame", merge=("resize", self._drag))
 
     def finish_moves(self) -> None:
         """End the current drag: the next move starts a new undo step."""

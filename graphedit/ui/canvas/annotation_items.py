@@ -2,17 +2,26 @@
 
 The items only show ``document.annotations`` (:mod:`graphedit.model.annotations`); every change goes through
 the controller as an undo step. A frame lies under the cards and wires; dragging its title bar moves it with
-the nodes inside (one step per drag), and clicking its body selects as on the empty canvas. A note is dragged
-anywhere on it. Double-click a note or a frame's title to edit the text; Esc or a click elsewhere ends it.
+the nodes inside (one step per drag), its corner grip resizes it, and clicking its body selects as on the empty
+canvas. Its context menu sets its colour. A note is dragged anywhere on it. Double-click a note or a frame's title
+to edit the text; Esc or a click elsewhere ends it.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFocusEvent, QFont, QFontMetricsF, QKeyEvent, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtGui import QColor, QFocusEvent, QFont, QFontMetricsF, QIcon, QKeyEvent, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneHoverEvent,
+    QGraphicsTextItem,
+    QMenu,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from graphedit.model.annotations import FRAME_COLORS, NOTE_COLOR, Frame, Note, frame_around
 from graphedit.ui.canvas import style
@@ -26,6 +35,9 @@ TITLE_H = 34.0
 FAR = 0.6  # zoomed out below this, a frame's title is drawn larger so that it stays readable
 FAR_TITLE_MAX = 60.0  # the frame drawn around cards (annotations.frame_around) leaves this much above them
 NOTE_PAD = 8.0
+GRIP = 16.0  # the square at a frame's bottom-right corner that resizes it
+MIN_FRAME = (160.0, 90.0)  # a frame is never resized below this (its title bar and a little room)
+COLOR_NAMES = dict(zip(FRAME_COLORS, ("Blue", "Green", "Purple", "Orange", "Rose", "Teal"), strict=True))
 
 
 class EditableText(QGraphicsTextItem):
@@ -78,6 +90,7 @@ class FrameItem(QGraphicsItem):
         self.text.setFont(style.font(12.0, bold=True))
         self.setZValue(-2)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)
         self.show_item(frame)
 
     @property
@@ -96,6 +109,17 @@ class FrameItem(QGraphicsItem):
 
     def title_rect(self) -> QRectF:
         return QRectF(0, 0, self.frame.rect[2], TITLE_H)
+
+    def grip_rect(self) -> QRectF:
+        _, _, w, h = self.frame.rect
+        return QRectF(w - GRIP, h - GRIP, GRIP, GRIP)
+
+    def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        on_grip = self.grip_rect().contains(event.pos())
+        if on_grip:
+            self.setCursor(Qt.CursorShape.SizeFDiagCursor)
+        else:
+            self.unsetCursor()
 
     def boundingRect(self) -> QRectF:
         return QRectF(0, 0, self.frame.rect[2], self.frame.rect[3]).adjusted(-2, -2, 2, 2)
@@ -119,6 +143,12 @@ class FrameItem(QGraphicsItem):
             self.text.setOpacity(0.0 if far else 1.0)
         if not far:
             painter.drawRoundedRect(self.title_rect().adjusted(1, 1, -1, 0), 9, 9)
+            grip = self.grip_rect()
+            painter.setPen(QPen(color, 1.6))
+            for k in (4.0, 8.0, 12.0):  # three short diagonals: the corner can be dragged
+                painter.drawLine(
+                    QPointF(grip.right() - k, grip.bottom() - 3), QPointF(grip.right() - 3, grip.bottom() - k)
+                )
             return
         # far out the title keeps a readable size on screen: a taller band, a larger font
         title = QRectF(0, 0, rect.width(), min(TITLE_H * FAR / lod, FAR_TITLE_MAX, rect.height() / 3))
@@ -216,6 +246,18 @@ class AnnotationLayer:
                 return item
         return None
 
+    def grip_at(self, pos: QPointF) -> FrameItem | None:
+        """The frame whose resize grip is under ``pos``."""
+        for item in self.scene.items(pos):
+            if isinstance(item, FrameItem) and item.grip_rect().contains(item.mapFromScene(pos)):
+                return item
+        return None
+
+    def frame_at(self, pos: QPointF) -> FrameItem | None:
+        """The frame under ``pos`` (anywhere on it), the smallest when frames nest."""
+        frames = [item for item in self.scene.items(pos) if isinstance(item, FrameItem)]
+        return min(frames, key=lambda f: f.frame.rect[2] * f.frame.rect[3], default=None)
+
     def selected(self) -> list[FrameItem | NoteItem]:
         return [item for item in self.items.values() if item.isSelected()]
 
@@ -244,6 +286,61 @@ class AnnotationDrag(Interaction):
 
     def release(self, event, pos: QPointF) -> None:
         self.controller.finish_moves()
+
+
+class FrameResize(Interaction):
+    """Left drag on a frame's corner grip: resize it (the nodes stay where they are); one undo step."""
+
+    def __init__(self, view: CanvasView, item: FrameItem, pos: QPointF) -> None:
+        super().__init__(view)
+        self.item, self.start = item, pos
+        self.size = item.frame.rect[2:]
+        self.scene.select_nodes([])
+        item.setSelected(True)
+
+    def move(self, event, pos: QPointF) -> None:
+        delta = pos - self.start
+        w, h = self.size[0] + delta.x(), self.size[1] + delta.y()
+        if self.view.snap:
+            w, h = style.snap(w), style.snap(h)
+        self.controller.resize_frame(self.item.item_id, max(w, MIN_FRAME[0]), max(h, MIN_FRAME[1]))
+
+    def release(self, event, pos: QPointF) -> None:
+        self.controller.finish_moves()
+
+
+def swatch(color: str, size: int = 14) -> QIcon:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(color))
+    return QIcon(pixmap)
+
+
+def add_annotation_actions(view: CanvasView, menu: QMenu, pos: QPointF) -> bool:
+    """The context menu of the note, or else the frame, under ``pos``: edit its text, a frame's colour, delete.
+    ``False`` when there is neither."""
+    layer = view.scene().annotation_layer
+    item = layer.at(pos)
+    item = item if isinstance(item, NoteItem) else layer.frame_at(pos)
+    if item is None:
+        return False
+    controller = view.controller
+    menu.addAction("Edit title" if item.kind == "frame" else "Edit text", item.text.start)
+    if isinstance(item, FrameItem):
+        colours = menu.addMenu("Colour")
+        for color in FRAME_COLORS:
+            action = colours.addAction(swatch(color), COLOR_NAMES[color])
+            action.setCheckable(True)
+            action.setChecked(color == item.frame.color)
+            action.triggered.connect(lambda _=False, c=color, f=item.frame: _recolor(controller, f, c))
+    menu.addAction(
+        f"Delete {item.kind}", lambda: controller.set_annotation(item.kind, item.item_id, None, f"Delete {item.kind}")
+    )
+    menu.addSeparator()
+    return True
+
+
+def _recolor(controller, frame: Frame, color: str) -> None:
+    controller.set_annotation("frame", frame.id, replace(frame, color=color), "Frame colour")
 
 
 def frame_selection(view: CanvasView) -> str | None:

@@ -12,7 +12,7 @@ from graphedit.errors import GraphEditError
 from graphedit.model.events import Edge
 from graphedit.model.layout import layered_layout
 from graphedit.ui.canvas import style
-from graphedit.ui.canvas.annotation_items import AnnotationDrag, NoteItem
+from graphedit.ui.canvas.annotation_items import AnnotationDrag, FrameResize, NoteItem, add_annotation_actions
 from graphedit.ui.canvas.block_view import BlockViewMixin
 from graphedit.ui.canvas.breadcrumb import Breadcrumb
 from graphedit.ui.canvas.find_node import FindNodeBar
@@ -104,6 +104,9 @@ class CanvasView(BlockViewMixin, QGraphicsView):
         port = scene.port_at(pos, radius=8)
         if port is not None:
             return WireInteraction(self, port)
+        grip = scene.annotation_layer.grip_at(pos)
+        if grip is not None and scene.node_at(pos) is None:
+            return FrameResize(self, grip, pos)
         annotation = scene.annotation_layer.at(pos)
         if isinstance(annotation, NoteItem):
             return AnnotationDrag(self, annotation, pos)
@@ -177,6 +180,8 @@ class CanvasView(BlockViewMixin, QGraphicsView):
             self.scene().select_nodes([node.node_id])
         menu = QMenu(self)
         keys = self.keymap
+        if node is None:
+            add_annotation_actions(self, menu, pos)
         if self.scene().selected_node_ids():
             menu.addActions([keys.mute, keys.duplicate, keys.delete])
             menu.addSeparator()
