@@ -87,6 +87,20 @@ def test_digits_as_upsampled_images():
     assert recon.info.task == "reconstruction" and recon.train.y is None and recon.info.target_shape is None
 
 
+def test_digits_subset_and_pixel_noise_follow_the_seed():
+    full = load_dataset({"name": "digits", "standardize": False, "split": {"val": 0.0}})
+    few = load_dataset({"name": "digits", "options": {"n": 300}, "standardize": False, "split": {"val": 0.0}})
+    assert sum(few.info.sizes.values()) == 300 and set(few.train.y.tolist()) == set(range(10))
+    rows = {tuple(r.tolist()) for r in full.train.X}
+    assert all(tuple(r.tolist()) in rows for r in few.train.X)  # a subset of the real digits, not new ones
+    noisy = load_dataset({"name": "digits", "options": {"noise": 0.2}, "standardize": False, "split": {"val": 0.0}})
+    clean = {tuple(r.tolist()): int(t) for r, t in zip(full.train.X, full.train.y)}
+    assert float(noisy.train.X.min()) >= 0.0 and float(noisy.train.X.max()) <= 1.0
+    assert sum(tuple(r.tolist()) in clean for r in noisy.train.X) == 0  # every image is corrupted
+    again = load_dataset({"name": "digits", "options": {"noise": 0.2}, "standardize": False, "split": {"val": 0.0}})
+    assert torch.equal(again.train.X, noisy.train.X)  # the same noise on every load with the same seed
+
+
 def test_shapes_segmentation_masks():
     data = load_dataset({"name": "shapes", "options": {"n": 60, "task": "segment"}, "standardize": False})
     assert data.info.task == "segmentation" and data.info.target_shape == (1, 16, 16)

@@ -38,6 +38,10 @@ def _resize(images: np.ndarray, size: int, mode: str) -> np.ndarray:
 @dataset_kind(
     "digits",
     {
+        "n": Opt(0, "how many digits, drawn at random with the seed (0: all 1797; fewer shows overfitting)", min=0),
+        "noise": Opt(
+            0.0, "Gaussian noise on the pixels: its standard deviation on their 0 … 1 scale", min=0.0, max=1.0
+        ),
         "as_images": Opt(False, "true: [1, size, size] images for convolutions; false: flat vectors"),
         "size": Opt(8, "side in pixels after upsampling the 8×8 originals", min=4, max=256),
         "interpolation": Opt("bilinear", "how to upsample", choices=("bilinear", "nearest")),
@@ -49,14 +53,19 @@ def _resize(images: np.ndarray, size: int, mode: str) -> np.ndarray:
 )
 def digits(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
     bunch = _load_digits()
-    images = (bunch.images.astype(np.float32) / 16.0)[:, None]
+    images, labels = (bunch.images.astype(np.float32) / 16.0)[:, None], bunch.target.astype(np.int64)
+    if 0 < o["n"] < len(labels):
+        keep = np.sort(rng.choice(len(labels), o["n"], replace=False))
+        images, labels = images[keep], labels[keep]
+    if o["noise"] > 0:
+        images = np.clip(images + rng.normal(0.0, o["noise"], images.shape), 0.0, 1.0).astype(np.float32)
     images = _resize(images, o["size"], o["interpolation"])
     X = images if o["as_images"] else images.reshape(len(images), -1)
     X = np.ascontiguousarray(X, dtype=np.float32)
     if o["task"] == "reconstruct":
-        return RawData(X, None, "reconstruction", image=True, labels=bunch.target.astype(np.int64))
+        return RawData(X, None, "reconstruction", image=True, labels=labels)
     names = [str(i) for i in range(10)]
-    return RawData(X, bunch.target.astype(np.int64), "classification", 10, names, image=True)
+    return RawData(X, labels, "classification", 10, names, image=True)
 
 
 @dataset_kind(
