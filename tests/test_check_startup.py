@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-UNWANTED = ("torch._dynamo", "onnx", "onnxruntime", "sklearn", "scipy", "PySide6", "pyqtgraph")
+UNWANTED = ("torch._dynamo", "sympy", "onnx", "onnxruntime", "sklearn", "scipy", "PySide6", "pyqtgraph")
 
 
 def fresh(code: str) -> dict:
@@ -62,3 +62,39 @@ def test_deferred_dynamo_gives_the_same_shapes_and_leaves_no_trace():
         "result['same'] = deferred == [r.to_json() for r in summarize(doc)]"
     )
     assert result == {"during": False, "after": True, "same": True}
+
+
+def test_a_failing_torch_check_still_raises_torchs_error_while_deferred():
+    result = fresh(
+        "import torch\n"
+        "from graphedit.compiler.nodynamo import dynamo_deferred\n"
+        "plain = torch._check_with\n"
+        "conv = torch.nn.Conv2d(1, 2, 5, device='meta')\n"
+        "with dynamo_deferred():\n"
+        "    result['fits'] = list(conv(torch.empty(1, 1, 8, 8, device='meta')).shape)\n"
+        "    result['sympy'] = getattr(sys.modules.get('sympy'), '__file__', None) is not None  # the real one\n"
+        "    try:\n"
+        "        conv(torch.empty(1, 1, 3, 3, device='meta'))  # a kernel larger than its input\n"
+        "    except RuntimeError as exc:\n"
+        "        result['error'] = str(exc)\n"
+        "result['restored'] = torch._check_with is plain"
+    )
+    assert result["fits"] == [1, 2, 4, 4] and not result["sympy"] and result["restored"]
+    assert "Kernel size can't be greater than actual input size" in result["error"]
+
+
+def test_every_example_checks_without_sympy_and_with_the_same_shapes():
+    result = fresh(
+        "import glob, torch\n"
+        "from graphedit.compiler.nodynamo import dynamo_deferred\n"
+        "from graphedit.compiler.report import summarize\n"
+        "from graphedit.model.project import load_project\n"
+        "docs = [load_project(p).document for p in sorted(glob.glob('projects/*.gproj'))]\n"
+        "with dynamo_deferred():\n"
+        "    deferred = [[r.to_json() for r in summarize(doc)] for doc in docs]\n"
+        "result['count'] = len(docs)\n"
+        "result['loaded'] = [m for m in ('sympy', 'torch.fx.experimental.symbolic_shapes')\n"
+        "                    if getattr(sys.modules.get(m), '__file__', None)]\n"
+        "result['same'] = deferred == [[r.to_json() for r in summarize(doc)] for doc in docs]"
+    )
+    assert result["count"] >= 30 and result["loaded"] == [] and result["same"]

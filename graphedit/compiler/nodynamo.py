@@ -13,6 +13,14 @@ answer, so a later ``torch.compile`` in the same process loads the real module
 and wraps them properly. Any other use of the stand-in loads the real module
 at once. It is meant for single-threaded command-line use; the editor, whose
 threads may import torch modules at any time, does not use it.
+
+The same goes for ``torch.fx.experimental.symbolic_shapes``, which the
+convolution meta kernel and ``torch._check`` import for ``sym_and``,
+``expect_true`` and the like (and with it sympy, over a second) to ask whether
+a condition is symbolic, and for sympy, which elementwise type promotion
+imports only to ask whether a value is a sympy expression. While neither is
+loaded no value can be symbolic: the stand-ins answer those questions for
+plain values, and anything else loads the real module.
 """
 
 from __future__ import annotations
@@ -25,10 +33,28 @@ from contextlib import contextmanager
 from typing import Any
 
 NAME = "torch._dynamo"
+SYMBOLIC = "torch.fx.experimental.symbolic_shapes"
+SYMPY = "sympy"
 CACHE = "__dynamo_disable"  # where torch._compile._disable_dynamo keeps the disabled function
 
 
-class _StandIn(types.ModuleType):
+class _Deferred(types.ModuleType):
+    """A module's stand-in: what it does not answer itself comes from the real module, loaded then."""
+
+    package = False  # a package's stand-in gives its real ``__path__`` (a submodule is being imported)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and not (name == "__path__" and self.package):
+            raise AttributeError(name)  # the import system asking whether this is a package (``from X import y``)
+        return getattr(self._real(), name)
+
+    def _real(self) -> types.ModuleType:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return importlib.import_module(self.__name__)
+
+
+class _StandIn(_Deferred):
     def __init__(self) -> None:
         super().__init__(NAME)
         self.answered: list[Callable[..., Any]] = []
@@ -39,13 +65,68 @@ class _StandIn(types.ModuleType):
         self.answered.append(fn)
         return fn
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real(), name)
 
-    def _real(self) -> types.ModuleType:
-        if sys.modules.get(NAME) is self:
-            del sys.modules[NAME]
-        return importlib.import_module(NAME)
+def _plain(value: Any) -> bool:
+    """A value no symbol hides in: a bool, int or float, or a tuple or list of them."""
+    if isinstance(value, (tuple, list)):
+        return all(_plain(v) for v in value)
+    return type(value) in (bool, int, float)
+
+
+def _equal(x: Any, y: Any) -> bool:
+    if isinstance(x, (tuple, list)):
+        return len(x) == len(y) and all(_equal(a, b) for a, b in zip(x, y, strict=True))
+    return bool(x == y)
+
+
+# what symbolic_shapes' helpers answer for plain values, the ones torch's meta kernels and torch._check import
+PLAIN_ANSWERS: dict[str, Callable[..., Any]] = {
+    "sym_and": lambda *conditions: all(conditions),
+    "sym_or": lambda *conditions: any(conditions),
+    "sym_eq": _equal,
+    "expect_true": lambda condition, *args: condition,
+    "guard_or_false": lambda condition: condition,
+    "guard_or_true": lambda condition: condition,
+    "statically_known_true": lambda condition: condition,
+    "statically_known_false": lambda condition: not condition,
+    "is_nested_int": lambda value: False,
+    "has_guarding_hint": lambda value: True,
+    "guarding_hint_or_throw": lambda value: value,
+    "guard_int": lambda value: value,
+    "guard_size_oblivious": bool,
+    "has_free_symbols": lambda value: False,
+    "free_unbacked_symbols": lambda value: set(),
+    "optimization_hint": lambda value, *args: value,
+}
+
+
+class _SymbolicStandIn(_Deferred):
+    def __init__(self) -> None:
+        super().__init__(SYMBOLIC)
+
+    def __getattr__(self, name: str) -> Any:
+        plain = PLAIN_ANSWERS.get(name)
+        if plain is None:
+            return super().__getattr__(name)
+
+        def answer(*args: Any, **kwargs: Any) -> Any:
+            if kwargs or not _plain(args):
+                return getattr(self._real(), name)(*args, **kwargs)
+            return plain(*args)
+
+        return answer
+
+
+class _NoSympyValue:
+    """What ``sympy.Basic`` is while sympy is deferred: no plain value is an instance of it."""
+
+
+class _SympyStandIn(_Deferred):
+    package = True
+    Basic = _NoSympyValue  # torch's elementwise type promotion imports sympy only to ask isinstance(x, Basic)
+
+    def __init__(self) -> None:
+        super().__init__(SYMPY)
 
 
 @contextmanager
@@ -56,11 +137,15 @@ def dynamo_deferred() -> Iterator[None]:
         return
     stand_in = _StandIn()
     sys.modules[NAME] = stand_in
+    deferred = [(name, make()) for name, make in ((SYMBOLIC, _SymbolicStandIn), (SYMPY, _SympyStandIn))]
+    deferred = [(name, module) for name, module in deferred if name not in sys.modules]
+    sys.modules.update(deferred)
     try:
         yield
     finally:
-        if sys.modules.get(NAME) is stand_in:
-            del sys.modules[NAME]
+        for name, module in [(NAME, stand_in), *deferred]:
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
         for fn in stand_in.answered:
             if getattr(fn, CACHE, None) is fn:
                 delattr(fn, CACHE)

@@ -39,9 +39,7 @@ def _resize(images: np.ndarray, size: int, mode: str) -> np.ndarray:
     "digits",
     {
         "n": Opt(0, "how many digits, drawn at random with the seed (0: all 1797; fewer shows overfitting)", min=0),
-        "noise": Opt(
-            0.0, "Gaussian noise on the pixels: its standard deviation on the 0 … 1 scale", min=0.0, max=1.0
-        ),
+        "noise": Opt(0.0, "Gaussian noise on the pixels: its standard deviation on the 0 … 1 scale", min=0.0, max=1.0),
         "as_images": Opt(False, "true: [1, size, size] images for convolutions; false: flat vectors"),
         "size": Opt(8, "side in pixels after upsampling the 8×8 originals", min=4, max=256),
         "interpolation": Opt("bilinear", "how to upsample", choices=("bilinear", "nearest")),
