@@ -62,6 +62,31 @@ def inner_names(module: nn.Module) -> list[str]:
     return out
 
 
+def frozen_paths(definition: Any, module: nn.Module, prefix: str) -> list[str]:
+    """Dotted module paths, under ``prefix``, of the frozen inner nodes of every copy of a built block node.
+
+    ``definition`` is the node's :class:`~graphedit.model.blocks.BlockDefinition`; nested blocks are followed
+    (a frozen nested block node is frozen whole). Shared copies are one module, so one path.
+    """
+    if isinstance(module, fx.GraphModule):
+        copies = [(prefix, module)]
+    else:
+        copies = [(f"{prefix}.{name}", m) for name, m in module._modules.items() if m is not None]
+    doc = definition.document
+    out: list[str] = []
+    for path, copy in copies:
+        for node_id in doc.node_ids():
+            inner = copy._modules.get(node_id)
+            if inner is None:
+                continue
+            nested = doc.node_type(node_id).block
+            if doc.is_frozen(node_id):
+                out.append(f"{path}.{node_id}")
+            elif nested is not None:
+                out += frozen_paths(nested, inner, f"{path}.{node_id}")
+    return out
+
+
 def block_inner_values(module: nn.Module, *inputs: Any) -> dict[str, Any]:
     """Each inner node's output in the block's first copy fed ``inputs`` (live probes inside blocks).
 

@@ -24,7 +24,7 @@ import networkx as nx
 import torch
 from torch import fx, nn
 
-from graphedit.compiler.block_modules import block_inner_values, inner_names
+from graphedit.compiler.block_modules import block_inner_values, frozen_paths, inner_names
 from graphedit.compiler.layers import shared_owners
 from graphedit.compiler.shapes import ShapeInference, build_layer, reach
 from graphedit.errors import NodeError
@@ -59,7 +59,8 @@ class Compiled:
     metric_ids: list[str]
     input_specs: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
-    frozen_ids: list[str] = field(default_factory=list)  # nodes whose weights are not trained (training/freeze.py)
+    # nodes whose weights are not trained (training/optim.py freeze); inside blocks, module paths (``layer1.0.conv1``)
+    frozen_ids: list[str] = field(default_factory=list)
     lr_scales: dict[str, float] = field(default_factory=dict)  # learning-rate multipliers other than 1, by node
 
     def to(self, device: str | torch.device) -> Compiled:
@@ -125,6 +126,10 @@ def compile_graph(
         root, model, objective, taps, input_ids, target_ids, output_ids, loss_ids, metric_ids, specs, order
     )
     compiled.frozen_ids = [n for n in order if document.is_frozen(n)]
+    for n in order:  # frozen nodes inside block definitions: in every copy (a shared module once)
+        block = document.node_type(n).block
+        if block is not None and not document.is_frozen(n) and owners.get(n, n) == n and n in root._modules:
+            compiled.frozen_ids += frozen_paths(block, root._modules[n], n)
     compiled.lr_scales = {n: document.lr_scale(n) for n in order if document.lr_scale(n) != 1.0}
     return compiled
 

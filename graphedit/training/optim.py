@@ -54,10 +54,16 @@ def freeze(root: nn.Module, frozen_ids: list[str]) -> set[int]:
     A frozen node's parameters get ``requires_grad = False`` (no gradient is computed for them, and the
     optimiser never sees them), and its modules stay in evaluation mode while the rest trains, so its
     batch-norm running statistics are kept and its dropout is off: the node computes what it computed before.
+    A node inside a block is named by its module path (``layer1.0.conv1``).
     """
     keep: set[int] = set()
     for node_id in frozen_ids:
         module = root._modules.get(node_id)
+        if module is None and "." in node_id:
+            try:
+                module = root.get_submodule(node_id)
+            except AttributeError:
+                module = None
         if module is not None:
             module.requires_grad_(False)
             keep.update(id(m) for m in module.modules())
