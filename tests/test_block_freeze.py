@@ -1,4 +1,5 @@
-"""Frozen nodes inside a block definition do not train, in every copy and with shared weights (issue 13)."""
+"""Frozen nodes inside a block definition do not train, in every copy and with shared weights; an inner node's
+learning-rate multiplier applies in every copy, times the block node's (issue 13)."""
 
 from __future__ import annotations
 
@@ -90,3 +91,19 @@ def test_a_frozen_node_of_a_nested_block_keeps_its_weights():
     for copy in ("hidden.0", "hidden.1"):
         assert torch.equal(before[f"{copy}.deep.core.weight"], after[f"{copy}.deep.core.weight"])
         assert not torch.equal(before[f"{copy}.loose.weight"], after[f"{copy}.loose.weight"])
+
+
+def test_an_inner_learning_rate_multiplies_the_block_nodes():
+    data = project(shared=False)
+    data["blocks"][0]["graph"]["nodes"][4]["lr_scale"] = 0.5  # loose
+    data["graph"]["nodes"][2]["lr_scale"] = 0.2  # hidden
+    doc = project_from_json(data, "test").document
+    compiled = compile_graph(doc, seed=0)
+    assert compiled.lr_scales == {"hidden": 0.2, "hidden.0.loose": 0.1, "hidden.1.loose": 0.1}
+    trainer = Trainer(compiled, load_dataset(SPEC), {**SETTINGS, "optimizer": "sgd", "lr": 1.0}, probes=False)
+    groups = {g["lr_scale"]: {id(p) for p in g["params"]} for g in trainer.optimizer.param_groups}
+    root = compiled.root
+    assert groups[0.1] == {  # 0.2 × 0.5: exactly 0.1 in floating point
+        id(p) for c in ("0", "1") for p in root.get_submodule(f"hidden.{c}.loose").parameters()
+    }
+    assert {id(p) for p in root.head.parameters()} <= groups[1.0]
