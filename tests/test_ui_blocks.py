@@ -327,7 +327,8 @@ def test_screenshots_of_a_block_built_resnet(qtbot, tmp_path):
     look_at("bn1")
     window.controller.set_selection(["conv1"])
     rows = window.inspector.params_form
-    labels = [rows.itemAt(i, rows.ItemRole.LabelRole).widget().text() for i in range(rows.rowCount())]
+    labels = [rows.itemAt(i, rows.ItemRole.LabelRole) for i in range(rows.rowCount())]
+    labels = [item.widget().text() for item in labels if item is not None]  # (the note under them spans the row)
     assert "filters ← filters" in labels and "stride ← stride" in labels and "kernel" in labels
     screenshot(window, "blocks_resnet_inside.png")
     window.resize(1920, 1080)

@@ -62,6 +62,39 @@ def inner_names(module: nn.Module) -> list[str]:
     return out
 
 
+def inner_training(definition: Any, module: nn.Module, prefix: str, scale: float = 1.0) -> tuple[list, dict]:
+    """What the training settings of a block's inner nodes are, by module path under ``prefix``, in every copy.
+
+    Returns the frozen inner nodes' paths and the learning-rate multipliers other than 1 (an inner node's times
+    ``scale``, the block node's: the optimiser takes the longest path that names a parameter). ``definition`` is
+    the node's :class:`~graphedit.model.blocks.BlockDefinition`; nested blocks are followed (a frozen nested block
+    node is frozen whole). Shared copies are one module, so one path.
+    """
+    if isinstance(module, fx.GraphModule):
+        copies = [(prefix, module)]
+    else:
+        copies = [(f"{prefix}.{name}", m) for name, m in module._modules.items() if m is not None]
+    doc = definition.document
+    frozen: list[str] = []
+    scales: dict[str, float] = {}
+    for path, copy in copies:
+        for node_id in doc.node_ids():
+            inner = copy._modules.get(node_id)
+            if inner is None:
+                continue
+            here, nested = f"{path}.{node_id}", doc.node_type(node_id).block
+            own = scale * doc.lr_scale(node_id)
+            if own != scale:
+                scales[here] = own
+            if doc.is_frozen(node_id):
+                frozen.append(here)
+            elif nested is not None:
+                more_frozen, more_scales = inner_training(nested, inner, here, own)
+                frozen += more_frozen
+                scales.update(more_scales)
+    return frozen, scales
+
+
 def block_inner_values(module: nn.Module, *inputs: Any) -> dict[str, Any]:
     """Each inner node's output in the block's first copy fed ``inputs`` (live probes inside blocks).
 

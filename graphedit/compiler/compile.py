@@ -24,7 +24,7 @@ import networkx as nx
 import torch
 from torch import fx, nn
 
-from graphedit.compiler.block_modules import block_inner_values, inner_names
+from graphedit.compiler.block_modules import block_inner_values, inner_names, inner_training
 from graphedit.compiler.layers import shared_owners
 from graphedit.compiler.shapes import ShapeInference, build_layer, reach
 from graphedit.errors import NodeError
@@ -59,8 +59,9 @@ class Compiled:
     metric_ids: list[str]
     input_specs: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
-    frozen_ids: list[str] = field(default_factory=list)  # nodes whose weights are not trained (training/freeze.py)
-    lr_scales: dict[str, float] = field(default_factory=dict)  # learning-rate multipliers other than 1, by node
+    # nodes whose weights are not trained (training/optim.py freeze); inside blocks, module paths (``layer1.0.conv1``)
+    frozen_ids: list[str] = field(default_factory=list)
+    lr_scales: dict[str, float] = field(default_factory=dict)  # learning-rate multipliers other than 1, by node/path
 
     def to(self, device: str | torch.device) -> Compiled:
         self.root.to(device)
@@ -126,6 +127,12 @@ def compile_graph(
     )
     compiled.frozen_ids = [n for n in order if document.is_frozen(n)]
     compiled.lr_scales = {n: document.lr_scale(n) for n in order if document.lr_scale(n) != 1.0}
+    for n in order:  # frozen nodes and learning rates inside block definitions: in every copy (shared: once)
+        block = document.node_type(n).block
+        if block is not None and not document.is_frozen(n) and owners.get(n, n) == n and n in root._modules:
+            frozen, scales = inner_training(block, root._modules[n], n, document.lr_scale(n))
+            compiled.frozen_ids += frozen
+            compiled.lr_scales.update(scales)
     return compiled
 
 

@@ -180,6 +180,18 @@ def nodes_inside(frame: Frame, cards: dict[str, tuple[float, float, float, float
     return [n for n, r in cards.items() if r[0] >= x and r[1] >= y and r[2] <= x + w and r[3] <= y + h]
 
 
+def frames_holding_only(
+    frames: dict[str, Frame], cards: dict[str, tuple[float, float, float, float]], chosen: set[str]
+) -> list[Frame]:
+    """The frames that hold some of ``chosen`` and nothing else (they follow those nodes into a block)."""
+    out = []
+    for frame in frames.values():
+        held = set(nodes_inside(frame, cards))
+        if held and held <= chosen:
+            out.append(frame)
+    return out
+
+
 def frame_around(cards: list[tuple[float, float, float, float]], pad: float = 30.0, title_h: float = 34.0) -> tuple:
     """The rect (left, top, width, height) of a frame around ``cards`` with room for its title."""
     left, top = min(r[0] for r in cards) - pad, min(r[1] for r in cards) - pad - title_h

@@ -8,6 +8,9 @@ inside output port that feeds something outside. The selection is replaced by on
 inner node switched off by an ``enabled`` binding comes back muted, which is what "off" computes), a repeat of N
 as the chain of N copies, wired back to what the block node was wired to.
 
+Frames follow: a frame that holds only grouped nodes moves into the definition, and a definition's frames come
+back around each expanded copy (titled with the copy's number when there are several).
+
 Each is planned when made and then applied; ``revert`` restores exactly what was there, and ``apply`` again
 redoes it with the same ids and the same definition document (so later edits inside it can be redone too). The
 editor's undo commands wrap these; :func:`group` and :func:`ungroup` are the one-shot forms. No Qt here.
@@ -20,9 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphedit.errors import GraphError
+from graphedit.model.annotations import Frame, frames_holding_only
 from graphedit.model.blocks import ENABLED, INSTANCE_PARAMS, BlockDefinition, BlockLibrary, Exposed, instance_values
 from graphedit.model.document import ID_PATTERN, RESERVED_IDS, GraphDocument
 from graphedit.model.events import Edge
+from graphedit.model.geometry import node_rects
 
 PORT_GAP = 260.0  # how far left/right of the grouped nodes the port nodes are placed
 COPY_GAP = 120.0  # between the copies of an expanded repeat
@@ -86,6 +91,7 @@ class Grouping:
         self._check_contiguous(chosen)
         self.name, self.node_ids = name, ids
         self.snapshot = document.to_json(ids)
+        self.frames = frames_holding_only(document.annotations.frames, node_rects(document), chosen)
         edges = [e for n in ids for e in sorted(document.in_edges(n), key=lambda e: e.dst_port)]
         self.inward = [e for e in edges if e.src not in chosen]
         self.outward = sorted({e for n in ids for e in document.out_edges(n) if e.dst not in chosen})
@@ -169,6 +175,9 @@ class Grouping:
             doc.add_node(definition.name, {}, self.position, node_id=self.instance_id)
             for edge in self.outer:
                 doc.connect(*edge)
+            for frame in self.frames:  # into the block, where its nodes went (they keep their positions)
+                doc.annotations.put("frame", frame.id, None)
+                self.definition_document.annotations.put("frame", frame.id, frame)
             if self._rebind and self.owner is not None:
                 at = self.instance_id
                 rebound = [
@@ -187,6 +196,9 @@ class Grouping:
 
     def _restore(self) -> None:
         doc = self.doc
+        for frame in self.frames:
+            self.definition_document.annotations.put("frame", frame.id, None)
+            doc.annotations.put("frame", frame.id, frame)
         if self.instance_id is not None and self.instance_id in doc:
             doc.remove_node(self.instance_id)
         if self.name in self.library.definitions:
@@ -220,6 +232,7 @@ class Ungrouping:
         self.nodes: list[_Node] = []
         self.inner_edges: list[Edge] = []
         self.copies: list[dict[str, str]] = []  # per copy: inner node id -> new id
+        self.frames: list[Frame] = []  # the definition's frames around each copy
         self._plan(definition, node_type, params)
         library = library_for(document)
         self.owner = _owner(library, document)
@@ -262,7 +275,14 @@ class Ungrouping:
         for e in self.edges:
             if e.dst == self.node_id:
                 feed[e.dst_port] = (e.src, e.src_port)
+        frame_ids = set(doc.annotations.frames)
         for copy in range(repeat):
+            for frame in inner.annotations.frames.values():
+                frame_id = _free_id(frame.id, frame_ids)
+                frame_ids.add(frame_id)
+                title = f"{frame.title} {copy + 1}" if repeat > 1 else frame.title
+                moved = frame.moved(x0 - left + copy * width, y0 - top)
+                self.frames.append(Frame(frame_id, title, moved.rect, frame.color))
             values = instance_values(node_type, params, copy)
             bound, disabled = definition.bound_params(values)
             ids: dict[str, str] = {}
@@ -316,6 +336,8 @@ class Ungrouping:
                 )
             for edge in self.inner_edges:
                 doc.connect(*edge)
+            for frame in self.frames:
+                doc.annotations.put("frame", frame.id, frame)
             if self.owner is not None and self.rebound != self.owner_exposed:
                 library_for(doc).set_exposed(self.owner, self.rebound)
         except Exception:
@@ -325,6 +347,8 @@ class Ungrouping:
             raise
 
     def revert(self) -> None:
+        for frame in self.frames:
+            self.doc.annotations.put("frame", frame.id, None)
         for n in reversed(self.nodes):
             if n.node_id in self.doc:
                 self.doc.remove_node(n.node_id)

@@ -54,22 +54,41 @@ def freeze(root: nn.Module, frozen_ids: list[str]) -> set[int]:
     A frozen node's parameters get ``requires_grad = False`` (no gradient is computed for them, and the
     optimiser never sees them), and its modules stay in evaluation mode while the rest trains, so its
     batch-norm running statistics are kept and its dropout is off: the node computes what it computed before.
+    A node inside a block is named by its module path (``layer1.0.conv1``).
     """
     keep: set[int] = set()
     for node_id in frozen_ids:
         module = root._modules.get(node_id)
+        if module is None and "." in node_id:
+            try:
+                module = root.get_submodule(node_id)
+            except AttributeError:
+                module = None
         if module is not None:
             module.requires_grad_(False)
             keep.update(id(m) for m in module.modules())
     return keep
 
 
+def _scale_of(name: str, scales: dict[str, float]) -> float:
+    """The multiplier of the longest module path in ``scales`` that holds parameter ``name`` (a node inside a block
+    is named by its path, ``layer1.0.conv1``; a top-level node by its id)."""
+    parts = name.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        path = ".".join(parts[:end])
+        if path in scales:
+            return scales[path]
+    return 1.0
+
+
 def param_groups(root: nn.Module, lr: float, lr_scales: dict[str, float] | None = None) -> list[dict]:
-    """The trainable parameters in groups by learning rate: ``lr`` times the node's ``lr_scale`` (first: 1)."""
+    """The trainable parameters in groups by learning rate: ``lr`` times the node's ``lr_scale`` (first: 1); inside a
+    block, the inner node's times the block node's."""
     groups: dict[float, list[nn.Parameter]] = {}
+    scales = lr_scales or {}
     for name, p in root.named_parameters():
         if p.requires_grad:
-            groups.setdefault((lr_scales or {}).get(name.split(".", 1)[0], 1.0), []).append(p)
+            groups.setdefault(_scale_of(name, scales), []).append(p)
     order = sorted(groups, key=lambda scale: (scale != 1.0, scale))  # group 0 carries the run's reported lr
     return [{"params": groups[scale], "lr": lr * scale, "lr_scale": scale} for scale in order]
 

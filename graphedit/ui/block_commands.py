@@ -1,4 +1,5 @@
-"""Undo commands for blocks: group, ungroup, and definitions added from a block file (issue 13).
+"""Undo commands for blocks: group, ungroup, definitions added from a block file, renamed, or with a parameter
+exposed or taken back (issue 13).
 
 Each keeps what it needs to restore (see :mod:`graphedit.model.grouping`); a definition removed by undo is put
 back on redo with the same document, so later commands that edited its inside still apply.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphedit.model.block_changes import expose, rename_definition, restore, unexpose
 from graphedit.model.block_files import add_blocks
 from graphedit.model.blocks import BlockDefinition
 from graphedit.model.document import GraphDocument
@@ -75,3 +77,36 @@ class RemoveDefinitionCommand(DocCommand):
         d = self.removed
         assert d is not None
         self.library.define(d.name, d.document, d.exposed, d.doc)
+
+
+class RenameDefinitionCommand(DocCommand):
+    """Rename a definition: every instance and every definition using it follow; a taken name is refused."""
+
+    def __init__(self, doc: GraphDocument, old: str, new: str) -> None:
+        super().__init__(doc, f"Rename block {old} to {new}")
+        self.library, self.old, self.new = library_for(doc), old, new
+
+    def apply(self) -> None:
+        rename_definition(self.library, self.old, self.new)
+
+    def revert(self) -> None:
+        rename_definition(self.library, self.new, self.old)
+
+
+class ExposeCommand(DocCommand):
+    """Make an inner node's parameter a parameter of the block (``name`` set), or take it back (``name`` None)."""
+
+    def __init__(self, doc: GraphDocument, block: str, node_id: str, param: str, name: str | None) -> None:
+        text = f"Expose {node_id}.{param} as {name}" if name else f"Un-expose {node_id}.{param}"
+        super().__init__(doc, text)
+        self.library, self.block, self.node_id, self.param, self.name = library_for(doc), block, node_id, param, name
+        self.before: Any = None
+
+    def apply(self) -> None:
+        if self.name:
+            self.before = (expose(self.library, self.block, self.node_id, self.param, self.name), None)
+        else:
+            self.before = unexpose(self.library, self.block, self.node_id, self.param)
+
+    def revert(self) -> None:
+        restore(self.library, self.block, *self.before)

@@ -13,7 +13,14 @@ from graphedit.errors import GraphError
 from graphedit.model.block_files import plan_merge, read_block_file
 from graphedit.model.grouping import free_block_name, library_for
 from graphedit.nodes.spec import NodeType
-from graphedit.ui.block_commands import DefineBlocksCommand, GroupCommand, RemoveDefinitionCommand, UngroupCommand
+from graphedit.ui.block_commands import (
+    DefineBlocksCommand,
+    ExposeCommand,
+    GroupCommand,
+    RemoveDefinitionCommand,
+    RenameDefinitionCommand,
+    UngroupCommand,
+)
 from graphedit.ui.block_levels import Level, feed
 
 if TYPE_CHECKING:
@@ -78,6 +85,17 @@ class BlockEdits:
     def remove_definition(self: EditorController, name: str) -> None:
         """Delete an unused block definition (one undo step); one in use is refused, its instances named."""
         self._do(RemoveDefinitionCommand(self.root, name))
+
+    def rename_definition(self: EditorController, old: str, new: str) -> None:
+        """Rename a block definition (one undo step): its instances and the definitions using it follow."""
+        self._do(RenameDefinitionCommand(self.root, old, new.strip()))
+
+    def expose(self: EditorController, node_id: str, param: str, name: str | None) -> None:
+        """Inside a block: make ``node_id``'s ``param`` a parameter of the block called ``name`` (every instance
+        gets the current value), or with ``name`` None take it back (one undo step each)."""
+        if not self.levels:
+            raise GraphError("only a node inside a block has parameters to expose: open a block first")
+        self._do(ExposeCommand(self.root, self.levels[-1].name, node_id, param, name))
 
     def enter_block(self: EditorController, node_id: str, copy: int = 0) -> None:
         """Show the inside of block node ``node_id`` (its repeat ``copy``'s shapes); edits change every instance."""

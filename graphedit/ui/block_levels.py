@@ -39,9 +39,13 @@ def feed(levels: list[Level], root: ShapeInference, library: BlockLibrary) -> in
     above: ShapeInference = root
     for depth, level in enumerate(levels):
         doc = level.parent
-        if level.node_id not in doc or level.name not in library.definitions:
+        if level.node_id not in doc:
             return depth
         node_type = doc.node_type(level.node_id)
+        if node_type.block is not None and node_type.block.document is level.document:
+            level.name = node_type.type_id  # the definition was renamed (or the rename undone)
+        if level.name not in library.definitions:
+            return depth
         if node_type.type_id != level.name:
             return depth
         level.shapes.definition = library.definitions[level.name]  # a redo re-defines it around the same document

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QMenu, QTreeWidgetItem
+from PySide6.QtWidgets import QInputDialog, QMenu, QTreeWidgetItem
 
 from graphedit.errors import GraphEditError
 from graphedit.model.block_files import library_files, save_block_file
@@ -129,6 +129,21 @@ class BlocksSection:
         except GraphEditError as exc:
             self.canvas.show_message(str(exc), error=True)
 
+    def rename_definition(self, name: str, new: str | None = None) -> bool:
+        """Rename a definition (asked for when ``new`` is None): every instance and nested use follow; a taken
+        or invalid name is refused with the reason on the canvas. One undo step."""
+        if new is None:
+            new, ok = QInputDialog.getText(self.palette, "Rename block", f"New name for the block {name}:", text=name)
+            if not ok:
+                return False
+        try:
+            self.controller.rename_definition(name, new)
+        except GraphEditError as exc:
+            self.canvas.show_message(str(exc), error=True)
+            return False
+        self.canvas.show_message(f"Renamed the block {name} to {new.strip()}.")
+        return True
+
     def _menu(self, at: QPoint) -> None:
         item = self.palette.tree.itemAt(at)
         library = self.library
@@ -136,6 +151,7 @@ class BlocksSection:
         if library is None or type_id not in library.definitions:
             return
         menu = QMenu(self.palette.tree)
+        menu.addAction(f"Rename the Definition {type_id}…", lambda: self.rename_definition(type_id))
         menu.addAction(f"Save {type_id} to My Block Library", lambda: self.save_to_library(type_id))
         menu.addAction(f"Delete the Definition {type_id}", lambda: self.delete_definition(type_id))
         menu.exec(self.palette.tree.viewport().mapToGlobal(at))

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from graphedit.errors import GraphEditError
 from graphedit.model.document import LR_SCALE_MAX
 from graphedit.nodes.spec import shape_text
+from graphedit.ui.block_param_row import BOUND_TIP, ExposeRow
 from graphedit.ui.icons import family_color, node_icon
 from graphedit.ui.param_editors import make_editor
 
@@ -61,6 +62,7 @@ class InspectorDock(QDockWidget):
         self.node_id: str | None = None
         self._type_id: str | None = None
         self._shown_doc: Any = None
+        self._bound: dict[str, str] = {}
         self.editors: dict[str, QWidget] = {}
         self._extra: Any = None  # a view's text about the selected node (backprop's chain rule), or None
         self._build()
@@ -200,7 +202,13 @@ class InspectorDock(QDockWidget):
         node_id = selection[0]
         doc = self.controller.document
         node_type = doc.node_type(node_id)
-        if node_id != self.node_id or node_type.type_id != self._type_id or doc is not self._shown_doc:
+        bound = self.controller.bound_by(node_id)
+        if (
+            node_id != self.node_id
+            or node_type.type_id != self._type_id
+            or doc is not self._shown_doc
+            or bound != self._bound
+        ):
             self.message_label.hide()
             self._rebuild_editors(node_id)
             self._shown_doc = doc  # the same id inside a block is another node
@@ -216,8 +224,11 @@ class InspectorDock(QDockWidget):
         self.doc.setText(node_type.doc)
         self.formula.setText(node_type.formula)
         self.formula.setVisible(bool(node_type.formula))
-        params = doc.params(node_id)
-        for name, editor in self.editors.items():
+        params = {
+            **doc.params(node_id),
+            **{k: v for k, v in self.controller.shown_params(node_id).items() if k in bound},
+        }
+        for name, editor in self.editors.items():  # a bound parameter shows the opened copy's value
             if name in params and not editor.hasFocus():
                 editor.set_value(params[name])
         self._show_shapes(node_id)
@@ -243,7 +254,9 @@ class InspectorDock(QDockWidget):
         self.editors, self.mark_buttons = {}, {}
         node_type = self.controller.document.node_type(node_id)
         params = self.controller.document.params(node_id)
-        bound = self.controller.bound_by(node_id)  # inside a block: set by the block node's exposed parameters
+        bound = self._bound = self.controller.bound_by(node_id)  # inside a block: set by the block's parameters
+        inside = bool(getattr(self.controller, "levels", None))
+        params = {**params, **{k: v for k, v in self.controller.shown_params(node_id).items() if k in bound}}
         for param in node_type.params:
             editor = make_editor(param, params[param.name])
             editor.signals.committed.connect(lambda value, name=param.name: self._set_param(name, value))
@@ -252,12 +265,17 @@ class InspectorDock(QDockWidget):
             label.setToolTip(param.doc)
             if param.name in bound:
                 label.setText(f"{label.text()} ← {bound[param.name]}")
-                label.setToolTip(
-                    f"Set by the block node's '{bound[param.name]}' (each block node has its own value); "
-                    "the value here is its default."
-                )
-            self.params_form.addRow(label, self._with_mark(node_id, param, editor))
+                label.setToolTip(BOUND_TIP.format(name=bound[param.name]))
+            row = self._with_mark(node_id, param, editor)
+            if inside:
+                row = ExposeRow(self.controller, node_id, param.name, row, bound.get(param.name), self.show_message)
+            self.params_form.addRow(label, row)
             self.editors[param.name] = editor
+        if bound:  # say once whose value a bound row shows
+            level = self.controller.levels[-1]
+            note = _label(f"← set on the block node: greyed values are those of {level.node_id}, read-only here")
+            note.setEnabled(False)
+            self.params_form.addRow(note)
         if not node_type.params:
             self.params_form.addRow(QLabel("none"))
 

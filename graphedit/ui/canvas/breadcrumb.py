@@ -55,6 +55,8 @@ class Breadcrumb(QFrame):
         self.hide()
         controller.levelChanged.connect(self.refresh)
         controller.shapesUpdated.connect(self._refresh_info)
+        # a renamed definition (or its undo) changes the names shown
+        controller.undo_stack.indexChanged.connect(self._stepped)
 
     def refresh(self) -> None:
         while self.row.count():
@@ -84,6 +86,10 @@ class Breadcrumb(QFrame):
         self._refresh_info()
         self.show()
         self.raise_()
+
+    def _stepped(self, *_: object) -> None:
+        if self.controller.levels:
+            self.refresh()
 
     def _name(self, depth: int) -> str:
         level = self.controller.levels[depth]

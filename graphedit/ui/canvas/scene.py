@@ -26,6 +26,7 @@ from graphedit.model.events import (
     NodeRenamed,
     NodeTrainingChanged,
     ParamChanged,
+    TypesChanged,
 )
 from graphedit.model.geometry import STUB, CardGrid, reach
 from graphedit.model.layout import free_position
@@ -228,6 +229,17 @@ class CanvasScene(QGraphicsScene):
             self.nodes[event.node_id].set_frozen(event.frozen)
         elif isinstance(event, NodeRenamed):
             self._rename(event.old_id, event.new_id)
+        elif isinstance(event, TypesChanged):  # a definition was renamed or its parameters changed
+            self._retype(event.type_ids)
+
+    def _retype(self, type_ids: frozenset[str]) -> None:
+        doc = self.controller.document
+        for node_id, item in self.nodes.items():
+            node_type = doc.node_type(node_id)
+            if node_type.type_id in type_ids and node_type is not item.node_type:
+                item.node_type = node_type
+                item.set_params(self.controller.shown_params(node_id))
+                self._replace_edges_of(node_id)
 
     def _rename(self, old: str, new: str) -> None:
         item = self.nodes.pop(old)

@@ -7,6 +7,10 @@ layers without weights, of the nearest layer with weights before it), on a
 log scale from dim (vanishing) to bright (large): in a deep plain network
 the early wires go dark, with skip connections they stay lit (lesson 5).
 
+Inside an open block the badges are those of its inner nodes: the probes record the first copy of each block
+node under the node's path (``layer1/conv1``, ``layer1/downsample/0``), so an open first copy shows them and another
+copy shows none (its values are not recorded).
+
 Also reports which node the mouse is over, for views that follow the hover.
 """
 
@@ -26,6 +30,26 @@ def badge_text(act: dict[str, Any]) -> str:
     if act.get("zeros", 0.0) >= DEAD_SHOWN:
         return f"dead {act['zeros']:.0%}"
     return f"μ {act['mean']:.2g} σ {act['std']:.2g}"
+
+
+def level_prefix(controller: Any) -> str | None:
+    """The probe key prefix of the block the canvas shows (``""`` at the top, ``layer1/`` inside ``layer1``), or
+    ``None`` inside a copy the probes do not record (only the first copy of a repeat is)."""
+    prefix = ""
+    for level in getattr(controller, "levels", ()):
+        if level.copy != 0:
+            return None
+        prefix += f"{level.node_id}/"
+    return prefix
+
+
+def at_level(values: dict[str, Any], prefix: str | None) -> dict[str, Any]:
+    """The entries of a probe's per-node ``values`` under ``prefix``, keyed by the shown document's node ids."""
+    if prefix is None:
+        return {}
+    if not prefix:
+        return {k: v for k, v in values.items() if "/" not in k}
+    return {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix) and "/" not in k[len(prefix) :]}
 
 
 def gradient_of_edges(document: Any, gradients: dict[str, dict[str, float]]) -> dict[tuple, float]:
@@ -108,9 +132,11 @@ class CanvasOverlay(QObject):
         probe = probe or {}
         document = self.controller.document
         nodes = set(document.node_ids())
-        acts = probe.get("activations") or {}
+        prefix = level_prefix(self.controller)
+        acts = at_level(probe.get("activations") or {}, prefix)
         self.badges = {n: badge_text(a) for n, a in acts.items() if n in nodes}
-        self.colors = edge_colors(gradient_of_edges(document, probe.get("gradients") or {}))
+        gradients = at_level(probe.get("gradients") or {}, prefix)  # per top-level node: none inside a block
+        self.colors = edge_colors(gradient_of_edges(document, gradients))
         if self.canvas is None:
             return
         if self.badges_on:

@@ -75,6 +75,8 @@ class LiveViewsDock(QDockWidget):
         self._build()
         controller.selectionChanged.connect(self._selection_changed)
         controller.documentReplaced.connect(self.clear)
+        if hasattr(controller, "levelChanged"):  # a block opened or left: the badges of the nodes now shown
+            controller.levelChanged.connect(self._overlay_toggled)
         self.visibilityChanged.connect(lambda visible: visible and self.throttle.request())
         self.set_canvas(canvas if canvas is not None else getattr(parent, "canvas", None))
 
@@ -162,7 +164,7 @@ class LiveViewsDock(QDockWidget):
 
     def _read_graph(self) -> None:
         """Node order and families from the editor's graph (the run's events carry ids only)."""
-        document = self.controller.document
+        document = getattr(self.controller, "root", self.controller.document)  # the project's graph, also inside
         if not self.state.node_ids:
             self.state.node_ids = list(document.topological_order())
         self.state.categories = {n: document.node_type(n).category for n in document.node_ids()}
