@@ -18,6 +18,9 @@ ONE_NODE = {
     "conv2d_depthwise": ("Conv2d", {"filters": 8, "kernel": 3, "groups": 8, "padding": 1}, [8, 6, 6]),
     "conv1d_grouped": ("Conv1d", {"filters": 4, "kernel": 3, "groups": 2}, [4, 9]),
     "conv3d": ("Conv3d", {"filters": 3, "kernel": 2}, [2, 4, 4, 4]),
+    "conv_transpose3d": ("ConvTranspose3d", {"filters": 4, "groups": 2, "padding": 1}, [2, 3, 4, 4]),
+    "upsample3d_nearest": ("Upsample3d", {"scale": 2}, [2, 2, 3, 3]),
+    "upsample3d_trilinear": ("Upsample3d", {"mode": "trilinear"}, [2, 2, 3, 3]),
     "maxpool_ceil": ("MaxPool2d", {"kernel": 3, "stride": 2, "ceil_mode": True}, [3, 8, 8]),
     "maxpool_dilated": ("MaxPool2d", {"kernel": 2, "stride": 1, "dilation": 2}, [3, 7, 7]),
     "avgpool_pad_not_counted": (
