@@ -56,6 +56,8 @@ ONE_NODE = {
     "arithmetic_subtract_from": ("Arithmetic", {"op": "subtract from", "value": 1.0}, [5]),
     "arithmetic_divide": ("Arithmetic", {"op": "divide", "value": 4.0}, [5]),
     "gru_bidirectional": ("GRU", {"units": 4, "bidirectional": True, "return": "sequence"}, [6, 3]),
+    "lstm_bidirectional_last": ("LSTM", {"units": 4, "layers": 2, "bidirectional": True, "return": "last"}, [6, 3]),
+    "rnn_bidirectional_last": ("RNN", {"units": 3, "bidirectional": True, "return": "last"}, [5, 2]),
     "self_attention": ("MultiheadAttention", {"heads": 2}, [5, 8]),
     "layernorm_last": ("LayerNorm", {"over": "last"}, [5, 8]),
 }
@@ -93,7 +95,6 @@ def _round_trip(project, route, tmp_path, inputs):
 
 GAPS = {  # known gaps, strict: they fail loudly once fixed
     ("channel_shuffle", "fx"): "the catalog's channel_shuffle iterates x.shape, which torch.fx cannot trace",
-    ("gru_bidirectional", "onnx"): "the ONNX importer does not yet fold a bidirectional GRU back into its node",
     ("self_attention", "onnx"): "the ONNX importer does not yet fold torch's attention decomposition into a node",
 }
 CASES = [
@@ -182,3 +183,24 @@ def test_vit_class_token_position_embedding_and_attention_import(tmp_path):
     types = sorted(doc.node_type(n).type_id for n in doc.node_ids())
     assert types.count("Parameter") == 2 and {"MultiheadAttention", "Concat", "Slice"} <= set(types)
     assert result.imported_params == result.source_params and result.max_abs_diff <= 1e-5
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_a_bidirectional_stack_comes_back_from_onnx_as_one_node_within_1e_5(kind, tmp_path):
+    nodes = [
+        ("x", "Input", {"shape": [7, 3]}),
+        ("rec", kind, {"units": 5, "layers": 2, "bidirectional": True, "return": "sequence"}),
+        ("y", "Output", {"name": "y"}),
+    ]
+    project = _project(tmp_path, nodes, ["x -> rec", "rec -> y"])
+    compiled, _ = compile_for_export(project)
+    export_project(project, "onnx", tmp_path / "stack.onnx")
+    result = import_source(tmp_path / "stack.onnx", tmp_path / "back.gproj")
+    doc = result.project.document
+    recurrent = [n for n in doc.node_ids() if doc.node_type(n).type_id == kind]
+    assert len(recurrent) == 1 and doc.params(recurrent[0])["bidirectional"] is True
+    assert doc.params(recurrent[0])["layers"] == 2
+    x = torch.randn(3, 7, 3)
+    with torch.no_grad():
+        want, got = compiled.model.eval()(x), result.compiled.model(x)
+    assert float((want - got).abs().max()) <= 1e-5
