@@ -95,7 +95,6 @@ def _round_trip(project, route, tmp_path, inputs):
 
 GAPS = {  # known gaps, strict: they fail loudly once fixed
     ("channel_shuffle", "fx"): "the catalog's channel_shuffle iterates x.shape, which torch.fx cannot trace",
-    ("self_attention", "onnx"): "the ONNX importer does not yet fold torch's attention decomposition into a node",
 }
 CASES = [
     pytest.param(name, route, marks=[pytest.mark.xfail(reason=GAPS[name, route], strict=True)])
@@ -204,3 +203,40 @@ def test_a_bidirectional_stack_comes_back_from_onnx_as_one_node_within_1e_5(kind
     with torch.no_grad():
         want, got = compiled.model.eval()(x), result.compiled.model(x)
     assert float((want - got).abs().max()) <= 1e-5
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_self_attention_comes_back_from_onnx_as_one_node_within_1e_5(causal, tmp_path):
+    nodes = [
+        ("x", "Input", {"shape": [5, 8]}),
+        ("attn1", "MultiheadAttention", {"heads": 4, "causal": causal}),
+        ("y", "Output", {"name": "y"}),
+    ]
+    project = _project(tmp_path, nodes, ["x -> attn1.query", "attn1 -> y"])
+    compiled, _ = compile_for_export(project)
+    export_project(project, "onnx", tmp_path / "attn.onnx")
+    result = import_source(tmp_path / "attn.onnx", tmp_path / "back.gproj")
+    doc = result.project.document
+    assert sorted(doc.node_type(n).type_id for n in doc.node_ids()) == ["Input", "MultiheadAttention", "Output"]
+    attn = next(n for n in doc.node_ids() if doc.node_type(n).type_id == "MultiheadAttention")
+    assert doc.params(attn)["heads"] == 4 and doc.params(attn)["causal"] is causal
+    x = torch.randn(3, 5, 8)
+    with torch.no_grad():
+        assert float((compiled.model.eval()(x) - result.compiled.model(x)).abs().max()) <= 1e-5
+
+
+def test_cross_attention_from_onnx_is_refused_in_one_line(tmp_path):
+    from graphedit.importers.common import UnsupportedOpError
+
+    nodes = [
+        ("q", "Input", {"shape": [5, 8]}),
+        ("memory", "Input", {"shape": [6, 8]}),
+        ("attn1", "MultiheadAttention", {"heads": 2}),
+        ("y", "Output", {"name": "y"}),
+    ]
+    project = _project(tmp_path, nodes, ["q -> attn1.query", "memory -> attn1.key", "attn1 -> y"])
+    export_project(project, "onnx", tmp_path / "cross.onnx")
+    with pytest.raises(UnsupportedOpError) as caught:
+        import_source(tmp_path / "cross.onnx", tmp_path / "back.gproj")
+    message = str(caught.value)
+    assert "cross-attention and padding masks are not imported from ONNX yet" in message and "\n" not in message
