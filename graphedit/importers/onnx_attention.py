@@ -52,7 +52,7 @@ def fold_attention(imp: Any, node: onnx.NodeProto) -> bool:
         o
         for m in members
         for o in m.output
-        if o and (o in imp.outputs or any(u.name and not u.name.startswith(prefix) for u in imp.users.get(o, [])))
+        if o and (o in imp.outputs or any(not u.name.startswith(prefix) for u in imp.users.get(o, [])))
     ]
     if len(outside) != 1 or len(used) != 1:
         raise _fail(
