@@ -169,36 +169,74 @@ def _conv_type(dims: int) -> NodeType:
     )
 
 
-def _tconv_check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
-    _check_rank("ConvTranspose2d", 2, shapes[0])
-    if shapes[0] is not None:
-        check_groups("ConvTranspose2d", shapes[0][1], params["filters"], params["groups"])
-    if params["output_padding"] >= params["stride"]:
-        raise NodeError(
-            None,
-            f"ConvTranspose2d: output_padding {params['output_padding']} must be smaller than stride "
-            f"{params['stride']}",
-            fix=f"set output_padding to at most {params['stride'] - 1}",
+def _tconv_check(dims: int) -> Any:
+    title = f"ConvTranspose{dims}d"
+
+    def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
+        _check_rank(title, dims, shapes[0])
+        if shapes[0] is not None:
+            check_groups(title, shapes[0][1], params["filters"], params["groups"])
+        if params["output_padding"] >= params["stride"]:
+            raise NodeError(
+                None,
+                f"{title}: output_padding {params['output_padding']} must be smaller than stride {params['stride']}",
+                fix=f"set output_padding to at most {params['stride'] - 1}",
+            )
+        if shapes[0] is not None:
+            sizes = [
+                (i - 1) * params["stride"] - 2 * params["padding"] + params["kernel"] + params["output_padding"]
+                for i in shapes[0][2:]
+            ]
+            if min(sizes) < 1:
+                raise NodeError(None, f"{title}: padding leaves an empty output", fix="reduce the padding")
+
+    return check
+
+
+def _build_tconv(dims: int) -> Any:
+    cls = {2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}[dims]
+
+    def build(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
+        return cls(
+            shapes[0][1],
+            params["filters"],
+            params["kernel"],
+            stride=params["stride"],
+            padding=params["padding"],
+            output_padding=params["output_padding"],
+            groups=params["groups"],
+            bias=params["bias"],
         )
-    if shapes[0] is not None:
-        sizes = [
-            (i - 1) * params["stride"] - 2 * params["padding"] + params["kernel"] + params["output_padding"]
-            for i in shapes[0][2:]
-        ]
-        if min(sizes) < 1:
-            raise NodeError(None, "ConvTranspose2d: padding leaves an empty output", fix="reduce the padding")
+
+    return build
 
 
-def _build_tconv(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
-    return nn.ConvTranspose2d(
-        shapes[0][1],
-        params["filters"],
-        params["kernel"],
-        stride=params["stride"],
-        padding=params["padding"],
-        output_padding=params["output_padding"],
-        groups=params["groups"],
-        bias=params["bias"],
+def _tconv_type(dims: int) -> NodeType:
+    title = f"ConvTranspose{dims}d"
+    what = "H and W" if dims == 2 else "D, H and W"
+    patch = "k×k" if dims == 2 else "k×k×k"
+    return NodeType(
+        title,
+        title,
+        "convolution",
+        f"Transposed convolution ('deconvolution') over {'images' if dims == 2 else 'volumes'} {_LAYOUT[dims]}: "
+        f"spreads each input value over a {patch} patch of the output, learning to upsample; kernel 2, "
+        f"stride 2 doubles {what}.",
+        build=_build_tconv(dims),
+        params=(
+            FILTERS,
+            _int("kernel", 2, "Kernel size k.", hi=64),
+            _int("stride", 2, "Upsampling factor s.", hi=64),
+            _int("padding", 0, "Rows/columns p removed from each side of the output.", lo=0, hi=64),
+            _int("output_padding", 0, "Extra rows/columns added on one side (< stride).", lo=0, hi=63),
+            GROUPS,
+            BIAS,
+            init_param(),
+        ),
+        formula="o = (i − 1)·s − 2p + k + output_padding",
+        key_params=("filters", "kernel", "stride"),
+        check=_tconv_check(dims),
+        id_prefix="deconv" if dims == 2 else f"deconv{dims}d_",
     )
 
 
@@ -244,36 +282,17 @@ def _divides_channels(title: str, factor: int, what: str, shapes: list[Shape | N
         )
 
 
-def _upsample_check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
-    _check_rank("Upsample", 2, shapes[0])
+def _upsample_check(dims: int) -> Any:
+    title = "Upsample" if dims == 2 else f"Upsample{dims}d"
+    return lambda params, shapes: _check_rank(title, dims, shapes[0])
 
 
 NODE_TYPES = [
     _conv_type(1),
     _conv_type(2),
     _conv_type(3),
-    NodeType(
-        "ConvTranspose2d",
-        "ConvTranspose2d",
-        "convolution",
-        "Transposed convolution ('deconvolution'): spreads each input value over a k×k patch of the "
-        "output, learning to upsample; kernel 2, stride 2 doubles H and W.",
-        build=_build_tconv,
-        params=(
-            FILTERS,
-            _int("kernel", 2, "Kernel size k.", hi=64),
-            _int("stride", 2, "Upsampling factor s.", hi=64),
-            _int("padding", 0, "Rows/columns p removed from each side of the output.", lo=0, hi=64),
-            _int("output_padding", 0, "Extra rows/columns added on one side (< stride).", lo=0, hi=63),
-            GROUPS,
-            BIAS,
-            init_param(),
-        ),
-        formula="o = (i − 1)·s − 2p + k + output_padding",
-        key_params=("filters", "kernel", "stride"),
-        check=_tconv_check,
-        id_prefix="deconv",
-    ),
+    _tconv_type(2),
+    _tconv_type(3),
     NodeType(
         "Upsample",
         "Upsample",
@@ -286,8 +305,24 @@ NODE_TYPES = [
         ),
         formula="y[c, i, j] = x[c, ⌊i/s⌋, ⌊j/s⌋]  (nearest)",
         key_params=("scale", "mode"),
-        check=_upsample_check,
+        check=_upsample_check(2),
         id_prefix="upsample",
+    ),
+    NodeType(
+        "Upsample3d",
+        "Upsample3d",
+        "convolution",
+        "Upsampling of volumes [N, C, D, H, W] without weights: repeats voxels (nearest) or interpolates "
+        "(trilinear) to scale depth, height and width.",
+        build=lambda params, shapes: nn.Upsample(scale_factor=params["scale"], mode=params["mode"]),
+        params=(
+            _int("scale", 2, "Factor applied to depth, height and width.", hi=32),
+            Param("mode", "choice", "nearest", choices=("nearest", "trilinear"), doc="How new voxels are filled."),
+        ),
+        formula="y[c, d, i, j] = x[c, ⌊d/s⌋, ⌊i/s⌋, ⌊j/s⌋]  (nearest)",
+        key_params=("scale", "mode"),
+        check=_upsample_check(3),
+        id_prefix="upsample3d_",
     ),
     NodeType(
         "PixelShuffle",

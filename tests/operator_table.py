@@ -102,6 +102,12 @@ ROWS: dict[str, Row] = {
     "ConvTranspose2d": Row(
         {"filters": 6, "groups": 3}, ((N, 3, 5, 5),), lambda: nn.ConvTranspose2d(3, 6, 2, 2, groups=3)
     ),
+    "ConvTranspose3d": Row(
+        {"filters": 4, "kernel": 3, "stride": 2, "padding": 1, "output_padding": 1, "groups": 2},
+        ((N, 2, 3, 4, 4),),
+        lambda: nn.ConvTranspose3d(2, 4, 3, 2, 1, output_padding=1, groups=2),
+    ),
+    "Upsample3d": Row({"mode": "trilinear"}, ((N, 2, 3, 4, 4),), lambda: nn.Upsample(scale_factor=2, mode="trilinear")),
     "Upsample": Row({"mode": "bilinear"}, ((N, 3, 4, 4),), lambda: nn.Upsample(scale_factor=2, mode="bilinear")),
     "PixelShuffle": Row({"factor": 2}, ((N, 8, 3, 3),), lambda: nn.PixelShuffle(2)),
     "ChannelShuffle": Row({"groups": 3}, ((N, 6, 2, 2),), lambda: nn.ChannelShuffle(3)),
@@ -211,6 +217,9 @@ SHAPE_ERRORS: list[tuple[str, dict[str, Any], list[tuple[int, ...]], str, str]] 
     ("ConvTranspose2d", {"filters": 3, "groups": 2}, [(N, 4, 4, 4)], "groups 2 does not divide", "use groups from 1"),
     ("Conv3d", {}, [(N, 8, 8, 8)], "Conv3d expects [N, C, D, H, W]", "Reshape to [1, D, H, W]"),
     ("Conv3d", {"kernel": 5}, [(N, 1, 3, 8, 8)], "does not fit", "smaller kernel"),
+    ("ConvTranspose3d", {}, [(N, 8, 8, 8)], "ConvTranspose3d expects [N, C, D, H, W]", "Reshape to [1, D, H, W]"),
+    ("ConvTranspose3d", {"stride": 2, "output_padding": 2}, [(N, 1, 2, 2, 2)], "output_padding", "at most 1"),
+    ("Upsample3d", {}, [(N, 3, 8, 8)], "Upsample3d expects [N, C, D, H, W]", "Reshape to [1, D, H, W]"),
     ("MaxPool2d", {"kernel": 3, "dilation": 3}, [(N, 3, 5, 5)], "does not fit", "smaller kernel"),
     ("AvgPool2d", {"kernel": 2, "padding": 2}, [(N, 3, 8, 8)], "more than half", "padding ≤ 1"),
     ("MaxPool3d", {}, [(N, 3, 8, 8)], "MaxPool3d expects [N, C, D, H, W]", "Reshape"),

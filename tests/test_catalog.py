@@ -68,6 +68,8 @@ SAMPLES: dict[str, tuple[dict[str, Any], list, tuple[int, ...], list | None]] = 
     "AvgPool2d": ({}, [(N, 3, 8, 6)], (N, 3, 4, 3), None),
     "GlobalAvgPool": ({}, [(N, 3, 8, 8)], (N, 3), None),
     "Upsample": ({"mode": "bilinear"}, [(N, 3, 4, 4)], (N, 3, 8, 8), None),
+    "ConvTranspose3d": ({"filters": 4}, [(N, 3, 2, 5, 5)], (N, 4, 4, 10, 10), None),
+    "Upsample3d": ({"mode": "trilinear"}, [(N, 3, 2, 4, 4)], (N, 3, 4, 8, 8), None),
     "Flatten": ({}, [(N, 16, 8, 8)], (N, 1024), None),
     "Reshape": ({"shape": [1, -1, 28]}, [(N, 784)], (N, 1, 28, 28), None),
     "Identity": ({}, [(N, 3)], (N, 3), None),
@@ -150,7 +152,8 @@ def test_layers_with_weights_have_init():
     reg = default_registry()
     with_init = {t.type_id for t in reg.types() if t.has_weights_init}
     assert with_init == {
-        *("Dense", "Maxout", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d", "Embedding", "RNN", "LSTM", "GRU"),
+        *("Dense", "Maxout", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d", "ConvTranspose3d", "Embedding"),
+        *("RNN", "LSTM", "GRU"),
     }
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch
@@ -145,3 +147,36 @@ def test_weights_that_do_not_fit_are_one_line(tmp_path):
     save_file({"other": torch.zeros(1)}, str(tmp_path / "none.safetensors"))
     with pytest.raises(WeightsError, match="none of its 1 tensor names"):
         import_source(f"{tmp_path / 'net.py'}:Net", tmp_path / "n.gproj", weights=tmp_path / "none.safetensors")
+
+
+def test_the_fine_tuning_example_keeps_its_frozen_backbone_then_fine_tunes_it_slower(tmp_path):
+    """Lesson 7d: the backbone trained in 7c, frozen under a new head, then unfrozen with lr scale 0.1."""
+    projects = Path(__file__).resolve().parents[1] / "projects"
+    for name in ("07d_finetune_parity.gproj", "07c_pretrain_digits.safetensors"):
+        shutil.copy(projects / name, tmp_path / name)
+    path = tmp_path / "07d_finetune_parity.gproj"
+    project = load_project(path)
+    frozen = [n for n in project.document.node_ids() if project.document.is_frozen(n)]
+    assert sorted(frozen) == ["bn1", "conv1", "fc1"]
+    pretrained = load_file(str(tmp_path / "07c_pretrain_digits.safetensors"))
+    overrides = {"device": "cpu", "epochs": project.meta["target"]["epochs"]}
+    summary = run_project(json.loads(path.read_text()), path, overrides, probes=False, point_project=True)
+    assert summary["val"]["accuracy"] >= project.meta["target"]["value"]
+    first = load_file(summary["run"] + "/" + FINAL)
+    backbone = [k for k in first if k.split(".")[0] in frozen]
+    assert {k.split(".")[0] for k in backbone} == set(frozen) and "bn1.running_mean" in backbone
+    for key in backbone:
+        assert torch.equal(first[key], pretrained[key]), key  # bit-identical, batch-norm statistics included
+    assert "parity_head.weight" not in pretrained
+
+    # phase two: the backbone unfrozen, ten times slower than the head; it starts from phase one's weights
+    again = load_project(path)
+    assert again.weights["path"] != "07c_pretrain_digits.safetensors"  # the project now points at phase one
+    for node_id in frozen:
+        again.document.set_training(node_id, frozen=False, lr_scale=0.1)
+    save_project(again, path)
+    summary2 = run_project(json.loads(path.read_text()), path, {"device": "cpu", "epochs": 2}, probes=False)
+    second = load_file(summary2["run"] + "/" + FINAL)
+    assert summary2["val"]["accuracy"] >= project.meta["target"]["value"]
+    moved = {k: float((second[k] - first[k]).abs().max()) for k in ("conv1.weight", "fc1.weight", "parity_head.weight")}
+    assert moved["conv1.weight"] > 0 and moved["fc1.weight"] > 0, moved

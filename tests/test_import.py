@@ -277,15 +277,27 @@ class _LearnedStart(torch.nn.Module):
 @pytest.mark.parametrize(
     ("module", "match"),
     [
-        (_Last(torch.nn.GRU(3, 4, batch_first=True, bidirectional=True)), "ONNX GRU.*bidirectional"),
         (_Last(torch.nn.LSTM(3, 4, batch_first=False)), "ONNX LSTM.*only batch-first"),
         (_LearnedStart(), "ONNX RNN.*initial_h must be zero"),
     ],
-    ids=["bidirectional", "time_first", "learned_initial_state"],
+    ids=["time_first", "learned_initial_state"],
 )
 def test_recurrent_layers_graphedit_cannot_express_are_named(module, match, tmp_path):
     with pytest.raises(UnsupportedOpError, match=match):
         import_source(_torch_onnx(tmp_path, module), tmp_path / "rec.gproj")
+
+
+def test_a_bidirectional_gru_read_at_its_last_step_imports_exactly(tmp_path):
+    """torch's ``gru(x)[0][:, -1]``: the bidirectional GRU folds into one node, the last step is a Slice."""
+    torch.manual_seed(0)
+    module = _Last(torch.nn.GRU(3, 4, batch_first=True, bidirectional=True)).eval()
+    result = import_source(_torch_onnx(tmp_path, module), tmp_path / "rec.gproj")
+    doc = result.project.document
+    gru = next(n for n in doc.node_ids() if doc.node_type(n).type_id == "GRU")
+    assert doc.params(gru)["bidirectional"] is True
+    x = torch.randn(2, 7, 3)
+    with torch.no_grad():
+        assert float((result.compiled.model(x) - module(x)).abs().max()) <= 1e-5
 
 
 def test_gru_that_resets_before_the_linear_map_is_refused(tmp_path):

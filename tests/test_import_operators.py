@@ -18,6 +18,9 @@ ONE_NODE = {
     "conv2d_depthwise": ("Conv2d", {"filters": 8, "kernel": 3, "groups": 8, "padding": 1}, [8, 6, 6]),
     "conv1d_grouped": ("Conv1d", {"filters": 4, "kernel": 3, "groups": 2}, [4, 9]),
     "conv3d": ("Conv3d", {"filters": 3, "kernel": 2}, [2, 4, 4, 4]),
+    "conv_transpose3d": ("ConvTranspose3d", {"filters": 4, "groups": 2, "padding": 1}, [2, 3, 4, 4]),
+    "upsample3d_nearest": ("Upsample3d", {"scale": 2}, [2, 2, 3, 3]),
+    "upsample3d_trilinear": ("Upsample3d", {"mode": "trilinear"}, [2, 2, 3, 3]),
     "maxpool_ceil": ("MaxPool2d", {"kernel": 3, "stride": 2, "ceil_mode": True}, [3, 8, 8]),
     "maxpool_dilated": ("MaxPool2d", {"kernel": 2, "stride": 1, "dilation": 2}, [3, 7, 7]),
     "avgpool_pad_not_counted": (
@@ -53,6 +56,8 @@ ONE_NODE = {
     "arithmetic_subtract_from": ("Arithmetic", {"op": "subtract from", "value": 1.0}, [5]),
     "arithmetic_divide": ("Arithmetic", {"op": "divide", "value": 4.0}, [5]),
     "gru_bidirectional": ("GRU", {"units": 4, "bidirectional": True, "return": "sequence"}, [6, 3]),
+    "lstm_bidirectional_last": ("LSTM", {"units": 4, "layers": 2, "bidirectional": True, "return": "last"}, [6, 3]),
+    "rnn_bidirectional_last": ("RNN", {"units": 3, "bidirectional": True, "return": "last"}, [5, 2]),
     "self_attention": ("MultiheadAttention", {"heads": 2}, [5, 8]),
     "layernorm_last": ("LayerNorm", {"over": "last"}, [5, 8]),
 }
@@ -90,8 +95,6 @@ def _round_trip(project, route, tmp_path, inputs):
 
 GAPS = {  # known gaps, strict: they fail loudly once fixed
     ("channel_shuffle", "fx"): "the catalog's channel_shuffle iterates x.shape, which torch.fx cannot trace",
-    ("gru_bidirectional", "onnx"): "the ONNX importer does not yet fold a bidirectional GRU back into its node",
-    ("self_attention", "onnx"): "the ONNX importer does not yet fold torch's attention decomposition into a node",
 }
 CASES = [
     pytest.param(name, route, marks=[pytest.mark.xfail(reason=GAPS[name, route], strict=True)])
@@ -179,3 +182,61 @@ def test_vit_class_token_position_embedding_and_attention_import(tmp_path):
     types = sorted(doc.node_type(n).type_id for n in doc.node_ids())
     assert types.count("Parameter") == 2 and {"MultiheadAttention", "Concat", "Slice"} <= set(types)
     assert result.imported_params == result.source_params and result.max_abs_diff <= 1e-5
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_a_bidirectional_stack_comes_back_from_onnx_as_one_node_within_1e_5(kind, tmp_path):
+    nodes = [
+        ("x", "Input", {"shape": [7, 3]}),
+        ("rec", kind, {"units": 5, "layers": 2, "bidirectional": True, "return": "sequence"}),
+        ("y", "Output", {"name": "y"}),
+    ]
+    project = _project(tmp_path, nodes, ["x -> rec", "rec -> y"])
+    compiled, _ = compile_for_export(project)
+    export_project(project, "onnx", tmp_path / "stack.onnx")
+    result = import_source(tmp_path / "stack.onnx", tmp_path / "back.gproj")
+    doc = result.project.document
+    recurrent = [n for n in doc.node_ids() if doc.node_type(n).type_id == kind]
+    assert len(recurrent) == 1 and doc.params(recurrent[0])["bidirectional"] is True
+    assert doc.params(recurrent[0])["layers"] == 2
+    x = torch.randn(3, 7, 3)
+    with torch.no_grad():
+        want, got = compiled.model.eval()(x), result.compiled.model(x)
+    assert float((want - got).abs().max()) <= 1e-5
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_self_attention_comes_back_from_onnx_as_one_node_within_1e_5(causal, tmp_path):
+    nodes = [
+        ("x", "Input", {"shape": [5, 8]}),
+        ("attn1", "MultiheadAttention", {"heads": 4, "causal": causal}),
+        ("y", "Output", {"name": "y"}),
+    ]
+    project = _project(tmp_path, nodes, ["x -> attn1.query", "attn1 -> y"])
+    compiled, _ = compile_for_export(project)
+    export_project(project, "onnx", tmp_path / "attn.onnx")
+    result = import_source(tmp_path / "attn.onnx", tmp_path / "back.gproj")
+    doc = result.project.document
+    assert sorted(doc.node_type(n).type_id for n in doc.node_ids()) == ["Input", "MultiheadAttention", "Output"]
+    attn = next(n for n in doc.node_ids() if doc.node_type(n).type_id == "MultiheadAttention")
+    assert doc.params(attn)["heads"] == 4 and doc.params(attn)["causal"] is causal
+    x = torch.randn(3, 5, 8)
+    with torch.no_grad():
+        assert float((compiled.model.eval()(x) - result.compiled.model(x)).abs().max()) <= 1e-5
+
+
+def test_cross_attention_from_onnx_is_refused_in_one_line(tmp_path):
+    from graphedit.importers.common import UnsupportedOpError
+
+    nodes = [
+        ("q", "Input", {"shape": [5, 8]}),
+        ("memory", "Input", {"shape": [6, 8]}),
+        ("attn1", "MultiheadAttention", {"heads": 2}),
+        ("y", "Output", {"name": "y"}),
+    ]
+    project = _project(tmp_path, nodes, ["q -> attn1.query", "memory -> attn1.key", "attn1 -> y"])
+    export_project(project, "onnx", tmp_path / "cross.onnx")
+    with pytest.raises(UnsupportedOpError) as caught:
+        import_source(tmp_path / "cross.onnx", tmp_path / "back.gproj")
+    message = str(caught.value)
+    assert "cross-attention and padding masks are not imported from ONNX yet" in message and "\n" not in message

@@ -196,6 +196,37 @@ class UNet(nn.Module):
         return self.head(d1)
 
 
+# ------------------------------------------------ 3-D convolutional autoencoder (the notes' figure)
+def conv_ae3d_graph():
+    nodes = [
+        ("vol", "Input", {"shape": [1, 8, 8, 8]}),
+        ("enc1", "Conv3d", conv(4, 3, 1, 1)),
+        ("relu1", "ReLU", {}),
+        ("pool1", "MaxPool3d", {}),
+        ("enc2", "Conv3d", conv(8, 3, 1, 1)),
+        ("relu2", "ReLU", {}),
+        ("pool2", "MaxPool3d", {}),
+        ("dec2", "ConvTranspose3d", {"filters": 4, "kernel": 2, "stride": 2}),
+        ("relu3", "ReLU", {}),
+        ("up1", "Upsample3d", {"mode": "trilinear"}),
+        ("dec1", "Conv3d", conv(1, 3, 1, 1)),
+        ("out", "Output", {}),
+    ]
+    return build(nodes, chain(*[n[0] for n in nodes]))
+
+
+class ConvAE3d(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc1, self.enc2 = nn.Conv3d(1, 4, 3, 1, 1), nn.Conv3d(4, 8, 3, 1, 1)
+        self.dec2, self.dec1 = nn.ConvTranspose3d(8, 4, 2, 2), nn.Conv3d(4, 1, 3, 1, 1)
+
+    def forward(self, x):
+        h = F.max_pool3d(F.relu(self.enc2(F.max_pool3d(F.relu(self.enc1(x)), 2))), 2)
+        h = F.interpolate(F.relu(self.dec2(h)), scale_factor=2, mode="trilinear")
+        return self.dec1(h)
+
+
 # ------------------------------------------------------------------- VAE
 def vae_graph():
     nodes = [
@@ -259,6 +290,7 @@ CASES = {
     "densenet_block": (densenet_graph, DenseBlock, lambda: torch.randn(5, 8, 8, 8)),
     "inception": (inception_graph, Inception, lambda: torch.randn(5, 8, 8, 8)),
     "unet": (unet_graph, UNet, lambda: torch.randn(5, 1, 16, 16)),
+    "conv_ae3d": (conv_ae3d_graph, ConvAE3d, lambda: torch.randn(5, 1, 8, 8, 8)),
     "vae": (vae_graph, VAE, lambda: torch.randn(5, 64)),
     "lstm_chars": (lstm_graph, CharLSTM, lambda: torch.randint(0, 30, (5, 8))),
 }

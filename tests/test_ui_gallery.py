@@ -125,3 +125,17 @@ def test_example_opened_from_the_gallery(qtbot, tmp_path, monkeypatch, stem, sho
     screenshot(window, shot)
     assert (SCREENSHOTS / shot).exists()
     assert (PROJECTS / f"{stem}.gproj").read_bytes() == before
+
+
+def test_the_fine_tuning_example_opens_with_its_pretrained_weights(qtbot, tmp_path, monkeypatch):
+    """Lesson 7d starts from 7c's weights: its unsaved copy carries them, so Run finds them."""
+    monkeypatch.setattr(gallery_module, "_CACHE", ThumbnailCache(tmp_path / "thumbnails"))
+    window = make_window(qtbot, tmp_path, FakePrompts())
+    _open_from_gallery(qtbot, window, "07d_finetune_parity")
+    files = window.files
+    assert files.path is None and files.project.training["start_from"] == "weights"
+    weights = files.weights_file()
+    assert weights is not None and weights.is_file() and weights.parent == files.unsaved_home
+    assert weights.read_bytes() == (PROJECTS / "07c_pretrain_digits.safetensors").read_bytes()
+    assert not window.controller.problems()
+    screenshot(window, "example_07d.png")

@@ -138,6 +138,7 @@ def write_project(
     dataset: dict[str, Any],
     training: dict[str, Any],
     live_view: str,
+    weights: dict[str, str] | None = None,
 ) -> Path:
     """Fit the Input/Target to the dataset, lay the graph out and save ``folder/name.gproj``."""
     doc = net.doc
@@ -147,7 +148,7 @@ def write_project(
     for node_id, pos in net.positions().items():  # after fitting: a card's height follows its parameters
         doc.move(node_id, pos)
     net.place_frames()
-    project = Project(document=doc)
+    project = Project(document=doc, weights=weights)
     project.meta.update(meta)
     project.dataset.update(spec)
     project.training.update({"device": "auto", **training})

@@ -13,19 +13,24 @@ are in ``examples_images.py``, those that make pictures and text (11–14) in
 ``examples_generative.py``. ``keras_cnn.gproj`` and
 ``vae.gproj`` are written as copies of lessons 6 and 13 (``make run`` and
 older tests open them); ``residual_mlp.gproj`` is a shallow residual net.
-Lessons 5b, 8a–8c and 12 build their repeated parts as blocks
+Lessons 7c and 7d (``examples_transfer.py``) are transfer learning: 7d starts from the weights 7c learns,
+``projects/07c_pretrain_digits.safetensors``, trained here once when that file is missing (delete it to
+retrain). Lessons 5b, 8a–8c and 12 build their repeated parts as blocks
 (``Net.define``: a definition, then instances with ``repeat`` where natural).
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from example_builder import Example, Net, example, target, write_project
 
 PROJECTS = Path(__file__).resolve().parents[1] / "projects"
+PRETRAINED = PROJECTS  # where the weights of a first step live (tests point PROJECTS elsewhere, not this)
 
 
 # ------------------------------------------------------------------ lesson 1
@@ -357,6 +362,7 @@ def all_examples() -> list[Callable[[], Example]]:
     import examples_images as images
     import examples_inside as inside
     import examples_multi as multi
+    import examples_transfer as transfer
 
     return [
         single_neuron,
@@ -372,6 +378,7 @@ def all_examples() -> list[Callable[[], Example]]:
         residual_mlp,
         *images.EXAMPLES,
         *multi.EXAMPLES,
+        *transfer.EXAMPLES,
         *generative.EXAMPLES,
         regression,
         *inside.EXAMPLES,
@@ -379,6 +386,25 @@ def all_examples() -> list[Callable[[], Example]]:
 
 
 COPIES = {"06_keras_cnn": "keras_cnn", "13_vae": "vae"}
+
+
+def pretrained_weights(name: str) -> dict[str, str]:
+    """The weights of example ``name`` trained for its target's epochs (trained once, when the file is missing)."""
+    from graphedit.model.project import load_project, project_to_json
+    from graphedit.training.runs import FINAL
+    from graphedit.training.session import run_project
+    from graphedit.training.weights_file import sha256_file
+
+    weights = PRETRAINED / f"{name}.safetensors"
+    if not weights.exists():
+        source = PRETRAINED / f"{name}.gproj"
+        project = load_project(source)
+        overrides = {"epochs": project.meta["target"]["epochs"], "device": "cpu"}
+        with tempfile.TemporaryDirectory() as run_dir:
+            run_project(project_to_json(project), source, overrides, run_dir=Path(run_dir) / "run", probes=False)
+            shutil.copy(Path(run_dir) / "run" / FINAL, weights)
+        print(weights.relative_to(PRETRAINED.parent))
+    return {"path": weights.name, "sha256": sha256_file(weights)}
 
 
 def main(argv: list[str]) -> int:
@@ -395,6 +421,7 @@ def main(argv: list[str]) -> int:
             dataset=ex["dataset"],
             training=ex["training"],
             live_view=ex["live_view"],
+            weights=pretrained_weights(ex["weights_from"]) if "weights_from" in ex else None,
         )
         print(path.relative_to(PROJECTS.parent))
         if ex["name"] in COPIES:

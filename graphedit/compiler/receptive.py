@@ -20,7 +20,7 @@ from typing import Any
 from graphedit.model.document import GraphDocument
 
 WINDOWED = ("Conv1d", "Conv2d", "Conv3d", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d")
-UPSAMPLING = ("ConvTranspose2d", "Upsample")
+UPSAMPLING = ("ConvTranspose2d", "ConvTranspose3d", "Upsample", "Upsample3d")
 GLOBAL = ("GlobalAvgPool", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten", "Dense", "Reshape")
 
 
@@ -65,10 +65,10 @@ def _windowed(field: Field, params: dict[str, Any]) -> Field:
 
 
 def _upsampled(field: Field, type_id: str, params: dict[str, Any]) -> Field:
-    factor = params.get("stride", 1) if type_id == "ConvTranspose2d" else params.get("scale", 2)
+    factor = params.get("stride", 1) if type_id.startswith("ConvTranspose") else params.get("scale", 2)
     jump = field.jump / float(factor or 1)
     assert field.size is not None
-    grow = (int(params.get("kernel", 1)) - 1) * jump if type_id == "ConvTranspose2d" else 0.0
+    grow = (int(params.get("kernel", 1)) - 1) * jump if type_id.startswith("ConvTranspose") else 0.0
     return Field(field.size + grow, jump, field.start)
 
 

@@ -60,7 +60,7 @@ def _args(*positional: object, **keywords: object) -> str:
 
 def _conv(m: nn.Module) -> str:
     kw = {"kernel_size": m.kernel_size, "stride": m.stride, "padding": m.padding, "dilation": m.dilation}
-    if isinstance(m, nn.ConvTranspose2d):
+    if isinstance(m, (nn.ConvTranspose2d, nn.ConvTranspose3d)):
         kw["output_padding"] = m.output_padding
     kw.update(groups=m.groups, bias=m.bias is not None, padding_mode=m.padding_mode)
     return f"nn.{type(m).__name__}({_args(m.in_channels, m.out_channels, **kw)})"
@@ -110,7 +110,7 @@ def _plain(m: nn.Module) -> str:
     return f"nn.{type(m).__name__}()"
 
 
-for _cls in (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d):
+for _cls in (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.ConvTranspose3d):
     register_constructor(_cls, _conv)
 for _cls in (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d):
     register_constructor(_cls, _pool)

@@ -72,10 +72,10 @@ def _conv(m: nn.Module, op: str, where: str) -> Spec:
     if m.groups != 1:
         params["groups"] = m.groups
     padding = m.padding if isinstance(m.padding, str) else square(m.padding, "padding", op, where)
-    if isinstance(m, nn.ConvTranspose2d):
+    if isinstance(m, (nn.ConvTranspose2d, nn.ConvTranspose3d)):
         _require(square(m.dilation, "dilation", op, where) == 1, op, where, "dilation is not supported")
         params["output_padding"] = square(m.output_padding, "output_padding", op, where)
-        type_id = "ConvTranspose2d"
+        type_id = f"ConvTranspose{len(m.kernel_size)}d"
     else:
         params["dilation"] = square(m.dilation, "dilation", op, where)
         type_id = f"Conv{len(m.kernel_size)}d"
@@ -132,13 +132,23 @@ def _rnn(m: nn.RNNBase, op: str, where: str) -> None:
     _require(getattr(m, "nonlinearity", "tanh") == "tanh", op, where, "only the tanh RNN is supported")
 
 
+def _upsample(m: nn.Upsample, op: str, where: str, rank: int) -> Spec:
+    volume = rank == 5 or m.mode == "trilinear"
+    modes = ("nearest", "trilinear") if volume else ("nearest", "bilinear")
+    _require(m.size is None and m.mode in modes, op, where, f"only scale_factor with {'/'.join(modes)}")
+    _require(not m.align_corners, op, where, "align_corners=True is not supported")
+    scale = square(m.scale_factor if isinstance(m.scale_factor, tuple) else (m.scale_factor,), "scale", op, where)
+    _require(float(scale) == int(scale), op, where, "only whole-number scale factors are supported")
+    return Spec("Upsample3d" if volume else "Upsample", {"scale": int(scale), "mode": m.mode})
+
+
 def module_spec(m: nn.Module, where: str, in_shape: tuple[int, ...] | None) -> Spec | str:
     """The node for layer ``m`` (called at ``where``), :data:`ALIAS`, :data:`FLATTEN` or :data:`RNN`."""
     op = type(m).__name__
     rank = len(in_shape) if in_shape is not None else 2
     if isinstance(m, nn.Linear):
         return Spec("Dense", {"units": m.out_features, "bias": m.bias is not None, "init": "torch"}, m.state_dict())
-    if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d)):
+    if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.ConvTranspose3d)):
         return _conv(m, op, where)
     if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)):
         return _pool(m, op, where)
@@ -177,13 +187,7 @@ def module_spec(m: nn.Module, where: str, in_shape: tuple[int, ...] | None) -> S
         _rnn(m, op, where)
         return RNN
     if isinstance(m, nn.Upsample):
-        _require(
-            m.size is None and m.mode in ("nearest", "bilinear"), op, where, "only scale_factor with nearest/bilinear"
-        )
-        _require(not m.align_corners, op, where, "align_corners=True is not supported")
-        scale = square(m.scale_factor if isinstance(m.scale_factor, tuple) else (m.scale_factor,), "scale", op, where)
-        _require(float(scale) == int(scale), op, where, "only whole-number scale factors are supported")
-        return Spec("Upsample", {"scale": int(scale), "mode": m.mode})
+        return _upsample(m, op, where, rank)
     if isinstance(m, nn.Identity):
         return ALIAS
     if isinstance(m, nn.Flatten):

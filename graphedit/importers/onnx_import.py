@@ -21,6 +21,7 @@ from onnx import numpy_helper
 
 from graphedit.compiler.compile import Compiled
 from graphedit.importers.common import GraphBuilder, ImportModelError, ImportResult, Ref, UnsupportedOpError
+from graphedit.importers.onnx_attention import attention_scopes, fold_attention, scope_of
 from graphedit.importers.onnx_ops import HANDLERS as LAYER_HANDLERS
 from graphedit.importers.onnx_ops import _fail
 from graphedit.importers.onnx_patterns import INNER_OPS, PATTERNS
@@ -44,6 +45,7 @@ class OnnxImporter:
         self.feeds = self._feeds(input_shapes)
         learner = Learner(model, self.feeds, source or "the ONNX model")
         learner.infer(self.consts)
+        self.attention = attention_scopes(self.graph, self.consts)  # scopes of torch's MultiheadAttention
         self._refuse_unsupported()  # before the model is run
         learned = learner.evaluate(self.consts)
         self.shapes = learned.shapes
@@ -87,6 +89,8 @@ class OnnxImporter:
         static = set(static_values(self.graph, set(self.consts)))
         for node in self.graph.node:
             if node.output[0] in static or node.op_type in {*HANDLERS, *PATTERNS, *INNER_OPS}:
+                continue
+            if scope_of(self.attention, node) is not None:
                 continue
             raise _fail(node, "")
 
@@ -157,6 +161,8 @@ class OnnxImporter:
             self.b.context = self.place(node)
             dynamic = [n for n in node.input if n and not self.is_static(n)]
             if not dynamic or node.op_type in STATIC_OPS:
+                continue
+            if fold_attention(self, node):
                 continue
             matcher = PATTERNS.get(node.op_type)
             if matcher is not None and matcher(self, node, dynamic):

@@ -119,10 +119,10 @@ def conv(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
         params.update(filters=int(w.shape[0]), dilation=dilation, groups=groups)
         type_id = f"Conv{dims}d"
     else:
-        if dims != 2 or dilation != 1 or "output_shape" in a:
-            raise _fail(node, "only 2-D transposed convolution without dilation or output_shape")
-        type_id = "ConvTranspose2d"
-        output_padding = _one(a.get("output_padding", [0, 0]), "output_padding", node)
+        if dims not in (2, 3) or dilation != 1 or "output_shape" in a:
+            raise _fail(node, "only 2-D or 3-D transposed convolution without dilation or output_shape")
+        type_id = f"ConvTranspose{dims}d"
+        output_padding = _one(a.get("output_padding", [0] * dims), "output_padding", node)
         params.update(filters=int(w.shape[1]) * groups, output_padding=output_padding, groups=groups)
     params["init"] = "torch"
     imp.add(node, type_id, params, [imp.ref(dynamic[0])], weights=imp.weights(weight=w, bias=b))
@@ -190,10 +190,12 @@ def resize(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
     mode = attrs(node).get("mode", b"nearest")
     mode = mode.decode() if isinstance(mode, bytes) else mode
     src, out = imp.shape(dynamic[0]), imp.shape(node.output[0])
-    if len(src) != 4 or mode not in ("nearest", "linear") or out[2] % src[2] or out[2] // src[2] != out[3] // src[3]:
-        raise _fail(node, "only 2-D nearest/bilinear upsampling by a whole factor")
-    params = {"scale": out[2] // src[2], "mode": "nearest" if mode == "nearest" else "bilinear"}
-    imp.add(node, "Upsample", params, [imp.ref(dynamic[0])])
+    factors = {o // s if o % s == 0 else 0 for s, o in zip(src[2:], out[2:], strict=False)}
+    if len(src) not in (4, 5) or mode not in ("nearest", "linear") or len(factors) != 1 or 0 in factors:
+        raise _fail(node, "only 2-D or 3-D nearest/linear upsampling by the same whole factor on every axis")
+    linear = "bilinear" if len(src) == 4 else "trilinear"
+    params = {"scale": factors.pop(), "mode": "nearest" if mode == "nearest" else linear}
+    imp.add(node, "Upsample" if len(src) == 4 else "Upsample3d", params, [imp.ref(dynamic[0])])
 
 
 @handles("RNN", "LSTM", "GRU")

@@ -15,7 +15,9 @@ express is an :class:`UnsupportedOpError` naming the op and why.
 * ChannelShuffle and GroupNorm: a Reshape to groups, then Transpose or InstanceNormalization, and back.
 * Maxout: ``Gemm → Reshape [N, units, pieces] → ReduceMax(axis 2)``.
 * RNN/LSTM/GRU (batch first): ``Transpose(1, 0, 2) → op → Squeeze(1) [→ op → Squeeze(1) …]
-  → Transpose(1, 0, 2) [→ Gather(axis 1, −1) for the last step]``; each op is one layer.
+  → Transpose(1, 0, 2) [→ Gather(axis 1, −1) for the last step]``; each op is one layer. Bidirectional
+  layers merge their directions with ``Transpose(0, 2, 1, 3) → Reshape [T, N, 2H]`` instead of the Squeeze,
+  and their last step is ``Concat(Gather(−1) → Slice [:H], Gather(0) → Slice [H:])``.
 """
 
 from __future__ import annotations
@@ -192,28 +194,24 @@ def recurrent(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> bool:
         return False
     kind, layers, weights = op.op_type, [], {}
     units = _hidden_size(imp, op)
+    both = _text(attrs(op).get("direction", "forward")) == "bidirectional"
     while True:
-        weights.update(_layer_weights(imp, op, len(layers), units))
+        weights.update(_layer_weights(imp, op, len(layers), units, both))
         layers.append(op)
-        squeeze = sole_user(imp, op.output[0], "Squeeze")
-        if squeeze is None or axes(imp, squeeze) != [1]:
-            raise _fail(op, "its output Y must only be squeezed on the direction axis (Squeeze axes=[1])")
-        after = sole_user(imp, squeeze.output[0], kind, "Transpose")
-        if after is None or after.input[0] != squeeze.output[0]:
+        merged = _directions_merged(imp, op) if both else _squeezed(imp, op)
+        after = sole_user(imp, merged.output[0], kind, "Transpose")
+        if after is None or after.input[0] != merged.output[0]:
             raise _fail(op, f"after it, expected another {kind} layer or a Transpose back to batch first")
-        imp.fused.update([op.output[0], squeeze.output[0]])
+        imp.fused.update([op.output[0], merged.output[0]])
         if after.op_type == "Transpose":
             break
         op = after
     if list(attrs(after).get("perm", ())) != [1, 0, 2]:
         raise _fail(after, "only the Transpose (1, 0, 2) back to batch first after a recurrent layer")
-    final, steps = after, imp.shape(after.output[0])[1]
-    gather = sole_user(imp, after.output[0], "Gather")
-    index = imp.consts.get(gather.input[1]) if gather is not None else None
-    if index is not None and index.ndim == 0 and attrs(gather).get("axis", 0) == 1 and int(index) in (-1, steps - 1):
-        imp.fused.add(after.output[0])
-        final = gather
-    params = {"units": units, "layers": len(layers), "return": "last" if final is gather else "sequence"}
+    final = (_last_of_both(imp, after, units) if both else _last_step(imp, after)) or after
+    params = {"units": units, "layers": len(layers), "return": "last" if final is not after else "sequence"}
+    if both:
+        params["bidirectional"] = True
     name = imp.name(layers[0])
     if name and name.endswith("_rnn"):  # /lstm/rnn/LSTM: the Recurrent node 'lstm' of a GraphEdit export
         name = name[: -len("_rnn")]
@@ -222,21 +220,70 @@ def recurrent(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> bool:
     return True
 
 
+def _squeezed(imp: Any, op: onnx.NodeProto) -> onnx.NodeProto:
+    squeeze = sole_user(imp, op.output[0], "Squeeze")
+    if squeeze is None or axes(imp, squeeze) != [1]:
+        raise _fail(op, "its output Y must only be squeezed on the direction axis (Squeeze axes=[1])")
+    return squeeze
+
+
+def _directions_merged(imp: Any, op: onnx.NodeProto) -> onnx.NodeProto:
+    """``Y [T, 2, N, H] → Transpose (0, 2, 1, 3) → Reshape [T, N, 2H]``: both directions side by side."""
+    swap = sole_user(imp, op.output[0], "Transpose")
+    reshape = swap and sole_user(imp, swap.output[0], "Reshape")
+    if reshape is None or list(attrs(swap).get("perm", ())) != [0, 2, 1, 3] or len(imp.shape(reshape.output[0])) != 3:
+        raise _fail(op, "a bidirectional layer's Y must be laid out as torch does: Transpose (0, 2, 1, 3), Reshape")
+    imp.fused.add(swap.output[0])
+    return reshape
+
+
+def _last_step(imp: Any, after: onnx.NodeProto) -> onnx.NodeProto | None:
+    """``Gather(axis 1, −1)``: the last step of a forward layer's sequence."""
+    steps = imp.shape(after.output[0])[1]
+    gather = sole_user(imp, after.output[0], "Gather")
+    index = imp.consts.get(gather.input[1]) if gather is not None else None
+    if index is not None and index.ndim == 0 and attrs(gather).get("axis", 0) == 1 and int(index) in (-1, steps - 1):
+        imp.fused.add(after.output[0])
+        return gather
+    return None
+
+
+def _last_of_both(imp: Any, after: onnx.NodeProto, units: int) -> onnx.NodeProto | None:
+    """``Concat(Gather(−1)[:, :H], Gather(0)[:, H:])``: the forward direction's last step, the backward's first."""
+    users = [u for u in imp.users.get(after.output[0], []) if u.op_type not in ("Shape", "Size")]
+    if len(users) != 2 or after.output[0] in imp.outputs or any(u.op_type != "Gather" for u in users):
+        return None
+    slices = [sole_user(imp, g.output[0], "Slice") for g in users]
+    concats = {id(c): c for c in (s and sole_user(imp, s.output[0], "Concat") for s in slices)}
+    concat = next(iter(concats.values()))
+    if len(concats) != 1 or concat is None or list(concat.input) != [s.output[0] for s in slices]:
+        return None
+    steps = imp.shape(after.output[0])[1]
+    picked = [imp.consts.get(g.input[1]) for g in users]
+    if any(p is None or np.ndim(p) != 0 or attrs(g).get("axis", 0) != 1 for p, g in zip(picked, users, strict=True)):
+        return None
+    if [int(p) % steps for p in picked] != [steps - 1, 0]:
+        return None
+    imp.fused.update([after.output[0], *(g.output[0] for g in users), *(s.output[0] for s in slices)])
+    return concat
+
+
 def _hidden_size(imp: Any, op: onnx.NodeProto) -> int:
     """The optional ``hidden_size`` attribute, else the last dimension of R [directions, gates·H, H]."""
     return int(attrs(op).get("hidden_size") or np.shape(imp.const(op.input[2], "R", op))[-1])
 
 
-def _layer_weights(imp: Any, op: onnx.NodeProto, k: int, units: int) -> dict[str, np.ndarray]:
+def _layer_weights(imp: Any, op: onnx.NodeProto, k: int, units: int, both: bool) -> dict[str, np.ndarray]:
     """PyTorch's ``weight_ih_l{k}``… of one ONNX recurrent layer, after checking it is one PyTorch has."""
     kind, a = op.op_type, attrs(op)
     if _hidden_size(imp, op) != units:
         raise _fail(op, f"its hidden_size differs from the first layer's {units}; GraphEdit stacks equal layers")
-    if _text(a.get("direction", "forward")) != "forward":
-        raise _fail(op, "bidirectional and reverse recurrent layers are not supported")
+    if _text(a.get("direction", "forward")) != ("bidirectional" if both else "forward"):
+        raise _fail(op, "reverse layers, and layers of one direction stacked on bidirectional ones, are not supported")
     if a.get("layout", 0) or "clip" in a or "activation_alpha" in a or "activation_beta" in a:
         raise _fail(op, "layout=1, clip and activation parameters have no PyTorch equivalent")
-    if [_text(x) for x in a.get("activations", ACTIVATIONS[kind])] != ACTIVATIONS[kind]:
+    default = ACTIVATIONS[kind] * (2 if both else 1)  # one list per direction
+    if [_text(x) for x in a.get("activations", default)] != default:
         raise _fail(op, f"only the default activations {ACTIVATIONS[kind]} are supported")
     if kind == "LSTM" and (a.get("input_forget", 0) or _input(op, 7)):
         raise _fail(op, "peephole connections and coupled input/forget gates are not supported")
@@ -253,16 +300,17 @@ def _layer_weights(imp: Any, op: onnx.NodeProto, k: int, units: int) -> dict[str
     order, gates = GATES[kind], len(GATES[kind])
     w, r = imp.const(op.input[1], "W", op), imp.const(op.input[2], "R", op)
     b = imp.const(op.input[3], "B", op) if _input(op, 3) else np.zeros((1, 2 * gates * units), w.dtype)
-    if w.shape[0] != 1:
-        raise _fail(op, "bidirectional recurrent layers are not supported")
+    if w.shape[0] != (2 if both else 1):
+        raise _fail(op, f"its W holds {w.shape[0]} directions, not {2 if both else 1}")
 
     def torch_order(m: np.ndarray) -> np.ndarray:
         blocks = np.split(m, gates, axis=0)
         return np.ascontiguousarray(np.concatenate([blocks[i] for i in order], axis=0))
 
-    return {
-        f"weight_ih_l{k}": torch_order(w[0]),
-        f"weight_hh_l{k}": torch_order(r[0]),
-        f"bias_ih_l{k}": torch_order(b[0, : gates * units]),
-        f"bias_hh_l{k}": torch_order(b[0, gates * units :]),
-    }
+    out = {}
+    for d, suffix in enumerate(("", "_reverse")[: w.shape[0]]):
+        out[f"weight_ih_l{k}{suffix}"] = torch_order(w[d])
+        out[f"weight_hh_l{k}{suffix}"] = torch_order(r[d])
+        out[f"bias_ih_l{k}{suffix}"] = torch_order(b[d, : gates * units])
+        out[f"bias_hh_l{k}{suffix}"] = torch_order(b[d, gates * units :])
+    return out

@@ -61,6 +61,10 @@ def definition_to_json(definition: BlockDefinition) -> dict[str, Any]:
     return entry
 
 
+def _named(node: dict[str, Any]) -> bool:
+    return isinstance(node.get("type"), str)  # a type that is no string is reported by the graph's own check
+
+
 def load_blocks(library: BlockLibrary, blocks: Any) -> None:
     """Add the file's definitions to ``library``, each after the ones it uses; refuses cycles and unknown types."""
     if not isinstance(blocks, list):
@@ -76,7 +80,8 @@ def load_blocks(library: BlockLibrary, blocks: Any) -> None:
         check_graph(entry.get("graph", {}), f"{label}: 'graph'")
         entries[name] = entry
     uses = {
-        name: {n.get("type") for n in e.get("graph", {}).get("nodes", []) if isinstance(n, dict)} & set(entries)
+        name: {n["type"] for n in e.get("graph", {}).get("nodes", []) if isinstance(n, dict) and _named(n)}
+        & set(entries)
         for name, e in entries.items()
     }
     done: list[str] = []

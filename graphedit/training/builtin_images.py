@@ -44,7 +44,9 @@ def _resize(images: np.ndarray, size: int, mode: str) -> np.ndarray:
         "size": Opt(8, "side in pixels after upsampling the 8×8 originals", min=4, max=256),
         "interpolation": Opt("bilinear", "how to upsample", choices=("bilinear", "nearest")),
         "task": Opt(
-            "classify", "classify: label 0–9; reconstruct: no target (autoencoder)", choices=("classify", "reconstruct")
+            "classify",
+            "classify: label 0–9; parity: even (0) or odd (1); reconstruct: no target (autoencoder)",
+            choices=("classify", "parity", "reconstruct"),
         ),
     },
     "scikit-learn's 1797 handwritten digits, 8×8 pixels, classes 0–9",
@@ -62,6 +64,8 @@ def digits(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -
     X = np.ascontiguousarray(X, dtype=np.float32)
     if o["task"] == "reconstruct":
         return RawData(X, None, "reconstruction", image=True, labels=labels)
+    if o["task"] == "parity":
+        return RawData(X, labels % 2, "classification", 2, ["even", "odd"], image=True)
     names = [str(i) for i in range(10)]
     return RawData(X, labels, "classification", 10, names, image=True)
 

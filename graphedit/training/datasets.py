@@ -34,6 +34,7 @@ from graphedit.training import (
     userdata_csv,
     userdata_images,
     userdata_numpy,
+    userdata_paired,
     userdata_text,
 )
 from graphedit.training.dataset_types import (
@@ -74,6 +75,7 @@ BUILTIN_MODULES = (
     userdata_csv,
     userdata_images,
     userdata_numpy,
+    userdata_paired,
     userdata_text,
 )
 BUILDERS: dict[str, Builder] = {kind.name: kind for module in BUILTIN_MODULES for kind in module.DATASET_KINDS}

@@ -25,7 +25,7 @@ from pathlib import Path
 from graphedit.training.dataset_types import DatasetError
 from graphedit.training.trust import check_path
 
-USER_KINDS = ("csv", "numpy", "image_folder", "text_file")
+USER_KINDS = ("csv", "numpy", "image_folder", "image_folders", "text_file")
 MEMORY_LIMIT_MB = 1024.0  # data larger than this is read from disk batch by batch; tests lower it
 MB = 1024 * 1024
 IMAGE_KINDS = {"png", "jpeg", "gif", "bmp", "webp", "tiff"}

@@ -58,7 +58,7 @@ OPTIONS = {
 }
 
 
-def _pil() -> Any:
+def pillow() -> Any:
     try:
         from PIL import Image, ImageOps
     except ImportError:  # pragma: no cover - Pillow is a dependency
@@ -98,7 +98,7 @@ def scan(o: dict[str, Any], base_dir: Path | None) -> Folder:
             if path.suffix.lower() not in EXTENSIONS:
                 other.append(f"{sub.name}/{path.name}")
                 continue
-            header = _header(path)
+            header = image_header(path)
             if isinstance(header, str):
                 if o["unreadable"] == "error":
                     raise DatasetError(
@@ -144,9 +144,9 @@ def scan(o: dict[str, Any], base_dir: Path | None) -> Folder:
     return folder
 
 
-def _header(path: Path) -> tuple[str, tuple[int, int], str] | str:
+def image_header(path: Path) -> tuple[str, tuple[int, int], str] | str:
     """``(format, (width, height), mode)``, or why the file is not a readable image."""
-    Image, _ = _pil()
+    Image, _ = pillow()
     try:
         with Image.open(path) as img:
             if img.format == "PNG":
@@ -188,7 +188,7 @@ def _size_notes(folder: Folder, o: dict[str, Any]) -> None:
 
 def decode(path: Path, size: int, color: str) -> np.ndarray:
     """One image as ``uint8`` ``[C, size, size]``; raises :class:`DatasetError` naming the file."""
-    Image, ImageOps = _pil()
+    Image, ImageOps = pillow()
     try:
         with Image.open(path) as img:
             if img.format == "JPEG":

@@ -13,6 +13,7 @@ Dialogs go through :class:`Prompts` so tests can answer them.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +185,18 @@ class ProjectFiles(QObject):
             return False
         project.path = None
         self._install(project, example=Path(path).stem)
+        self._carry_example_weights(Path(path))
         return True
+
+    def _carry_example_weights(self, example: Path) -> None:
+        """An example that starts from weights (fine-tuning) gets a copy of them in its unsaved folder."""
+        weights = self.project.weights
+        source = example.parent / weights["path"] if weights is not None else None
+        if source is None or not source.is_file():
+            return
+        self.unsaved_home.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, self.unsaved_home / source.name)
+        self.project.weights = {**weights, "path": source.name}
 
     def _load(self, path: Path) -> Project | None:
         try:

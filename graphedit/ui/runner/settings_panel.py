@@ -304,8 +304,9 @@ class TrainingSettingsDock(QDockWidget):
         """A file (or, for an image folder, a folder), relative to the project's folder when inside it."""
         project = self.files.project
         base = project.path.parent if project.path is not None else Path.home()
-        if self._options_for == "image_folder" and key == "path":
-            chosen = QFileDialog.getExistingDirectory(self, "Image folder (one subfolder per class)", str(base))
+        if self._options_for in ("image_folder", "image_folders") and key == "path":
+            what = "one subfolder per class" if self._options_for == "image_folder" else "one subfolder per node"
+            chosen = QFileDialog.getExistingDirectory(self, f"Image folder ({what})", str(base))
         else:
             chosen, _ = QFileDialog.getOpenFileName(self, f"Dataset file ({key})", str(base))
         if not chosen:
