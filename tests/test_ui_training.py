@@ -329,14 +329,22 @@ def test_a_success_banner_hides_itself_but_an_error_stays(qtbot):
 
 @pytest.mark.slow
 def test_a_finished_run_lets_the_editor_quit_without_a_question(qtbot, tmp_path):
-    """The run reported its end: closing at once (its process may still be exiting) asks nothing about training."""
+    """The run reported its end: Run is offered again at once, and closing (its process may still be exiting)
+    asks nothing about training; a run that is training still asks."""
     window = open_window(qtbot, tmp_path, epochs=2)
-    session, prompts = window.session, window.files.prompts
+    session, prompts, bar = window.session, window.files.prompts, window.training.toolbar
     seen = Seen(session)
     window.training.run()
     qtbot.waitUntil(lambda: bool(seen.finished), timeout=SPAWN_TIMEOUT_MS)
     assert seen.finished[0]["summary"]["status"] == "finished"
     assert not window.files.training_running()  # the run is over, whatever its process is doing
+    assert bar.run.isEnabled() and not bar.stop.isEnabled() and not bar.pause.isEnabled()
     window.files.save()
     assert window.close()
     assert prompts.asked == [] and session.state == "idle"
+    (tmp_path / "again").mkdir()
+    window = open_window(qtbot, tmp_path / "again", epochs=400)
+    prompts, seen = window.files.prompts, Seen(window.session)
+    window.training.run()
+    qtbot.waitUntil(lambda: bool(seen.started), timeout=SPAWN_TIMEOUT_MS)
+    assert window.close() and prompts.asked == ["stop_training"]

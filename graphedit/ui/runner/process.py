@@ -105,8 +105,10 @@ class TrainingSession(QObject):
         With ``resume_dir`` the run continues from that folder's checkpoint (``overrides`` may raise
         ``epochs``). ``name`` names the scratch runs folder of a project that has no file yet.
         """
-        if self.is_running():
+        if self.is_training():
             raise TrainingError("a training run is already in progress. Fix: stop it first.")
+        if self.is_running():  # the last run reported its end and its process is still exiting: end it now
+            self._reap()
         snapshot = copy.deepcopy(project_to_json(project))
         path = project.path
         if resume_dir is not None:

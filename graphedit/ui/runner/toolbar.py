@@ -78,13 +78,13 @@ class TrainingToolbar(QToolBar):
 
     # ------------------------------------------------------------- updates
     def show_state(self, state: str) -> None:
-        idle = state == "idle"
-        self.run.setEnabled(idle)
+        training = self.session.is_training()  # a run that reported its end may still be exiting: Run again
+        self.run.setEnabled(not training)
         self.pause.setVisible(state != "paused")
-        self.pause.setEnabled(state == "running")
+        self.pause.setEnabled(training and state == "running")
         self.resume.setVisible(state == "paused")
-        self.resume.setEnabled(state == "paused")
-        self.stop.setEnabled(state in ("running", "paused", "stopping"))
+        self.resume.setEnabled(training and state == "paused")
+        self.stop.setEnabled(training)
         if state == "running" and self.session.info is None:
             self.bar.setValue(0)
             self.bar.setFormat("starting…")
@@ -112,3 +112,4 @@ class TrainingToolbar(QToolBar):
     def _ended(self, status: str) -> None:
         self.bar.setFormat(status)
         self.eta.setText("")
+        self.show_state(self.session.state)
