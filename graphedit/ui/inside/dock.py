@@ -54,6 +54,12 @@ class InsideDock(QDockWidget):
         window.files.loaded.connect(self._project_loaded)
         self._weights = None
         self.visibilityChanged.connect(self._visibility)
+        self.requested: dict[str, Any] = {}  # what the current run was asked for (run_request)
+        training = getattr(window, "training", None)
+        if training is not None:
+            training.run_requests.append(self.run_request)
+            training.session.probe.connect(self._probe)
+            training.session.started.connect(self._run_started)
 
     def _build(self, classes: tuple) -> None:
         body = QWidget(self)
@@ -130,6 +136,32 @@ class InsideDock(QDockWidget):
         self.job.done.connect(self._loaded)
         self.job.failed.connect(self._failed)
         self.job.start()
+
+    def run_request(self) -> dict[str, Any]:
+        """A run override for the next run: the embeddings of the chosen node each epoch, weight snapshots for the
+        landscape's path. Asked when that view is in front in this dock, or the lesson opens on it; never a
+        project setting."""
+        lesson = self.window.files.project.view.get("live_view")
+        front = self.current_view() if self.isVisible() else None
+        inside: dict[str, Any] = {}
+        if "embeddings" in (front, lesson):
+            node = self._pages["embeddings"].chosen_node(self.controller.root)
+            if node:
+                inside["embed"] = node
+        if "landscape" in (front, lesson):
+            inside["snapshots"] = True
+        self.requested = inside
+        return {"inside": inside} if inside else {}
+
+    def _run_started(self, _message: dict[str, Any]) -> None:
+        if self.requested and self.current_view() in ("embeddings", "landscape"):
+            self.show()
+            self.raise_()  # the view that asked stays in front (the Live dock comes forward as a run starts)
+
+    def _probe(self, message: dict[str, Any]) -> None:
+        payload = message.get("payload") or {}
+        if payload.get("kind") == "embedding" and "embeddings" in self._pages:
+            self._pages["embeddings"].show_probe(payload)
 
     def is_loading(self) -> bool:
         return self.job is not None and self.job.is_running()
