@@ -1,4 +1,4 @@
-"""What the Inside dock asks of a run (a run override, not a project setting): embeddings each epoch, weight snapshots."""
+"""What the Inside dock asks of a run (a run override, not a project setting): embeddings, weight snapshots."""
 
 from __future__ import annotations
 
@@ -58,11 +58,12 @@ def test_a_run_asked_for_embeddings_sends_one_per_epoch_and_no_project_setting_c
     assert not (tmp_path / "run" / SNAPSHOTS).exists()  # snapshots only when asked
 
 
-def test_snapshots_are_at_most_twenty_the_first_the_initial_weights_the_last_the_trained(tmp_path):
-    project_json = tiny(30)
+@pytest.mark.parametrize("epochs", [4, 30])
+def test_snapshots_are_at_most_twenty_the_first_the_initial_weights_the_last_the_trained(tmp_path, epochs):
+    project_json = tiny(epochs)
     run_project(project_json, None, {"inside": {"snapshots": True}}, [], run_dir=tmp_path / "run", probes=False)
     snapshots = load_snapshots(tmp_path / "run" / SNAPSHOTS)
-    assert 2 <= len(snapshots) <= MAX_SNAPSHOTS
+    assert len(snapshots) == min(epochs + 1, MAX_SNAPSHOTS)
     assert snapshots[0][0] == "initial" and snapshots[-1][0] == "trained"
     document = fitted(project_json)
     rebuilt = initial_state(document, TRAINING["seed"])  # what the landscape uses without snapshots

@@ -68,6 +68,12 @@ class InsideRecorder:
     def __call__(self, event: Any) -> None:
         if self.trainer is None:
             return
+        try:
+            self._observe(event)
+        except Exception:  # noqa: BLE001 - what a view asked for never fails the run: it goes on without it
+            self.trainer, self.snapshots = None, []
+
+    def _observe(self, event: Any) -> None:
         if isinstance(event, StartedEvent):  # after a resumed run's checkpoint is restored
             if self.snapshots_wanted:
                 self.epochs = snapshot_epochs(self.trainer.settings.epochs, self.trainer.epoch)
@@ -116,7 +122,8 @@ class InsideRecorder:
         if self.snapshots and self.snapshots[-1][0] != "initial":
             self.snapshots.pop()  # the last epoch's copy: replaced by the trained weights (best epoch, if restored)
         self._keep("trained")
-        self.snapshots = self.snapshots[: MAX_SNAPSHOTS - 1] + self.snapshots[-1:]
+        if len(self.snapshots) > MAX_SNAPSHOTS:
+            self.snapshots = self.snapshots[: MAX_SNAPSHOTS - 1] + self.snapshots[-1:]
         if self.folder is not None:
             write_snapshots(self.folder / SNAPSHOTS, self.snapshots)
 

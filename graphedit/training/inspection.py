@@ -29,6 +29,7 @@ class Inspection:
     weights_note: str  # "trained weights from …", or why the weights are the initial ones
     trained: bool
     seed: int = 0
+    weights_path: str | None = None  # the trained weights' file (its run folder may hold weight snapshots)
 
     def feed(self, index: Any) -> dict[str, torch.Tensor]:
         """The compiled graph's inputs for the examples at ``index`` (an int keeps a batch of one)."""
@@ -76,7 +77,8 @@ def open_inspection(
             note = f"initial weights: the trained ones do not fit ({str(exc).splitlines()[0]})"
     split = data.val if data.val is not None and len(data.val) else data.train
     x, y = _first(split, examples)
-    return Inspection(copy.document, compiled, data.info, x, y, binding, note, trained, seed)
+    path_text = str(weights) if trained else None
+    return Inspection(copy.document, compiled, data.info, x, y, binding, note, trained, seed, path_text)
 
 
 def _first(split: Any, count: int) -> tuple[torch.Tensor, torch.Tensor | None]:

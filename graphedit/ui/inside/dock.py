@@ -155,8 +155,12 @@ class InsideDock(QDockWidget):
 
     def _run_started(self, _message: dict[str, Any]) -> None:
         if self.requested and self.current_view() in ("embeddings", "landscape"):
-            self.show()
-            self.raise_()  # the view that asked stays in front (the Live dock comes forward as a run starts)
+            # the view that asked stays in front: after the workspace switch that brings the Live dock forward
+            QTimer.singleShot(0, self._bring_forward)
+
+    def _bring_forward(self) -> None:
+        self.show()
+        self.raise_()
 
     def _probe(self, message: dict[str, Any]) -> None:
         payload = message.get("payload") or {}
