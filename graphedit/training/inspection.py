@@ -53,14 +53,14 @@ def open_inspection(
 ) -> Inspection:
     """See the module doc; raises :class:`GraphEditError` (one line) when the dataset or graph cannot be used."""
     from graphedit.compiler import compile_graph
-    from graphedit.model.project import project_from_json, project_to_json
+    from graphedit.model.project import node_types_of, project_from_json, project_to_json
     from graphedit.training import trust
     from graphedit.training.binding import bind, fit_inputs_to_dataset
     from graphedit.training.datasets import load_dataset
     from graphedit.training.runs import load_weights
 
     path = Path(project.path) if project.path is not None else None
-    copy = project_from_json(project_to_json(project), str(path or "the project"), project.document.registry)
+    copy = project_from_json(project_to_json(project), str(path or "the project"), node_types_of(project.document))
     allowed = [*allow_outside, *trust.confirmed(path, copy.dataset)]
     with trust.allowing(allowed):
         data = load_dataset(copy.dataset, base_dir=path.parent if path is not None else None)

@@ -116,13 +116,13 @@ class InsideDock(QDockWidget):
         if self.job is not None and self.job.is_running():
             self._timer.start()  # the graph changed while loading: load again after
             return
-        from graphedit.model.project import project_from_json, project_to_json
+        from graphedit.model.project import node_types_of, project_from_json, project_to_json
 
         files = self.window.files
         project = files.project
         project.document = self.controller.root  # the project's graph, also while a block is open
         try:
-            copy = project_from_json(project_to_json(project), "the project", project.document.registry)
+            copy = project_from_json(project_to_json(project), "the project", node_types_of(project.document))
         except GraphEditError as exc:  # a graph mid-edit: say so, never crash
             self._failed(str(exc).splitlines()[0])
             return
