@@ -1,4 +1,4 @@
-"""Backprop step by step on a graph built with blocks (lesson 05b): the block node's value and gradient, and inside it."""
+"""Backprop step by step on a graph built with blocks (lesson 05b): block nodes, and inside them."""
 
 from __future__ import annotations
 
