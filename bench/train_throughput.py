@@ -171,7 +171,9 @@ class Case:
 
         self.runs += 1
         folder = self.path.parent / f"run-{self.runs}"
-        overrides = {"epochs": self.epochs, "device": DEVICE}
+        overrides: dict = {"epochs": self.epochs, "device": DEVICE}
+        if probes and INSIDE:  # the Inside dock's views open: embeddings each epoch, weight snapshots
+            overrides["inside"] = {"embed": embedded_node(self.project_json), "snapshots": True}
         summary = run_project(self.project_json, self.path, overrides, [clock], run_dir=folder, probes=probes)
         shutil.rmtree(folder, ignore_errors=True)
         return float(summary["samples_per_second"]), float(summary["seconds"])
@@ -191,6 +193,19 @@ class Case:
         else:
             seconds = hand_loop(self.name, self.tensors, self.epochs, self.lr, self.batch)
         return self.epochs * self.samples / seconds
+
+
+INSIDE: list[bool] = []  # --inside: the probe overhead counts the Inside dock's requests too
+
+
+def embedded_node(project_json: dict) -> str:
+    """The node the Embeddings view embeds by default: the last hidden node but one."""
+    from graphedit.model.project import project_from_json
+
+    document = project_from_json(project_json, "bench").document
+    skip = ("input", "target", "loss", "metric", "output", "weight_penalty")
+    nodes = [n for n in document.topological_order() if document.node_type(n).role not in skip]
+    return nodes[-2] if len(nodes) >= 2 else nodes[0]
 
 
 # Started from a small launcher: a child forked from this (large) process would report this process's
@@ -332,9 +347,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="0: GraphEdit's thread policy (the hand loop's too)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--no-command", action="store_true", help="skip the whole-command runs")
+    parser.add_argument(
+        "--inside", action="store_true", help="probes with the Embeddings and Landscape views open (their run override)"
+    )
     parser.add_argument("--hand", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.inside:
+        INSIDE.append(True)
     global DEVICE
     DEVICE = hand.DEVICE = args.device
     if args.hand:

@@ -86,3 +86,28 @@ def test_stepping_back_shows_autograds_gradient_at_every_node(qtbot, tmp_path, e
     # leaving the view takes its badges off the canvas
     window.problems.raise_()
     qtbot.waitUntil(lambda: not window.canvas.scene().nodes[loss].badge)
+
+
+def test_the_walk_goes_through_a_block_node_and_shows_inside_it(qtbot, tmp_path):
+    from PySide6.QtCore import QPointF
+
+    window, page = open_inside(qtbot, tmp_path, "05b_deep_residual.gproj", "backprop")
+    assert "blocks" in page.trace.order  # a block node is one step of the walk
+    page.body.setFocus()
+    QTest.keyClick(page.body, Qt.Key.Key_End)
+    canvas = window.canvas
+    assert "∇ " + fmt(float(page.trace.grads["blocks"].norm())) in canvas.scene().nodes["blocks"].badge
+    point = canvas.scene().nodes["blocks"].scenePos() + QPointF(60, 12)  # the node's header
+    QTest.mouseDClick(
+        canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, canvas.mapFromScene(point)
+    )
+    qtbot.waitUntil(lambda: page.open_block() == "blocks")
+    nodes = canvas.scene().nodes
+    qtbot.waitUntil(lambda: "dense_a" in nodes and "∇" in nodes["dense_a"].badge)
+    for inner in ("dense_a", "relu_a", "add"):
+        grad = page.trace.inner_grads[f"blocks/{inner}"]
+        assert "∇ " + fmt(float(grad.norm())) in nodes[inner].badge
+    screenshot(window, "inside_backprop_in_block.png")
+    page.body.setFocus()
+    QTest.keyClick(page.body, Qt.Key.Key_Home)  # back at the loss: the block has no gradient yet, nor its inside
+    assert "∇" not in nodes["dense_a"].badge and nodes["dense_a"].badge

@@ -116,6 +116,8 @@ def test_the_landscape_line_ends_at_the_trained_loss_and_the_slice_centres_on_it
     for plot in (page.line_plot, page.slice_plot):
         assert all(axis_labels(plot))
     np.testing.assert_allclose(page.line_curve.yData, line.loss)
+    # no snapshots: the straight segment from the initial weights (rebuilt from the seed) to the trained (0, 0)
+    assert len(page.path) == 2 and page.path[-1] == pytest.approx((0, 0), abs=1e-6) and page.path[0] != page.path[1]
     assert not squeezed(window.inside)
     screenshot(window, "inside_landscape.png")
 

@@ -108,6 +108,13 @@ def library_of(document: GraphDocument) -> BlockLibrary | None:
     return document.registry if isinstance(document.registry, BlockLibrary) else None
 
 
+def node_types_of(document: GraphDocument) -> Registry:
+    """The node types a copy of this project loads with: the built-ins, without its blocks (the copy's JSON
+    defines those again; loading it into the library that holds them refuses their names as taken)."""
+    library = library_of(document)
+    return library.base if library is not None else document.registry
+
+
 # ------------------------------------------------------------------ to JSON
 def project_to_json(project: Project) -> dict[str, Any]:
     """The project as JSON data, keys in the stable order of :data:`TOP_KEYS`."""

@@ -12,6 +12,8 @@ contributions. :attr:`BackpropTrace.order` is the order of the steps: from the l
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +33,8 @@ class BackpropTrace:
     loss: float
     order: list[str] = field(default_factory=list)  # backward steps: loss nodes first, inputs last
     compiled: Any = None
+    inner_values: dict[str, torch.Tensor] = field(default_factory=dict)  # "block/inner" -> value, inside blocks
+    inner_grads: dict[str, torch.Tensor] = field(default_factory=dict)  # "block/inner" -> ∂L/∂(its output)
     _graph: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)  # live values, for the chain rule
 
     def contributions(self, node_id: str) -> dict[str, torch.Tensor]:
@@ -89,14 +93,21 @@ def trace(compiled: Any, document: Any, inputs: dict[str, torch.Tensor]) -> Back
             k: (v.detach().clone().requires_grad_(v.is_floating_point()) if k in compiled.input_ids else v)
             for k, v in inputs.items()
         }
-        taps = compiled.taps(**feed)
         live = {n: feed[n] for n in compiled.input_ids if n in feed}
-        live.update({n: v for n, v in taps.items() if isinstance(v, torch.Tensor) and "." not in n})
+        with _recording_blocks(compiled, document) as inner:  # "block/inner": the first copy's, on the loss's path
+            taps = compiled.taps(**feed)
+        tensors = {n: v for n, v in taps.items() if isinstance(v, torch.Tensor) and "." not in n}
+        live.update({n: v for n, v in tensors.items() if n in document})
         total = _total_loss(document, live)
         reached = [
             n for n, v in live.items() if v.requires_grad and document.node_type(n).role not in ROLES_WITHOUT_VALUE
         ]
-        grads = torch.autograd.grad(total, [live[n] for n in reached], retain_graph=True, allow_unused=True)
+        inner_reached = [n for n, v in inner.items() if v.requires_grad]
+        everything = [*reached, *inner_reached]
+        found = torch.autograd.grad(
+            total, [live[n] if n in live else inner[n] for n in everything], retain_graph=True, allow_unused=True
+        )
+        grads, inner_grads = found[: len(reached)], found[len(reached) :]
         named = [(n, p) for n, p in compiled.root.named_parameters() if p.requires_grad]
         pgrads = torch.autograd.grad(total, [p for _, p in named], retain_graph=True, allow_unused=True)
     finally:
@@ -110,11 +121,50 @@ def trace(compiled: Any, document: Any, inputs: dict[str, torch.Tensor]) -> Back
         loss=float(total.detach()),
         _graph=live,
         compiled=compiled,
+        inner_values={n: v.detach() for n, v in inner.items()},
+        inner_grads={n: g.detach() for n, g in zip(inner_reached, inner_grads) if g is not None},
     )
     order = [n for n in reversed(document.topological_order()) if n in result.grads]
     losses = [n for n in order if document.node_type(n).role in LOSS_ROLES]
     result.order = losses + [n for n in order if n not in losses]
     return result
+
+
+@contextlib.contextmanager
+def _recording_blocks(compiled: Any, document: Any) -> Iterator[dict[str, torch.Tensor]]:
+    """While inside, each block node's first copy runs node by node and records its inner nodes' outputs (the
+    same tensors the loss is computed from, so autograd gives their gradients) as ``"block/inner"``."""
+    from torch import fx
+
+    from graphedit.compiler.block_modules import first_copy
+
+    recorded: dict[str, torch.Tensor] = {}
+    patched = []
+    for node_id in document.node_ids():
+        module = compiled.root._modules.get(node_id)
+        copy = first_copy(module) if module is not None and document.node_type(node_id).block is not None else None
+        if copy is None:
+            continue
+
+        class Recorder(fx.Interpreter):
+            def run_node(self, n: fx.Node, _block: str = node_id) -> Any:
+                result = super().run_node(n)
+                inner = n.meta.get("graphedit_id")
+                value = result[0] if isinstance(result, tuple) else result
+                if inner is not None and isinstance(value, torch.Tensor):
+                    recorded[f"{_block}/{inner}"] = value
+                return result
+
+        def forward(*args: Any, _copy: Any = copy, _recorder: Any = Recorder) -> Any:
+            return _recorder(_copy).run(*args)
+
+        copy.forward = forward  # an instance attribute: nn.Module.__call__ finds it first
+        patched.append(copy)
+    try:
+        yield recorded
+    finally:
+        for copy in patched:
+            del copy.forward
 
 
 def _total_loss(document: Any, values: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -25,7 +25,9 @@ def activations(compiled: Any, node_id: str, x: torch.Tensor, batch: int = 512) 
         for start in range(0, x.shape[0], batch):
             chunk = x[start : start + batch]
             feed = {compiled.input_ids[0]: chunk}
-            feed.update({t: torch.zeros(chunk.shape[0], dtype=torch.long) for t in compiled.target_ids})
+            feed.update(
+                {t: torch.zeros(chunk.shape[0], dtype=torch.long, device=chunk.device) for t in compiled.target_ids}
+            )
             rows.append(compiled.taps(**feed)[node_id].detach().flatten(1).float())
         return torch.cat(rows)
     finally:

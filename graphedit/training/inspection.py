@@ -29,6 +29,7 @@ class Inspection:
     weights_note: str  # "trained weights from …", or why the weights are the initial ones
     trained: bool
     seed: int = 0
+    weights_path: str | None = None  # the trained weights' file (its run folder may hold weight snapshots)
 
     def feed(self, index: Any) -> dict[str, torch.Tensor]:
         """The compiled graph's inputs for the examples at ``index`` (an int keeps a batch of one)."""
@@ -52,14 +53,14 @@ def open_inspection(
 ) -> Inspection:
     """See the module doc; raises :class:`GraphEditError` (one line) when the dataset or graph cannot be used."""
     from graphedit.compiler import compile_graph
-    from graphedit.model.project import project_from_json, project_to_json
+    from graphedit.model.project import node_types_of, project_from_json, project_to_json
     from graphedit.training import trust
     from graphedit.training.binding import bind, fit_inputs_to_dataset
     from graphedit.training.datasets import load_dataset
     from graphedit.training.runs import load_weights
 
     path = Path(project.path) if project.path is not None else None
-    copy = project_from_json(project_to_json(project), str(path or "the project"), project.document.registry)
+    copy = project_from_json(project_to_json(project), str(path or "the project"), node_types_of(project.document))
     allowed = [*allow_outside, *trust.confirmed(path, copy.dataset)]
     with trust.allowing(allowed):
         data = load_dataset(copy.dataset, base_dir=path.parent if path is not None else None)
@@ -76,7 +77,8 @@ def open_inspection(
             note = f"initial weights: the trained ones do not fit ({str(exc).splitlines()[0]})"
     split = data.val if data.val is not None and len(data.val) else data.train
     x, y = _first(split, examples)
-    return Inspection(copy.document, compiled, data.info, x, y, binding, note, trained, seed)
+    path_text = str(weights) if trained else None
+    return Inspection(copy.document, compiled, data.info, x, y, binding, note, trained, seed, path_text)
 
 
 def _first(split: Any, count: int) -> tuple[torch.Tensor, torch.Tensor | None]:

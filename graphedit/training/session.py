@@ -122,8 +122,15 @@ def run_project(
                 folder, settings.to_dict(), data.spec, resume=resume, checkpoint_every=checkpoint_every, extra=threads
             )
         recorders = [recorder] if recorder is not None else []
+        inside = _inside_recorders(overrides, folder if main else None, main)
         trainer = Trainer(
-            compiled, data, settings, [*recorders, *observers], probes=probes, control=control, distributed=distributed
+            compiled,
+            data,
+            settings,
+            [*recorders, *observers, *inside],
+            probes=probes,
+            control=control,
+            distributed=distributed,
         )
         if resume:
             trainer.restore_state(*load_checkpoint(source))
@@ -140,7 +147,7 @@ def run_project(
             first_epoch=trainer.epoch,
             settings=settings.to_dict(),
         )
-        for observer in observers:
+        for observer in [*observers, *inside]:
             observer(started)
         fitting = True
         summary = trainer.fit()
@@ -210,6 +217,14 @@ def _choose_threads(settings: Any, compiled: Any, data: Any) -> dict[str, Any]:
         X, y = next(iter(data.train.batches(settings.batch_size)))
         kwargs = bind(compiled, data.info).kwargs(X, y)
     return apply_threads(settings.threads, device, compiled.objective, kwargs)
+
+
+def _inside_recorders(overrides: dict[str, Any] | None, folder: Path | None, main: bool) -> list[Any]:
+    """The Inside dock's request (embeddings each epoch, weight snapshots), a run override: rank 0 only."""
+    from graphedit.training.inside_probes import InsideRecorder, inside_request
+
+    request = inside_request(overrides)
+    return [InsideRecorder(request, folder)] if request and main else []
 
 
 def _run_folder(path: Path | None, run_dir: str | os.PathLike[str] | None, resume: bool) -> Path:

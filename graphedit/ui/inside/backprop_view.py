@@ -4,7 +4,9 @@ Every node's forward value shows on the canvas from the start; then, one node at
 back to the input (the buttons, or ← and → on the page), the gradient arriving at the node joins its
 badge, the node is selected, and the page and the Inspector show the chain rule there: ∂L/∂x = ∂L/∂y ·
 ∂y/∂x for each input x, with the gradients of the node's own parameters. The values come from the
-compiled model itself (:mod:`graphedit.training.backprop`), in evaluation mode.
+compiled model itself (:mod:`graphedit.training.backprop`), in evaluation mode. A block node is one step
+(its output's value and gradient); entering it on the canvas shows its inner nodes' values, and their
+gradients once the walk has reached the block, for the block's first copy.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class BackpropPage(InsidePage):
         layout.addWidget(self.plots, 1)
         layout.addWidget(self.chain)
         self.body.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        dock.controller.levelChanged.connect(self._level_changed)
 
     # ------------------------------------------------------------ model
     def applies(self, seen: Any) -> tuple[bool, str]:
@@ -156,15 +159,32 @@ class BackpropPage(InsidePage):
             return
         reached = set(self.trace.order[: self.step])
         out = {}
-        for node_id, value in self.trace.values.items():
+        block = self.open_block()
+        if block is None:
+            values, grads = self.trace.values, self.trace.grads
+        else:  # inside a block node: its first copy's inner nodes, their gradients once the walk reached the block
+            prefix = f"{block}/"
+            values = {k[len(prefix) :]: v for k, v in self.trace.inner_values.items() if k.startswith(prefix)}
+            grads = {k[len(prefix) :]: v for k, v in self.trace.inner_grads.items() if k.startswith(prefix)}
+            reached = set(values) if block in reached else set()
+        for node_id, value in values.items():
             text = value_text(value)
-            if node_id in reached:
-                text += f" · ∇ {fmt(float(self.trace.grads[node_id].norm()))}"
+            if node_id in reached and node_id in grads:
+                text += f" · ∇ {fmt(float(grads[node_id].norm()))}"
             out[node_id] = text
         canvas.set_badges(out)
         item = canvas.scene().nodes.get(self.current())
         if item is not None:
             canvas.ensureVisible(item.sceneBoundingRect(), 40, 40)  # the walk stays in view
+
+    def open_block(self) -> str | None:
+        """The top-level block node the canvas shows the inside of (``None`` at the top level)."""
+        levels = getattr(self.dock.controller, "levels", None) or []
+        return levels[0].node_id if levels else None
+
+    def _level_changed(self) -> None:
+        if self.trace is not None and self.isVisible() and self.showing_body():
+            self._badges()
 
     def left(self) -> None:
         canvas = getattr(self.dock.window, "canvas", None)

@@ -54,6 +54,12 @@ class InsideDock(QDockWidget):
         window.files.loaded.connect(self._project_loaded)
         self._weights = None
         self.visibilityChanged.connect(self._visibility)
+        self.requested: dict[str, Any] = {}  # what the current run was asked for (run_request)
+        training = getattr(window, "training", None)
+        if training is not None:
+            training.run_requests.append(self.run_request)
+            training.session.probe.connect(self._probe)
+            training.session.started.connect(self._run_started)
 
     def _build(self, classes: tuple) -> None:
         body = QWidget(self)
@@ -110,13 +116,13 @@ class InsideDock(QDockWidget):
         if self.job is not None and self.job.is_running():
             self._timer.start()  # the graph changed while loading: load again after
             return
-        from graphedit.model.project import project_from_json, project_to_json
+        from graphedit.model.project import node_types_of, project_from_json, project_to_json
 
         files = self.window.files
         project = files.project
         project.document = self.controller.root  # the project's graph, also while a block is open
         try:
-            copy = project_from_json(project_to_json(project), "the project", project.document.registry)
+            copy = project_from_json(project_to_json(project), "the project", node_types_of(project.document))
         except GraphEditError as exc:  # a graph mid-edit: say so, never crash
             self._failed(str(exc).splitlines()[0])
             return
@@ -130,6 +136,36 @@ class InsideDock(QDockWidget):
         self.job.done.connect(self._loaded)
         self.job.failed.connect(self._failed)
         self.job.start()
+
+    def run_request(self) -> dict[str, Any]:
+        """A run override for the next run: the embeddings of the chosen node each epoch, weight snapshots for the
+        landscape's path. Asked when that view is in front in this dock, or the lesson opens on it; never a
+        project setting."""
+        lesson = self.window.files.project.view.get("live_view")
+        front = self.current_view() if self.isVisible() else None
+        inside: dict[str, Any] = {}
+        if "embeddings" in (front, lesson):
+            node = self._pages["embeddings"].chosen_node(self.controller.root)
+            if node:
+                inside["embed"] = node
+        if "landscape" in (front, lesson):
+            inside["snapshots"] = True
+        self.requested = inside
+        return {"inside": inside} if inside else {}
+
+    def _run_started(self, _message: dict[str, Any]) -> None:
+        if self.requested and self.current_view() in ("embeddings", "landscape"):
+            # the view that asked stays in front: after the workspace switch that brings the Live dock forward
+            QTimer.singleShot(0, self._bring_forward)
+
+    def _bring_forward(self) -> None:
+        self.show()
+        self.raise_()
+
+    def _probe(self, message: dict[str, Any]) -> None:
+        payload = message.get("payload") or {}
+        if payload.get("kind") == "embedding" and "embeddings" in self._pages:
+            self._pages["embeddings"].show_probe(payload)
 
     def is_loading(self) -> bool:
         return self.job is not None and self.job.is_running()

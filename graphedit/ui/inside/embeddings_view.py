@@ -1,6 +1,8 @@
 """Embeddings of a hidden layer: each example's activations at a chosen node, in two dimensions, coloured by class.
 
-PCA follows the model (it is redrawn when the model reloads, e.g. after a run adopts its weights);
+PCA follows the model (it is redrawn when the model reloads, e.g. after a run adopts its weights) and
+follows a run: a run started while this view is open (or on its lesson) sends the chosen node's PCA
+after each epoch, on the same examples (:mod:`graphedit.training.inside_probes`), and the points move;
 t-SNE (scikit-learn) runs on request off the editor's thread and can be cancelled. Moving the mouse
 over a point shows that example's input. See :mod:`graphedit.training.embeddings`.
 """
@@ -68,6 +70,7 @@ class EmbeddingsPage(InsidePage):
         self.method = "PCA"
         self.job: Job | None = None
         self.hovered: int | None = None
+        self.live_epoch: int | None = None  # the epoch of the run's last embedding shown (None: the model's own)
 
     def show_model(self, seen: Any) -> None:
         if seen is not None and seen is not self.seen:
@@ -80,6 +83,30 @@ class EmbeddingsPage(InsidePage):
             self.node.setCurrentText(current if current in nodes else default)
             self.node.blockSignals(False)
         super().show_model(seen)
+
+    def chosen_node(self, document: Any) -> str:
+        """The node a run embeds each epoch: the one chosen here, or the default of this graph."""
+        nodes = hidden_nodes(document)
+        current = self.node.currentText()
+        if current in nodes:
+            return current
+        return nodes[-2] if len(nodes) >= 2 else (nodes[0] if nodes else "")
+
+    def show_probe(self, payload: dict[str, Any]) -> None:
+        """A run's embedding at an epoch's end (:mod:`graphedit.training.inside_probes`): these examples, projected."""
+        if self.seen is None or payload.get("node") != self.node.currentText():
+            return
+        coords = np.asarray(payload["coords"], dtype=float)
+        if len(coords) != len(self.seen.x):
+            return  # other examples than those shown (the dataset changed): wait for the model to reload
+        self.cancel()
+        self.method, self.live_epoch = "PCA", int(payload.get("epoch", 0))
+        share = payload.get("share") or [0.0, 0.0]
+        self._show(coords, f"PC1 ({float(share[0]):.0%} of the variance)", f"PC2 ({float(share[1]):.0%})")
+        self.state.setText(
+            f"Training: epoch {self.live_epoch}, {len(coords)} examples · {payload.get('features', '?')} features, "
+            f"projected again after each epoch. {EVAL_NOTE}"
+        )
 
     def applies(self, seen: Any) -> tuple[bool, str]:
         if seen is None:
@@ -96,7 +123,7 @@ class EmbeddingsPage(InsidePage):
         self.cancel()
         self.values = activations(self.seen.compiled, self.node.currentText(), self.seen.x)
         coords, share = pca(self.values)
-        self.method = "PCA"
+        self.method, self.live_epoch = "PCA", None
         self._show(coords.numpy(), f"PC1 ({float(share[0]):.0%} of the variance)", f"PC2 ({float(share[1]):.0%})")
         self.state.setText(f"{len(self.values)} examples · {self.values.shape[1]} features. {EVAL_NOTE}")
 

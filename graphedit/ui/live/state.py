@@ -60,7 +60,7 @@ class LiveState:
             payload = event.get("payload") or {}
             if payload.get("kind") == "confusion":
                 self.confusions.append(payload)
-            else:
+            elif payload.get("kind", "probe") == "probe":  # an "embedding" is the Inside dock's
                 self._probe(payload)
         elif kind == "finished":
             self.status = str((event.get("summary") or {}).get("status", "finished"))

@@ -52,6 +52,9 @@ class TrainingFeature(QObject):
             lambda name: None if self._fitting_view else self.files.project.view.__setitem__("live_view", name)
         )
         self._snapshot_dialog: SnapshotDialog | None = None
+        # what open views ask of the next run (the Inside dock: embeddings, weight snapshots): run overrides,
+        # never project settings
+        self.run_requests: list[Any] = []
         self._trained: Any = None  # the Project the current run belongs to (another may be opened meanwhile)
         self.files.run_guard = self.session  # opening another project or closing asks first while a run trains
         self.toolbar.runRequested.connect(self.run)
@@ -163,6 +166,8 @@ class TrainingFeature(QObject):
             self._show_fitting_view(project.document)
         try:
             self.session.scratch = self.files.unsaved_home  # an unsaved project's runs: its own per-user folder
+            requested = {k: v for request in self.run_requests for k, v in request().items()}
+            overrides = {**requested, **(overrides or {})}
             run_dir = self.session.start(project, overrides, resume_dir=resume_dir, name=STAND_IN)
             self._trained = self.files.project
         except (GraphEditError, OSError) as exc:
