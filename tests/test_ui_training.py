@@ -263,9 +263,11 @@ def fake_run(session):
     return writer
 
 
-def test_session_coalesces_steps_and_keeps_the_order_of_events(qtbot):
+def test_session_coalesces_steps_and_keeps_the_order_of_events(qtbot, monkeypatch):
+    from graphedit.ui.runner import process
     from graphedit.ui.runner.process import TrainingSession
 
+    monkeypatch.setattr(process, "TICK_BUDGET_S", 10.0)  # one tick reads everything, however busy the machine
     session = TrainingSession()
     seen, order = Seen(session), []
     for name in ("started", "step", "epoch", "probe", "finished"):
