@@ -69,7 +69,7 @@ class EditorController(BlockEdits, QObject):
     def __init__(self, document: GraphDocument | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.indexChanged.connect(lambda _i: self.refresh())
+        self.undo_stack.indexChanged.connect(self._undo_moved)  # a method: Qt drops it with the controller
         # ``root`` is the project's graph (what is saved, trained, exported); ``document`` the one the canvas shows
         # and edits: ``root``, or the inside of the innermost open block (``levels``)
         self.root: GraphDocument = document if document is not None else GraphDocument()
@@ -118,6 +118,9 @@ class EditorController(BlockEdits, QObject):
     @property
     def registry(self):
         return self.document.registry
+
+    def _undo_moved(self, _index: int) -> None:
+        self.refresh()
 
     def refresh(self) -> None:
         """Re-run shape inference for what changed; emit shapesUpdated if any node's info is new or gone,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
-from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QTimer
-from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QWidget
 
 from graphedit.errors import GraphEditError
@@ -15,6 +13,7 @@ from graphedit.ui.canvas import style
 from graphedit.ui.canvas.annotation_items import AnnotationDrag, FrameResize, NoteItem, add_annotation_actions
 from graphedit.ui.canvas.block_view import BlockViewMixin
 from graphedit.ui.canvas.breadcrumb import Breadcrumb
+from graphedit.ui.canvas.clipboard import CanvasClipboard
 from graphedit.ui.canvas.find_node import FindNodeBar
 from graphedit.ui.canvas.interactions import (
     Interaction,
@@ -28,7 +27,7 @@ from graphedit.ui.canvas.minimap import Minimap
 from graphedit.ui.canvas.node_item import LOD_TEXT
 from graphedit.ui.canvas.quick_add import QuickAddPopup
 from graphedit.ui.canvas.scene import CanvasScene
-from graphedit.ui.controller import CLIPBOARD_MIME, EditorController
+from graphedit.ui.controller import EditorController
 
 NODE_MIME = "application/x-graphedit-node-type"
 BLOCK_FILE_MIME = "application/x-graphedit-block-file"  # payload: the path of a block file of the user's library
@@ -46,7 +45,6 @@ class CanvasView(BlockViewMixin, QGraphicsView):
         self.snap = True
         self.mode: Interaction | None = None
         self._space = False
-        self._pastes = 0
         self.setRenderHints(
             QPainter.RenderHint.Antialiasing
             | QPainter.RenderHint.TextAntialiasing
@@ -70,6 +68,7 @@ class CanvasView(BlockViewMixin, QGraphicsView):
         self._quick_at = QPointF()
         self._quick_port: tuple[str, str, bool] | None = None
         self.finder = FindNodeBar(self)  # Ctrl+F
+        self.clipboard = CanvasClipboard(self)
         self.keymap = CanvasKeymap(self)
         self.breadcrumb = Breadcrumb(controller, self)
         self.minimap = Minimap(self)
@@ -299,49 +298,6 @@ class CanvasView(BlockViewMixin, QGraphicsView):
 
     def mute_selected(self) -> None:
         self.controller.toggle_muted(self.scene().selected_node_ids())
-
-    def copy(self) -> bool:
-        nodes = self.scene().selected_node_ids()
-        if not nodes:
-            return False
-        text = json.dumps(self.controller.copy_json(nodes), indent=1)
-        mime = QMimeData()
-        mime.setData(CLIPBOARD_MIME, text.encode("utf-8"))
-        mime.setText(text)
-        QGuiApplication.clipboard().setMimeData(mime)
-        self._pastes = 0
-        return True
-
-    def cut(self) -> None:
-        if self.copy():
-            self.controller.remove_nodes(self.scene().selected_node_ids())
-
-    def paste(self) -> None:
-        mime = QGuiApplication.clipboard().mimeData()
-        raw = bytes(mime.data(CLIPBOARD_MIME)).decode("utf-8") if mime.hasFormat(CLIPBOARD_MIME) else mime.text()
-        try:
-            data = json.loads(raw)
-            assert isinstance(data, dict) and isinstance(data.get("nodes"), list)
-        except (ValueError, AssertionError):
-            self.show_message("The clipboard holds no GraphEdit nodes.")
-            return
-        self._pastes += 1
-        offset = (30.0 * self._pastes, 30.0 * self._pastes)
-        cursor = self.mapFromGlobal(self.cursor().pos())
-        if self.viewport().rect().contains(cursor) and data["nodes"]:
-            at = self.mapToScene(cursor)
-            left = min(n["position"][0] for n in data["nodes"])
-            top = min(n["position"][1] for n in data["nodes"])
-            offset = (style.snap(at.x() - left), style.snap(at.y() - top))
-        try:
-            self.controller.paste_json(data, offset)
-        except (GraphEditError, KeyError, TypeError, ValueError) as exc:
-            self.show_message(f"Cannot paste: {exc}", error=True)
-
-    def duplicate(self) -> None:
-        nodes = self.scene().selected_node_ids()
-        if nodes:
-            self.controller.paste_json(self.controller.copy_json(nodes), (40.0, 40.0))
 
     # ----------------------------------------------------------- quick add
     def open_quick_add(self, scene_pos: QPointF | None = None, port: tuple[str, str, bool] | None = None) -> None:
