@@ -44,16 +44,22 @@ class Job(QObject):
         return self._thread is not None and self._thread.is_alive()
 
     def _progress(self, done: int, total: int) -> bool:
-        self.progressed.emit(done, total)
+        self._emit(self.progressed, done, total)
         return not self._cancel.is_set()
 
     def _run(self) -> None:
         try:
             result = self.work(self._progress)
         except (GraphEditError, ValueError, RuntimeError, OSError) as exc:
-            self.failed.emit(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            self._emit(self.failed, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             return
         if self._cancel.is_set():
-            self.cancelled.emit()
+            self._emit(self.cancelled)
         else:
-            self.done.emit(result)
+            self._emit(self.done, result)
+
+    def _emit(self, signal: Any, *args: Any) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the view that asked was closed meanwhile: nobody is left to tell
+            self._cancel.set()
