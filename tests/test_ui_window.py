@@ -250,3 +250,35 @@ def test_graphedit_without_display_says_so_in_one_line():
     lines = (result.stdout + result.stderr).strip().splitlines()
     assert len(lines) == 1
     assert "no display" in lines[0] and "graphedit check" in lines[0]
+
+
+def test_the_inspector_scrolls_rather_than_cuts_its_text_at_1280x720(qtbot, tmp_path):
+    from PySide6.QtWidgets import QLabel
+
+    window = make_window(qtbot, tmp_path)
+    window.resize(1280, 720)
+    assert window.files.open(copy_example(tmp_path), ask=False)
+    table = window.summary.table
+    for node in ("ce", "conv2", "ce"):  # another node's text, then back: each fits its own height
+        rect = table.visualItemRect(table.item(window.summary.row_of(node), 0))
+        QTest.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, rect.center())
+
+        def cut_labels():
+            viewport = window.inspector.scroll.viewport()
+            cut = ["scrolls sideways"] if window.inspector.scroll.horizontalScrollBar().isVisible() else []
+            for label in window.inspector.details.findChildren(QLabel):
+                if not label.isVisible() or not label.text():
+                    continue
+                if label.mapTo(viewport, label.rect().topRight()).x() > viewport.width():
+                    cut.append(f"{label.text()[:30]!r}: past the dock's right edge")
+                if label.wordWrap() and label.height() < label.heightForWidth(label.width()):
+                    cut.append(f"{label.text()[:30]!r}: {label.height()} < {label.heightForWidth(label.width())}")
+                if not label.wordWrap() and label.sizeHint().width() > label.width() + 1:
+                    cut.append(f"{label.text()[:30]!r}: width {label.width()} < {label.sizeHint().width()}")
+            return cut
+
+        qtbot.waitUntil(lambda: cut_labels() == [], timeout=2000)
+    assert window.inspector.title.text() == "SoftmaxCrossEntropy"
+    title = window.inspector.title
+    assert title.fontMetrics().horizontalAdvance(title.text()) <= title.contentsRect().width()
+    screenshot(window, "inspector_long_title_1280x720.png")

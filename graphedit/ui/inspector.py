@@ -83,13 +83,16 @@ class InspectorDock(QDockWidget):
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
         self.title.setFont(font)
-        self.type_label = _label(wrap=False)
+        self.title.setWordWrap(True)  # a long type name (SoftmaxCrossEntropy) on a narrow dock
+        self.type_label = _label()
         self.type_label.setEnabled(False)
+        names = QVBoxLayout()  # the title, and under it the family and type id: each gets the dock's width
+        names.setSpacing(0)
+        names.addWidget(self.title)
+        names.addWidget(self.type_label)
         header = QHBoxLayout()
-        header.addWidget(self.icon)
-        header.addWidget(self.title)
-        header.addWidget(self.type_label)
-        header.addStretch(1)
+        header.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        header.addLayout(names, 1)
 
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("node_name")
@@ -187,6 +190,10 @@ class InspectorDock(QDockWidget):
 
     # ----------------------------------------------------------------- refresh
     def refresh(self, *_: Any) -> None:
+        self._refresh()
+        QTimer.singleShot(0, self._fit_height)  # other text, other height: scroll rather than squeeze it
+
+    def _refresh(self) -> None:
         selection = [n for n in self.controller.selection() if n in self.controller.document]
         if len(selection) != 1:
             self.node_id = None
