@@ -282,3 +282,25 @@ def test_the_inspector_scrolls_rather_than_cuts_its_text_at_1280x720(qtbot, tmp_
     title = window.inspector.title
     assert title.fontMetrics().horizontalAdvance(title.text()) <= title.contentsRect().width()
     screenshot(window, "inspector_long_title_1280x720.png")
+
+
+def test_closing_the_window_cancels_its_background_jobs_and_waits_for_them(qtbot, tmp_path):
+    import threading
+
+    from graphedit.ui.background import Job
+
+    window = make_window(qtbot, tmp_path)
+    started, steps = threading.Event(), []
+
+    def work(progress):  # runs until told to stop, as a long computation does
+        started.set()
+        while progress(len(steps), 0):
+            steps.append(1)
+            threading.Event().wait(0.01)
+        return len(steps)
+
+    job = Job(work, window.inspector)
+    job.start()
+    assert started.wait(10)
+    assert window.close()
+    assert not job._thread.is_alive() and job.is_cancelled()

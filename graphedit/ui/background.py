@@ -10,12 +10,40 @@ the loss landscape.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from graphedit.errors import GraphEditError
+
+_RUNNING: set[Job] = set()  # the jobs whose thread has not ended
+
+
+def finish_jobs(owner: QObject, timeout: float) -> bool:
+    """Cancel the running jobs of ``owner`` (a window closing) and wait up to ``timeout`` seconds for their
+    threads: a thread that outlives its views races Qt's teardown. ``True`` when none of them is left."""
+    deadline = time.monotonic() + timeout
+    jobs = [job for job in list(_RUNNING) if _owned_by(job, owner)]
+    for job in jobs:
+        job.cancel()
+    for job in jobs:
+        if job._thread is not None:
+            job._thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(job in _RUNNING for job in jobs)
+
+
+def _owned_by(job: QObject, owner: QObject) -> bool:
+    try:
+        parent = job.parent()
+        while parent is not None:
+            if parent is owner:
+                return True
+            parent = parent.parent()
+    except RuntimeError:  # a job of a window already gone (its Qt object deleted): not this window's
+        pass
+    return False
 
 
 class Job(QObject):
@@ -32,6 +60,7 @@ class Job(QObject):
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="graphedit-job", daemon=True)
+        _RUNNING.add(self)
         self._thread.start()
 
     def cancel(self) -> None:
@@ -53,6 +82,8 @@ class Job(QObject):
         except (GraphEditError, ValueError, RuntimeError, OSError) as exc:
             self._emit(self.failed, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             return
+        finally:
+            _RUNNING.discard(self)
         if self._cancel.is_set():
             self._emit(self.cancelled)
         else:

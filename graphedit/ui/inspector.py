@@ -176,7 +176,7 @@ class InspectorDock(QDockWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize:
-            QTimer.singleShot(0, self._fit_height)
+            QTimer.singleShot(0, self, self._fit_height)
         return super().eventFilter(watched, event)
 
     def _fit_height(self) -> None:
@@ -191,7 +191,7 @@ class InspectorDock(QDockWidget):
     # ----------------------------------------------------------------- refresh
     def refresh(self, *_: Any) -> None:
         self._refresh()
-        QTimer.singleShot(0, self._fit_height)  # other text, other height: scroll rather than squeeze it
+        QTimer.singleShot(0, self, self._fit_height)  # other text, other height: scroll rather than squeeze it
 
     def _refresh(self) -> None:
         selection = [n for n in self.controller.selection() if n in self.controller.document]
@@ -241,7 +241,7 @@ class InspectorDock(QDockWidget):
         self._show_shapes(node_id)
         self._show_training(node_id)
         self._show_extra(node_id)
-        QTimer.singleShot(0, self._fit_height)
+        QTimer.singleShot(0, self, self._fit_height)
 
     def set_extra(self, title: str, provider: Any) -> None:
         """A section a view adds about the selected node: ``provider(node_id)`` gives its text (None: no section)."""

@@ -15,6 +15,7 @@ from graphedit.model.project import SUFFIX
 from graphedit.nodes.registry import Registry, default_registry
 from graphedit.ui import APP_NAME
 from graphedit.ui.actions import WindowActions
+from graphedit.ui.background import finish_jobs
 from graphedit.ui.block_palette import BlocksSection
 from graphedit.ui.canvas.view import CanvasView
 from graphedit.ui.code_view import CodeViewDock
@@ -37,6 +38,9 @@ from graphedit.ui.theme import apply_theme
 from graphedit.ui.workspaces import Workspaces
 
 __all__ = ["APP_NAME", "MainWindow"]
+
+
+JOB_GRACE_S = 10.0  # on close, how long the window waits for a background computation to end
 
 
 class MainWindow(QMainWindow):
@@ -244,6 +248,7 @@ class MainWindow(QMainWindow):
             return
         self.experiments.shutdown()  # a running sweep stops; the next Start runs its unfinished trials again
         self.training.shutdown()
+        finish_jobs(self, JOB_GRACE_S)  # no background computation outlives the window it draws in
         self.files.close()
         self.settings.setValue("window_geometry", self.saveGeometry())
         self.workspaces.save()

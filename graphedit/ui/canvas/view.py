@@ -73,7 +73,7 @@ class CanvasView(BlockViewMixin, QGraphicsView):
         self.breadcrumb = Breadcrumb(controller, self)
         self.minimap = Minimap(self)
         controller.message.connect(self.show_message)
-        controller.documentReplaced.connect(lambda: QTimer.singleShot(0, self.zoom_to_fit))
+        controller.documentReplaced.connect(lambda: QTimer.singleShot(0, self, self.zoom_to_fit))
         controller.levelChanged.connect(self._level_changed)
 
     def scene(self) -> CanvasScene:  # typed

@@ -156,7 +156,7 @@ class InsideDock(QDockWidget):
     def _run_started(self, _message: dict[str, Any]) -> None:
         if self.requested and self.current_view() in ("embeddings", "landscape"):
             # the view that asked stays in front: after the workspace switch that brings the Live dock forward
-            QTimer.singleShot(0, self._bring_forward)
+            QTimer.singleShot(0, self, self._bring_forward)
 
     def _bring_forward(self) -> None:
         self.show()
