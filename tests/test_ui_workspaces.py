@@ -39,6 +39,8 @@ def cramped(window) -> list[str]:
     for widget in window.findChildren(QWidget):
         if not widget.isVisible() or widget.isWindow() or in_scroll_area(widget):
             continue  # inside a scroll area, a widget may be larger than what shows: it scrolls
+        if widget.objectName() == "qt_spinbox_lineedit":
+            continue  # a spin box sizes its own line edit (always below its hint); the spin box itself is checked
         hint = widget.minimumSizeHint()
         name = f"{type(widget).__name__} {widget.objectName() or ''} {getattr(widget, 'text', lambda: '')()!r}"
         if hint.isValid() and (widget.width() < hint.width() or widget.height() < hint.height()):
