@@ -144,6 +144,10 @@ class EmbeddingsPage(InsidePage):
             return
         values = self.values[:TSNE_MAX].clone()
         seed = self.seen.seed
+        # imported here, on the editor's thread: a module imported by the job's thread went through PySide's
+        # import hook while the event loop ran, and the two deadlocked (seen in the suite)
+        import sklearn.manifold  # noqa: F401
+
         self.job = Job(lambda _progress: tsne(values, seed=seed), self)
         self.job.done.connect(self._tsne_done)
         self.job.failed.connect(lambda message: self._tsne_over(f"t-SNE failed: {message}"))
