@@ -98,3 +98,24 @@ def test_every_example_checks_without_sympy_and_with_the_same_shapes():
         "result['same'] = deferred == [[r.to_json() for r in summarize(doc)] for doc in docs]"
     )
     assert result["count"] >= 30 and result["loaded"] == [] and result["same"]
+
+
+def test_the_editors_lasting_stand_ins_give_way_to_the_real_module_when_something_needs_it():
+    result = fresh(
+        "import torch\n"
+        "from graphedit.compiler.nodynamo import defer_for_process\n"
+        "from graphedit.compiler.report import summarize\n"
+        "from graphedit.model.project import load_project\n"
+        "defer_for_process()\n"
+        "doc = load_project('projects/keras_cnn.gproj').document\n"
+        "deferred = [r.to_json() for r in summarize(doc)]\n"
+        "real = lambda m: getattr(sys.modules.get(m), '__file__', None) is not None\n"
+        "result['before'] = [m for m in ('torch._dynamo', 'sympy') if real(m)]\n"
+        "answered = list(sys.modules['torch._dynamo'].answered)  # the wrappers the stand-in answered\n"
+        "torch._dynamo.reset()  # a use the stand-in does not answer: the real module loads\n"
+        "result['after'] = real('torch._dynamo')\n"
+        "kept = [f for f in answered if getattr(f, '__dynamo_disable', None) is f]\n"
+        "result['rewrapped'] = bool(answered) and not kept\n"
+        "result['same'] = deferred == [r.to_json() for r in summarize(doc)]"
+    )
+    assert result == {"before": [], "after": True, "rewrapped": True, "same": True}

@@ -11,8 +11,14 @@ nothing traces, so the wrapper's result is the function itself.
 removes every trace of itself afterwards: the wrappers it answered forget the
 answer, so a later ``torch.compile`` in the same process loads the real module
 and wraps them properly. Any other use of the stand-in loads the real module
-at once. It is meant for single-threaded command-line use; the editor, whose
-threads may import torch modules at any time, does not use it.
+at once (under a lock: the editor's threads may ask at any time).
+
+:func:`defer_for_process` installs the same stand-ins for the rest of a
+process that never compiles in itself: the editor (training, and with it any
+compile, runs in a worker process). Its first shape inference no longer
+waits for ``torch._dynamo`` and sympy (two seconds of a small machine's
+start-up). Should anything in the editor load the real module (the profiler,
+say), the wrappers answered so far forget their answer then, as above.
 
 The same goes for ``torch.fx.experimental.symbolic_shapes``, which the
 convolution meta kernel and ``torch._check`` import for ``sym_and``,
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import threading
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +43,7 @@ NAME = "torch._dynamo"
 SYMBOLIC = "torch.fx.experimental.symbolic_shapes"
 SYMPY = "sympy"
 CACHE = "__dynamo_disable"  # where torch._compile._disable_dynamo keeps the disabled function
+_LOADING = threading.RLock()  # one thread at a time swaps a stand-in for its real module
 
 
 class _Deferred(types.ModuleType):
@@ -49,9 +57,14 @@ class _Deferred(types.ModuleType):
         return getattr(self._real(), name)
 
     def _real(self) -> types.ModuleType:
-        if sys.modules.get(self.__name__) is self:
-            del sys.modules[self.__name__]
-        return importlib.import_module(self.__name__)
+        with _LOADING:
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+                self._leaving()
+            return importlib.import_module(self.__name__)
+
+    def _leaving(self) -> None:
+        """Called once, when the real module replaces this stand-in in ``sys.modules``."""
 
 
 class _StandIn(_Deferred):
@@ -64,6 +77,13 @@ class _StandIn(_Deferred):
             return self._real().disable(fn, recursive, **kwargs)
         self.answered.append(fn)
         return fn
+
+    def _leaving(self) -> None:
+        """The wrappers answered so far forget the answer: the real module wraps them on their next call."""
+        for fn in self.answered:
+            if getattr(fn, CACHE, None) is fn:
+                delattr(fn, CACHE)
+        self.answered.clear()
 
 
 def _plain(value: Any) -> bool:
@@ -129,23 +149,31 @@ class _SympyStandIn(_Deferred):
         super().__init__(SYMPY)
 
 
+def _install() -> list[tuple[str, _Deferred]]:
+    """Stand-ins for those of the three modules not loaded yet (none when ``torch._dynamo`` is)."""
+    if NAME in sys.modules:
+        return []
+    made = [(name, make()) for name, make in ((NAME, _StandIn), (SYMBOLIC, _SymbolicStandIn), (SYMPY, _SympyStandIn))]
+    installed = [(name, module) for name, module in made if name not in sys.modules]
+    sys.modules.update(installed)
+    return installed
+
+
 @contextmanager
 def dynamo_deferred() -> Iterator[None]:
     """Run meta-tensor shape inference without importing ``torch._dynamo`` (see the module doc)."""
-    if NAME in sys.modules:
-        yield
-        return
-    stand_in = _StandIn()
-    sys.modules[NAME] = stand_in
-    deferred = [(name, make()) for name, make in ((SYMBOLIC, _SymbolicStandIn), (SYMPY, _SympyStandIn))]
-    deferred = [(name, module) for name, module in deferred if name not in sys.modules]
-    sys.modules.update(deferred)
+    installed = _install()
     try:
         yield
     finally:
-        for name, module in [(NAME, stand_in), *deferred]:
-            if sys.modules.get(name) is module:
-                del sys.modules[name]
-        for fn in stand_in.answered:
-            if getattr(fn, CACHE, None) is fn:
-                delattr(fn, CACHE)
+        with _LOADING:
+            for name, module in installed:
+                if sys.modules.get(name) is module:
+                    del sys.modules[name]
+                    module._leaving()
+
+
+def defer_for_process() -> None:
+    """The stand-ins for the rest of this process, which must never compile in itself (the editor)."""
+    with _LOADING:
+        _install()

@@ -4,10 +4,12 @@ Importing torch and the editor takes seconds. :class:`StartWindow` needs only Qt
 be, in its theme, with a progress line. :class:`EditorLoader` then works in steps, each from the event loop, so the
 window keeps painting: torch and the torch-only modules import in a thread (the GUI thread keeps the event loop
 turning), the main window is built in the GUI thread and takes the start window's place, and the project opens
-last with its name in the status bar.
+last with its name in the status bar. The editor process never compiles (runs train in a worker process), so its
+shape inference answers ``torch._dynamo``'s questions without loading it (``graphedit/compiler/nodynamo.py``).
 
-``GRAPHEDIT_STARTUP_TRACE=FILE`` appends ``<event> <time.time()> torch=<0|1>`` lines for ``first_paint`` and
-``usable`` (see ``bench/startup.py``); with ``GRAPHEDIT_STARTUP_QUIT=1`` as well the editor quits once usable.
+``GRAPHEDIT_STARTUP_TRACE=FILE`` appends ``<event> <time.time()> torch=<0|1> dynamo=<0|1>`` lines for
+``first_paint`` and ``usable`` (see ``bench/startup.py``); with ``GRAPHEDIT_STARTUP_QUIT=1`` as well the editor
+quits once usable.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ def trace(event: str) -> None:
     path = os.environ.get(TRACE_ENV)
     if path:
         with open(path, "a", encoding="utf-8") as f:
-            f.write(f"{event} {time.time():.6f} torch={int('torch' in sys.modules)}\n")
+            dynamo = getattr(sys.modules.get("torch._dynamo"), "__file__", None) is not None  # the real module
+            f.write(f"{event} {time.time():.6f} torch={int('torch' in sys.modules)} dynamo={int(dynamo)}\n")
 
 
 class StartWindow(QWidget):
@@ -113,6 +116,8 @@ class EditorLoader(QObject):
         try:
             for name in BACKGROUND_IMPORTS:
                 importlib.import_module(name)
+            # the editor never compiles in its own process: its shape inference need not wait for torch._dynamo
+            importlib.import_module("graphedit.compiler.nodynamo").defer_for_process()
         except BaseException as exc:  # reported in the GUI thread, where importing again raises it properly
             self.error = exc
 
