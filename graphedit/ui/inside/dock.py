@@ -66,12 +66,10 @@ class InsideDock(QDockWidget):
         self.combo = QComboBox()
         self.combo.setToolTip("What to look at inside the model")
         self.stack = QStackedWidget()
-        self._pages: dict[str, InsidePage] = {}
+        self._classes = classes
+        self._made: dict[str, InsidePage] | None = None  # the pages, made when first needed (_pages)
         for cls in classes:
-            page = cls(self, self.stack)
-            self._pages[page.name] = page
-            self.stack.addWidget(page)
-            self.combo.addItem(page.title, page.name)
+            self.combo.addItem(cls.title, cls.name)
         self.combo.currentIndexChanged.connect(self._combo_changed)
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -91,19 +89,29 @@ class InsideDock(QDockWidget):
         layout.addWidget(self.stack, 1)
         self.setWidget(body)
 
+    def _pages(self) -> dict[str, InsidePage]:
+        """The pages, made on first use: a start-up whose dock is behind another tab does not pay for them."""
+        if self._made is None:
+            self._made = {cls.name: cls(self, self.stack) for cls in self._classes}
+            for page in self._made.values():
+                self.stack.addWidget(page)
+            self.stack.setCurrentIndex(self.combo.currentIndex())
+            self._update_applicable()
+        return self._made
+
     # ------------------------------------------------------------ public
     def views(self) -> list[str]:
-        return list(self._pages)
+        return [cls.name for cls in self._classes]
 
     def page(self, name: str) -> InsidePage:
-        return self._pages[name]
+        return self._pages()[name]
 
     def current_view(self) -> str:
         return str(self.combo.currentData())
 
     def show_view(self, name: str) -> None:
-        if name not in self._pages:
-            raise KeyError(f"no Inside view named '{name}'; the views are {', '.join(self._pages)}")
+        if name not in self.views():
+            raise KeyError(f"no Inside view named '{name}'; the views are {', '.join(self.views())}")
         self.combo.setCurrentIndex(self.views().index(name))
 
     def mark_stale(self, *_: Any) -> None:
@@ -145,7 +153,7 @@ class InsideDock(QDockWidget):
         front = self.current_view() if self.isVisible() else None
         inside: dict[str, Any] = {}
         if "embeddings" in (front, lesson):
-            node = self._pages["embeddings"].chosen_node(self.controller.root)
+            node = self.page("embeddings").chosen_node(self.controller.root)
             if node:
                 inside["embed"] = node
         if "landscape" in (front, lesson):
@@ -164,8 +172,8 @@ class InsideDock(QDockWidget):
 
     def _probe(self, message: dict[str, Any]) -> None:
         payload = message.get("payload") or {}
-        if payload.get("kind") == "embedding" and "embeddings" in self._pages:
-            self._pages["embeddings"].show_probe(payload)
+        if payload.get("kind") == "embedding" and "embeddings" in (self._made or {}):  # a page never shown asked none
+            self.page("embeddings").show_probe(payload)
 
     def is_loading(self) -> bool:
         return self.job is not None and self.job.is_running()
@@ -180,7 +188,7 @@ class InsideDock(QDockWidget):
     def _project_loaded(self) -> None:
         """A lesson names the view that teaches it (``view.live_view``): an Inside view shows in front."""
         name = self.window.files.project.view.get("live_view")
-        if name in self._pages:
+        if name in self.views():
             self.show_view(name)
             self.show()
             self.raise_()
@@ -203,15 +211,17 @@ class InsideDock(QDockWidget):
             page.show_note(f"The model cannot be opened: {message}")
 
     def _update_applicable(self) -> None:
+        if self._made is None:
+            return  # checked when the pages are made
         model = self.combo.model()
         assert isinstance(model, QStandardItemModel)
-        for row, page in enumerate(self._pages.values()):
+        for row, page in enumerate(self._made.values()):
             ok, reason = page.applies(self.seen)
             model.item(row).setEnabled(ok)
             model.item(row).setToolTip("" if ok else reason)
 
     def _combo_changed(self, index: int) -> None:
-        for page in self._pages.values():
+        for page in self._pages().values():
             if page is not self.stack.widget(index):
                 page.left()
         self.stack.setCurrentIndex(index)
@@ -226,6 +236,8 @@ class InsideDock(QDockWidget):
         self.viewChanged.emit(self.current_view())
 
     def _visibility(self, visible: bool) -> None:
+        if visible:
+            self._pages()  # made now, to be shown
         page = self.stack.currentWidget()
         if not visible and isinstance(page, InsidePage):
             page.left()  # another tab in front: the canvas loses this view's badges

@@ -77,7 +77,7 @@ class LiveViewsDock(QDockWidget):
         controller.documentReplaced.connect(self.clear)
         if hasattr(controller, "levelChanged"):  # a block opened or left: the badges of the nodes now shown
             controller.levelChanged.connect(self._overlay_toggled)
-        self.visibilityChanged.connect(lambda visible: visible and self.throttle.request())
+        self.visibilityChanged.connect(self._visibility)
         self.set_canvas(canvas if canvas is not None else getattr(parent, "canvas", None))
 
     def _build(self) -> None:
@@ -85,12 +85,9 @@ class LiveViewsDock(QDockWidget):
         self.combo = QComboBox()
         self.combo.setToolTip("What to watch while the network trains")
         self.stack = QStackedWidget()
-        self._views: dict[str, LiveView] = {}
+        self._made: dict[str, LiveView] | None = None  # the views, made when first needed (_all_views)
         for cls in VIEW_CLASSES:
-            view = cls(self.stack)
-            self._views[view.name] = view
-            self.stack.addWidget(view)
-            self.combo.addItem(view.title, view.name)
+            self.combo.addItem(cls.title, cls.name)
         self.combo.currentIndexChanged.connect(self._combo_changed)
         self.status = QLabel()
         self.badges_box = QCheckBox("Badges")
@@ -114,19 +111,30 @@ class LiveViewsDock(QDockWidget):
         layout.addWidget(self.stack, 1)
         self.setWidget(body)
 
+    def _all_views(self) -> dict[str, LiveView]:
+        """The views, made on first use: a start-up whose dock is behind another tab does not pay for their plots."""
+        if self._made is None:
+            self._made = {cls.name: cls(self.stack) for cls in VIEW_CLASSES}
+            for view in self._made.values():
+                self.stack.addWidget(view)
+                view.set_focus_nodes(self._selection, self.overlay.hover)
+            self.stack.setCurrentIndex(self.combo.currentIndex())
+            self._update_applicable()
+        return self._made
+
     # ------------------------------------------------------------ public
     def views(self) -> list[str]:
-        return list(self._views)
+        return [cls.name for cls in VIEW_CLASSES]
 
     def view(self, name: str) -> LiveView:
-        return self._views[name]
+        return self._all_views()[name]
 
     def current_view(self) -> str:
         return str(self.combo.currentData())
 
     def show_view(self, name: str) -> None:
-        if name not in self._views:
-            raise KeyError(f"no live view named '{name}'; the views are {', '.join(self._views)}")
+        if name not in self.views():
+            raise KeyError(f"no live view named '{name}'; the views are {', '.join(self.views())}")
         self.combo.setCurrentIndex(self.views().index(name))
 
     def set_canvas(self, canvas: Any) -> None:
@@ -188,7 +196,7 @@ class LiveViewsDock(QDockWidget):
     def overlay_runs(self, run_dirs: list[str]) -> list[str]:
         """Overlay the loss curves of finished runs (their metrics.json) on the curves view, shown when any is drawn
         (clearing the overlays leaves the view the user is on)."""
-        drawn = self._views["curves"].overlay_runs(list(run_dirs))  # type: ignore[attr-defined]
+        drawn = self._all_views()["curves"].overlay_runs(list(run_dirs))  # type: ignore[attr-defined]
         if drawn:
             self.show_view("curves")
         self._render(force=True)
@@ -219,14 +227,20 @@ class LiveViewsDock(QDockWidget):
 
     def _focus_changed(self, selection: list[str], hover: str | None) -> None:
         redraw = False
-        for view in self._views.values():
+        for view in (self._made or {}).values():
             if view.set_focus_nodes(selection, hover):
                 view.rendered_version = -1
                 redraw = redraw or view is self.stack.currentWidget()
         if redraw:
             self.throttle.request()
 
+    def _visibility(self, visible: bool) -> None:
+        if visible:
+            self._all_views()  # made now, to be drawn
+            self.throttle.request()
+
     def _combo_changed(self, index: int) -> None:
+        self._all_views()  # made now: the page asked for is shown
         self.stack.setCurrentIndex(index)
         self._render()
         self.viewChanged.emit(self.current_view())
@@ -239,9 +253,11 @@ class LiveViewsDock(QDockWidget):
     def _update_applicable(self) -> None:
         model = self.combo.model()
         assert isinstance(model, QStandardItemModel)
-        for row, view in enumerate(self._views.values()):
+        if self._made is None:
+            return  # checked when the views are made
+        for row, view in enumerate(self._made.values()):
             model.item(row).setEnabled(view.applies(self.state))
-        current = self._views[self.current_view()]
+        current = self._made[self.current_view()]
         if not current.applies(self.state):
             self.show_view("curves")
 
