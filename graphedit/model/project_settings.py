@@ -1,9 +1,9 @@
 """Defaults and checks for the non-graph sections of a project file.
 
 Each section is stored as given, merged over its defaults (one place: the
-``DEFAULT_*`` dicts below), so a file may leave out what it does not change
-and keys this GraphEdit does not know are kept for the next save. Known keys
-are checked; a bad one raises :class:`SettingError` with a message the loader
+``DEFAULT_*`` dicts below; the training settings' are made from ``training_options``),
+so a file may leave out what it does not change and keys this GraphEdit does not know
+are kept for the next save. Known keys are checked; a bad one raises :class:`SettingError` with a message the loader
 prefixes with the file name.
 """
 
@@ -13,6 +13,8 @@ import copy
 import math
 import re
 from typing import Any
+
+from graphedit.model.training_options import TRAINING_OPTIONS
 
 DEFAULT_META: dict[str, Any] = {"title": "", "description": "", "watch": ""}
 
@@ -24,23 +26,8 @@ DEFAULT_DATASET: dict[str, Any] = {
     "standardize": True,
 }
 
-DEFAULT_TRAINING: dict[str, Any] = {
-    "optimizer": "adam",
-    "lr": 0.001,
-    "momentum": 0.9,
-    "nesterov": False,
-    "weight_decay": 0.0,
-    "schedule": "constant",
-    "batch_size": 32,
-    "epochs": 10,
-    "clip_grad": 0.0,
-    "early_stopping": {"enabled": False, "patience": 5},
-    "seed": 0,
-    "device": "auto",
-    "amp": False,
-    "channels_last": False,
-    "threads": 0,
-}
+DEFAULT_TRAINING: dict[str, Any] = {o.name: o.defaults() for o in TRAINING_OPTIONS if o.stored}
+"""Written into every saved project, in this order; the declarations are ``training_options.TRAINING_OPTIONS``."""
 
 DEFAULT_VIEW: dict[str, Any] = {"zoom": 1.0, "center": [0.0, 0.0], "panels": [], "live_view": None}
 
@@ -128,23 +115,15 @@ def check_dataset(value: Any) -> dict[str, Any]:
 
 
 def check_training(value: Any) -> dict[str, Any]:
+    """The section over its defaults, each declared setting checked (values kept as written; unknown keys kept).
+
+    An optimizer, schedule or device this build does not know is kept (``strict=False``): the file opens, and a
+    run says what is wrong.
+    """
     t = _section("training", value, DEFAULT_TRAINING)
-    for key in ("optimizer", "schedule", "device"):
-        _name(f"training.{key}", t[key])
-    _number("training.lr", t["lr"], 0.0, lo_open=True)
-    _number("training.momentum", t["momentum"], 0.0, 1.0)
-    _number("training.weight_decay", t["weight_decay"], 0.0)
-    _number("training.clip_grad", t["clip_grad"], 0.0)
-    _int("training.batch_size", t["batch_size"], 1)
-    _int("training.epochs", t["epochs"], 1)
-    _int("training.seed", t["seed"], 0)
-    _int("training.threads", t["threads"], 0)
-    for key in ("nesterov", "amp", "channels_last"):
-        _kind(f"training.{key}", t[key], bool, "true or false")
-    stop = t["early_stopping"]
-    _kind("training.early_stopping", stop, dict, 'an object such as {"enabled": true, "patience": 5}')
-    _kind("training.early_stopping.enabled", stop.get("enabled", False), bool, "true or false")
-    _int("training.early_stopping.patience", stop.get("patience", 5), 1)
+    for option in TRAINING_OPTIONS:
+        if option.name in t:
+            option.coerce(t[option.name], error=SettingError, label=f"training.{option.name}", strict=False)
     return t
 
 
