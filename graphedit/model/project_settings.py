@@ -14,7 +14,7 @@ import math
 import re
 from typing import Any
 
-from graphedit.model.training_options import TRAINING_OPTIONS
+from graphedit.model.training_options import DATASET_SETTINGS, TRAINING_OPTIONS
 
 DEFAULT_META: dict[str, Any] = {"title": "", "description": "", "watch": ""}
 
@@ -22,8 +22,7 @@ DEFAULT_DATASET: dict[str, Any] = {
     "name": "circle",
     "options": {},
     "split": {"val": 0.2, "test": 0.0},
-    "seed": 0,
-    "standardize": True,
+    **{o.name: o.defaults() for o in DATASET_SETTINGS},
 }
 
 DEFAULT_TRAINING: dict[str, Any] = {o.name: o.defaults() for o in TRAINING_OPTIONS if o.stored}
@@ -107,8 +106,8 @@ def check_dataset(value: Any) -> dict[str, Any]:
         _number(f"dataset.split.{key}", d["split"].get(key, 0.0), 0.0, 0.95)
     if d["split"].get("val", 0.0) + d["split"].get("test", 0.0) >= 1.0:
         raise SettingError("dataset.split: val + test must leave data to train on; make their sum < 1")
-    _int("dataset.seed", d["seed"], 0)
-    _kind("dataset.standardize", d["standardize"], bool, "true or false")
+    for option in DATASET_SETTINGS:
+        option.coerce(d[option.name], error=SettingError, label=f"dataset.{option.name}")
     if "augment" in d:  # optional; its keys are checked by the training layer (graphedit/training/augment.py)
         _kind("dataset.augment", d["augment"], dict, 'an object such as {"flip": true, "noise": 0.05}')
     return d

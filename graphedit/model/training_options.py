@@ -67,6 +67,12 @@ TRAINING_OPTIONS: tuple[Option, ...] = (
 )
 # fmt: on
 
+DATASET_SETTINGS: tuple[Option, ...] = (
+    Option("seed", "int", 0, "seed of the data and of the split", min=0, title="Data seed"),
+    Option("standardize", "bool", True, "scale inputs to mean 0, std 1 (fitted on train)", title="Standardise"),
+)
+"""The dataset section's settings beside its name, options and split (``project_settings.DEFAULT_DATASET``)."""
+
 TRAINING_BY_NAME = {o.name: o for o in TRAINING_OPTIONS}
 
 

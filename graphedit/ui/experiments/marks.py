@@ -311,7 +311,7 @@ def training_button(
         try:
             check_training({**files.project.training, key: value})
         except SettingError as exc:
-            raise ParamError(f"{exc}.") from None
+            raise ParamError(str(exc)) from None
 
     return MarkButton(marks, sweep_name("training", "", key), suggestion, check)
 
