@@ -132,3 +132,26 @@ def test_the_train_commands_setting_flags_come_from_the_declarations():
     actions = {a.dest: a for a in parser._actions}
     for option in flagged:
         assert actions[option.name].help.startswith(option.doc.replace("`", ""))
+
+
+def test_a_setting_declared_once_reaches_the_trainer_the_command_line_and_the_run_record(tmp_path, capsys):
+    """warmup_epochs is one declaration in training_options.py (and the scheduler's code that reads it)."""
+    import graphs
+
+    from graphedit.cli import main
+    from graphedit.model.project import Project, save_project
+    from graphedit.training.runs import read_metrics, runs_folder
+
+    doc = graphs.mlp(in_shape=(2,), hidden=(8,), classes=2)
+    training = {"epochs": 4, "batch_size": 40, "lr": 0.04, "device": "cpu", "seed": 0}
+    path = save_project(
+        Project(document=doc, dataset={"name": "circle", "options": {"n": 160}}, training=training),
+        tmp_path / "circle.gproj",
+    )
+    assert main(["train", str(path), "--quiet", "--warmup-epochs", "3"]) == 0
+    capsys.readouterr()
+    run = next(runs_folder(path).glob("*/settings.json")).parent
+    assert json.loads((run / "settings.json").read_text())["training"]["warmup_epochs"] == 3
+    assert [round(row["lr"], 4) for row in read_metrics(run)] == [0.01, 0.02, 0.03, 0.04]
+    with pytest.raises(SettingError, match=r"training\.warmup_epochs is -1, below its minimum 0"):
+        check_training({"warmup_epochs": -1})

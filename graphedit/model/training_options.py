@@ -39,6 +39,8 @@ TRAINING_OPTIONS: tuple[Option, ...] = (
       title="Decay every", group="Schedule", stored=False),
     Option("gamma", "float", 0.1, "factor of each step decay", min=0.0, min_open=True, title="Decay factor",
       group="Schedule", stored=False),
+    Option("warmup_epochs", "int", 0, "epochs in which the learning rate rises linearly to `lr` before the schedule "
+      "runs; 0: none", min=0, title="Warm-up epochs", group="Schedule", flag=True, stored=False),
     Option("batch_size", "int", 32, "examples per step", min=1, group="Schedule", flag=True),
     Option("epochs", "int", 10, "passes over the training split", min=1, group="Schedule", flag=True),
     Option("clip_grad", "float", 0.0, "clip the global gradient norm to this; 0 turns clipping off", min=0.0,
