@@ -32,6 +32,9 @@ KINDS = ("int", "float", "bool", "choice", "str", "ints", "names", "overrides", 
 """``ints``: a tuple of whole numbers (a shape); ``names``: a list of texts (columns, arrays); ``overrides``: a
 repeated block's per-copy values; ``scope``: an object of nested options."""
 
+SWEEPABLE = ("int", "float", "choice", "bool")
+"""The kinds a sweep can vary (a list of values, or a range for a number)."""
+
 Overrides = tuple[tuple[int, tuple[tuple[str, Any], ...]], ...]
 """Per-index parameter values of a repeated block, ``((0, (("stride", 2),)),)``: hashable, in a canonical order."""
 

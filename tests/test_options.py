@@ -155,3 +155,14 @@ def test_a_setting_declared_once_reaches_the_trainer_the_command_line_and_the_ru
     assert [round(row["lr"], 4) for row in read_metrics(run)] == [0.01, 0.02, 0.03, 0.04]
     with pytest.raises(SettingError, match=r"training\.warmup_epochs is -1, below its minimum 0"):
         check_training({"warmup_epochs": -1})
+
+
+def test_a_sweep_of_a_training_setting_is_checked_by_its_declaration():
+    from graphedit.model.experiment import SweepError, parse_param
+    from graphedit.training.sweep_space import check_params
+
+    check_params([parse_param("lr=1e-4..1e-1:log"), parse_param("warmup_epochs=0,2")], {"graph": {"nodes": []}})
+    with pytest.raises(SweepError, match=r"sweep 'momentum': training setting 'momentum' is 2\.0?, above its max"):
+        check_params([parse_param("momentum=0.5,2")], {"graph": {"nodes": []}})
+    with pytest.raises(SweepError, match="'early_stopping' is not a training setting"):
+        check_params([parse_param("early_stopping=1,2")], {"graph": {"nodes": []}})

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from graphedit.errors import GraphEditError
 from graphedit.model.document import LR_SCALE_MAX
+from graphedit.nodes.options import SWEEPABLE
 from graphedit.nodes.spec import shape_text
 from graphedit.ui.block_param_row import BOUND_TIP, ExposeRow
 from graphedit.ui.icons import family_color, node_icon
@@ -38,7 +39,6 @@ from graphedit.ui.option_editors import make_editor
 ERROR_STYLE = (
     "QLabel { background: rgba(229, 57, 53, 40); border: 1px solid #e53935; border-radius: 4px; padding: 6px; }"
 )
-SWEEPABLE = ("int", "float", "choice", "bool")  # parameter kinds a sweep can vary
 FORMULA_STYLE = "QLabel { background: rgba(128, 128, 128, 30); border-radius: 4px; padding: 6px; }"
 
 

@@ -318,10 +318,11 @@ def training_button(
 
 def option_button(marks: SweepMarks, files: Any, dataset: str, key: str, opt: Any) -> MarkButton | None:
     """The sweep button of a dataset option (a number, a choice or a switch), checked by the option's spec."""
+    from graphedit.nodes.options import SWEEPABLE
     from graphedit.training.datasets import option_value
 
     kind = opt.kind
-    if kind not in ("choice", "bool", "int", "float"):
+    if kind not in SWEEPABLE:
         return None
 
     def suggestion() -> str:
