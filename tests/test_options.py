@@ -166,3 +166,35 @@ def test_a_sweep_of_a_training_setting_is_checked_by_its_declaration():
         check_params([parse_param("momentum=0.5,2")], {"graph": {"nodes": []}})
     with pytest.raises(SweepError, match="'early_stopping' is not a training setting"):
         check_params([parse_param("early_stopping=1,2")], {"graph": {"nodes": []}})
+
+
+# the training section of project.schema.json as written by hand before it was generated (format version 2)
+HAND_WRITTEN_TRAINING = {
+    "optimizer": {"type": "string", "minLength": 1},
+    "lr": {"type": "number", "exclusiveMinimum": 0},
+    "momentum": {"type": "number", "minimum": 0, "maximum": 1},
+    "nesterov": {"type": "boolean"},
+    "weight_decay": {"type": "number", "minimum": 0},
+    "schedule": {"type": "string", "minLength": 1},
+    "batch_size": {"type": "integer", "minimum": 1},
+    "epochs": {"type": "integer", "minimum": 1},
+    "clip_grad": {"type": "number", "minimum": 0},
+    "early_stopping": {
+        "type": "object",
+        "properties": {"enabled": {"type": "boolean"}, "patience": {"type": "integer", "minimum": 1}},
+    },
+    "seed": {"type": "integer", "minimum": 0},
+    "device": {"type": "string", "minLength": 1},
+    "amp": {"type": "boolean"},
+    "channels_last": {"type": "boolean"},
+    "threads": {"type": "integer", "minimum": 0},
+}
+
+
+def _undocumented(schema):
+    return {k: _undocumented(v) if isinstance(v, dict) else v for k, v in schema.items() if k != "description"}
+
+
+def test_the_generated_schema_takes_every_stored_setting_as_the_hand_written_one_did():
+    training = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))["properties"]["training"]["properties"]
+    assert {k: _undocumented(training[k]) for k in DEFAULT_TRAINING} == HAND_WRITTEN_TRAINING

@@ -1,8 +1,9 @@
 """The parts of ``project.schema.json`` and ``docs/project-format.md`` made from the option declarations.
 
-The schema's ``training`` property and the format doc's table of training settings are written from
-:data:`~graphedit.model.training_options.TRAINING_OPTIONS` by ``python tools/make_schema.py``; the rest of both
-files is written by hand. A test fails when either is stale, so neither can drift from the declarations.
+The schema's ``training`` property (and the dataset section's ``seed`` and ``standardize``) and the format doc's
+table of training settings are written from the declarations in :mod:`graphedit.model.training_options` by
+``python tools/make_schema.py``; the rest of both files is written by hand. A test fails when either is stale,
+so neither can drift from the declarations.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from graphedit.model.training_options import TRAINING_OPTIONS
+from graphedit.model.training_options import DATASET_SETTINGS, TRAINING_OPTIONS
 from graphedit.nodes.options import Option
 
 SCHEMA_PATH = Path(__file__).with_name("project.schema.json")
@@ -30,6 +31,7 @@ def schema_text(current: str) -> str:
     """``current`` (the shipped schema's text) with its ``training`` part made from the declarations."""
     schema = json.loads(current)
     schema["properties"]["training"] = training_schema()
+    schema["properties"]["dataset"]["properties"].update({o.name: o.json_schema() for o in DATASET_SETTINGS})
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
@@ -31,6 +31,7 @@ class TrainSettings:
     """One run's settings; ``TrainSettings(lr=0.01)`` or :meth:`from_dict` of a project's section."""
 
     if TYPE_CHECKING:  # the fields are made from the declarations
+        __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
         def __init__(self, **settings: Any) -> None: ...
 
