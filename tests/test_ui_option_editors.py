@@ -19,9 +19,12 @@ pytestmark = pytest.mark.gui
 def test_the_training_panel_has_an_editor_for_every_grouped_setting(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path)
     dock, project = window.training.settings_dock, window.files.project
-    dock.setFloating(True)
-    dock.resize(420, 700)
+    window.resize(1280, 720)
     dock.show()
+    dock.raise_()
+    area, optimizer = dock.widget(), dock.editors["optimizer"]
+    area.verticalScrollBar().setValue(optimizer.mapTo(area.widget(), optimizer.pos()).y())  # the training settings
+    screenshot(window, "training_settings_window.png")
     grouped = {o.name for o in TRAINING_OPTIONS if o.group}
     assert {name.split(".")[0] for name in dock.editors} == grouped
     assert dock.editors["early_stopping.patience"].minimum() == 1
