@@ -52,10 +52,6 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
 def _number(where: str, v: Any, lo: float | None = None, hi: float | None = None, lo_open: bool = False) -> None:
     if not _is_number(v):
         raise SettingError(f"{where} must be a number, not {v!r}")
@@ -63,13 +59,6 @@ def _number(where: str, v: Any, lo: float | None = None, hi: float | None = None
         raise SettingError(f"{where} is {v}; it must be {'>' if lo_open else '≥'} {lo:g}")
     if hi is not None and v > hi:
         raise SettingError(f"{where} is {v}; it must be ≤ {hi:g}")
-
-
-def _int(where: str, v: Any, lo: int) -> None:
-    if not _is_int(v):
-        raise SettingError(f"{where} must be a whole number, not {v!r}")
-    if v < lo:
-        raise SettingError(f"{where} is {v}; it must be ≥ {lo}")
 
 
 def _kind(where: str, v: Any, kind: type | tuple[type, ...], text: str) -> None:
