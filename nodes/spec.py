@@ -10,129 +10,25 @@ function (compiled as ``call_function``). Input sizes such as
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphedit.errors import ParamError
+from graphedit.nodes.options import Option
 
 Shape = tuple[int, ...]
 """A full tensor shape, batch dimension first (``()`` for a scalar)."""
 
-PARAM_KINDS = ("int", "float", "bool", "choice", "str", "ints", "overrides")
+PARAM_KINDS = ("int", "float", "bool", "choice", "str", "ints", "overrides")  # the option kinds a node takes
 ROLES = ("layer", "input", "target", "output", "loss", "weight_penalty", "metric", "block_input", "block_output")
 INIT_CHOICES = ("xavier", "he", "lecun", "uniform", "zeros", "torch")
 
 
-@dataclass(frozen=True)
-class Param:
-    """A typed parameter: ``kind`` is one of :data:`PARAM_KINDS`.
+Param = Option
+"""A node type's typed parameter: an :class:`~graphedit.nodes.options.Option` of one of :data:`PARAM_KINDS`.
 
-    ``allow`` lists extra string values an ``int`` parameter accepts
-    (``padding`` takes a number or ``"same"``/``"valid"``). ``length`` fixes
-    the length of an ``ints`` tuple (``None``: any length of at least one).
-    """
-
-    name: str
-    kind: str
-    default: Any
-    doc: str = ""
-    min: float | None = None
-    max: float | None = None
-    choices: tuple[str, ...] = ()
-    allow: tuple[str, ...] = ()
-    unit: str = ""
-    length: int | None = None
-
-    def coerce(self, value: Any, where: str = "") -> Any:
-        """Return ``value`` in canonical form or raise :class:`ParamError`."""
-        label = f"{where}parameter '{self.name}'"
-        if self.kind == "int" and isinstance(value, str) and value in self.allow:
-            return value
-        if self.kind == "bool":
-            if isinstance(value, bool):
-                return value
-            raise ParamError(f"{label} must be true or false, not {value!r}.")
-        if self.kind == "int":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ParamError(f"{label} must be a whole number{self._allow_text()}, not {value!r}.")
-            if isinstance(value, float) and not value.is_integer():
-                raise ParamError(f"{label} must be a whole number, not {value!r}.")
-            value = int(value)
-            self._check_range(value, label)
-            return value
-        if self.kind == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ParamError(f"{label} must be a finite number, not {value!r}.")
-            value = float(value)
-            self._check_range(value, label)
-            return value
-        if self.kind == "choice":
-            if value not in self.choices:
-                raise ParamError(f"{label} must be one of {', '.join(map(str, self.choices))}; got {value!r}.")
-            return value
-        if self.kind == "str":
-            if not isinstance(value, str):
-                raise ParamError(f"{label} must be text, not {value!r}.")
-            return value
-        if self.kind == "ints":
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                value = [value]
-            if not isinstance(value, (list, tuple)) or not value:
-                raise ParamError(f"{label} must be a list of whole numbers such as [1, 28, 28], not {value!r}.")
-            if self.length is not None and len(value) != self.length:
-                raise ParamError(f"{label} needs {self.length} numbers, got {len(value)}.")
-            out = []
-            for item in value:
-                if isinstance(item, bool) or not isinstance(item, (int, float)) or float(item) != int(item):
-                    raise ParamError(f"{label} must hold whole numbers only; {item!r} is not one.")
-                self._check_range(int(item), label)
-                out.append(int(item))
-            return tuple(out)
-        if self.kind == "overrides":
-            return _coerce_overrides(value, label)
-        raise ParamError(f"{label} has unknown kind {self.kind!r}.")
-
-    def _allow_text(self) -> str:
-        return f" or one of {', '.join(self.allow)}" if self.allow else ""
-
-    def _check_range(self, value: float, label: str) -> None:
-        if self.min is not None and value < self.min:
-            raise ParamError(f"{label} is {value}, below its minimum {self.min:g}; use a value ≥ {self.min:g}.")
-        if self.max is not None and value > self.max:
-            raise ParamError(f"{label} is {value}, above its maximum {self.max:g}; use a value ≤ {self.max:g}.")
-
-    def to_json_value(self, value: Any) -> Any:
-        if self.kind == "overrides":
-            return {str(i): {k: list(v) if isinstance(v, tuple) else v for k, v in items} for i, items in value}
-        return list(value) if isinstance(value, tuple) else value
-
-
-Overrides = tuple[tuple[int, tuple[tuple[str, Any], ...]], ...]
-"""Per-index parameter values of a repeated block, ``((0, (("stride", 2),)),)``: hashable, in a canonical order."""
-
-
-def _coerce_overrides(value: Any, label: str) -> Overrides:
-    """``{"0": {"stride": 2}}`` (or the canonical tuple form) → :data:`Overrides`; the block's check names the rest."""
-    if isinstance(value, tuple):
-        value = {str(i): dict(items) for i, items in value}
-    if not isinstance(value, dict):
-        raise ParamError(f'{label} must be an object such as {{"0": {{"stride": 2}}}}, not {value!r}.')
-    out = []
-    for index, items in value.items():
-        if not (isinstance(index, str) and index.isdigit() and len(index) <= 6) or not isinstance(items, dict):
-            raise ParamError(
-                f'{label}: {index!r} must be a repeat index ("0", "1", ...) mapped to parameter values, '
-                'such as {"0": {"stride": 2}}.'
-            )
-        for name, item in items.items():
-            if not isinstance(name, str) or not (item is None or isinstance(item, (bool, int, float, str, list))):
-                raise ParamError(f"{label}: index {index} sets {name!r} to {item!r}; use a number, text or list.")
-        entries = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in items.items()))
-        if entries:
-            out.append((int(index), entries))
-    return tuple(sorted(out))
+The catalog declares hundreds as ``Param("units", "int", 32, ...)``; the name stays for them and for readers."""
 
 
 @dataclass(frozen=True)

@@ -343,7 +343,7 @@ def test_screenshots_of_a_block_built_resnet(qtbot, tmp_path):
 def test_the_overrides_editor_shows_and_takes_json(qtbot):
     from graphedit.model.blocks import OVERRIDES_DOC
     from graphedit.nodes.spec import Param
-    from graphedit.ui.param_editors import make_editor
+    from graphedit.ui.option_editors import make_editor
 
     param = Param("overrides", "overrides", (), doc=OVERRIDES_DOC)
     value = param.coerce({"0": {"stride": 2, "downsample": True}})

@@ -16,30 +16,40 @@ import time
 from typing import Any, TextIO
 
 from graphedit.commands import add_allow_outside
+from graphedit.model.training_options import TRAINING_OPTIONS
+from graphedit.nodes.options import Option
 from graphedit.training.events import EpochEvent, FailedEvent, StartedEvent, StepEvent
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", help="a .gproj file")
     add_allow_outside(parser)
-    parser.add_argument("--epochs", type=int, help="number of epochs (overrides the project's setting)")
-    parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
-    parser.add_argument("--seed", type=int, help="random seed of weights, shuffling and dropout")
-    parser.add_argument("--batch-size", type=int, dest="batch_size", help="examples per step")
-    parser.add_argument("--lr", type=float, help="learning rate")
+    for option in TRAINING_OPTIONS:  # the settings a run may override: those declared with a flag
+        if option.flag:
+            add_setting_flag(parser, option)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     parser.add_argument("--resume", action="store_true", help="continue the latest run from its checkpoint")
     # probes feed the editor's live views; nothing headless reads them, so the command runs none
     parser.add_argument("--no-probes", action="store_true", dest="no_probes", help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--threads", type=int, help="CPU threads (default: the idle physical cores, 1 for tiny models)")
-    parser.add_argument(
-        "--compile", action="store_true", default=None, help="torch.compile the network (its time is reported apart)"
-    )
     scale = parser.add_argument_group("distributed training (torchrun, DistributedDataParallel)")
     scale.add_argument("--nproc-per-node", type=int, dest="nproc_per_node", help="processes on this machine (GPUs)")
     scale.add_argument("--nnodes", type=int, default=1, help="machines taking part (default 1)")
     scale.add_argument("--rdzv-endpoint", dest="rdzv_endpoint", help="HOST:PORT where the machines meet")
+
+
+def add_setting_flag(parser: argparse.ArgumentParser, option: Option) -> None:
+    """``--batch-size N`` for the training setting ``batch_size``: its type and help from its declaration.
+
+    Left out, a flag is ``None``: the project's setting holds.
+    """
+    flag = "--" + option.name.replace("_", "-")
+    text = option.doc.replace("`", "") + " (overrides the project's setting)"
+    if option.kind == "bool":
+        parser.add_argument(flag, action="store_true", default=None, dest=option.name, help=text)
+        return
+    kind = {"int": int, "float": float}.get(option.kind, str)
+    parser.add_argument(flag, type=kind, dest=option.name, help=text)
 
 
 class ProgressBar:
@@ -92,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     if distributed is None and (args.nproc_per_node or 1) * args.nnodes > 1:
         return _launch(args)
     project = load_project(args.project)
-    overrides = {k: getattr(args, k) for k in ("epochs", "device", "seed", "batch_size", "lr", "threads", "compile")}
+    overrides = {o.name: getattr(args, o.name) for o in TRAINING_OPTIONS if o.flag}
     main = distributed is None or distributed.main
     summary = run_project(
         project_to_json(project),

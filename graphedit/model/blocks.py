@@ -107,19 +107,7 @@ class BlockDefinition:
             return Param(exposed.name, "bool", True, doc=exposed.doc or f"Whether '{node}' is present.")
         inner = self.document.node_type(node).param(param)
         default = self.document.params(node)[param]
-        doc = exposed.doc or inner.doc
-        return Param(
-            exposed.name,
-            inner.kind,
-            default,
-            doc=doc,
-            min=inner.min,
-            max=inner.max,
-            choices=inner.choices,
-            allow=inner.allow,
-            unit=inner.unit,
-            length=inner.length,
-        )
+        return inner.renamed(exposed.name, default, exposed.doc)
 
     def bound_params(self, values: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], set[str]]:
         """Each inner node's parameters with the exposed ``values`` applied, and the disabled nodes."""

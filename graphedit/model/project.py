@@ -33,6 +33,7 @@ from graphedit.model.graph_file import (
 )
 from graphedit.model.jsontext import JsonTextError, encode, parse
 from graphedit.model.migrations import FORMAT, MIGRATIONS, VERSION, MigrationError, migrate
+from graphedit.model.project_schema import SCHEMA_PATH
 from graphedit.model.project_settings import (
     DEFAULT_DATASET,
     DEFAULT_META,
@@ -68,7 +69,6 @@ __all__ = [
 ]
 
 SUFFIX = ".gproj"
-SCHEMA_PATH = Path(__file__).with_name("project.schema.json")
 TOP_KEYS = ("format", "version", "meta", "blocks", "graph", "dataset", "training", "experiment", "view", "weights")
 
 

@@ -1,9 +1,9 @@
 """Defaults and checks for the non-graph sections of a project file.
 
 Each section is stored as given, merged over its defaults (one place: the
-``DEFAULT_*`` dicts below), so a file may leave out what it does not change
-and keys this GraphEdit does not know are kept for the next save. Known keys
-are checked; a bad one raises :class:`SettingError` with a message the loader
+``DEFAULT_*`` dicts below; the training settings' are made from ``training_options``),
+so a file may leave out what it does not change and keys this GraphEdit does not know
+are kept for the next save. Known keys are checked; a bad one raises :class:`SettingError` with a message the loader
 prefixes with the file name.
 """
 
@@ -14,33 +14,19 @@ import math
 import re
 from typing import Any
 
+from graphedit.model.training_options import DATASET_SETTINGS, TRAINING_OPTIONS
+
 DEFAULT_META: dict[str, Any] = {"title": "", "description": "", "watch": ""}
 
 DEFAULT_DATASET: dict[str, Any] = {
     "name": "circle",
     "options": {},
     "split": {"val": 0.2, "test": 0.0},
-    "seed": 0,
-    "standardize": True,
+    **{o.name: o.defaults() for o in DATASET_SETTINGS},
 }
 
-DEFAULT_TRAINING: dict[str, Any] = {
-    "optimizer": "adam",
-    "lr": 0.001,
-    "momentum": 0.9,
-    "nesterov": False,
-    "weight_decay": 0.0,
-    "schedule": "constant",
-    "batch_size": 32,
-    "epochs": 10,
-    "clip_grad": 0.0,
-    "early_stopping": {"enabled": False, "patience": 5},
-    "seed": 0,
-    "device": "auto",
-    "amp": False,
-    "channels_last": False,
-    "threads": 0,
-}
+DEFAULT_TRAINING: dict[str, Any] = {o.name: o.defaults() for o in TRAINING_OPTIONS if o.stored}
+"""Written into every saved project, in this order; the declarations are ``training_options.TRAINING_OPTIONS``."""
 
 DEFAULT_VIEW: dict[str, Any] = {"zoom": 1.0, "center": [0.0, 0.0], "panels": [], "live_view": None}
 
@@ -66,10 +52,6 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
 def _number(where: str, v: Any, lo: float | None = None, hi: float | None = None, lo_open: bool = False) -> None:
     if not _is_number(v):
         raise SettingError(f"{where} must be a number, not {v!r}")
@@ -77,13 +59,6 @@ def _number(where: str, v: Any, lo: float | None = None, hi: float | None = None
         raise SettingError(f"{where} is {v}; it must be {'>' if lo_open else '≥'} {lo:g}")
     if hi is not None and v > hi:
         raise SettingError(f"{where} is {v}; it must be ≤ {hi:g}")
-
-
-def _int(where: str, v: Any, lo: int) -> None:
-    if not _is_int(v):
-        raise SettingError(f"{where} must be a whole number, not {v!r}")
-    if v < lo:
-        raise SettingError(f"{where} is {v}; it must be ≥ {lo}")
 
 
 def _kind(where: str, v: Any, kind: type | tuple[type, ...], text: str) -> None:
@@ -120,31 +95,23 @@ def check_dataset(value: Any) -> dict[str, Any]:
         _number(f"dataset.split.{key}", d["split"].get(key, 0.0), 0.0, 0.95)
     if d["split"].get("val", 0.0) + d["split"].get("test", 0.0) >= 1.0:
         raise SettingError("dataset.split: val + test must leave data to train on; make their sum < 1")
-    _int("dataset.seed", d["seed"], 0)
-    _kind("dataset.standardize", d["standardize"], bool, "true or false")
+    for option in DATASET_SETTINGS:
+        option.coerce(d[option.name], error=SettingError, label=f"dataset.{option.name}")
     if "augment" in d:  # optional; its keys are checked by the training layer (graphedit/training/augment.py)
         _kind("dataset.augment", d["augment"], dict, 'an object such as {"flip": true, "noise": 0.05}')
     return d
 
 
 def check_training(value: Any) -> dict[str, Any]:
+    """The section over its defaults, each declared setting checked (values kept as written; unknown keys kept).
+
+    An optimizer, schedule or device this build does not know is kept (``strict=False``): the file opens, and a
+    run says what is wrong.
+    """
     t = _section("training", value, DEFAULT_TRAINING)
-    for key in ("optimizer", "schedule", "device"):
-        _name(f"training.{key}", t[key])
-    _number("training.lr", t["lr"], 0.0, lo_open=True)
-    _number("training.momentum", t["momentum"], 0.0, 1.0)
-    _number("training.weight_decay", t["weight_decay"], 0.0)
-    _number("training.clip_grad", t["clip_grad"], 0.0)
-    _int("training.batch_size", t["batch_size"], 1)
-    _int("training.epochs", t["epochs"], 1)
-    _int("training.seed", t["seed"], 0)
-    _int("training.threads", t["threads"], 0)
-    for key in ("nesterov", "amp", "channels_last"):
-        _kind(f"training.{key}", t[key], bool, "true or false")
-    stop = t["early_stopping"]
-    _kind("training.early_stopping", stop, dict, 'an object such as {"enabled": true, "patience": 5}')
-    _kind("training.early_stopping.enabled", stop.get("enabled", False), bool, "true or false")
-    _int("training.early_stopping.patience", stop.get("patience", 5), 1)
+    for option in TRAINING_OPTIONS:
+        if option.name in t:
+            option.coerce(t[option.name], error=SettingError, label=f"training.{option.name}", strict=False)
     return t
 
 

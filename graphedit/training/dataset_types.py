@@ -9,9 +9,8 @@ the module. :mod:`graphedit.training.datasets` turns a spec into
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 
 from graphedit.errors import GraphEditError
+from graphedit.nodes.options import Option
 
 TASKS = ("classification", "regression", "segmentation", "reconstruction", "sequence")
 # A dataset with several inputs or targets names them: each name feeds the Input or Target node of that
@@ -45,50 +45,29 @@ class DatasetError(GraphEditError):
 
 
 # --------------------------------------------------------------------- options
-@dataclass(frozen=True)
-class Opt:
-    """One option of a built-in dataset: default, type, range or choices."""
+def Opt(  # noqa: N802 — reads as the type it makes, in the dataset kinds' tables of options
+    default: Any,
+    doc: str = "",
+    min: float | None = None,  # noqa: A002 — the Option's field
+    max: float | None = None,  # noqa: A002
+    choices: tuple[Any, ...] = (),
+    **more: Any,
+) -> Option:
+    """A dataset option: an :class:`Option` whose kind follows its default (``[]``: names) or its choices.
 
-    default: Any
-    doc: str = ""
-    min: float | None = None
-    max: float | None = None
-    choices: tuple[Any, ...] = ()
+    Its name is filled in by :func:`dataset_kind` from the key of its table; check values with
+    :func:`option_value`.
+    """
+    kind = "choice" if choices else OPT_KINDS[type(default)]
+    return Option("", kind, default, doc, min=min, max=max, choices=choices, **more)
 
-    def coerce(self, name: str, value: Any, dataset: str) -> Any:
-        where = f"dataset '{dataset}': option '{name}'"
-        kind = type(self.default)
-        if self.choices:
-            if value not in self.choices:
-                raise DatasetError(f"{where} must be one of {', '.join(map(str, self.choices))}; got {value!r}.")
-            return value
-        if kind is bool:
-            if not isinstance(value, bool):
-                raise DatasetError(f"{where} must be true or false, not {value!r}.")
-            return value
-        if kind is str:
-            if not isinstance(value, str):
-                raise DatasetError(f"{where} must be text, not {value!r}.")
-            return value
-        if kind is list:  # a list of names; the settings panel may give them as comma-separated text
-            if isinstance(value, str):
-                value = [part.strip() for part in value.split(",") if part.strip()]
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise DatasetError(f'{where} must be a list of names such as ["a", "b"], not {value!r}.')
-            return list(value)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise DatasetError(f"{where} must be a number, not {value!r}.")
-        if kind is int:
-            if float(value) != int(value):
-                raise DatasetError(f"{where} must be a whole number, not {value!r}.")
-            value = int(value)
-        else:
-            value = float(value)
-        if self.min is not None and value < self.min:
-            raise DatasetError(f"{where} is {value}, below its minimum {self.min:g}. Fix: use a value ≥ {self.min:g}.")
-        if self.max is not None and value > self.max:
-            raise DatasetError(f"{where} is {value}, above its maximum {self.max:g}. Fix: use a value ≤ {self.max:g}.")
-        return value
+
+OPT_KINDS = {bool: "bool", int: "int", float: "float", str: "str", list: "names"}
+
+
+def option_value(option: Option, value: Any, dataset: str) -> Any:
+    """``value`` checked and in canonical form, or a :class:`DatasetError` naming the dataset and option."""
+    return option.coerce(value, error=DatasetError, label=f"dataset '{dataset}': option '{option.name}'")
 
 
 @dataclass
@@ -115,7 +94,7 @@ class Builder:
 
     name: str
     fn: Callable[[dict[str, Any], np.random.Generator, Path | None], RawData]
-    options: dict[str, Opt]
+    options: dict[str, Option]
     doc: str
     default_split: dict[str, float] | None = None
     default_standardize: bool = True
@@ -128,7 +107,7 @@ class Builder:
 
 def dataset_kind(
     name: str,
-    options: dict[str, Opt],
+    options: dict[str, Option],
     doc: str,
     default_split: dict[str, float] | None = None,
     default_standardize: bool = True,
@@ -140,8 +119,10 @@ def dataset_kind(
     :data:`graphedit.training.datasets.BUILTIN_MODULES` lists the module.
     """
 
+    named = {key: replace(option, name=key) for key, option in options.items()}
+
     def wrap(fn: Callable) -> Builder:
-        return Builder(name, fn, options, doc, default_split, default_standardize, names)
+        return Builder(name, fn, named, doc, default_split, default_standardize, names)
 
     return wrap
 

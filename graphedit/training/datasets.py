@@ -48,6 +48,7 @@ from graphedit.training.dataset_types import (
     Split,
     StreamedSplit,
     batch_len,
+    option_value,
 )
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "Split",
     "StreamedSplit",
     "dataset_names",
+    "option_value",
     "load_dataset",
     "normalize_spec",
 ]
@@ -109,7 +111,7 @@ def normalize_spec(spec: dict[str, Any]) -> dict[str, Any]:
             f"dataset '{name}' has no option {', '.join(map(repr, bad))}. "
             f"Fix: use its options: {', '.join(sorted(builder.options)) or 'none'}."
         )
-    options = {k: o.coerce(k, given.get(k, o.default), name) for k, o in builder.options.items()}
+    options = {k: option_value(o, given.get(k, o.defaults()), name) for k, o in builder.options.items()}
     split = dict(builder.default_split or {"val": 0.2, "test": 0.0})
     split.update(spec.get("split") or {})
     for key, value in split.items():

@@ -126,11 +126,22 @@ def make_optimizer(
 
 
 def make_scheduler(settings: TrainSettings, optimizer: torch.optim.Optimizer):  # noqa: ANN201
-    """A per-epoch schedule: constant, step (× gamma every step_size epochs) or cosine down to 0."""
+    """A per-epoch schedule: constant, step (× gamma every step_size epochs) or cosine down to 0.
+
+    With ``warmup_epochs`` N the learning rate first rises linearly from lr / (N + 1) to lr over N epochs, and the
+    schedule runs after them (a cosine over the epochs that are left).
+    """
     s = settings
+    warmup = s.warmup_epochs
+    main = None
     if s.schedule == "step":
-        size = s.step_size or max(1, math.ceil(s.epochs / 3))
-        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=size, gamma=s.gamma)
-    if s.schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, s.epochs))
-    return None
+        size = s.step_size or max(1, math.ceil((s.epochs - warmup) / 3))
+        main = torch.optim.lr_scheduler.StepLR(optimizer, step_size=size, gamma=s.gamma)
+    elif s.schedule == "cosine":
+        main = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, s.epochs - warmup))
+    if not warmup:
+        return main
+    rise = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=1 / (warmup + 1), total_iters=warmup)
+    if main is None:  # after its N epochs the rise holds lr
+        return rise
+    return torch.optim.lr_scheduler.SequentialLR(optimizer, [rise, main], milestones=[warmup])

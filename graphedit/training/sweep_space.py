@@ -21,6 +21,8 @@ from graphedit.model.experiment import (  # the parsing is the model's: the file
     parse_param,
     parse_value,
 )
+from graphedit.model.training_options import TRAINING_OPTIONS
+from graphedit.nodes.options import SWEEPABLE, Option
 
 __all__ = [
     "DATASET_PREFIX",
@@ -37,11 +39,7 @@ __all__ = [
 
 def check_params(params: list[SweepParam], project_json: dict[str, Any]) -> None:
     """Raise SweepError naming the first parameter that names nothing in this project, with the fix."""
-    import dataclasses
-
-    from graphedit.training.settings import TrainSettings
-
-    settings = {f.name for f in dataclasses.fields(TrainSettings)} - {"early_stopping", "device"}
+    settings = {o.name: o for o in TRAINING_OPTIONS if o.kind in SWEEPABLE and o.name != "device"}
     nodes = {node.get("id"): node for node in project_json.get("graph", {}).get("nodes", [])}
     seen: set[str] = set()
     for param in params:
@@ -53,6 +51,8 @@ def check_params(params: list[SweepParam], project_json: dict[str, Any]) -> None
                 f"'{param.name}' is not a training setting. Fix: use one of {', '.join(sorted(settings))}, "
                 "or NODE.PARAM for a node parameter."
             )
+        if param.section == "training":
+            _check_values(param, settings[param.key], f"training setting '{param.key}'")
         if param.section == "dataset":
             options = project_json.get("dataset", {}).get("options", {})
             if param.key not in options:
@@ -81,11 +81,15 @@ def _check_node_param(param: SweepParam, node: dict[str, Any]) -> None:
             f"'{param.name}': node {param.owner} ({node.get('type')}) has no parameter '{param.key}'. "
             f"Fix: use one of {', '.join(sorted(declared)) or 'none'}."
         )
-    spec = declared[param.key]
+    _check_values(param, declared[param.key], f"node {param.owner}: parameter '{param.key}'")
+
+
+def _check_values(param: SweepParam, option: Option, label: str) -> None:
+    """Every trial's value must be one the option takes (checked by its declaration), or the trial fails."""
     values = param.choices if not param.is_range else (param.low, param.high)
-    for value in values:  # every trial's value must be one the node takes, or the trial fails at its start
+    for value in values:
         try:
-            spec.coerce(value, f"node {param.owner}: ")
+            option.coerce(value, label=label)
         except ParamError as exc:
             raise SweepError(f"sweep '{param.name}': {exc} Fix: change the values swept.") from None
 

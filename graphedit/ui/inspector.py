@@ -1,7 +1,7 @@
 """The inspector dock: the selected node's name, doc, formula, parameters, shapes and errors.
 
 Editors are generated from the node type's parameter specs (see
-:mod:`graphedit.ui.param_editors`) and every change goes through the
+:mod:`graphedit.ui.option_editors`) and every change goes through the
 controller, so it is one undo step and every view follows. A value the spec or
 the document refuses is not applied; the message says why. A number, choice or
 switch has a ``sweep`` button beside it (given the window's sweep marks) that
@@ -30,15 +30,15 @@ from PySide6.QtWidgets import (
 
 from graphedit.errors import GraphEditError
 from graphedit.model.document import LR_SCALE_MAX
+from graphedit.nodes.options import SWEEPABLE
 from graphedit.nodes.spec import shape_text
 from graphedit.ui.block_param_row import BOUND_TIP, ExposeRow
 from graphedit.ui.icons import family_color, node_icon
-from graphedit.ui.param_editors import make_editor
+from graphedit.ui.option_editors import make_editor
 
 ERROR_STYLE = (
     "QLabel { background: rgba(229, 57, 53, 40); border: 1px solid #e53935; border-radius: 4px; padding: 6px; }"
 )
-SWEEPABLE = ("int", "float", "choice", "bool")  # parameter kinds a sweep can vary
 FORMULA_STYLE = "QLabel { background: rgba(128, 128, 128, 30); border-radius: 4px; padding: 6px; }"
 
 

@@ -311,19 +311,22 @@ def training_button(
         try:
             check_training({**files.project.training, key: value})
         except SettingError as exc:
-            raise ParamError(f"{exc}.") from None
+            raise ParamError(str(exc)) from None
 
     return MarkButton(marks, sweep_name("training", "", key), suggestion, check)
 
 
 def option_button(marks: SweepMarks, files: Any, dataset: str, key: str, opt: Any) -> MarkButton | None:
     """The sweep button of a dataset option (a number, a choice or a switch), checked by the option's spec."""
-    kind = "choice" if opt.choices else {bool: "bool", int: "int", float: "float"}.get(type(opt.default))
-    if kind is None:
+    from graphedit.nodes.options import SWEEPABLE
+    from graphedit.training.datasets import option_value
+
+    kind = opt.kind
+    if kind not in SWEEPABLE:
         return None
 
     def suggestion() -> str:
         value = (files.project.dataset.get("options") or {}).get(key, opt.default)
         return suggest(value, kind, tuple(opt.choices), opt.min)
 
-    return MarkButton(marks, sweep_name("dataset", "", key), suggestion, lambda v: opt.coerce(key, v, dataset))
+    return MarkButton(marks, sweep_name("dataset", "", key), suggestion, lambda v: option_value(opt, v, dataset))

@@ -2,8 +2,10 @@
 
 Each editor commits through an undoable :class:`~graphedit.ui.runner.edits.SettingCommand`;
 the panel re-reads the project on every undo-stack change and when another project
-is loaded, so Undo and Open show up here as they do on the canvas. Dataset options
-get editors generated from the builders' ``Opt`` specs. Choosing a dataset also
+is loaded, so Undo and Open show up here as they do on the canvas. Every editor comes from
+the one factory (``graphedit.ui.option_editors``): the training settings' from their declarations
+(``graphedit.model.training_options``, placed by their ``group``), the dataset options' from the
+builders' options. Choosing a dataset also
 fits the graph's Input/Target shapes to it (one undo step with the choice).
 Given the window's sweep marks, each training setting and dataset option a sweep
 can vary has a ``sweep`` button beside it, made by the marks (``graphedit.ui.experiments.marks``).
@@ -16,10 +18,9 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
+    QAbstractSpinBox,
     QComboBox,
     QDockWidget,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -31,14 +32,16 @@ from PySide6.QtWidgets import (
 )
 
 from graphedit.model.experiment import sweep_name
-from graphedit.training.datasets import BUILDERS, Opt, dataset_names, load_dataset
-from graphedit.training.settings import OPTIMIZERS, SCHEDULES, TrainSettings
+from graphedit.model.training_options import DATASET_SETTINGS, GROUPS, TRAINING_OPTIONS
+from graphedit.nodes.options import Option
+from graphedit.training.datasets import BUILDERS, dataset_names, load_dataset
+from graphedit.training.settings import TrainSettings
 from graphedit.ui.dataset_preview import DatasetPreview
+from graphedit.ui.option_editors import make_editor
 from graphedit.ui.runner.bind_table import BindTable
 from graphedit.ui.runner.edits import fit_graph_to_dataset, get_in, push_setting
-from graphedit.ui.runner.widgets import MarkedFields, NumberEdit, available_devices, dataset_summary
+from graphedit.ui.runner.widgets import MarkedFields, OptionRow, available_devices, dataset_summary
 
-INT_LIMIT = 2**31 - 1
 BUILT_IN = "graphedit.training.builtin_"  # generators that build their data in memory in milliseconds
 OPTIONS_ROW = 2  # the dataset's options follow its choice and its one-line doc
 
@@ -57,6 +60,8 @@ class TrainingSettingsDock(QDockWidget):
         self._bindings: list[tuple[str, tuple[str, ...], Any, Any]] = []  # section, path, show(value), default
         self._option_widgets: dict[str, QWidget] = {}
         self._editors: list[QWidget] = []  # widgets whose signals are held while the panel shows the project
+        self.editors: dict[str, Any] = {}  # training setting ("lr", "early_stopping.patience") -> its editor
+        self.forms: dict[str, QFormLayout] = {}  # group -> its form
         self._options_for: str | None = None
         self._info_spec: Any = None
         self._in_view = False
@@ -65,9 +70,12 @@ class TrainingSettingsDock(QDockWidget):
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self._dataset_group())
-        layout.addWidget(self._optimizer_group())
-        layout.addWidget(self._schedule_group())
-        layout.addWidget(self._run_group())
+        for group in GROUPS:
+            layout.addWidget(self._settings_group(group))
+        self.optimizer_form, self.schedule_form, self.run_form = (self.forms[g] for g in GROUPS)
+        for name in ("optimizer", "lr", "schedule", "epochs", "start_from"):  # the ones tests and users reach for
+            setattr(self, name, self.editors[name])
+        self.early, self.patience = self.editors["early_stopping.enabled"], self.editors["early_stopping.patience"]
         layout.addStretch(1)
         for combo in body.findChildren(QComboBox):  # long item texts must not widen the dock
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -97,8 +105,8 @@ class TrainingSettingsDock(QDockWidget):
         form.addRow(self.dataset_doc)
         self.val = self._percent("dataset", ("split", "val"), "Validation split", form)
         self.test = self._percent("dataset", ("split", "test"), "Test split", form)
-        self._int("dataset", ("seed",), "Data seed", form, 0, INT_LIMIT, "Seed of the data and of the split")
-        self._check("dataset", ("standardize",), "Standardise", form, "Scale inputs to mean 0, std 1 (fitted on train)")
+        for option in DATASET_SETTINGS:
+            self._setting("dataset", (option.name,), option, form)
         self.info_label = QLabel(wordWrap=True)
         self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow(self.info_label)
@@ -110,47 +118,29 @@ class TrainingSettingsDock(QDockWidget):
         form.addRow(self.preview)
         return box
 
-    def _optimizer_group(self) -> QGroupBox:
-        box = QGroupBox("Optimizer")
-        form = self.optimizer_form = QFormLayout(box)
-        self.optimizer = self._choice("training", ("optimizer",), "Optimizer", form, OPTIMIZERS)
-        self.optimizer.activated.connect(lambda _i: self._update_rows())
-        self.lr = self._number("training", ("lr",), "Learning rate", form, positive=True)
-        self.momentum = self._real("training", ("momentum",), "Momentum", form, 0.0, 1.0, 0.05)
-        self.nesterov = self._check("training", ("nesterov",), "Nesterov", form)
-        self._number("training", ("weight_decay",), "Weight decay", form, tip="L2 penalty through the optimizer")
-        self._number("training", ("clip_grad",), "Clip gradients", form, tip="Max global gradient norm; 0: off")
+    def _settings_group(self, group: str) -> QGroupBox:
+        """A box of the training settings declared in ``group`` (``training_options``), in their order."""
+        box = QGroupBox(group)
+        form = self.forms[group] = QFormLayout(box)
+        for option in (o for o in TRAINING_OPTIONS if o.group == group):
+            nested = [((option.name, inner.name), inner) for inner in option.options]  # a scope: each of its own
+            for path, shown in nested or [((option.name,), option)]:
+                self._setting("training", path, shown, form)
         return box
 
-    def _schedule_group(self) -> QGroupBox:
-        box = QGroupBox("Schedule")
-        form = self.schedule_form = QFormLayout(box)
-        self._int("training", ("batch_size",), "Batch size", form, 1, 1 << 20)
-        self.epochs = self._int("training", ("epochs",), "Epochs", form, 1, 1_000_000)
-        self.schedule = self._choice("training", ("schedule",), "LR schedule", form, SCHEDULES)
-        self.schedule.activated.connect(lambda _i: self._update_rows())
-        tip = "Epochs between decays; 0: a third of the epochs"
-        self.step_size = self._int("training", ("step_size",), "Decay every", form, 0, 1_000_000, tip)
-        self.gamma = self._number("training", ("gamma",), "Decay factor", form, positive=True)
-        self.early = self._check("training", ("early_stopping", "enabled"), "Early stopping", form)
-        self.early.toggled.connect(lambda _on: self._update_rows())
-        tip = "Epochs without a better validation loss before stopping"
-        self.patience = self._int("training", ("early_stopping", "patience"), "Patience", form, 1, 100_000, tip)
-        return box
-
-    def _run_group(self) -> QGroupBox:
-        box = QGroupBox("Run")
-        form = self.run_form = QFormLayout(box)
-        self._int("training", ("seed",), "Seed", form, 0, INT_LIMIT, "Seed of the weights, shuffling and dropout")
-        self.device = self._choice("training", ("device",), "Device", form, available_devices())
-        self.amp = self._check("training", ("amp",), "Mixed precision", form, "float16 autocast on CUDA")
-        starts = [("init", "each layer's init"), ("weights", "the project's weights (fine-tune)")]
-        self.start_from = self._choice("training", ("start_from",), "Start from", form, starts)
-        self.start_from.setToolTip(
-            "Fine-tuning: start from the project's weights where they fit (an imported, pretrained network); "
-            "layers they lack, such as a new head, start from their init. Freeze nodes in the Inspector."
-        )
-        return box
+    def _setting(self, section: str, path: tuple[str, ...], option: Option, form: QFormLayout) -> None:
+        """One setting's editor (the one factory's), committed as an undoable edit."""
+        items = available_devices() if option.name == "device" else ()
+        check = lambda v: option.coerce(v, label=option.label, strict=False)  # noqa: E731 — a choice lists all it takes
+        editor: Any = make_editor(option, option.defaults(), check, items)
+        editor.signals.committed.connect(lambda value: self._commit(section, path, value, option.label))
+        editor.signals.refused.connect(self.controller.message.emit)
+        if isinstance(editor, QAbstractSpinBox):
+            editor.setMinimumWidth(editor.minimumSizeHint().width())  # the form may narrow; a number is never cut
+        if section == "training":
+            self.editors[".".join(path)] = editor
+        self._bind(editor, section, path, editor.set_value, option.defaults())
+        form.addRow(option.label, self._markable(editor, section, path, option.kind, option.choices))
 
     # ------------------------------------------------------------- editors
     def _bind(self, widget: QWidget, section: str, path: tuple[str, ...], show: Any, default: Any = None) -> None:
@@ -162,53 +152,7 @@ class TrainingSettingsDock(QDockWidget):
         push_setting(self.controller.undo_stack, project, section, path, value, f"{label}: {value}")
         if section == "dataset":
             self._update_info()
-
-    def _choice(self, section: str, path: tuple[str, ...], label: str, form: QFormLayout, items: Any) -> QComboBox:
-        box = QComboBox()
-        for item in items:
-            value, text = item if isinstance(item, tuple) else (item, str(item))
-            box.addItem(text, value)
-
-        def show(value: Any) -> None:
-            index = box.findData(value)
-            if index < 0:  # a value saved elsewhere (a device this machine lacks): shown, not changed
-                box.addItem(f"{value} (not available here)", value)
-                index = box.count() - 1
-            box.setCurrentIndex(index)
-
-        box.activated.connect(lambda _i: self._commit(section, path, box.currentData(), label))
-        self._bind(box, section, path, show)
-        form.addRow(
-            label, self._markable(box, section, path, "choice", tuple(box.itemData(i) for i in range(len(items))))
-        )
-        return box
-
-    def _int(
-        self, section: str, path: tuple[str, ...], label: str, form: QFormLayout, lo: int, hi: int, tip: str = ""
-    ) -> QSpinBox:
-        spin = QSpinBox()
-        spin.setRange(lo, hi)
-        spin.setKeyboardTracking(False)
-        spin.setToolTip(tip)
-        spin.valueChanged.connect(lambda v: self._commit(section, path, int(v), label))
-        self._bind(spin, section, path, lambda v: spin.setValue(int(v)), lo)
-        spin.setMinimumWidth(spin.minimumSizeHint().width())  # the form may narrow; a number is never cut
-        form.addRow(label, self._markable(spin, section, path, "int"))
-        return spin
-
-    def _real(
-        self, section: str, path: tuple[str, ...], label: str, form: QFormLayout, lo: float, hi: float, step: float
-    ) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox()
-        spin.setRange(lo, hi)
-        spin.setSingleStep(step)
-        spin.setDecimals(3)
-        spin.setKeyboardTracking(False)
-        spin.valueChanged.connect(lambda v: self._commit(section, path, round(float(v), 6), label))
-        self._bind(spin, section, path, lambda v: spin.setValue(float(v)), lo)
-        spin.setMinimumWidth(spin.minimumSizeHint().width())  # the form may narrow; a number is never cut
-        form.addRow(label, self._markable(spin, section, path, "float"))
-        return spin
+        self._update_rows()
 
     def _percent(self, section: str, path: tuple[str, ...], label: str, form: QFormLayout) -> QSpinBox:
         spin = QSpinBox()
@@ -220,25 +164,6 @@ class TrainingSettingsDock(QDockWidget):
         spin.setMinimumWidth(spin.minimumSizeHint().width())  # the form may narrow; a number is never cut
         form.addRow(label, spin)
         return spin
-
-    def _number(
-        self, section: str, path: tuple[str, ...], label: str, form: QFormLayout, positive: bool = False, tip: str = ""
-    ) -> NumberEdit:
-        edit = NumberEdit(positive=positive)
-        edit.setToolTip(tip)
-        edit.committed.connect(lambda v: self._commit(section, path, v, label))
-        edit.refused.connect(lambda text: self.controller.message.emit(f"{label}: {text}"))
-        self._bind(edit, section, path, edit.set_value, 0.0)
-        form.addRow(label, self._markable(edit, section, path, "float"))
-        return edit
-
-    def _check(self, section: str, path: tuple[str, ...], label: str, form: QFormLayout, tip: str = "") -> QCheckBox:
-        check = QCheckBox()
-        check.setToolTip(tip)
-        check.toggled.connect(lambda on: self._commit(section, path, bool(on), label))
-        self._bind(check, section, path, lambda v: check.setChecked(bool(v)), False)
-        form.addRow(label, self._markable(check, section, path, "bool"))
-        return check
 
     def _markable(
         self, widget: QWidget, section: str, path: tuple[str, ...], kind: str, choices: tuple[Any, ...] = ()
@@ -284,15 +209,14 @@ class TrainingSettingsDock(QDockWidget):
             stack.endMacro()
 
     def _build_options(self, name: str) -> None:
-        from graphedit.ui.runner.widgets import option_editor
-
         for key, editor in self._option_widgets.items():
             self.dataset_form.removeRow(self.fields.forget(editor, sweep_name("dataset", "", key)))
         self._option_widgets = {}
         builder = BUILDERS.get(name)
         for i, (key, opt) in enumerate((builder.options if builder else {}).items()):
             browse = (lambda k=key: self._browse(k)) if key.endswith("path") else None
-            editor = option_editor(opt, lambda v, k=key: self._commit_option(k, v), browse)
+            commit = lambda v, k=key: self._commit_option(k, v)  # noqa: E731
+            editor = OptionRow(opt, name, commit, self.controller.message.emit, browse)
             editor.setToolTip(opt.doc)
             self._option_widgets[key] = editor
             button = None if self.marks is None else self.marks.option_button(name, key, opt)
@@ -325,7 +249,7 @@ class TrainingSettingsDock(QDockWidget):
             return
         given = spec.get("options") or {}
         for key, editor in self._option_widgets.items():
-            opt: Opt = builder.options[key]
+            opt: Option = builder.options[key]
             editor.show_value(given.get(key, opt.default))
 
     def _shown(self, visible: bool) -> None:
@@ -406,16 +330,16 @@ class TrainingSettingsDock(QDockWidget):
         self._show_bind(self.preview.preview.get("fields") or [])  # a renamed node: the mapping follows
 
     def _update_rows(self) -> None:
-        optimizer = self.optimizer.currentData()
-        self.optimizer_form.setRowVisible(self.fields.row(self.momentum), optimizer in ("sgd", "rmsprop"))
-        self.optimizer_form.setRowVisible(self.fields.row(self.nesterov), optimizer == "sgd")
-        step = self.schedule.currentData() == "step"
-        self.schedule_form.setRowVisible(self.fields.row(self.step_size), step)
-        self.schedule_form.setRowVisible(self.fields.row(self.gamma), step)
-        self.schedule_form.setRowVisible(self.fields.row(self.patience), self.early.isChecked())
-        self.run_form.setRowVisible(
-            self.fields.row(self.amp), any(d[0].startswith("cuda") for d in available_devices())
-        )
+        """Rows that apply only to some choices: momentum to SGD and RMSprop, the step schedule's two, patience."""
+        row, e = self.fields.row, self.editors
+        optimizer = e["optimizer"].currentData()
+        self.optimizer_form.setRowVisible(row(e["momentum"]), optimizer in ("sgd", "rmsprop"))
+        self.optimizer_form.setRowVisible(row(e["nesterov"]), optimizer == "sgd")
+        step = e["schedule"].currentData() == "step"
+        self.schedule_form.setRowVisible(row(e["step_size"]), step)
+        self.schedule_form.setRowVisible(row(e["gamma"]), step)
+        self.schedule_form.setRowVisible(row(self.patience), self.early.isChecked())
+        self.run_form.setRowVisible(row(e["amp"]), any(d[0].startswith("cuda") for d in available_devices()))
 
 
 def _escape(text: str) -> str:

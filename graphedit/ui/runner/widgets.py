@@ -1,105 +1,41 @@
-"""Small editors of the training panels: numbers in any notation, dataset options from ``Opt`` specs, devices."""
+"""Small parts of the Training panel: a dataset option's row, the devices, a dataset's summary, sweep buttons."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QHBoxLayout,
-    QLineEdit,
-    QSpinBox,
-    QToolButton,
-    QWidget,
-)
+from PySide6.QtWidgets import QAbstractSpinBox, QHBoxLayout, QLineEdit, QToolButton, QWidget
 
-from graphedit.training.datasets import DatasetInfo, Opt
-
-INT_LIMIT = 2**31 - 1
+from graphedit.nodes.options import Option
+from graphedit.training.datasets import DatasetInfo, option_value
+from graphedit.ui.option_editors import make_editor
 
 
-class NumberEdit(QLineEdit):
-    """A float typed as ``0.001`` or ``1e-3``; commits on Enter or leaving the field, refuses what is not a number."""
+class OptionRow(QWidget):
+    """One dataset option: its editor from the one factory (``graphedit.ui.option_editors``), checked as the
+    dataset checks it, and a browse button for a path. ``commit(value)`` gets each accepted value, ``refuse(text)``
+    the message of a refused one."""
 
-    committed = Signal(float)
-    refused = Signal(str)
-
-    def __init__(self, positive: bool = False, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.positive = positive
-        self._value = 0.0
-        self.editingFinished.connect(self._finish)
-
-    def value(self) -> float:
-        return self._value
-
-    def set_value(self, value: Any) -> None:
-        self._value = float(value)
-        self.setText(f"{self._value:g}")
-
-    def _finish(self) -> None:
-        text = self.text().strip().replace(",", ".")
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        bad = not math.isfinite(value) or value < 0 or (self.positive and value == 0)
-        if bad:
-            need = "a number > 0" if self.positive else "a number ≥ 0"
-            self.refused.emit(f"“{text}” is not {need}, such as 0.001 or 1e-3")
-            self.set_value(self._value)
-            return
-        if value != self._value:
-            self._value = value
-            self.committed.emit(value)
-        self.set_value(value)
-
-
-class OptionEditor(QWidget):
-    """One dataset option: a check box, spin box, choice or text field by the option's default and range."""
-
-    def __init__(self, opt: Opt, commit: Callable[[Any], None], browse: Callable[[], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        option: Option,
+        dataset: str,
+        commit: Callable[[Any], None],
+        refuse: Callable[[str], None],
+        browse: Callable[[], str | None] | None = None,
+    ) -> None:
         super().__init__()
-        self.opt, self.commit = opt, commit
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        kind = type(opt.default)
-        self.widget: Any
-        if opt.choices:
-            self.widget = QComboBox()
-            self.widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            self.widget.setMinimumContentsLength(8)
-            for choice in opt.choices:
-                self.widget.addItem(str(choice), choice)
-            self.widget.activated.connect(lambda _i: commit(self.widget.currentData()))
-        elif kind is bool:
-            self.widget = QCheckBox()
-            self.widget.toggled.connect(lambda on: commit(bool(on)))
-        elif kind is int:
-            self.widget = QSpinBox()
-            lo = -INT_LIMIT if opt.min is None else int(max(opt.min, -INT_LIMIT))
-            self.widget.setRange(lo, INT_LIMIT if opt.max is None else int(min(opt.max, INT_LIMIT)))
-            self.widget.setKeyboardTracking(False)
-            self.widget.valueChanged.connect(lambda v: commit(int(v)))
-            self.widget.setMinimumWidth(self.widget.minimumSizeHint().width())  # a narrow form never cuts a number
-        elif kind is float:
-            self.widget = QDoubleSpinBox()
-            self.widget.setDecimals(4)
-            self.widget.setRange(-1e9 if opt.min is None else opt.min, 1e9 if opt.max is None else opt.max)
-            self.widget.setSingleStep(0.05 if (opt.max or 10) <= 1 else 0.5)
-            self.widget.setKeyboardTracking(False)
-            self.widget.valueChanged.connect(lambda v: commit(round(float(v), 6)))
+        self.widget: Any = make_editor(option, option.defaults(), lambda v: option_value(option, v, dataset))
+        self.widget.signals.committed.connect(commit)
+        self.widget.signals.refused.connect(refuse)
+        if isinstance(self.widget, QAbstractSpinBox):  # a narrow form never cuts a number
             self.widget.setMinimumWidth(self.widget.minimumSizeHint().width())
-        else:  # text, or a list of names typed comma-separated (the option checks it)
-            self.widget = QLineEdit()
-            self.widget.setPlaceholderText(opt.doc)
-            self.widget.editingFinished.connect(self._commit_text)
+        elif isinstance(self.widget, QLineEdit):
+            self.widget.setPlaceholderText(option.doc)
         layout.addWidget(self.widget)
         if browse is not None:
             button = QToolButton()
@@ -108,40 +44,13 @@ class OptionEditor(QWidget):
             button.clicked.connect(lambda _c=False: self._browse(browse))
             layout.addWidget(button)
 
-    def _commit_text(self) -> None:
-        text = self.widget.text().strip()
-        if isinstance(self.opt.default, list):
-            self.commit([part.strip() for part in text.split(",") if part.strip()])
-        else:
-            self.commit(text)
-
     def _browse(self, browse: Callable[[], str | None]) -> None:
         chosen = browse()
         if chosen:
-            self.widget.setText(chosen)
-            self.commit(chosen)
+            self.widget.offer(chosen)
 
     def show_value(self, value: Any) -> None:
-        was = self.widget.blockSignals(True)
-        try:
-            if isinstance(self.widget, QComboBox):
-                self.widget.setCurrentIndex(max(0, self.widget.findData(value)))
-            elif isinstance(self.widget, QCheckBox):
-                self.widget.setChecked(bool(value))
-            elif isinstance(self.widget, (QSpinBox, QDoubleSpinBox)):
-                self.widget.setValue(value)
-            elif isinstance(value, (list, tuple)):
-                self.widget.setText(", ".join(map(str, value)))
-            else:
-                self.widget.setText(str(value))
-        finally:
-            self.widget.blockSignals(was)
-
-
-def option_editor(
-    opt: Opt, commit: Callable[[Any], None], browse: Callable[[], str | None] | None = None
-) -> OptionEditor:
-    return OptionEditor(opt, commit, browse)
+        self.widget.set_value(value)
 
 
 @lru_cache(maxsize=1)

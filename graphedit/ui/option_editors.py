@@ -1,9 +1,11 @@
-"""Editors generated from parameter specs: one small widget per :class:`Param` kind.
+"""The one editor factory: a small widget per :class:`~graphedit.nodes.options.Option` kind.
 
-Every editor emits ``committed(value)`` with a value the spec accepts, or
-``refused(message)`` when the user typed something the spec rejects (the
-message is the spec's own, naming the parameter and the allowed range), and
-then shows the last good value again.
+The Inspector (node parameters), the Training panel (training settings) and its dataset options all make their
+editors here. Every editor emits ``committed(value)`` with a value the option accepts, or ``refused(message)``
+when the user typed something it rejects (the message is the option's own, naming it and the allowed range),
+and then shows the last good value again. ``check`` says how a value is checked (by default the option's
+``coerce``, raising :class:`~graphedit.errors.ParamError`); any :class:`~graphedit.errors.GraphEditError` it
+raises is a refusal.
 """
 
 from __future__ import annotations
@@ -11,16 +13,17 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QValidator
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox, QWidget
 
-from graphedit.errors import ParamError
-from graphedit.nodes.spec import Param
+from graphedit.errors import GraphEditError
+from graphedit.nodes.options import INT_LIMIT, Option
 
-INT_LIMIT = 2**31 - 1
+Check = Callable[[Any], Any]
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
@@ -30,15 +33,20 @@ class EditorSignals(QObject):
 
 
 class _Checked:
-    """Mixin: run a raw value through the spec and emit the outcome."""
+    """Mixin: run a raw value through the option's check and emit the outcome."""
 
-    param: Param
+    param: Option
+    check: Check
     signals: EditorSignals
+
+    def _start(self, param: Option, value: Any, check: Check | None) -> None:
+        self.param, self.signals, self._value = param, EditorSignals(), value
+        self.check = check or param.coerce
 
     def offer(self, raw: Any) -> None:
         try:
-            value = self.param.coerce(raw)
-        except ParamError as exc:
+            value = self.check(raw)
+        except GraphEditError as exc:
             self.signals.refused.emit(str(exc))
             self.set_value(self._value)
             return
@@ -53,9 +61,9 @@ class _Checked:
 class IntEditor(QSpinBox, _Checked):
     """A spin box over the parameter's range; typing a number outside it is refused with a message."""
 
-    def __init__(self, param: Param, value: int) -> None:
+    def __init__(self, param: Option, value: int, check: Check | None = None) -> None:
         QSpinBox.__init__(self)
-        self.param, self.signals, self._value = param, EditorSignals(), value
+        self._start(param, value, check)
         low = -INT_LIMIT if param.min is None else int(max(param.min, -INT_LIMIT))
         self.setRange(low, INT_LIMIT if param.max is None else int(min(param.max, INT_LIMIT)))
         self.setKeyboardTracking(False)
@@ -97,9 +105,9 @@ class FloatEditor(QDoubleSpinBox, _Checked):
     NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
     PARTIAL = re.compile(r"^[+-]?(\d*\.?\d*)([eE][+-]?)?$")
 
-    def __init__(self, param: Param, value: float) -> None:
+    def __init__(self, param: Option, value: float, check: Check | None = None) -> None:
         QDoubleSpinBox.__init__(self)
-        self.param, self.signals, self._value = param, EditorSignals(), value
+        self._start(param, value, check)
         self.setDecimals(12)
         self.setRange(-1e12 if param.min is None else param.min, 1e12 if param.max is None else param.max)
         span = self.maximum() - self.minimum()
@@ -112,6 +120,13 @@ class FloatEditor(QDoubleSpinBox, _Checked):
 
     def textFromValue(self, value: float) -> str:
         return f"{value:.6g}"
+
+    def stepBy(self, steps: int) -> None:
+        """On a log scale (a learning rate) a step doubles or halves the value; otherwise it adds a step."""
+        if not self.param.log:
+            super().stepBy(steps)
+            return
+        self.setValue(min(self.maximum(), max(self.minimum(), self.value() * 2.0**steps)))
 
     def valueFromText(self, text: str) -> float:
         try:
@@ -160,9 +175,9 @@ class FloatEditor(QDoubleSpinBox, _Checked):
 
 
 class BoolEditor(QCheckBox, _Checked):
-    def __init__(self, param: Param, value: bool) -> None:
+    def __init__(self, param: Option, value: bool, check: Check | None = None) -> None:
         QCheckBox.__init__(self)
-        self.param, self.signals, self._value = param, EditorSignals(), value
+        self._start(param, value, check)
         self.set_value(value)
         self.toggled.connect(self.offer)
 
@@ -174,19 +189,27 @@ class BoolEditor(QCheckBox, _Checked):
 
 
 class ChoiceEditor(QComboBox, _Checked):
-    """A fixed list of choices, or (for a number that also takes words, like padding) an editable one."""
+    """A fixed list of choices, or (for a number that also takes words, like padding) an editable one.
 
-    def __init__(self, param: Param, value: Any) -> None:
+    ``items`` gives ``(value, text)`` pairs to list instead of the choices (the devices this machine has); a value
+    not listed (a device another machine had) is shown as not available here, and kept.
+    """
+
+    def __init__(self, param: Option, value: Any, check: Check | None = None, items: Sequence[Any] = ()) -> None:
         QComboBox.__init__(self)
-        self.param, self.signals, self._value = param, EditorSignals(), value
+        self._start(param, value, check)
         words = param.choices if param.kind == "choice" else param.allow
-        self.addItems([str(c) for c in words])
+        for item in items or [(word, str(word)) for word in words]:
+            self.addItem(item[1], item[0])
         if param.kind != "choice":
             self.setEditable(True)
             self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
             self.lineEdit().editingFinished.connect(lambda: self.offer(self._parse(self.currentText())))
+            self.textActivated.connect(lambda text: self.offer(self._parse(text)))
+        else:
+            self.activated.connect(lambda index: self.offer(self.itemData(index)))
+            self.textActivated.connect(lambda text: self.offer(self.itemData(max(0, self.findText(text)))))
         self.set_value(value)
-        self.textActivated.connect(lambda text: self.offer(self._parse(text)))
 
     def _parse(self, text: str) -> Any:
         text = text.strip()
@@ -203,16 +226,20 @@ class ChoiceEditor(QComboBox, _Checked):
         if self.isEditable():
             self.setEditText(str(value))
         else:
-            self.setCurrentText(str(value))
+            index = self.findData(value)
+            if index < 0:
+                self.addItem(f"{value} (not available here)", value)
+                index = self.count() - 1
+            self.setCurrentIndex(index)
         self.blockSignals(False)
 
 
 class TextEditor(QLineEdit, _Checked):
     """Free text, a tuple of whole numbers typed as ``1, 28, 28``, or a block's overrides as JSON."""
 
-    def __init__(self, param: Param, value: Any) -> None:
+    def __init__(self, param: Option, value: Any, check: Check | None = None) -> None:
         QLineEdit.__init__(self)
-        self.param, self.signals, self._value = param, EditorSignals(), value
+        self._start(param, value, check)
         if param.kind == "ints":
             count = f"{param.length} numbers" if param.length else "whole numbers"
             self.setPlaceholderText(f"{count}, e.g. 1, 28, 28")
@@ -243,20 +270,25 @@ class TextEditor(QLineEdit, _Checked):
             self.setText(", ".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value))
 
 
-def make_editor(param: Param, value: Any) -> QWidget:
-    """The editor for one parameter; it has ``signals`` (committed, refused) and ``set_value``."""
-    if param.kind == "int" and param.allow:
-        editor: QWidget = ChoiceEditor(param, value)
-    elif param.kind == "int":
-        editor = IntEditor(param, value)
-    elif param.kind == "float":
-        editor = FloatEditor(param, value)
-    elif param.kind == "bool":
-        editor = BoolEditor(param, value)
-    elif param.kind == "choice":
-        editor = ChoiceEditor(param, value)
+def make_editor(option: Option, value: Any, check: Check | None = None, items: Sequence[Any] = ()) -> QWidget:
+    """The editor of one option; it has ``signals`` (committed, refused) and ``set_value``.
+
+    ``check`` replaces the option's own ``coerce`` (a dataset option names its dataset); ``items`` lists a choice's
+    ``(value, text)`` pairs when they are known only here (see :class:`ChoiceEditor`).
+    """
+    kind = option.kind
+    if kind == "choice" or (kind == "int" and option.allow):
+        editor: QWidget = ChoiceEditor(option, value, check, items)
+    elif kind == "int":
+        editor = IntEditor(option, value, check)
+    elif kind == "float":
+        editor = FloatEditor(option, value, check)
+    elif kind == "bool":
+        editor = BoolEditor(option, value, check)
+    elif kind == "scope":
+        raise ValueError(f"option {option.name!r} is a scope: make an editor for each of its options")
     else:
-        editor = TextEditor(param, value)
-    editor.setObjectName(f"param_{param.name}")
-    editor.setToolTip(param.doc)
+        editor = TextEditor(option, value, check)
+    editor.setObjectName(f"param_{option.name}")
+    editor.setToolTip(option.doc.replace("`", ""))
     return editor
