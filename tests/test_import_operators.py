@@ -225,18 +225,28 @@ def test_self_attention_comes_back_from_onnx_as_one_node_within_1e_5(causal, tmp
         assert float((compiled.model.eval()(x) - result.compiled.model(x)).abs().max()) <= 1e-5
 
 
-def test_cross_attention_from_onnx_is_refused_in_one_line(tmp_path):
-    from graphedit.importers.common import UnsupportedOpError
-
+def test_cross_attention_with_value_and_padding_mask_comes_back_from_onnx_within_1e_5(tmp_path):
     nodes = [
         ("q", "Input", {"shape": [5, 8]}),
-        ("memory", "Input", {"shape": [6, 8]}),
-        ("attn1", "MultiheadAttention", {"heads": 2}),
+        ("memory", "Input", {"shape": [6, 4]}),
+        ("values", "Input", {"shape": [6, 3]}),
+        ("pad", "Input", {"shape": [6]}),
+        ("attn1", "MultiheadAttention", {"heads": 2, "causal": True}),
         ("y", "Output", {"name": "y"}),
     ]
-    project = _project(tmp_path, nodes, ["q -> attn1.query", "memory -> attn1.key", "attn1 -> y"])
+    ports = ["q -> attn1.query", "memory -> attn1.key", "values -> attn1.value", "pad -> attn1.mask", "attn1 -> y"]
+    project = _project(tmp_path, nodes, ports)
+    compiled, _ = compile_for_export(project)
     export_project(project, "onnx", tmp_path / "cross.onnx")
-    with pytest.raises(UnsupportedOpError) as caught:
-        import_source(tmp_path / "cross.onnx", tmp_path / "back.gproj")
-    message = str(caught.value)
-    assert "cross-attention and padding masks are not imported from ONNX yet" in message and "\n" not in message
+    result = import_source(tmp_path / "cross.onnx", tmp_path / "back.gproj")
+    doc = result.project.document
+    attn = next(n for n in doc.node_ids() if doc.node_type(n).type_id == "MultiheadAttention")
+    assert attn == "attn1" and doc.params(attn)["causal"] is True
+    assert sorted(e.dst_port for e in doc.in_edges(attn)) == ["key", "mask", "query", "value"]
+    pad = torch.zeros(3, 6)
+    pad[0, -2:] = 1
+    inputs = {"q": torch.randn(3, 5, 8), "memory": torch.randn(3, 6, 4), "values": torch.randn(3, 6, 3), "pad": pad}
+    with torch.no_grad():
+        want = compiled.model.eval()(*[inputs[n] for n in compiled.input_ids])
+        got = result.compiled.model(*[inputs[n] for n in result.compiled.input_ids])
+    assert float((want - got).abs().max()) <= 1e-5

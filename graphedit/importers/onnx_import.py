@@ -21,7 +21,7 @@ from onnx import numpy_helper
 
 from graphedit.compiler.compile import Compiled
 from graphedit.importers.common import GraphBuilder, ImportModelError, ImportResult, Ref, UnsupportedOpError
-from graphedit.importers.onnx_attention import attention_scopes, fold_attention, scope_of
+from graphedit.importers.onnx_attention import attention_scopes, fold_attention, padding_masks, scope_of
 from graphedit.importers.onnx_ops import HANDLERS as LAYER_HANDLERS
 from graphedit.importers.onnx_ops import _fail
 from graphedit.importers.onnx_patterns import INNER_OPS, PATTERNS
@@ -42,10 +42,12 @@ class OnnxImporter:
         self.graph = model.graph
         self.consts: dict[str, np.ndarray] = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
         self.inputs = [i for i in self.graph.input if i.name not in self.consts]
+        self.attention = attention_scopes(self.graph, self.consts)  # scopes of torch's MultiheadAttention
+        static = set(static_values(self.graph, set(self.consts)))
+        self.masks = padding_masks(self.graph, self.attention, static)  # their key padding masks
         self.feeds = self._feeds(input_shapes)
         learner = Learner(model, self.feeds, source or "the ONNX model")
         learner.infer(self.consts)
-        self.attention = attention_scopes(self.graph, self.consts)  # scopes of torch's MultiheadAttention
         self._refuse_unsupported()  # before the model is run
         learned = learner.evaluate(self.consts)
         self.shapes = learned.shapes
@@ -53,7 +55,8 @@ class OnnxImporter:
         self.reference = learned.outputs  # ONNX Runtime's outputs for the feeds
         self.b = GraphBuilder()
         self.refs: dict[str, Ref] = {}
-        self.fused: set[str] = set()  # first outputs of ops inside a recognised pattern
+        # first outputs of ops inside a recognised pattern; an attention's padding mask is known from the start
+        self.fused: set[str] = {o for mask in self.masks.values() for o in mask.ops}
         self.outputs = {v.name for v in self.graph.output}
         self.users: dict[str, list[onnx.NodeProto]] = {}
         self.kinds: dict[tuple[str, ...], str] = {}  # a scope's module class, where the exporter kept it
@@ -64,6 +67,7 @@ class OnnxImporter:
     def _feeds(self, given: list[tuple[int, ...]] | None) -> dict[str, np.ndarray]:
         rng = np.random.default_rng(0)
         feeds = {}
+        masks = {m.source for m in self.masks.values()}
         for i, value in enumerate(self.inputs):
             t = value.type.tensor_type
             dtype = ONNX_DTYPES.get(t.elem_type)
@@ -78,7 +82,10 @@ class OnnxImporter:
                     "give its shape with --input-shape, e.g. --input-shape 1,28,28"
                 )
             shape = (2, *dims[1:])
-            if dtype == "int64":
+            if value.name in masks and len(shape) == 2:  # example i ignores its last i + 1 keys, never the first
+                feeds[value.name] = np.arange(shape[1]) >= np.maximum(shape[1] - 1 - np.arange(2)[:, None], 1)
+                feeds[value.name] = feeds[value.name].astype(dtype)
+            elif dtype == "int64":
                 feeds[value.name] = rng.integers(0, 2, shape).astype(np.int64)
             else:
                 feeds[value.name] = rng.standard_normal(shape).astype(np.float32)
@@ -87,6 +94,7 @@ class OnnxImporter:
     def _refuse_unsupported(self) -> None:
         """The first op that no pattern or handler can import, before anything is run."""
         static = set(static_values(self.graph, set(self.consts)))
+        static |= {o for mask in self.masks.values() for o in mask.ops}  # folded with their attention
         for node in self.graph.node:
             if node.output[0] in static or node.op_type in {*HANDLERS, *PATTERNS, *INNER_OPS}:
                 continue

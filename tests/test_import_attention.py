@@ -1,0 +1,146 @@
+"""torch's ``nn.MultiheadAttention`` in an ONNX file comes back as one MultiheadAttention node: self- and
+cross-attention, a separate value, key/value sizes of their own, a key padding mask (``x != 0`` or
+``x.bool()``) and a causal mask; what the node cannot express is refused in one line naming the scope."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+import torch
+from torch import nn
+from zoo_helpers import NO_LOSS
+
+from graphedit.cli import main
+from graphedit.importers import import_source
+from graphedit.importers.common import UnsupportedOpError
+
+
+class Attend(nn.Module):
+    """``attn(query, memory[, value], key_padding_mask=…)``; ``mask`` says how the padding mask is written."""
+
+    def __init__(self, kdim=None, vdim=None, mask="", causal=False, own_value=False, bias=True, batch_first=True):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(8, 2, bias=bias, batch_first=batch_first, kdim=kdim, vdim=vdim)
+        self.mask, self.causal, self.own_value = mask, causal, own_value
+        for p in self.parameters():  # distinct biases too (torch starts them at 0)
+            nn.init.normal_(p, std=0.3)
+
+    def forward(self, query, memory, *rest):
+        value = rest[0] if self.own_value else memory
+        padding = {"": None, "nonzero": lambda m: m != 0, "bool": lambda m: m.bool(), "zero": lambda m: m == 0}
+        padding = padding[self.mask](rest[-1]) if self.mask else None
+        causal = None
+        if self.causal == "bool":
+            causal = torch.ones(query.shape[1], memory.shape[1], dtype=torch.bool).triu(1)
+        elif self.causal == "float":
+            causal = nn.Transformer.generate_square_subsequent_mask(query.shape[1])
+        elif self.causal == "band":
+            causal = torch.ones(query.shape[1], memory.shape[1], dtype=torch.bool).triu(2)
+        out, _ = self.attn(query, memory, value, key_padding_mask=padding, attn_mask=causal, need_weights=False)
+        return out
+
+
+def _inputs(module, query_len=5, memory_len=6):
+    torch.manual_seed(1)
+    a = module.attn
+    inputs = {"query": torch.randn(3, query_len, 8), "memory": torch.randn(3, memory_len, a.kdim)}
+    if module.own_value:
+        inputs["value"] = torch.randn(3, memory_len, a.vdim)
+    if module.mask:
+        padding = torch.zeros(3, memory_len)
+        padding[0, -2:] = 1  # the first example's last two keys are padding
+        padding[2, -1] = 1
+        inputs["padding"] = padding
+    return inputs
+
+
+def _export(module, inputs, path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module.eval(),
+            tuple(inputs.values()),
+            str(path),
+            dynamo=False,
+            opset_version=20,
+            input_names=list(inputs),
+            dynamic_axes={name: {0: "batch"} for name in inputs},
+        )
+    return path
+
+
+CASES = {  # name: (Attend's arguments, the node's wired ports, causal)
+    "cross": ({}, ["query", "key"], False),
+    "cross_own_sizes": ({"kdim": 6, "vdim": 4, "own_value": True}, ["query", "key", "value"], False),
+    "padding_mask": ({"mask": "nonzero"}, ["query", "key", "mask"], False),
+    "bool_padding_mask_no_bias": ({"mask": "bool", "bias": False}, ["query", "key", "mask"], False),
+    "causal_cross_value_and_mask": (
+        {"causal": "bool", "mask": "nonzero", "own_value": True},
+        ["query", "key", "value", "mask"],
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_attention_comes_back_from_onnx_as_one_node_within_1e_5(name, tmp_path, capsys):
+    kwargs, ports, causal = CASES[name]
+    torch.manual_seed(0)
+    module = Attend(**kwargs).eval()
+    inputs = _inputs(module)
+    result = import_source(_export(module, inputs, tmp_path / "attn.onnx"), tmp_path / "attn.gproj")
+    doc = result.project.document
+    attn = [n for n in doc.node_ids() if doc.node_type(n).type_id == "MultiheadAttention"]
+    assert len(attn) == 1 and doc.params(attn[0])["heads"] == 2 and doc.params(attn[0])["causal"] is causal
+    assert sorted(e.dst_port for e in doc.in_edges(attn[0])) == sorted(ports)
+    assert result.imported_params == result.source_params == sum(p.numel() for p in module.parameters())
+    with torch.no_grad():  # the Input nodes are named after the ONNX inputs
+        got = result.compiled.model(*[inputs[n] for n in result.compiled.input_ids])
+        assert float((got - module(*inputs.values())).abs().max()) <= 1e-5
+    _assert_check_valid(tmp_path / "attn.gproj", len(inputs), capsys)
+
+
+def _assert_check_valid(path, inputs, capsys):
+    """``graphedit check``: every shape found, no error but the missing loss (and, with several inputs, that the
+    new project's default dataset feeds one Input: an import brings no data)."""
+    main(["check", str(path), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert all(not row.get("error") for row in report["nodes"]), report["nodes"]
+    assert len(report["errors"]) <= 1 and all(e["message"].startswith(NO_LOSS) for e in report["errors"])
+    expected = None if inputs == 1 else f"feeds one Input node, and the graph has {inputs}"
+    assert report["dataset_error"] is expected or expected in report["dataset_error"]
+
+
+def test_self_attention_with_a_float_causal_mask_comes_back_causal(tmp_path):
+    module = Attend(causal="float").eval()
+    inputs = {"query": torch.randn(2, 5, 8)}
+    module.forward = lambda query: Attend.forward(module, query, query)
+    result = import_source(_export(module, inputs, tmp_path / "attn.onnx"), tmp_path / "attn.gproj")
+    doc = result.project.document
+    attn = next(n for n in doc.node_ids() if doc.node_type(n).type_id == "MultiheadAttention")
+    assert doc.params(attn)["causal"] is True
+    with torch.no_grad():
+        assert float((result.compiled.model(inputs["query"]) - module(inputs["query"])).abs().max()) <= 1e-5
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "why"),
+    [
+        ({"mask": "zero"}, "its padding mask is x == 0"),
+        ({"causal": "band"}, "its attn_mask is not causal"),
+        ({"batch_first": False}, "only batch-first attention folds"),
+    ],
+    ids=["zero_marks_padding", "not_causal", "time_first"],
+)
+def test_attention_the_node_cannot_express_is_refused_in_one_line(kwargs, why, tmp_path):
+    module = Attend(**kwargs).eval()
+    inputs = _inputs(module, memory_len=5)
+    if not module.attn.batch_first:  # [T, N, E], where the importer feeds [2, …]: T = 2 keeps shapes consistent
+        inputs = {"query": inputs["query"][:2], "memory": inputs["query"][:2]}
+    with pytest.raises(UnsupportedOpError) as caught:
+        import_source(_export(module, inputs, tmp_path / "attn.onnx"), tmp_path / "attn.gproj")
+    message = str(caught.value)
+    assert message.startswith("cannot import ONNX attention (torch's nn.MultiheadAttention) at scope '/attn/': ")
+    assert why in message and "\n" not in message
