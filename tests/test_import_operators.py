@@ -3,6 +3,8 @@ PyTorch importer) and as ONNX (read by the ONNX importer), becomes a graph with 
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 from export_helpers import trained_copy
@@ -10,7 +12,7 @@ from graphkit import build
 
 from graphedit.export import export_project
 from graphedit.export.weights import compile_for_export
-from graphedit.importers import import_source
+from graphedit.importers import import_source, load_module
 from graphedit.model.project import new_project, save_project
 
 # name: (type, params, input shape without the batch)
@@ -250,3 +252,51 @@ def test_cross_attention_with_value_and_padding_mask_comes_back_from_onnx_within
         want = compiled.model.eval()(*[inputs[n] for n in compiled.input_ids])
         got = result.compiled.model(*[inputs[n] for n in result.compiled.input_ids])
     assert float((want - got).abs().max()) <= 1e-5
+
+
+TAGGER = """
+import torch
+from torch import nn
+
+
+class Tagger(nn.Module):
+    input_shape = (7,)
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.embed = nn.Embedding(10, 6)
+        self.hidden = nn.Linear(6, 4)
+        self.tags = nn.Linear(4, 3, bias=False)
+
+    def forward(self, tokens):
+        return self.tags(torch.relu(self.hidden(self.embed(tokens))))
+"""
+
+
+@pytest.mark.parametrize("route", ["fx", "onnx"])
+def test_a_token_tagger_imports_its_per_step_linear_layers_as_dense(route, tmp_path, capsys):
+    """``nn.Linear`` on [N, T, F] is ONNX's MatMul (+ Add) on 3-D values: a Dense node applied at each step."""
+    from zoo_helpers import assert_check_valid
+
+    (tmp_path / "tagger.py").write_text(TAGGER)
+    source = load_module(f"{tmp_path / 'tagger.py'}:Tagger").eval()
+    if route == "onnx":
+        path = tmp_path / "tagger.onnx"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            example = (torch.randint(0, 10, (2, 7)),)
+            torch.onnx.export(
+                source, example, str(path), dynamo=False, input_names=["tokens"], dynamic_axes={"tokens": {0: "n"}}
+            )
+        result = import_source(path, tmp_path / "t.gproj")
+    else:
+        result = import_source(f"{tmp_path / 'tagger.py'}:Tagger", tmp_path / "t.gproj")
+    doc = result.project.document
+    types = sorted(doc.node_type(n).type_id for n in doc.node_ids())
+    assert types == ["Dense", "Dense", "Embedding", "Input", "Output", "ReLU"]
+    assert result.imported_params == result.source_params == sum(p.numel() for p in source.parameters())
+    tokens = torch.randint(0, 10, (3, 7))
+    with torch.no_grad():
+        assert float((result.compiled.model(tokens) - source(tokens)).abs().max()) <= 1e-5
+    assert_check_valid(tmp_path / "t.gproj", capsys)

@@ -79,9 +79,14 @@ def matmul(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
     if len(dynamic) == 2:
         imp.add(node, "MatMul", {}, [imp.ref(n) for n in node.input])
         return
-    if dynamic != [node.input[0]] or len(imp.shape(dynamic[0])) != 2:
-        raise _fail(node, "only [N, F] · W with a constant W (a Dense layer), or the product of two tensors")
-    w = imp.const(node.input[1], "weight", node).T
+    w = imp.consts.get(node.input[1])
+    if dynamic != [node.input[0]] or len(imp.shape(dynamic[0])) not in (2, 3) or np.ndim(w) != 2:
+        raise _fail(
+            node,
+            "only [N, F] · W or [N, T, F] · W with a constant matrix W (a Dense layer), or the product of two tensors",
+            "a Dense node applies to [N, F] and [N, T, F] (each step); reshape other ranks to those around it",
+        )
+    w = w.T
     users = imp.users.get(node.output[0], [])
     bias_add = None
     if len(users) == 1 and users[0].op_type == "Add":
