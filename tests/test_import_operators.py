@@ -254,7 +254,7 @@ def test_cross_attention_with_value_and_padding_mask_comes_back_from_onnx_within
     assert float((want - got).abs().max()) <= 1e-5
 
 
-TAGGER = """
+NETS = """
 import torch
 from torch import nn
 
@@ -271,32 +271,93 @@ class Tagger(nn.Module):
 
     def forward(self, tokens):
         return self.tags(torch.relu(self.hidden(self.embed(tokens))))
+
+
+class ChannelsLast(nn.Module):  # ConvNeXt's pointwise layers: a Linear over the channels of [N, H, W, C]
+
+    input_shape = (2, 4, 5)
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = nn.Conv2d(2, 6, 3, padding=1)
+        self.pointwise = nn.Linear(6, 3)
+
+    def forward(self, x):
+        return self.pointwise(self.conv(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class TopTwo(nn.Module):
+    input_shape = (5,)
+
+    def forward(self, x):
+        return torch.topk(x, 2).values
 """
 
 
+def _import(cls, route, example, tmp_path):
+    (tmp_path / "nets.py").write_text(NETS)
+    source = load_module(f"{tmp_path / 'nets.py'}:{cls}").eval()
+    if route == "fx":
+        return source, import_source(f"{tmp_path / 'nets.py'}:{cls}", tmp_path / "net.gproj", flat=True)
+    path = tmp_path / "net.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        axes = {"x": {0: "n"}}
+        torch.onnx.export(source, (example,), str(path), dynamo=False, input_names=["x"], dynamic_axes=axes)
+    return source, import_source(path, tmp_path / "net.gproj", flat=True)
+
+
 @pytest.mark.parametrize("route", ["fx", "onnx"])
-def test_a_token_tagger_imports_its_per_step_linear_layers_as_dense(route, tmp_path, capsys):
-    """``nn.Linear`` on [N, T, F] is ONNX's MatMul (+ Add) on 3-D values: a Dense node applied at each step."""
+@pytest.mark.parametrize(
+    ("cls", "types", "example"),
+    [
+        ("Tagger", ["Dense", "Dense", "Embedding", "Input", "Output", "ReLU"], lambda: torch.randint(0, 10, (3, 7))),
+        ("ChannelsLast", ["Conv2d", "Dense", "Input", "Output", "Permute", "Permute", "Reshape", "Reshape"], None),
+    ],
+    ids=["token_tagger", "channels_last"],
+)
+def test_linear_on_sequences_and_channels_last_maps_imports_as_dense(cls, types, example, route, tmp_path, capsys):
+    """``nn.Linear`` on [N, T, F] (ONNX: a MatMul on 3-D values) is a Dense node applied at each step; on
+    [N, H, W, C] the middle axes are reshaped into one and back around it."""
     from zoo_helpers import assert_check_valid
 
-    (tmp_path / "tagger.py").write_text(TAGGER)
-    source = load_module(f"{tmp_path / 'tagger.py'}:Tagger").eval()
-    if route == "onnx":
-        path = tmp_path / "tagger.onnx"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            example = (torch.randint(0, 10, (2, 7)),)
-            torch.onnx.export(
-                source, example, str(path), dynamo=False, input_names=["tokens"], dynamic_axes={"tokens": {0: "n"}}
-            )
-        result = import_source(path, tmp_path / "t.gproj")
-    else:
-        result = import_source(f"{tmp_path / 'tagger.py'}:Tagger", tmp_path / "t.gproj")
+    x = example() if example else torch.randn(3, 2, 4, 5)
+    source, result = _import(cls, route, x[:2], tmp_path)
     doc = result.project.document
-    types = sorted(doc.node_type(n).type_id for n in doc.node_ids())
-    assert types == ["Dense", "Dense", "Embedding", "Input", "Output", "ReLU"]
+    assert sorted(doc.node_type(n).type_id for n in doc.node_ids()) == types
     assert result.imported_params == result.source_params == sum(p.numel() for p in source.parameters())
-    tokens = torch.randint(0, 10, (3, 7))
     with torch.no_grad():
-        assert float((result.compiled.model(tokens) - source(tokens)).abs().max()) <= 1e-5
-    assert_check_valid(tmp_path / "t.gproj", capsys)
+        assert float((result.compiled.model(x) - source(x)).abs().max()) <= 1e-5
+    assert_check_valid(tmp_path / "net.gproj", capsys)
+
+
+@pytest.mark.parametrize(("route", "op"), [("fx", "torch.topk at topk"), ("onnx", "ONNX TopK at node '/TopK'")])
+def test_an_op_with_no_node_is_named_with_what_would_import_it(route, op, tmp_path):
+    """torch.topk returns a tuple, which the PyTorch importer once passed over and then blamed its ``.values``."""
+    from graphedit.importers.common import UnsupportedOpError
+
+    with pytest.raises(UnsupportedOpError) as caught:
+        _import("TopTwo", route, torch.randn(2, 5), tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"cannot import {op}: GraphEdit has no node type for it; a node type for ")
+    assert "(a node pack under the graphedit.nodes entry point) would import it" in message and "\n" not in message
+
+
+def test_an_onnx_pad_of_nothing_passes_its_value_through(tmp_path):
+    """torch writes a Pad with all-zero pads (nn.Unfold does): no Pad node, whose ``pad`` must be non-empty."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    pads = helper.make_tensor("pads", TensorProto.INT64, [6], [0] * 6)
+    graph = helper.make_graph(
+        [helper.make_node("Pad", ["x", "pads"], ["p"], name="/pad/Pad"), helper.make_node("Relu", ["p"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3, 4])],
+        [pads],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "pad.onnx")
+    result = import_source(tmp_path / "pad.onnx", tmp_path / "pad.gproj")
+    doc = result.project.document
+    assert sorted(doc.node_type(n).type_id for n in doc.node_ids()) == ["Input", "Output", "ReLU"]

@@ -11,6 +11,7 @@ Flatten/Reshape nodes it feeds, which keep the batch dimension.
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from dataclasses import dataclass
@@ -148,8 +149,10 @@ class FxImporter:
     def _shape(self, node: fx.Node) -> tuple[int, ...]:
         return tuple(self.values[node].shape)
 
-    def _add(self, node: fx.Node, spec: Spec, inputs: list[Ref], name: str | None = None) -> Ref:
-        shape = self._shape(node) if spec.type_id != "GlobalAvgPool" else self._shape(node)[:2]
+    def _add(
+        self, node: fx.Node, spec: Spec, inputs: list[Ref], name: str | None = None, shape: tuple[int, ...] = ()
+    ) -> Ref:
+        shape = shape or (self._shape(node) if spec.type_id != "GlobalAvgPool" else self._shape(node)[:2])
         ref = self.b.add(
             spec.type_id, spec.params, inputs, shape, name or node.name, _own(spec.weights), spec.sub, spec.ports
         )
@@ -194,6 +197,11 @@ class FxImporter:
             self._reshape(node, tensors[0])
         elif spec == RNN:
             self.refs[node] = ("rnn", m, self._input(tensors[0]), name)
+        elif spec.type_id == "Dense" and in_shape is not None and len(in_shape) > 3:
+            # Dense takes [N, F] or [N, T, F]: the middle axes become T, and come back where the result is used
+            steps = (in_shape[0], math.prod(in_shape[1:-1]))
+            x = self.b.ensure(self._input(tensors[0]), (*steps, in_shape[-1]))
+            self._add(node, spec, [x], name, (*steps, spec.params["units"]))
         else:
             self._add(node, spec, [self._input(t) for t in tensors], name)
 
@@ -251,6 +259,9 @@ class FxImporter:
         if not self._is_tensor(node):
             if key in ("chunk", "split") and self._is_tensor(node.args[0]):
                 return self._split(node, key, node.args[0])
+            result = self.values.get(node)
+            if key is None and tensors and isinstance(result, tuple) and any(torch.is_tensor(v) for v in result):
+                raise UnsupportedOpError(op_name(node), node.name)  # torch.topk, torch.sort, x.unbind…: named here
             return None  # shape bookkeeping such as x.size(0)
         if key is None:
             raise UnsupportedOpError(op_name(node), node.name)

@@ -80,12 +80,9 @@ def matmul(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
         imp.add(node, "MatMul", {}, [imp.ref(n) for n in node.input])
         return
     w = imp.consts.get(node.input[1])
-    if dynamic != [node.input[0]] or len(imp.shape(dynamic[0])) not in (2, 3) or np.ndim(w) != 2:
-        raise _fail(
-            node,
-            "only [N, F] · W or [N, T, F] · W with a constant matrix W (a Dense layer), or the product of two tensors",
-            "a Dense node applies to [N, F] and [N, T, F] (each step); reshape other ranks to those around it",
-        )
+    src = imp.shape(dynamic[0])
+    if dynamic != [node.input[0]] or len(src) < 2 or np.ndim(w) != 2:
+        raise _fail(node, "only x · W with a constant matrix W (a Dense layer), or the product of two tensors")
     w = w.T
     users = imp.users.get(node.output[0], [])
     bias_add = None
@@ -95,7 +92,11 @@ def matmul(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
             bias_add = users[0]
     b = np.reshape(imp.consts[[n for n in bias_add.input if n != node.output[0]][0]], -1) if bias_add else None
     params = {"units": int(w.shape[0]), "bias": b is not None, "init": "torch"}
-    ref = imp.add(node, "Dense", params, [imp.ref(dynamic[0])], weights=imp.weights(weight=w, bias=b))
+    x = imp.ref(dynamic[0])
+    if len(src) > 3:  # Dense takes [N, F] or [N, T, F]: the middle axes become T, and come back after it
+        x = imp.b.ensure(x, (src[0], int(np.prod(src[1:-1])), src[-1]))
+    shape = (*x.shape[:-1], int(w.shape[0]))
+    ref = imp.add(node, "Dense", params, [x], weights=imp.weights(weight=w, bias=b), shape=shape)
     if bias_add is not None:
         imp.alias(bias_add, ref)
 
