@@ -1,9 +1,11 @@
-"""torch's ``nn.MultiheadAttention`` in an ONNX file comes back as one MultiheadAttention node: self- and
-cross-attention, a separate value, key/value sizes of their own, a key padding mask (``x != 0`` or
-``x.bool()``) and a causal mask; what the node cannot express is refused in one line naming the scope."""
+"""torch's ``nn.MultiheadAttention``, called in a module's forward (PyTorch importer) or as its ONNX export
+decomposes it (ONNX importer), comes back as one MultiheadAttention node: self- and cross-attention, a
+separate value, key/value sizes of their own, a key padding mask (``x != 0`` or ``x.bool()``) and a causal
+mask; what the node cannot express is refused in one line naming the layer."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import warnings
 
@@ -13,7 +15,7 @@ from torch import nn
 from zoo_helpers import NO_LOSS
 
 from graphedit.cli import main
-from graphedit.importers import import_source
+from graphedit.importers import import_module, import_source
 from graphedit.importers.common import UnsupportedOpError
 
 
@@ -27,36 +29,68 @@ class Attend(nn.Module):
         for p in self.parameters():  # distinct biases too (torch starts them at 0)
             nn.init.normal_(p, std=0.3)
 
-    def forward(self, query, memory, *rest):
+    def attend(self, query, memory, *rest):
         value = rest[0] if self.own_value else memory
         padding = {"": None, "nonzero": lambda m: m != 0, "bool": lambda m: m.bool(), "zero": lambda m: m == 0}
         padding = padding[self.mask](rest[-1]) if self.mask else None
         causal = None
-        if self.causal == "bool":
-            causal = torch.ones(query.shape[1], memory.shape[1], dtype=torch.bool).triu(1)
+        if self.causal == "bool":  # new_ones: torch.fx traces it; torch.ones(T, S) of traced sizes it cannot
+            causal = query.new_ones(query.shape[1], memory.shape[1], dtype=torch.bool).triu(1)
         elif self.causal == "float":
             causal = nn.Transformer.generate_square_subsequent_mask(query.shape[1])
         elif self.causal == "band":
-            causal = torch.ones(query.shape[1], memory.shape[1], dtype=torch.bool).triu(2)
+            causal = query.new_ones(query.shape[1], memory.shape[1], dtype=torch.bool).triu(2)
         out, _ = self.attn(query, memory, value, key_padding_mask=padding, attn_mask=causal, need_weights=False)
         return out
 
 
+class AttendTwo(Attend):  # torch.fx needs a forward with named inputs
+    def forward(self, query, memory):
+        return self.attend(query, memory)
+
+
+class AttendSelf(Attend):
+    def forward(self, query):
+        return self.attend(query, query)
+
+
+class AttendThree(Attend):
+    def forward(self, query, memory, third):
+        return self.attend(query, memory, third)
+
+
+class AttendFour(Attend):
+    def forward(self, query, memory, value, padding):
+        return self.attend(query, memory, value, padding)
+
+
+def attend(**kwargs):
+    """The Attend module for ``kwargs``, its forward taking the inputs :func:`_inputs` gives."""
+    count = 2 + bool(kwargs.get("own_value")) + bool(kwargs.get("mask"))
+    return {2: AttendTwo, 3: AttendThree, 4: AttendFour}[count](**kwargs)
+
+
 def _inputs(module, query_len=5, memory_len=6):
+    """Example inputs by the names of the module's forward arguments."""
     torch.manual_seed(1)
     a = module.attn
-    inputs = {"query": torch.randn(3, query_len, 8), "memory": torch.randn(3, memory_len, a.kdim)}
+    inputs = [torch.randn(3, query_len, 8), torch.randn(3, memory_len, a.kdim)]
     if module.own_value:
-        inputs["value"] = torch.randn(3, memory_len, a.vdim)
+        inputs.append(torch.randn(3, memory_len, a.vdim))
     if module.mask:
         padding = torch.zeros(3, memory_len)
         padding[0, -2:] = 1  # the first example's last two keys are padding
         padding[2, -1] = 1
-        inputs["padding"] = padding
-    return inputs
+        inputs.append(padding)
+    return dict(zip(inspect.signature(module.forward).parameters, inputs, strict=False))
 
 
-def _export(module, inputs, path):
+def _import(module, inputs, route, tmp_path):
+    """Import ``module`` by ``route``; its Input nodes are named after the forward's arguments either way."""
+    if route == "fx":
+        shapes = [tuple(x.shape[1:]) for x in inputs.values()]
+        return import_module(module, tmp_path / "attn.gproj", shapes, flat=True)
+    path = tmp_path / "attn.onnx"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -68,7 +102,7 @@ def _export(module, inputs, path):
             input_names=list(inputs),
             dynamic_axes={name: {0: "batch"} for name in inputs},
         )
-    return path
+    return import_source(path, tmp_path / "attn.gproj")
 
 
 CASES = {  # name: (Attend's arguments, the node's wired ports, causal)
@@ -84,19 +118,20 @@ CASES = {  # name: (Attend's arguments, the node's wired ports, causal)
 }
 
 
+@pytest.mark.parametrize("route", ["fx", "onnx"])
 @pytest.mark.parametrize("name", CASES)
-def test_attention_comes_back_from_onnx_as_one_node_within_1e_5(name, tmp_path, capsys):
+def test_attention_comes_back_as_one_node_within_1e_5(name, route, tmp_path, capsys):
     kwargs, ports, causal = CASES[name]
     torch.manual_seed(0)
-    module = Attend(**kwargs).eval()
+    module = attend(**kwargs).eval()
     inputs = _inputs(module)
-    result = import_source(_export(module, inputs, tmp_path / "attn.onnx"), tmp_path / "attn.gproj")
+    result = _import(module, inputs, route, tmp_path)
     doc = result.project.document
     attn = [n for n in doc.node_ids() if doc.node_type(n).type_id == "MultiheadAttention"]
     assert len(attn) == 1 and doc.params(attn[0])["heads"] == 2 and doc.params(attn[0])["causal"] is causal
     assert sorted(e.dst_port for e in doc.in_edges(attn[0])) == sorted(ports)
     assert result.imported_params == result.source_params == sum(p.numel() for p in module.parameters())
-    with torch.no_grad():  # the Input nodes are named after the ONNX inputs
+    with torch.no_grad():  # the compiled model takes its inputs in the order of their node ids
         got = result.compiled.model(*[inputs[n] for n in result.compiled.input_ids])
         assert float((got - module(*inputs.values())).abs().max()) <= 1e-5
     _assert_check_valid(tmp_path / "attn.gproj", len(inputs), capsys)
@@ -113,11 +148,11 @@ def _assert_check_valid(path, inputs, capsys):
     assert report["dataset_error"] is expected or expected in report["dataset_error"]
 
 
-def test_self_attention_with_a_float_causal_mask_comes_back_causal(tmp_path):
-    module = Attend(causal="float").eval()
+@pytest.mark.parametrize("route", ["fx", "onnx"])
+def test_self_attention_with_a_float_causal_mask_comes_back_causal(route, tmp_path):
+    module = AttendSelf(causal="float").eval()
     inputs = {"query": torch.randn(2, 5, 8)}
-    module.forward = lambda query: Attend.forward(module, query, query)
-    result = import_source(_export(module, inputs, tmp_path / "attn.onnx"), tmp_path / "attn.gproj")
+    result = _import(module, inputs, route, tmp_path)
     doc = result.project.document
     attn = next(n for n in doc.node_ids() if doc.node_type(n).type_id == "MultiheadAttention")
     assert doc.params(attn)["causal"] is True
@@ -125,22 +160,28 @@ def test_self_attention_with_a_float_causal_mask_comes_back_causal(tmp_path):
         assert float((result.compiled.model(inputs["query"]) - module(inputs["query"])).abs().max()) <= 1e-5
 
 
+REFUSED = {
+    "onnx": "cannot import ONNX attention (torch's nn.MultiheadAttention) at scope '/attn/': ",
+    "fx": "cannot import MultiheadAttention at module 'attn': ",
+}
+
+
+@pytest.mark.parametrize("route", ["fx", "onnx"])
 @pytest.mark.parametrize(
     ("kwargs", "why"),
     [
-        ({"mask": "zero"}, "its padding mask is x == 0"),
+        ({"mask": "zero"}, "its key_padding_mask is x == 0"),
         ({"causal": "band"}, "its attn_mask is not causal"),
-        ({"batch_first": False}, "only batch-first attention folds"),
+        ({"batch_first": False}, "batch"),
     ],
     ids=["zero_marks_padding", "not_causal", "time_first"],
 )
-def test_attention_the_node_cannot_express_is_refused_in_one_line(kwargs, why, tmp_path):
-    module = Attend(**kwargs).eval()
+def test_attention_the_node_cannot_express_is_refused_in_one_line(kwargs, why, route, tmp_path):
+    module = attend(**kwargs).eval()
     inputs = _inputs(module, memory_len=5)
     if not module.attn.batch_first:  # [T, N, E], where the importer feeds [2, …]: T = 2 keeps shapes consistent
         inputs = {"query": inputs["query"][:2], "memory": inputs["query"][:2]}
     with pytest.raises(UnsupportedOpError) as caught:
-        import_source(_export(module, inputs, tmp_path / "attn.onnx"), tmp_path / "attn.gproj")
+        _import(module, inputs, route, tmp_path)
     message = str(caught.value)
-    assert message.startswith("cannot import ONNX attention (torch's nn.MultiheadAttention) at scope '/attn/': ")
-    assert why in message and "\n" not in message
+    assert message.startswith(REFUSED[route]) and why in message and "\n" not in message

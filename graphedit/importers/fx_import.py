@@ -21,6 +21,7 @@ import torch
 from torch import fx, nn
 
 from graphedit.importers.common import GraphBuilder, ImportModelError, Ref, UnsupportedOpError
+from graphedit.importers.fx_attention import attention_node, claim_masks, masked_examples
 from graphedit.importers.fx_functions import arg, function_key, function_spec, op_name
 from graphedit.importers.fx_layers import ALIAS, FLATTEN, RNN, Spec, is_catalog_module, module_spec, rnn_spec
 
@@ -59,7 +60,8 @@ class FxImporter:
                 "data-dependent control flow (if/for on tensor values) cannot become a graph"
             ) from None
         self.values: dict[fx.Node, Any] = {}
-        self._record(examples)
+        self.examples = masked_examples(self.gm, examples)  # an attention's padding masks must leave keys visible
+        self._record(self.examples)
         self.b = GraphBuilder()
         self.refs: dict[fx.Node, Any] = {}
 
@@ -75,6 +77,7 @@ class FxImporter:
             Recorder(self.gm).run(*examples)
 
     def run(self) -> GraphBuilder:
+        claim_masks(self)  # the ops computing an attention's masks are read with it, not imported on their own
         for node in self.gm.graph.nodes:
             if node in self.refs:
                 continue
@@ -206,22 +209,7 @@ class FxImporter:
             self._add(node, spec, [self._input(t) for t in tensors], name)
 
     def _attention(self, node: fx.Node, m: nn.MultiheadAttention, name: str) -> None:
-        op, where = "MultiheadAttention", f"module '{node.target}'"
-        if not m.batch_first:
-            raise UnsupportedOpError(op, where, "batch_first=False", "construct it with batch_first=True ([N, T, E])")
-        names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask")
-        given = {n: arg(node, i, n) for i, n in enumerate(names)}
-        if given["key_padding_mask"] is not None or given["attn_mask"] is not None:
-            raise UnsupportedOpError(op, where, "masks given in forward are not imported", "wire the mask in GraphEdit")
-        query, key, value = given["query"], given["key"], given["value"]
-        inputs, ports = [self._input(query)], ["query"]
-        if key is not query:
-            inputs.append(self._input(key))
-            ports.append("key")
-        if value is not key:
-            inputs.append(self._input(value))
-            ports.append("value")
-        params = {"heads": m.num_heads, "dropout": float(m.dropout), "bias": m.in_proj_bias is not None}
+        params, inputs, ports = attention_node(self, node, m)
         shape = tuple(self.values[node][0].shape)
         out = self.b.add("MultiheadAttention", params, inputs, shape, name, _own(m.state_dict()), "attn", ports)
         self.refs[node] = Multi((out,))

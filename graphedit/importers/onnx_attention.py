@@ -19,16 +19,12 @@ import numpy as np
 import onnx
 import torch
 
-from graphedit.importers.common import UnsupportedOpError
+from graphedit.importers.common import MASK_FIX, UnsupportedOpError, causal_mask
 from graphedit.importers.onnx_ops import attrs
 
 OUT_PROJ = "out_proj.weight"
 NAMED = (OUT_PROJ, "in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight")  # what marks a scope
 SEQUENCE_FIX = "construct nn.MultiheadAttention(…, batch_first=True), or import the PyTorch module instead"
-MASK_FIX = (
-    "a key_padding_mask written x != 0 or x.bool() (nonzero = ignore) folds into the mask port and "
-    "causal=True into a constant upper-triangle attn_mask; any other mask needs the attention built by hand"
-)
 
 
 class PaddingMask(NamedTuple):
@@ -173,7 +169,7 @@ def _padding_mask(imp: Any, rest: list[str], node: onnx.NodeProto) -> str | None
     if mask.zero and np.any(imp.consts.get(mask.zero, 1) != 0):
         raise _fail(node, "its padding mask compares with a value other than 0", MASK_FIX)
     if mask.inverted:
-        why = "its padding mask is x == 0 (zero = ignore), but the mask port ignores nonzero positions"
+        why = "its key_padding_mask is x == 0 (zero = ignore), but the mask port ignores nonzero positions"
         raise _fail(node, why, MASK_FIX)
     return mask.source
 
@@ -187,19 +183,11 @@ def _causal(imp: Any, members: list[onnx.NodeProto], base: str, steps: tuple[int
         for i in reads
         if i not in inside and not i.startswith(base) and i in imp.consts and np.shape(imp.consts[i]) == steps
     }
-    hidden = []
-    for name in found:
-        value = np.asarray(imp.consts[name])
-        if value.dtype == np.bool_:
-            hidden.append(value)
-        elif np.issubdtype(value.dtype, np.floating) and np.all((value == 0) | np.isneginf(value)):
-            hidden.append(np.isneginf(value))
-    if len(hidden) != len(found) or len(hidden) > 1:
-        raise _fail(node, "its attn_mask is not a boolean or 0/−inf mask GraphEdit can read", MASK_FIX)
-    if not hidden:
+    if not found:
         return False
-    if not np.array_equal(hidden[0], np.triu(np.ones(steps, dtype=bool), 1)):
-        raise _fail(node, "its attn_mask is not causal (the positions after each step)", MASK_FIX)
+    why = "its attn_mask is not one constant" if len(found) > 1 else causal_mask(imp.consts[found.pop()], steps)
+    if why:
+        raise _fail(node, why, MASK_FIX)
     return True
 
 
