@@ -185,3 +185,12 @@ def test_attention_the_node_cannot_express_is_refused_in_one_line(kwargs, why, r
         _import(module, inputs, route, tmp_path)
     message = str(caught.value)
     assert message.startswith(REFUSED[route]) and why in message and "\n" not in message
+
+
+def test_an_import_whose_output_turns_nan_differs_infinitely():
+    """NaN compares false with any tolerance: the parity check counts a NaN on one side only as infinite."""
+    from graphedit.importers.common import max_abs_diff
+
+    nan = float("nan")
+    assert max_abs_diff([torch.tensor([1.0, nan])], [torch.tensor([1.0, nan])]) == 0.0
+    assert max_abs_diff([torch.tensor([1.0, 2.0])], [torch.tensor([1.0, nan])]) == float("inf")

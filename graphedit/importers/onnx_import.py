@@ -20,7 +20,14 @@ import torch
 from onnx import numpy_helper
 
 from graphedit.compiler.compile import Compiled
-from graphedit.importers.common import GraphBuilder, ImportModelError, ImportResult, Ref, UnsupportedOpError
+from graphedit.importers.common import (
+    GraphBuilder,
+    ImportModelError,
+    ImportResult,
+    Ref,
+    UnsupportedOpError,
+    max_abs_diff,
+)
 from graphedit.importers.onnx_attention import attention_scopes, fold_attention, padding_masks, scope_of
 from graphedit.importers.onnx_ops import HANDLERS as LAYER_HANDLERS
 from graphedit.importers.onnx_ops import _fail
@@ -243,7 +250,7 @@ def import_onnx(
         with torch.no_grad():
             got = compiled.model(*[feeds[by_node[n]] for n in compiled.input_ids])
         got = list(got) if isinstance(got, (tuple, list)) else [got]
-        diff = max(float(np.abs(np.asarray(a, dtype=np.float64) - b.double().numpy()).max()) for a, b in zip(want, got))
+        diff = max_abs_diff(want, got)
         if diff > TOLERANCE:
             raise ImportModelError(f"the imported graph of {path} differs from ONNX Runtime by {diff:.3g}; not saved")
         return compiled, diff
