@@ -194,3 +194,46 @@ def test_an_import_whose_output_turns_nan_differs_infinitely():
     nan = float("nan")
     assert max_abs_diff([torch.tensor([1.0, nan])], [torch.tensor([1.0, nan])]) == 0.0
     assert max_abs_diff([torch.tensor([1.0, 2.0])], [torch.tensor([1.0, nan])]) == float("inf")
+
+
+class Encoder(nn.Module):
+    """One transformer encoder layer; ``causal``: with the square subsequent mask, as a decoder-only model has it."""
+
+    def __init__(self, norm_first=False, causal=False):
+        super().__init__()
+        self.layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, norm_first=norm_first)
+        self.causal = causal
+
+    def forward(self, x):
+        if self.causal:  # is_causal: torch's attention builds the mask itself and drops the one given
+            mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1])
+            return self.layer(x, src_mask=mask, is_causal=True)
+        return self.layer(x)
+
+
+@pytest.mark.parametrize(("kwargs", "causal"), [({}, False), ({"norm_first": True, "causal": True}, True)])
+def test_a_transformer_encoder_layer_imports_from_onnx_within_1e_5(kwargs, causal, tmp_path, capsys):
+    """nn.TransformerEncoderLayer: its attention folds into one node (inside the layer's block), its feed-forward
+    Linear layers on [N, T, E] are Dense nodes."""
+    torch.manual_seed(0)
+    module = Encoder(**kwargs).eval()
+    x = torch.randn(3, 5, 8)
+    result = _import(module, {"x": x}, "onnx", tmp_path)
+    doc = result.project.document
+    inside = [doc.registry.definitions[d].document for d in doc.registry.definitions]
+    types = sorted(d.node_type(n).type_id for d in [doc, *inside] for n in d.node_ids())
+    assert types.count("MultiheadAttention") == 1 and types.count("Dense") == 2 and types.count("LayerNorm") == 2
+    attn = next(n for d in [doc, *inside] for n in d.node_ids() if d.node_type(n).type_id == "MultiheadAttention")
+    assert next(d for d in [doc, *inside] if attn in d).params(attn)["causal"] is causal
+    assert result.imported_params == result.source_params == sum(p.numel() for p in module.parameters())
+    with torch.no_grad():
+        assert float((result.compiled.model(x) - module(x)).abs().max()) <= 1e-5
+    _assert_check_valid(tmp_path / "attn.gproj", 1, capsys)
+
+
+def test_a_torch_layer_the_pytorch_importer_cannot_trace_names_the_onnx_route(tmp_path):
+    with pytest.raises(UnsupportedOpError) as caught:
+        _import(Encoder().eval(), {"x": torch.randn(2, 5, 8)}, "fx", tmp_path)
+    message = str(caught.value)
+    assert message.startswith("cannot import TransformerEncoderLayer at module 'layer': ") and "\n" not in message
+    assert "would import it; or import the model's ONNX export" in message

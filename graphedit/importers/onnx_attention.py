@@ -175,17 +175,22 @@ def _padding_mask(imp: Any, rest: list[str], node: onnx.NodeProto) -> str | None
 
 
 def _causal(imp: Any, members: list[onnx.NodeProto], base: str, steps: tuple[int, int], node: onnx.NodeProto) -> bool:
-    """True when a constant attn_mask [T, S] hides exactly the positions after each query step."""
-    inside = {o for m in members for o in m.output}
-    reads = {i for m in members if m.op_type not in ("MatMul", "Gemm", "Add") for i in m.input}
-    found = {
-        i
-        for i in reads
-        if i not in inside and not i.startswith(base) and i in imp.consts and np.shape(imp.consts[i]) == steps
-    }
+    """True when the constant attn_mask [T, S] the scores meet hides exactly the positions after each step.
+
+    The mask is the constant [T, S] (or [1, …, T, S]) an op on the scores reads: given in forward, it enters
+    the scope and is converted inside; with ``is_causal`` the scope builds it itself.
+    """
+    found = {}
+    for m in members:
+        if m.op_type in ("MatMul", "Gemm") or all(o in imp.consts for o in m.output if o):
+            continue  # a projection, or an op on constants (computing the mask, not applying it)
+        for i in m.input:
+            shape = np.shape(imp.consts[i]) if i in imp.consts and not i.startswith(base) else ()
+            if len(shape) >= 2 and tuple(shape[-2:]) == steps and int(np.prod(shape[:-2])) == 1:
+                found[i] = np.reshape(imp.consts[i], steps)
     if not found:
         return False
-    why = "its attn_mask is not one constant" if len(found) > 1 else causal_mask(imp.consts[found.pop()], steps)
+    why = "its attn_mask is not one constant" if len(found) > 1 else causal_mask(found.popitem()[1], steps)
     if why:
         raise _fail(node, why, MASK_FIX)
     return True
