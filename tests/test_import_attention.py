@@ -211,14 +211,33 @@ class Encoder(nn.Module):
         return self.layer(x)
 
 
-@pytest.mark.parametrize(("kwargs", "causal"), [({}, False), ({"norm_first": True, "causal": True}, True)])
-def test_a_transformer_encoder_layer_imports_from_onnx_within_1e_5(kwargs, causal, tmp_path, capsys):
+class PaddedEncoder(Encoder):
+    """The layer turns the padding mask into a float one (−inf = padding) before its attention reads it."""
+
+    def forward(self, x, padding):
+        steps = x.shape[1]
+        mask = x.new_ones(steps, steps, dtype=torch.bool).triu(1) if self.causal else None  # bool, as the padding
+        return self.layer(x, src_mask=mask, src_key_padding_mask=padding != 0)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "causal"),
+    [
+        (Encoder, {}, False),
+        (Encoder, {"norm_first": True, "causal": True}, True),
+        (PaddedEncoder, {"causal": True}, True),
+    ],
+    ids=["plain", "is_causal", "causal_and_padding_mask"],
+)
+def test_a_transformer_encoder_layer_imports_from_onnx_within_1e_5(cls, kwargs, causal, tmp_path, capsys):
     """nn.TransformerEncoderLayer: its attention folds into one node (inside the layer's block), its feed-forward
     Linear layers on [N, T, E] are Dense nodes."""
     torch.manual_seed(0)
-    module = Encoder(**kwargs).eval()
-    x = torch.randn(3, 5, 8)
-    result = _import(module, {"x": x}, "onnx", tmp_path)
+    module = cls(**kwargs).eval()
+    inputs = {"x": torch.randn(3, 5, 8)}
+    if cls is PaddedEncoder:
+        inputs["padding"] = torch.tensor([[0, 0, 0, 1, 1], [0, 0, 0, 0, 0], [0, 0, 0, 0, 1.0]])
+    result = _import(module, inputs, "onnx", tmp_path)
     doc = result.project.document
     inside = [doc.registry.definitions[d].document for d in doc.registry.definitions]
     types = sorted(d.node_type(n).type_id for d in [doc, *inside] for n in d.node_ids())
@@ -227,8 +246,9 @@ def test_a_transformer_encoder_layer_imports_from_onnx_within_1e_5(kwargs, causa
     assert next(d for d in [doc, *inside] if attn in d).params(attn)["causal"] is causal
     assert result.imported_params == result.source_params == sum(p.numel() for p in module.parameters())
     with torch.no_grad():
-        assert float((result.compiled.model(x) - module(x)).abs().max()) <= 1e-5
-    _assert_check_valid(tmp_path / "attn.gproj", 1, capsys)
+        got = result.compiled.model(*[inputs[n] for n in result.compiled.input_ids])
+        assert float((got - module(*inputs.values())).abs().max()) <= 1e-5
+    _assert_check_valid(tmp_path / "attn.gproj", len(inputs), capsys)
 
 
 def test_a_torch_layer_the_pytorch_importer_cannot_trace_names_the_onnx_route(tmp_path):

@@ -34,6 +34,7 @@ class PaddingMask(NamedTuple):
     ops: list[str]  # the outputs of the ops computing it, folded with the attention
     zero: str  # the constant x is compared with ("" for a Cast)
     inverted: bool = False  # x == 0: zero marks the padding, which the mask port cannot express
+    fill: tuple[str, str] = ("", "")  # Where(mask, −inf, 0): the float form nn.TransformerEncoderLayer passes on
 
 
 def attention_scopes(graph: onnx.GraphProto, consts: dict[str, np.ndarray]) -> dict[str, str]:
@@ -58,7 +59,11 @@ def scope_of(scopes: dict[str, str], node: onnx.NodeProto) -> str | None:
 
 
 def padding_masks(graph: onnx.GraphProto, scopes: dict[str, str], static: set[str]) -> dict[str, PaddingMask]:
-    """The boolean values computed just outside an attention scope for it alone, as torch writes masks."""
+    """The masks computed just outside an attention scope for it alone, as torch writes key padding masks.
+
+    ``x != 0`` is ``Not(Equal(x, 0))``, ``x.bool()`` a ``Cast`` to bool; either may be turned into the float
+    mask ``Where(mask, −inf, 0)`` (through another ``Cast`` to bool) before it enters the scope.
+    """
     producer = {o: n for n in graph.node for o in n.output if o}
     users: dict[str, list[onnx.NodeProto]] = {}
     for node in graph.node:
@@ -66,31 +71,42 @@ def padding_masks(graph: onnx.GraphProto, scopes: dict[str, str], static: set[st
             users.setdefault(name, []).append(node)
     outputs = {v.name for v in graph.output}
 
-    def only_for(name: str, prefix: str | None) -> bool:
-        return name not in outputs and all(scope_of(scopes, u) == prefix for u in users.get(name, []))
+    def sole(name: str, user: onnx.NodeProto) -> bool:  # read by ``user`` alone (and for its shape), outside scopes
+        src = producer.get(name)
+        readers = [u for u in users[name] if u.op_type not in ("Shape", "Size")]
+        return src is not None and not scope_of(scopes, src) and name not in outputs and readers == [user]
+
+    def to_bool(op: onnx.NodeProto) -> bool:
+        return op.op_type == "Cast" and attrs(op).get("to") == onnx.TensorProto.BOOL
 
     masks = {}
     for node in graph.node:
         prefix = scope_of(scopes, node)
         for name in node.input if prefix else ():
             src = producer.get(name)
-            if src is None or name in masks or name in static or scope_of(scopes, src) or not only_for(name, prefix):
+            if name in masks or name in static or src is None or scope_of(scopes, src) or name in outputs:
                 continue
-            if src.op_type == "Cast" and attrs(src).get("to") == onnx.TensorProto.BOOL:
-                masks[name] = PaddingMask(src.input[0], [name], "")
+            if any(scope_of(scopes, u) != prefix for u in users[name]):
                 continue
-            if src.op_type == "Equal":  # x == 0: refused with its reason when the attention is folded
-                equal, ops = src, [name]
-            elif src.op_type == "Not" and producer.get(src.input[0]) is not None:
-                equal, ops = producer[src.input[0]], [src.input[0], name]
-                if equal.op_type != "Equal" or len(users[equal.output[0]]) != 1 or equal.output[0] in outputs:
-                    continue
+            ops, fill = [name], ("", "")
+            if src.op_type == "Where" and all(i in static for i in src.input[1:]) and sole(src.input[0], src):
+                fill, ops, src = (src.input[1], src.input[2]), [src.input[0], *ops], producer[src.input[0]]
+                if to_bool(src) and producer.get(src.input[0]) and producer[src.input[0]].op_type in ("Not", "Equal"):
+                    if not sole(src.input[0], src):
+                        continue
+                    ops, src = [src.input[0], *ops], producer[src.input[0]]
+            if to_bool(src):
+                masks[name] = PaddingMask(src.input[0], ops, "", fill=fill)
+                continue
+            if src.op_type == "Not" and src.input[0] in producer and sole(src.input[0], src):
+                ops, src = [src.input[0], *ops], producer[src.input[0]]
+                inverted = False
             else:
-                continue
-            dynamic = [i for i in equal.input if i not in static]
-            if len(dynamic) == 1:
-                zero = next(i for i in equal.input if i != dynamic[0])
-                masks[name] = PaddingMask(dynamic[0], ops, zero, inverted=src is equal)
+                inverted = True  # x == 0: refused with its reason when the attention is folded
+            dynamic = [i for i in src.input if i not in static]
+            if src.op_type == "Equal" and len(dynamic) == 1:
+                zero = next(i for i in src.input if i != dynamic[0])
+                masks[name] = PaddingMask(dynamic[0], ops, zero, inverted, fill)
     return masks
 
 
@@ -166,6 +182,9 @@ def _padding_mask(imp: Any, rest: list[str], node: onnx.NodeProto) -> str | None
     if len(rest) > 1 or mask is None:
         why = f"it reads '{rest[-1]}', which is neither its query, key or value nor a padding mask"
         raise _fail(node, why, MASK_FIX)
+    hidden, shown = (imp.consts.get(n) for n in mask.fill)
+    if mask.fill[0] and not (np.all(np.isneginf(hidden)) and np.all(shown == 0)):
+        raise _fail(node, "its key_padding_mask is a float mask other than Where(mask, −inf, 0)", MASK_FIX)
     if mask.zero and np.any(imp.consts.get(mask.zero, 1) != 0):
         raise _fail(node, "its padding mask compares with a value other than 0", MASK_FIX)
     if mask.inverted:
