@@ -2,13 +2,20 @@
 
 The exporter writes the layer as ~100 ops under one name scope (``/block/attn/…``): the batch-first inputs
 transposed (1, 0, 2) to time first, shape arithmetic, the input projections, the heads' scaled dot
-products, ``Softmax``, and the output projection (``Gemm`` with ``….out_proj.weight``). A scope holding an
-``out_proj.weight`` is taken whole: its one value used outside is the node's output; the values it
-transposes are, in torch's order, the query, the key (where it is not the query) and the value (where it
-is not the key); a padding mask enters as ``x != 0`` (``Equal``, ``Not``) or ``x.bool()`` (``Cast``) just
-before the scope, and ``x`` feeds the node's mask port; a constant ``attn_mask`` is ``causal`` when it is
-the upper triangle. The weights are read by their names or from the projections, the heads from the
-Softmax's shape. The import's final comparison with ONNX Runtime checks the fold.
+products, ``Softmax``, and the output projection. A scope whose ops read an initializer named after the
+layer's weights (``….out_proj.weight``, ``….in_proj_weight``, ``….q_proj_weight``…) is taken whole:
+
+* its one value used outside is the node's output;
+* the values it transposes are, in torch's order, the query, the key (where it is not the query) and the
+  value (where it is not the key);
+* a key padding mask enters as ``x != 0`` (``Not(Equal(x, 0))``) or ``x.bool()`` (``Cast``), computed just
+  before the scope, perhaps as the float ``Where(mask, −inf, 0)`` (nn.TransformerEncoderLayer): ``x`` feeds
+  the node's mask port;
+* the constant [T, S] mask the scores meet sets ``causal`` when it hides the positions after each step,
+  whether given in forward or built inside for ``is_causal``;
+* the weights are read by their names or from the projections' MatMuls, the heads from the Softmax's shape.
+
+Anything else is one line naming the scope. The import's final comparison with ONNX Runtime checks the fold.
 """
 
 from __future__ import annotations
