@@ -256,6 +256,7 @@ def test_cross_attention_with_value_and_padding_mask_comes_back_from_onnx_within
 
 NETS = """
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -287,6 +288,19 @@ class ChannelsLast(nn.Module):  # ConvNeXt's pointwise layers: a Linear over the
         return self.pointwise(self.conv(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
 
 
+class Functional(nn.Module):  # F.linear with the module's own parameters, negated
+    input_shape = (2, 3, 5)
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.weight = nn.Parameter(torch.randn(4, 5))
+        self.bias = nn.Parameter(torch.randn(4))
+
+    def forward(self, x):
+        return -F.linear(x, self.weight, self.bias)
+
+
 class TopTwo(nn.Module):
     input_shape = (5,)
 
@@ -314,12 +328,18 @@ def _import(cls, route, example, tmp_path):
     [
         ("Tagger", ["Dense", "Dense", "Embedding", "Input", "Output", "ReLU"], lambda: torch.randint(0, 10, (3, 7))),
         ("ChannelsLast", ["Conv2d", "Dense", "Input", "Output", "Permute", "Permute", "Reshape", "Reshape"], None),
+        (
+            "Functional",
+            ["Arithmetic", "Dense", "Input", "Output", "Reshape", "Reshape"],
+            lambda: torch.randn(3, 2, 3, 5),
+        ),
     ],
-    ids=["token_tagger", "channels_last"],
+    ids=["token_tagger", "channels_last", "functional_linear_negated"],
 )
 def test_linear_on_sequences_and_channels_last_maps_imports_as_dense(cls, types, example, route, tmp_path, capsys):
     """``nn.Linear`` on [N, T, F] (ONNX: a MatMul on 3-D values) is a Dense node applied at each step; on
-    [N, H, W, C] the middle axes are reshaped into one and back around it."""
+    [N, H, W, C] the middle axes are reshaped into one and back around it. ``F.linear`` with the module's own
+    parameters is one too, and ``-x`` (ONNX: Neg) an Arithmetic node multiplying by −1."""
     from zoo_helpers import assert_check_valid
 
     x = example() if example else torch.randn(3, 2, 4, 5)

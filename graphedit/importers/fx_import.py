@@ -200,13 +200,31 @@ class FxImporter:
             self._reshape(node, tensors[0])
         elif spec == RNN:
             self.refs[node] = ("rnn", m, self._input(tensors[0]), name)
-        elif spec.type_id == "Dense" and in_shape is not None and len(in_shape) > 3:
-            # Dense takes [N, F] or [N, T, F]: the middle axes become T, and come back where the result is used
-            steps = (in_shape[0], math.prod(in_shape[1:-1]))
-            x = self.b.ensure(self._input(tensors[0]), (*steps, in_shape[-1]))
-            self._add(node, spec, [x], name, (*steps, spec.params["units"]))
+        elif spec.type_id == "Dense":
+            self._dense(node, spec, tensors[0], name)
         else:
             self._add(node, spec, [self._input(t) for t in tensors], name)
+
+    def _dense(self, node: fx.Node, spec: Spec, x: fx.Node, name: str | None = None) -> None:
+        """A Dense node on ``x``; it takes [N, F] or [N, T, F], so more middle axes become T and come back after."""
+        shape = self._shape(x)
+        if len(shape) <= 3:
+            self._add(node, spec, [self._input(x)], name)
+            return
+        steps = (shape[0], math.prod(shape[1:-1]))
+        self._add(
+            node, spec, [self.b.ensure(self._input(x), (*steps, shape[-1]))], name, (*steps, spec.params["units"])
+        )
+
+    def _linear(self, node: fx.Node) -> None:
+        """``F.linear(x, self.weight, self.bias)``: a Dense node when the weight and bias are the module's own."""
+        weight, bias = arg(node, 1, "weight"), arg(node, 2, "bias")
+        if any(t is not None and (not isinstance(t, fx.Node) or t.op != "get_attr") for t in (weight, bias)):
+            raise UnsupportedOpError(op_name(node), node.name, "its weight and bias must be the module's parameters")
+        w = self.values[weight]
+        params = {"units": int(w.shape[0]), "bias": bias is not None, "init": "torch"}
+        state = {"weight": w, **({"bias": self.values[bias]} if bias is not None else {})}
+        self._dense(node, Spec("Dense", params, state), node.args[0])
 
     def _attention(self, node: fx.Node, m: nn.MultiheadAttention, name: str) -> None:
         params, inputs, ports = attention_node(self, node, m)
@@ -259,6 +277,8 @@ class FxImporter:
             self._reshape(node, tensors[0])
         elif key in MERGE:
             self._merge(node, key, tensors)
+        elif key == "linear":
+            self._linear(node)
         elif key == "matmul":
             self._add(node, Spec("MatMul", {}), [self._input(t) for t in tensors])
         elif key == "cat":

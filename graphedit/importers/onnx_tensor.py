@@ -131,6 +131,11 @@ def merge(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
     imp.add(node, "Arithmetic", {"op": name, "value": value}, [imp.ref(dynamic[0])])
 
 
+@handles("Neg")
+def neg(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
+    imp.add(node, "Arithmetic", {"op": "multiply", "value": -1.0}, [imp.ref(dynamic[0])])
+
+
 @handles("Concat")
 def concat(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
     rank = len(imp.shape(node.output[0]))
