@@ -93,15 +93,13 @@ def _import(module, inputs, route, tmp_path):
     path = tmp_path / "attn.onnx"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(
-            module.eval(),
-            tuple(inputs.values()),
-            str(path),
-            dynamo=False,
-            opset_version=20,
-            input_names=list(inputs),
-            dynamic_axes={name: {0: "batch"} for name in inputs},
-        )
+        if route == "onnx_dynamo":  # its ops carry their module path and class as metadata, not in their names
+            batch = torch.export.Dim("batch")
+            dynamic = tuple({0: batch} for _ in inputs)
+            kwargs = {"dynamo": True, "dynamic_shapes": dynamic, "verbose": False}
+        else:
+            kwargs = {"dynamo": False, "opset_version": 20, "dynamic_axes": {name: {0: "batch"} for name in inputs}}
+        torch.onnx.export(module.eval(), tuple(inputs.values()), str(path), input_names=list(inputs), **kwargs)
     return import_source(path, tmp_path / "attn.gproj")
 
 
@@ -118,7 +116,7 @@ CASES = {  # name: (Attend's arguments, the node's wired ports, causal)
 }
 
 
-@pytest.mark.parametrize("route", ["fx", "onnx"])
+@pytest.mark.parametrize("route", ["fx", "onnx", "onnx_dynamo"])
 @pytest.mark.parametrize("name", CASES)
 def test_attention_comes_back_as_one_node_within_1e_5(name, route, tmp_path, capsys):
     kwargs, ports, causal = CASES[name]
@@ -130,7 +128,9 @@ def test_attention_comes_back_as_one_node_within_1e_5(name, route, tmp_path, cap
     attn = [n for n in doc.node_ids() if doc.node_type(n).type_id == "MultiheadAttention"]
     assert len(attn) == 1 and doc.params(attn[0])["heads"] == 2 and doc.params(attn[0])["causal"] is causal
     assert sorted(e.dst_port for e in doc.in_edges(attn[0])) == sorted(ports)
-    assert result.imported_params == result.source_params == sum(p.numel() for p in module.parameters())
+    assert result.imported_params == sum(p.numel() for p in module.parameters())
+    if route != "onnx_dynamo":  # its shape constants are initializers too, so the source count is an estimate
+        assert result.imported_params == result.source_params
     with torch.no_grad():  # the compiled model takes its inputs in the order of their node ids
         got = result.compiled.model(*[inputs[n] for n in result.compiled.input_ids])
         assert float((got - module(*inputs.values())).abs().max()) <= 1e-5
@@ -229,7 +229,8 @@ class PaddedEncoder(Encoder):
     ],
     ids=["plain", "is_causal", "causal_and_padding_mask"],
 )
-def test_a_transformer_encoder_layer_imports_from_onnx_within_1e_5(cls, kwargs, causal, tmp_path, capsys):
+@pytest.mark.parametrize("route", ["onnx", "onnx_dynamo"])
+def test_a_transformer_encoder_layer_imports_from_onnx_within_1e_5(cls, kwargs, causal, route, tmp_path, capsys):
     """nn.TransformerEncoderLayer: its attention folds into one node (inside the layer's block), its feed-forward
     Linear layers on [N, T, E] are Dense nodes."""
     torch.manual_seed(0)
@@ -237,14 +238,16 @@ def test_a_transformer_encoder_layer_imports_from_onnx_within_1e_5(cls, kwargs, 
     inputs = {"x": torch.randn(3, 5, 8)}
     if cls is PaddedEncoder:
         inputs["padding"] = torch.tensor([[0, 0, 0, 1, 1], [0, 0, 0, 0, 0], [0, 0, 0, 0, 1.0]])
-    result = _import(module, inputs, "onnx", tmp_path)
+    result = _import(module, inputs, route, tmp_path)
     doc = result.project.document
     inside = [doc.registry.definitions[d].document for d in doc.registry.definitions]
     types = sorted(d.node_type(n).type_id for d in [doc, *inside] for n in d.node_ids())
     assert types.count("MultiheadAttention") == 1 and types.count("Dense") == 2 and types.count("LayerNorm") == 2
     attn = next(n for d in [doc, *inside] for n in d.node_ids() if d.node_type(n).type_id == "MultiheadAttention")
     assert next(d for d in [doc, *inside] if attn in d).params(attn)["causal"] is causal
-    assert result.imported_params == result.source_params == sum(p.numel() for p in module.parameters())
+    assert result.imported_params == sum(p.numel() for p in module.parameters())
+    if route != "onnx_dynamo":  # its shape constants are initializers too, so the source count is an estimate
+        assert result.imported_params == result.source_params
     with torch.no_grad():
         got = result.compiled.model(*[inputs[n] for n in result.compiled.input_ids])
         assert float((got - module(*inputs.values())).abs().max()) <= 1e-5

@@ -71,16 +71,23 @@ MASK_FIX = (
 )
 
 
+def hidden_score(value: Any) -> Any:
+    """Where a float attention mask hides a position: −inf, or the lowest float (softmax gives 0 either way)."""
+    value = np.asarray(value)
+    return np.isneginf(value) | (value <= np.finfo(value.dtype).min)
+
+
 def causal_mask(value: Any, steps: tuple[int, int]) -> str:
     """Why the attn_mask ``value`` is not the causal mask [T, S] of a MultiheadAttention node; "" when it is.
 
-    torch reads a boolean mask as True = hidden, a float one as added to the scores (−inf = hidden).
+    torch reads a boolean mask as True = hidden, a float one as added to the scores (−inf, or the lowest
+    float as torch.export writes it, = hidden).
     """
     value = np.asarray(value)
     if value.shape != steps:
         return f"its attn_mask has shape {list(value.shape)}, not [T, S] = {list(steps)}"
-    if np.issubdtype(value.dtype, np.floating) and np.all((value == 0) | np.isneginf(value)):
-        value = np.isneginf(value)
+    if np.issubdtype(value.dtype, np.floating) and np.all((value == 0) | hidden_score(value)):
+        value = hidden_score(value)
     if value.dtype != np.bool_:
         return "its attn_mask is not a boolean or 0/−inf mask"
     if not np.array_equal(value, np.triu(np.ones(steps, dtype=bool), 1)):

@@ -26,8 +26,8 @@ import numpy as np
 import onnx
 import torch
 
-from graphedit.importers.common import MASK_FIX, UnsupportedOpError, causal_mask
-from graphedit.importers.onnx_ops import attrs
+from graphedit.importers.common import MASK_FIX, UnsupportedOpError, causal_mask, hidden_score
+from graphedit.importers.onnx_ops import attrs, listed
 
 OUT_PROJ = "out_proj.weight"
 NAMED = (OUT_PROJ, "in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight")  # what marks a scope
@@ -44,24 +44,44 @@ class PaddingMask(NamedTuple):
     fill: tuple[str, str] = ("", "")  # Where(mask, −inf, 0): the float form nn.TransformerEncoderLayer passes on
 
 
+def _meta_scope(node: onnx.NodeProto) -> str | None:
+    """``/path/attn/`` of the MultiheadAttention the dynamo exporter's metadata puts ``node`` in; "" in none.
+
+    None where the node has no such metadata (the TorchScript exporter names the scope in the node's name).
+    """
+    meta = {p.key: p.value for p in node.metadata_props}
+    if "pkg.torch.onnx.name_scopes" not in meta:
+        return None
+    paths, classes = (listed(meta.get(k, "")) for k in ("pkg.torch.onnx.name_scopes", "pkg.torch.onnx.class_hierarchy"))
+    at = next((i for i, c in enumerate(classes) if c.endswith(".MultiheadAttention")), None)
+    return "" if at is None or len(paths) != len(classes) else "/" + paths[at].replace(".", "/") + "/"
+
+
 def attention_scopes(graph: onnx.GraphProto, consts: dict[str, np.ndarray]) -> dict[str, str]:
-    """Name-scope prefix (``/op/attn/``) → the module path its weights are named under (``op.attn.``)."""
+    """Scope (``/op/attn/``) → the module path its weights are named under (``op.attn.``)."""
     scopes = {}
     for node in graph.node:
         for name in node.input:
             suffix = next((s for s in NAMED if name.endswith(s)), None)
-            if suffix and name in consts and node.name.count("/") >= 2:
-                scopes.setdefault(node.name.rsplit("/", 1)[0] + "/", name[: -len(suffix)])
+            scope = _meta_scope(node)
+            if scope is None and node.name.count("/") >= 2:
+                scope = node.name.rsplit("/", 1)[0] + "/"
+            if suffix and name in consts and scope:
+                scopes.setdefault(scope, name[: -len(suffix)])
     return scopes
 
 
 def _fail(node: onnx.NodeProto, why: str, support: str = "") -> UnsupportedOpError:
     """One line naming the attention (its name scope) and why it does not fold into a MultiheadAttention node."""
-    scope = node.name.rsplit("/", 1)[0] + "/"
+    scope = _meta_scope(node) or node.name.rsplit("/", 1)[0] + "/"
     return UnsupportedOpError("ONNX attention (torch's nn.MultiheadAttention)", f"scope '{scope}'", why, support)
 
 
 def scope_of(scopes: dict[str, str], node: onnx.NodeProto) -> str | None:
+    """The attention scope ``node`` is in, or None."""
+    scope = _meta_scope(node)
+    if scope is not None:
+        return scope if scope in scopes else None
     return next((p for p in scopes if node.name.startswith(p)), None)
 
 
@@ -122,14 +142,14 @@ def fold_attention(imp: Any, node: onnx.NodeProto) -> bool:
     prefix = scope_of(imp.attention, node)
     if prefix is None:
         return False
-    members = [n for n in imp.graph.node if n.name.startswith(prefix)]
+    members = [n for n in imp.graph.node if scope_of(imp.attention, n) == prefix]
     inside = {o for n in members for o in n.output}
     outside = list(dict.fromkeys(i for m in members for i in m.input if i and i not in inside and not imp.is_static(i)))
     used = [
         o
         for m in members
         for o in m.output
-        if o and (o in imp.outputs or any(not u.name.startswith(prefix) for u in imp.users.get(o, [])))
+        if o and (o in imp.outputs or any(scope_of(imp.attention, u) != prefix for u in imp.users.get(o, [])))
     ]
     if len(used) != 1:
         raise _fail(
@@ -190,7 +210,7 @@ def _padding_mask(imp: Any, rest: list[str], node: onnx.NodeProto) -> str | None
         why = f"it reads '{rest[-1]}', which is neither its query, key or value nor a padding mask"
         raise _fail(node, why, MASK_FIX)
     hidden, shown = (imp.consts.get(n) for n in mask.fill)
-    if mask.fill[0] and not (np.all(np.isneginf(hidden)) and np.all(shown == 0)):
+    if mask.fill[0] and not (np.all(hidden_score(hidden)) and np.all(shown == 0)):
         raise _fail(node, "its key_padding_mask is a float mask other than Where(mask, −inf, 0)", MASK_FIX)
     if mask.zero and np.any(imp.consts.get(mask.zero, 1) != 0):
         raise _fail(node, "its padding mask compares with a value other than 0", MASK_FIX)
@@ -232,15 +252,20 @@ def _weights(
         if not last:
             raise _fail(node, "its output projection is neither out_proj.weight nor a MatMul with a constant")
         out_w = np.asarray(consts[last[-1].input[1]]).T
+    gemm = next((m for m in members if m.op_type == "Gemm" and base + OUT_PROJ in m.input), None)
+    if out_b is None and gemm is not None and len(gemm.input) > 2:  # the bias under another name
+        out_b = consts.get(gemm.input[2])
     arrays = {"out_proj.weight": out_w}
-    if out_b is not None:
-        arrays["out_proj.bias"] = out_b
     if base + "in_proj_weight" in consts:
         arrays["in_proj_weight"] = consts[base + "in_proj_weight"]
         if base + "in_proj_bias" in consts:
             arrays["in_proj_bias"] = consts[base + "in_proj_bias"]
     else:
         arrays.update(_projections(imp, members, out_w.shape[0], sequences, node))
+    if out_b is None and "in_proj_bias" in arrays:  # a zero bias the exporter left out (torch starts it at 0)
+        out_b = np.zeros(out_w.shape[0], out_w.dtype)
+    if out_b is not None:
+        arrays["out_proj.bias"] = np.reshape(out_b, -1)
     return {k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}
 
 

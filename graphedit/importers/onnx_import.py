@@ -10,7 +10,6 @@ evaluated, not imported. Each remaining op becomes a catalog node through
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +29,13 @@ from graphedit.importers.common import (
 )
 from graphedit.importers.onnx_attention import attention_scopes, fold_attention, padding_masks, scope_of
 from graphedit.importers.onnx_ops import HANDLERS as LAYER_HANDLERS
-from graphedit.importers.onnx_ops import _fail
+from graphedit.importers.onnx_ops import _fail, listed
 from graphedit.importers.onnx_patterns import INNER_OPS, PATTERNS
 from graphedit.importers.onnx_shapes import STATIC_OPS, Learner, static_values
 from graphedit.importers.onnx_tensor import HANDLERS as TENSOR_HANDLERS
 
 TOLERANCE = 1e-4
 HANDLERS = {**LAYER_HANDLERS, **TENSOR_HANDLERS}
-QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 ONNX_DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
 
 
@@ -50,7 +48,7 @@ class OnnxImporter:
         self.consts: dict[str, np.ndarray] = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
         self.inputs = [i for i in self.graph.input if i.name not in self.consts]
         self.attention = attention_scopes(self.graph, self.consts)  # scopes of torch's MultiheadAttention
-        static = set(static_values(self.graph, set(self.consts)))
+        static = {*static_values(self.graph, set(self.consts)), *self.consts}
         self.masks = padding_masks(self.graph, self.attention, static)  # their key padding masks
         self.feeds = self._feeds(input_shapes)
         learner = Learner(model, self.feeds, source or "the ONNX model")
@@ -151,8 +149,8 @@ class OnnxImporter:
         meta = {p.key: p.value for p in node.metadata_props}
         if "pkg.torch.onnx.name_scopes" not in meta:
             return _relative([p for p in node.name.split("/") if p][:-1]), None
-        paths = _listed(meta["pkg.torch.onnx.name_scopes"])[1:-1]  # without the root and the op
-        classes = _listed(meta.get("pkg.torch.onnx.class_hierarchy", ""))[1:-1]
+        paths = listed(meta["pkg.torch.onnx.name_scopes"])[1:-1]  # without the root and the op
+        classes = listed(meta.get("pkg.torch.onnx.class_hierarchy", ""))[1:-1]
         scope = _relative(paths)
         if len(classes) != len(paths):
             return scope, None
@@ -207,11 +205,6 @@ def _relative(parts: list[str]) -> tuple[str, ...]:
         scope.append(part[len(parent) + 1 :] if parent and part.startswith(parent + ".") else part)
         parent = part
     return tuple(scope)
-
-
-def _listed(text: str) -> list[str]:
-    """The strings of a list written as Python text (``"['', 'layer1']"``), read without evaluating it."""
-    return [m.replace("\\'", "'") for m in QUOTED.findall(text)]
 
 
 def kind_from_name(scope: tuple[str, ...]) -> str:

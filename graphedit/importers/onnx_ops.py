@@ -6,6 +6,7 @@ tensor-rearranging ops are in :mod:`graphedit.importers.onnx_tensor`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from onnx import helper
 
 from graphedit.importers.common import UnsupportedOpError
 
+QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 Handler = Callable[[Any, onnx.NodeProto, list[str]], None]
 HANDLERS: dict[str, Handler] = {}
 
@@ -39,6 +41,11 @@ handles = handler_table(HANDLERS)
 
 def attrs(node: onnx.NodeProto) -> dict[str, Any]:
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def listed(text: str) -> list[str]:
+    """The strings of a list written as Python text (``"['', 'layer1']"``), read without evaluating it."""
+    return [m.replace("\\'", "'") for m in QUOTED.findall(text)]
 
 
 def _fail(node: onnx.NodeProto, why: str, support: str = "") -> UnsupportedOpError:
