@@ -2,7 +2,8 @@
 
 The module is traced with ``torch.fx.symbolic_trace`` (torch layers, the catalog's own classes and
 torchvision's StochasticDepth stay leaves), run once on example inputs to learn every value's shape,
-and each fx node becomes a catalog node: layers through :mod:`graphedit.importers.fx_layers`,
+and each fx node becomes a catalog node: layers through :mod:`graphedit.importers.fx_layers`
+(``nn.MultiheadAttention`` and its masks through :mod:`graphedit.importers.fx_attention`),
 element-wise and pooling functions through :mod:`graphedit.importers.fx_functions`, and the ops
 that rearrange or combine tensors (``torch.cat``, ``+``, ``x.view(n, -1)``, ``permute``, ``chunk``,
 ``x[:, 0]``…) here. Shape bookkeeping (``x.size(0)``, ``x.shape[1]``) disappears into the
