@@ -266,3 +266,29 @@ def test_a_torch_layer_the_pytorch_importer_cannot_trace_names_the_onnx_route(tm
     message = str(caught.value)
     assert message.startswith("cannot import TransformerEncoderLayer at module 'layer': ") and "\n" not in message
     assert "would import it; or import the model's ONNX export" in message
+
+
+class BufferCausal(nn.Module):
+    """A decoder's causal mask kept as a buffer, cut to the sequence (a fixed length: torch.fx cannot slice a
+    buffer by a traced size)."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.register_buffer("mask", torch.ones(16, 16, dtype=torch.bool).triu(1))
+
+    def forward(self, x):
+        return self.attn(x, x, x, attn_mask=self.mask[:5, :5], need_weights=False)[0]
+
+
+@pytest.mark.parametrize("route", ["fx", "onnx"])
+def test_a_causal_mask_kept_as_a_buffer_comes_back_causal(route, tmp_path):
+    torch.manual_seed(0)
+    module = BufferCausal().eval()
+    x = torch.randn(3, 5, 8)
+    result = _import(module, {"x": x}, route, tmp_path)
+    doc = result.project.document
+    attn = [n for n in doc.node_ids() if doc.node_type(n).type_id == "MultiheadAttention"]
+    assert len(attn) == 1 and doc.params(attn[0])["causal"] is True
+    with torch.no_grad():
+        assert float((result.compiled.model(x) - module(x)).abs().max()) <= 1e-5

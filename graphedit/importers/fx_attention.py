@@ -20,7 +20,7 @@ from graphedit.importers.common import MASK_FIX, Ref, UnsupportedOpError, causal
 from graphedit.importers.fx_functions import arg
 
 # methods that read a tensor only for its dtype and device (query.new_ones(T, S).triu(1) is a constant)
-META = {"new_ones", "new_zeros", "new_full", "new_empty", "new_tensor", "to"}
+META = {"new_ones", "new_zeros", "new_full", "new_empty", "new_tensor"}
 MASK = "mask"  # a claimed op's entry in the importer's refs: ("mask", x, x == 0) or ("mask", None, False)
 NAMES = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask")
 
@@ -30,7 +30,7 @@ def _padding(node: Any) -> tuple[fx.Node, bool] | None:
     if not isinstance(node, fx.Node) or node.op not in ("call_function", "call_method"):
         return None
     target = node.target
-    if target in ("bool",) and len(node.args) == 1:
+    if target == "bool" and len(node.args) == 1:
         return (node.args[0], False) if isinstance(node.args[0], fx.Node) else None
     compares = {operator.ne: False, torch.ne: False, "ne": False, operator.eq: True, torch.eq: True, "eq": True}
     if target not in compares or len(node.args) != 2 or node.kwargs:
@@ -40,22 +40,23 @@ def _padding(node: Any) -> tuple[fx.Node, bool] | None:
 
 
 def _constant_part(imp: Any, mask: fx.Node, attention: fx.Node) -> set[fx.Node]:
-    """The ops computing ``mask`` from constants and sizes alone, used for nothing else; empty when it reads data."""
+    """The ops computing ``mask`` from constants, buffers and sizes alone, used for nothing else; empty when it
+    reads data. A buffer (``self.mask[:T, :T]``) is read, not claimed: the walk keeps it for its other users."""
     part, stack = set(), [mask]
     while stack:
         n = stack.pop()
-        if n not in part and n.op in ("call_function", "call_method"):
+        if n not in part and n.op in ("call_function", "call_method", "get_attr"):
             part.add(n)
             stack.extend(n.all_input_nodes)
     for n in part:
-        if not imp._is_tensor(n):
-            continue  # shape bookkeeping (q.size(1)) reads tensors only for their sizes
+        if not imp._is_tensor(n) or n.op == "get_attr":
+            continue  # shape bookkeeping (q.size(1)) reads tensors only for their sizes; a buffer is a constant
         reads = n.all_input_nodes[1:] if n.op == "call_method" and n.target in META else n.all_input_nodes
         if any(i not in part and imp._is_tensor(i) for i in reads):
             return set()  # computed from a tensor's values
         if any(u not in part and u is not attention for u in n.users):
             return set()
-    return {n for n in part if imp._is_tensor(n)}
+    return {n for n in part if imp._is_tensor(n) and n.op != "get_attr"}
 
 
 def masked_examples(gm: fx.GraphModule, examples: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
@@ -118,7 +119,8 @@ def attention_node(imp: Any, node: fx.Node, m: nn.MultiheadAttention) -> tuple[d
     attn_mask = given["attn_mask"]
     if attn_mask is not None:
         claimed = imp.refs.get(attn_mask) if isinstance(attn_mask, fx.Node) else None
-        if not (isinstance(claimed, tuple) and claimed[0] == MASK):
+        constant = isinstance(attn_mask, fx.Node) and attn_mask.op == "get_attr"  # a buffer, or a traced constant
+        if not constant and not (isinstance(claimed, tuple) and claimed[0] == MASK):
             raise UnsupportedOpError(op, where, "its attn_mask is computed from the inputs' values", MASK_FIX)
         steps = (imp._shape(query)[1], imp._shape(key)[1])
         why = causal_mask(imp.values[attn_mask].numpy(), steps)
