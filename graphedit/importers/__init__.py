@@ -29,7 +29,14 @@ from torch import nn
 
 from graphedit.compiler.compile import Compiled
 from graphedit.errors import GraphEditError
-from graphedit.importers.common import GraphBuilder, ImportModelError, ImportResult, UnsupportedOpError, model_params
+from graphedit.importers.common import (
+    GraphBuilder,
+    ImportModelError,
+    ImportResult,
+    UnsupportedOpError,
+    max_abs_diff,
+    model_params,
+)
 
 __all__ = [
     "ImportModelError",
@@ -169,18 +176,22 @@ def import_module(
     shapes = _input_shapes(model, input_shapes)
     examples = _examples(model, shapes)
     importer = FxImporter(model, examples)
+    examples = importer.examples
     flat_builder = importer.run()
     with torch.no_grad():
         want = model(*examples)
     want = list(want) if isinstance(want, (tuple, list)) else [want]
 
+    placeholders = [n for n in importer.gm.graph.nodes if n.op == "placeholder"]
+    by_input = {importer.refs[p].node: x for p, x in zip(placeholders, examples, strict=True)}
+
     def check(builder: GraphBuilder) -> tuple[Compiled, float]:
         builder.layout()
         compiled = builder.compile()
-        with torch.no_grad():
-            got = compiled.model(*examples)
+        with torch.no_grad():  # the compiled model takes its inputs in the order of their node ids
+            got = compiled.model(*[by_input[builder.origin.get(n, n)] for n in compiled.input_ids])
         got = list(got) if isinstance(got, (tuple, list)) else [got]
-        diff = max(float((a - b).abs().max()) for a, b in zip(want, got))
+        diff = max_abs_diff(want, got)
         if diff > TOLERANCE:
             raise ImportModelError(f"the imported graph of {name} differs from the module by {diff:.3g}; not saved")
         return compiled, diff

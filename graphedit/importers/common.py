@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors.torch import save_file
 
@@ -47,6 +48,51 @@ class UnsupportedOpError(ImportModelError):
             )
         support = support or "rewrite that part of the model with supported layers, or build it in GraphEdit by hand"
         super().__init__(f"cannot import {op}{at}: {why}; {support}")
+
+
+def max_abs_diff(want: Any, got: Any) -> float:
+    """The largest |want − got| over matching tensors; NaN where only one side is NaN counts as infinite.
+
+    A plain ``max`` of NaN compares false with any tolerance, and would let a wrong import pass.
+    """
+    worst = 0.0
+    for a, b in zip(want, got, strict=False):
+        a = np.asarray(a.detach() if isinstance(a, torch.Tensor) else a, dtype=np.float64)
+        b = np.asarray(b.detach() if isinstance(b, torch.Tensor) else b, dtype=np.float64)
+        d = np.abs(a - b)
+        d[np.isnan(a) & np.isnan(b)] = 0.0
+        worst = max(worst, float(np.nan_to_num(d, nan=np.inf).max(initial=0.0)))
+    return worst
+
+
+MASK_FIX = (
+    "a key_padding_mask written x != 0 or x.bool() (nonzero = ignore) wires x to the mask port and a causal "
+    "attn_mask (the positions after each step) sets causal; any other mask needs the attention built by hand"
+)
+
+
+def hidden_score(value: Any) -> Any:
+    """Where a float attention mask hides a position: −inf, or the lowest float (softmax gives 0 either way)."""
+    value = np.asarray(value)
+    return np.isneginf(value) | (value <= np.finfo(value.dtype).min)
+
+
+def causal_mask(value: Any, steps: tuple[int, int]) -> str:
+    """Why the attn_mask ``value`` is not the causal mask [T, S] of a MultiheadAttention node; "" when it is.
+
+    torch reads a boolean mask as True = hidden, a float one as added to the scores (−inf, or the lowest
+    float as torch.export writes it, = hidden).
+    """
+    value = np.asarray(value)
+    if value.shape != steps:
+        return f"its attn_mask has shape {list(value.shape)}, not [T, S] = {list(steps)}"
+    if np.issubdtype(value.dtype, np.floating) and np.all((value == 0) | hidden_score(value)):
+        value = hidden_score(value)
+    if value.dtype != np.bool_:
+        return "its attn_mask is not a boolean or 0/−inf mask"
+    if not np.array_equal(value, np.triu(np.ones(steps, dtype=bool), 1)):
+        return "its attn_mask is not causal (the positions after each step)"
+    return ""
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ FUNCTIONS: dict[str, tuple[Any, ...]] = {
     "mul": (operator.mul, torch.mul, operator.imul),
     "div": (operator.truediv, torch.div, operator.itruediv),
     "matmul": (operator.matmul, torch.matmul, torch.bmm),
+    "linear": (F.linear,),
+    "neg": (operator.neg, torch.neg),
     "flatten": (torch.flatten,),
     "reshape": (torch.reshape,),
     "permute": (torch.permute,),
@@ -72,6 +74,7 @@ METHODS = {
     "sigmoid_": "sigmoid",
     "add_": "add",
     "mul_": "mul",
+    "neg": "neg",
 }
 METHOD_KEYS = {*FUNCTIONS, "alias", "reshape", "expand"}
 SIMPLE = {
@@ -120,6 +123,8 @@ def function_spec(node: fx.Node, key: str, rank: int, out_shape: tuple[int, ...]
     op, where = op_name(node), node.name
     if key in SIMPLE:
         return Spec(SIMPLE[key], {})
+    if key == "neg":
+        return Spec("Arithmetic", {"op": "multiply", "value": -1.0})
     if key == "hardtanh":
         if (arg(node, 1, "min_val", -1.0), arg(node, 2, "max_val", 1.0)) != (0.0, 6.0):
             raise UnsupportedOpError(op, where, "only hardtanh(0, 6), which is ReLU6")

@@ -2,7 +2,8 @@
 
 The module is traced with ``torch.fx.symbolic_trace`` (torch layers, the catalog's own classes and
 torchvision's StochasticDepth stay leaves), run once on example inputs to learn every value's shape,
-and each fx node becomes a catalog node: layers through :mod:`graphedit.importers.fx_layers`,
+and each fx node becomes a catalog node: layers through :mod:`graphedit.importers.fx_layers`
+(``nn.MultiheadAttention`` and its masks through :mod:`graphedit.importers.fx_attention`),
 element-wise and pooling functions through :mod:`graphedit.importers.fx_functions`, and the ops
 that rearrange or combine tensors (``torch.cat``, ``+``, ``x.view(n, -1)``, ``permute``, ``chunk``,
 ``x[:, 0]``…) here. Shape bookkeeping (``x.size(0)``, ``x.shape[1]``) disappears into the
@@ -11,6 +12,7 @@ Flatten/Reshape nodes it feeds, which keep the batch dimension.
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ import torch
 from torch import fx, nn
 
 from graphedit.importers.common import GraphBuilder, ImportModelError, Ref, UnsupportedOpError
+from graphedit.importers.fx_attention import attention_node, claim_masks, masked_examples
 from graphedit.importers.fx_functions import arg, function_key, function_spec, op_name
 from graphedit.importers.fx_layers import ALIAS, FLATTEN, RNN, Spec, is_catalog_module, module_spec, rnn_spec
 
@@ -58,7 +61,8 @@ class FxImporter:
                 "data-dependent control flow (if/for on tensor values) cannot become a graph"
             ) from None
         self.values: dict[fx.Node, Any] = {}
-        self._record(examples)
+        self.examples = masked_examples(self.gm, examples)  # an attention's padding masks must leave keys visible
+        self._record(self.examples)
         self.b = GraphBuilder()
         self.refs: dict[fx.Node, Any] = {}
 
@@ -74,6 +78,7 @@ class FxImporter:
             Recorder(self.gm).run(*examples)
 
     def run(self) -> GraphBuilder:
+        claim_masks(self)  # the ops computing an attention's masks are read with it, not imported on their own
         for node in self.gm.graph.nodes:
             if node in self.refs:
                 continue
@@ -148,8 +153,10 @@ class FxImporter:
     def _shape(self, node: fx.Node) -> tuple[int, ...]:
         return tuple(self.values[node].shape)
 
-    def _add(self, node: fx.Node, spec: Spec, inputs: list[Ref], name: str | None = None) -> Ref:
-        shape = self._shape(node) if spec.type_id != "GlobalAvgPool" else self._shape(node)[:2]
+    def _add(
+        self, node: fx.Node, spec: Spec, inputs: list[Ref], name: str | None = None, shape: tuple[int, ...] = ()
+    ) -> Ref:
+        shape = shape or (self._shape(node) if spec.type_id != "GlobalAvgPool" else self._shape(node)[:2])
         ref = self.b.add(
             spec.type_id, spec.params, inputs, shape, name or node.name, _own(spec.weights), spec.sub, spec.ports
         )
@@ -194,26 +201,34 @@ class FxImporter:
             self._reshape(node, tensors[0])
         elif spec == RNN:
             self.refs[node] = ("rnn", m, self._input(tensors[0]), name)
+        elif spec.type_id == "Dense":
+            self._dense(node, spec, tensors[0], name)
         else:
             self._add(node, spec, [self._input(t) for t in tensors], name)
 
+    def _dense(self, node: fx.Node, spec: Spec, x: fx.Node, name: str | None = None) -> None:
+        """A Dense node on ``x``; it takes [N, F] or [N, T, F], so more middle axes become T and come back after."""
+        shape = self._shape(x)
+        if len(shape) <= 3:
+            self._add(node, spec, [self._input(x)], name)
+            return
+        steps = (shape[0], math.prod(shape[1:-1]))
+        self._add(
+            node, spec, [self.b.ensure(self._input(x), (*steps, shape[-1]))], name, (*steps, spec.params["units"])
+        )
+
+    def _linear(self, node: fx.Node) -> None:
+        """``F.linear(x, self.weight, self.bias)``: a Dense node when the weight and bias are the module's own."""
+        weight, bias = arg(node, 1, "weight"), arg(node, 2, "bias")
+        if any(t is not None and (not isinstance(t, fx.Node) or t.op != "get_attr") for t in (weight, bias)):
+            raise UnsupportedOpError(op_name(node), node.name, "its weight and bias must be the module's parameters")
+        w = self.values[weight]
+        params = {"units": int(w.shape[0]), "bias": bias is not None, "init": "torch"}
+        state = {"weight": w, **({"bias": self.values[bias]} if bias is not None else {})}
+        self._dense(node, Spec("Dense", params, state), node.args[0])
+
     def _attention(self, node: fx.Node, m: nn.MultiheadAttention, name: str) -> None:
-        op, where = "MultiheadAttention", f"module '{node.target}'"
-        if not m.batch_first:
-            raise UnsupportedOpError(op, where, "batch_first=False", "construct it with batch_first=True ([N, T, E])")
-        names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask")
-        given = {n: arg(node, i, n) for i, n in enumerate(names)}
-        if given["key_padding_mask"] is not None or given["attn_mask"] is not None:
-            raise UnsupportedOpError(op, where, "masks given in forward are not imported", "wire the mask in GraphEdit")
-        query, key, value = given["query"], given["key"], given["value"]
-        inputs, ports = [self._input(query)], ["query"]
-        if key is not query:
-            inputs.append(self._input(key))
-            ports.append("key")
-        if value is not key:
-            inputs.append(self._input(value))
-            ports.append("value")
-        params = {"heads": m.num_heads, "dropout": float(m.dropout), "bias": m.in_proj_bias is not None}
+        params, inputs, ports = attention_node(self, node, m)
         shape = tuple(self.values[node][0].shape)
         out = self.b.add("MultiheadAttention", params, inputs, shape, name, _own(m.state_dict()), "attn", ports)
         self.refs[node] = Multi((out,))
@@ -251,6 +266,9 @@ class FxImporter:
         if not self._is_tensor(node):
             if key in ("chunk", "split") and self._is_tensor(node.args[0]):
                 return self._split(node, key, node.args[0])
+            result = self.values.get(node)
+            if key is None and tensors and isinstance(result, tuple) and any(torch.is_tensor(v) for v in result):
+                raise UnsupportedOpError(op_name(node), node.name)  # torch.topk, torch.sort, x.unbind…: named here
             return None  # shape bookkeeping such as x.size(0)
         if key is None:
             raise UnsupportedOpError(op_name(node), node.name)
@@ -260,6 +278,8 @@ class FxImporter:
             self._reshape(node, tensors[0])
         elif key in MERGE:
             self._merge(node, key, tensors)
+        elif key == "linear":
+            self._linear(node)
         elif key == "matmul":
             self._add(node, Spec("MatMul", {}), [self._input(t) for t in tensors])
         elif key == "cat":

@@ -278,7 +278,13 @@ def _catalog_spec(m: nn.Module, op: str, where: str) -> Spec:
         return Spec("MultiheadAttention", {**params, "causal": bool(m.causal)}, m.state_dict(), ports=ports)
     if op == "StochasticDepth":  # torchvision.ops.StochasticDepth (EfficientNet) or the catalog's
         return Spec("StochasticDepth", {"p": float(m.p), "mode": getattr(m, "mode", "row")})
-    raise UnsupportedOpError(op, where, f"the layer class {type(m).__module__}.{op} has no GraphEdit node type")
+    raise UnsupportedOpError(
+        op,
+        where,
+        f"the layer class {type(m).__module__}.{op} has no GraphEdit node type",
+        f"a node type for {op} (a node pack under the graphedit.nodes entry point) would import it; or import "
+        "the model's ONNX export (torch.onnx.export(…, dynamo=False)), where the layer is the ops it computes",
+    )
 
 
 def rnn_spec(m: nn.RNNBase, last: bool) -> Spec:

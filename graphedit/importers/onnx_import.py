@@ -10,7 +10,6 @@ evaluated, not imported. Each remaining op becomes a catalog node through
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +19,23 @@ import torch
 from onnx import numpy_helper
 
 from graphedit.compiler.compile import Compiled
-from graphedit.importers.common import GraphBuilder, ImportModelError, ImportResult, Ref, UnsupportedOpError
-from graphedit.importers.onnx_attention import attention_scopes, fold_attention, scope_of
+from graphedit.importers.common import (
+    GraphBuilder,
+    ImportModelError,
+    ImportResult,
+    Ref,
+    UnsupportedOpError,
+    max_abs_diff,
+)
+from graphedit.importers.onnx_attention import attention_scopes, fold_attention, padding_masks, scope_of
 from graphedit.importers.onnx_ops import HANDLERS as LAYER_HANDLERS
-from graphedit.importers.onnx_ops import _fail
+from graphedit.importers.onnx_ops import _fail, listed
 from graphedit.importers.onnx_patterns import INNER_OPS, PATTERNS
 from graphedit.importers.onnx_shapes import STATIC_OPS, Learner, static_values
 from graphedit.importers.onnx_tensor import HANDLERS as TENSOR_HANDLERS
 
 TOLERANCE = 1e-4
 HANDLERS = {**LAYER_HANDLERS, **TENSOR_HANDLERS}
-QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 ONNX_DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
 
 
@@ -42,10 +47,12 @@ class OnnxImporter:
         self.graph = model.graph
         self.consts: dict[str, np.ndarray] = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
         self.inputs = [i for i in self.graph.input if i.name not in self.consts]
+        self.attention = attention_scopes(self.graph, self.consts)  # scopes of torch's MultiheadAttention
+        static = {*static_values(self.graph, set(self.consts)), *self.consts}
+        self.masks = padding_masks(self.graph, self.attention, static)  # their key padding masks
         self.feeds = self._feeds(input_shapes)
         learner = Learner(model, self.feeds, source or "the ONNX model")
         learner.infer(self.consts)
-        self.attention = attention_scopes(self.graph, self.consts)  # scopes of torch's MultiheadAttention
         self._refuse_unsupported()  # before the model is run
         learned = learner.evaluate(self.consts)
         self.shapes = learned.shapes
@@ -53,7 +60,8 @@ class OnnxImporter:
         self.reference = learned.outputs  # ONNX Runtime's outputs for the feeds
         self.b = GraphBuilder()
         self.refs: dict[str, Ref] = {}
-        self.fused: set[str] = set()  # first outputs of ops inside a recognised pattern
+        # first outputs of ops inside a recognised pattern; an attention's padding mask is known from the start
+        self.fused: set[str] = {o for mask in self.masks.values() for o in mask.ops}
         self.outputs = {v.name for v in self.graph.output}
         self.users: dict[str, list[onnx.NodeProto]] = {}
         self.kinds: dict[tuple[str, ...], str] = {}  # a scope's module class, where the exporter kept it
@@ -64,6 +72,7 @@ class OnnxImporter:
     def _feeds(self, given: list[tuple[int, ...]] | None) -> dict[str, np.ndarray]:
         rng = np.random.default_rng(0)
         feeds = {}
+        masks = {m.source for m in self.masks.values()}
         for i, value in enumerate(self.inputs):
             t = value.type.tensor_type
             dtype = ONNX_DTYPES.get(t.elem_type)
@@ -78,7 +87,10 @@ class OnnxImporter:
                     "give its shape with --input-shape, e.g. --input-shape 1,28,28"
                 )
             shape = (2, *dims[1:])
-            if dtype == "int64":
+            if value.name in masks and len(shape) == 2:  # example i ignores its last i + 1 keys, never the first
+                feeds[value.name] = np.arange(shape[1]) >= np.maximum(shape[1] - 1 - np.arange(2)[:, None], 1)
+                feeds[value.name] = feeds[value.name].astype(dtype)
+            elif dtype == "int64":
                 feeds[value.name] = rng.integers(0, 2, shape).astype(np.int64)
             else:
                 feeds[value.name] = rng.standard_normal(shape).astype(np.float32)
@@ -87,6 +99,7 @@ class OnnxImporter:
     def _refuse_unsupported(self) -> None:
         """The first op that no pattern or handler can import, before anything is run."""
         static = set(static_values(self.graph, set(self.consts)))
+        static |= {o for mask in self.masks.values() for o in mask.ops}  # folded with their attention
         for node in self.graph.node:
             if node.output[0] in static or node.op_type in {*HANDLERS, *PATTERNS, *INNER_OPS}:
                 continue
@@ -136,8 +149,8 @@ class OnnxImporter:
         meta = {p.key: p.value for p in node.metadata_props}
         if "pkg.torch.onnx.name_scopes" not in meta:
             return _relative([p for p in node.name.split("/") if p][:-1]), None
-        paths = _listed(meta["pkg.torch.onnx.name_scopes"])[1:-1]  # without the root and the op
-        classes = _listed(meta.get("pkg.torch.onnx.class_hierarchy", ""))[1:-1]
+        paths = listed(meta["pkg.torch.onnx.name_scopes"])[1:-1]  # without the root and the op
+        classes = listed(meta.get("pkg.torch.onnx.class_hierarchy", ""))[1:-1]
         scope = _relative(paths)
         if len(classes) != len(paths):
             return scope, None
@@ -194,11 +207,6 @@ def _relative(parts: list[str]) -> tuple[str, ...]:
     return tuple(scope)
 
 
-def _listed(text: str) -> list[str]:
-    """The strings of a list written as Python text (``"['', 'layer1']"``), read without evaluating it."""
-    return [m.replace("\\'", "'") for m in QUOTED.findall(text)]
-
-
 def kind_from_name(scope: tuple[str, ...]) -> str:
     """What a scope is when the file keeps no classes, from its name: ``layer1`` → Layer, ``layer1/0`` → LayerBlock."""
     from graphedit.importers.hierarchy import _camel, _stem
@@ -235,7 +243,7 @@ def import_onnx(
         with torch.no_grad():
             got = compiled.model(*[feeds[by_node[n]] for n in compiled.input_ids])
         got = list(got) if isinstance(got, (tuple, list)) else [got]
-        diff = max(float(np.abs(np.asarray(a, dtype=np.float64) - b.double().numpy()).max()) for a, b in zip(want, got))
+        diff = max_abs_diff(want, got)
         if diff > TOLERANCE:
             raise ImportModelError(f"the imported graph of {path} differs from ONNX Runtime by {diff:.3g}; not saved")
         return compiled, diff

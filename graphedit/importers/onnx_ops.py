@@ -6,6 +6,7 @@ tensor-rearranging ops are in :mod:`graphedit.importers.onnx_tensor`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from onnx import helper
 
 from graphedit.importers.common import UnsupportedOpError
 
+QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 Handler = Callable[[Any, onnx.NodeProto, list[str]], None]
 HANDLERS: dict[str, Handler] = {}
 
@@ -39,6 +41,11 @@ handles = handler_table(HANDLERS)
 
 def attrs(node: onnx.NodeProto) -> dict[str, Any]:
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def listed(text: str) -> list[str]:
+    """The strings of a list written as Python text (``"['', 'layer1']"``), read without evaluating it."""
+    return [m.replace("\\'", "'") for m in QUOTED.findall(text)]
 
 
 def _fail(node: onnx.NodeProto, why: str, support: str = "") -> UnsupportedOpError:
@@ -79,9 +86,11 @@ def matmul(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
     if len(dynamic) == 2:
         imp.add(node, "MatMul", {}, [imp.ref(n) for n in node.input])
         return
-    if dynamic != [node.input[0]] or len(imp.shape(dynamic[0])) != 2:
-        raise _fail(node, "only [N, F] · W with a constant W (a Dense layer), or the product of two tensors")
-    w = imp.const(node.input[1], "weight", node).T
+    w = imp.consts.get(node.input[1])
+    src = imp.shape(dynamic[0])
+    if dynamic != [node.input[0]] or len(src) < 2 or np.ndim(w) != 2:
+        raise _fail(node, "only x · W with a constant matrix W (a Dense layer), or the product of two tensors")
+    w = w.T
     users = imp.users.get(node.output[0], [])
     bias_add = None
     if len(users) == 1 and users[0].op_type == "Add":
@@ -90,7 +99,11 @@ def matmul(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
             bias_add = users[0]
     b = np.reshape(imp.consts[[n for n in bias_add.input if n != node.output[0]][0]], -1) if bias_add else None
     params = {"units": int(w.shape[0]), "bias": b is not None, "init": "torch"}
-    ref = imp.add(node, "Dense", params, [imp.ref(dynamic[0])], weights=imp.weights(weight=w, bias=b))
+    x = imp.ref(dynamic[0])
+    if len(src) > 3:  # Dense takes [N, F] or [N, T, F]: the middle axes become T, and come back after it
+        x = imp.b.ensure(x, (src[0], int(np.prod(src[1:-1])), src[-1]))
+    shape = (*x.shape[:-1], int(w.shape[0]))
+    ref = imp.add(node, "Dense", params, [x], weights=imp.weights(weight=w, bias=b), shape=shape)
     if bias_add is not None:
         imp.alias(bias_add, ref)
 

@@ -131,6 +131,11 @@ def merge(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
     imp.add(node, "Arithmetic", {"op": name, "value": value}, [imp.ref(dynamic[0])])
 
 
+@handles("Neg")
+def neg(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
+    imp.add(node, "Arithmetic", {"op": "multiply", "value": -1.0}, [imp.ref(dynamic[0])])
+
+
 @handles("Concat")
 def concat(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
     rank = len(imp.shape(node.output[0]))
@@ -245,6 +250,9 @@ def pad(imp: Any, node: onnx.NodeProto, dynamic: list[str]) -> None:
     if before[0] or after[0]:
         raise _fail(node, "it pads the batch axis")
     first = next((i for i in range(1, rank) if before[i] or after[i]), rank)
+    if first == rank:  # no padding at all (torch's Unfold writes one): the value passes through
+        imp.alias(node, imp.ref(dynamic[0]))
+        return
     torch_pad = [p for i in range(rank - 1, first - 1, -1) for p in (before[i], after[i])]
     mode = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
     params: dict[str, Any] = {"pad": torch_pad, "mode": mode[_text(attrs(node).get("mode", "constant"))]}
