@@ -1,4 +1,4 @@
-"""Live badges inside a block (issue 13): the probes record the first copy of each block node under its path."""
+"""Live badges inside a block (issue 13): the probes record every copy of each block node under its path."""
 
 from __future__ import annotations
 
@@ -8,43 +8,15 @@ import pytest
 import torch
 from _live_helpers import train_events
 from _window_helpers import FakePrompts, make_window, screenshot
-from block_nets import chain, node, wire
+from block_nets import layer_project
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
-from graphedit.model.migrations import FORMAT, VERSION
 from graphedit.model.project import load_project
+from graphedit.ui.live.badges import badge_text
 
 pytestmark = pytest.mark.gui
 CIRCLE = {"name": "circle", "options": {"n": 200, "noise": 0.05}}
-
-
-def layer_project() -> dict:
-    """points → hidden (Layer ×2) → head → out, with a loss; Layer is x → dense → relu → y."""
-    layer = {
-        "name": "Layer",
-        "params": [{"name": "units", "binds": ["dense.units"]}],
-        "graph": {
-            "nodes": [
-                node("x", "BlockInput"),
-                node("dense", "Dense", 250.0, units=8),
-                node("relu", "ReLU", 500.0),
-                node("y", "BlockOutput", 750.0),
-            ],
-            "edges": chain("x", "dense", "relu", "y"),
-        },
-    }
-    nodes = [
-        node("points", "Input", 0.0, shape=[2]),
-        node("hidden", "Layer", 250.0, repeat=2, units=6),
-        node("head", "Dense", 500.0, units=2),
-        node("out", "Output", 750.0),
-        {**node("target1", "Target", 500.0, shape=[1], dtype="int64"), "position": [500.0, 200.0]},
-        {**node("loss1", "SoftmaxCrossEntropy", 750.0), "position": [750.0, 200.0]},
-    ]
-    edges = chain("points", "hidden", "head", "out")
-    edges += [wire("head", "loss1", "pred"), wire("target1", "loss1", "target")]
-    return {"format": FORMAT, "version": VERSION, "blocks": [layer], "graph": {"nodes": nodes, "edges": edges}}
 
 
 def test_entering_a_block_after_a_run_shows_its_inner_nodes_badges(qtbot, tmp_path):
@@ -87,6 +59,52 @@ def test_entering_a_block_after_a_run_shows_its_inner_nodes_badges(qtbot, tmp_pa
     assert shot.exists()
     window.controller.leave_block()  # up again: the top level's badges are back
     qtbot.waitUntil(lambda: canvas.scene().nodes["head"].badge != "")
-    window.controller.enter_block("hidden", copy=1)  # the probes record the first copy only: no badges here
+
+
+def test_the_second_copy_of_a_repeat_shows_its_own_badges_and_wire_colours(qtbot, tmp_path):
+    path = tmp_path / "layers.gproj"
+    path.write_text(json.dumps(layer_project()), "utf-8")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        events = train_events(load_project(path).document, CIRCLE, {"epochs": 2, "lr": 0.03, "probe_every": 5})
+    finally:
+        torch.set_num_threads(threads)
+    window = make_window(qtbot, tmp_path, FakePrompts())
+    assert window.files.open(path, ask=False)
+    window.resize(1280, 720)
+    canvas, dock = window.canvas, window.live
+    qtbot.waitUntil(lambda: "hidden" in canvas.scene().nodes)
+    block = canvas.scene().nodes["hidden"]
+    QTest.mouseDClick(
+        canvas.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        canvas.mapFromScene(block.scenePos() + QPointF(60, 12)),
+    )
     qtbot.waitUntil(lambda: "dense" in canvas.scene().nodes)
-    assert not canvas.scene().nodes["dense"].badge
+    crumb = canvas.breadcrumb
+    assert "copy 1 of 2" in crumb.text() and not crumb.previous.isEnabled()
+    qtbot.mouseClick(crumb.next, Qt.MouseButton.LeftButton)  # the second copy
+    qtbot.waitUntil(lambda: "copy 2 of 2" in crumb.text())
+    assert window.controller.levels[-1].copy == 1 and not crumb.next.isEnabled()
+    inner = canvas.scene().nodes
+    assert not inner["dense"].badge  # nothing trained yet
+    for event in events:  # the run goes on while the copy is open, as the window's session delivers it
+        dock.ingest(event)
+    dock.flush()
+    qtbot.waitUntil(lambda: inner["dense"].badge != "")
+    probe = [e for e in events if e["type"] == "probe" and e["payload"].get("activations")][-1]["payload"]
+    first, second = probe["activations"]["hidden/dense"], probe["activations"]["hidden[1]/dense"]
+    assert inner["dense"].badge == badge_text(second) != badge_text(first)  # this copy's values, not the first's
+    assert inner["relu"].badge == badge_text(probe["activations"]["hidden[1]/relu"])
+    edges = canvas.scene().edges
+    lit = {tuple(e): item.color for e, item in edges.items() if item.color is not None}
+    assert {("x", "y", "dense", "x"), ("dense", "y", "relu", "x")} <= set(lit)  # wires coloured inside the block
+    assert probe["inner_gradients"]["hidden[1]/dense"]["grad_norm"] > 0
+    canvas.zoom_to_fit()
+    shot = screenshot(window, "blocks_live_copy2.png")
+    assert shot.exists()
+    qtbot.mouseClick(crumb.previous, Qt.MouseButton.LeftButton)  # back to the first copy: its values
+    qtbot.waitUntil(lambda: "copy 1 of 2" in crumb.text())
+    qtbot.waitUntil(lambda: canvas.scene().nodes["dense"].badge == badge_text(first))

@@ -7,9 +7,12 @@ the training step that just ran. Its payload, a :class:`~graphedit.training.payl
 
 * ``activations``: per node, mean, std, fraction of exact zeros, min, max and
   a histogram (``hist`` counts over ``edges``) — the notes' per-layer
-  activation histograms (lesson 4), counted on an evenly strided sample of large outputs;
+  activation histograms (lesson 4), counted on an evenly strided sample of large outputs; inside block
+  nodes per inner node of every copy (``layer1/conv1``, ``layer1[1]/conv1``: see ``compiled.taps``);
 * ``gradients``: per node with weights, the gradient norm and weight norm
-  (parameters are named ``<node id>.<name>`` in ``compiled.root``);
+  (parameters are named ``<node id>.<name>`` in ``compiled.root``); ``inner_gradients`` the same for the
+  inner nodes of every copy of each block node (``layer1/conv1``, ``layer1[1]/conv1``), so the canvas
+  colours the wires inside an open block;
 * ``regions`` (1-D and 2-D inputs): every 2-D node output on a grid over the
   data, ``[units, G, G]`` — decision regions of the network and of each
   hidden unit (lesson 2), with ``grid`` giving the extent (``dims`` 2); for
@@ -35,6 +38,7 @@ import numpy as np
 import torch
 from torch import fx, nn
 
+from graphedit.compiler.block_modules import copies, inner_parameters
 from graphedit.training import probe_extras
 from graphedit.training.payloads import ActivationStats, GradientStats, ProbePayload, Regions
 
@@ -70,6 +74,7 @@ class Prober:
         skip = set(trainer.compiled.input_ids + trainer.compiled.target_ids)
         skip |= set(trainer.compiled.loss_ids + trainer.compiled.metric_ids)
         self.skip = skip
+        self.inner_params = block_parameters(trainer.compiled)
         self.points = probe_extras.training_points(trainer.train_split) if self.grid is not None else None
         self.latent = (
             None
@@ -119,13 +124,16 @@ class Prober:
         t.set_mode(False)
         try:
             taps = t.compiled.taps(**self.kwargs)
+            gradients, inner_gradients = self._gradients()
             payload: ProbePayload = {
                 "kind": "probe",
                 "step": step,
                 "epoch": t.epoch,
                 "activations": self._activations(taps),
-                "gradients": self._gradients(),
+                "gradients": gradients,
             }
+            if inner_gradients:
+                payload["inner_gradients"] = inner_gradients
             if self.conv_ids:
                 payload["feature_maps"] = {
                     n: taps[n][0, :MAX_FEATURE_MAPS].float().cpu().numpy() for n in self.conv_ids if n in taps
@@ -187,21 +195,35 @@ class Prober:
             }
         return out
 
-    def _gradients(self) -> dict[str, GradientStats]:
+    def _gradients(self) -> tuple[dict[str, GradientStats], dict[str, GradientStats]]:
+        """Gradient and weight norms per node with weights, and per inner node of every block copy (by probe key)."""
         grads: dict[str, list[torch.Tensor]] = {}
         weights: dict[str, list[torch.Tensor]] = {}
+        squares: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
         for name, p in self.trainer.root.named_parameters():
             node_id = name.split(".", 1)[0]
-            weights.setdefault(node_id, []).append(p.detach().float().pow(2).sum())
-            if p.grad is not None:
-                grads.setdefault(node_id, []).append(p.grad.detach().float().pow(2).sum())
+            w2 = p.detach().float().pow(2).sum()
+            g2 = p.grad.detach().float().pow(2).sum() if p.grad is not None else None
+            squares[id(p)] = (w2, g2)
+            weights.setdefault(node_id, []).append(w2)
+            if g2 is not None:
+                grads.setdefault(node_id, []).append(g2)
+        top = set(weights)
+        for key, params in self.inner_params.items():  # sums of the squares above: no second pass over weights
+            found = [squares[id(p)] for p in params if id(p) in squares]
+            if found:
+                weights[key] = [w2 for w2, _ in found]
+                inner_grads = [g2 for _, g2 in found if g2 is not None]
+                if inner_grads:
+                    grads[key] = inner_grads
         if not weights:
-            return {}
+            return {}, {}
         ids = list(weights)
         w = torch.stack([torch.stack(weights[n]).sum() for n in ids]).sqrt().tolist()
         zero = torch.zeros((), device=self.trainer.device)
         g = torch.stack([torch.stack(grads[n]).sum() if n in grads else zero for n in ids]).sqrt().tolist()
-        return {n: {"grad_norm": gi, "weight_norm": wi} for n, gi, wi in zip(ids, g, w)}
+        stats: dict[str, GradientStats] = {n: {"grad_norm": gi, "weight_norm": wi} for n, gi, wi in zip(ids, g, w)}
+        return {n: v for n, v in stats.items() if n in top}, {n: v for n, v in stats.items() if n not in top}
 
     def _grid(self, X: torch.Tensor) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         t = self.trainer
@@ -248,6 +270,20 @@ class Prober:
             maps[node_id] = v.T.reshape(v.shape[1], *plane).float().cpu().numpy()
         outputs = list(self.trainer.compiled.output_ids)
         return {"grid": self.grid, "maps": maps, "outputs": outputs, "prediction": self.pred_key}
+
+
+def block_parameters(compiled: Any) -> dict[str, list[nn.Parameter]]:
+    """The weights of every inner node of every block copy, by probe key (``layer1[1]/conv1``): each block node's
+    module is the one its call in the model runs (a block node sharing another's weights runs that one's)."""
+    out: dict[str, list[nn.Parameter]] = {}
+    for node in compiled.taps.graph.nodes:
+        node_id = node.meta.get("graphedit_id")
+        if node.op != "call_module" or node_id is None:
+            continue
+        module = compiled.taps.get_submodule(node.target)
+        if copies(module):
+            out.update(inner_parameters(module, node_id))
+    return out
 
 
 def _histogram(f: torch.Tensor, lo: float, hi: float) -> np.ndarray:
