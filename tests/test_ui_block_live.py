@@ -7,10 +7,11 @@ import json
 import pytest
 import torch
 from _live_helpers import train_events
-from _window_helpers import FakePrompts, make_window, screenshot
+from _window_helpers import PROJECTS, FakePrompts, make_window, screenshot
 from block_nets import layer_project
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from graphedit.model.project import load_project
 from graphedit.ui.live.badges import badge_text
@@ -62,49 +63,55 @@ def test_entering_a_block_after_a_run_shows_its_inner_nodes_badges(qtbot, tmp_pa
 
 
 def test_the_second_copy_of_a_repeat_shows_its_own_badges_and_wire_colours(qtbot, tmp_path):
-    path = tmp_path / "layers.gproj"
-    path.write_text(json.dumps(layer_project()), "utf-8")
+    """Lesson 05b (seven residual blocks): open the block, go to its second copy, and let the run's probes arrive."""
+    path = PROJECTS / "05b_deep_residual.gproj"
+    project = load_project(path)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        events = train_events(load_project(path).document, CIRCLE, {"epochs": 2, "lr": 0.03, "probe_every": 5})
+        settings = {"epochs": 1, "lr": 0.01, "momentum": 0.9, "probe_every": 10}
+        events = train_events(project.document, project.dataset, settings)
     finally:
         torch.set_num_threads(threads)
     window = make_window(qtbot, tmp_path, FakePrompts())
     assert window.files.open(path, ask=False)
     window.resize(1280, 720)
     canvas, dock = window.canvas, window.live
-    qtbot.waitUntil(lambda: "hidden" in canvas.scene().nodes)
-    block = canvas.scene().nodes["hidden"]
+    qtbot.waitUntil(lambda: "blocks" in canvas.scene().nodes)
+    QApplication.processEvents()  # the canvas's zoom-to-fit, queued when the project opened, is done
+    block = canvas.scene().nodes["blocks"]
     QTest.mouseDClick(
         canvas.viewport(),
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
         canvas.mapFromScene(block.scenePos() + QPointF(60, 12)),
     )
-    qtbot.waitUntil(lambda: "dense" in canvas.scene().nodes)
+    qtbot.waitUntil(lambda: "dense_a" in canvas.scene().nodes)
     crumb = canvas.breadcrumb
-    assert "copy 1 of 2" in crumb.text() and not crumb.previous.isEnabled()
+    assert "copy 1 of 7" in crumb.text() and not crumb.previous.isEnabled()
     qtbot.mouseClick(crumb.next, Qt.MouseButton.LeftButton)  # the second copy
-    qtbot.waitUntil(lambda: "copy 2 of 2" in crumb.text())
-    assert window.controller.levels[-1].copy == 1 and not crumb.next.isEnabled()
+    qtbot.waitUntil(lambda: "copy 2 of 7" in crumb.text())
+    assert window.controller.levels[-1].copy == 1 and crumb.previous.isEnabled()
     inner = canvas.scene().nodes
-    assert not inner["dense"].badge  # nothing trained yet
+    assert not inner["dense_a"].badge  # nothing trained yet
     for event in events:  # the run goes on while the copy is open, as the window's session delivers it
         dock.ingest(event)
     dock.flush()
-    qtbot.waitUntil(lambda: inner["dense"].badge != "")
+    qtbot.waitUntil(lambda: inner["dense_a"].badge != "")
     probe = [e for e in events if e["type"] == "probe" and e["payload"].get("activations")][-1]["payload"]
-    first, second = probe["activations"]["hidden/dense"], probe["activations"]["hidden[1]/dense"]
-    assert inner["dense"].badge == badge_text(second) != badge_text(first)  # this copy's values, not the first's
-    assert inner["relu"].badge == badge_text(probe["activations"]["hidden[1]/relu"])
-    edges = canvas.scene().edges
-    lit = {tuple(e): item.color for e, item in edges.items() if item.color is not None}
-    assert {("x", "y", "dense", "x"), ("dense", "y", "relu", "x")} <= set(lit)  # wires coloured inside the block
-    assert probe["inner_gradients"]["hidden[1]/dense"]["grad_norm"] > 0
-    canvas.zoom_to_fit()
+    acts, grads = probe["activations"], probe["inner_gradients"]
+    first, second = acts["blocks/dense_a"], acts["blocks[1]/dense_a"]
+    assert inner["dense_a"].badge == badge_text(second) != badge_text(first)  # this copy's values, not the first's
+    assert inner["add"].badge == badge_text(acts["blocks[1]/add"])
+    colours = {tuple(e): item.color for e, item in canvas.scene().edges.items() if item.color is not None}
+    into_a, into_b = ("x", "y", "dense_a", "x"), ("relu_a", "y", "dense_b", "x")
+    assert {into_a, into_b} <= set(colours)  # the wires inside the block are coloured by this copy's gradients
+    if grads["blocks[1]/dense_a"]["grad_norm"] != pytest.approx(grads["blocks[1]/dense_b"]["grad_norm"], rel=0.5):
+        assert colours[into_a] != colours[into_b]
+    canvas.set_zoom(0.5)  # near enough to read the badges, as a user would zoom in on a wide block
+    canvas.centerOn(inner["dense_b"].sceneBoundingRect().center())
     shot = screenshot(window, "blocks_live_copy2.png")
     assert shot.exists()
     qtbot.mouseClick(crumb.previous, Qt.MouseButton.LeftButton)  # back to the first copy: its values
-    qtbot.waitUntil(lambda: "copy 1 of 2" in crumb.text())
-    qtbot.waitUntil(lambda: canvas.scene().nodes["dense"].badge == badge_text(first))
+    qtbot.waitUntil(lambda: "copy 1 of 7" in crumb.text())
+    qtbot.waitUntil(lambda: canvas.scene().nodes["dense_a"].badge == badge_text(first))

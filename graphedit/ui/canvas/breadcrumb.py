@@ -106,9 +106,7 @@ class Breadcrumb(QFrame):
             button.setCursor(Qt.CursorShape.PointingHandCursor)
             button.setToolTip(f"{tip} of {level.node_id} (its shapes, and while training its badges)")
             button.setEnabled(0 <= level.copy + step < repeat)
-            button.clicked.connect(
-                lambda _c=False, s=step: self.controller.show_copy(self.controller.levels[-1].copy + s)
-            )
+            button.clicked.connect(lambda _c=False, s=step: self._step_copy(s))
             self.row.addWidget(button)
             if step < 0:
                 self.previous = button
