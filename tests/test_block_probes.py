@@ -67,3 +67,26 @@ def test_a_block_sharing_another_blocks_weights_names_them_under_its_own_path():
     params = block_parameters(compiled)
     a_keys = sorted(k for k in params if k.startswith("tower_a/"))
     assert a_keys and all(params[k] == params[k.replace("tower_a/", "tower_b/")] for k in a_keys)
+
+
+def test_outputs_of_one_size_are_summarised_together_as_each_alone():
+    from graphedit.training.probe_stats import BINS
+    from graphedit.training.probes import Prober
+
+    gen = torch.Generator().manual_seed(0)
+    taps = {f"b[{i}]/relu": torch.randn(8, 16, generator=gen).relu() for i in range(5)}
+    taps["big"] = torch.randn(4, 200, 100, generator=gen)
+    taps["flat"] = torch.zeros(8, 16)
+    prober = Prober.__new__(Prober)
+    prober.skip = set()
+    stats = prober._activations(taps)
+    assert list(stats) == list(taps)  # in the taps' order
+    for name, value in taps.items():
+        got, v = stats[name], value.flatten()
+        assert got["min"] == pytest.approx(v.min().item()) and got["max"] == pytest.approx(max(v.max().item(), 1e-6))
+        assert got["mean"] == pytest.approx(v.mean().item(), abs=1e-6)
+        assert got["std"] == pytest.approx(v.std(correction=0).item(), abs=1e-6)
+        assert got["zeros"] == pytest.approx((v == 0).float().mean().item())
+        assert got["hist"].shape == (BINS,) and got["hist"].sum() == pytest.approx(v.numel())
+        expected = torch.histc(v, BINS, got["min"], got["max"]).numpy() if name != "big" else got["hist"]
+        assert got["hist"] == pytest.approx(expected, abs=1.0)

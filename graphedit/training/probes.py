@@ -41,13 +41,12 @@ from torch import fx, nn
 from graphedit.compiler.block_modules import copies, inner_parameters
 from graphedit.training import probe_extras
 from graphedit.training.payloads import ActivationStats, GradientStats, ProbePayload, Regions
+from graphedit.training.probe_stats import activation_stats
 
 if TYPE_CHECKING:
     from graphedit.training.datasets import Split
     from graphedit.training.trainer import Trainer
 
-BINS = 30
-HIST_SAMPLE = 1 << 15  # values a histogram is counted from
 MAX_FEATURE_MAPS = 16
 MAX_REGION_UNITS = 32
 AUTO_BUDGET = 0.03  # fraction of the run's time probes may take with probe_every = 0 (plus the final probe)
@@ -166,34 +165,8 @@ class Prober:
         chosen = [
             (n, v) for n, v in taps.items() if n not in self.skip and isinstance(v, torch.Tensor) and v.dim() >= 1
         ]
-        chosen = [(n, v) for n, v in chosen if v.is_floating_point() and v.numel() > 0]
-        if not chosen:
-            return {}
-        flat = [v.detach().float().flatten() for _, v in chosen]
-        rows = []
-        for f in flat:  # one pass each for min/max and for std/mean (no temporaries of the tensor's size)
-            low, high = torch.aminmax(f)
-            std, mean = torch.std_mean(f, correction=0)
-            rows.append(torch.stack([low, high, mean, std, 1 - torch.count_nonzero(f) / f.numel()]))
-        stats = torch.stack(rows).cpu()
-        out = {}
-        for i, ((node_id, _), f) in enumerate(zip(chosen, flat)):
-            lo, hi, mean, std, zeros = stats[i].tolist()
-            if not (math.isfinite(lo) and math.isfinite(hi)):
-                continue
-            if hi <= lo:
-                hi = lo + 1e-6
-            hist = _histogram(f, lo, hi)
-            out[node_id] = {
-                "mean": mean,
-                "std": std,
-                "zeros": zeros,
-                "min": lo,
-                "max": hi,
-                "hist": hist,
-                "edges": np.linspace(lo, hi, BINS + 1, dtype=np.float32),
-            }
-        return out
+        chosen = [(n, v.detach().float().flatten()) for n, v in chosen if v.is_floating_point() and v.numel() > 0]
+        return activation_stats(chosen)
 
     def _gradients(self) -> tuple[dict[str, GradientStats], dict[str, GradientStats]]:
         """Gradient and weight norms per node with weights, and per inner node of every block copy (by probe key)."""
@@ -284,16 +257,6 @@ def block_parameters(compiled: Any) -> dict[str, list[nn.Parameter]]:
         if copies(module):
             out.update(inner_parameters(module, node_id))
     return out
-
-
-def _histogram(f: torch.Tensor, lo: float, hi: float) -> np.ndarray:
-    """Counts of ``f`` in BINS equal bins over [lo, hi], as ``torch.histc`` but faster: from an evenly strided
-    sample of at most HIST_SAMPLE values (the views draw the shape), scaled to ``f``'s size."""
-    step = -(-f.numel() // HIST_SAMPLE)
-    sample = f[::step]
-    index = ((sample - lo) * (BINS / (hi - lo))).long().clamp_(0, BINS - 1)
-    counts = torch.bincount(index, minlength=BINS).float()
-    return (counts * (f.numel() / sample.numel())).cpu().numpy()
 
 
 def _counts(pred: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor | None:
