@@ -67,6 +67,7 @@ def test_a_block_sharing_another_blocks_weights_names_them_under_its_own_path():
     params = block_parameters(compiled)
     a_keys = sorted(k for k in params if k.startswith("tower_a/"))
     assert a_keys and all(params[k] == params[k.replace("tower_a/", "tower_b/")] for k in a_keys)
+    assert params["tower_b"] == list(compiled.root.tower_a.parameters())  # its wires are coloured at the top too
 
 
 def test_outputs_of_one_size_are_summarised_together_as_each_alone():

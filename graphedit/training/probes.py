@@ -181,7 +181,7 @@ class Prober:
             weights.setdefault(node_id, []).append(w2)
             if g2 is not None:
                 grads.setdefault(node_id, []).append(g2)
-        top = set(weights)
+        top = set(weights) | {k for k in self.inner_params if "/" not in k}
         for key, params in self.inner_params.items():  # sums of the squares above: no second pass over weights
             found = [squares[id(p)] for p in params if id(p) in squares]
             if found:
@@ -247,7 +247,8 @@ class Prober:
 
 def block_parameters(compiled: Any) -> dict[str, list[nn.Parameter]]:
     """The weights of every inner node of every block copy, by probe key (``layer1[1]/conv1``): each block node's
-    module is the one its call in the model runs (a block node sharing another's weights runs that one's)."""
+    module is the one its call in the model runs (a block node sharing another's weights runs that one's, and
+    names them under its own id too)."""
     out: dict[str, list[nn.Parameter]] = {}
     for node in compiled.taps.graph.nodes:
         node_id = node.meta.get("graphedit_id")
@@ -256,6 +257,8 @@ def block_parameters(compiled: Any) -> dict[str, list[nn.Parameter]]:
         module = compiled.taps.get_submodule(node.target)
         if copies(module):
             out.update(inner_parameters(module, node_id))
+            if node.target != node_id:
+                out[node_id] = list(module.parameters())
     return out
 
 
