@@ -115,3 +115,37 @@ def test_the_second_copy_of_a_repeat_shows_its_own_badges_and_wire_colours(qtbot
     qtbot.mouseClick(crumb.previous, Qt.MouseButton.LeftButton)  # back to the first copy: its values
     qtbot.waitUntil(lambda: "copy 1 of 7" in crumb.text())
     qtbot.waitUntil(lambda: canvas.scene().nodes["dense_a"].badge == badge_text(first))
+
+
+@pytest.mark.slow  # a real worker process trains lesson 05b
+def test_a_run_from_the_toolbar_shows_the_open_copys_badges_while_it_trains(qtbot, tmp_path):
+    data = json.loads((PROJECTS / "05b_deep_residual.gproj").read_text("utf-8"))
+    data["training"].update(epochs=40, device="cpu", probe_every=5)
+    path = tmp_path / "residual.gproj"
+    path.write_text(json.dumps(data), "utf-8")
+    window = make_window(qtbot, tmp_path, FakePrompts())
+    assert window.files.open(path, ask=False)
+    window.resize(1280, 720)
+    canvas, session, bar = window.canvas, window.session, window.training.toolbar
+    qtbot.waitUntil(lambda: "blocks" in canvas.scene().nodes)
+    QApplication.processEvents()  # the canvas's zoom-to-fit, queued when the project opened, is done
+    window.controller.enter_block("blocks")
+    crumb = canvas.breadcrumb
+    qtbot.mouseClick(crumb.next, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "copy 2 of 7" in crumb.text())
+    QTest.mouseClick(bar.widgetForAction(bar.run), Qt.MouseButton.LeftButton)
+    inner, live = canvas.scene().nodes, window.live
+
+    def shows_this_copy() -> bool:
+        probe = live.state.probe or {}
+        second = (probe.get("activations") or {}).get("blocks[1]/dense_a")
+        return second is not None and inner["dense_a"].badge == badge_text(second)
+
+    qtbot.waitUntil(shows_this_copy, timeout=90_000)  # a fresh process imports torch first
+    assert any(item.color is not None for item in canvas.scene().edges.values())
+    canvas.set_zoom(0.5)
+    canvas.centerOn(inner["dense_b"].sceneBoundingRect().center())
+    screenshot(window, "blocks_live_copy2_running.png")
+    if session.state != "idle":
+        QTest.mouseClick(bar.widgetForAction(bar.stop), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: session.state == "idle", timeout=30_000)
