@@ -110,6 +110,12 @@ def test_the_second_copy_of_a_repeat_shows_its_own_badges_and_wire_colours(qtbot
         assert colours[into_a] != colours[into_b]
     canvas.set_zoom(0.5)  # near enough to read the badges, as a user would zoom in on a wide block
     canvas.centerOn(inner["dense_b"].sceneBoundingRect().center())
+    header = canvas.mapFromScene(inner["dense_a"].scenePos() + QPointF(40, 10))
+    QTest.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, header)
+    assert window.controller.selection() == ["dense_a"]
+    dock.raise_()
+    dock.show_view("activations")  # the histogram of the selected inner node, in this copy
+    qtbot.waitUntil(lambda: list(dock.view("activations").hist_plots) == ["blocks[1]/dense_a"])
     shot = screenshot(window, "blocks_live_copy2.png")
     assert shot.exists()
     qtbot.mouseClick(crumb.previous, Qt.MouseButton.LeftButton)  # back to the first copy: its values
