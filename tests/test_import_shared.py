@@ -116,3 +116,25 @@ def test_the_flat_import_of_a_module_called_twice_stays_available(tmp_path):
     result = import_module(model, tmp_path / "flat.gproj", [(6,), (6,)], flat=True)
     doc = result.project.document
     assert not doc.registry.definitions and result.max_abs_diff <= 1e-5
+    assert result.imported_params > result.source_params  # flat: each call has its own copy, and the note says so
+    assert result.notes == [
+        f"encoder.body.0, encoder.body.2, encoder.norm called more than once: imported with a copy of the weights "
+        f"per call ({result.imported_params - result.source_params:,} parameters more), which train apart"
+    ]
+
+
+class TwiceLinear(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(6, 6)
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.relu(self.fc(a)))
+
+
+def test_a_layer_called_twice_is_copied_with_a_note(tmp_path):
+    torch.manual_seed(3)
+    model = TwiceLinear().eval()
+    result = import_module(model, tmp_path / "twice.gproj", [(6,)])
+    assert result.max_abs_diff <= 1e-5 and len(result.notes) == 1
+    assert result.notes[0].startswith("fc called more than once") and "42 parameters more" in result.notes[0]

@@ -131,6 +131,12 @@ class FxImporter:
         """The class name of the module at ``scope``: its instances are matched for one block definition."""
         return type(self.module.get_submodule(".".join(p.split(CALL)[0] for p in scope))).__name__
 
+    def called_again(self) -> list[str]:
+        """The layers with weights that ``forward`` calls more than once (``encoder.fc1``)."""
+        targets = [n.target for n in self.gm.graph.nodes if n.op == "call_module"]
+        again = [t for t in dict.fromkeys(targets) if targets.count(t) > 1]
+        return [t for t in again if any(True for _ in self.gm.get_submodule(t).parameters())]
+
     # ---------------------------------------------------------------- helpers
     def _is_tensor(self, node: Any) -> bool:
         return isinstance(node, fx.Node) and isinstance(self.values.get(node), torch.Tensor)  # get_attr ones too
