@@ -183,3 +183,31 @@ def siamese_data(shared: bool = True, features: int = 6) -> dict[str, Any]:
     edges.append(wire("diff", "out"))
     graph = {"nodes": nodes, "edges": edges}
     return {"format": FORMAT, "version": VERSION, "blocks": [copy.deepcopy(TOWER)], "graph": graph}
+
+
+def layer_project() -> dict:
+    """points → hidden (Layer ×2) → head → out, with a loss; Layer is x → dense → relu → y."""
+    layer = {
+        "name": "Layer",
+        "params": [{"name": "units", "binds": ["dense.units"]}],
+        "graph": {
+            "nodes": [
+                node("x", "BlockInput"),
+                node("dense", "Dense", 250.0, units=8),
+                node("relu", "ReLU", 500.0),
+                node("y", "BlockOutput", 750.0),
+            ],
+            "edges": chain("x", "dense", "relu", "y"),
+        },
+    }
+    nodes = [
+        node("points", "Input", 0.0, shape=[2]),
+        node("hidden", "Layer", 250.0, repeat=2, units=6),
+        node("head", "Dense", 500.0, units=2),
+        node("out", "Output", 750.0),
+        {**node("target1", "Target", 500.0, shape=[1], dtype="int64"), "position": [500.0, 200.0]},
+        {**node("loss1", "SoftmaxCrossEntropy", 750.0), "position": [750.0, 200.0]},
+    ]
+    edges = chain("points", "hidden", "head", "out")
+    edges += [wire("head", "loss1", "pred"), wire("target1", "loss1", "target")]
+    return {"format": FORMAT, "version": VERSION, "blocks": [layer], "graph": {"nodes": nodes, "edges": edges}}

@@ -52,3 +52,14 @@ def test_inner_nodes_of_the_first_copy_have_their_values_and_gradients(seen):
     torch.testing.assert_close(result.inner_values["blocks/dense_a"], kept["dense_a"].detach())
     torch.testing.assert_close(result.inner_grads["blocks/dense_a"], kept["dense_a"].grad, rtol=1e-5, atol=1e-7)
     assert not hasattr(copy.__dict__, "forward") and "forward" not in copy.__dict__  # the block runs as before
+
+
+def test_every_copy_has_its_inner_values_and_gradients(seen):
+    result = trace(seen.compiled, seen.document, seen.feed(1))
+    module = seen.compiled.root._modules["blocks"]
+    assert {f"blocks[{i}]/dense_a" for i in range(1, 7)} <= set(result.inner_grads)
+    with torch.no_grad():  # copy 2 is fed copy 1's output, the block node's output is the last copy's
+        second = module[1].get_submodule("dense_a")(result.inner_values["blocks/relu"])
+    torch.testing.assert_close(result.inner_values["blocks[1]/dense_a"], second)
+    torch.testing.assert_close(result.inner_values["blocks[6]/relu"], result.values["blocks"])
+    assert not torch.equal(result.inner_grads["blocks[1]/dense_a"], result.inner_grads["blocks/dense_a"])

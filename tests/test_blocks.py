@@ -278,17 +278,48 @@ def test_block_networks_export_and_match(tmp_path, fmt):
     assert out["max_abs_diff"] < 1e-4
 
 
-def test_probes_see_inside_blocks_through_the_first_copy():
+def test_probes_see_inside_every_copy_of_a_block():
     project = load(resnet_data(18, classes=10, size=32, width=4))
     compiled = compile_graph(project.document, seed=0).to("cpu")
     compiled.root.eval()
     seen = {}
     compiled.root.layer2[0].conv1.register_forward_hook(lambda m, i, o: seen.setdefault("conv1", o))
     compiled.root.layer2[0].downsample._modules["0"].register_forward_hook(lambda m, i, o: seen.setdefault("ds", o))
+    compiled.root.layer2[1].conv2.register_forward_hook(lambda m, i, o: seen.setdefault("second", o))
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         taps = compiled.taps(image=x, label=torch.zeros(2, dtype=torch.long))
     assert {"layer1/conv1", "layer1/relu2", "layer2/downsample/0", "layer2/downsample/1"} <= set(taps)
+    assert {"layer1[1]/conv1", "layer2[1]/conv2", "layer4[1]/relu2"} <= set(taps)  # the second copies too
     assert "layer1/downsample/0" not in taps  # switched off in layer1: no such node runs
+    assert "layer2[1]/downsample/0" not in taps  # only the first copy of a stage has it
     assert torch.equal(taps["layer2/conv1"], seen["conv1"]) and torch.equal(taps["layer2/downsample/0"], seen["ds"])
+    assert torch.equal(taps["layer2[1]/conv2"], seen["second"])
+    assert torch.equal(taps["layer2[1]/relu2"], taps["layer2"])  # the last copy's output is the block node's
     assert taps["layer2/conv1"].shape == (2, 8, 4, 4)
+
+
+def test_shared_copies_each_have_their_values_and_name_the_same_weights():
+    from graphedit.compiler.block_modules import inner_parameters
+
+    data = siamese_data(shared=True)
+    data["blocks"][0]["graph"]["nodes"][3]["params"]["units"] = 6
+    data["graph"]["nodes"][2]["params"].update(repeat=3)
+    data["graph"]["nodes"][3]["params"].update(repeat=3)
+    compiled = compile_graph(load(data).document, seed=0)
+    a, b = torch.randn(2, 6), torch.randn(2, 6)
+    with torch.no_grad():
+        taps = compiled.taps(a=a, b=b)
+    block = compiled.root.tower_a._modules["0"]
+    with torch.no_grad():
+        once = block(a)
+        assert torch.allclose(taps["tower_a[1]/" + _last_inner(block)], block(once))
+    weights = inner_parameters(compiled.root.tower_a, "tower_a")
+    dense = [k for k in weights if k.startswith("tower_a/")]
+    assert dense and all(weights[k] == weights[k.replace("tower_a/", "tower_a[2]/")] for k in dense)
+
+
+def _last_inner(block) -> str:
+    """The inner node whose value is the copy's output (the one feeding BlockOutput)."""
+    out = next(n for n in block.graph.nodes if n.op == "output")
+    return out.args[0].meta["graphedit_id"]

@@ -108,6 +108,15 @@ def test_the_walk_goes_through_a_block_node_and_shows_inside_it(qtbot, tmp_path)
         grad = page.trace.inner_grads[f"blocks/{inner}"]
         assert "∇ " + fmt(float(grad.norm())) in nodes[inner].badge
     screenshot(window, "inside_backprop_in_block.png")
+    crumb = canvas.breadcrumb
+    qtbot.mouseClick(crumb.next, Qt.MouseButton.LeftButton)  # the second copy: its own values and gradients
+    qtbot.waitUntil(lambda: "copy 2 of 7" in crumb.text())
+    nodes = canvas.scene().nodes
+    grad = page.trace.inner_grads["blocks[1]/dense_a"]
+    qtbot.waitUntil(lambda: "∇ " + fmt(float(grad.norm())) in nodes["dense_a"].badge)
+    qtbot.mouseClick(crumb.previous, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "copy 1 of 7" in crumb.text())
+    nodes = canvas.scene().nodes
     page.body.setFocus()
     QTest.keyClick(page.body, Qt.Key.Key_Home)  # back at the loss: the block has no gradient yet, nor its inside
     assert "∇" not in nodes["dense_a"].badge and nodes["dense_a"].badge

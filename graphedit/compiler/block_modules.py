@@ -2,8 +2,9 @@
 
 A repeat of a block with one input and one output is an ``nn.Sequential`` of
 copies; with several, a :class:`Chain`; with shared weights, a :class:`Loop`
-of one copy. :func:`block_inner_values` runs a block's first copy node by node
-so live probes can show what happens inside it.
+of one copy. :func:`block_inner_values` runs each copy of a block node by node
+so live probes can show what happens inside every copy (``layer1/conv1``,
+``layer1[1]/conv1``), and :func:`inner_parameters` says whose weights are whose.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from torch import fx, nn
+
+from graphedit.model.blocks import copy_path
 
 
 class Chain(nn.Sequential):
@@ -41,24 +44,61 @@ class Loop(nn.Module):
 
 def first_copy(module: nn.Module) -> fx.GraphModule | None:
     """The first copy of a built block node (a repeat holds copies as ``0``, ``1``, ...); ``None`` if not a block."""
+    found = copies(module)
+    return found[0] if found else None
+
+
+def copies(module: nn.Module) -> list[fx.GraphModule]:
+    """The copies of a built block node in the order they run (a shared repeat runs its one copy each time)."""
     if isinstance(module, fx.GraphModule):
-        return module
-    if isinstance(module, (nn.Sequential, Loop)) and isinstance(module._modules.get("0"), fx.GraphModule):
-        return module._modules["0"]
-    return None
+        return [module]
+    if isinstance(module, Loop):
+        block = module._modules["0"]
+        return [block] * module.times if isinstance(block, fx.GraphModule) else []
+    if isinstance(module, nn.Sequential):
+        found = [m for m in module._modules.values() if isinstance(m, fx.GraphModule)]
+        return found if found and len(found) == len(module) else []
+    return []
 
 
-def inner_names(module: nn.Module) -> list[str]:
-    """Paths of the inner nodes of a block's first copy, nested blocks included (``conv1``, ``downsample/0``)."""
-    copy = first_copy(module)
-    out: list[str] = []
-    for node in copy.graph.nodes if copy is not None else ():
+def _inner_nodes(copy: fx.GraphModule) -> list[tuple[str, fx.Node]]:
+    """The fx node of each inner node of one copy (a node with several outputs: the call, not its items)."""
+    out: dict[str, fx.Node] = {}
+    for node in copy.graph.nodes:
         inner = node.meta.get("graphedit_id")
-        if inner is None:
-            continue
-        out.append(inner)
-        if node.op == "call_module" and first_copy(copy.get_submodule(node.target)) is not None:
-            out += [f"{inner}/{name}" for name in inner_names(copy.get_submodule(node.target))]
+        if inner is not None and inner not in out:
+            out[inner] = node
+    return list(out.items())
+
+
+def inner_names(module: nn.Module, path: str) -> list[str]:
+    """Probe keys of the inner nodes of every copy of the block node at ``path``, nested blocks included:
+    ``layer1/conv1`` in the first copy, ``layer1[1]/conv1`` in the second, ``layer2/downsample/0`` nested."""
+    out: list[str] = []
+    for index, copy in enumerate(copies(module)):
+        here = copy_path(path, index)
+        for inner, node in _inner_nodes(copy):
+            out.append(f"{here}/{inner}")
+            if node.op == "call_module" and copies(copy.get_submodule(node.target)):
+                out += inner_names(copy.get_submodule(node.target), f"{here}/{inner}")
+    return out
+
+
+def inner_parameters(module: nn.Module, path: str) -> dict[str, list[nn.Parameter]]:
+    """The weights of each inner node with weights in every copy of the block node at ``path``, by probe key
+    (as :func:`inner_names`); shared copies name the same weights under each copy's key."""
+    out: dict[str, list[nn.Parameter]] = {}
+    for index, copy in enumerate(copies(module)):
+        here = copy_path(path, index)
+        for inner, node in _inner_nodes(copy):
+            if node.op != "call_module":
+                continue
+            sub = copy.get_submodule(node.target)
+            weights = list(sub.parameters())
+            if weights:
+                out[f"{here}/{inner}"] = weights
+            if copies(sub):
+                out.update(inner_parameters(sub, f"{here}/{inner}"))
     return out
 
 
@@ -95,26 +135,30 @@ def inner_training(definition: Any, module: nn.Module, prefix: str, scale: float
     return frozen, scales
 
 
-def block_inner_values(module: nn.Module, *inputs: Any) -> dict[str, Any]:
-    """Each inner node's output in the block's first copy fed ``inputs`` (live probes inside blocks).
-
-    Keys are :func:`inner_names`; a node with several outputs gives its first.
+def block_inner_values(module: nn.Module, path: str, *inputs: Any) -> dict[str, Any]:
+    """Each inner node's output in every copy of the block node at ``path`` fed ``inputs`` (live probes inside
+    blocks), each copy fed the one before. Keys are :func:`inner_names`; a node with several outputs gives its first.
     """
-    copy = first_copy(module)
     values: dict[str, Any] = {}
 
     class Recorder(fx.Interpreter):
+        here = path
+
         def run_node(self, n: fx.Node) -> Any:
             result = super().run_node(n)
             inner = n.meta.get("graphedit_id")
-            if inner is not None:
-                values[inner] = result[0] if isinstance(result, tuple) else result
-                if n.op == "call_module" and first_copy(self.module.get_submodule(n.target)) is not None:
+            key = f"{self.here}/{inner}"
+            if inner is not None and key not in values:
+                values[key] = result[0] if isinstance(result, tuple) else result
+                if n.op == "call_module" and copies(self.module.get_submodule(n.target)):
                     args, _ = self.fetch_args_kwargs_from_env(n)
-                    nested = block_inner_values(self.module.get_submodule(n.target), *args)
-                    values.update({f"{inner}/{k}": v for k, v in nested.items()})
+                    values.update(block_inner_values(self.module.get_submodule(n.target), key, *args))
             return result
 
-    if copy is not None:
-        Recorder(copy).run(*inputs)
+    xs = inputs
+    for index, copy in enumerate(copies(module)):
+        recorder = Recorder(copy)
+        recorder.here = copy_path(path, index)
+        out = recorder.run(*xs)
+        xs = out if isinstance(out, tuple) else (out,)
     return values

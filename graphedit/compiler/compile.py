@@ -238,16 +238,18 @@ class _Builder:
                 values[node_id][port] = item
 
     def _inner_taps(self, graph: fx.Graph, node_id: str, target: str, inputs: list[fx.Node]) -> None:
-        """Probes see inside a block: ``layer1/conv1`` is ``conv1`` of the block node's first copy."""
-        names = inner_names(self.layers[node_id])
+        """Probes see inside a block: ``layer1/conv1`` is ``conv1`` of the block node's first copy, ``layer1[1]/conv1``
+        of its second."""
+        names = inner_names(self.layers[node_id], node_id)
         if not names:
             return
         module = graph.get_attr(target)
-        inner = graph.create_node("call_function", block_inner_values, (module, *inputs), name=f"{node_id}_inside")
+        args = (module, node_id, *inputs)
+        inner = graph.create_node("call_function", block_inner_values, args, name=f"{node_id}_inside")
         for name in names:
             item = graph.call_function(operator.getitem, (inner, name))
             item.meta["graphedit_id"] = node_id
-            self.inner_taps[f"{node_id}/{name}"] = item
+            self.inner_taps[name] = item
 
     def _penalty(self, graph: fx.Graph, node_id: str, layer: Call, args: list[fx.Node | None]) -> fx.Node:
         """A weight penalty gets the weights of the layer wired into it, or of every layer with an init."""

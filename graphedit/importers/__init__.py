@@ -200,7 +200,13 @@ def import_module(
     origin = origin or f"the PyTorch module {type(model).__module__}.{type(model).__name__}"
     project = builder.save(compiled, out_path, f"Imported {name}", f"Imported from {origin}.")
     source_params = sum(p.numel() for p in model.parameters())
-    return ImportResult(project, compiled, source_params, model_params(compiled), diff, notes)
+    imported = model_params(compiled)
+    if imported > source_params:  # a layer called twice, not folded into shared block nodes: its weights copied
+        notes.append(
+            f"{', '.join(importer.called_again())} called more than once: imported with a copy of the weights per "
+            f"call ({imported - source_params:,} parameters more), which train apart"
+        )
+    return ImportResult(project, compiled, source_params, imported, diff, notes)
 
 
 def _hierarchical(

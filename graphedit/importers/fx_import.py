@@ -25,6 +25,7 @@ from graphedit.importers.common import GraphBuilder, ImportModelError, Ref, Unsu
 from graphedit.importers.fx_attention import attention_node, claim_masks, masked_examples
 from graphedit.importers.fx_functions import arg, function_key, function_spec, op_name
 from graphedit.importers.fx_layers import ALIAS, FLATTEN, RNN, Spec, is_catalog_module, module_spec, rnn_spec
+from graphedit.importers.hierarchy_names import CALL
 
 LAST_STEP = ((slice(None), -1), (slice(None), -1, slice(None)))
 MERGE = {"add": "Add", "sub": "Subtract", "mul": "Multiply", "div": "Divide"}
@@ -65,6 +66,7 @@ class FxImporter:
         self._record(self.examples)
         self.b = GraphBuilder()
         self.refs: dict[fx.Node, Any] = {}
+        self._calls: dict[tuple[tuple[str, ...], str], list[str]] = {}  # (parent scope, module path) → its calls
 
     def _record(self, examples: tuple[torch.Tensor, ...]) -> None:
         values = self.values
@@ -102,21 +104,43 @@ class FxImporter:
         return self.b
 
     def _place(self, node: fx.Node) -> tuple[tuple[str, ...], str]:
-        """The module path ``node`` runs in and its name there: ``layer1.0.conv1`` → (("layer1", "0"), "conv1")."""
+        """The module path ``node`` runs in and its name there: ``layer1.0.conv1`` → (("layer1", "0"), "conv1").
+
+        A module that its parent calls again (a Siamese ``self.encoder(a)``, ``self.encoder(b)``) runs in a scope
+        of its own each time after the first: ``encoder``, ``encoder@1`` (:data:`CALL`), so each call can become a
+        block node (sharing the first's weights, see :mod:`graphedit.importers.hierarchy`).
+        """
+        stack = node.meta.get("nn_module_stack") or {}
         if node.op == "call_module":
             *scope, local = node.target.split(".")
-            return tuple(scope), local
-        stack = node.meta.get("nn_module_stack") or {}
-        path = next(reversed(stack.values()))[0] if stack else ""
-        try:
-            self.module.get_submodule(path)
-        except (AttributeError, TypeError):
-            path = ""
-        return (tuple(path.split(".")) if path else ()), re.sub(r"_\d+$", "", node.name)
+        else:
+            path = next(reversed(stack.values()))[0] if stack else ""
+            try:
+                self.module.get_submodule(path)
+            except (AttributeError, TypeError):
+                path = ""
+            scope, local = (path.split(".") if path else []), re.sub(r"_\d+$", "", node.name)
+        keys = {qualname: key for key, (qualname, _) in stack.items()}
+        marked: list[str] = []
+        for i, part in enumerate(scope):
+            prefix = ".".join(scope[: i + 1])
+            calls = self._calls.setdefault((tuple(marked), prefix), [])  # this module's calls within its parent's
+            key = keys.get(prefix, prefix)
+            if key not in calls:
+                calls.append(key)
+            index = calls.index(key)
+            marked.append(part if index == 0 else f"{part}{CALL}{index}")
+        return tuple(marked), local
 
     def kind_of(self, scope: tuple[str, ...]) -> str:
         """The class name of the module at ``scope``: its instances are matched for one block definition."""
-        return type(self.module.get_submodule(".".join(scope))).__name__
+        return type(self.module.get_submodule(".".join(p.split(CALL)[0] for p in scope))).__name__
+
+    def called_again(self) -> list[str]:
+        """The layers with weights that ``forward`` calls more than once (``encoder.fc1``)."""
+        targets = [n.target for n in self.gm.graph.nodes if n.op == "call_module"]
+        again = [t for t in dict.fromkeys(targets) if targets.count(t) > 1]
+        return [t for t in again if any(True for _ in self.gm.get_submodule(t).parameters())]
 
     # ---------------------------------------------------------------- helpers
     def _is_tensor(self, node: Any) -> bool:

@@ -12,6 +12,9 @@ first, by block nodes, so torchvision's resnet18 opens as its stem, ``layer1`` �
 - a container whose children ``0``, ``1``, … are instances of one definition, each feeding the next,
   becomes one block node with ``repeat`` and per-copy ``overrides`` (``nn.Sequential``'s keys
   ``layer2.0.conv1.weight`` are the ones a repeat compiles to);
+- a module its parent calls several times (a Siamese ``self.encoder(a)``, ``self.encoder(b)``: the fx importer
+  marks the later calls' scopes ``encoder@1``) becomes one block node per call, instances of one definition
+  with ``shared`` weights: the first call's, under the module's keys (``encoder.fc1.weight``);
 - a scope that cannot be cut out as one block (its values leave and come back, a data node inside)
   is left flat in its parent.
 
@@ -28,6 +31,7 @@ from typing import Any
 import torch
 
 from graphedit.importers.hierarchy_names import (
+    CALL,
     common_value,
     exposed_params,
     json_value,
@@ -265,9 +269,27 @@ class Folder:
                     break
             else:
                 clusters.append([region])
+        clusters = [part for cluster in clusters for part in self.one_shared_group(cluster)]
         clusters.sort(key=lambda c: min(self.items[r.members[0]].rank for r in c))
         for cluster in clusters:
             self.define_cluster(self.name_for(kind, cluster), cluster)
+
+    def calls(self, region: Region) -> tuple[Scope, str]:
+        """Which module ``region`` is a call of: its parent's scope and its name there without the call mark
+        (``encoder@1`` → ``encoder``): the calls of one module in one parent share that module's weights."""
+        return region.scope[:-1], region.scope[-1].split(CALL)[0]
+
+    def one_shared_group(self, cluster: list[Region]) -> list[list[Region]]:
+        """A cluster split so that each holds the calls of at most one module called several times: the block
+        nodes of a definition with ``shared`` on all run one module (``graphedit.compiler.layers.shared_owners``)."""
+        groups: dict[tuple[Scope, str], list[Region]] = {}
+        for region in cluster:
+            groups.setdefault(self.calls(region), []).append(region)
+        several = [g for g in groups.values() if len(g) > 1]
+        if len(several) <= 1:
+            return [cluster]
+        first = [r for r in cluster if not any(r in g for g in several[1:])]
+        return [first, *several[1:]]
 
     def fits(self, template: Region, region: Region) -> bool:
         """``region`` is ``template`` with some inner nodes taken out (each bypassed from its one input)."""
@@ -296,7 +318,7 @@ class Folder:
     def name_for(self, kind: str, cluster: list[Region]) -> str:
         base = kind
         if kind in CONTAINERS or not NAME_PATTERN.match(kind):
-            stems = {_stem(r.scope[-1]) for r in cluster}
+            stems = {_stem(r.scope[-1].split(CALL)[0]) for r in cluster}
             stem = stems.pop() if len(stems) == 1 else ""
             base = _camel(stem) or (kind if NAME_PATTERN.match(kind) else "Block")
         if not NAME_PATTERN.match(base):
@@ -332,8 +354,17 @@ class Folder:
         views = [{self.items[u].local: self.items[u].params for u in r.members} for r in cluster]
         exposed, values = exposed_params(self.library, doc, locals_, views)
         self.library.define(name, doc, exposed)
-        for region, params in zip(cluster, values):
-            self.replace(region, name, params, ins, outs)
+        count: dict[tuple[Scope, str], int] = {}
+        for region in cluster:
+            count[self.calls(region)] = count.get(self.calls(region), 0) + 1
+        owners: set[tuple[Scope, str]] = set()
+        for region, params in sorted(zip(cluster, values), key=lambda rv: self._first_rank(rv[0].scope)):
+            module = self.calls(region)
+            shared = count[module] > 1  # a module called twice: one set of weights, the first call's
+            uid = self.replace(region, name, {**params, "shared": True} if shared else params, ins, outs)
+            if shared and module in owners:
+                self.items[uid].weights = []
+            owners.add(module)
 
 
 def fold(builder: Any, kind_of: Callable[[Scope], str], collapse_single: bool = False) -> Any:

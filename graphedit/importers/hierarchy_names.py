@@ -14,6 +14,8 @@ from typing import Any
 from graphedit.model.blocks import INSTANCE_PARAMS, NAME_PATTERN, BlockLibrary, Exposed
 from graphedit.model.document import ID_PATTERN, INDEX_ID_PATTERN, RESERVED_IDS, GraphDocument
 
+CALL = "@"  # ``encoder@1``: the second call of ``encoder`` in its parent's scope (torch.fx's own mark)
+
 
 def exposed_params(
     library: BlockLibrary, doc: GraphDocument, locals_: list[str], views: list[dict[str, dict[str, Any]]]

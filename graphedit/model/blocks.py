@@ -141,6 +141,11 @@ def instance_values(node_type: NodeType, params: dict[str, Any], index: int) -> 
     )
 
 
+def copy_path(path: str, copy: int) -> str:
+    """How probes name copy ``copy`` of the block node at ``path``: ``layer1`` (the first), ``layer1[1]``, ..."""
+    return path if copy == 0 else f"{path}[{copy}]"
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 

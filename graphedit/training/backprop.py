@@ -94,7 +94,7 @@ def trace(compiled: Any, document: Any, inputs: dict[str, torch.Tensor]) -> Back
             for k, v in inputs.items()
         }
         live = {n: feed[n] for n in compiled.input_ids if n in feed}
-        with _recording_blocks(compiled, document) as inner:  # "block/inner": the first copy's, on the loss's path
+        with _recording_blocks(compiled, document) as inner:  # "block/inner", "block[1]/inner": on the loss's path
             taps = compiled.taps(**feed)
         tensors = {n: v for n, v in taps.items() if isinstance(v, torch.Tensor) and "." not in n}
         live.update({n: v for n, v in tensors.items() if n in document})
@@ -132,34 +132,42 @@ def trace(compiled: Any, document: Any, inputs: dict[str, torch.Tensor]) -> Back
 
 @contextlib.contextmanager
 def _recording_blocks(compiled: Any, document: Any) -> Iterator[dict[str, torch.Tensor]]:
-    """While inside, each block node's first copy runs node by node and records its inner nodes' outputs (the
-    same tensors the loss is computed from, so autograd gives their gradients) as ``"block/inner"``."""
+    """While inside, each copy of each block node runs node by node and records its inner nodes' outputs (the
+    same tensors the loss is computed from, so autograd gives their gradients) as ``"block/inner"`` in the first
+    copy, ``"block[1]/inner"`` in the second (a shared repeat: each run of its one copy in turn)."""
     from torch import fx
 
-    from graphedit.compiler.block_modules import first_copy
+    from graphedit.compiler.block_modules import copies
+    from graphedit.model.blocks import copy_path
 
     recorded: dict[str, torch.Tensor] = {}
     patched = []
     for node_id in document.node_ids():
         module = compiled.root._modules.get(node_id)
-        copy = first_copy(module) if module is not None and document.node_type(node_id).block is not None else None
-        if copy is None:
-            continue
+        found = copies(module) if module is not None and document.node_type(node_id).block is not None else []
+        for copy in dict.fromkeys(found):  # a shared repeat's one copy once
+            paths = [copy_path(node_id, i) for i, c in enumerate(found) if c is copy]
 
-        class Recorder(fx.Interpreter):
-            def run_node(self, n: fx.Node, _block: str = node_id) -> Any:
-                result = super().run_node(n)
-                inner = n.meta.get("graphedit_id")
-                value = result[0] if isinstance(result, tuple) else result
-                if inner is not None and isinstance(value, torch.Tensor):
-                    recorded[f"{_block}/{inner}"] = value
-                return result
+            class Recorder(fx.Interpreter):
+                def __init__(self, gm: Any, path: str) -> None:
+                    super().__init__(gm)
+                    self.path = path
 
-        def forward(*args: Any, _copy: Any = copy, _recorder: Any = Recorder) -> Any:
-            return _recorder(_copy).run(*args)
+                def run_node(self, n: fx.Node) -> Any:
+                    result = super().run_node(n)
+                    inner = n.meta.get("graphedit_id")
+                    value = result[0] if isinstance(result, tuple) else result
+                    if inner is not None and isinstance(value, torch.Tensor):
+                        recorded[f"{self.path}/{inner}"] = value
+                    return result
 
-        copy.forward = forward  # an instance attribute: nn.Module.__call__ finds it first
-        patched.append(copy)
+            def forward(*args: Any, _copy: Any = copy, _paths: list = paths, _calls: list = [0]) -> Any:  # noqa: B006
+                path = _paths[_calls[0] % len(_paths)]
+                _calls[0] += 1
+                return Recorder(_copy, path).run(*args)
+
+            copy.forward = forward  # an instance attribute: nn.Module.__call__ finds it first
+            patched.append(copy)
     try:
         yield recorded
     finally:

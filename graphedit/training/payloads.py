@@ -102,6 +102,7 @@ class ProbePayload(TypedDict):
     epoch: int
     activations: dict[str, ActivationStats]
     gradients: dict[str, GradientStats]
+    inner_gradients: NotRequired[dict[str, GradientStats]]  # inner nodes of block copies, by path (layer1[1]/conv1)
     seconds: NotRequired[float]  # time the probe took
     feature_maps: NotRequired[dict[str, np.ndarray]]  # per Conv2d node, [C, H, W] of the first probe sample
     filters: NotRequired[dict[str, np.ndarray]]  # the first Conv2d's weights [F, C, k, k]

@@ -7,9 +7,12 @@ the training step that just ran. Its payload, a :class:`~graphedit.training.payl
 
 * ``activations``: per node, mean, std, fraction of exact zeros, min, max and
   a histogram (``hist`` counts over ``edges``) — the notes' per-layer
-  activation histograms (lesson 4), counted on an evenly strided sample of large outputs;
+  activation histograms (lesson 4), counted on an evenly strided sample of large outputs; inside block
+  nodes per inner node of every copy (``layer1/conv1``, ``layer1[1]/conv1``: see ``compiled.taps``);
 * ``gradients``: per node with weights, the gradient norm and weight norm
-  (parameters are named ``<node id>.<name>`` in ``compiled.root``);
+  (parameters are named ``<node id>.<name>`` in ``compiled.root``); ``inner_gradients`` the same for the
+  inner nodes of every copy of each block node (``layer1/conv1``, ``layer1[1]/conv1``), so the canvas
+  colours the wires inside an open block;
 * ``regions`` (1-D and 2-D inputs): every 2-D node output on a grid over the
   data, ``[units, G, G]`` — decision regions of the network and of each
   hidden unit (lesson 2), with ``grid`` giving the extent (``dims`` 2); for
@@ -35,15 +38,15 @@ import numpy as np
 import torch
 from torch import fx, nn
 
+from graphedit.compiler.block_modules import copies, inner_parameters
 from graphedit.training import probe_extras
 from graphedit.training.payloads import ActivationStats, GradientStats, ProbePayload, Regions
+from graphedit.training.probe_stats import activation_stats
 
 if TYPE_CHECKING:
     from graphedit.training.datasets import Split
     from graphedit.training.trainer import Trainer
 
-BINS = 30
-HIST_SAMPLE = 1 << 15  # values a histogram is counted from
 MAX_FEATURE_MAPS = 16
 MAX_REGION_UNITS = 32
 AUTO_BUDGET = 0.03  # fraction of the run's time probes may take with probe_every = 0 (plus the final probe)
@@ -70,6 +73,7 @@ class Prober:
         skip = set(trainer.compiled.input_ids + trainer.compiled.target_ids)
         skip |= set(trainer.compiled.loss_ids + trainer.compiled.metric_ids)
         self.skip = skip
+        self.inner_params = block_parameters(trainer.compiled)
         self.points = probe_extras.training_points(trainer.train_split) if self.grid is not None else None
         self.latent = (
             None
@@ -119,13 +123,16 @@ class Prober:
         t.set_mode(False)
         try:
             taps = t.compiled.taps(**self.kwargs)
+            gradients, inner_gradients = self._gradients()
             payload: ProbePayload = {
                 "kind": "probe",
                 "step": step,
                 "epoch": t.epoch,
                 "activations": self._activations(taps),
-                "gradients": self._gradients(),
+                "gradients": gradients,
             }
+            if inner_gradients:
+                payload["inner_gradients"] = inner_gradients
             if self.conv_ids:
                 payload["feature_maps"] = {
                     n: taps[n][0, :MAX_FEATURE_MAPS].float().cpu().numpy() for n in self.conv_ids if n in taps
@@ -158,50 +165,38 @@ class Prober:
         chosen = [
             (n, v) for n, v in taps.items() if n not in self.skip and isinstance(v, torch.Tensor) and v.dim() >= 1
         ]
-        chosen = [(n, v) for n, v in chosen if v.is_floating_point() and v.numel() > 0]
-        if not chosen:
-            return {}
-        flat = [v.detach().float().flatten() for _, v in chosen]
-        rows = []
-        for f in flat:  # one pass each for min/max and for std/mean (no temporaries of the tensor's size)
-            low, high = torch.aminmax(f)
-            std, mean = torch.std_mean(f, correction=0)
-            rows.append(torch.stack([low, high, mean, std, 1 - torch.count_nonzero(f) / f.numel()]))
-        stats = torch.stack(rows).cpu()
-        out = {}
-        for i, ((node_id, _), f) in enumerate(zip(chosen, flat)):
-            lo, hi, mean, std, zeros = stats[i].tolist()
-            if not (math.isfinite(lo) and math.isfinite(hi)):
-                continue
-            if hi <= lo:
-                hi = lo + 1e-6
-            hist = _histogram(f, lo, hi)
-            out[node_id] = {
-                "mean": mean,
-                "std": std,
-                "zeros": zeros,
-                "min": lo,
-                "max": hi,
-                "hist": hist,
-                "edges": np.linspace(lo, hi, BINS + 1, dtype=np.float32),
-            }
-        return out
+        chosen = [(n, v.detach().float().flatten()) for n, v in chosen if v.is_floating_point() and v.numel() > 0]
+        return activation_stats(chosen)
 
-    def _gradients(self) -> dict[str, GradientStats]:
+    def _gradients(self) -> tuple[dict[str, GradientStats], dict[str, GradientStats]]:
+        """Gradient and weight norms per node with weights, and per inner node of every block copy (by probe key)."""
         grads: dict[str, list[torch.Tensor]] = {}
         weights: dict[str, list[torch.Tensor]] = {}
+        squares: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
         for name, p in self.trainer.root.named_parameters():
             node_id = name.split(".", 1)[0]
-            weights.setdefault(node_id, []).append(p.detach().float().pow(2).sum())
-            if p.grad is not None:
-                grads.setdefault(node_id, []).append(p.grad.detach().float().pow(2).sum())
+            w2 = p.detach().float().pow(2).sum()
+            g2 = p.grad.detach().float().pow(2).sum() if p.grad is not None else None
+            squares[id(p)] = (w2, g2)
+            weights.setdefault(node_id, []).append(w2)
+            if g2 is not None:
+                grads.setdefault(node_id, []).append(g2)
+        top = set(weights) | {k for k in self.inner_params if "/" not in k}
+        for key, params in self.inner_params.items():  # sums of the squares above: no second pass over weights
+            found = [squares[id(p)] for p in params if id(p) in squares]
+            if found:
+                weights[key] = [w2 for w2, _ in found]
+                inner_grads = [g2 for _, g2 in found if g2 is not None]
+                if inner_grads:
+                    grads[key] = inner_grads
         if not weights:
-            return {}
+            return {}, {}
         ids = list(weights)
         w = torch.stack([torch.stack(weights[n]).sum() for n in ids]).sqrt().tolist()
         zero = torch.zeros((), device=self.trainer.device)
         g = torch.stack([torch.stack(grads[n]).sum() if n in grads else zero for n in ids]).sqrt().tolist()
-        return {n: {"grad_norm": gi, "weight_norm": wi} for n, gi, wi in zip(ids, g, w)}
+        stats: dict[str, GradientStats] = {n: {"grad_norm": gi, "weight_norm": wi} for n, gi, wi in zip(ids, g, w)}
+        return {n: v for n, v in stats.items() if n in top}, {n: v for n, v in stats.items() if n not in top}
 
     def _grid(self, X: torch.Tensor) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         t = self.trainer
@@ -250,14 +245,21 @@ class Prober:
         return {"grid": self.grid, "maps": maps, "outputs": outputs, "prediction": self.pred_key}
 
 
-def _histogram(f: torch.Tensor, lo: float, hi: float) -> np.ndarray:
-    """Counts of ``f`` in BINS equal bins over [lo, hi], as ``torch.histc`` but faster: from an evenly strided
-    sample of at most HIST_SAMPLE values (the views draw the shape), scaled to ``f``'s size."""
-    step = -(-f.numel() // HIST_SAMPLE)
-    sample = f[::step]
-    index = ((sample - lo) * (BINS / (hi - lo))).long().clamp_(0, BINS - 1)
-    counts = torch.bincount(index, minlength=BINS).float()
-    return (counts * (f.numel() / sample.numel())).cpu().numpy()
+def block_parameters(compiled: Any) -> dict[str, list[nn.Parameter]]:
+    """The weights of every inner node of every block copy, by probe key (``layer1[1]/conv1``): each block node's
+    module is the one its call in the model runs (a block node sharing another's weights runs that one's, and
+    names them under its own id too)."""
+    out: dict[str, list[nn.Parameter]] = {}
+    for node in compiled.taps.graph.nodes:
+        node_id = node.meta.get("graphedit_id")
+        if node.op != "call_module" or node_id is None:
+            continue
+        module = compiled.taps.get_submodule(node.target)
+        if copies(module):
+            out.update(inner_parameters(module, node_id))
+            if node.target != node_id:
+                out[node_id] = list(module.parameters())
+    return out
 
 
 def _counts(pred: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor | None:

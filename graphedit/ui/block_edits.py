@@ -105,6 +105,17 @@ class BlockEdits:
         self.levels.append(Level(self.document, node_id, definition.name, copy, InstanceShapes(definition)))
         self._show_level()
 
+    def show_copy(self: EditorController, copy: int) -> None:
+        """Show another copy of the innermost open block's repeat: its shapes and, while training, its badges."""
+        if not self.levels:
+            return
+        level = self.levels[-1]
+        repeat = level.parent.params(level.node_id).get("repeat", 1) if level.node_id in level.parent else 1
+        copy = max(0, min(copy, repeat - 1))
+        if copy != level.copy:
+            level.copy = copy
+            self._show_level()
+
     def leave_block(self: EditorController, keep: int | None = None) -> None:
         """Go up to level ``keep`` (0: the project's graph; default: one up); the block left is selected."""
         keep = len(self.levels) - 1 if keep is None else keep

@@ -1,7 +1,8 @@
 """The bar at the top of the canvas while a block is open: the path of open blocks, and who shares the inside.
 
-``Project ▸ layer2 (BasicBlock)`` — each part is a button that goes back up to it — then what this copy takes
-and gives and how many block nodes use the definition, since an edit here changes all of them.
+``Project ▸ layer2 (BasicBlock, copy 1 of 2) ‹ ›`` — each part is a button that goes back up to it, the arrows
+show the previous or next copy of a repeat (its shapes, and while training its badges) — then what this copy
+takes and gives and how many block nodes use the definition, since an edit here changes all of them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout
 
 from graphedit.model.grouping import library_for
+from graphedit.ui.block_levels import Level
 from graphedit.ui.controller import EditorController
 
 STYLE = """
@@ -49,6 +51,8 @@ class Breadcrumb(QFrame):
         self.row.setSpacing(2)
         column.addLayout(self.row)
         self.buttons: list[QToolButton] = []
+        self.previous: QToolButton | None = None  # the copy arrows, while a repeated block is open
+        self.next: QToolButton | None = None
         self.info = QLabel()
         self.info.setWordWrap(True)
         column.addWidget(self.info)
@@ -59,9 +63,11 @@ class Breadcrumb(QFrame):
         controller.undo_stack.indexChanged.connect(self._stepped)
 
     def refresh(self) -> None:
+        self.hide()  # buttons added to a shown bar stay hidden until the next turn of the event loop, unsized
         while self.row.count():
             item = self.row.takeAt(0)
             if item.widget() is not None:
+                item.widget().hide()  # gone now, not at the next turn of the event loop
                 item.widget().deleteLater()
         self.buttons = []
         levels = self.controller.levels
@@ -82,10 +88,34 @@ class Breadcrumb(QFrame):
             button.clicked.connect(lambda _c=False, d=depth: self.controller.leave_block(d))
             self.row.addWidget(button)
             self.buttons.append(button)
+        self._copy_buttons(levels[-1])
         self.row.addStretch(1)
         self._refresh_info()
         self.show()
         self.raise_()
+
+    def _copy_buttons(self, level: Level) -> None:
+        """‹ and › beside the open block when it is repeated: the previous and the next copy."""
+        self.previous = self.next = None
+        repeat = level.parent.params(level.node_id).get("repeat", 1) if level.node_id in level.parent else 1
+        if repeat <= 1:
+            return
+        for text, step, tip in (("‹", -1, "Show the previous copy"), ("›", 1, "Show the next copy")):
+            button = QToolButton()
+            button.setText(text)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.setToolTip(f"{tip} of {level.node_id} (its shapes, and while training its badges)")
+            button.setEnabled(0 <= level.copy + step < repeat)
+            button.clicked.connect(lambda _c=False, s=step: self._step_copy(s))
+            self.row.addWidget(button)
+            if step < 0:
+                self.previous = button
+            else:
+                self.next = button
+
+    def _step_copy(self, step: int) -> None:
+        if self.controller.levels:
+            self.controller.show_copy(self.controller.levels[-1].copy + step)
 
     def _stepped(self, *_: object) -> None:
         if self.controller.levels:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxL
 
 from graphedit.ui.inside.page import EVAL_NOTE, InsidePage
 from graphedit.ui.inside.plots import TensorPlot, make_layout, value_text
+from graphedit.ui.live.badges import level_prefix
 from graphedit.ui.live.base import fmt
 
 
@@ -162,8 +163,8 @@ class BackpropPage(InsidePage):
         block = self.open_block()
         if block is None:
             values, grads = self.trace.values, self.trace.grads
-        else:  # inside a block node: its first copy's inner nodes, their gradients once the walk reached the block
-            prefix = f"{block}/"
+        else:  # inside a block node: the open copy's inner nodes, their gradients once the walk reached the block
+            prefix = self.open_copy()
             values = {k[len(prefix) :]: v for k, v in self.trace.inner_values.items() if k.startswith(prefix)}
             grads = {k[len(prefix) :]: v for k, v in self.trace.inner_grads.items() if k.startswith(prefix)}
             reached = set(values) if block in reached else set()
@@ -181,6 +182,12 @@ class BackpropPage(InsidePage):
         """The top-level block node the canvas shows the inside of (``None`` at the top level)."""
         levels = getattr(self.dock.controller, "levels", None) or []
         return levels[0].node_id if levels else None
+
+    def open_copy(self) -> str:
+        """The trace's key prefix of the copy the canvas shows (``blocks/``, ``blocks[1]/``); deeper than one block,
+        none (the trace records the inner nodes of top-level block nodes)."""
+        levels = getattr(self.dock.controller, "levels", None) or []
+        return level_prefix(self.dock.controller) if len(levels) == 1 else "\0"
 
     def _level_changed(self) -> None:
         if self.trace is not None and self.isVisible() and self.showing_body():

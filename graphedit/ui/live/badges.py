@@ -7,9 +7,9 @@ layers without weights, of the nearest layer with weights before it), on a
 log scale from dim (vanishing) to bright (large): in a deep plain network
 the early wires go dark, with skip connections they stay lit (lesson 5).
 
-Inside an open block the badges are those of its inner nodes: the probes record the first copy of each block
-node under the node's path (``layer1/conv1``, ``layer1/downsample/0``), so an open first copy shows them and another
-copy shows none (its values are not recorded).
+Inside an open block the badges and wire colours are those of the open copy's inner nodes: the probes record
+every copy of each block node under its path (``layer1/conv1`` in the first copy, ``layer1[1]/conv1`` in the
+second, ``layer2/downsample/0`` nested), activations and gradient norms alike.
 
 Also reports which node the mouse is over, for views that follow the hover.
 """
@@ -23,6 +23,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QColor
 
+from graphedit.model.blocks import copy_path
+
 DEAD_SHOWN = 0.05  # from this fraction of exact zeros on, the badge shows the dead fraction
 
 
@@ -32,21 +34,18 @@ def badge_text(act: dict[str, Any]) -> str:
     return f"μ {act['mean']:.2g} σ {act['std']:.2g}"
 
 
-def level_prefix(controller: Any) -> str | None:
-    """The probe key prefix of the block the canvas shows (``""`` at the top, ``layer1/`` inside ``layer1``), or
-    ``None`` inside a copy the probes do not record (only the first copy of a repeat is)."""
+def level_prefix(controller: Any) -> str:
+    """The probe key prefix of the block copy the canvas shows: ``""`` at the top, ``layer1/`` inside the first
+    copy of ``layer1``, ``layer1[1]/`` inside its second (see :func:`graphedit.model.blocks.copy_path`)."""
     prefix = ""
     for level in getattr(controller, "levels", ()):
-        if level.copy != 0:
-            return None
-        prefix += f"{level.node_id}/"
+        repeat = level.parent.params(level.node_id).get("repeat", 1) if level.node_id in level.parent else 1
+        prefix += copy_path(level.node_id, min(level.copy, max(1, int(repeat)) - 1)) + "/"
     return prefix
 
 
-def at_level(values: dict[str, Any], prefix: str | None) -> dict[str, Any]:
+def at_level(values: dict[str, Any], prefix: str) -> dict[str, Any]:
     """The entries of a probe's per-node ``values`` under ``prefix``, keyed by the shown document's node ids."""
-    if prefix is None:
-        return {}
     if not prefix:
         return {k: v for k, v in values.items() if "/" not in k}
     return {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix) and "/" not in k[len(prefix) :]}
@@ -135,7 +134,7 @@ class CanvasOverlay(QObject):
         prefix = level_prefix(self.controller)
         acts = at_level(probe.get("activations") or {}, prefix)
         self.badges = {n: badge_text(a) for n, a in acts.items() if n in nodes}
-        gradients = at_level(probe.get("gradients") or {}, prefix)  # per top-level node: none inside a block
+        gradients = at_level(probe.get("inner_gradients" if prefix else "gradients") or {}, prefix)
         self.colors = edge_colors(gradient_of_edges(document, gradients))
         if self.canvas is None:
             return

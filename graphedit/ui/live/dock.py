@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from graphedit.ui.live.activations import ActivationsView
-from graphedit.ui.live.badges import CanvasOverlay
+from graphedit.ui.live.badges import CanvasOverlay, level_prefix
 from graphedit.ui.live.base import BAD, LiveView
 from graphedit.ui.live.confusion import ConfusionView
 from graphedit.ui.live.curves import CurvesView
@@ -226,6 +226,9 @@ class LiveViewsDock(QDockWidget):
         self._focus_changed(self._selection, node_id)
 
     def _focus_changed(self, selection: list[str], hover: str | None) -> None:
+        prefix = level_prefix(self.controller)  # inside a block the views follow the open copy's inner nodes
+        selection = [prefix + n for n in selection]
+        hover = prefix + hover if hover is not None else None
         redraw = False
         for view in (self._made or {}).values():
             if view.set_focus_nodes(selection, hover):
