@@ -83,7 +83,7 @@ class GraphDocument:
         return node_id in self.graph
 
     def __len__(self) -> int:
-        return self.graph.number_of_nodes()
+        return int(self.graph.number_of_nodes())
 
     def node_ids(self) -> list[str]:
         return list(self.graph.nodes)
@@ -95,7 +95,8 @@ class GraphDocument:
         return dict(self._node(node_id)["params"])
 
     def position(self, node_id: str) -> tuple[float, float]:
-        return self._node(node_id)["position"]
+        position: tuple[float, float] = self._node(node_id)["position"]
+        return position
 
     def is_muted(self, node_id: str) -> bool:
         return bool(self._node(node_id).get("muted", False))
@@ -125,7 +126,8 @@ class GraphDocument:
         return list(nx.lexicographical_topological_sort(self.graph))
 
     def descendants(self, node_id: str) -> set[str]:
-        return nx.descendants(self.graph, node_id)
+        found: set[str] = nx.descendants(self.graph, node_id)
+        return found
 
     def new_id(self, type_id: str, taken: Collection[str] = ()) -> str:
         """The first free ``<prefix><n>`` (``conv1``, ``conv2``, ...), also avoiding ``taken`` (a paste).
@@ -143,9 +145,10 @@ class GraphDocument:
 
     def _node(self, node_id: str) -> dict[str, Any]:
         try:
-            return self.graph.nodes[node_id]
+            data: dict[str, Any] = self.graph.nodes[node_id]
         except KeyError:
             raise GraphError(f"there is no node '{node_id}' in the graph.") from None
+        return data
 
     def check_connect(self, src: str, src_port: str, dst: str, dst_port: str) -> str | None:
         """Why ``src.src_port → dst.dst_port`` cannot be made, or ``None`` if it can.

@@ -316,8 +316,9 @@ class Ungrouping:
                 feed = {i: produced.get(o) for i, o in zip(inputs, outputs)}
             else:
                 for e in self.edges:
-                    if e.src == self.node_id and produced.get(e.src_port) is not None:
-                        self.inner_edges.append(Edge(*produced[e.src_port], e.dst, e.dst_port))
+                    source = produced.get(e.src_port)
+                    if e.src == self.node_id and source is not None:
+                        self.inner_edges.append(Edge(*source, e.dst, e.dst_port))
 
     @property
     def new_ids(self) -> list[str]:
