@@ -12,11 +12,13 @@ from typing import Any
 
 from torch import fx, nn
 
+from graphedit.model.blocks import BlockDefinition
+
 
 class Chain(nn.Sequential):
     """Copies of a block with several inputs or outputs: each copy's outputs feed the next copy's inputs."""
 
-    def forward(self, *xs: Any) -> Any:  # type: ignore[override]
+    def forward(self, *xs: Any) -> Any:
         for module in self:
             out = module(*xs)
             xs = out if isinstance(out, tuple) else (out,)
@@ -32,7 +34,7 @@ class Loop(nn.Module):
         self.times = times
 
     def forward(self, *xs: Any) -> Any:
-        block = self._modules["0"]
+        block = self.get_submodule("0")
         for _ in range(self.times):
             out = block(*xs)
             xs = out if isinstance(out, tuple) else (out,)
@@ -43,8 +45,9 @@ def first_copy(module: nn.Module) -> fx.GraphModule | None:
     """The first copy of a built block node (a repeat holds copies as ``0``, ``1``, ...); ``None`` if not a block."""
     if isinstance(module, fx.GraphModule):
         return module
-    if isinstance(module, (nn.Sequential, Loop)) and isinstance(module._modules.get("0"), fx.GraphModule):
-        return module._modules["0"]
+    copy = module._modules.get("0")
+    if isinstance(module, (nn.Sequential, Loop)) and isinstance(copy, fx.GraphModule):
+        return copy
     return None
 
 
@@ -52,17 +55,27 @@ def inner_names(module: nn.Module) -> list[str]:
     """Paths of the inner nodes of a block's first copy, nested blocks included (``conv1``, ``downsample/0``)."""
     copy = first_copy(module)
     out: list[str] = []
-    for node in copy.graph.nodes if copy is not None else ():
+    if copy is None:
+        return out
+    for node in copy.graph.nodes:
         inner = node.meta.get("graphedit_id")
         if inner is None:
             continue
         out.append(inner)
-        if node.op == "call_module" and first_copy(copy.get_submodule(node.target)) is not None:
-            out += [f"{inner}/{name}" for name in inner_names(copy.get_submodule(node.target))]
+        if node.op == "call_module" and first_copy(copy.get_submodule(_target(node))) is not None:
+            out += [f"{inner}/{name}" for name in inner_names(copy.get_submodule(_target(node)))]
     return out
 
 
-def inner_training(definition: Any, module: nn.Module, prefix: str, scale: float = 1.0) -> tuple[list, dict]:
+def _target(node: fx.Node) -> str:
+    """The submodule path a ``call_module`` node calls."""
+    assert isinstance(node.target, str)  # fx keeps a call_module's target as the module's path
+    return node.target
+
+
+def inner_training(
+    definition: BlockDefinition, module: nn.Module, prefix: str, scale: float = 1.0
+) -> tuple[list[str], dict[str, float]]:
     """What the training settings of a block's inner nodes are, by module path under ``prefix``, in every copy.
 
     Returns the frozen inner nodes' paths and the learning-rate multipliers other than 1 (an inner node's times
@@ -70,6 +83,7 @@ def inner_training(definition: Any, module: nn.Module, prefix: str, scale: float
     the node's :class:`~graphedit.model.blocks.BlockDefinition`; nested blocks are followed (a frozen nested block
     node is frozen whole). Shared copies are one module, so one path.
     """
+    copies: list[tuple[str, nn.Module]]
     if isinstance(module, fx.GraphModule):
         copies = [(prefix, module)]
     else:
@@ -109,9 +123,9 @@ def block_inner_values(module: nn.Module, *inputs: Any) -> dict[str, Any]:
             inner = n.meta.get("graphedit_id")
             if inner is not None:
                 values[inner] = result[0] if isinstance(result, tuple) else result
-                if n.op == "call_module" and first_copy(self.module.get_submodule(n.target)) is not None:
+                if n.op == "call_module" and first_copy(self.module.get_submodule(_target(n))) is not None:
                     args, _ = self.fetch_args_kwargs_from_env(n)
-                    nested = block_inner_values(self.module.get_submodule(n.target), *args)
+                    nested = block_inner_values(self.module.get_submodule(_target(n)), *args)
                     values.update({f"{inner}/{k}": v for k, v in nested.items()})
             return result
 

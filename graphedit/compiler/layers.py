@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -26,13 +26,13 @@ from torch import fx, nn
 from graphedit.compiler.block_modules import Chain, Loop
 from graphedit.errors import GraphEditError, NodeError
 from graphedit.model.blocks import BlockDefinition, instance_values
-from graphedit.model.document import GraphDocument
+from graphedit.model.graph_view import GraphView
 from graphedit.nodes.init import apply_init
 from graphedit.nodes.spec import Call, NodeType, Shape, shape_text
 
 
 def resolve_inputs(
-    doc: GraphDocument,
+    doc: GraphView,
     node_id: str,
     node_type: NodeType,
     outputs: dict[str, dict[str, Any]],
@@ -85,6 +85,8 @@ def build_layer(node_type: NodeType, params: dict[str, Any], shapes: list[tuple[
         node_type.check(params, shapes)
     if node_type.block is not None:
         return build_block(node_type, params, shapes)
+    if node_type.build is None:
+        raise GraphEditError(f"a {node_type.title} node builds no layer")
     return node_type.build(params, shapes)
 
 
@@ -119,7 +121,7 @@ _FIXES = (
 )
 
 
-def explain(node_id: str, node_type: NodeType, shapes: list, exc: Exception) -> NodeError:
+def explain(node_id: str, node_type: NodeType, shapes: Sequence[Shape | None], exc: Exception) -> NodeError:
     """Turn a failure inside build or forward into a NodeError with a fix."""
     if isinstance(exc, NodeError):
         return NodeError(node_id, exc.problem, exc.fix, path=exc.path)
@@ -131,7 +133,7 @@ def explain(node_id: str, node_type: NodeType, shapes: list, exc: Exception) -> 
     return NodeError(node_id, f"{node_type.title} cannot take {got}: {message}", fix)
 
 
-def shared_owners(document: GraphDocument, order: list[str]) -> dict[str, str]:
+def shared_owners(document: GraphView, order: list[str]) -> dict[str, str]:
     """Block nodes with ``shared`` on → the first such node of their type (in ``order``): its module serves them all."""
     owners: dict[str, str] = {}
     first: dict[str, str] = {}
@@ -153,7 +155,7 @@ def repeat_problem(definition: BlockDefinition, repeat: int) -> None:
         )
 
 
-def shared_problem(repeat: int, before: list[Shape], after: list[Shape]) -> None:
+def shared_problem(repeat: int, before: Sequence[Shape | None], after: Sequence[Shape | None]) -> None:
     """A shared repeat applies one copy again and again: it must keep its shapes."""
     if before != after:
         raise NodeError(
@@ -164,7 +166,7 @@ def shared_problem(repeat: int, before: list[Shape], after: list[Shape]) -> None
         )
 
 
-def wrap_copy_error(exc: NodeError, index: int, repeat: int, fed: list[Shape | None]) -> NodeError:
+def wrap_copy_error(exc: NodeError, index: int, repeat: int, fed: Sequence[Shape | None]) -> NodeError:
     """An error inside copy ``index``: its path gains the index (when repeated) and says what fed the copy.
 
     Problems inside blocks carry no path text; shape inference writes ``0/conv2: ...`` in front once, at the top.
@@ -180,7 +182,7 @@ def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape 
     repeat, shared = params["repeat"], params["shared"]
     repeat_problem(definition, repeat)
     copies: list[nn.Module] = []
-    current = list(shapes)
+    current: Sequence[Shape | None] = list(shapes)
     for index in range(1 if shared else repeat):
         values = instance_values(node_type, params, index)
         try:
@@ -200,7 +202,10 @@ def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape 
     return Chain(*copies)
 
 
-Compute = Callable[[NodeType, dict[str, Any], list[Any]], tuple[dict[str, Any], int, int, Any, "int | None"]]
+LayerResult = tuple[dict[str, Any], int, int, "tuple[str, str, tuple[str, ...]] | None", "int | None"]
+"""(outputs by port, parameters, parameter bytes, (problem, fix, path) or None, activation bytes or None)"""
+
+Compute = Callable[[NodeType, dict[str, Any], list[Any]], LayerResult]
 
 
 def infer_block(
@@ -268,20 +273,21 @@ def infer_copy(
         meta[node_id] = outputs
         count, size = count + node_count, size + node_size
         activation += new_bytes(outputs, values_in) if node_activation is None else node_activation
-    outputs = definition.outputs()
-    if not outputs or any(o not in results for o in outputs):
+    output_ids = definition.outputs()
+    if not output_ids or any(o not in results for o in output_ids):
         raise NodeError(None, f"the block '{definition.name}' has no output", "add a Block output node inside it")
-    return [results[o] for o in outputs], count, size, activation
+    return [results[o] for o in output_ids], count, size, activation
 
 
-def meta_compute(memo: dict[tuple, Any]) -> Compute:
+def meta_compute(memo: dict[tuple[Any, ...], LayerResult]) -> Compute:
     """A layer's result on meta tensors, remembered in ``memo`` (a block's through :func:`infer_block`)."""
 
-    def compute(node_type: NodeType, params: dict[str, Any], values: list[Any]) -> Any:
+    def compute(node_type: NodeType, params: dict[str, Any], values: list[Any]) -> LayerResult:
         key = (id(node_type), tuple(sorted(params.items())), tuple(_tensor_key(v) for v in values))
         if key in memo:
             return memo[key]
         shapes = [None if v is None else tuple(v.shape) for v in values]
+        result: LayerResult
         try:
             if node_type.block is not None:
                 if node_type.check is not None:
@@ -306,7 +312,7 @@ def _tensor_key(value: Any) -> Any:
 
 
 def build_copy(
-    definition: BlockDefinition, values: dict[str, Any], shapes: list[Shape | None]
+    definition: BlockDefinition, values: dict[str, Any], shapes: Sequence[Shape | None]
 ) -> tuple[fx.GraphModule, list[Shape]]:
     """One copy of a definition with exposed ``values``: the module and its output shapes."""
     doc = definition.document
@@ -335,6 +341,7 @@ def build_copy(
             raise NodeError(None, exc.problem, exc.fix, path=(node_id,)) from None
         if node_type.role == "block_output":
             edge = doc.edge_into(node_id, "x")
+            assert edge is not None  # resolve_inputs raised for an unwired output
             value = values_in[0]
             results[node_id] = (tuple(value.shape), nodes[edge.src][edge.src_port])
             continue
@@ -405,6 +412,6 @@ def _name(node_id: str) -> str:
     return f"n{node_id}" if node_id[:1].isdigit() else node_id
 
 
-def _wired(doc: Any, node_id: str, port: str, nodes: dict[str, dict[str, fx.Node]]) -> fx.Node | None:
+def _wired(doc: GraphView, node_id: str, port: str, nodes: dict[str, dict[str, fx.Node]]) -> fx.Node | None:
     edge = doc.edge_into(node_id, port)
     return None if edge is None else nodes[edge.src][edge.src_port]
