@@ -25,9 +25,10 @@ from typing import Any
 from graphedit.errors import GraphError
 from graphedit.model.annotations import Frame, frames_holding_only
 from graphedit.model.blocks import ENABLED, INSTANCE_PARAMS, BlockDefinition, BlockLibrary, Exposed, instance_values
-from graphedit.model.document import ID_PATTERN, RESERVED_IDS, GraphDocument
+from graphedit.model.document import GraphDocument
 from graphedit.model.events import Edge
 from graphedit.model.geometry import node_rects
+from graphedit.model.node_names import ID_PATTERN, RESERVED_IDS
 
 PORT_GAP = 260.0  # how far left/right of the grouped nodes the port nodes are placed
 COPY_GAP = 120.0  # between the copies of an expanded repeat
