@@ -14,7 +14,8 @@ from typing import Any
 import networkx as nx
 import torch
 
-from graphedit.compiler.layers import build_copy, resolve_inputs
+from graphedit.compiler.layer_io import resolve_inputs
+from graphedit.compiler.layers import build_copy
 from graphedit.compiler.shapes import NodeInfo, ShapeInference
 from graphedit.errors import GraphEditError, NodeError
 from graphedit.model.blocks import BlockDefinition, instance_values

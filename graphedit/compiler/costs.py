@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from graphedit.compiler.layers import apply_layer, build_layer, resolve_inputs
+from graphedit.compiler.layer_io import apply_layer, resolve_inputs
+from graphedit.compiler.layers import build_layer
 from graphedit.compiler.shapes import META_BATCH, ShapeInference
 from graphedit.errors import GraphEditError
 from graphedit.model.document import GraphDocument

@@ -17,18 +17,16 @@ import networkx as nx
 import torch
 from torch import nn
 
-from graphedit.compiler.layers import (
+from graphedit.compiler.layer_io import (
     LayerResult,
     apply_layer,
-    build_layer,
     example_bytes,
     explain,
-    infer_block,
     new_bytes,
     resolve_inputs,
-    shared_owners,
     split_outputs,
 )
+from graphedit.compiler.layers import build_layer, infer_block, shared_owners
 from graphedit.errors import NodeError
 from graphedit.model.document import GraphDocument
 from graphedit.model.events import (
