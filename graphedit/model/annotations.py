@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal, overload
 
 FRAME_COLORS = ("#3b6fb6", "#3f8f57", "#7c52b3", "#c47a2a", "#a8507a", "#2a8a8f")
 NOTE_COLOR = "#e8c547"
@@ -77,6 +77,15 @@ class Annotations:
 
     def __len__(self) -> int:
         return len(self.frames) + len(self.notes)
+
+    @overload
+    def get(self, kind: Literal["frame"], item_id: str) -> Frame | None: ...
+
+    @overload
+    def get(self, kind: Literal["note"], item_id: str) -> Note | None: ...
+
+    @overload
+    def get(self, kind: str, item_id: str) -> Item | None: ...
 
     def get(self, kind: str, item_id: str) -> Item | None:
         return (self.frames if kind == "frame" else self.notes).get(item_id)
