@@ -10,7 +10,7 @@ marks it for the Experiments panel's sweeps.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFont
@@ -38,6 +38,12 @@ from graphedit.ui.param_editors import make_editor
 ERROR_STYLE = (
     "QLabel { background: rgba(229, 57, 53, 40); border: 1px solid #e53935; border-radius: 4px; padding: 6px; }"
 )
+
+if TYPE_CHECKING:
+    from graphedit.model.document import GraphDocument
+    from graphedit.ui.controller import EditorController
+    from graphedit.ui.experiments.marks import SweepMarks
+
 SWEEPABLE = ("int", "float", "choice", "bool")  # parameter kinds a sweep can vary
 FORMULA_STYLE = "QLabel { background: rgba(128, 128, 128, 30); border-radius: 4px; padding: 6px; }"
 
@@ -53,7 +59,9 @@ def _label(text: str = "", wrap: bool = True, selectable: bool = True) -> QLabel
 class InspectorDock(QDockWidget):
     """Shows and edits the one selected node; says what to do when none or several are selected."""
 
-    def __init__(self, controller: Any, parent: QWidget | None = None, marks: Any = None) -> None:
+    def __init__(
+        self, controller: EditorController, parent: QWidget | None = None, marks: SweepMarks | None = None
+    ) -> None:
         super().__init__("Inspector", parent)
         self.setObjectName("inspector")
         self.controller = controller
@@ -61,7 +69,7 @@ class InspectorDock(QDockWidget):
         self.mark_buttons: dict[str, QWidget] = {}
         self.node_id: str | None = None
         self._type_id: str | None = None
-        self._shown_doc: Any = None
+        self._shown_doc: GraphDocument | None = None
         self._bound: dict[str, str] = {}
         self.editors: dict[str, QWidget] = {}
         self._extra: Any = None  # a view's text about the selected node (backprop's chain rule), or None

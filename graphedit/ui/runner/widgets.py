@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -20,6 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from graphedit.training.datasets import DatasetInfo, Opt
+
+if TYPE_CHECKING:
+    from graphedit.ui.experiments.marks import SweepMarks
 
 INT_LIMIT = 2**31 - 1
 
@@ -188,7 +191,7 @@ class MarkedFields:
     """Editors of a form with a sweep button beside them (from the window's sweep marks): each one's field in the
     form (the editor, or a row of it and its button) and the buttons by swept name."""
 
-    def __init__(self, marks: Any) -> None:
+    def __init__(self, marks: SweepMarks | None) -> None:
         self.marks = marks
         self.buttons: dict[str, QWidget] = {}
         self._rows: dict[QWidget, QWidget] = {}
