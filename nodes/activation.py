@@ -41,7 +41,7 @@ def _build_sigmoid(params: dict[str, Any], shapes: list[Shape | None]) -> Call:
     return Call(sigmoid, {"beta": params["beta"]})
 
 
-def _act(type_id: str, doc: str, formula: str, build: Any, params: tuple[Param, ...] = (), **kw: Any) -> NodeType:
+def _act(type_id: str, doc: str, formula: str, build: Build, params: tuple[Param, ...] = (), **kw: Any) -> NodeType:
     return NodeType(
         type_id,
         type_id,

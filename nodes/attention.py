@@ -42,7 +42,7 @@ class Attention(nn.Module):
         key = query
         if self.has_key:
             wired = rest[i]
-            assert wired is not None  # has_key: the key port is wired, so its tensor comes
+            assert wired is not None  # has_key: the key port is wired, so a tensor is passed for it
             key = wired
             i += 1
         value = key

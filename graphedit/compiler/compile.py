@@ -23,6 +23,7 @@ from typing import Any
 import networkx as nx
 import torch
 from torch import fx, nn
+from torch.fx.node import Argument
 
 from graphedit.compiler.block_modules import block_inner_values, inner_names, inner_training
 from graphedit.compiler.layers import build_layer, shared_owners
@@ -264,7 +265,7 @@ class _Builder:
                     weights.append(graph.get_attr(f"{src}.{name}"))
         return graph.create_node("call_function", layer.fn, (weights,), dict(layer.kwargs), name=node_id)
 
-    def _result(self, graph: fx.Graph, wanted: list[str], values: dict[str, dict[str, fx.Node]], mode: str) -> Any:
+    def _result(self, graph: fx.Graph, wanted: list[str], values: dict[str, dict[str, fx.Node]], mode: str) -> Argument:
         first = {n: next(iter(values[n].values())) for n in wanted if values.get(n)}
         if mode == "model":
             outs = [first[n] for n in wanted if n in first]
