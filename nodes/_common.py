@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from graphedit.errors import NodeError
 from graphedit.nodes.spec import Shape, shape_text
+
+Build = Callable[[dict[str, Any], list[Shape | None]], object]
+"""A node type's ``build(params, input_shapes)``: an ``nn.Module`` or a :class:`~graphedit.nodes.spec.Call`."""
+
+Check = Callable[[dict[str, Any], list[Shape | None]], None]
+"""A node type's ``check(params, input_shapes)``: raises a :class:`NodeError` for inputs it cannot take."""
+
+
+def known(shapes: Sequence[Shape | None], index: int = 0) -> Shape:
+    """The shape of input ``index``, which a ``build`` needs: shape inference builds a layer only from known shapes."""
+    shape = shapes[index]
+    if shape is None:
+        raise NodeError(None, f"input {index + 1} has no shape yet", fix="connect it")
+    return shape
 
 
 def need_rank(title: str, shape: Shape | None, ranks: Sequence[int], expects: str, fix: str) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from graphedit.nodes._common import need_rank
+from graphedit.nodes._common import Build, need_rank
 from graphedit.nodes.spec import Call, NodeType, Param, Shape
 
 
@@ -27,7 +28,7 @@ def sigmoid(x: torch.Tensor, beta: float) -> torch.Tensor:
     return torch.sigmoid(beta * x)
 
 
-def _call(fn: Any, **kwargs: Any) -> Any:
+def _call(fn: Callable[..., torch.Tensor], **kwargs: str) -> Build:
     def build(params: dict[str, Any], shapes: list[Shape | None]) -> Call:
         return Call(fn, {k: params[v] for k, v in kwargs.items()})
 
@@ -40,7 +41,7 @@ def _build_sigmoid(params: dict[str, Any], shapes: list[Shape | None]) -> Call:
     return Call(sigmoid, {"beta": params["beta"]})
 
 
-def _act(type_id: str, doc: str, formula: str, build: Any, params: tuple[Param, ...] = (), **kw: Any) -> NodeType:
+def _act(type_id: str, doc: str, formula: str, build: Build, params: tuple[Param, ...] = (), **kw: Any) -> NodeType:
     return NodeType(
         type_id,
         type_id,

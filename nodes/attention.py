@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from graphedit.errors import NodeError
-from graphedit.nodes._common import need_rank
+from graphedit.nodes._common import known, need_rank
 from graphedit.nodes.spec import NodeType, Param, Port, Shape, shape_text
 
 
@@ -41,11 +41,15 @@ class Attention(nn.Module):
         i = 0
         key = query
         if self.has_key:
-            key = rest[i]
+            wired = rest[i]
+            assert wired is not None  # has_key: the key port is wired, so a tensor is passed for it
+            key = wired
             i += 1
         value = key
         if self.has_value:
-            value = rest[i]
+            wired = rest[i]
+            assert wired is not None
+            value = wired
             i += 1
         padding = None
         if self.has_mask:
@@ -53,7 +57,9 @@ class Attention(nn.Module):
         causal = None
         if self.causal:
             causal = torch.ones(query.shape[1], key.shape[1], dtype=torch.bool, device=query.device).triu(1)
-        out, _ = self.attn(query, key, value, key_padding_mask=padding, attn_mask=causal, need_weights=False)
+        out: torch.Tensor = self.attn(
+            query, key, value, key_padding_mask=padding, attn_mask=causal, need_weights=False
+        )[0]
         return out
 
 
@@ -85,7 +91,8 @@ def _check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
 
 
 def _build(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
-    query, key, value, mask = shapes
+    _, key, value, mask = shapes
+    query = known(shapes)
     memory = key if key is not None else query
     value_dim = value[2] if value is not None else memory[2]
     return Attention(

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from graphedit.errors import NodeError
-from graphedit.nodes._common import need_rank
+from graphedit.nodes._common import Build, Check, known, need_rank
 from graphedit.nodes.spec import Call, NodeType, Param, Shape, init_param, shape_text
 
 _SIZE = "Output size per dimension: ⌊(i + 2p − d(k−1) − 1) / s⌋ + 1."
@@ -73,12 +73,12 @@ def conv_out(i: int, k: int, s: int, p: int, d: int = 1) -> int:
 
 def resolve_padding(title: str, params: dict[str, Any]) -> int | str:
     """A number of zeros per side, or torch's 'same' (stride 1 with an even kernel)."""
-    pad = params.get("padding", 0)
+    pad: int | str = params.get("padding", 0)
     if pad == "valid":
         return 0
     if pad != "same":
         return pad
-    span = params.get("dilation", 1) * (params["kernel"] - 1)
+    span: int = params.get("dilation", 1) * (params["kernel"] - 1)
     if span % 2 == 0:
         return span // 2  # for an odd kernel this gives ⌈i / s⌉ at any stride
     if params.get("stride", 1) == 1:
@@ -92,7 +92,7 @@ def resolve_padding(title: str, params: dict[str, Any]) -> int | str:
 
 def _out_sizes(title: str, shape: Shape, params: dict[str, Any], dims: int) -> list[int]:
     pad = resolve_padding(title, params)
-    if pad == "same":
+    if isinstance(pad, str):  # "same", the only text resolve_padding returns
         return list(shape[2:])
     k, s, d = params["kernel"], params.get("stride", 1), params.get("dilation", 1)
     sizes = [conv_out(i, k, s, pad, d) for i in shape[2:]]
@@ -120,7 +120,7 @@ def check_groups(title: str, channels: int, filters: int, groups: int) -> None:
     )
 
 
-def _conv_check(title: str, dims: int) -> Any:
+def _conv_check(title: str, dims: int) -> Check:
     def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         shape = shapes[0]
         _check_rank(title, dims, shape)
@@ -131,13 +131,13 @@ def _conv_check(title: str, dims: int) -> Any:
     return check
 
 
-def _build_conv(dims: int) -> Any:
+def _build_conv(dims: int) -> Build:
     cls = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[dims]
 
     def build(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
         pad = resolve_padding(f"Conv{dims}d", params)
         return cls(
-            shapes[0][1],
+            known(shapes)[1],
             params["filters"],
             params["kernel"],
             stride=params["stride"],
@@ -169,7 +169,7 @@ def _conv_type(dims: int) -> NodeType:
     )
 
 
-def _tconv_check(dims: int) -> Any:
+def _tconv_check(dims: int) -> Check:
     title = f"ConvTranspose{dims}d"
 
     def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
@@ -193,12 +193,12 @@ def _tconv_check(dims: int) -> Any:
     return check
 
 
-def _build_tconv(dims: int) -> Any:
+def _build_tconv(dims: int) -> Build:
     cls = {2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}[dims]
 
     def build(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
         return cls(
-            shapes[0][1],
+            known(shapes)[1],
             params["filters"],
             params["kernel"],
             stride=params["stride"],
@@ -282,7 +282,7 @@ def _divides_channels(title: str, factor: int, what: str, shapes: list[Shape | N
         )
 
 
-def _upsample_check(dims: int) -> Any:
+def _upsample_check(dims: int) -> Check:
     title = "Upsample" if dims == 2 else f"Upsample{dims}d"
     return lambda params, shapes: _check_rank(title, dims, shapes[0])
 

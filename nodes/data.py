@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from graphedit.errors import GraphEditError
-from graphedit.nodes.spec import NodeType, Param, Port
+from graphedit.nodes.spec import NodeType, Param, Port, Shape
 
 
 def _shape(default: tuple[int, ...], doc: str) -> Param:
@@ -28,7 +28,7 @@ def feature_shape(node_type_id: str, params: dict[str, Any]) -> tuple[int, ...]:
 _DTYPE = ("float32", "int64")
 
 
-def _outside_block(params: dict[str, Any], shapes: list) -> Any:
+def _outside_block(params: dict[str, Any], shapes: list[Shape | None]) -> NoReturn:
     raise GraphEditError(
         "a block port only means something inside a block definition; delete it here, or group nodes into a "
         "block (Ctrl+G) and add ports there"

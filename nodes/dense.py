@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from graphedit.nodes._common import need_rank
+from graphedit.nodes._common import Check, known, need_rank
 from graphedit.nodes.spec import NodeType, Param, Shape, init_param
 
 
@@ -15,7 +15,7 @@ def _units(default: int = 32) -> Param:
     return Param("units", "int", default, min=1, max=65536, doc="Number of output units (neurons).")
 
 
-def _check_flat(title: str, ranks: tuple[int, ...] = (2,)) -> Any:
+def _check_flat(title: str, ranks: tuple[int, ...] = (2,)) -> Check:
     def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         shape = shapes[0]
         if shape is not None and len(shape) < 2:
@@ -41,16 +41,16 @@ class Maxout(nn.Module):
         self.linear = nn.Linear(in_features, units * pieces)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z = self.linear(x).view(x.shape[0], self.units, self.pieces)
+        z: torch.Tensor = self.linear(x).view(x.shape[0], self.units, self.pieces)
         return z.amax(dim=2)
 
 
 def _build_dense(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
-    return nn.Linear(shapes[0][-1], params["units"], bias=params["bias"])
+    return nn.Linear(known(shapes)[-1], params["units"], bias=params["bias"])
 
 
 def _build_maxout(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
-    return Maxout(shapes[0][1], params["units"], params["pieces"])
+    return Maxout(known(shapes)[1], params["units"], params["pieces"])
 
 
 NODE_TYPES = [

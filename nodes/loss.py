@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from graphedit.errors import NodeError
-from graphedit.nodes._common import require_same
+from graphedit.nodes._common import Check, require_same
 from graphedit.nodes.spec import Call, NodeType, Param, Port, Shape, shape_text
 
 WEIGHT = Param(
@@ -97,7 +98,7 @@ def _check_ce(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         )
 
 
-def _check_pair(title: str) -> Any:
+def _check_pair(title: str) -> Check:
     def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         pred, target = shapes
         if pred is None or target is None:
@@ -115,7 +116,15 @@ def _check_pair(title: str) -> Any:
     return check
 
 
-def _loss(type_id: str, doc: str, formula: str, fn: Any, check: Any, inputs: tuple = PRED_TARGET, **kw: Any):
+def _loss(
+    type_id: str,
+    doc: str,
+    formula: str,
+    fn: Callable[..., torch.Tensor],
+    check: Check,
+    inputs: tuple[Port, ...] = PRED_TARGET,
+    **kw: Any,
+) -> NodeType:
     return NodeType(
         type_id,
         type_id,

@@ -7,12 +7,13 @@ so a per-channel gate [N, C, 1, 1] scales a feature map [N, C, H, W] (squeeze-an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from graphedit.errors import NodeError
-from graphedit.nodes._common import mismatch_fix, spatial_text
+from graphedit.nodes._common import Build, Check, mismatch_fix, spatial_text
 from graphedit.nodes.spec import Call, NodeType, Param, Port, Shape, shape_text
 
 INPUTS = Param(
@@ -40,7 +41,7 @@ def multiply(xs: list[torch.Tensor]) -> torch.Tensor:
     return out
 
 
-def _elementwise(two: object, many: object) -> object:
+def _elementwise(two: Callable[..., torch.Tensor], many: Callable[[list[torch.Tensor]], torch.Tensor]) -> Build:
     """``torch.add(a, b)`` for two inputs (reads best), ``add([a, b, c])`` for more."""
 
     def build(params: dict[str, Any], shapes: list[Shape | None]) -> Call:
@@ -50,7 +51,7 @@ def _elementwise(two: object, many: object) -> object:
     return build
 
 
-def _check_equal(title: str) -> Any:
+def _check_equal(title: str) -> Check:
     def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         known = [s for s in shapes if s is not None]
         for other in known[1:]:
@@ -64,7 +65,7 @@ def _check_equal(title: str) -> Any:
     return check
 
 
-def _check_broadcast(title: str) -> Any:
+def _check_broadcast(title: str) -> Check:
     def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         known = [s for s in shapes if s is not None]
         if len(known) < 2:
@@ -135,7 +136,9 @@ def _check_concat(params: dict[str, Any], shapes: list[Shape | None]) -> None:
                 f"Concat axis {axis} does not exist in {shape_text(s)}",
                 fix=f"use an axis from 1 to {len(s) - 1}",
             )
-    first = known[0] if known else None
+    if not known:
+        return
+    first = known[0]
     for other in known[1:]:
         if len(other) != len(first):
             raise NodeError(

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from graphedit.errors import NodeError
-from graphedit.nodes._common import need_rank
+from graphedit.nodes._common import Check, known, need_rank
 from graphedit.nodes.spec import NodeType, Param, Shape
 
 _EPS = Param("eps", "float", 1e-5, min=1e-12, max=1.0, doc="ε added to the variance to avoid dividing by 0.")
@@ -53,7 +53,7 @@ _BATCHNORM = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.Bat
 
 
 def _build_batchnorm(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
-    shape = shapes[0]
+    shape = known(shapes)
     return _BATCHNORM[len(shape)](shape[1], eps=params["eps"], momentum=params["momentum"])
 
 
@@ -88,7 +88,7 @@ def _check_groupnorm(params: dict[str, Any], shapes: list[Shape | None]) -> None
         )
 
 
-def _check_channels(title: str) -> Any:
+def _check_channels(title: str) -> Check:
     def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         need_rank(title, shapes[0], (3, 4, 5), _CHANNELS, "add a Reshape to [C, H, W] before it (channels first)")
 
@@ -96,7 +96,7 @@ def _check_channels(title: str) -> Any:
 
 
 def _build_instancenorm(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
-    shape = shapes[0]
+    shape = known(shapes)
     return _INSTANCENORM[len(shape)](shape[1], eps=params["eps"], affine=params["affine"])
 
 
@@ -127,7 +127,7 @@ NODE_TYPES = [
         "last, each position's feature vector, as transformers do), then scales by γ and shifts by β; the same "
         "in training and evaluation.",
         build=lambda params, shapes: nn.LayerNorm(
-            list(shapes[0][1:] if params["over"] == "all" else shapes[0][-1:]), eps=params["eps"]
+            list(known(shapes)[1:] if params["over"] == "all" else known(shapes)[-1:]), eps=params["eps"]
         ),
         params=(
             _EPS,
@@ -177,7 +177,7 @@ NODE_TYPES = [
         "independent of the batch size, so it works with batches of 1 (detection, segmentation). "
         "groups = 1 is LayerNorm over [C, H, W]; groups = C is InstanceNorm.",
         build=lambda params, shapes: nn.GroupNorm(
-            params["groups"], shapes[0][1], eps=params["eps"], affine=params["affine"]
+            params["groups"], known(shapes)[1], eps=params["eps"], affine=params["affine"]
         ),
         params=(
             Param("groups", "int", 8, min=1, max=65536, doc="Number of channel groups G (divides C)."),
@@ -208,7 +208,7 @@ NODE_TYPES = [
         "Channel dropout (torch Dropout1d/2d/3d): while training, zeroes whole channels with probability p and "
         "scales the rest by 1/(1 − p); neighbouring pixels are correlated, so dropping single values would "
         "hardly regularise a convolutional net.",
-        build=lambda params, shapes: _CHANNEL_DROPOUT[len(shapes[0])](params["p"]),
+        build=lambda params, shapes: _CHANNEL_DROPOUT[len(known(shapes))](params["p"]),
         params=(Param("p", "float", 0.5, min=0.0, max=1.0, doc="Probability of dropping a channel."),),
         formula="y[n, c] = m[n, c] · x[n, c] / (1 − p),  m[n, c] ~ Bernoulli(1 − p)",
         key_params=("p",),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from graphedit.nodes.spec import Call, NodeType, Param, Port
@@ -31,7 +33,7 @@ def activation_l1(x: torch.Tensor) -> torch.Tensor:
     return x.abs().mean()
 
 
-def _penalty(type_id: str, doc: str, formula: str, fn: object, prefix: str) -> NodeType:
+def _penalty(type_id: str, doc: str, formula: str, fn: Callable[..., torch.Tensor], prefix: str) -> NodeType:
     return NodeType(
         type_id,
         type_id,

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from graphedit.errors import NodeError
-from graphedit.nodes._common import need_rank
+from graphedit.nodes._common import Check, need_rank
 from graphedit.nodes.convolution import _check_rank, _int
 from graphedit.nodes.spec import Call, NodeType, Param, Shape
 
@@ -34,7 +34,7 @@ def pool_out(i: int, k: int, s: int, p: int, d: int = 1, ceil: bool = False) -> 
     return out
 
 
-def _pool_check(title: str, dims: int) -> Any:
+def _pool_check(title: str, dims: int) -> Check:
     def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         _check_rank(title, dims, shapes[0])
         k, p = params["kernel"], params["padding"]
@@ -59,7 +59,7 @@ def _pool_check(title: str, dims: int) -> Any:
 
 def _pool_type(kind: str, dims: int, doc: str, formula: str) -> NodeType:
     title = f"{kind}Pool{dims}d"
-    cls = getattr(nn, title)
+    cls: type[nn.Module] = getattr(nn, title)
     params: list[Param] = [
         _int("kernel", 2, "Window size k.", hi=64),
         _int("stride", 2, "Step s between windows; equal to k for non-overlapping pooling.", hi=64),
@@ -99,7 +99,7 @@ def _pool_type(kind: str, dims: int, doc: str, formula: str) -> NodeType:
     )
 
 
-def _adaptive_check(title: str, dims: int) -> Any:
+def _adaptive_check(title: str, dims: int) -> Check:
     def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         _check_rank(title, dims, shapes[0])
 
@@ -108,7 +108,7 @@ def _adaptive_check(title: str, dims: int) -> Any:
 
 def _adaptive_type(kind: str, dims: int) -> NodeType:
     title = f"Adaptive{kind}Pool{dims}d"
-    cls = getattr(nn, title)
+    cls: type[nn.Module] = getattr(nn, title)
     what = {"Avg": "mean", "Max": "largest value"}[kind]
     return NodeType(
         title,

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from graphedit.nodes._common import need_rank
+from graphedit.nodes._common import Check, known, need_rank
 from graphedit.nodes.spec import NodeType, Param, Shape, init_param
 
 
@@ -32,7 +32,7 @@ class Recurrent(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not torch.jit.is_scripting() and x.is_meta:  # shape inference: meta kernels would step every time step
             return self.meta_output(x)
-        out, _ = self.rnn(x)
+        out: torch.Tensor = self.rnn(x)[0]
         if not self.last:
             return out
         if self.bidirectional:
@@ -50,7 +50,7 @@ class Recurrent(nn.Module):
         return x.new_empty((n, features) if self.last else (n, t, features))
 
 
-def _check_rnn(title: str) -> Any:
+def _check_rnn(title: str) -> Check:
     def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         shape = shapes[0]
         fix = "add a Reshape to [T, F] before it (time steps × features per step)"
@@ -64,7 +64,7 @@ def _check_rnn(title: str) -> Any:
 def _rnn_type(kind: str, doc: str, formula: str) -> NodeType:
     def build(params: dict[str, Any], shapes: list[Shape | None]) -> nn.Module:
         last = params["return"] == "last"
-        return Recurrent(kind, shapes[0][2], params["units"], params["layers"], last, params["bidirectional"])
+        return Recurrent(kind, known(shapes)[2], params["units"], params["layers"], last, params["bidirectional"])
 
     return NodeType(
         kind,

@@ -6,6 +6,7 @@ never moved, reduced or split, because every example must stay an example.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -36,7 +37,13 @@ def _check_axes(title: str, axes: tuple[int, ...] | list[int], shape: Shape | No
 
 
 # ------------------------------------------------------------------ arithmetic with a constant
-_OPS = {"add": torch.add, "subtract": torch.sub, "multiply": torch.mul, "divide": torch.div, "power": torch.pow}
+_OPS: dict[str, Callable[..., torch.Tensor]] = {
+    "add": torch.add,
+    "subtract": torch.sub,
+    "multiply": torch.mul,
+    "divide": torch.div,
+    "power": torch.pow,
+}
 
 
 def subtract_from(x: torch.Tensor, value: float) -> torch.Tensor:
@@ -73,7 +80,7 @@ def _check_transpose(params: dict[str, Any], shapes: list[Shape | None]) -> None
 
 
 # ------------------------------------------------------------------ reductions
-_REDUCE = {"Mean": torch.mean, "Sum": torch.sum, "Max": torch.amax}
+_REDUCE: dict[str, Callable[..., torch.Tensor]] = {"Mean": torch.mean, "Sum": torch.sum, "Max": torch.amax}
 
 
 def _reduce_type(title: str, doc: str, formula: str) -> NodeType:

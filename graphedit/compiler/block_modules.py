@@ -13,13 +13,13 @@ from typing import Any
 
 from torch import fx, nn
 
-from graphedit.model.blocks import copy_path
+from graphedit.model.blocks import BlockDefinition, copy_path
 
 
 class Chain(nn.Sequential):
     """Copies of a block with several inputs or outputs: each copy's outputs feed the next copy's inputs."""
 
-    def forward(self, *xs: Any) -> Any:  # type: ignore[override]
+    def forward(self, *xs: Any) -> Any:
         for module in self:
             out = module(*xs)
             xs = out if isinstance(out, tuple) else (out,)
@@ -35,7 +35,7 @@ class Loop(nn.Module):
         self.times = times
 
     def forward(self, *xs: Any) -> Any:
-        block = self._modules["0"]
+        block = self.get_submodule("0")
         for _ in range(self.times):
             out = block(*xs)
             xs = out if isinstance(out, tuple) else (out,)
@@ -79,8 +79,8 @@ def inner_names(module: nn.Module, path: str) -> list[str]:
         here = copy_path(path, index)
         for inner, node in _inner_nodes(copy):
             out.append(f"{here}/{inner}")
-            if node.op == "call_module" and copies(copy.get_submodule(node.target)):
-                out += inner_names(copy.get_submodule(node.target), f"{here}/{inner}")
+            if node.op == "call_module" and copies(copy.get_submodule(_target(node))):
+                out += inner_names(copy.get_submodule(_target(node)), f"{here}/{inner}")
     return out
 
 
@@ -93,7 +93,7 @@ def inner_parameters(module: nn.Module, path: str) -> dict[str, list[nn.Paramete
         for inner, node in _inner_nodes(copy):
             if node.op != "call_module":
                 continue
-            sub = copy.get_submodule(node.target)
+            sub = copy.get_submodule(_target(node))
             weights = list(sub.parameters())
             if weights:
                 out[f"{here}/{inner}"] = weights
@@ -102,7 +102,15 @@ def inner_parameters(module: nn.Module, path: str) -> dict[str, list[nn.Paramete
     return out
 
 
-def inner_training(definition: Any, module: nn.Module, prefix: str, scale: float = 1.0) -> tuple[list, dict]:
+def _target(node: fx.Node) -> str:
+    """The submodule path a ``call_module`` node calls."""
+    assert isinstance(node.target, str)  # fx keeps a call_module's target as the module's path
+    return node.target
+
+
+def inner_training(
+    definition: BlockDefinition, module: nn.Module, prefix: str, scale: float = 1.0
+) -> tuple[list[str], dict[str, float]]:
     """What the training settings of a block's inner nodes are, by module path under ``prefix``, in every copy.
 
     Returns the frozen inner nodes' paths and the learning-rate multipliers other than 1 (an inner node's times
@@ -110,6 +118,7 @@ def inner_training(definition: Any, module: nn.Module, prefix: str, scale: float
     the node's :class:`~graphedit.model.blocks.BlockDefinition`; nested blocks are followed (a frozen nested block
     node is frozen whole). Shared copies are one module, so one path.
     """
+    copies: list[tuple[str, nn.Module]]
     if isinstance(module, fx.GraphModule):
         copies = [(prefix, module)]
     else:
@@ -150,9 +159,9 @@ def block_inner_values(module: nn.Module, path: str, *inputs: Any) -> dict[str, 
             key = f"{self.here}/{inner}"
             if inner is not None and key not in values:
                 values[key] = result[0] if isinstance(result, tuple) else result
-                if n.op == "call_module" and copies(self.module.get_submodule(n.target)):
+                if n.op == "call_module" and copies(self.module.get_submodule(_target(n))):
                     args, _ = self.fetch_args_kwargs_from_env(n)
-                    values.update(block_inner_values(self.module.get_submodule(n.target), key, *args))
+                    values.update(block_inner_values(self.module.get_submodule(_target(n)), key, *args))
             return result
 
     xs = inputs

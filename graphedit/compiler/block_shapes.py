@@ -8,25 +8,31 @@ input through, as the compiled block does. Edits inside are inferred incremental
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import networkx as nx
 import torch
 
-from graphedit.compiler.layers import build_copy, resolve_inputs
+from graphedit.compiler.layer_io import resolve_inputs
+from graphedit.compiler.layers import build_copy
 from graphedit.compiler.shapes import NodeInfo, ShapeInference
 from graphedit.errors import GraphEditError, NodeError
 from graphedit.model.blocks import BlockDefinition, instance_values
 from graphedit.model.document import GraphDocument
+from graphedit.model.events import Edge
 from graphedit.nodes.spec import NodeType, Shape, shape_text
 
 INSIDE_ROLES = ("layer", "block_input", "block_output")
 
 
-def copy_input_shapes(node_type: NodeType, params: dict[str, Any], shapes: list[Shape | None], copy: int) -> list:
+def copy_input_shapes(
+    node_type: NodeType, params: dict[str, Any], shapes: list[Shape | None], copy: int
+) -> list[Shape | None]:
     """The input shapes of repeat ``copy`` of a block node fed ``shapes``: the previous copy's outputs."""
-    current = list(shapes)
     if params.get("shared") or copy == 0:
-        return current
+        return list(shapes)
+    current: Sequence[Shape | None] = shapes
     with torch.device("meta"), torch.no_grad():
         for index in range(copy):
             _, current = build_copy(node_type.block, instance_values(node_type, params, index), current)
@@ -41,8 +47,24 @@ class _Bound:
         self.bound: dict[str, dict[str, Any]] = {}  # per node: only the parameters the block node sets
         self.disabled: set[str] = set()
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # the rest of the document's reads (the editor's inside a block)
         return getattr(self._doc, name)
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        return self._doc.graph
+
+    def node_ids(self) -> list[str]:
+        return self._doc.node_ids()
+
+    def node_type(self, node_id: str) -> NodeType:
+        return self._doc.node_type(node_id)
+
+    def in_edges(self, node_id: str) -> list[Edge]:
+        return self._doc.in_edges(node_id)
+
+    def edge_into(self, node_id: str, port: str) -> Edge | None:
+        return self._doc.edge_into(node_id, port)
 
     def __contains__(self, node_id: str) -> bool:
         return node_id in self._doc
@@ -65,7 +87,7 @@ class InstanceShapes(ShapeInference):
         self.definition = definition
         self.view = _Bound(definition.document)
         super().__init__(definition.document)
-        self.doc = self.view  # type: ignore[assignment]  # reads go through the bound view
+        self.doc = self.view  # reads go through the bound view
         self.port_shapes: dict[str, Shape | None] = {}
         self._values_in: dict[str, Any] | None = None
         self._last: tuple[dict[str, Any], set[str]] = ({}, set())
@@ -85,16 +107,16 @@ class InstanceShapes(ShapeInference):
     def update(self) -> dict[str, NodeInfo]:
         if self._dirty:
             try:
-                bound, self.view.disabled = self.definition.bound_params(self._values_in or {})
+                params, self.view.disabled = self.definition.bound_params(self._values_in or {})
             except GraphEditError:  # an exposed binding names a removed node: show the inside as it is
-                bound, self.view.disabled = {}, set()
+                params, self.view.disabled = {}, set()
             keys: dict[str, set[str]] = {}
             for exposed in self.definition.exposed:
                 if exposed.name in (self._values_in or {}):
                     for bind in exposed.binds:
                         node, _, param = bind.partition(".")
                         keys.setdefault(node, set()).add(param)
-            self.view.bound = {n: {k: v for k, v in p.items() if k in keys.get(n, ())} for n, p in bound.items()}
+            self.view.bound = {n: {k: v for k, v in p.items() if k in keys.get(n, ())} for n, p in params.items()}
             old, bound = self._last, (self.view.bound, self.view.disabled)
             self._dirty.update(n for n in self.view._doc.node_ids() if old[0].get(n) != bound[0].get(n))
             self._dirty.update(old[1] ^ bound[1])

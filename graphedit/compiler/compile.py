@@ -23,10 +23,11 @@ from typing import Any
 import networkx as nx
 import torch
 from torch import fx, nn
+from torch.fx.node import Argument
 
 from graphedit.compiler.block_modules import block_inner_values, inner_names, inner_training
-from graphedit.compiler.layers import shared_owners
-from graphedit.compiler.shapes import ShapeInference, build_layer, reach
+from graphedit.compiler.layers import build_layer, shared_owners
+from graphedit.compiler.shapes import ShapeInference, reach
 from graphedit.errors import NodeError
 from graphedit.model.document import GraphDocument
 from graphedit.nodes.data import feature_shape
@@ -129,8 +130,9 @@ def compile_graph(
     compiled.lr_scales = {n: document.lr_scale(n) for n in order if document.lr_scale(n) != 1.0}
     for n in order:  # frozen nodes and learning rates inside block definitions: in every copy (shared: once)
         block = document.node_type(n).block
-        if block is not None and not document.is_frozen(n) and owners.get(n, n) == n and n in root._modules:
-            frozen, scales = inner_training(block, root._modules[n], n, document.lr_scale(n))
+        module = root._modules.get(n)
+        if block is not None and not document.is_frozen(n) and owners.get(n, n) == n and module is not None:
+            frozen, scales = inner_training(block, module, n, document.lr_scale(n))
             compiled.frozen_ids += frozen
             compiled.lr_scales.update(scales)
     return compiled
@@ -232,10 +234,10 @@ class _Builder:
             values[node_id] = {out_ports[0]: node}
         else:
             values[node_id] = {}
-            for i, port in enumerate(out_ports):
-                item = graph.create_node("call_function", operator.getitem, (node, i), name=f"{node_id}_{port}")
+            for i, port_name in enumerate(out_ports):
+                item = graph.create_node("call_function", operator.getitem, (node, i), name=f"{node_id}_{port_name}")
                 item.meta["graphedit_id"] = node_id
-                values[node_id][port] = item
+                values[node_id][port_name] = item
 
     def _inner_taps(self, graph: fx.Graph, node_id: str, target: str, inputs: list[fx.Node]) -> None:
         """Probes see inside a block: ``layer1/conv1`` is ``conv1`` of the block node's first copy, ``layer1[1]/conv1``
@@ -244,7 +246,7 @@ class _Builder:
         if not names:
             return
         module = graph.get_attr(target)
-        args = (module, node_id, *inputs)
+        args: tuple[fx.node.Argument, ...] = (module, node_id, *inputs)
         inner = graph.create_node("call_function", block_inner_values, args, name=f"{node_id}_inside")
         for name in names:
             item = graph.call_function(operator.getitem, (inner, name))
@@ -265,7 +267,7 @@ class _Builder:
                     weights.append(graph.get_attr(f"{src}.{name}"))
         return graph.create_node("call_function", layer.fn, (weights,), dict(layer.kwargs), name=node_id)
 
-    def _result(self, graph: fx.Graph, wanted: list[str], values: dict[str, dict[str, fx.Node]], mode: str) -> Any:
+    def _result(self, graph: fx.Graph, wanted: list[str], values: dict[str, dict[str, fx.Node]], mode: str) -> Argument:
         first = {n: next(iter(values[n].values())) for n in wanted if values.get(n)}
         if mode == "model":
             outs = [first[n] for n in wanted if n in first]

@@ -10,19 +10,28 @@ count as zero, as in the counter. The flop counter is imported only when costs a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
-from graphedit.compiler.shapes import META_BATCH, ShapeInference, apply_layer, build_layer, resolve_inputs
+from graphedit.compiler.layer_io import apply_layer, resolve_inputs
+from graphedit.compiler.layers import build_layer
+from graphedit.compiler.shapes import META_BATCH, ShapeInference
 from graphedit.errors import GraphEditError
 from graphedit.model.document import GraphDocument
+from graphedit.nodes.spec import NodeType, Shape
+
+if TYPE_CHECKING:
+    from torch.utils.flop_counter import FlopCounterMode
 
 NO_COMPUTE = ("input", "target", "output")
 
+FlopCache = dict[tuple[Any, ...], "int | None"]
+"""(type, parameters, input shapes and dtypes) -> forward FLOPs per example (``None``: no count)."""
+
 
 def node_flops(
-    document: GraphDocument, inference: ShapeInference | None = None, cache: dict | None = None
+    document: GraphDocument, inference: ShapeInference | None = None, cache: FlopCache | None = None
 ) -> dict[str, int]:
     """Forward FLOPs per example of every node that computes (nodes with errors are left out).
 
@@ -42,7 +51,7 @@ def node_flops(
     return out
 
 
-def flops_of(document: GraphDocument, inference: ShapeInference, node_id: str, cache: dict) -> int | None:
+def flops_of(document: GraphDocument, inference: ShapeInference, node_id: str, cache: FlopCache) -> int | None:
     """One node's forward FLOPs per example from current shape inference (None: no count, or no compute)."""
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -69,7 +78,13 @@ def flops_of(document: GraphDocument, inference: ShapeInference, node_id: str, c
     return cache[key]
 
 
-def _count(node_type: Any, params: dict[str, Any], shapes: list, values: list, counter_type: Any) -> int | None:
+def _count(
+    node_type: NodeType,
+    params: dict[str, Any],
+    shapes: list[Shape | None],
+    values: list[Any],
+    counter_type: type[FlopCounterMode],
+) -> int | None:
     try:
         with torch.device("meta"):
             layer = build_layer(node_type, params, shapes)

@@ -1,7 +1,8 @@
-"""Build a node's layer and run it; blocks nodes become torch modules (issue 13).
+"""Build a node's layer; block nodes become torch modules (issue 13).
 
 :func:`build_layer` runs a node type's check and build; a block node's type
-builds through :func:`build_block`.
+builds through :func:`build_block`. Running a layer and reading its ports:
+:mod:`graphedit.compiler.layer_io`.
 
 One copy of a block is an ``fx.GraphModule`` whose class is named after the
 definition and whose submodules are named after the inner node ids, so
@@ -16,67 +17,19 @@ on meta tensors first, so an error names the inner node by its path
 from __future__ import annotations
 
 import operator
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 from torch import fx, nn
 
 from graphedit.compiler.block_modules import Chain, Loop
+from graphedit.compiler.layer_io import LayerResult, apply_layer, explain, new_bytes, resolve_inputs, split_outputs
 from graphedit.errors import GraphEditError, NodeError
 from graphedit.model.blocks import BlockDefinition, instance_values
-from graphedit.model.document import GraphDocument
+from graphedit.model.graph_view import GraphView
 from graphedit.nodes.init import apply_init
 from graphedit.nodes.spec import Call, NodeType, Shape, shape_text
-
-
-def resolve_inputs(
-    doc: GraphDocument,
-    node_id: str,
-    node_type: NodeType,
-    outputs: dict[str, dict[str, Any]],
-    params: dict[str, Any] | None = None,
-) -> list[Any]:
-    """The value on each input port (``None`` where unconnected), or raise for a missing required input."""
-    params = doc.params(node_id) if params is None else params
-    values: list[Any] = []
-    for port in node_type.input_ports(params):
-        edge = doc.edge_into(node_id, port.name)
-        if edge is None:
-            if not port.optional:
-                raise NodeError(
-                    node_id,
-                    f"input '{port.name}' is not connected",
-                    f"drag a wire from a node's output into '{port.name}'",
-                )
-            values.append(None)
-            continue
-        values.append(outputs[edge.src][edge.src_port])
-    return values
-
-
-def example_bytes(tensor: Any) -> int:
-    """Bytes of one example of a batch tensor (a scalar such as a loss: 0)."""
-    if not isinstance(tensor, torch.Tensor) or tensor.dim() == 0:
-        return 0
-    return tensor[0].numel() * tensor.element_size()
-
-
-def _shares(out: Any, values: list[Any]) -> bool:
-    """Whether ``out`` is an input or a view of one (Flatten, Reshape, Identity allocate nothing)."""
-    if not isinstance(out, torch.Tensor):
-        return False
-    bases = {id(out), id(out._base)} if out._base is not None else {id(out)}
-    for v in values:
-        if isinstance(v, torch.Tensor) and (id(v) in bases or (v._base is not None and id(v._base) in bases)):
-            return True
-    return False
-
-
-def new_bytes(outputs: dict[str, Any], inputs: list[Any]) -> int:
-    """Bytes per example of a node's outputs that are new tensors (a view or pass-through of an input: 0)."""
-    return sum(example_bytes(v) for v in outputs.values() if not _shares(v, inputs))
 
 
 def build_layer(node_type: NodeType, params: dict[str, Any], shapes: list[tuple[int, ...] | None]) -> Any:
@@ -85,53 +38,12 @@ def build_layer(node_type: NodeType, params: dict[str, Any], shapes: list[tuple[
         node_type.check(params, shapes)
     if node_type.block is not None:
         return build_block(node_type, params, shapes)
+    if node_type.build is None:
+        raise GraphEditError(f"a {node_type.title} node builds no layer")
     return node_type.build(params, shapes)
 
 
-def apply_layer(layer: Any, values: list[Any]) -> Any:
-    present = [v for v in values if v is not None]
-    if isinstance(layer, Call):
-        return layer.fn(present, **layer.kwargs) if layer.pack else layer.fn(*present, **layer.kwargs)
-    return layer(*present)
-
-
-def split_outputs(node_type: NodeType, result: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    ports = node_type.output_ports(params)
-    if len(ports) == 1:
-        return {ports[0].name: result}
-    return {p.name: r for p, r in zip(ports, result)}
-
-
-_FIXES = (
-    (re.compile(r"mat1 and mat2 shapes cannot be multiplied"), "insert a Flatten before it"),
-    (
-        re.compile(r"Kernel size can't be greater|Output size is too small|smaller than kernel"),
-        "use a smaller kernel, more padding, or a larger input",
-    ),
-    (
-        re.compile(r"expected (input|scalar type)|dtype|Expected tensor for argument"),
-        "check the dtype: class labels are int64, features float32",
-    ),
-    (
-        re.compile(r"must match the size of tensor|size of tensor a"),
-        "make the input shapes equal (e.g. a 1×1 Conv2d or Dense to match sizes)",
-    ),
-)
-
-
-def explain(node_id: str, node_type: NodeType, shapes: list, exc: Exception) -> NodeError:
-    """Turn a failure inside build or forward into a NodeError with a fix."""
-    if isinstance(exc, NodeError):
-        return NodeError(node_id, exc.problem, exc.fix, path=exc.path)
-    if isinstance(exc, GraphEditError):
-        return NodeError(node_id, str(exc).rstrip("."))
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    fix = next((f for pattern, f in _FIXES if pattern.search(message)), "check the input shapes and the parameters")
-    got = ", ".join(shape_text(s) for s in shapes) or "no inputs"
-    return NodeError(node_id, f"{node_type.title} cannot take {got}: {message}", fix)
-
-
-def shared_owners(document: GraphDocument, order: list[str]) -> dict[str, str]:
+def shared_owners(document: GraphView, order: list[str]) -> dict[str, str]:
     """Block nodes with ``shared`` on → the first such node of their type (in ``order``): its module serves them all."""
     owners: dict[str, str] = {}
     first: dict[str, str] = {}
@@ -153,7 +65,7 @@ def repeat_problem(definition: BlockDefinition, repeat: int) -> None:
         )
 
 
-def shared_problem(repeat: int, before: list[Shape], after: list[Shape]) -> None:
+def shared_problem(repeat: int, before: Sequence[Shape | None], after: Sequence[Shape | None]) -> None:
     """A shared repeat applies one copy again and again: it must keep its shapes."""
     if before != after:
         raise NodeError(
@@ -164,7 +76,7 @@ def shared_problem(repeat: int, before: list[Shape], after: list[Shape]) -> None
         )
 
 
-def wrap_copy_error(exc: NodeError, index: int, repeat: int, fed: list[Shape | None]) -> NodeError:
+def wrap_copy_error(exc: NodeError, index: int, repeat: int, fed: Sequence[Shape | None]) -> NodeError:
     """An error inside copy ``index``: its path gains the index (when repeated) and says what fed the copy.
 
     Problems inside blocks carry no path text; shape inference writes ``0/conv2: ...`` in front once, at the top.
@@ -180,7 +92,7 @@ def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape 
     repeat, shared = params["repeat"], params["shared"]
     repeat_problem(definition, repeat)
     copies: list[nn.Module] = []
-    current = list(shapes)
+    current: Sequence[Shape | None] = list(shapes)
     for index in range(1 if shared else repeat):
         values = instance_values(node_type, params, index)
         try:
@@ -200,7 +112,7 @@ def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape 
     return Chain(*copies)
 
 
-Compute = Callable[[NodeType, dict[str, Any], list[Any]], tuple[dict[str, Any], int, int, Any, "int | None"]]
+Compute = Callable[[NodeType, dict[str, Any], list[Any]], LayerResult]
 
 
 def infer_block(
@@ -268,20 +180,21 @@ def infer_copy(
         meta[node_id] = outputs
         count, size = count + node_count, size + node_size
         activation += new_bytes(outputs, values_in) if node_activation is None else node_activation
-    outputs = definition.outputs()
-    if not outputs or any(o not in results for o in outputs):
+    output_ids = definition.outputs()
+    if not output_ids or any(o not in results for o in output_ids):
         raise NodeError(None, f"the block '{definition.name}' has no output", "add a Block output node inside it")
-    return [results[o] for o in outputs], count, size, activation
+    return [results[o] for o in output_ids], count, size, activation
 
 
-def meta_compute(memo: dict[tuple, Any]) -> Compute:
+def meta_compute(memo: dict[tuple[Any, ...], LayerResult]) -> Compute:
     """A layer's result on meta tensors, remembered in ``memo`` (a block's through :func:`infer_block`)."""
 
-    def compute(node_type: NodeType, params: dict[str, Any], values: list[Any]) -> Any:
+    def compute(node_type: NodeType, params: dict[str, Any], values: list[Any]) -> LayerResult:
         key = (id(node_type), tuple(sorted(params.items())), tuple(_tensor_key(v) for v in values))
         if key in memo:
             return memo[key]
         shapes = [None if v is None else tuple(v.shape) for v in values]
+        result: LayerResult
         try:
             if node_type.block is not None:
                 if node_type.check is not None:
@@ -306,7 +219,7 @@ def _tensor_key(value: Any) -> Any:
 
 
 def build_copy(
-    definition: BlockDefinition, values: dict[str, Any], shapes: list[Shape | None]
+    definition: BlockDefinition, values: dict[str, Any], shapes: Sequence[Shape | None]
 ) -> tuple[fx.GraphModule, list[Shape]]:
     """One copy of a definition with exposed ``values``: the module and its output shapes."""
     doc = definition.document
@@ -335,6 +248,7 @@ def build_copy(
             raise NodeError(None, exc.problem, exc.fix, path=(node_id,)) from None
         if node_type.role == "block_output":
             edge = doc.edge_into(node_id, "x")
+            assert edge is not None  # resolve_inputs raised for an unwired output
             value = values_in[0]
             results[node_id] = (tuple(value.shape), nodes[edge.src][edge.src_port])
             continue
@@ -405,6 +319,6 @@ def _name(node_id: str) -> str:
     return f"n{node_id}" if node_id[:1].isdigit() else node_id
 
 
-def _wired(doc: Any, node_id: str, port: str, nodes: dict[str, dict[str, fx.Node]]) -> fx.Node | None:
+def _wired(doc: GraphView, node_id: str, port: str, nodes: dict[str, dict[str, fx.Node]]) -> fx.Node | None:
     edge = doc.edge_into(node_id, port)
     return None if edge is None else nodes[edge.src][edge.src_port]

@@ -154,7 +154,7 @@ def _install() -> list[tuple[str, _Deferred]]:
     if NAME in sys.modules:
         return []
     made = [(name, make()) for name, make in ((NAME, _StandIn), (SYMBOLIC, _SymbolicStandIn), (SYMPY, _SympyStandIn))]
-    installed = [(name, module) for name, module in made if name not in sys.modules]
+    installed: list[tuple[str, _Deferred]] = [(name, module) for name, module in made if name not in sys.modules]
     sys.modules.update(installed)
     return installed
 

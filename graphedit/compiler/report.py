@@ -9,6 +9,7 @@ while training (the backward pass keeps them), to size a run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from graphedit.compiler.shapes import ShapeInference
 from graphedit.model.document import GraphDocument
@@ -27,7 +28,7 @@ class SummaryRow:
     activation_bytes: int = 0
     frozen: bool = False  # its weights are not trained (transfer learning)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "node": self.node_id,
             "type": self.type_id,

@@ -17,17 +17,16 @@ import networkx as nx
 import torch
 from torch import nn
 
-from graphedit.compiler.layers import (
+from graphedit.compiler.layer_io import (
+    LayerResult,
     apply_layer,
-    build_layer,
     example_bytes,
     explain,
-    infer_block,
     new_bytes,
     resolve_inputs,
-    shared_owners,
     split_outputs,
 )
+from graphedit.compiler.layers import build_layer, infer_block, shared_owners
 from graphedit.errors import NodeError
 from graphedit.model.document import GraphDocument
 from graphedit.model.events import (
@@ -41,6 +40,7 @@ from graphedit.model.events import (
     ParamChanged,
     TypesChanged,
 )
+from graphedit.model.graph_view import GraphView
 from graphedit.nodes.data import feature_shape
 from graphedit.nodes.spec import NodeType
 
@@ -77,11 +77,7 @@ def data_tensor(type_id: str, params: dict[str, Any]) -> torch.Tensor:
     return torch.empty((META_BATCH, *feature_shape(type_id, params)), dtype=dtype, device="meta")
 
 
-_Result = tuple[dict[str, Any], int, int, "tuple[str, str, tuple[str, ...]] | None", "int | None"]
-"""(outputs by port, parameters, parameter bytes, (problem, fix, path) or None, activation bytes or None)"""
-
-
-def _memo_key(node_type: NodeType, params: dict[str, Any], values: list[Any]) -> tuple | None:
+def _memo_key(node_type: NodeType, params: dict[str, Any], values: list[Any]) -> tuple[Any, ...] | None:
     """What a layer's result depends on (``build(params, input_shapes)`` is pure); ``None`` if not hashable."""
     inputs = tuple(None if v is None else (tuple(v.shape), v.dtype, v.stride()) for v in values)
     key = (node_type.type_id, id(node_type), tuple(sorted(params.items())), inputs)
@@ -100,21 +96,22 @@ class ShapeInference:
     """
 
     def __init__(self, document: GraphDocument, observe: bool = True) -> None:
-        self.doc = document
+        self.document = document
+        self.doc: GraphView = document  # what is read: the document, or a block copy's view of it
         self.infos: dict[str, NodeInfo] = {}
         self._values: dict[str, dict[str, Any]] = {}
         self._dirty: set[str] = set(document.node_ids())
         self._order: list[str] | None = None
         self._position: dict[str, int] = {}
         # (type, parameters, input shapes and dtypes) -> result: a repeated block is computed once
-        self._memo: dict[tuple, _Result] = {}
+        self._memo: dict[tuple[Any, ...], LayerResult] = {}
         self.kernel_runs = 0  # layers built and run on meta tensors (the memo saves the others)
         if observe:
             document.subscribe(self._on_event)
 
     def close(self) -> None:
-        if self._on_event in self.doc._listeners:
-            self.doc.unsubscribe(self._on_event)
+        if self._on_event in self.document._listeners:
+            self.document.unsubscribe(self._on_event)
 
     # --------------------------------------------------------------- events
     def _on_event(self, event: Event) -> None:
@@ -129,9 +126,10 @@ class ShapeInference:
         elif isinstance(event, TypesChanged):  # a block definition was edited: its instances change
             self._dirty.update(n for n in self.doc.node_ids() if self.doc.node_type(n).type_id in event.type_ids)
         elif isinstance(event, NodeRenamed):
-            for table in (self.infos, self._values):
-                if event.old_id in table:
-                    table[event.new_id] = table.pop(event.old_id)
+            if event.old_id in self.infos:
+                self.infos[event.new_id] = self.infos.pop(event.old_id)
+            if event.old_id in self._values:
+                self._values[event.new_id] = self._values.pop(event.old_id)
             if event.new_id in self.infos:
                 self.infos[event.new_id].node_id = event.new_id
             if event.old_id in self._dirty:
@@ -222,7 +220,7 @@ class ShapeInference:
             info.activation_bytes = new_bytes(outputs, values) if activation is None else activation
         info.outputs = {k: tuple(v.shape) for k, v in self._values[node_id].items()}
 
-    def _known(self, node_type: NodeType, params: dict[str, Any], values: list[Any]) -> _Result:
+    def _known(self, node_type: NodeType, params: dict[str, Any], values: list[Any]) -> LayerResult:
         """A layer's result from the memo, or computed and remembered."""
         key = _memo_key(node_type, params, values)
         known = self._memo.get(key) if key is not None else None
@@ -234,7 +232,7 @@ class ShapeInference:
                 self._memo[key] = known
         return known
 
-    def _compute(self, node_type: NodeType, params: dict[str, Any], values: list[Any]) -> _Result:
+    def _compute(self, node_type: NodeType, params: dict[str, Any], values: list[Any]) -> LayerResult:
         """Build the layer on the meta device and run it; a block walks its copies, each inner layer memoised.
 
         Returns (outputs by port, parameter count, parameter and buffer bytes, (problem, fix, path) or None).
@@ -272,7 +270,7 @@ class ShapeInference:
 
     def errors(self) -> list[NodeError]:
         self.update()
-        return [self.infos[n].error for n in self.order() if n in self.infos and self.infos[n].error is not None]
+        return [e for n in self.order() if n in self.infos and (e := self.infos[n].error) is not None]
 
     def total_params(self) -> int:
         """Trainable numbers of the whole graph; shared block instances count once."""
@@ -340,5 +338,7 @@ def type_accepts(node_type: NodeType, params: dict[str, Any], shapes: list[tuple
 
 def _wired_shape(inference: ShapeInference, node_id: str, port: str) -> tuple[int, ...] | None:
     edge = inference.doc.edge_into(node_id, port)
-    info = inference.infos.get(edge.src) if edge is not None else None
+    if edge is None:
+        return None
+    info = inference.infos.get(edge.src)
     return info.outputs.get(edge.src_port) if info is not None else None

@@ -23,8 +23,9 @@ from graphedit.compiler.compile import Compiled, compile_graph
 from graphedit.errors import GraphEditError, ParamError
 from graphedit.export.weights import sha256_file
 from graphedit.model.blocks import BlockLibrary
-from graphedit.model.document import ID_PATTERN, RESERVED_IDS, GraphDocument
+from graphedit.model.document import GraphDocument
 from graphedit.model.layout import layered_layout
+from graphedit.model.node_names import ID_PATTERN, RESERVED_IDS
 
 
 class ImportModelError(GraphEditError):

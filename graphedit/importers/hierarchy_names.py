@@ -12,7 +12,8 @@ import re
 from typing import Any
 
 from graphedit.model.blocks import INSTANCE_PARAMS, NAME_PATTERN, BlockLibrary, Exposed
-from graphedit.model.document import ID_PATTERN, INDEX_ID_PATTERN, RESERVED_IDS, GraphDocument
+from graphedit.model.document import GraphDocument
+from graphedit.model.node_names import ID_PATTERN, INDEX_ID_PATTERN, RESERVED_IDS
 
 CALL = "@"  # ``encoder@1``: the second call of ``encoder`` in its parent's scope (torch.fx's own mark)
 

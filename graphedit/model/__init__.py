@@ -1,7 +1,8 @@
 """The graph document and project files (no Qt, no torch)."""
 
-from graphedit.model.document import Edge, GraphDocument
+from graphedit.model.document import GraphDocument
 from graphedit.model.events import (
+    Edge,
     EdgeAdded,
     EdgeRemoved,
     Event,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal, overload
 
 FRAME_COLORS = ("#3b6fb6", "#3f8f57", "#7c52b3", "#c47a2a", "#a8507a", "#2a8a8f")
 NOTE_COLOR = "#e8c547"
@@ -78,6 +78,15 @@ class Annotations:
     def __len__(self) -> int:
         return len(self.frames) + len(self.notes)
 
+    @overload
+    def get(self, kind: Literal["frame"], item_id: str) -> Frame | None: ...
+
+    @overload
+    def get(self, kind: Literal["note"], item_id: str) -> Note | None: ...
+
+    @overload
+    def get(self, kind: str, item_id: str) -> Item | None: ...
+
     def get(self, kind: str, item_id: str) -> Item | None:
         return (self.frames if kind == "frame" else self.notes).get(item_id)
 
@@ -114,7 +123,7 @@ class Annotations:
             frame = Frame(
                 _id(entry, "frames", index, self.frames),
                 _text(entry, "title", "frames", index),
-                _numbers(entry, "rect", 4, "frames", index, "[left, top, width, height]"),
+                _rect(entry, index),
                 _color(entry, "frames", index),
             )
             if frame.rect[2] <= 0 or frame.rect[3] <= 0:
@@ -124,7 +133,7 @@ class Annotations:
             note = Note(
                 _id(entry, "notes", index, self.notes),
                 _text(entry, "text", "notes", index),
-                _numbers(entry, "position", 2, "notes", index, "[x, y]"),
+                _point(entry, index),
                 float(entry.get("width", NOTE_WIDTH)) if _is_number(entry.get("width", NOTE_WIDTH)) else -1.0,
             )
             if note.width <= 0:
@@ -160,11 +169,21 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _numbers(entry: dict[str, Any], field: str, count: int, key: str, index: int, form: str) -> tuple:
+def _numbers(entry: dict[str, Any], field: str, count: int, key: str, index: int, form: str) -> tuple[float, ...]:
     value = entry.get(field)
     if not isinstance(value, list) or len(value) != count or not all(_is_number(v) for v in value):
         raise AnnotationError(f"{key}[{index}]: '{field}' must be {form}, numbers")
     return tuple(float(v) for v in value)
+
+
+def _rect(entry: dict[str, Any], index: int) -> tuple[float, float, float, float]:
+    left, top, width, height = _numbers(entry, "rect", 4, "frames", index, "[left, top, width, height]")
+    return left, top, width, height
+
+
+def _point(entry: dict[str, Any], index: int) -> tuple[float, float]:
+    x, y = _numbers(entry, "position", 2, "notes", index, "[x, y]")
+    return x, y
 
 
 def _color(entry: dict[str, Any], key: str, index: int) -> str:
@@ -192,7 +211,9 @@ def frames_holding_only(
     return out
 
 
-def frame_around(cards: list[tuple[float, float, float, float]], pad: float = 30.0, title_h: float = 34.0) -> tuple:
+def frame_around(
+    cards: list[tuple[float, float, float, float]], pad: float = 30.0, title_h: float = 34.0
+) -> tuple[float, float, float, float]:
     """The rect (left, top, width, height) of a frame around ``cards`` with room for its title."""
     left, top = min(r[0] for r in cards) - pad, min(r[1] for r in cards) - pad - title_h
     right, bottom = max(r[2] for r in cards) + pad, max(r[3] for r in cards) + pad

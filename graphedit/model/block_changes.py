@@ -13,6 +13,9 @@ from graphedit.errors import GraphError
 from graphedit.model.blocks import ENABLED, INSTANCE_PARAMS, NAME_PATTERN, BlockLibrary, Exposed, block_type
 from graphedit.model.document import GraphDocument
 
+StoredParams = dict[tuple[int, str], dict[str, Any]]
+"""Instances' parameters kept for an undo, keyed by (``id`` of their document, node id)."""
+
 
 def _documents(library: BlockLibrary) -> list[GraphDocument]:
     return [*library._attached, *(d.document for d in library.definitions.values())]
@@ -84,7 +87,7 @@ def expose(library: BlockLibrary, name: str, node_id: str, param: str, exposed_n
     return before
 
 
-def unexpose(library: BlockLibrary, name: str, node_id: str, param: str) -> tuple[list[Exposed], dict]:
+def unexpose(library: BlockLibrary, name: str, node_id: str, param: str) -> tuple[list[Exposed], StoredParams]:
     """Take ``node_id.param`` back from the parameters of the block ``name`` (the instances' values go).
 
     Returns the exposed list and the instances' stored parameters before (for :func:`restore`).
@@ -119,7 +122,7 @@ def _overridden(params: dict[str, Any], name: str) -> bool:
     return any(name in dict(items) for _, items in params.get("overrides", ()))
 
 
-def restore(library: BlockLibrary, name: str, exposed: list[Exposed], stored: dict[Any, dict] | None = None) -> None:
+def restore(library: BlockLibrary, name: str, exposed: list[Exposed], stored: StoredParams | None = None) -> None:
     """Put back a definition's exposed parameters and, where given, its instances' stored parameters."""
     instances = _instances(library, name)
     if stored is None:  # undo of an expose: the instances lose the new value

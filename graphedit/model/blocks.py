@@ -32,7 +32,7 @@ from graphedit.errors import GraphError
 from graphedit.model.document import GraphDocument
 from graphedit.model.events import Event, NodeMoved
 from graphedit.nodes.registry import Registry, UnknownNodeType, default_registry
-from graphedit.nodes.spec import NodeType, Param, Port
+from graphedit.nodes.spec import NodeType, Param, Port, Shape
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 INSTANCE_PARAMS = ("repeat", "shared", "overrides")
@@ -155,7 +155,7 @@ def block_type(definition: BlockDefinition) -> NodeType:
     exposed = [definition.param_spec(e) for e in definition.exposed]
     names = [p.name for p in exposed]
 
-    def check(params: dict[str, Any], shapes: list) -> None:
+    def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         repeat = params["repeat"]
         for index, items in params.get("overrides", ()):
             if index >= repeat:

@@ -11,8 +11,6 @@ batch-norm statistics kept) and ``lr_scale`` (its learning-rate multiplier). Edg
 
 from __future__ import annotations
 
-import keyword
-import re
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
@@ -34,13 +32,10 @@ from graphedit.model.events import (
     ParamChanged,
     TypesChanged,
 )
+from graphedit.model.node_names import check_node_id
+from graphedit.model.topo_order import TopologicalOrder
 from graphedit.nodes.registry import Registry, default_registry
 from graphedit.nodes.spec import NodeType
-
-ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-INDEX_ID_PATTERN = re.compile(r"^[0-9]{1,4}$")
-"""Inside a block definition a node may also be named 0, 1, ... (torch's ``nn.Sequential`` keys: ``downsample.0``)."""
-RESERVED_IDS = {"self", "forward", "training", "input", "loss", "torch", "nn", "F", "def", "class", "return"}
 
 Listener = Callable[[Event], None]
 
@@ -57,10 +52,7 @@ class GraphDocument:
         self.annotations = Annotations()  # frames and notes: labels on the canvas, no part of the network
         self._listeners: list[Listener] = []
         self._free_from: dict[str, int] = {}  # prefix -> every lower number is taken (see new_id)
-        # a topological order kept current under edits (Pearce & Kelly): a wire that runs forward in it cannot
-        # close a cycle, so the cycle test costs O(1) for most wires instead of a search of the graph
-        self._rank: dict[str, int] = {}
-        self._next_rank = 0
+        self._topo = TopologicalOrder()  # makes the cycle test of most new wires O(1)
 
     # ----------------------------------------------------------------- events
     def subscribe(self, listener: Listener) -> None:
@@ -83,7 +75,7 @@ class GraphDocument:
         return node_id in self.graph
 
     def __len__(self) -> int:
-        return self.graph.number_of_nodes()
+        return int(self.graph.number_of_nodes())
 
     def node_ids(self) -> list[str]:
         return list(self.graph.nodes)
@@ -95,7 +87,8 @@ class GraphDocument:
         return dict(self._node(node_id)["params"])
 
     def position(self, node_id: str) -> tuple[float, float]:
-        return self._node(node_id)["position"]
+        position: tuple[float, float] = self._node(node_id)["position"]
+        return position
 
     def is_muted(self, node_id: str) -> bool:
         return bool(self._node(node_id).get("muted", False))
@@ -125,7 +118,8 @@ class GraphDocument:
         return list(nx.lexicographical_topological_sort(self.graph))
 
     def descendants(self, node_id: str) -> set[str]:
-        return nx.descendants(self.graph, node_id)
+        found: set[str] = nx.descendants(self.graph, node_id)
+        return found
 
     def new_id(self, type_id: str, taken: Collection[str] = ()) -> str:
         """The first free ``<prefix><n>`` (``conv1``, ``conv2``, ...), also avoiding ``taken`` (a paste).
@@ -143,9 +137,10 @@ class GraphDocument:
 
     def _node(self, node_id: str) -> dict[str, Any]:
         try:
-            return self.graph.nodes[node_id]
+            data: dict[str, Any] = self.graph.nodes[node_id]
         except KeyError:
             raise GraphError(f"there is no node '{node_id}' in the graph.") from None
+        return data
 
     def check_connect(self, src: str, src_port: str, dst: str, dst_port: str) -> str | None:
         """Why ``src.src_port → dst.dst_port`` cannot be made, or ``None`` if it can.
@@ -160,7 +155,7 @@ class GraphDocument:
         ports = {p.name for p in self.node_type(dst).input_ports(self._node(dst)["params"])}
         if dst_port not in ports:
             return f"node '{dst}' has no input port '{dst_port}'; its inputs are {', '.join(sorted(ports)) or 'none'}."
-        if src == dst or (self._rank[src] > self._rank[dst] and nx.has_path(self.graph, dst, src)):
+        if self._topo.closes_cycle(self.graph, src, dst):
             return (
                 f"connecting '{src}' to '{dst}' would close a cycle ({dst} already feeds {src}); "
                 "a network must be acyclic: connect to a node that is not upstream."
@@ -195,8 +190,7 @@ class GraphDocument:
             frozen=bool(frozen),
             lr_scale=lr_scale,
         )
-        self._rank[node_id] = self._next_rank
-        self._next_rank += 1
+        self._topo.add(node_id)
         self._emit(NodeAdded(node_id))
         return node_id
 
@@ -205,7 +199,7 @@ class GraphDocument:
         for e in self.in_edges(node_id) + self.out_edges(node_id):
             self.disconnect(e)
         self.graph.remove_node(node_id)
-        del self._rank[node_id]
+        self._topo.remove(node_id)
         self._free_from.clear()
         self._emit(NodeRemoved(node_id))
 
@@ -220,8 +214,7 @@ class GraphDocument:
                 return old
             self.disconnect(old)
         self.graph.add_edge(src, dst, key=(src_port, dst_port))
-        if self._rank[src] > self._rank[dst]:
-            self._reorder(src, dst)
+        self._topo.connected(self.graph, src, dst)
         edge = Edge(src, src_port, dst, dst_port)
         self._emit(EdgeAdded(edge))
         return edge
@@ -274,7 +267,7 @@ class GraphDocument:
             return
         self._check_new_id(new_id)
         nx.relabel_nodes(self.graph, {node_id: new_id}, copy=False)
-        self._rank[new_id] = self._rank.pop(node_id)
+        self._topo.rename(node_id, new_id)
         self._free_from.clear()
         self._emit(NodeRenamed(node_id, new_id))
 
@@ -295,45 +288,12 @@ class GraphDocument:
         data["frozen"], data["lr_scale"] = new_frozen, new_scale
         self._emit(NodeTrainingChanged(node_id, new_frozen, new_scale))
 
-    def _reorder(self, src: str, dst: str) -> None:
-        """Repair the topological ranks after adding ``src → dst`` where ``src`` ranked after ``dst``.
-
-        Only the nodes ranked between the two move: those reachable from ``dst`` and those reaching ``src``.
-        """
-        low, high = self._rank[dst], self._rank[src]
-        after = self._reach(dst, self.graph.successors, lambda r: r < high)
-        before = self._reach(src, self.graph.predecessors, lambda r: r > low)
-        moved = sorted(before, key=self._rank.__getitem__) + sorted(after, key=self._rank.__getitem__)
-        for node, rank in zip(moved, sorted(self._rank[n] for n in moved)):
-            self._rank[node] = rank
-
-    def _reach(self, start: str, step: Callable[[str], Iterable[str]], inside: Callable[[int], bool]) -> set[str]:
-        seen = {start}
-        stack = [start]
-        while stack:
-            for nxt in step(stack.pop()):
-                if nxt not in seen and inside(self._rank[nxt]):
-                    seen.add(nxt)
-                    stack.append(nxt)
-        return seen
-
     def clear(self) -> None:
         for node_id in list(self.graph.nodes):
             self.remove_node(node_id)
 
     def _check_new_id(self, node_id: str) -> None:
-        if self.index_ids and isinstance(node_id, str) and INDEX_ID_PATTERN.match(node_id):
-            pass
-        elif (
-            not isinstance(node_id, str)
-            or not ID_PATTERN.match(node_id)
-            or node_id in RESERVED_IDS
-            or keyword.iskeyword(node_id)
-        ):
-            raise GraphError(
-                f"'{node_id}' is not a valid node name: use letters, digits and _ (not first), "
-                "at most 64 characters, e.g. conv1."
-            )
+        check_node_id(node_id, self.index_ids)
         if node_id in self.graph:
             raise GraphError(f"a node named '{node_id}' already exists; choose another name.")
 

@@ -67,9 +67,15 @@ class SweepParam:
 
         if not self.is_range:
             return CategoricalDistribution(list(self.choices))
+        low, high = self.bounds()
         if self.integer:
-            return IntDistribution(int(self.low), int(self.high), log=self.log)
-        return FloatDistribution(float(self.low), float(self.high), log=self.log)
+            return IntDistribution(int(low), int(high), log=self.log)
+        return FloatDistribution(low, high, log=self.log)
+
+    def bounds(self) -> tuple[float, float]:
+        """The range's two ends (a range only)."""
+        assert self.low is not None and self.high is not None, f"{self.name} is a list of values, not a range"
+        return self.low, self.high
 
     def describe(self) -> str:
         if not self.is_range:
@@ -81,7 +87,8 @@ class SweepParam:
         """The values as ``--param`` and the file write them (``16,32,64``, ``0.0001..0.1:log``)."""
         if not self.is_range:
             return ",".join(_value_text(c) for c in self.choices)
-        return f"{_value_text(self.low)}..{_value_text(self.high)}" + (":log" if self.log else "")
+        low, high = self.bounds()
+        return f"{_value_text(low)}..{_value_text(high)}" + (":log" if self.log else "")
 
 
 def _value_text(value: Value) -> str:
@@ -109,6 +116,13 @@ def parse_value(text: str) -> Value:
     return text
 
 
+def _number(value: Value, spec: str, name: str) -> int | float:
+    """One end of a range: a number, not text nor a bool."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SweepError(f"sweep range '{spec}' needs two numbers. Fix: write e.g. {name}=0.001..0.1.")
+    return value
+
+
 def parse_param(spec: str) -> SweepParam:
     """Parse ``NAME=a,b,c`` or ``NAME=LOW..HIGH[:log]`` (raises SweepError with the fix)."""
     name, sep, values = spec.partition("=")
@@ -123,9 +137,7 @@ def parse_param(spec: str) -> SweepParam:
         values, log = values[: -len(":log")], True
     if ".." in values:
         low_text, _, high_text = values.partition("..")
-        low, high = parse_value(low_text), parse_value(high_text)
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)):
-            raise SweepError(f"sweep range '{spec}' needs two numbers. Fix: write e.g. {name}=0.001..0.1.")
+        low, high = (_number(parse_value(text), spec, name) for text in (low_text, high_text))
         if not low < high:
             raise SweepError(f"sweep range '{spec}' is empty: {low} is not below {high}. Fix: put the smaller first.")
         if log and low <= 0:

@@ -9,6 +9,7 @@ so a wrapped chain's wire runs in the gap between rows instead of diagonally acr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from graphedit.model.document import GraphDocument
@@ -177,11 +178,13 @@ def edge_ends(document: GraphDocument, edge: Edge, positions: dict[str, Point] |
     )
 
 
-def wire_polylines(document: GraphDocument, positions: dict[str, Point] | None = None, routed: bool = True):
+def wire_polylines(
+    document: GraphDocument, positions: dict[str, Point] | None = None, routed: bool = True
+) -> dict[Edge, list[Point]]:
     """Every edge's drawn wire as a polyline at ``positions`` (only the nodes it names, when given);
     ``routed=False`` draws every wire as the plain curve (how the canvas drew them before routing)."""
     rects = list(node_rects(document, positions).values())
-    out = {}
+    out: dict[Edge, list[Point]] = {}
     for edge in document.edges():
         if positions is not None and (edge.src not in positions or edge.dst not in positions):
             continue
@@ -241,7 +244,7 @@ class CardGrid:
             for key in self._keys(rect):
                 self.buckets.setdefault(key, []).append(node_id)
 
-    def _keys(self, rect: Rect):
+    def _keys(self, rect: Rect) -> Iterator[tuple[int, int]]:
         c = self.cell
         for i in range(int(rect[0] // c), int(rect[2] // c) + 1):
             for j in range(int(rect[1] // c), int(rect[3] // c) + 1):
@@ -253,7 +256,7 @@ class CardGrid:
         return {n: self.cards[n] for n in sorted(found) if _overlap(self.cards[n], area)}
 
 
-def shifted_copy(document: GraphDocument, data: dict, offset: Point) -> dict:
+def shifted_copy(document: GraphDocument, data: dict[str, Any], offset: Point) -> dict[str, Any]:
     """A copied subgraph (``nodes``, ``edges``) made ready to insert into ``document``: ids taken there get fresh
     ones, wires follow them (wires to nodes that were not copied are dropped), positions move by ``offset``."""
     taken = set(document.node_ids())

@@ -16,6 +16,7 @@ from graphedit.model.annotations import AnnotationError
 from graphedit.model.blocks import BlockDefinition, BlockLibrary, Exposed
 from graphedit.model.document import GraphDocument
 from graphedit.nodes.registry import UnknownNodeType
+from graphedit.nodes.spec import NodeType
 
 NODE_KEYS = {"id", "type", "params", "position", "muted", "frozen", "lr_scale", "type_version"}
 EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
@@ -189,7 +190,7 @@ def add_nodes(document: GraphDocument, nodes: list[Any]) -> None:
         )
 
 
-def _migrate_node(node: dict[str, Any], node_type: Any, params: dict[str, Any]) -> dict[str, Any]:
+def _migrate_node(node: dict[str, Any], node_type: NodeType, params: dict[str, Any]) -> dict[str, Any]:
     """Bring the parameters of a node saved by an older version of its type up to date."""
     saved = node.get("type_version", 1)
     node_id = node["id"]

@@ -25,9 +25,10 @@ from typing import Any
 from graphedit.errors import GraphError
 from graphedit.model.annotations import Frame, frames_holding_only
 from graphedit.model.blocks import ENABLED, INSTANCE_PARAMS, BlockDefinition, BlockLibrary, Exposed, instance_values
-from graphedit.model.document import ID_PATTERN, RESERVED_IDS, GraphDocument
+from graphedit.model.document import GraphDocument
 from graphedit.model.events import Edge
 from graphedit.model.geometry import node_rects
+from graphedit.model.node_names import ID_PATTERN, RESERVED_IDS
 
 PORT_GAP = 260.0  # how far left/right of the grouped nodes the port nodes are placed
 COPY_GAP = 120.0  # between the copies of an expanded repeat
@@ -316,8 +317,9 @@ class Ungrouping:
                 feed = {i: produced.get(o) for i, o in zip(inputs, outputs)}
             else:
                 for e in self.edges:
-                    if e.src == self.node_id and produced.get(e.src_port) is not None:
-                        self.inner_edges.append(Edge(*produced[e.src_port], e.dst, e.dst_port))
+                    source = produced.get(e.src_port)
+                    if e.src == self.node_id and source is not None:
+                        self.inner_edges.append(Edge(*source, e.dst, e.dst_port))
 
     @property
     def new_ids(self) -> list[str]:

@@ -22,7 +22,7 @@ from grandalf.graphs import Graph, Vertex
 from grandalf.layouts import SugiyamaLayout, VertexViewer
 
 from graphedit.model.document import GraphDocument
-from graphedit.model.geometry import drawing_faults, node_size
+from graphedit.model.geometry import Point, drawing_faults, node_size
 
 
 class Spacing(NamedTuple):
@@ -44,7 +44,7 @@ MEASURED = 4  # and their crossings counted, this many of them
 Size = tuple[float, float]
 
 
-class _Sugiyama(SugiyamaLayout):
+class _Sugiyama(SugiyamaLayout):  # type: ignore[misc]  # grandalf ships no types
     """grandalf's layout with one change to its rank optimisation: only a source (a Target, a constant) moves
     next to the node it feeds; an inner node (a 1×1 branch of an Inception module) stays next to its input."""
 
@@ -59,7 +59,9 @@ class _Sugiyama(SugiyamaLayout):
                         self.layers[rank - 1].append(x)
 
 
-def _sugiyama(graph: nx.MultiDiGraph, order: list[str], sizes: dict[str, Size], gap: Spacing):
+def _sugiyama(
+    graph: nx.MultiDiGraph, order: list[str], sizes: dict[str, Size], gap: Spacing
+) -> tuple[dict[str, int], dict[str, float]]:
     """grandalf's rank (column) and centre across the ranks of each node of one connected part."""
     vertices = {n: Vertex(n) for n in order}
     for n, v in vertices.items():
@@ -100,18 +102,22 @@ def _cuts(graph: nx.MultiDiGraph, rank: dict[str, int], count: int, rows: int) -
     return cuts
 
 
-def _rows(rank: dict[str, int], cross: dict[str, float], sizes: dict[str, Size], cuts: list[int], gap: Spacing):
+def _rows(
+    rank: dict[str, int], cross: dict[str, float], sizes: dict[str, Size], cuts: list[int], gap: Spacing
+) -> tuple[dict[str, Point], Size]:
     """Top-left positions with the ranks cut into rows at ``cuts``, and the (width, height) of the whole."""
     row_of = {n: sum(r >= c for c in cuts) for n, r in rank.items()}
     widths: dict[int, float] = {}
     for n, r in rank.items():
         widths[r] = max(widths.get(r, 0.0), sizes[n][0])
-    out, top, width = {}, 0.0, 0.0
+    out: dict[str, Point] = {}
+    top, width = 0.0, 0.0
     for row in range(len(cuts) + 1):
         members = [n for n in rank if row_of[n] == row]
         if not members:
             continue
-        x_of, x = {}, 0.0
+        x_of: dict[int, float] = {}
+        x = 0.0
         for r in sorted({rank[n] for n in members}):
             x_of[r] = x
             x += widths[r] + gap.column
@@ -124,15 +130,17 @@ def _rows(rank: dict[str, int], cross: dict[str, float], sizes: dict[str, Size],
     return out, (width, top - gap.row)
 
 
-def _part(document: GraphDocument, members: list[str], sizes: dict[str, Size], wrap: bool, gap: Spacing, measure: bool):
+def _part(
+    document: GraphDocument, members: list[str], sizes: dict[str, Size], wrap: bool, gap: Spacing, measure: bool
+) -> tuple[dict[str, Point], float]:
     """One connected part laid out: in one row, or cut into as many rows as fit a screen best."""
     graph = document.graph.subgraph(members)
     rank, cross = _sugiyama(graph, members, sizes, gap)
     count = max(rank.values()) + 1
-    options = [[]]
+    options: list[list[int]] = [[]]
     if wrap:
         options += [_cuts(graph, rank, count, rows) for rows in range(2, count // MIN_COLUMNS + 1)]
-    drawn = []
+    drawn: list[tuple[float, dict[str, Point], float, tuple[int, int]]] = []
     for cuts in options:
         placed, (w, h) = _rows(rank, cross, sizes, cuts, gap)
         drawn.append((min(ASPECT / w, 1.0 / max(h, 1.0)), placed, h, (0, 0)))  # (zoom that fits a screen, …)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from graphedit.model.geometry import NODE_WIDTH, node_rects
 from graphedit.model.layout import free_position
 from graphedit.model.starters import STEP_Y, accuracy_feeds
 
+if TYPE_CHECKING:
+    from graphedit.ui.controller import EditorController
 
-def add_accuracy_beside(controller: Any, loss_id: str) -> str | None:
+
+def add_accuracy_beside(controller: EditorController, loss_id: str) -> str | None:
     """A classification loss just got both its inputs in a graph that reports no metric: add Accuracy below it,
     fed as the loss is, so training shows the fraction classified right. Ctrl+Z removes it and keeps the wire."""
     doc = controller.document

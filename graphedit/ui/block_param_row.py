@@ -7,7 +7,8 @@ and offers "Un-expose". Each is one undo step (``controller.expose``).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QToolButton, QWidget
@@ -15,6 +16,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QToolButton, QWidget
 from graphedit.errors import GraphEditError
 from graphedit.model.block_changes import free_exposed_name
 from graphedit.model.grouping import library_for
+
+if TYPE_CHECKING:
+    from graphedit.ui.controller import EditorController
 
 BOUND_TIP = (
     "Set by the block node's parameter '{name}': this is the value of the copy you opened. Change it on the block "
@@ -25,7 +29,15 @@ BOUND_TIP = (
 class ExposeRow(QWidget):
     """The editor of one inner parameter with its Expose / Un-expose button. See the module doc."""
 
-    def __init__(self, controller: Any, node_id: str, param: str, editor: QWidget, bound: str | None, report: Any):
+    def __init__(
+        self,
+        controller: EditorController,
+        node_id: str,
+        param: str,
+        editor: QWidget,
+        bound: str | None,
+        report: Callable[[str], object],
+    ) -> None:
         super().__init__()
         self.controller, self.node_id, self.param, self.bound, self.report = controller, node_id, param, bound, report
         row = QHBoxLayout(self)

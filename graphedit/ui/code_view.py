@@ -13,7 +13,7 @@ instead, naming the node and the fix.
 from __future__ import annotations
 
 import keyword
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QRegularExpression, QTimer
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
@@ -22,6 +22,10 @@ from PySide6.QtWidgets import QDockWidget, QPlainTextEdit, QWidget
 from graphedit.compiler import CompileError, compile_graph, readable_code
 from graphedit.errors import GraphEditError
 from graphedit.export.python_model import readable_classes
+
+if TYPE_CHECKING:
+    from graphedit.ui.controller import EditorController
+
 
 DELAY_MS = 300
 
@@ -59,7 +63,7 @@ class _PythonHighlighter(QSyntaxHighlighter):
 class CodeViewDock(QDockWidget):
     """Read-only generated code of the model (inputs → outputs)."""
 
-    def __init__(self, controller: Any, parent: QWidget | None = None, delay_ms: int = DELAY_MS) -> None:
+    def __init__(self, controller: EditorController, parent: QWidget | None = None, delay_ms: int = DELAY_MS) -> None:
         super().__init__("Code", parent)
         self.setObjectName("code_view")
         self.controller = controller

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 
@@ -28,6 +28,11 @@ from graphedit.training.user_folders import carry_runs, new_unsaved_home, reloca
 from graphedit.ui.disk_watch import DiskWatch, remove_stray_temp_files
 from graphedit.ui.prompts import FILE_FILTER, Prompts
 from graphedit.ui.recovery import RecoveryStore
+
+if TYPE_CHECKING:
+    from graphedit.nodes.registry import Registry
+    from graphedit.ui.controller import EditorController
+
 
 PROJECTS_DIR = Path(__file__).resolve().parents[2] / "projects"
 AUTOSAVE_MS = 60_000
@@ -42,10 +47,22 @@ def examples(folder: Path = PROJECTS_DIR) -> list[tuple[str, Path]]:
     return [(e.menu_text, e.path) for e in list_examples(folder)]
 
 
-def node_types(controller: Any) -> Any:
+def node_types(controller: EditorController) -> Registry:
     """The node types a new or opened project starts from: the built-ins, not the open project's blocks."""
     registry = controller.root.registry
     return registry.base if isinstance(registry, BlockLibrary) else registry
+
+
+class RunGuard(Protocol):
+    """A training run that opening another project, closing or moving this one must ask about or wait for."""
+
+    run_dir: str | None  # the folder it records into
+
+    def is_training(self) -> bool: ...
+
+    def is_running(self) -> bool: ...
+
+    def stop(self) -> None: ...
 
 
 class ProjectFiles(QObject):
@@ -58,7 +75,7 @@ class ProjectFiles(QObject):
 
     def __init__(
         self,
-        controller: Any,
+        controller: EditorController,
         prompts: Prompts,
         settings: QSettings,
         recovery: RecoveryStore,
@@ -75,7 +92,7 @@ class ProjectFiles(QObject):
         self.example_name: str | None = None
         self.recovered = False
         self.unsaved_home = new_unsaved_home()  # where the runs of this project live while it has no file
-        self.run_guard: Any = None  # the training session (is_running, stop, run_dir), set by the training feature
+        self.run_guard: RunGuard | None = None  # the training session, set by the training feature
         self.disk = DiskWatch(self)
         self.disk.changedOnDisk.connect(self._changed_on_disk)
         self._asking_disk = False

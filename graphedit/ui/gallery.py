@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QMouseEvent, QPixmap
@@ -41,6 +41,10 @@ from graphedit.ui.examples_catalog import (
     default_cache_dir,
     list_examples,
 )
+
+if TYPE_CHECKING:
+    from graphedit.ui.main_window import MainWindow
+
 
 CARD_WIDTH = THUMBNAIL.width() + 24
 SPACING = 16
@@ -284,7 +288,7 @@ def _shared_cache() -> ThumbnailCache:
     return _CACHE
 
 
-def open_in_window(window: Any, path: Path) -> bool:
+def open_in_window(window: MainWindow, path: Path) -> bool:
     """Open an example in the editor as an unsaved copy and show the live view it names."""
     if not window.files.open_example(path):
         return False
@@ -302,7 +306,7 @@ def open_in_window(window: Any, path: Path) -> bool:
     return True
 
 
-def show_gallery(window: Any) -> GalleryDialog:
+def show_gallery(window: MainWindow) -> GalleryDialog:
     """File ▸ Examples ▸ Gallery…: the gallery as a window-modal dialog over the editor."""
     dialog = GalleryDialog(window, lambda path: open_in_window(window, path))
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import platform
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt, qVersion
@@ -39,8 +39,11 @@ GESTURES = (
     ("Esc", "Cancel a drag or close a popup"),
 )
 
+if TYPE_CHECKING:
+    from graphedit.ui.main_window import MainWindow
 
-def shortcut_rows(window: Any) -> list[tuple[str, str]]:
+
+def shortcut_rows(window: MainWindow) -> list[tuple[str, str]]:
     """(shortcut, what it does) for every action of the window's menus and toolbars and the canvas's keymap."""
     seen: dict[str, str] = {}
     actions: list[QAction] = []
@@ -68,7 +71,7 @@ def shortcut_rows(window: Any) -> list[tuple[str, str]]:
 class ShortcutsDialog(QDialog):
     """Every shortcut in one table with a filter box."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.setWindowTitle(f"Keyboard Shortcuts — {APP_NAME}")
         self.filter = QLineEdit(placeholderText="Filter (an action or a key)")
@@ -136,7 +139,7 @@ def versions() -> list[tuple[str, str]]:
 class HelpMenu:
     """Help ▸ Keyboard Shortcuts, Project File Format, Node Reference, About."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.menu = window.menuBar().addMenu("&Help")
         self.dialog: QDialog | None = None

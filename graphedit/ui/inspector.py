@@ -10,7 +10,7 @@ marks it for the Experiments panel's sweeps.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFont
@@ -36,6 +36,11 @@ from graphedit.ui.block_param_row import BOUND_TIP, ExposeRow
 from graphedit.ui.icons import family_color, node_icon
 from graphedit.ui.option_editors import make_editor
 
+if TYPE_CHECKING:
+    from graphedit.model.document import GraphDocument
+    from graphedit.ui.controller import EditorController
+    from graphedit.ui.experiments.marks import SweepMarks
+
 ERROR_STYLE = (
     "QLabel { background: rgba(229, 57, 53, 40); border: 1px solid #e53935; border-radius: 4px; padding: 6px; }"
 )
@@ -53,7 +58,9 @@ def _label(text: str = "", wrap: bool = True, selectable: bool = True) -> QLabel
 class InspectorDock(QDockWidget):
     """Shows and edits the one selected node; says what to do when none or several are selected."""
 
-    def __init__(self, controller: Any, parent: QWidget | None = None, marks: Any = None) -> None:
+    def __init__(
+        self, controller: EditorController, parent: QWidget | None = None, marks: SweepMarks | None = None
+    ) -> None:
         super().__init__("Inspector", parent)
         self.setObjectName("inspector")
         self.controller = controller
@@ -61,7 +68,7 @@ class InspectorDock(QDockWidget):
         self.mark_buttons: dict[str, QWidget] = {}
         self.node_id: str | None = None
         self._type_id: str | None = None
-        self._shown_doc: Any = None
+        self._shown_doc: GraphDocument | None = None
         self._bound: dict[str, str] = {}
         self.editors: dict[str, QWidget] = {}
         self._extra: Any = None  # a view's text about the selected node (backprop's chain rule), or None

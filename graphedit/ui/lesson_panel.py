@@ -10,7 +10,7 @@ the gallery.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
@@ -18,6 +18,9 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QPushButton, QScrollArea, QVB
 
 from graphedit.ui.examples_catalog import PROJECTS_DIR, Example, list_examples, read_example
 from graphedit.ui.gallery import VIEW_TITLES, open_in_window, show_gallery
+
+if TYPE_CHECKING:
+    from graphedit.ui.main_window import MainWindow
 
 
 def _heading(text: str) -> QLabel:
@@ -38,7 +41,7 @@ def _text() -> QLabel:
 class LessonDock(QDockWidget):
     """Follows the window's project: a lesson shows itself, anything else points to the gallery."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__("Lesson", window)
         self.setObjectName("lesson")
         self.window_ = window

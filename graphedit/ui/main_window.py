@@ -52,7 +52,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         registry: Registry | None = None,
-        prompts: Any = None,
+        prompts: Prompts | None = None,
         settings: QSettings | None = None,
         recovery_dir: str | Path | None = None,
         offer_recovery: bool = True,

@@ -12,13 +12,17 @@ which tests replace. A module's submodules become blocks unless File ▸ Import 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from graphedit.errors import GraphEditError
 from graphedit.ui.prompts import ask_yes
+
+if TYPE_CHECKING:
+    from graphedit.ui.main_window import MainWindow
+
 
 FORMATS = (
     ("torchscript", "&TorchScript…", "TorchScript (*.pt)", ".pt"),
@@ -108,7 +112,7 @@ class ModelIOPrompts:
 class ModelIO:
     """Adds the export and import actions to a MainWindow's File menu."""
 
-    def __init__(self, window: Any, prompts: ModelIOPrompts | None = None) -> None:
+    def __init__(self, window: MainWindow, prompts: ModelIOPrompts | None = None) -> None:
         self.window = window
         self.prompts = prompts or ModelIOPrompts(window)
         self.actions: dict[str, QAction] = {}

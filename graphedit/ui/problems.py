@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QListWidget, QListWidgetItem, QStyle, QWidget
 
 from graphedit.compiler.analysis import Problem, summary_text
+
+if TYPE_CHECKING:
+    from graphedit.ui.controller import EditorController
+
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 
@@ -18,7 +22,7 @@ class ProblemsDock(QDockWidget):
 
     nodeActivated = Signal(str)  # a problem was clicked: bring its node into view
 
-    def __init__(self, controller: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: EditorController, parent: QWidget | None = None) -> None:
         super().__init__("Problems", parent)
         self.setObjectName("problems")
         self.controller = controller

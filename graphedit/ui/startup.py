@@ -20,12 +20,16 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from graphedit.ui import APP_NAME
+
+if TYPE_CHECKING:
+    from graphedit.ui.main_window import MainWindow
+
 
 TRACE_ENV = "GRAPHEDIT_STARTUP_TRACE"
 QUIT_ENV = "GRAPHEDIT_STARTUP_QUIT"
@@ -95,7 +99,7 @@ class EditorLoader(QObject):
         self.start = start
         self.open_project = open_project
         self.opening = opening  # the status bar's text while the project opens
-        self.window: Any = None
+        self.window: MainWindow | None = None
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
@@ -33,6 +33,10 @@ HEADERS = (
     "time fwd + bwd",
     "time share",
 )
+
+if TYPE_CHECKING:
+    from graphedit.ui.controller import EditorController
+
 NUMBER_COLUMNS = (3, 4, 5, 6, 8, 9)
 TIPS = {
     5: "Memory of the node's outputs for one example; × batch size, and about × 2 while training",
@@ -50,7 +54,7 @@ class SummaryDock(QDockWidget):
 
     nodeActivated = Signal(str)  # a row was double-clicked: bring its node into view
 
-    def __init__(self, controller: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: EditorController, parent: QWidget | None = None) -> None:
         super().__init__("Model summary", parent)
         self.setObjectName("summary")
         self.controller = controller

@@ -8,7 +8,7 @@ project's weights and a batch of its dataset, and its figures are dropped when t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
@@ -17,6 +17,14 @@ from graphedit.compiler.costs import flops_of, flops_text
 from graphedit.compiler.receptive import field_of
 from graphedit.compiler.report import SummaryRow, byte_text
 from graphedit.ui.background import Job
+
+if TYPE_CHECKING:
+    from graphedit.compiler.shapes import ShapeInference
+    from graphedit.model.document import GraphDocument
+    from graphedit.model.project import Project
+    from graphedit.training.node_profile import NodeTimes
+    from graphedit.ui.main_window import MainWindow
+
 
 BADGES = ("none", "FLOPs", "memory", "time")
 PROFILE_STEPS = 3
@@ -35,7 +43,7 @@ class CostCells:
         self.flops_cache: dict = {}
         self.seen: dict[str, tuple] = {}  # node -> (info, flops, field, spatial input or None, texts)
 
-    def cells(self, document: Any, inference: Any) -> tuple[dict[str, tuple[str, str]], int]:
+    def cells(self, document: GraphDocument, inference: ShapeInference) -> tuple[dict[str, tuple[str, str]], int]:
         """``{node: (FLOPs text, field text)}`` and the total FLOPs."""
         infos, seen = inference.infos, self.seen
         fields: dict[str, Any] = {}
@@ -63,14 +71,16 @@ class CostCells:
         return {n: seen[n][4] if spatial and seen[n][3] is None else (seen[n][4][0], "") for n in order}, total
 
 
-def time_text(times: Any, node_id: str) -> tuple[str, str]:
+def time_text(times: NodeTimes | None, node_id: str) -> tuple[str, str]:
     if times is None or node_id not in times.nodes():
         return "", ""
     forward, backward = times.forward.get(node_id, 0.0), times.backward.get(node_id, 0.0)
     return f"{forward:.3g} + {backward:.3g} ms", f"{times.share(node_id):.1%}"
 
 
-def badges(kind: str, rows: list[SummaryRow], costs: dict[str, tuple[str, str]], times: Any) -> dict[str, str]:
+def badges(
+    kind: str, rows: list[SummaryRow], costs: dict[str, tuple[str, str]], times: NodeTimes | None
+) -> dict[str, str]:
     """The canvas badge of each node for the chosen kind ("none": no badges)."""
     if kind == "FLOPs":
         return {n: c[0] for n, c in costs.items() if c[0]}
@@ -86,10 +96,10 @@ class CostsBar(QWidget):
 
     changed = Signal()  # badges kind or times changed: the Summary redraws
 
-    def __init__(self, window: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.window = window
-        self.times: Any = None
+        self.times: NodeTimes | None = None
         self.job: Job | None = None
         self.combo = QComboBox()
         self.combo.addItems([k.capitalize() if k != "FLOPs" else k for k in BADGES])
@@ -147,7 +157,7 @@ class CostsBar(QWidget):
         settings = settings_for(copy.training)
         return copy, files.weights_file(), str(resolve_device(settings.device)), settings.batch_size
 
-    def _done(self, times: Any) -> None:
+    def _done(self, times: NodeTimes) -> None:
         self.button.setEnabled(True)
         self.times = times
         total = times.grand_total()
@@ -159,7 +169,7 @@ class CostsBar(QWidget):
         self.status.setText(f"profiling failed: {message}")
 
 
-def _profile(project: Any, weights: Any, device: str, batch: int) -> Any:
+def _profile(project: Project, weights: Any, device: str, batch: int) -> NodeTimes:
     from graphedit.training.inspection import open_inspection
     from graphedit.training.node_profile import profile_nodes
 

@@ -7,12 +7,21 @@ read only after they allow it; the answer is kept in the per-user trust store
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtWidgets import QWidget
 
 from graphedit.training import trust
 from graphedit.ui.prompts import ask_yes
+
+if TYPE_CHECKING:
+    from graphedit.model.project import Project
+
+
+class OutsidePathsPrompt(Protocol):
+    """Who asks the user to allow a project's dataset paths outside its folder (a fake in the tests)."""
+
+    def ask_allow_outside(self, project_name: str, paths: list[str]) -> bool: ...
 
 
 class TrustPrompts:
@@ -33,7 +42,7 @@ class TrustPrompts:
         )
 
 
-def confirm_outside_paths(prompts: Any, project: Any) -> bool:
+def confirm_outside_paths(prompts: OutsidePathsPrompt, project: Project) -> bool:
     """``True`` when the project's dataset reads only its folder or the user allows the rest (remembered)."""
     paths = trust.unconfirmed(project.path, project.dataset)
     if not paths:

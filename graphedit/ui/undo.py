@@ -9,12 +9,15 @@ JSON snapshot of the affected subgraph and re-insert it, as QtNodes does.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand
 
 from graphedit.model.document import GraphDocument
 from graphedit.model.events import Edge
+
+if TYPE_CHECKING:
+    from graphedit.model.annotations import Frame
 
 MOVE_ID = 1001
 PARAM_ID = 1002
@@ -268,7 +271,7 @@ class AnnotationCommand(DocCommand):
 class FrameMoveCommand(MoveCommand):
     """Move a frame and the nodes inside it together; the moves of one drag merge into one step."""
 
-    def __init__(self, doc: GraphDocument, frame: Any, moves: dict[str, tuple[float, float]], drag: int) -> None:
+    def __init__(self, doc: GraphDocument, frame: Frame, moves: dict[str, tuple[float, float]], drag: int) -> None:
         super().__init__(doc, moves, drag)
         self.setText(f"Move {frame.title or 'frame'}")
         self.frame_new, self.frame_old = frame, doc.annotations.get("frame", frame.id)

@@ -16,11 +16,15 @@ A user who moves or resizes docks keeps that arrangement for the workspace: leav
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QToolBar
+
+if TYPE_CHECKING:
+    from graphedit.ui.main_window import MainWindow
+
 
 WORKSPACES = {"build": "Build", "train": "Train", "inspect": "Inspect"}
 TIPS = {
@@ -43,7 +47,7 @@ class Workspaces(QObject):
 
     changed = Signal(str)
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.current = ""

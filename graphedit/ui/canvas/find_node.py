@@ -6,10 +6,15 @@ It matches node ids first (exact, then prefix, then anywhere), then type names, 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QCompleter, QLineEdit
+
+if TYPE_CHECKING:
+    from graphedit.model.document import GraphDocument
+    from graphedit.ui.canvas.view import CanvasView
+
 
 STYLE = (
     "QLineEdit { background: #1d2025; color: #e8eaed; border: 1px solid #3b6fb6; border-radius: 6px; "
@@ -17,7 +22,7 @@ STYLE = (
 )
 
 
-def matches(document: Any, text: str) -> list[str]:
+def matches(document: GraphDocument, text: str) -> list[str]:
     """Node ids matching ``text``, best first."""
     text = text.strip().lower()
     if not text:
@@ -45,7 +50,7 @@ class FindNodeBar(QLineEdit):
     """Lives over the canvas view's viewport (a child of the view: the viewport's children scroll with the
     scene), hidden until :meth:`open`."""
 
-    def __init__(self, view: Any) -> None:
+    def __init__(self, view: CanvasView) -> None:
         super().__init__(view)
         self.view = view
         self.setObjectName("findNode")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphedit.errors import GraphEditError
 from graphedit.model.experiment import SweepParam
@@ -12,9 +12,18 @@ from graphedit.training.runs import FINAL, point_project_to
 from graphedit.ui.runner.edits import SettingCommand, WeightsCommand
 from graphedit.ui.runner.run_records import weights_problem
 
+if TYPE_CHECKING:
+    from graphedit.ui.controller import EditorController
+    from graphedit.ui.files import ProjectFiles
+
 
 def apply_trial(
-    controller: Any, files: Any, params: list[SweepParam], values: dict[str, Any], run: str | None, text: str
+    controller: EditorController,
+    files: ProjectFiles,
+    params: list[SweepParam],
+    values: dict[str, Any],
+    run: str | None,
+    text: str,
 ) -> str | None:
     """Set each swept parameter to the trial's value, then point to the trial's weights if they fit: one undo step.
 

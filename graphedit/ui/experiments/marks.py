@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -34,6 +34,10 @@ from graphedit.model.events import NodeRenamed
 from graphedit.model.experiment import SweepParam, parse_param, sweep_name
 from graphedit.ui.runner.edits import SettingCommand
 
+if TYPE_CHECKING:
+    from graphedit.ui.controller import EditorController
+    from graphedit.ui.files import ProjectFiles
+
 UNMARKED_TEXT = "sweep"
 MARKED_STYLE = "QToolButton { font-weight: bold; color: palette(highlight); }"
 UNMARKED_STYLE = "QToolButton { color: palette(placeholder-text); }"
@@ -53,7 +57,7 @@ class SweepMarks(QObject):
 
     changed = Signal()
 
-    def __init__(self, controller: Any, files: Any, parent: QObject | None = None) -> None:
+    def __init__(self, controller: EditorController, files: ProjectFiles, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.controller, self.files = controller, files
         controller.undo_stack.indexChanged.connect(self._emit)  # bound methods: dropped when this object goes
@@ -294,7 +298,7 @@ def beside(widget: QWidget, button: QWidget) -> QWidget:
 
 
 def training_button(
-    marks: SweepMarks, files: Any, key: str, kind: str, choices: tuple[Any, ...] = ()
+    marks: SweepMarks, files: ProjectFiles, key: str, kind: str, choices: tuple[Any, ...] = ()
 ) -> MarkButton | None:
     """The sweep button of a training setting, checked by the project file's own check; None for one not swept."""
     from graphedit.model.project_settings import SettingError, check_training
@@ -316,7 +320,7 @@ def training_button(
     return MarkButton(marks, sweep_name("training", "", key), suggestion, check)
 
 
-def option_button(marks: SweepMarks, files: Any, dataset: str, key: str, opt: Any) -> MarkButton | None:
+def option_button(marks: SweepMarks, files: ProjectFiles, dataset: str, key: str, opt: Any) -> MarkButton | None:
     """The sweep button of a dataset option (a number, a choice or a switch), checked by the option's spec."""
     from graphedit.nodes.options import SWEEPABLE
     from graphedit.training.datasets import option_value

@@ -8,7 +8,7 @@ trial is an ordinary run, so it arrives in the Runs table as a row (a pruned one
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -41,11 +41,24 @@ from graphedit.ui.experiments.runner import SweepRunner
 from graphedit.ui.experiments.views import CurvesView, HistoryView, ImportanceView, ParallelView
 from graphedit.ui.runner.edits import push_setting
 
+if TYPE_CHECKING:
+    from graphedit.ui.controller import EditorController
+    from graphedit.ui.experiments.marks import SweepMarks
+    from graphedit.ui.files import ProjectFiles
+    from graphedit.ui.runner.runs_panel import RunsDock
+
 ERROR_COLOR = "#d04040"
 
 
 class ExperimentsDock(QDockWidget):
-    def __init__(self, controller: Any, files: Any, marks: Any, runs_dock: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        controller: EditorController,
+        files: ProjectFiles,
+        marks: SweepMarks,
+        runs_dock: RunsDock,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__("Experiments", parent)
         self.setObjectName("experiments")
         self.controller, self.files, self.marks, self.runs_dock = controller, files, marks, runs_dock

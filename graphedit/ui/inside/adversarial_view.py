@@ -8,15 +8,19 @@ values may be standardised): ε = 0.1 moves each pixel by a tenth of the range, 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
 
 from graphedit.ui.inside.page import EVAL_NOTE, InsidePage
 from graphedit.ui.inside.plots import ImageCell, make_layout, picture_of
 from graphedit.ui.inside.why_view import image_classifier
 from graphedit.ui.live.base import diverging_lut, grey_lut
+
+if TYPE_CHECKING:
+    from graphedit.ui.inside.dock import InsideDock
+
 
 PROBES = 64
 EPSILON_STEPS = 100  # the slider's ticks for ε in [0, MAX_EPSILON]
@@ -27,7 +31,7 @@ class AdversarialPage(InsidePage):
     name = "adversarial"
     title = "Adversarial example (FGSM)"
 
-    def __init__(self, dock: Any, parent: Any = None) -> None:
+    def __init__(self, dock: InsideDock, parent: QWidget | None = None) -> None:
         super().__init__(dock, parent)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, EPSILON_STEPS)

@@ -11,23 +11,26 @@ gradients once the walk has reached the block, for the block's first copy.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from graphedit.ui.inside.page import EVAL_NOTE, InsidePage
 from graphedit.ui.inside.plots import TensorPlot, make_layout, value_text
 from graphedit.ui.live.badges import level_prefix
 from graphedit.ui.live.base import fmt
 
+if TYPE_CHECKING:
+    from graphedit.ui.inside.dock import InsideDock
+
 
 class BackpropPage(InsidePage):
     name = "backprop"
     title = "Backprop step by step"
 
-    def __init__(self, dock: Any, parent: Any = None) -> None:
+    def __init__(self, dock: InsideDock, parent: QWidget | None = None) -> None:
         super().__init__(dock, parent)
         self.trace: Any = None
         self.step = 0  # how many nodes of trace.order have received their gradient

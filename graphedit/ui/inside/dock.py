@@ -9,7 +9,7 @@ editor's thread when a page first shows, and again when the graph or the weights
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QStandardItemModel
@@ -28,6 +28,10 @@ from graphedit.errors import GraphEditError
 from graphedit.ui.background import Job
 from graphedit.ui.inside.page import InsidePage
 
+if TYPE_CHECKING:
+    from graphedit.ui.main_window import MainWindow
+
+
 EXAMPLES = 256
 RELOAD_MS = 400
 
@@ -36,7 +40,7 @@ class InsideDock(QDockWidget):
     viewChanged = Signal(str)
     loaded = Signal()
 
-    def __init__(self, window: Any, page_classes: tuple = ()) -> None:
+    def __init__(self, window: MainWindow, page_classes: tuple = ()) -> None:
         super().__init__("Inside", window)
         self.setObjectName("InsideDock")
         self.window = window

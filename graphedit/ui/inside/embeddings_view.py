@@ -9,23 +9,28 @@ over a point shows that example's input. See :mod:`graphedit.training.embeddings
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from graphedit.ui.background import Job
 from graphedit.ui.inside.page import EVAL_NOTE, InsidePage
 from graphedit.ui.inside.plots import ImageCell, make_layout, picture_of
 from graphedit.ui.live.base import CATEGORICAL, as_image, grey_lut, style_plot
 
+if TYPE_CHECKING:
+    from graphedit.model.document import GraphDocument
+    from graphedit.ui.inside.dock import InsideDock
+
+
 SKIP_ROLES = ("input", "target", "loss", "metric", "output", "weight_penalty")
 HOVER_PIXELS = 12
 
 
-def hidden_nodes(document: Any) -> list[str]:
+def hidden_nodes(document: GraphDocument) -> list[str]:
     return [n for n in document.topological_order() if document.node_type(n).role not in SKIP_ROLES]
 
 
@@ -33,7 +38,7 @@ class EmbeddingsPage(InsidePage):
     name = "embeddings"
     title = "Embeddings of a layer"
 
-    def __init__(self, dock: Any, parent: Any = None) -> None:
+    def __init__(self, dock: InsideDock, parent: QWidget | None = None) -> None:
         super().__init__(dock, parent)
         self.node = QComboBox()
         self.node.setToolTip("The node whose outputs are embedded (one point per example)")
@@ -84,7 +89,7 @@ class EmbeddingsPage(InsidePage):
             self.node.blockSignals(False)
         super().show_model(seen)
 
-    def chosen_node(self, document: Any) -> str:
+    def chosen_node(self, document: GraphDocument) -> str:
         """The node a run embeds each epoch: the one chosen here, or the default of this graph."""
         nodes = hidden_nodes(document)
         current = self.node.currentText()

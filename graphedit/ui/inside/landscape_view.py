@@ -11,16 +11,20 @@ unavailable. See :mod:`graphedit.training.landscape`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from graphedit.ui.background import Job
 from graphedit.ui.inside.page import EVAL_NOTE, InsidePage
 from graphedit.ui.inside.plots import make_layout
 from graphedit.ui.live.base import TRAIN, named_lut, style_plot, text_color
+
+if TYPE_CHECKING:
+    from graphedit.ui.inside.dock import InsideDock
+
 
 LINE_POINTS = 31  # t from −0.25 to 1.25 in steps of 0.05: t = 0 and t = 1 are points of the line
 EXAMPLES = 256
@@ -74,7 +78,7 @@ class LandscapePage(InsidePage):
     name = "landscape"
     title = "Loss landscape"
 
-    def __init__(self, dock: Any, parent: Any = None) -> None:
+    def __init__(self, dock: InsideDock, parent: QWidget | None = None) -> None:
         super().__init__(dock, parent)
         self.size = QSpinBox()
         self.size.setRange(3, 21)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+
+if TYPE_CHECKING:
+    from graphedit.ui.inside.dock import InsideDock
+
 
 EVAL_NOTE = "Evaluation mode: BatchNorm uses its running statistics and Dropout passes everything."
 
@@ -16,7 +20,7 @@ class InsidePage(QWidget):
     name = ""
     title = ""
 
-    def __init__(self, dock: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, dock: InsideDock, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.dock = dock
         self.seen: Any = None

@@ -8,24 +8,27 @@ barely counts: Luo et al., 2016). The Summary lists each conv node's field size.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
 import torch
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from graphedit.ui.inside.page import EVAL_NOTE, InsidePage
 from graphedit.ui.inside.plots import ImageCell, make_layout, picture_of
 from graphedit.ui.live.base import BAD, grey_lut, named_lut
+
+if TYPE_CHECKING:
+    from graphedit.ui.inside.dock import InsideDock
 
 
 class ReceptivePage(InsidePage):
     name = "receptive"
     title = "Receptive fields"
 
-    def __init__(self, dock: Any, parent: Any = None) -> None:
+    def __init__(self, dock: InsideDock, parent: QWidget | None = None) -> None:
         super().__init__(dock, parent)
         self.node = QComboBox()
         self.node.setToolTip("The node whose units you click")

@@ -7,15 +7,19 @@ in the list); saliency and SmoothGrad need only the input gradient. Everything i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from graphedit.ui.inside.page import EVAL_NOTE, InsidePage
 from graphedit.ui.inside.plots import ImageCell, make_layout, picture_of
 from graphedit.ui.live.base import grey_lut, named_lut
+
+if TYPE_CHECKING:
+    from graphedit.ui.inside.dock import InsideDock
+
 
 PROBES = 8
 METHODS = ("saliency", "SmoothGrad", "Grad-CAM")
@@ -38,7 +42,7 @@ class WhyPage(InsidePage):
     name = "why"
     title = "Why this class?"
 
-    def __init__(self, dock: Any, parent: Any = None) -> None:
+    def __init__(self, dock: InsideDock, parent: QWidget | None = None) -> None:
         super().__init__(dock, parent)
         self.method = QComboBox()
         self.method.addItems(METHODS)

@@ -17,13 +17,18 @@ Also reports which node the mouse is over, for views that follow the hover.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QColor
 
 from graphedit.model.blocks import copy_path
+
+if TYPE_CHECKING:
+    from graphedit.model.document import GraphDocument
+    from graphedit.ui.canvas.view import CanvasView
+    from graphedit.ui.controller import EditorController
 
 DEAD_SHOWN = 0.05  # from this fraction of exact zeros on, the badge shows the dead fraction
 
@@ -34,7 +39,7 @@ def badge_text(act: dict[str, Any]) -> str:
     return f"μ {act['mean']:.2g} σ {act['std']:.2g}"
 
 
-def level_prefix(controller: Any) -> str:
+def level_prefix(controller: EditorController) -> str:
     """The probe key prefix of the block copy the canvas shows: ``""`` at the top, ``layer1/`` inside the first
     copy of ``layer1``, ``layer1[1]/`` inside its second (see :func:`graphedit.model.blocks.copy_path`)."""
     prefix = ""
@@ -51,7 +56,7 @@ def at_level(values: dict[str, Any], prefix: str) -> dict[str, Any]:
     return {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix) and "/" not in k[len(prefix) :]}
 
 
-def gradient_of_edges(document: Any, gradients: dict[str, dict[str, float]]) -> dict[tuple, float]:
+def gradient_of_edges(document: GraphDocument, gradients: dict[str, dict[str, float]]) -> dict[tuple, float]:
     """Each wire's gradient norm: of its target if that has weights, else of the nearest weighted node upstream."""
     cache: dict[str, float | None] = {}
 
@@ -97,17 +102,17 @@ class CanvasOverlay(QObject):
 
     hovered = Signal(object)  # node id or None
 
-    def __init__(self, controller: Any, parent: QObject | None = None) -> None:
+    def __init__(self, controller: EditorController, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.canvas: Any = None
+        self.canvas: CanvasView | None = None
         self.badges_on = True
         self.edges_on = True
         self.hover: str | None = None
         self.badges: dict[str, str] = {}
         self.colors: dict[tuple, QColor] = {}
 
-    def set_canvas(self, canvas: Any) -> None:
+    def set_canvas(self, canvas: CanvasView | None) -> None:
         if self.canvas is canvas:
             return
         if self.canvas is not None:

@@ -11,7 +11,7 @@ per-node views follow the canvas selection and the node under the mouse.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
@@ -52,6 +52,11 @@ VIEW_CLASSES = (
     ConfusionView,
     TextView,
 )
+
+if TYPE_CHECKING:
+    from graphedit.ui.canvas.view import CanvasView
+    from graphedit.ui.controller import EditorController
+
 SIGNALS = ("started", "step", "epoch", "probe", "finished", "failed")
 
 
@@ -60,7 +65,9 @@ class LiveViewsDock(QDockWidget):
 
     viewChanged = Signal(str)  # the page shown changed (the window stores it as project.view["live_view"])
 
-    def __init__(self, controller: Any, parent: QWidget | None = None, canvas: Any = None) -> None:
+    def __init__(
+        self, controller: EditorController, parent: QWidget | None = None, canvas: CanvasView | None = None
+    ) -> None:
         super().__init__("Live", parent)
         self.setObjectName("LiveViewsDock")
         self.controller = controller
@@ -137,7 +144,7 @@ class LiveViewsDock(QDockWidget):
             raise KeyError(f"no live view named '{name}'; the views are {', '.join(self.views())}")
         self.combo.setCurrentIndex(self.views().index(name))
 
-    def set_canvas(self, canvas: Any) -> None:
+    def set_canvas(self, canvas: CanvasView | None) -> None:
         self.overlay.set_canvas(canvas)
 
     def attach(self, session: QObject) -> None:

@@ -11,13 +11,18 @@ shows the error, names the node, keeps the graph).
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QDialog, QFrame, QGraphicsView, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from graphedit.model.project import project_from_json
+
+if TYPE_CHECKING:
+    from graphedit.nodes.registry import Registry
+    from graphedit.ui.canvas.view import CanvasView
+
 
 STYLES = {
     "info": "background: rgba(47, 101, 202, 230); color: white;",
@@ -114,7 +119,9 @@ def snapshot_text(when: float) -> str:
 class SnapshotDialog(QDialog):
     """The graph as it was when the run started, read-only: the canvas keeps being the user's to edit."""
 
-    def __init__(self, snapshot: dict[str, Any], when: float, registry: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, snapshot: dict[str, Any], when: float, registry: Registry, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         from graphedit.ui.canvas.scene import CanvasScene
         from graphedit.ui.controller import EditorController
@@ -141,7 +148,7 @@ class SnapshotDialog(QDialog):
             self.view.fitInView(bounds, Qt.AspectRatioMode.KeepAspectRatio)
 
 
-def show_failure(canvas: Any, banner: CanvasBanner, message: str, node_id: str) -> None:
+def show_failure(canvas: CanvasView, banner: CanvasBanner, message: str, node_id: str) -> None:
     """The error in the banner; the node (when the graph still has it) selected, centred and badged."""
     where = ""
     if node_id and node_id in canvas.controller.document:

@@ -10,13 +10,17 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from graphedit.model.project import Project
 from graphedit.training.binding import fitted_shapes
 from graphedit.training.datasets import DatasetInfo
+
+if TYPE_CHECKING:
+    from graphedit.ui.controller import EditorController
+
 
 SETTING_ID = 2001
 MERGE_S = 2.0
@@ -106,7 +110,7 @@ def push_setting(
 
 
 def fit_graph_to_dataset(
-    controller: Any, info: DatasetInfo, on_error: Callable[[str], None] | None = None
+    controller: EditorController, info: DatasetInfo, on_error: Callable[[str], None] | None = None
 ) -> list[str]:
     """Set the Input/Target shape and dtype from the dataset through the controller (one undo step).
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget
@@ -24,18 +24,25 @@ from graphedit.ui.runner.run_records import RunRecord, weights_problem
 from graphedit.ui.runner.runs_panel import RunsDock
 from graphedit.ui.runner.settings_panel import TrainingSettingsDock
 from graphedit.ui.runner.toolbar import TrainingToolbar
-from graphedit.ui.trust_prompt import TrustPrompts, confirm_outside_paths
+from graphedit.ui.trust_prompt import OutsidePathsPrompt, TrustPrompts, confirm_outside_paths
+
+if TYPE_CHECKING:
+    from graphedit.model.document import GraphDocument
+    from graphedit.model.project import Project
+    from graphedit.ui.main_window import MainWindow
+
 
 ADOPT = ("finished", "early_stopped", "stopped", "interrupted")  # runs whose final weights the project takes
 
 
 class TrainingFeature(QObject):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.controller, self.files, self.canvas = window.controller, window.files, window.canvas
         self.session = TrainingSession(window)
-        self.trust_prompts: Any = TrustPrompts(window)  # asks before reading data outside the project's folder
+        # asks before reading data outside the project's folder
+        self.trust_prompts: OutsidePathsPrompt = TrustPrompts(window)
         marks = getattr(window, "sweep_marks", None)
         self.settings_dock = TrainingSettingsDock(self.controller, self.files, window, marks=marks)
         self.runs_dock = RunsDock(self.controller, self.files, self.session, window)
@@ -55,7 +62,7 @@ class TrainingFeature(QObject):
         # what open views ask of the next run (the Inside dock: embeddings, weight snapshots): run overrides,
         # never project settings
         self.run_requests: list[Any] = []
-        self._trained: Any = None  # the Project the current run belongs to (another may be opened meanwhile)
+        self._trained: Project | None = None  # the Project the current run belongs to (another may be opened meanwhile)
         self.files.run_guard = self.session  # opening another project or closing asks first while a run trains
         self.toolbar.runRequested.connect(self.run)
         self.runs_dock.continueRequested.connect(self.continue_run)
@@ -151,7 +158,7 @@ class TrainingFeature(QObject):
         per_run = int(record.training.get("epochs") or project.training.get("epochs") or 1)
         return self._start(project, {"epochs": record.epochs + per_run}, resume_dir=record.folder)
 
-    def _start(self, project: Any, overrides: dict[str, Any] | None, resume_dir: Path | None = None) -> str | None:
+    def _start(self, project: Project, overrides: dict[str, Any] | None, resume_dir: Path | None = None) -> str | None:
         from graphedit.training.binding import project_binding_problem
 
         problem = project_binding_problem(project.document, project.dataset)  # before a process is spawned
@@ -255,7 +262,7 @@ class TrainingFeature(QObject):
         elif not name:
             self._show_fitting_view(self.controller.root)
 
-    def _show_fitting_view(self, document: Any) -> None:
+    def _show_fitting_view(self, document: GraphDocument) -> None:
         self._fitting_view = True
         try:
             self.live.show_view(live_view_for(document))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -29,6 +29,12 @@ from graphedit.training.run_compare import RunDiff, diff_runs
 from graphedit.training.runs import point_project_to
 from graphedit.ui.runner.edits import SettingCommand, WeightsCommand
 from graphedit.ui.runner.run_records import RunRecord, weights_problem
+
+if TYPE_CHECKING:
+    from graphedit.model.project import Project
+    from graphedit.ui.controller import EditorController
+    from graphedit.ui.runner.runs_panel import RunsDock
+
 
 ABSENT = "—"
 
@@ -60,7 +66,7 @@ def _text(value: Any) -> str:
 class RunDiffDialog(QDialog):
     """What differs between two runs' projects, and buttons to restore either run."""
 
-    def __init__(self, a: RunRecord, b: RunRecord, runs_dock: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, a: RunRecord, b: RunRecord, runs_dock: RunsDock, parent: QWidget | None = None) -> None:
         super().__init__(parent or runs_dock)
         self.setWindowTitle(f"Runs {a.name} and {b.name}")
         self.resize(720, 420)
@@ -97,7 +103,7 @@ class RunDiffDialog(QDialog):
             self.accept()
 
 
-def restore_run(controller: Any, project: Any, record: RunRecord) -> str | None:
+def restore_run(controller: EditorController, project: Project, record: RunRecord) -> str | None:
     """Replace the graph, training and dataset sections and the weights by the run's, as one undo step.
 
     Returns why it could not (the recorded project no longer loads), or ``None``.

@@ -6,11 +6,14 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from graphedit.training.runs import BEST, FINAL, GRAPH, METRICS, OLD_METRICS, read_metrics, runs_folder
 from graphedit.training.session import SNAPSHOT
 from graphedit.training.sweep_worker import read_trial_file
+
+if TYPE_CHECKING:
+    from graphedit.model.document import GraphDocument
 
 
 @dataclass
@@ -28,7 +31,7 @@ class RunRecord:
     best_loss: float | None = None
     device: str | None = None
     trial: dict[str, Any] | None = None  # a sweep's trial: its study, number, values, and state once finished
-    _project: Any = field(default=None, repr=False, compare=False)
+    _project: dict[str, Any] | Literal[False] | None = field(default=None, repr=False, compare=False)  # None: unread
 
     @property
     def name(self) -> str:
@@ -117,7 +120,7 @@ def delete_run(folder: Path) -> None:
     shutil.rmtree(folder)
 
 
-def weights_problem(document: Any, weights: Path) -> str | None:
+def weights_problem(document: GraphDocument, weights: Path) -> str | None:
     """Why these weights cannot be used with the graph as it is now, or ``None`` when they fit.
 
     See :func:`graphedit.training.weights_file.weights_problem`: a FIFO, a pickle or a damaged file is one line

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
@@ -37,6 +37,13 @@ from graphedit.ui.runner.run_diff import RunDiffDialog, restore_run
 from graphedit.ui.runner.run_records import RunRecord, delete_run, list_runs, weights_problem
 from graphedit.ui.runner.runs_table import RunItem, column_menu, columns_for, fill_row, matches
 
+if TYPE_CHECKING:
+    from graphedit.ui.controller import EditorController
+    from graphedit.ui.files import ProjectFiles
+    from graphedit.ui.live.dock import LiveViewsDock
+    from graphedit.ui.runner.process import TrainingSession
+
+
 FOLDER_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -53,11 +60,13 @@ class RunsDock(QDockWidget):
     continueRequested = Signal(object)  # a RunRecord to continue from its checkpoint
     message = Signal(str, bool)  # text, is an error
 
-    def __init__(self, controller: Any, files: Any, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, controller: EditorController, files: ProjectFiles, session: TrainingSession, parent: QWidget | None = None
+    ) -> None:
         super().__init__("Runs", parent)
         self.setObjectName("runs")
         self.controller, self.files, self.session = controller, files, session
-        self.live: Any = None  # the live views dock, when there is one: it overlays ticked runs
+        self.live: LiveViewsDock | None = None  # the live views dock, when there is one: it overlays ticked runs
         self.confirm: Callable[[str], bool] = _ask(self)
         self.records: dict[str, RunRecord] = {}
         self._overlaid: list[str] = []  # the runs last overlaid on the curves

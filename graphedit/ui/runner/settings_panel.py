@@ -14,7 +14,7 @@ can vary has a ``sweep`` button beside it, made by the marks (``graphedit.ui.exp
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -42,6 +42,11 @@ from graphedit.ui.runner.bind_table import BindTable
 from graphedit.ui.runner.edits import fit_graph_to_dataset, get_in, push_setting
 from graphedit.ui.runner.widgets import MarkedFields, OptionRow, available_devices, dataset_summary
 
+if TYPE_CHECKING:
+    from graphedit.ui.controller import EditorController
+    from graphedit.ui.experiments.marks import SweepMarks
+    from graphedit.ui.files import ProjectFiles
+
 BUILT_IN = "graphedit.training.builtin_"  # generators that build their data in memory in milliseconds
 OPTIONS_ROW = 2  # the dataset's options follow its choice and its one-line doc
 
@@ -51,7 +56,13 @@ class TrainingSettingsDock(QDockWidget):
 
     datasetInfo = Signal(object)  # DatasetInfo of the chosen dataset, or None when it cannot load
 
-    def __init__(self, controller: Any, files: Any, parent: QWidget | None = None, marks: Any = None) -> None:
+    def __init__(
+        self,
+        controller: EditorController,
+        files: ProjectFiles,
+        parent: QWidget | None = None,
+        marks: SweepMarks | None = None,
+    ) -> None:
         super().__init__("Training", parent)
         self.setObjectName("training_settings")
         self.controller, self.files, self.marks = controller, files, marks

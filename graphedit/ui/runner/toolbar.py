@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QProgressBar, QStyle, QToolBar, QWidget
+
+if TYPE_CHECKING:
+    from graphedit.ui.runner.process import TrainingSession
+
 
 STEPS = 1000  # resolution of the progress bar
 
@@ -28,7 +32,7 @@ class TrainingToolbar(QToolBar):
 
     runRequested = Signal()
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: TrainingSession, parent: QWidget | None = None) -> None:
         super().__init__("Training", parent)
         self.setObjectName("training_toolbar")
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)

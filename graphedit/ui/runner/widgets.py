@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QAbstractSpinBox, QHBoxLayout, QLineEdit, QToolButton, QWidget
 
 from graphedit.nodes.options import Option
 from graphedit.training.datasets import DatasetInfo, option_value
 from graphedit.ui.option_editors import make_editor
+
+if TYPE_CHECKING:
+    from graphedit.ui.experiments.marks import SweepMarks
 
 
 class OptionRow(QWidget):
@@ -97,7 +100,7 @@ class MarkedFields:
     """Editors of a form with a sweep button beside them (from the window's sweep marks): each one's field in the
     form (the editor, or a row of it and its button) and the buttons by swept name."""
 
-    def __init__(self, marks: Any) -> None:
+    def __init__(self, marks: SweepMarks | None) -> None:
         self.marks = marks
         self.buttons: dict[str, QWidget] = {}
         self._rows: dict[QWidget, QWidget] = {}
