@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QInputDialog, QMenu, QTreeWidgetItem
 
@@ -71,6 +72,8 @@ class BlocksSection:
             return None
 
     def refresh(self, force: bool = False) -> None:
+        if not shiboken6.isValid(self.family):  # the controller outlives the palette as a window closes
+            return
         library = self.library
         names = tuple(library.definitions) if library is not None else ()
         files = tuple(library_files(self.folder))
