@@ -277,7 +277,10 @@ def test_the_inspector_scrolls_rather_than_cuts_its_text_at_1280x720(qtbot, tmp_
                     cut.append(f"{label.text()[:30]!r}: width {label.width()} < {label.sizeHint().width()}")
             return cut
 
-        qtbot.waitUntil(lambda: cut_labels() == [], timeout=2000)
+        try:
+            qtbot.waitUntil(lambda: cut_labels() == [], timeout=2000)
+        except qtbot.TimeoutError:
+            raise AssertionError((node, cut_labels())) from None
     assert window.inspector.title.text() == "SoftmaxCrossEntropy"
     title = window.inspector.title
     assert title.fontMetrics().horizontalAdvance(title.text()) <= title.contentsRect().width()

@@ -3,6 +3,8 @@ smaller than its minimum size hint and no label is cut off; in Train the live vi
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from _window_helpers import copy_example, make_window, screenshot
 from PySide6.QtCore import Qt
@@ -63,6 +65,8 @@ def test_each_workspace_fits_the_window_and_train_gives_the_live_views_half(qtbo
     qtbot.waitUntil(lambda: window.size().width() == size[0], timeout=2000)
     for name in ("build", "train", "inspect"):
         click_workspace(qtbot, window, name)
+        with contextlib.suppress(qtbot.TimeoutError):  # the event loop lays out the docks a workspace shows
+            qtbot.waitUntil(lambda: cramped(window) == [], timeout=3000)
         problems = cramped(window)
         assert problems == [], (name, problems)
         screenshot(window, f"workspace_{name}_{size[0]}x{size[1]}.png")

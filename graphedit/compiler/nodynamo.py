@@ -18,7 +18,9 @@ process that never compiles in itself: the editor (training, and with it any
 compile, runs in a worker process). Its first shape inference no longer
 waits for ``torch._dynamo`` and sympy (two seconds of a small machine's
 start-up). Should anything in the editor load the real module (the profiler,
-say), the wrappers answered so far forget their answer then, as above.
+say), the wrappers answered so far forget their answer then, as above;
+:func:`load_real` loads them on the editor's thread before one of its
+threads runs torch.
 
 The same goes for ``torch.fx.experimental.symbolic_shapes``, which the
 convolution meta kernel and ``torch._check`` import for ``sym_and``,
@@ -61,7 +63,9 @@ class _Deferred(types.ModuleType):
             if sys.modules.get(self.__name__) is self:
                 del sys.modules[self.__name__]
                 self._leaving()
-            return importlib.import_module(self.__name__)
+        # imported outside the lock: the import system serialises it per module, and a thread importing something
+        # that touches a stand-in must not wait on this lock while this thread waits on that import
+        return importlib.import_module(self.__name__)
 
     def _leaving(self) -> None:
         """Called once, when the real module replaces this stand-in in ``sys.modules``."""
@@ -171,6 +175,15 @@ def dynamo_deferred() -> Iterator[None]:
                 if sys.modules.get(name) is module:
                     del sys.modules[name]
                     module._leaving()
+
+
+def load_real() -> None:
+    """Swap the process's stand-ins for the real modules now, on this thread: the editor does so before a
+    thread of its own runs torch (a thread importing a large module while the event loop ran deadlocked)."""
+    for name in (NAME, SYMBOLIC, SYMPY):
+        module = sys.modules.get(name)
+        if isinstance(module, _Deferred):
+            module._real()
 
 
 def defer_for_process() -> None:

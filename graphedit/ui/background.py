@@ -3,8 +3,9 @@
 ``Job(work)`` runs ``work(progress)`` in a Python thread; ``progress(done, total)`` emits
 :attr:`Job.progressed` and returns ``False`` once :meth:`Job.cancel` was called, so the work can stop
 early. The result arrives through :attr:`Job.done`, an error's first line through :attr:`Job.failed`;
-both are delivered on the editor's thread (queued signals). Used by the per-node profile, t-SNE and
-the loss landscape.
+both are delivered on the editor's thread (queued signals). A job that runs torch has torch's deferred
+modules loaded on the editor's thread as it starts (:func:`graphedit.compiler.nodynamo.load_real`). Used
+by the per-node profile, t-SNE and the loss landscape.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from graphedit.compiler.nodynamo import load_real
 from graphedit.errors import GraphEditError
 
 _RUNNING: set[Job] = set()  # the jobs whose thread has not ended
@@ -52,13 +54,18 @@ class Job(QObject):
     failed = Signal(str)
     cancelled = Signal()
 
-    def __init__(self, work: Callable[[Callable[[int, int], bool]], Any], parent: QObject | None = None) -> None:
+    def __init__(
+        self, work: Callable[[Callable[[int, int], bool]], Any], parent: QObject | None = None, runs_torch: bool = True
+    ) -> None:
         super().__init__(parent)
         self.work = work
+        self.runs_torch = runs_torch
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        if self.runs_torch:  # torch's deferred modules load here, on the editor's thread, not in the job's
+            load_real()
         self._thread = threading.Thread(target=self._run, name="graphedit-job", daemon=True)
         _RUNNING.add(self)
         self._thread.start()

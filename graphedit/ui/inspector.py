@@ -125,7 +125,7 @@ class InspectorDock(QDockWidget):
         self.shapes = _label()
         self.shapes.setTextFormat(Qt.TextFormat.RichText)
         self.training_section = _section("Training")
-        self.frozen_box = QCheckBox("Frozen: keep its weights and batch-norm statistics")
+        self.frozen_box = QCheckBox("Frozen: weights and statistics kept")
         self.frozen_box.setObjectName("node_frozen")
         self.frozen_box.setToolTip(
             "A frozen node is not trained: the optimiser does not see its weights and it runs in evaluation mode "

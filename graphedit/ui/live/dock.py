@@ -124,8 +124,8 @@ class LiveViewsDock(QDockWidget):
             self._made = {cls.name: cls(self.stack) for cls in VIEW_CLASSES}
             for view in self._made.values():
                 self.stack.addWidget(view)
-                view.set_focus_nodes(self._selection, self.overlay.hover)
             self.stack.setCurrentIndex(self.combo.currentIndex())
+            self._focus_changed(self._selection, self.overlay.hover)  # inside a block: the open copy's nodes
             self._update_applicable()
         return self._made
 
