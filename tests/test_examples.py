@@ -206,7 +206,14 @@ def test_every_lesson_has_an_example_and_copies_match():
 
 def test_generator_writes_the_files_as_they_are(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(REPO / "tools"))
-    tools = ("make_examples", "examples_images", "examples_generative", "examples_multi", "examples_transfer")
+    tools = (
+        "make_examples",
+        "examples_depth",
+        "examples_images",
+        "examples_generative",
+        "examples_multi",
+        "examples_transfer",
+    )
     for name in (*tools, "example_builder"):
         sys.modules.pop(name, None)
     make_examples = importlib.import_module("make_examples")

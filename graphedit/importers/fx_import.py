@@ -6,8 +6,8 @@ and each fx node becomes a catalog node: layers through :mod:`graphedit.importer
 (``nn.MultiheadAttention`` and its masks through :mod:`graphedit.importers.fx_attention`),
 element-wise and pooling functions through :mod:`graphedit.importers.fx_functions`, and the ops
 that rearrange or combine tensors (``torch.cat``, ``+``, ``x.view(n, -1)``, ``permute``, ``chunk``,
-``x[:, 0]``…) here. Shape bookkeeping (``x.size(0)``, ``x.shape[1]``) disappears into the
-Flatten/Reshape nodes it feeds, which keep the batch dimension.
+``x[:, 0]``…) through :mod:`graphedit.importers.fx_tensor_ops`. Shape bookkeeping (``x.size(0)``,
+``x.shape[1]``) disappears into the Flatten/Reshape nodes it feeds, which keep the batch dimension.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import operator
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -25,18 +24,20 @@ from graphedit.importers.common import GraphBuilder, ImportModelError, Ref, Unsu
 from graphedit.importers.fx_attention import attention_node, claim_masks, masked_examples
 from graphedit.importers.fx_functions import arg, function_key, function_spec, op_name
 from graphedit.importers.fx_layers import ALIAS, FLATTEN, RNN, Spec, is_catalog_module, module_spec, rnn_spec
+from graphedit.importers.fx_tensor_ops import (
+    MERGE,
+    Multi,
+    cat_node,
+    expand_node,
+    merge_node,
+    permute_node,
+    reshape_node,
+    slice_node,
+    split_node,
+)
 from graphedit.importers.hierarchy_names import CALL
 
 LAST_STEP = ((slice(None), -1), (slice(None), -1, slice(None)))
-MERGE = {"add": "Add", "sub": "Subtract", "mul": "Multiply", "div": "Divide"}
-ARITHMETIC = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "divide"}
-
-
-@dataclass(frozen=True)
-class Multi:
-    """The outputs of a node with several (Chunk, Split): ``x1, x2 = x.chunk(2, 1)`` picks them by index."""
-
-    refs: tuple[Ref, ...]
 
 
 class _Tracer(fx.Tracer):
@@ -187,29 +188,6 @@ class FxImporter:
         self.refs[node] = ref
         return ref
 
-    def _reshape(self, node: fx.Node, src: fx.Node) -> None:
-        ref, out = self.refs[src], self._shape(node)
-        if not isinstance(ref, Ref):
-            raise UnsupportedOpError(op_name(node), node.name, "its input is not a single tensor")
-        if node.target in ("view", "reshape", torch.reshape):  # x.view(n, -1): n must come from x.size(0)
-            sizes = node.args[1:] if node.op == "call_method" else tuple(arg(node, 1, "shape", ()))
-            sizes = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
-            first = sizes[0] if sizes else None
-        else:
-            first = None
-        if isinstance(first, int) and first != -1:
-            raise UnsupportedOpError(
-                op_name(node), node.name, f"its size {first} fixes the batch dimension", "use x.size(0) or -1 there"
-            )
-        if ref.shape == out:
-            self.refs[node] = ref
-        elif out[:1] != ref.shape[:1]:
-            raise UnsupportedOpError(op_name(node), node.name, "it changes the batch dimension")
-        elif len(out) == 2:
-            self.refs[node] = self.b.add("Flatten", {}, [ref], out, node.name)
-        else:
-            self.refs[node] = self.b.add("Reshape", {"shape": list(out[1:])}, [ref], out, node.name)
-
     # ----------------------------------------------------------------- layers
     def _module(self, node: fx.Node) -> None:
         m = self.gm.get_submodule(node.target)
@@ -222,7 +200,7 @@ class FxImporter:
         if spec == ALIAS:
             self.refs[node] = self.refs[tensors[0]]
         elif spec == FLATTEN:
-            self._reshape(node, tensors[0])
+            reshape_node(self, node, tensors[0])
         elif spec == RNN:
             self.refs[node] = ("rnn", m, self._input(tensors[0]), name)
         elif spec.type_id == "Dense":
@@ -289,7 +267,7 @@ class FxImporter:
             return self._getitem(node)
         if not self._is_tensor(node):
             if key in ("chunk", "split") and self._is_tensor(node.args[0]):
-                return self._split(node, key, node.args[0])
+                return split_node(self, node, key, node.args[0])
             result = self.values.get(node)
             if key is None and tensors and isinstance(result, tuple) and any(torch.is_tensor(v) for v in result):
                 raise UnsupportedOpError(op_name(node), node.name)  # torch.topk, torch.sort, x.unbind…: named here
@@ -299,19 +277,19 @@ class FxImporter:
         if key == "alias":
             self.refs[node] = self.refs[tensors[0]]
         elif key in ("reshape", "flatten"):
-            self._reshape(node, tensors[0])
+            reshape_node(self, node, tensors[0])
         elif key in MERGE:
-            self._merge(node, key, tensors)
+            merge_node(self, node, key, tensors)
         elif key == "linear":
             self._linear(node)
         elif key == "matmul":
             self._add(node, Spec("MatMul", {}), [self._input(t) for t in tensors])
         elif key == "cat":
-            self._cat(node, tensors)
+            cat_node(self, node, tensors)
         elif key in ("permute", "transpose"):
-            self._permute(node, key, tensors[0])
+            permute_node(self, node, key, tensors[0])
         elif key == "expand":
-            self._expand(node)
+            expand_node(self, node)
         else:
             rank = len(self._shape(tensors[0]))
             self._add(node, function_spec(node, key, rank, self._shape(node)), [self._input(tensors[0])])
@@ -328,95 +306,5 @@ class FxImporter:
             self.refs[node] = pending.refs[index] if index < len(pending.refs) else None
             return None
         if self._is_tensor(src):
-            return self._slice(node, src, index)
+            return slice_node(self, node, src, index)
         return None
-
-    def _slice(self, node: fx.Node, src: fx.Node, index: Any) -> None:
-        """``x[:, 0]``, ``x[:, 1:-1, ::2]``: one Slice per axis cut; integer indices then dropped by a Reshape."""
-        index = index if isinstance(index, tuple) else (index,)
-        op = "tensor indexing x[...]"
-        if not index or index[0] != slice(None):
-            raise UnsupportedOpError(op, node.name, "it indexes the batch axis", "index from axis 1: x[:, …]")
-        ref = self._input(src)
-        for axis, item in enumerate(index[1:], start=1):
-            if isinstance(item, int):
-                item = slice(item, item + 1 if item != -1 else None)
-            if not isinstance(item, slice) or any(isinstance(v, fx.Node) for v in (item.start, item.stop, item.step)):
-                raise UnsupportedOpError(op, node.name, "only integers and constant slices are supported")
-            if item == slice(None):
-                continue
-            params = {"axis": axis, "start": item.start or 0, "end": "end" if item.stop is None else item.stop}
-            params["step"] = item.step or 1
-            length = len(range(ref.shape[axis])[item])
-            shape = (*ref.shape[:axis], length, *ref.shape[axis + 1 :])
-            ref = self.b.add("Slice", params, [ref], shape, node.name)
-        self.refs[node] = self.b.ensure(ref, self._shape(node))
-        return None
-
-    def _split(self, node: fx.Node, key: str, src: fx.Node) -> None:
-        parts = self.values[node]
-        rank = len(self._shape(src))
-        axis = arg(node, 2, "dim", 0) % rank
-        if axis == 0:
-            raise UnsupportedOpError(op_name(node), node.name, "it splits the batch axis")
-        if key == "chunk" and all(p.shape[axis] == parts[0].shape[axis] for p in parts):
-            spec = Spec("Chunk", {"chunks": len(parts), "axis": axis})
-        else:
-            spec = Spec("Split", {"sizes": [int(p.shape[axis]) for p in parts], "axis": axis})
-        first = self.b.add(spec.type_id, spec.params, [self._input(src)], tuple(parts[0].shape), node.name)
-        ports = [p.name for p in self.b.doc.node_type(first.node).output_ports(self.b.doc.params(first.node))]
-        self.refs[node] = Multi(tuple(Ref(first.node, port, tuple(p.shape)) for port, p in zip(ports, parts)))
-        return None
-
-    def _merge(self, node: fx.Node, key: str, tensors: list[fx.Node]) -> None:
-        op = op_name(node)
-        if "alpha" in node.kwargs:
-            raise UnsupportedOpError(op, node.name, "alpha (a scaled second operand) is not supported")
-        if len(tensors) == 2:
-            params = {"inputs": 2} if key in ("add", "mul") else {}
-            self._add(node, Spec(MERGE[key], params), [self._input(t) for t in tensors])
-            return
-        values = [*node.args, *(v for k, v in node.kwargs.items() if k == "other")]
-        constant = next((a for a in values if not isinstance(a, fx.Node)), None)
-        if len(tensors) != 1 or not isinstance(constant, (int, float)):
-            raise UnsupportedOpError(op, node.name, "only two tensors, or a tensor and a number")
-        reverse = node.args[0] is not tensors[0]  # ``1 - x``, ``2 / x``
-        if reverse and key == "div":
-            raise UnsupportedOpError(op, node.name, "dividing a number by a tensor is not supported")
-        name = "subtract from" if reverse and key == "sub" else ARITHMETIC[key]
-        self._add(node, Spec("Arithmetic", {"op": name, "value": float(constant)}), [self._input(tensors[0])])
-
-    def _cat(self, node: fx.Node, tensors: list[fx.Node]) -> None:
-        rank = len(self._shape(node))
-        dim = arg(node, 1, "dim", 0)
-        dim = dim + rank if dim < 0 else dim
-        if dim < 1 or len(tensors) != len(node.args[0]):
-            raise UnsupportedOpError(op_name(node), node.name, "Concat joins tensors along a non-batch axis")
-        if len(tensors) == 1:
-            self.refs[node] = self.refs[tensors[0]]
-            return
-        self._add(node, Spec("Concat", {"inputs": len(tensors), "axis": dim}), [self._input(t) for t in tensors])
-
-    def _permute(self, node: fx.Node, key: str, src: fx.Node) -> None:
-        rank = len(self._shape(src))
-        if key == "transpose":
-            a, b = (int(arg(node, i, n)) % rank for i, n in ((1, "dim0"), (2, "dim1")))
-            if 0 in (a, b):
-                raise UnsupportedOpError(op_name(node), node.name, "it moves the batch axis")
-            spec = Spec("Transpose", {"dim0": min(a, b), "dim1": max(a, b)})
-        else:
-            dims = node.args[1:] if node.op == "call_method" else (arg(node, 1, "dims"),)
-            dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-            order = [int(d) % rank for d in dims]
-            if order[0] != 0:
-                raise UnsupportedOpError(op_name(node), node.name, "it moves the batch axis")
-            spec = Spec("Permute", {"order": order[1:]})
-        self._add(node, spec, [self._input(src)])
-
-    def _expand(self, node: fx.Node) -> None:
-        """``token.expand(n, -1, -1)`` of a learned [1, …] tensor: its Parameter node already has the batch."""
-        src = node.args[0]
-        ref = self._input(src) if isinstance(self.refs.get(src), tuple) else None
-        if ref is None or ref.shape[1:] != self._shape(node)[1:]:
-            raise UnsupportedOpError(op_name(node), node.name, "only a learned [1, …] tensor expanded over the batch")
-        self.refs[node] = ref

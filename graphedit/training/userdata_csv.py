@@ -1,9 +1,10 @@
 """Dataset kind ``csv``: a table of numbers (and text) with one target column.
 
-Reading is in two steps that the preview shares: :func:`read_table` turns the
-file into rows of cells (checking it is text, finding the delimiter, refusing
-ragged rows with the line number), :func:`table_to_raw` turns chosen columns
-into arrays. Text feature columns are one-hot encoded; a text target, or one of
+Reading is in two steps that the preview shares:
+:func:`~graphedit.training.userdata_csv_table.read_table` turns the file into
+rows of cells (checking it is text, finding the delimiter, refusing ragged rows
+with the line number), :func:`table_to_raw` turns chosen columns into arrays.
+Text feature columns are one-hot encoded; a text target, or one of
 few whole numbers, makes a classification task whose classes are its values.
 Missing cells (empty, ``NA``, ``?``, ...) are an error unless option
 ``missing`` is ``drop`` (leave those rows out) or ``mean`` (fill with the
@@ -12,20 +13,18 @@ column's mean, or its most common text); every such fix-up is stated in the note
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from graphedit.training.dataset_types import DatasetError, Opt, RawData, dataset_kind
-from graphedit.training.userdata import fix_for, not_what_it_says, resolve, short_list, sniff
+from graphedit.training.userdata import short_list
+from graphedit.training.userdata_csv_table import DELIMITERS, Table, csv_error, is_number, read_table
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "#n/a"}
-DELIMITERS = {"auto": None, ",": ",", ";": ";", "tab": "\t", "|": "|", "space": " "}
 MAX_CATEGORIES = 50  # a text feature column with more distinct values is refused (probably a name or an id)
 AUTO_CLASSES = 20  # task auto: a numeric target of at most this many whole-number values is a class label
 
@@ -54,134 +53,6 @@ OPTIONS = {
 
 
 @dataclass
-class Table:
-    """The cells of a CSV file as text, with the file line of each row."""
-
-    path: Path
-    columns: list[str]
-    rows: list[list[str]]
-    lines: list[int]
-    delimiter: str
-    notes: list[str] = field(default_factory=list)
-
-
-def _err(path: Path, message: str) -> DatasetError:
-    return DatasetError(f"dataset 'csv': {path.name}, {message}")
-
-
-def read_table(o: dict[str, Any], base_dir: Path | None) -> Table:
-    """The file's rows as text cells; raises for non-text files, empty files and ragged rows."""
-    path = resolve("csv", o["path"], base_dir)
-    kind, what = sniff(path)
-    if kind == "empty":
-        raise _err(path, "the file is empty. Fix: export the table again, with a header row and one row per example.")
-    if kind != "text":
-        raise not_what_it_says("csv", path, "CSV text", what, fix_for(kind))
-    notes: list[str] = []
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        text = data.decode("cp1252", errors="replace")
-        notes.append(
-            f"line {line} is not UTF-8 text, so the file was read as Windows-1252 (Western European): check "
-            "accented names; to be sure, save the file as CSV UTF-8"
-        )
-    if not text.strip():
-        raise _err(path, "the file holds only blank lines. Fix: export the table again.")
-    delimiter = DELIMITERS[o["delimiter"]] or _guess_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records: list[tuple[int, list[str]]] = []
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                records.append((reader.line_num, [cell.strip() for cell in row]))
-    except csv.Error as exc:
-        raise _err(path, f'line {reader.line_num}: {exc}. Fix: close the quote (") that opens on that line.') from None
-    if o["header"]:
-        line, names = records.pop(0)
-        if names and all(_is_number(c) for c in names):
-            notes.append(
-                f"the first row ({short_list(names, 3)}) holds only numbers but is used as column names: "
-                "set header to false if it is data"
-            )
-        columns = [n or f"col{i + 1}" for i, n in enumerate(names)]
-        unnamed = [i for i, n in enumerate(names) if not n]
-        dupes = sorted({c for c in columns if columns.count(c) > 1})
-        if dupes:
-            raise _err(
-                path,
-                f"line {line}: column name(s) {', '.join(map(repr, dupes))} appear twice. "
-                "Fix: give every column its own name in the header row.",
-            )
-    else:
-        width = max(len(r) for _, r in records)
-        columns = [f"col{i + 1}" for i in range(width)]
-        unnamed = []
-    if not records:
-        raise _err(path, "there are column names but no rows of data. Fix: add one row per example.")
-    rows, lines = _even_rows(path, records, columns, delimiter, notes)
-    empty = [i for i in unnamed if not any(r[i] for r in rows)]  # a separator at the end of every line
-    if empty:
-        notes.append(f"ignored {len(empty)} empty column(s) without a name (separators at the ends of lines)")
-        columns = [c for i, c in enumerate(columns) if i not in empty]
-        rows = [[c for i, c in enumerate(r) if i not in empty] for r in rows]
-    named = [columns[i] for i in unnamed if i not in empty]
-    if named:
-        notes.append(f"unnamed column(s) named by position: {', '.join(named)}")
-    return Table(path, columns, rows, lines, delimiter, notes)
-
-
-def _guess_delimiter(text: str) -> str:
-    """The separator that splits the first lines into the most cells, the same number on every line."""
-    sample = [line for line in text.splitlines()[:30] if line.strip()]
-    best, best_score = ",", (False, 1)
-    for d in (",", ";", "\t", "|"):
-        widths = [len(row) for row in csv.reader(sample, delimiter=d)]
-        score = (len(set(widths)) == 1, min(widths))  # consistent first, then more cells
-        if widths and min(widths) > 1 and score > best_score:
-            best, best_score = d, score
-    return best
-
-
-def _even_rows(
-    path: Path, records: list[tuple[int, list[str]]], columns: list[str], delimiter: str, notes: list[str]
-) -> tuple[list[list[str]], list[int]]:
-    """Rows with exactly one cell per column; trailing empty cells (a delimiter at the end of a line) are dropped."""
-    width = len(columns)
-    rows, lines, bad, trimmed = [], [], [], 0
-    for line, row in records:
-        if len(row) > width and not any(row[width:]):
-            row, trimmed = row[:width], trimmed + 1
-        if len(row) != width:
-            bad.append((line, len(row)))
-            continue
-        rows.append(row)
-        lines.append(line)
-    if bad:
-        shown = "; ".join(f"line {ln} has {n}" for ln, n in bad[:3])
-        more = f" ({len(bad)} such lines)" if len(bad) > 3 else ""
-        name = {"\t": "tab", " ": "space"}.get(delimiter, delimiter)
-        raise _err(
-            path,
-            f"rows have different numbers of cells: the header has {width} columns but {shown}{more}. "
-            f"Fix: give every row {width} cells separated by '{name}'; a value that contains '{name}' must be "
-            'quoted ("…"), and a missing value is an empty cell between two separators.',
-        )
-    if trimmed:
-        notes.append(f"ignored empty cells after the last column on {trimmed} line(s) (trailing separators)")
-    return rows, lines
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        return math.isfinite(float(cell))
-    except ValueError:
-        return False
-
-
-@dataclass
 class Column:
     """One parsed column: numbers (with NaN where missing) or text categories."""
 
@@ -197,15 +68,15 @@ def _parse_column(table: Table, j: int, notes: list[str]) -> Column:
     missing = np.array([c.lower() in MISSING for c in cells], dtype=bool)
     present = [c for c, m in zip(cells, missing) if not m]
     numbers = _to_numbers(cells, missing)
-    if numbers is None and table.delimiter != "," and all(_is_number(c.replace(",", ".")) for c in present):
+    if numbers is None and table.delimiter != "," and all(is_number(c.replace(",", ".")) for c in present):
         numbers = _to_numbers([c.replace(",", ".") for c in cells], missing)
         notes.append(f"column '{name}': decimal commas read as decimal points (1,5 → 1.5)")
     if numbers is not None:
         return Column(name, numbers, None, missing)
-    numeric = [_is_number(c) for c in present]
+    numeric = [is_number(c) for c in present]
     if any(numeric):  # mostly numbers with a few words: a typo, not a category
-        i = next(k for k, c in enumerate(cells) if not missing[k] and not _is_number(c))
-        raise _err(
+        i = next(k for k, c in enumerate(cells) if not missing[k] and not is_number(c))
+        raise csv_error(
             table.path,
             f"line {table.lines[i]}, column '{name}': {cells[i]!r} is not a number, but the column's other cells "
             f"are ({sum(numeric)} of {len(present)}). Fix: correct the cell, or mark it missing (leave it empty "
@@ -235,22 +106,24 @@ def select_columns(table: Table, o: dict[str, Any]) -> tuple[list[str], str]:
     target = o["target"] or columns[-1]
     known = f"The columns are: {short_list(columns, 12)}."
     if target not in columns:
-        raise _err(
+        raise csv_error(
             table.path,
             f"there is no column {target!r} to use as the target. Fix: set target to one of the column names. {known}",
         )
     features = list(o["features"]) or [c for c in columns if c != target]
     unknown = [f for f in features if f not in columns]
     if unknown:
-        raise _err(
+        raise csv_error(
             table.path,
             f"feature column(s) {', '.join(map(repr, unknown))} do not exist. Fix: use column "
             f"names from the header. {known}",
         )
     if target in features:
-        raise _err(table.path, f"column {target!r} is both a feature and the target. Fix: remove it from features.")
+        raise csv_error(
+            table.path, f"column {target!r} is both a feature and the target. Fix: remove it from features."
+        )
     if not features:
-        raise _err(table.path, "there is only the target column, no feature to learn from. Fix: add columns.")
+        raise csv_error(table.path, "there is only the target column, no feature to learn from. Fix: add columns.")
     return features, target
 
 
@@ -282,7 +155,7 @@ def table_to_raw(table: Table, o: dict[str, Any]) -> RawData:
     """Features and target as arrays, with missing cells handled as option ``missing`` says."""
     groups = parse_groups(o["groups"])
     if groups and not o["target"]:
-        raise _err(table.path, "with column groups, name the target column too. Fix: set option target.")
+        raise csv_error(table.path, "with column groups, name the target column too. Fix: set option target.")
     if groups:
         o = {**o, "features": list(dict.fromkeys(c for cols in groups.values() for c in cols))}
     features, target = select_columns(table, o)
@@ -320,7 +193,7 @@ def _handle_missing(
         i = int(np.flatnonzero(feature_missing | target_missing)[0])
         col = next(c for c in [*features, target] if cols[c].missing[i])
         count = int(sum(cols[c].missing.sum() for c in [*features, target]))
-        raise _err(
+        raise csv_error(
             table.path,
             f"line {table.lines[i]}, column '{col}': the value is missing ({table.rows[i][table.columns.index(col)]!r})"
             f"; {count} cell(s) are missing in all. Fix: fill them in, or set missing to 'drop' (leave those rows "
@@ -335,7 +208,7 @@ def _handle_missing(
             if not k:
                 continue
             if col.missing.all():
-                raise _err(table.path, f"column '{name}' has no values at all. Fix: leave it out of features.")
+                raise csv_error(table.path, f"column '{name}' has no values at all. Fix: leave it out of features.")
             if col.numbers is not None:
                 col.numbers[col.missing] = np.nanmean(col.numbers)
             else:
@@ -352,7 +225,7 @@ def _handle_missing(
         why = "a missing target" if mode == "mean" else "missing values"
         notes.append(f"left out {int(drop.sum())} row(s) with {why} (lines {short_list(lines, 6)})")
     if drop.all():
-        raise _err(table.path, "every row has a missing value, so none is left. Fix: fill in the missing cells.")
+        raise csv_error(table.path, "every row has a missing value, so none is left. Fix: fill in the missing cells.")
     return ~drop
 
 
@@ -360,7 +233,7 @@ def _one_hot(table: Table, col: Column, keep: np.ndarray, notes: list[str]) -> n
     values = [t for t, k in zip(col.text, keep) if k]  # type: ignore[arg-type]
     categories = sorted(set(values))
     if len(categories) > MAX_CATEGORIES:
-        raise _err(
+        raise csv_error(
             table.path,
             f"column '{col.name}' holds text with {len(categories)} different values (e.g. {categories[0]!r}), too "
             "many to use as categories. Fix: leave it out of features (it is probably a name or an id).",
@@ -379,7 +252,7 @@ def _target(
     if col.numbers is None:
         values: list[Any] = [t for t, k in zip(col.text, keep) if k]  # type: ignore[arg-type]
         if task == "regression":
-            raise _err(
+            raise csv_error(
                 table.path,
                 f"the target column '{col.name}' holds text ({values[0]!r}), and regression needs "
                 "numbers. Fix: set task to classification (or auto), or choose a numeric target column.",
@@ -408,7 +281,7 @@ def _target(
         values = [int(v) if whole else float(v) for v in numbers]
     classes = sorted(set(values))
     if len(classes) < 2:
-        raise _err(
+        raise csv_error(
             table.path,
             f"the target column '{col.name}' has one value ({classes[0]!r}) in all {len(values)} rows, so there is "
             "nothing to tell apart. Fix: choose the column that holds the classes (option target), or add rows of "

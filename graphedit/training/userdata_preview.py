@@ -79,7 +79,8 @@ def _counts(y: np.ndarray | None, names: list[str] | None) -> dict[str, int] | N
 
 
 def _csv(out: dict[str, Any], spec: dict[str, Any], base: Path | None, rows: int, per_class: int) -> None:
-    from graphedit.training.userdata_csv import read_table, select_columns, table_to_raw
+    from graphedit.training.userdata_csv import select_columns, table_to_raw
+    from graphedit.training.userdata_csv_table import read_table
 
     o = spec["options"]
     table = read_table(o, base)

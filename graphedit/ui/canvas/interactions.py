@@ -21,7 +21,7 @@ from graphedit.ui.canvas import style
 from graphedit.ui.canvas.edge_item import DraggedWire, EdgeItem
 from graphedit.ui.canvas.node_item import LOD_TEXT, NodeItem
 from graphedit.ui.canvas.port_item import DIM, FIT, NORMAL, REFUSE, PortItem
-from graphedit.ui.controller import fitting_port
+from graphedit.ui.wire_edits import fitting_port
 
 if TYPE_CHECKING:
     from graphedit.ui.canvas.view import CanvasView
