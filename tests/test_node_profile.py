@@ -80,3 +80,10 @@ def test_the_inspection_loads_trained_weights_and_says_when_they_do_not_fit(tmp_
     assert loaded.trained and all(bool((p == 0.5).all()) for p in loaded.compiled.root.parameters())
     other = open_inspection(load_project(PROJECTS / "02b_relu_hidden.gproj"), weights=path, examples=4)
     assert not other.trained and "do not fit" in other.weights_note
+
+
+def test_a_network_with_several_inputs_is_refused_by_the_inspection_with_a_clear_line():
+    from graphedit.errors import GraphEditError
+
+    with pytest.raises(GraphEditError, match=r"one input; this dataset gives 2 \(left, right\)"):
+        open_inspection(load_project(PROJECTS / "07b_siamese_digits.gproj"), examples=4)

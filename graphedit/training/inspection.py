@@ -84,6 +84,11 @@ def open_inspection(
 def _first(split: Any, count: int) -> tuple[torch.Tensor, torch.Tensor | None]:
     xs, ys, have = [], [], 0
     for x, y in split.batches(min(count, 256)):
+        if isinstance(x, dict):
+            raise GraphEditError(
+                f"the Inside views follow a network with one input; this dataset gives {len(x)} ({', '.join(x)}). "
+                "Fix: look inside with the Live views while it trains, or inspect a one-input copy of the network."
+            )
         xs.append(x)
         if y is not None:
             ys.append(y)
