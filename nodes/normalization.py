@@ -127,10 +127,13 @@ NODE_TYPES = [
         "last, each position's feature vector, as transformers do), then scales by γ and shifts by β; the same "
         "in training and evaluation.",
         build=lambda params, shapes: nn.LayerNorm(
-            list(known(shapes)[1:] if params["over"] == "all" else known(shapes)[-1:]), eps=params["eps"]
+            list(known(shapes)[1:] if params["over"] == "all" else known(shapes)[-1:]),
+            eps=params["eps"],
+            elementwise_affine=params["affine"],
         ),
         params=(
             _EPS,
+            _AFFINE,
             Param(
                 "over",
                 "choice",

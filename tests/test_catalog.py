@@ -435,3 +435,11 @@ def test_target_shape_convention():
     assert feature_shape("Target", {"shape": (8, 8), "dtype": "int64"}) == (8, 8)
     assert feature_shape("Target", {"shape": (1,), "dtype": "float32"}) == (1,)
     assert feature_shape("Input", default_registry().get("Input").defaults()) == (2,)
+
+
+def test_layernorm_without_affine_learns_nothing_and_standardises():
+    node = default_registry().get("LayerNorm")
+    plain = node.build(node.validate_params({"affine": False}), [(2, 3, 4)])
+    assert not list(plain.parameters()) and len(list(node.build(node.defaults(), [(2, 3, 4)]).parameters())) == 2
+    x = torch.randn(2, 3, 4)
+    assert torch.allclose(plain(x), torch.nn.functional.layer_norm(x, [3, 4]), atol=1e-6)

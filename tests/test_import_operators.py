@@ -62,6 +62,7 @@ ONE_NODE = {
     "rnn_bidirectional_last": ("RNN", {"units": 3, "bidirectional": True, "return": "last"}, [5, 2]),
     "self_attention": ("MultiheadAttention", {"heads": 2}, [5, 8]),
     "layernorm_last": ("LayerNorm", {"over": "last"}, [5, 8]),
+    "layernorm_no_affine": ("LayerNorm", {"affine": False}, [5, 8]),
 }
 
 # in evaluation, ONNX files hold an adaptive pooling as the fixed pooling it is for that size; no dropout

@@ -168,8 +168,8 @@ def module_spec(m: nn.Module, where: str, in_shape: tuple[int, ...] | None) -> S
         over = "all" if in_shape is not None and shape == tuple(in_shape[1:]) else "last"
         ok = in_shape is not None and (over == "all" or shape == tuple(in_shape[-1:]))
         _require(ok, op, where, "it must normalise over every non-batch dimension or over the last one")
-        _require(m.elementwise_affine and m.bias is not None, op, where, "it needs learned γ and β")
-        return Spec("LayerNorm", {"eps": m.eps, "over": over}, m.state_dict())
+        _require(not m.elementwise_affine or m.bias is not None, op, where, "a learned γ needs a learned β")
+        return Spec("LayerNorm", {"eps": m.eps, "over": over, "affine": m.elementwise_affine}, m.state_dict())
     if isinstance(m, nn.GroupNorm):
         _require(m.affine, op, where, "affine=False is not supported")
         return Spec("GroupNorm", {"groups": m.num_groups, "eps": m.eps}, m.state_dict())
