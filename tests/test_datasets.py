@@ -153,3 +153,19 @@ def test_batches_cover_the_split_in_a_seeded_order():
 def test_bad_specs_raise_with_a_fix(spec, pattern):
     with pytest.raises(GraphEditError, match=pattern):
         load_dataset(spec)
+
+
+def test_the_spiral_winds_as_many_turns_as_asked():
+    import numpy as np
+
+    from graphedit.training.builtin_data import spiral
+
+    def angle_swept(turns):
+        options = {"n": 400, "noise": 0.0, "labels": "index", "turns": turns}
+        points = spiral(options, np.random.default_rng(0), None).X[1:200]  # one arm, from its centre out
+        return float(np.abs(np.diff(np.unwrap(np.arctan2(points[:, 0], points[:, 1])))).sum())
+
+    assert angle_swept(1.75) == pytest.approx(2 * np.pi * 1.75, rel=0.05)
+    assert angle_swept(3.0) == pytest.approx(2 * np.pi * 3.0, rel=0.05)
+    with pytest.raises(GraphEditError, match="turns"):
+        load_dataset({"name": "spiral", "options": {"turns": 0}})

@@ -73,15 +73,18 @@ def gauss(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) ->
     return _two_class(points, positive, o["labels"], ["lower left", "upper right"])
 
 
-@dataset_kind("spiral", PLAYGROUND, "two interleaved spiral arms, one per class")
+SPIRAL = {**PLAYGROUND, "turns": Opt(1.75, "how many times each arm winds around the centre", min=0.25, max=10.0)}
+
+
+@dataset_kind("spiral", SPIRAL, "two interleaved spiral arms, one per class")
 def spiral(o: dict[str, Any], rng: np.random.Generator, base_dir: Path | None) -> RawData:
-    n, noise = o["n"], o["noise"]
+    n, noise, turns = o["n"], o["noise"], o["turns"]
     half = n // 2
     arms = []
     for count, delta in ((half, 0.0), (n - half, math.pi)):
         i = np.arange(count)
         r = i / count * 5
-        t = 1.75 * i / count * 2 * math.pi + delta
+        t = turns * i / count * 2 * math.pi + delta
         jitter = rng.uniform(-1, 1, (2, count)) * noise
         arms.append(np.stack([r * np.sin(t) + jitter[0], r * np.cos(t) + jitter[1]], 1))
     positive = np.arange(n) < half
