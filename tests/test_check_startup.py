@@ -119,3 +119,19 @@ def test_the_editors_lasting_stand_ins_give_way_to_the_real_module_when_somethin
         "result['same'] = deferred == [r.to_json() for r in summarize(doc)]"
     )
     assert result == {"before": [], "after": True, "rewrapped": True, "same": True}
+
+
+def test_the_profiler_imports_a_submodule_of_the_deferred_dynamo_and_runs():
+    result = fresh(
+        "import torch\n"
+        "from graphedit.compiler.nodynamo import defer_for_process\n"
+        "from graphedit.model.project import load_project\n"
+        "from graphedit.training.inspection import open_inspection\n"
+        "from graphedit.training.node_profile import profile_nodes\n"
+        "defer_for_process()\n"
+        "seen = open_inspection(load_project('projects/keras_cnn.gproj'), examples=8)\n"
+        "result['dynamo_for_inspection'] = getattr(sys.modules.get('torch._dynamo'), '__file__', None) is not None\n"
+        "times = profile_nodes(seen.compiled, seen.feed(slice(0, 8)), steps=1, device='cpu')\n"
+        "result['profiled'] = times.grand_total() > 0"
+    )
+    assert result == {"dynamo_for_inspection": False, "profiled": True}

@@ -72,6 +72,8 @@ class _Deferred(types.ModuleType):
 
 
 class _StandIn(_Deferred):
+    package = True  # torch._inductor (the profiler imports it) imports submodules of torch._dynamo
+
     def __init__(self) -> None:
         super().__init__(NAME)
         self.answered: list[Callable[..., Any]] = []

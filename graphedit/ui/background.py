@@ -3,8 +3,9 @@
 ``Job(work)`` runs ``work(progress)`` in a Python thread; ``progress(done, total)`` emits
 :attr:`Job.progressed` and returns ``False`` once :meth:`Job.cancel` was called, so the work can stop
 early. The result arrives through :attr:`Job.done`, an error's first line through :attr:`Job.failed`;
-both are delivered on the editor's thread (queued signals). A job that runs torch has torch's deferred
-modules loaded on the editor's thread as it starts (:func:`graphedit.compiler.nodynamo.load_real`). Used
+both are delivered on the editor's thread (queued signals). A job that uses what the editor defers
+(``full_torch``: the profiler imports torch._dynamo) has it loaded on the editor's thread as it starts
+(:func:`graphedit.compiler.nodynamo.load_real`), never by its own thread. Used
 by the per-node profile, t-SNE and the loss landscape.
 """
 
@@ -55,16 +56,16 @@ class Job(QObject):
     cancelled = Signal()
 
     def __init__(
-        self, work: Callable[[Callable[[int, int], bool]], Any], parent: QObject | None = None, runs_torch: bool = True
+        self, work: Callable[[Callable[[int, int], bool]], Any], parent: QObject | None = None, full_torch: bool = False
     ) -> None:
         super().__init__(parent)
         self.work = work
-        self.runs_torch = runs_torch
+        self.full_torch = full_torch  # the work uses what the editor defers (torch._dynamo: the profiler does)
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        if self.runs_torch:  # torch's deferred modules load here, on the editor's thread, not in the job's
+        if self.full_torch:  # torch's deferred modules load here, on the editor's thread, not in the job's
             load_real()
         self._thread = threading.Thread(target=self._run, name="graphedit-job", daemon=True)
         _RUNNING.add(self)

@@ -139,7 +139,7 @@ class CostsBar(QWidget):
             return
         self.button.setEnabled(False)
         self.status.setText(f"profiling on {device}…")
-        self.job = Job(lambda _progress: _profile(project, weights, device, batch), self)
+        self.job = Job(lambda _progress: _profile(project, weights, device, batch), self, full_torch=True)
         self.job.done.connect(self._done)
         self.job.failed.connect(self._failed)
         self.job.start()

@@ -153,7 +153,7 @@ class EmbeddingsPage(InsidePage):
         # import hook while the event loop ran, and the two deadlocked (seen in the suite)
         import sklearn.manifold  # noqa: F401
 
-        self.job = Job(lambda _progress: tsne(values, seed=seed), self, runs_torch=False)
+        self.job = Job(lambda _progress: tsne(values, seed=seed), self)
         self.job.done.connect(self._tsne_done)
         self.job.failed.connect(lambda message: self._tsne_over(f"t-SNE failed: {message}"))
         self.job.cancelled.connect(lambda: self._tsne_over("t-SNE cancelled."))
