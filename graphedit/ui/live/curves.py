@@ -20,6 +20,14 @@ from graphedit.ui.live.base import CATEGORICAL, TRAIN, VAL, Legend, LiveView, fm
 from graphedit.ui.live.state import LiveState, finite
 
 
+def per_step(curve: Any) -> Any:
+    """A curve of every step: drawn at most a few points per pixel of what is in view (a long run has tens of
+    thousands of steps, and drawing them all cost the editor's thread most of each redraw)."""
+    curve.setDownsampling(auto=True, method="peak")
+    curve.setClipToView(True)
+    return curve
+
+
 class CurvesView(LiveView):
     name = "curves"
     title = "Loss and metrics"
@@ -54,7 +62,7 @@ class CurvesView(LiveView):
         style_plot(self.metric_plot, self, "", "metric", "epoch")
         pen_step = pg.mkPen(pg.mkColor(TRAIN).lighter(110), width=1)
         pen_step.setColor(pg.mkColor(76, 139, 245, 90))
-        self.step_curve = self.loss_plot.plot(pen=pen_step)
+        self.step_curve = per_step(self.loss_plot.plot(pen=pen_step))
         self.train_curve = self.loss_plot.plot(
             pen=pg.mkPen(TRAIN, width=2), symbol="o", symbolSize=6, symbolBrush=TRAIN
         )
@@ -77,7 +85,7 @@ class CurvesView(LiveView):
             self.show_note("Loss curves appear here when training starts (Run in the toolbar).")
             return
         self.show_body()
-        x = np.array([state.epoch_x(s) for s in state.steps])
+        x = state.epoch_xs(state.steps)
         self.step_curve.setData(x, finite(state.step_loss), connect="finite")
         epochs = [e for e in state.epochs if e.get("train")]
         ex = np.array([float(e["epoch"]) for e in epochs])
@@ -130,7 +138,7 @@ class CurvesView(LiveView):
             faint = pg.mkColor(color)
             faint.setAlpha(90)
             curves = (
-                plot.plot(pen=pg.mkPen(faint, width=1)),
+                per_step(plot.plot(pen=pg.mkPen(faint, width=1))),
                 plot.plot(pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5, symbolBrush=color),
                 plot.plot(
                     pen=pg.mkPen(vcolor, width=2, style=Qt.PenStyle.DashLine),
@@ -144,7 +152,7 @@ class CurvesView(LiveView):
             store[key] = curves
         steps, train, val = store[key]
         xs, ys = state.step_metrics.get(key, ([], []))
-        steps.setData(np.array([state.epoch_x(s) for s in xs]), finite(ys), connect="finite")
+        steps.setData(state.epoch_xs(xs), finite(ys), connect="finite")
         rows = [e for e in epochs if key in e["train"]]
         train.setData(np.array([float(e["epoch"]) for e in rows]), finite([e["train"][key] for e in rows]))
         vrows = [e for e in epochs if e.get("val") and key in e["val"]]

@@ -102,11 +102,16 @@ class LiveState:
     # ----------------------------------------------------------- queries
     def epoch_x(self, step: float) -> float:
         """A step as a fractional epoch (curves share one x axis: epochs)."""
+        return float(self.epoch_xs([step])[0])
+
+    def epoch_xs(self, steps: Any) -> np.ndarray:
+        """Steps as fractional epochs, all at once (the curves redraw every step of a run ~10 times a second)."""
         per = self.steps_per_epoch
         if not per and self.epochs:
             last = self.epochs[-1]
             per = max(1, int(last.get("step") or 0) // max(1, int(last["epoch"])))
-        return step / per if per else float(step)
+        xs = np.asarray(steps, dtype=float)
+        return xs / per if per else xs
 
     def ordered(self, keys: Any) -> list[str]:
         """Node ids in the graph's topological order: dicts that crossed a Qt signal come back sorted by key."""
