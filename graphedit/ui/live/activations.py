@@ -9,6 +9,8 @@ layers show their dead fraction (exact zeros).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
@@ -31,6 +33,7 @@ MAX_HISTOGRAMS = 10
 PER_ROW = 5
 TIME_BINS = 60
 MAX_TICKS = 14
+_UNSET = object()
 
 
 def rebin(hist: np.ndarray, edges: np.ndarray, common: np.ndarray) -> np.ndarray:
@@ -87,6 +90,14 @@ class ActivationsView(LiveView):
         self.time_image.setLookupTable(named_lut("viridis"))
         self.time_plot.addItem(self.time_image)
         self.show_note("Activation statistics appear with the first probe, a moment after training starts.")
+        self._last: dict[str, Any] = {}  # what the axes and titles were last set to (setting them relayouts)
+
+    def _changed(self, key: str, value: Any) -> bool:
+        """Whether ``value`` differs from what was last set under ``key`` (and remember it)."""
+        if self._last.get(key, _UNSET) == value:
+            return False
+        self._last[key] = value
+        return True
 
     def _only_toggled(self, _checked: bool = False) -> None:
         self.rendered_version = -1
@@ -119,9 +130,10 @@ class ActivationsView(LiveView):
         room = max(2, int(self.std_plot.vb.width() // 42)) if self.std_plot.vb.width() > 0 else MAX_TICKS
         every = max(1, int(np.ceil(len(layers) / min(room, MAX_TICKS))))
         ticks = [[(i, n) for i, n in enumerate(layers) if i % every == 0]]
-        for plot in (self.std_plot, self.mean_plot, self.dead):
-            plot.getAxis("bottom").setTicks(ticks)
-            plot.setXRange(-0.6, len(layers) - 0.4, padding=0)
+        if self._changed("ticks", (ticks, len(layers))):  # axes relayout when set: only when they change
+            for plot in (self.std_plot, self.mean_plot, self.dead):
+                plot.getAxis("bottom").setTicks(ticks)
+                plot.setXRange(-0.6, len(layers) - 0.4, padding=0)
         self.header.setText(
             f"Step {state.probe.get('step', '?')} · {len(layers)} layers' outputs on the probe batch · "
             "select nodes for their histograms"
@@ -141,6 +153,7 @@ class ActivationsView(LiveView):
             self.hist_layout = self.graphics.addLayout(row=1, col=0)
             self.hist_layout.setContentsMargins(0, 0, 0, 0)
             self.hist_plots = {}
+            self._last = {k: v for k, v in self._last.items() if not k.startswith("title ")}  # new plots: no titles
             columns = min(len(shown), PER_ROW)
             for i, node_id in enumerate(shown):
                 plot = self.hist_layout.addPlot(row=i // columns, col=i % columns)
@@ -160,20 +173,16 @@ class ActivationsView(LiveView):
             hist = np.asarray(act["hist"], dtype=float)
             curve.setData(np.asarray(act["edges"], dtype=float), hist / max(hist.sum(), 1.0))
             plot.setXRange(lo, hi, padding=0.02)
-            plot.setTitle(
-                f"{node_id}  σ {act['std']:.2g}",
-                color=self.palette().text().color().name(),
-                size="8pt",
-            )
+            title = f"{node_id}  σ {act['std']:.2g}"
+            if self._changed(f"title {node_id}", title):  # a title relayouts its whole grid
+                plot.setTitle(title, color=self.palette().text().color().name(), size="8pt")
 
     def _render_over_time(self, state: LiveState, layers: list[str]) -> None:
         node_id = self.focus_node(layers)
         history = list(state.act_history.get(node_id, ())) if node_id else []
-        self.time_plot.setTitle(
-            f"Histogram of {node_id} over training (brighter: more values there)" if node_id else "",
-            color=self.palette().text().color().name(),
-            size="9pt",
-        )
+        title = f"Histogram of {node_id} over training (brighter: more values there)" if node_id else ""
+        if self._changed("time title", title):
+            self.time_plot.setTitle(title, color=self.palette().text().color().name(), size="9pt")
         if not history:
             self.time_image.clear()
             return
