@@ -174,15 +174,17 @@ class ActivationsView(LiveView):
             curve.setData(np.asarray(act["edges"], dtype=float), hist / max(hist.sum(), 1.0))
             plot.setXRange(lo, hi, padding=0.02)
             title = f"{node_id}  σ {act['std']:.2g}"
-            if self._changed(f"title {node_id}", title):  # a title relayouts its whole grid
-                plot.setTitle(title, color=self.palette().text().color().name(), size="8pt")
+            color = self.palette().text().color().name()
+            if self._changed(f"title {node_id}", (title, color)):  # a title relayouts its whole grid
+                plot.setTitle(title, color=color, size="8pt")
 
     def _render_over_time(self, state: LiveState, layers: list[str]) -> None:
         node_id = self.focus_node(layers)
         history = list(state.act_history.get(node_id, ())) if node_id else []
         title = f"Histogram of {node_id} over training (brighter: more values there)" if node_id else ""
-        if self._changed("time title", title):
-            self.time_plot.setTitle(title, color=self.palette().text().color().name(), size="9pt")
+        color = self.palette().text().color().name()
+        if self._changed("time title", (title, color)):
+            self.time_plot.setTitle(title, color=color, size="9pt")
         if not history:
             self.time_image.clear()
             return
