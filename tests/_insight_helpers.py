@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from _window_helpers import settle
 from PySide6.QtWidgets import QHeaderView, QScrollBar, QWidget
 
 SKIPPED = (QHeaderView, QScrollBar)  # sized by their views, whatever their hint
@@ -9,9 +10,7 @@ SKIPPED = (QHeaderView, QScrollBar)  # sized by their views, whatever their hint
 
 def squeezed(root: QWidget) -> list[str]:
     """Visible widgets under ``root`` smaller than their minimum size hint (what would clip their content)."""
-    from PySide6.QtTest import QTest
-
-    QTest.qWait(20)  # pending layout requests first: what the user sees once the event loop ran
+    settle()  # pending layout requests first: what the user sees once the event loop ran
     out = []
     for widget in [root, *root.findChildren(QWidget)]:
         internal = widget.objectName().startswith("qt_")  # parts of a Qt widget (a spin box's line edit)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QObject, QSettings
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECTS = REPO / "projects"
@@ -80,10 +81,40 @@ def copy_example(tmp_path: Path, name: str = "keras_cnn.gproj") -> Path:
     return target
 
 
-def screenshot(widget, name: str) -> Path:
-    from PySide6.QtTest import QTest
+class _Delivered(QObject):
+    """Counts the events the application delivers (an application-wide event filter sees each one)."""
 
-    QTest.qWait(50)  # let layouts and single-shot timers settle, as a user's eye would
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event) -> bool:  # noqa: N802 (Qt's name)
+        self.count += 1
+        return False
+
+
+def settle(limit_s: float = 5.0) -> None:
+    """Run the event loop until a pass delivers no event: posted events (layout requests, repaints, the
+    zero-time single-shots such as the canvas's zoom to fit) and whatever they post in turn are done, as
+    a user sees the window once the editor is idle. Timers with a delay are not waited for."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    delivered = _Delivered()
+    app.installEventFilter(delivered)
+    try:
+        end = time.monotonic() + limit_s  # a repeating timer that fires on every pass (an animation) ends it too
+        while time.monotonic() < end:
+            delivered.count = 0
+            app.processEvents()
+            if delivered.count == 0:
+                return
+    finally:
+        app.removeEventFilter(delivered)
+
+
+def screenshot(widget, name: str) -> Path:
+    settle()  # layouts and queued single-shots done, as a user's eye would see it
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / name
     assert widget.grab().save(str(path))

@@ -126,7 +126,7 @@ def test_a_lesson_shows_its_frames_and_the_minimap_at_1280x720(qtbot, tmp_path):
     assert window.files.open(copy_example(tmp_path, "06_keras_cnn.gproj"), ask=False)
     layer = window.canvas.scene().annotation_layer
     assert [item.frame.title for item in layer.items.values()] == ["Features: convolutions of stride 2", "Classifier"]
-    QTest.qWait(50)
+    qtbot.waitUntil(lambda: not window.canvas.fit_pending, timeout=2000)  # the frames are fitted into view
     screenshot(window, "lesson_frames_1280x720.png")
     window.canvas.set_zoom(1.0)
     window.canvas.centerOn(0, 0)

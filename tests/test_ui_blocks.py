@@ -310,7 +310,7 @@ def test_screenshots_of_a_block_built_resnet(qtbot, tmp_path):
     window.resize(1280, 720)
     canvas = window.canvas
     qtbot.waitUntil(lambda: "layer2" in canvas.scene().nodes)
-    QTest.qWait(20)  # the zoom to fit queued by the opening
+    qtbot.waitUntil(lambda: not canvas.fit_pending, timeout=2000)  # the zoom to fit queued by the opening
     canvas.auto_layout()  # the generated project has no layout
     assert "BasicBlock" in window.blocks.definition_items()
 
@@ -331,8 +331,10 @@ def test_screenshots_of_a_block_built_resnet(qtbot, tmp_path):
     labels = [item.widget().text() for item in labels if item is not None]  # (the note under them spans the row)
     assert "filters ← filters" in labels and "stride ← stride" in labels and "kernel" in labels
     screenshot(window, "blocks_resnet_inside.png")
+    small = canvas.size()
     window.resize(1920, 1080)
-    QTest.qWait(50)
+    # the window's layout gives the canvas the room before it fits into it
+    qtbot.waitUntil(lambda: canvas.width() > small.width() and canvas.height() > small.height(), timeout=2000)
     canvas.zoom_to_fit()
     screenshot(window, "blocks_resnet_inside_large.png")
     window.controller.leave_block()

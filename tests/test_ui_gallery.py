@@ -112,7 +112,7 @@ def test_example_opened_from_the_gallery(qtbot, tmp_path, monkeypatch, stem, sho
     assert not window.controller.problems()
     assert files.project.view["live_view"] == view
     assert window.live.current_view() == view and window.live.isVisible()
-    qtbot.wait(100)  # the canvas fits the graph into view after loading
+    qtbot.waitUntil(lambda: not window.canvas.fit_pending, timeout=2000)  # the zoom to fit queued by loading
     if train:  # as a user would: Run on the unsaved copy (its runs go to a scratch folder)
         finished = []
         window.session.finished.connect(finished.append)

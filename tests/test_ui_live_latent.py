@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from _live_helpers import FakeSession, replay, train_events
-from PySide6.QtTest import QTest
+from _window_helpers import settle
 
 from graphedit.compiler import compile_graph
 from graphedit.model.project import load_project
@@ -122,7 +122,7 @@ def test_the_latent_view_draws_the_scatter_and_the_mosaic(qtbot, vae, vae_run):
     assert view.image.image is not None and view.image.image.shape == (8 * 9 - 1, 8 * 9 - 1, 3)
     assert view.image.image.std() > 10  # digits, not a flat picture
     assert "Classes:" in view.key.text() and "validation examples" in view.header.text()
-    QTest.qWait(50)  # the page's layout settles
+    settle()  # the page's layout settles
     SHOTS.mkdir(exist_ok=True)
     dock.grab().toImage().save(str(SHOTS / "live_latent.png"))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import graphs
 import pytest
 from _window_helpers import make_window, screenshot
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 
 from graphedit.model.project import Project, project_to_json, save_project
@@ -73,8 +73,15 @@ def test_run_pause_resume_stop_from_the_toolbar(qtbot, tmp_path):
     assert trained["dense1"]["params"]["units"] == 16
     assert "Training snapshot of" in window.training.banner.text()
     controller.undo_stack.undo()
-    QTest.qWait(400)
-    assert seen.steps == [] and session.state == "paused"  # paused: nothing moves
+    reads = []
+
+    def read() -> None:
+        reads.append(session.state)
+
+    session.timer.timeout.connect(read)  # after the session's own tick: it read the worker's pipe
+    qtbot.waitUntil(lambda: len(reads) >= 12, timeout=10_000)  # the editor read it 12 times (~0.4 s) while paused
+    session.timer.timeout.disconnect(read)
+    assert seen.steps == [] and set(reads) == {"paused"}  # paused: nothing moves
     click(bar, bar.resume)
     qtbot.waitUntil(lambda: len(seen.epochs) >= 6, timeout=30_000)
     if window.live is not None:  # what a user watches on a 2-D classifier: its decision regions
@@ -325,7 +332,9 @@ def test_a_success_banner_hides_itself_but_an_error_stays(qtbot):
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=2000)
     banner.show_text("old", "done", hide_after_ms=50)
     banner.show_text("Training failed", "error")  # a newer message is not hidden by the old timer
-    qtbot.wait(150)
+    later = []
+    QTimer.singleShot(100, lambda: later.append(True))  # due after the old timer, so it fires after it
+    qtbot.waitUntil(lambda: bool(later), timeout=2000)
     assert banner.text() == "Training failed"
 
 

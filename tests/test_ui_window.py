@@ -196,7 +196,7 @@ def test_problems_list_click_selects_node_with_error(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path)
     assert window.files.open(copy_example(tmp_path), ask=False)
     window.controller.set_param("conv3", "kernel", 15)
-    qtbot.wait(20)  # the canvas fits the graph into view after loading
+    qtbot.waitUntil(lambda: not window.canvas.fit_pending, timeout=2000)  # the zoom to fit queued by loading
     window.canvas.set_zoom(1.0)
     problems = window.problems
     problems.raise_()

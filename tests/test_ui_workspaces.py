@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from _window_helpers import copy_example, make_window, screenshot
+from _window_helpers import copy_example, make_window, screenshot, settle
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QScrollArea, QWidget
@@ -19,7 +19,7 @@ def click_workspace(qtbot, window, name: str) -> None:
     bar = window.workspaces.toolbar
     QTest.mouseClick(bar.widgetForAction(window.workspaces.actions[name]), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.workspaces.current == name, timeout=2000)
-    QTest.qWait(30)  # the docks settle in the event loop after a rearrangement
+    settle()  # the docks settle in the event loop after a rearrangement
 
 
 def in_scroll_area(widget: QWidget) -> bool:
@@ -114,5 +114,5 @@ def test_a_new_2d_project_shows_its_data_uncut_in_build_and_train(qtbot, tmp_pat
     for name in ("build", "train"):
         click_workspace(qtbot, window, name)
         window.training.settings_dock.raise_()
-        QTest.qWait(30)
+        settle()  # the raised tab lays out in the event loop
         assert cramped(window) == [], name
