@@ -36,6 +36,7 @@ def test_screen_map_points_at_ports_palette_rows_and_fields(qtbot, tmp_path, mon
     canvas, viewport = window.canvas, window.canvas.viewport()
     top_left = viewport.mapToGlobal(QPoint(0, 0))
     assert data["canvas"] == [top_left.x(), top_left.y(), viewport.width(), viewport.height()]
+    assert data["zoom"] == round(canvas.transform().m11(), 4)
     for node_id, node in data["nodes"].items():
         assert set(node["ports"]) == {f"{'out' if out else 'in'}:{n}" for n, out in canvas.scene().nodes[node_id].ports}
         for key, (gx, gy) in node["ports"].items():

@@ -8,8 +8,9 @@
 #   1. `make run` (no file): the editor opens on the first example with the examples gallery over it as the start
 #      page; click the gallery's Close button.
 #   2. File ▸ New (Ctrl+N): an untitled project on the default dataset (circle: 2 features, 2 classes).
-#   3. For each of Input, Dense, ReLU, Target, SoftmaxCrossEntropy and Dense: click the palette's filter box, type
-#      the name, drag its row onto the canvas (mouse down, moves, mouse up).
+#   3. Zoom the canvas out with two notches of the mouse wheel. For each of Input, Dense, ReLU, Dense,
+#      SoftmaxCrossEntropy and Target: click the palette's filter box, type the name, drag its row onto the canvas
+#      (mouse down, moves, mouse up).
 #   4. Drag wires from output to input ports: Input → Dense → ReLU → Dense → SoftmaxCrossEntropy's pred, Target →
 #      its target (the editor adds Accuracy beside a classification loss).
 #   5. Click the Inspector's tab and the last Dense's header, double-click its units field, type 2, Enter.
@@ -224,6 +225,12 @@ else
   start_editor make_run_1 keras_cnn
   say "window $wid: $(title "$wid")"
   wait_for "(m['window']['modal'] or {}).get('title', '').startswith('Examples')" 60 "no examples gallery on a first start"
+  deadline=$((SECONDS + 30))
+  until xdotool search --onlyvisible --name '^Examples' >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || fail "the examples gallery never showed on the X server"
+    sleep 0.5
+  done
+  sleep 2 # let it paint before the picture
   shot 01-start-page
   click $(q 'centre(m["window"]["modal"]["buttons"]["Close"])')
   wait_for 'm["window"]["modal"] is None' 10 "the gallery's Close button left it open"
@@ -234,19 +241,24 @@ else
   say "File ▸ New (Ctrl+N): $(q 'm["window"]["title"]')"
   shot 02-new-project
 
-  # three columns, two rows, clear of the minimap's corner (bottom right) that shows once wires leave the view
-  add_node Input 0.15 0.1
+  # two notches of the mouse wheel zoom out so that the chain fits in one row; the loss below its end, the Target
+  # left of the loss, room below the loss for the Accuracy the editor adds
+  zoom=$(q 'm["zoom"]')
+  xdotool mousemove --sync $(q 'centre(m["canvas"])') click 5 sleep 0.3 click 5
+  wait_for "m['zoom'] < $zoom * 0.8" 10 "the mouse wheel did not zoom the canvas out"
+  say "zoomed out with the mouse wheel: $(q 'm["zoom"]')"
+  add_node Input 0.1 0.18
   x=$added
-  add_node Dense 0.5 0.1
+  add_node Dense 0.34 0.18
   hidden=$added
-  add_node ReLU 0.85 0.1
+  add_node ReLU 0.58 0.18
   relu=$added
-  add_node Target 0.15 0.42
-  target=$added
-  add_node SoftmaxCrossEntropy 0.5 0.42
-  loss=$added
-  add_node Dense 0.85 0.42
+  add_node Dense 0.82 0.18
   scores=$added
+  add_node SoftmaxCrossEntropy 0.82 0.4
+  loss=$added
+  add_node Target 0.58 0.56
+  target=$added
   wire "$x" y "$hidden" x
   wire "$hidden" y "$relu" x
   wire "$relu" y "$scores" x

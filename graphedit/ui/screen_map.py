@@ -6,7 +6,7 @@ of the screen positions a driver needs (``tools/real_window_check.sh`` reads it 
 - ``window``: the title; ``training``: the run's state (``idle``, ``running``, …); ``weights``: the file the
   project's weights pointer names (relative to its folder), else ``null``; ``modal``: the open modal dialog's title
   and the visible part of each of its buttons by their text (``&`` left out), else ``null``;
-- ``canvas``: the canvas viewport's rectangle;
+- ``canvas``: the canvas viewport's rectangle; ``zoom``: the canvas's scale;
 - ``tabs``: the visible tabs of the window's tab bars (tabbed docks: Inspector, Training, …) by their text;
 - ``palette``: the filter box's and the type tree's rectangles, and the visible part of each shown type's row;
 - ``inspector``: the node it shows and the visible part of each parameter's editor;
@@ -112,6 +112,7 @@ def screen_map(window: MainWindow) -> dict[str, Any]:
             "modal": _modal(),
         },
         "canvas": _rect(viewport, viewport.rect()),
+        "zoom": round(canvas.transform().m11(), 4),
         "tabs": _tabs(window),
         "palette": {"filter": _seen(window.palette.filter_box), "tree": _seen(tree.viewport()), "items": items},
         "inspector": {"node": inspector.node_id, "fields": fields},
