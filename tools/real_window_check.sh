@@ -16,7 +16,8 @@
 #   5. Click the Inspector's tab and the last Dense's header, double-click its units field, type 2, Enter.
 #   6. Run (F5) until the run has finished and the project points at its weights.
 #   7. Save (Ctrl+S): the project has no file, so the Save dialog asks; type <clone>/mouse_net.gproj, click Save.
-#   8. Quit (Ctrl+Q); `make run FILE=mouse_net.gproj`: the same graph opens with its weights; quit.
+#   8. Quit (Ctrl+Q); `make run FILE=mouse_net.gproj`: the same graph opens with its weights (a click on the Runs
+#      tab shows the run for the picture); quit.
 #   9. Outside the editor: the project's weights entry, its SHA-256, that it points into the run just trained,
 #      `graphedit check` and a safetensors export.
 # MODE=example instead opens projects/keras_cnn.gproj (`make run FILE=...`), trains it EPOCHS (default 2) epochs,
@@ -310,6 +311,7 @@ say "quit"
 say "make run FILE=$project again"
 start_editor make_run_2 "$(basename "$project" .gproj)" "$project"
 wait_for "sorted(m['nodes']) == $nodes and m['window']['weights'] is not None" 60 "the reopened project differs"
+if [ "$(q "'Runs' in m['tabs']")" = 1 ]; then click $(q 'centre(m["tabs"]["Runs"])'); fi # the run, for the picture
 sleep 2 # let it paint before the picture; nothing is checked from it
 shot $reopened_shot
 say "window $wid: $(title "$wid"): the same $(q 'len(m["nodes"])') nodes, weights $(q 'm["window"]["weights"]')"
