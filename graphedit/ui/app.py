@@ -3,6 +3,8 @@
 With a file, that project; alone, an example so a new user sees a working
 network at once; after a crash, the recovery copy is offered first. With no
 display the command says so in one line and points to the headless commands.
+``GRAPHEDIT_SCREEN_MAP=FILE`` has the window write where its widgets, nodes and ports are on screen, for a script
+that drives it with mouse events (``graphedit/ui/screen_map.py``, ``tools/real_window_check.sh``).
 """
 
 from __future__ import annotations
@@ -74,7 +76,9 @@ def run_editor(argv: list[str]) -> int:
 def open_initial(window: MainWindow, project: str | None) -> None:
     """What a fresh window shows: recovered work, else the file asked for, else the first example."""
     from graphedit.ui.files import PROJECTS_DIR
+    from graphedit.ui.screen_map import install_from_env
 
+    window.screen_map = install_from_env(window)
     if window.files.recovered:
         return
     if project:
