@@ -123,6 +123,48 @@ def test_a_rank_that_dies_ends_the_run_with_one_line_and_the_project_intact(qtbo
     qtbot.waitUntil(lambda: not Path(f"/proc/{ranks[0]}").exists() or _zombie(ranks[0]), timeout=10_000)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_pause_resume_and_stop_reach_every_rank(qtbot, tmp_path, two_cpu_processes):
+    window = make_window(qtbot, tmp_path)
+    assert window.files.open(_project(tmp_path, epochs=400), ask=False)
+    session, bar = window.session, window.training.toolbar
+    seen = Seen(session)
+    click(bar, bar.run)
+    click(bar, bar.pause)  # before the first step: every rank waits after it
+    qtbot.waitUntil(lambda: bool(seen.started), timeout=TIMEOUT_MS)
+    QTest.qWait(500)
+    assert not seen.epochs and session.state == "paused"
+    click(bar, bar.resume)
+    qtbot.waitUntil(lambda: len(seen.epochs) >= 2, timeout=30_000)
+    click(bar, bar.stop)
+    qtbot.waitUntil(lambda: session.state == "idle", timeout=30_000)
+    summary = seen.finished[0]["summary"]
+    assert summary["status"] == "stopped" and summary["processes"] == 2 and 2 <= summary["epochs"] < 400
+    assert not seen.failed and seen.states == ["running", "paused", "running", "stopping", "idle"]
+    tree = window.training.runs_dock.tree
+    assert tree.topLevelItemCount() == 1 and tree.topLevelItem(0).text(1) == "stopped"
+    assert window.files.project.weights["path"].startswith("net.runs/")  # the stopped run's weights
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds the ranks through /proc")
+def test_a_second_stop_ends_the_launcher_and_its_ranks(qtbot, tmp_path, two_cpu_processes):
+    window = make_window(qtbot, tmp_path)
+    assert window.files.open(_project(tmp_path, epochs=400), ask=False)
+    session = window.session
+    seen = Seen(session)
+    window.training.run()
+    qtbot.waitUntil(lambda: bool(seen.epochs), timeout=TIMEOUT_MS)
+    ranks = _ranks(session.process.pid)
+    session.stop()
+    session.stop()  # the second one kills the launcher at once
+    qtbot.waitUntil(lambda: session.state == "idle", timeout=30_000)
+    assert seen.finished[0]["summary"]["killed"] and not seen.failed
+    qtbot.waitUntil(lambda: all(_zombie(pid) for pid in ranks), timeout=10_000)  # no rank outlives its launcher
+
+
 def _zombie(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
