@@ -13,6 +13,7 @@ import signal
 from pathlib import Path
 
 import pytest
+import torch
 from _window_helpers import make_window, screenshot
 from PySide6.QtTest import QTest
 from test_ui_training import Seen, click
@@ -70,6 +71,7 @@ def test_an_editor_run_over_two_processes_trains_what_one_process_trains(qtbot, 
     assert len(runs) == 1, "rank 0 alone records the run"
     tree = window.training.runs_dock.tree
     assert tree.topLevelItemCount() == 1 and tree.topLevelItem(0).text(1) == "finished"
+    assert [r.device for r in window.training.runs_dock.records.values()] == ["cpu × 2"]  # in the Runs panel
     assert window.files.project.weights["path"].startswith("net.runs/")
 
     # one process, the same global batch: the same losses and weights
@@ -174,8 +176,6 @@ def _zombie(pid: int) -> bool:
 
 @pytest.fixture
 def two_gpus(monkeypatch):
-    import torch
-
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: "NVIDIA H200")
@@ -271,3 +271,15 @@ def test_the_developer_setting_trains_a_cpu_run_over_several_processes(monkeypat
     assert local_processes("cpu") == (3, "gloo") and local_processes("auto") == (1, "")
     monkeypatch.delenv(CPU_PROCESSES)
     assert local_processes("cpu") == (1, "gloo")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="refuses only where CUDA is missing")
+def test_a_project_on_all_gpus_opened_without_cuda_says_so_in_one_line(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path)
+    assert window.files.open(_project(tmp_path, device="cuda:all"), ask=False)
+    device = window.training.settings_dock.editors["device"]
+    assert device.currentData() == "cuda:all" and device.currentText() == "cuda:all (not available here)"
+    window.training.run()
+    assert window.session.state == "idle" and window.session.process is None
+    assert "device 'cuda:all' was asked for but CUDA is not available" in window.training.banner.text()
+    assert window.files.project.training["device"] == "cuda:all"  # kept for the machine that has the GPUs

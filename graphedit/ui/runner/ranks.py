@@ -149,7 +149,7 @@ def _watch(ranks: list[Any], results: list[Any], backend: str) -> dict[str, Any]
     if summary is None:
         return {"type": "failed", "message": "distributed training failed: rank 0 ended without a summary.",
                 "node_id": None}  # fmt: skip
-    summary = {**summary, "processes": world, "backend": backend}
+    summary = {**summary, "backend": backend}
     return {"type": "finished", "summary": summary, "run_dir": summary.get("run", "")}
 
 
