@@ -63,8 +63,11 @@ class Distributed:
         return "cpu" if wanted == "auto" else wanted
 
     def join(self, device: str) -> None:
+        import torch
         import torch.distributed as dist
 
+        if device.startswith("cuda"):  # this rank's GPU is the current one (NCCL's and CUDA's defaults go there)
+            torch.cuda.set_device(torch.device(device))
         if not dist.is_initialized():
             dist.init_process_group(backend="nccl" if device.startswith("cuda") else "gloo")
 
