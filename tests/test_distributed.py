@@ -89,3 +89,34 @@ def test_a_rank_takes_its_slice_of_each_global_batch():
     assert second.shard(X, y)[1].tolist() == [4, 5, 6, 7]
     named, targets = second.shard({"left": X, "right": X + 10}, {"same": y})  # several inputs: each cut alike
     assert named["right"].view(-1).tolist() == [14, 15, 16, 17] and targets["same"].tolist() == [4, 5, 6, 7]
+
+
+def _all_gpus_project(folder: Path) -> Path:
+    data = json.loads((PROJECTS / "residual_mlp.gproj").read_text(encoding="utf-8"))
+    data["training"]["device"] = "cuda:all"  # as the editor saves "all N GPUs"
+    project = folder / "net.gproj"
+    project.write_text(json.dumps(data), encoding="utf-8")
+    return project
+
+
+def test_a_project_saved_on_all_gpus_trains_one_process_per_gpu(tmp_path, monkeypatch, capsys):
+    import torch
+
+    from graphedit import cli
+    from graphedit.training import distributed
+
+    project = _all_gpus_project(tmp_path)
+    if not torch.cuda.is_available():
+        assert cli.main(["train", str(project), "--epochs", "1"]) == 1
+        message = capsys.readouterr().err.strip()
+        assert message == (
+            "graphedit train: device 'cuda:all' was asked for but CUDA is not available. Fix: choose the device "
+            "auto or cpu."
+        )
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    commands = []
+    monkeypatch.setattr(distributed, "launch", lambda command, timeout=None: commands.append(command) or 0)
+    assert cli.main(["train", str(project), "--epochs", "1"]) == 0
+    (command,) = commands
+    assert "--nproc-per-node=4" in command and command[-3:] == [str(project), "--epochs", "1"]

@@ -4,7 +4,8 @@ The Input/Target shapes are set from the dataset first, so users never type
 sizes. A progress bar goes to stderr; the final summary to stdout (``--json``
 for machine-readable output). ``--resume`` continues the latest run from its
 last checkpoint (pass a larger ``--epochs`` to train further), in one process or, with
-``--nproc-per-node``, in several: every rank reads the checkpoint, rank 0 records.
+``--nproc-per-node``, in several: every rank reads the checkpoint, rank 0 records. The device ``cuda:all`` (as
+the editor saves it) means ``--nproc-per-node`` = the GPUs of this machine.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from typing import Any, TextIO
 
 from graphedit.commands import add_allow_outside
-from graphedit.model.training_options import TRAINING_OPTIONS
+from graphedit.model.training_options import ALL_GPUS, TRAINING_OPTIONS
 from graphedit.nodes.options import Option
 from graphedit.training.events import EpochEvent, FailedEvent, StartedEvent, StepEvent
 
@@ -95,13 +96,16 @@ def _metrics_text(train: dict[str, float] | None, val: dict[str, float] | None) 
 
 def run(args: argparse.Namespace) -> int:
     from graphedit.model.project import load_project, project_to_json
-    from graphedit.training.distributed import Distributed
+    from graphedit.training.distributed import Distributed, local_processes
     from graphedit.training.session import run_project
 
     distributed = Distributed.from_env()
+    project = load_project(args.project)
+    device = args.device or project.training.get("device")
+    if distributed is None and args.nproc_per_node is None and args.nnodes == 1 and device == ALL_GPUS:
+        args.nproc_per_node = local_processes(ALL_GPUS)[0]  # every GPU of this machine, as the editor trains it
     if distributed is None and (args.nproc_per_node or 1) * args.nnodes > 1:
         return _launch(args)
-    project = load_project(args.project)
     overrides = {o.name: getattr(args, o.name) for o in TRAINING_OPTIONS if o.flag}
     main = distributed is None or distributed.main
     summary = run_project(

@@ -14,7 +14,9 @@ from graphedit.nodes.options import Option, scope_defaults
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "perceptron")
 SCHEDULES = ("constant", "step", "cosine")
-DEVICES = ("auto", "cpu", "cuda", "mps")
+DEVICES = ("auto", "cpu", "cuda", "mps", "cuda:all")
+ALL_GPUS = "cuda:all"
+"""The device value that trains on every local GPU, one process each (``training.distributed``)."""
 GROUPS = ("Optimizer", "Schedule", "Run")
 """The Training panel's boxes, in order; an option's ``group`` names one."""
 
@@ -49,8 +51,9 @@ TRAINING_OPTIONS: tuple[Option, ...] = (
       options=EARLY_STOPPING, group="Schedule"),
     Option("seed", "int", 0, "seed of initialisation, shuffling and dropout", min=0, group="Run",
       flag=True),
-    Option("device", "choice", "auto", "`auto`, `cpu`, `cuda`, `cuda:N` or `mps`", choices=DEVICES, open=True,
-      group="Run", flag=True),
+    Option("device", "choice", "auto", "`auto`, `cpu`, `cuda`, `cuda:N`, `mps`, or `cuda:all`: every GPU of this "
+      "machine, one process each, with DistributedDataParallel (`batch_size` stays the global batch)", choices=DEVICES,
+      open=True, group="Run", flag=True),
     Option("amp", "bool", False, "mixed precision (float16 autocast) on CUDA", title="Mixed precision", group="Run"),
     Option("channels_last", "bool", False, "image batches and convolution weights in channels-last memory order "
       "(faster convolutions on recent GPUs)"),

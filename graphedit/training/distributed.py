@@ -22,8 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphedit.errors import TrainingError
+from graphedit.model.training_options import ALL_GPUS
 
 ENV_WORLD = "WORLD_SIZE"
+CPU_PROCESSES = "GRAPHEDIT_CPU_PROCESSES"
+"""A developer setting: the editor trains a ``cpu`` run over this many processes (gloo), as it trains ``cuda:all``
+over the GPUs; the same path, testable on a machine without GPUs."""
 OWN_LINES = ("epoch ", "resuming ", "graphedit ")  # lines the ranks print themselves (progress, errors)
 
 
@@ -54,13 +58,16 @@ class Distributed:
         """Each rank's device: its own GPU by local rank when CUDA is asked for or available, else the CPU."""
         import torch
 
-        if wanted in ("auto", "cuda") and torch.cuda.is_available():
+        if wanted in ("auto", "cuda", ALL_GPUS) and torch.cuda.is_available():
             return f"cuda:{self.local_rank % torch.cuda.device_count()}"
         return "cpu" if wanted == "auto" else wanted
 
     def join(self, device: str) -> None:
+        import torch
         import torch.distributed as dist
 
+        if device.startswith("cuda"):  # this rank's GPU is the current one (NCCL's and CUDA's defaults go there)
+            torch.cuda.set_device(torch.device(device))
         if not dist.is_initialized():
             dist.init_process_group(backend="nccl" if device.startswith("cuda") else "gloo")
 
@@ -97,6 +104,25 @@ class Distributed:
         tensor = torch.tensor(values, dtype=torch.float64)
         dist.all_reduce(tensor)
         return (tensor / self.world_size).tolist()
+
+
+def local_processes(device: str) -> tuple[int, str]:
+    """How many processes a run on ``device`` takes on this machine, and their backend: every GPU for ``cuda:all``
+    (NCCL), ``$GRAPHEDIT_CPU_PROCESSES`` for ``cpu`` (gloo), else one."""
+    if device == ALL_GPUS:
+        import torch
+
+        if not torch.cuda.is_available():
+            raise TrainingError(
+                "device 'cuda:all' was asked for but CUDA is not available. Fix: choose the device auto or cpu."
+            )
+        return torch.cuda.device_count(), "nccl"
+    if device == "cpu":
+        try:
+            return max(1, int(os.environ.get(CPU_PROCESSES) or 1)), "gloo"
+        except ValueError:
+            return 1, "gloo"
+    return 1, ""
 
 
 def launch_command(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 
 from graphedit.errors import TrainingError
-from graphedit.model.training_options import DEVICES, OPTIMIZERS, SCHEDULES, TRAINING_OPTIONS
+from graphedit.model.training_options import ALL_GPUS, DEVICES, OPTIMIZERS, SCHEDULES, TRAINING_OPTIONS
 
 __all__ = ["DEVICES", "OPTIMIZERS", "SCHEDULES", "TrainSettings", "resolve_device"]
 
@@ -77,6 +77,8 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise TrainingError(f"device '{name}' was asked for but CUDA is not available. Fix: use --device cpu or auto.")
+    if name == ALL_GPUS:  # one process of a run over every GPU that was not started as one (training.distributed)
+        return torch.device("cuda")
     if name == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():

@@ -387,5 +387,6 @@ class Trainer(TrainerState):
             "samples": samples,  # training examples seen, over all ranks of a distributed run
             "samples_per_second": round(samples / seconds, 1) if seconds > 0 else None,
             "device": str(self.device),
+            **({"processes": self.distributed.world_size} if self.distributed is not None else {}),
             **({"compile_seconds": round(self.compile_seconds, 3)} if self.compile_seconds is not None else {}),
         }

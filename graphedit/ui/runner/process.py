@@ -2,7 +2,9 @@
 
 :meth:`TrainingSession.start` keeps a snapshot of the project (its JSON, deep-copied, and the time), so the
 user keeps editing while the snapshot trains; edits apply to the next run. The worker
-(:func:`graphedit.ui.runner.worker.worker_main`) runs in a process started with the ``spawn`` context.
+(:func:`graphedit.ui.runner.worker.worker_main`) runs in a process started with the ``spawn`` context; a run
+over several local processes (the device ``cuda:all``) starts :func:`graphedit.ui.runner.ranks.launcher_main`
+there instead, which relays rank 0's messages, so this side sees one run either way.
 A QTimer (~30 Hz) drains its pipe with a bounded amount of work per tick and emits:
 
 * ``started(dict)`` — ``info`` (DatasetInfo JSON), ``steps_per_epoch``, ``epochs``, ``run_dir``, ``node_ids``;
@@ -28,8 +30,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from graphedit.errors import TrainingError
 from graphedit.model.project import Project, project_to_json
+from graphedit.training.distributed import local_processes
 from graphedit.training.runs import new_run_dir
 from graphedit.training.user_folders import new_unsaved_home
+from graphedit.ui.runner.ranks import launcher_main
 from graphedit.ui.runner.worker import PAUSE, RUN, STOP, worker_main
 
 __all__ = ["TrainingSession", "worker_main"]
@@ -68,6 +72,7 @@ class TrainingSession(QObject):
         self.run_dir: str | None = None
         self.info: dict[str, Any] | None = None  # the "started" message
         self.summary: dict[str, Any] | None = None
+        self.launch: dict[str, Any] = {}  # the last run's processes and their backend ("gloo", "nccl"; "" for one)
         self.scratch = scratch_dir()
         self._ended = False
         self._eof = False
@@ -116,14 +121,17 @@ class TrainingSession(QObject):
         else:
             self.scratch.mkdir(parents=True, exist_ok=True)
             run_dir = new_run_dir(path if path is not None else self.scratch_project(name))
+        device = str((overrides or {}).get("device") or project.training.get("device") or "auto")
+        processes, backend = local_processes(device)  # several: a launcher process and one rank each
         ctx = multiprocessing.get_context("spawn")
         reader, writer = ctx.Pipe(duplex=False)
         control = ctx.RawValue("i", RUN)
         args = (writer, control, snapshot, None if path is None else str(path), dict(overrides or {}), str(run_dir))
-        process = ctx.Process(
-            target=worker_main, args=(*args, resume_dir is not None), name="graphedit-training", daemon=True
-        )
-        process.start()
+        if processes > 1:  # not daemonic: a daemonic process may not start the ranks
+            process = self._spawn(ctx, launcher_main, (*args, resume_dir is not None, processes, backend), False)
+        else:
+            process = self._spawn(ctx, worker_main, (*args, resume_dir is not None), True)
+        self.launch = {"processes": processes, "backend": backend}
         writer.close()  # the worker holds the only write end: its death reads as end-of-file
         self.process, self.conn, self.control = process, reader, control
         self.snapshot, self.snapshot_time, self.run_dir = snapshot, time.time(), str(run_dir)
@@ -136,6 +144,11 @@ class TrainingSession(QObject):
         self.progress.emit(0.0, -1.0)
         self.timer.start()
         return str(run_dir)
+
+    def _spawn(self, ctx: Any, target: Any, args: tuple[Any, ...], daemon: bool) -> Any:
+        process = ctx.Process(target=target, args=args, name="graphedit-training", daemon=daemon)
+        process.start()
+        return process
 
     def pause(self) -> None:
         if self.state == "running":

@@ -90,9 +90,17 @@ def read_run(folder: Path) -> RunRecord:
         message=str(summary.get("message", "")),
         node_id=summary.get("node_id"),
         best_loss=summary.get("best_loss"),
-        device=summary.get("device"),
+        device=_device(summary),
         trial=read_trial_file(folder),
     )
+
+
+def _device(summary: dict[str, Any]) -> str | None:
+    """Where the run trained: ``cuda × 4`` for a run over four GPUs (one process each)."""
+    device, processes = summary.get("device"), summary.get("processes") or 1
+    if device and processes > 1:
+        return f"{str(device).split(':')[0]} × {processes}"
+    return device
 
 
 def _prefixed(row: dict[str, Any], prefix: str) -> dict[str, float]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QAbstractSpinBox, QHBoxLayout, QLineEdit, QToolButton, QWidget
 
+from graphedit.model.training_options import ALL_GPUS
 from graphedit.nodes.options import Option
 from graphedit.training.datasets import DatasetInfo, option_value
 from graphedit.ui.option_editors import make_editor
@@ -58,7 +59,8 @@ class OptionRow(QWidget):
 
 @lru_cache(maxsize=1)
 def available_devices() -> tuple[tuple[str, str], ...]:
-    """``(value, label)`` of each device this machine has, ``auto`` first; unavailable ones are not listed."""
+    """``(value, label)`` of each device this machine has, ``auto`` first; unavailable ones are not listed. With
+    several GPUs, ``cuda:all`` trains on all of them at once."""
     import torch
 
     devices = [("auto", "auto (best available)"), ("cpu", "CPU")]
@@ -67,6 +69,8 @@ def available_devices() -> tuple[tuple[str, str], ...]:
         for i in range(count):
             value = "cuda" if i == 0 else f"cuda:{i}"
             devices.append((value, f"{value} — {torch.cuda.get_device_name(i)}"))
+        if count > 1:  # one process per GPU, DistributedDataParallel (graphedit.ui.runner.ranks)
+            devices.append((ALL_GPUS, f"all {count} GPUs — one process each"))
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         devices.append(("mps", "Apple GPU (mps)"))
