@@ -71,10 +71,14 @@ class Distributed:
         if not dist.is_initialized():
             dist.init_process_group(backend="nccl" if device.startswith("cuda") else "gloo")
 
-    def leave(self) -> None:
+    def leave(self, finished: bool = False) -> None:
+        """Leave the group; after a finished run, once every rank has finished (a rank that tore its connections
+        down while another was still in its last collective made that one abort, now and then)."""
         import torch.distributed as dist
 
         if dist.is_initialized():
+            if finished:
+                dist.barrier()
             dist.destroy_process_group()
 
     def shard(self, X: Any, y: Any) -> tuple[Any, Any]:

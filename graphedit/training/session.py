@@ -84,7 +84,7 @@ def run_project(
     except OSError as exc:
         raise disk_error(exc, path) from None
     recorder = None
-    fitting = False
+    fitting = finished = False
     try:
         from graphedit.compiler import compile_graph
         from graphedit.model.project import project_from_json, project_to_json
@@ -151,6 +151,7 @@ def run_project(
             observer(started)
         fitting = True
         summary = trainer.fit()
+        finished = True
     except GraphEditError as exc:
         if not (fitting and isinstance(exc, TrainingError)):  # the trainer reports its own TrainingErrors
             _report_failure(exc, recorder, folder, observers)
@@ -161,7 +162,7 @@ def run_project(
         raise error from exc
     finally:
         if distributed is not None:
-            distributed.leave()
+            distributed.leave(finished)
     weights = None
     if point_project and path is not None:
         from graphedit.training.runs import FINAL, point_project_to
