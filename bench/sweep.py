@@ -6,7 +6,9 @@ Prints ``name: value`` lines: ``speedup_jobs2`` (wall time of the sweep with one
 sweep with two; goal >= 1.6 on 2 cores) and ``trial_overhead`` (the one-job sweep's time per trial,
 the trial process's start shared out, over ``run_project`` of the same project in this process
 after a warm-up: the price of the study and the trial process; goal <= 0.10). The load average is
-printed beside.
+printed beside. ``machine_ceiling_2_processes`` is the same run in two processes at once against one
+alone (two runs' work over the slower one's time): what this machine gives two processes, the most
+``speedup_jobs2`` could be.
 """
 
 from __future__ import annotations
@@ -60,21 +62,53 @@ def _alone_seconds(epochs: int) -> float:
         return time.perf_counter() - start
 
 
+def _timed_run(epochs: int, barrier, results) -> None:  # noqa: ANN001 - multiprocessing objects
+    """In a child process: warm up, wait for the other child, then time one run (the ceiling's half)."""
+    import torch
+
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        project, path = _project(Path(tmp), epochs)
+        run_project(project, path)
+        barrier.wait()
+        start = time.perf_counter()
+        run_project(project, path)
+        results.put(time.perf_counter() - start)
+
+
+def _pair_seconds(epochs: int) -> float:
+    """The same run in two processes at once, each one thread: the slower one's seconds."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    children = [context.Process(target=_timed_run, args=(epochs, barrier, results)) for _ in range(2)]
+    for child in children:
+        child.start()
+    times = [results.get(timeout=600) for _ in children]
+    for child in children:
+        child.join(60)
+    return max(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--reps", type=int, default=2)
     args = parser.parse_args()
-    one, two, alone = [], [], []
+    one, two, alone, pair = [], [], [], []
     for _ in range(args.reps):  # interleaved, so a busy moment hits both sides
         one.append(_sweep_seconds(args.trials, 1, args.epochs))
         two.append(_sweep_seconds(args.trials, 2, args.epochs))
         alone.append(_alone_seconds(args.epochs))
+        pair.append(_pair_seconds(args.epochs))
     load = os.getloadavg()[0]
     print(f"jobs1_s: {statistics.median(one):.2f}  (load {load:.2f})")
     print(f"jobs2_s: {statistics.median(two):.2f}")
     print(f"speedup_jobs2: {statistics.median(one) / statistics.median(two):.3f}  (goal >= 1.6)")
+    # what two processes of this run gain on this machine with no sweep at all: the most a sweep could
+    print(f"machine_ceiling_2_processes: {2 * statistics.median(alone) / statistics.median(pair):.3f}")
     per_trial = statistics.median(one) / args.trials
     print(f"per_trial_s: {per_trial:.2f}  run_alone_s: {statistics.median(alone):.2f}")
     print(f"trial_overhead: {per_trial / statistics.median(alone) - 1:.3f}  (goal <= 0.10)")

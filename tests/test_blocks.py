@@ -255,6 +255,7 @@ def test_a_version1_file_has_no_blocks_and_the_tower_definition_stands_alone():
 
 
 # ---------------------------------------------------------- train, export
+@pytest.mark.slow
 def test_a_block_built_resnet_learns_digits():
     from graphedit.training.datasets import load_dataset
     from graphedit.training.trainer import Trainer

@@ -204,6 +204,7 @@ def test_every_lesson_has_an_example_and_copies_match():
         assert (PROJECTS / copy).read_bytes() == (PROJECTS / original).read_bytes(), "rerun tools/make_examples.py"
 
 
+@pytest.mark.slow
 def test_generator_writes_the_files_as_they_are(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(REPO / "tools"))
     tools = (

@@ -167,3 +167,13 @@ def test_python_export_is_bit_identical_for_recurrent_layers(tmp_path):
     )
     report = export_project(project, "python", tmp_path / "rec_model.py", initial_weights=True)
     assert report["max_abs_diff"] == 0.0
+
+
+def test_parity_is_measured_against_the_outputs_scale():
+    from graphedit.export.common import scaled_diff
+
+    tens = [torch.tensor([30.0, -2.0])]  # float32 rounding grows with the values
+    assert scaled_diff(tens, [torch.tensor([30.0003, -2.0])]) == pytest.approx(1e-5, rel=1e-2)
+    halves = [torch.tensor([0.5])]  # below 1 the difference counts as it is
+    assert scaled_diff(halves, [torch.tensor([0.5003])]) == pytest.approx(3e-4, rel=1e-2)
+    assert scaled_diff(tens, [torch.tensor([30.0, float("nan")])]) == float("inf")

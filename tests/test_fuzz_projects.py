@@ -16,6 +16,7 @@ import hashlib
 import random
 from collections import Counter
 
+import pytest
 import torch
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -31,6 +32,7 @@ def projects_digest() -> str:
     return digest.hexdigest()
 
 
+@pytest.mark.slow
 def test_mutated_projects_load_or_fail_with_a_clear_error(tmp_path):
     torch.set_num_threads(1)
     before = projects_digest()

@@ -137,6 +137,7 @@ def test_lstm_and_softmax_import(hand, tmp_path):
 
 
 @pytest.mark.parametrize("source", PROJECTS, ids=lambda p: p.stem)
+@pytest.mark.slow
 def test_exported_onnx_imports_back_and_exports_the_same(source, tmp_path):
     project = trained_copy(source, tmp_path)
     compiled, _ = compile_for_export(project)

@@ -109,6 +109,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "route"), CASES)
+@pytest.mark.slow
 def test_operator_imports_back(name, route, tmp_path):
     type_id, params, shape = ONE_NODE[name]
     nodes = [("x", "Input", {"shape": shape}), ("op", type_id, params), ("y", "Output", {"name": "y"})]

@@ -58,10 +58,13 @@ def _check_route(name, route, tmp_path, capsys, exports):
 
 @pytest.mark.parametrize("route", ["fx", "onnx"])
 @pytest.mark.parametrize("name", FAST)
+@pytest.mark.slow
 def test_torchvision_classifier_imports(name, route, tmp_path, capsys):
     # the exports from the PyTorch route (blocks: nested containers, Fire) for two models, as each export compiles
     # the block graph again; ONNX's own round trip is tested in test_import
     exports = EXPORTS if route == "fx" and name in ("resnet18", "squeezenet1_0") else ()
+    if route == "fx" and name == "efficientnet_b0":
+        exports = ("python",)  # StochasticDepth inside its blocks: the .py writes the catalog's class
     _check_route(name, route, tmp_path, capsys, exports)
 
 
@@ -79,6 +82,7 @@ def test_python_export_of_a_flat_import(tmp_path):
     assert report["max_abs_diff"] <= 1e-4
 
 
+@pytest.mark.slow
 def test_densenet_keeps_its_wide_concatenations(tmp_path):
     _, _, result, _ = _imported("densenet121", "fx", tmp_path)
     doc = result.project.document

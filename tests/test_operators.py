@@ -72,6 +72,7 @@ def _call(built, xs):
 
 
 @pytest.mark.parametrize("type_id", TESTED)
+@pytest.mark.slow
 def test_operator_matches_torch(type_id):
     row = ROWS[type_id]
     torch.manual_seed(0)
@@ -126,6 +127,7 @@ def _outputs(t, params):
 
 
 @pytest.mark.parametrize("type_id", [t for t in TESTED if ROWS[t].export])
+@pytest.mark.slow
 def test_operator_exports_in_four_formats(type_id, tmp_path):
     project = new_project()
     project.document = operator_graph(type_id, ROWS[type_id])

@@ -59,6 +59,7 @@ def test_dirty_marker_follows_the_undo_stack(qtbot, tmp_path):
     "text",
     ['{"format": "graphedit-project", "graph": {"nodes": [', "not json at all", '{"format": "something-else"}'],
 )
+@pytest.mark.slow
 def test_malformed_file_shows_error_and_keeps_graph(qtbot, tmp_path, text):
     prompts = FakePrompts()
     window = make_window(qtbot, tmp_path, prompts)
@@ -76,6 +77,7 @@ def test_malformed_file_shows_error_and_keeps_graph(qtbot, tmp_path, text):
 
 
 @pytest.mark.parametrize("target", ["window", "canvas"])
+@pytest.mark.slow
 def test_drop_project_file_on_window_opens_it(qtbot, tmp_path, target):
     window = make_window(qtbot, tmp_path)
     widget = window if target == "window" else window.canvas.viewport()
@@ -139,6 +141,7 @@ def test_examples_menu_opens_a_copy(qtbot, tmp_path):
     assert window.files.path == tmp_path / "copy.gproj"
 
 
+@pytest.mark.slow
 def test_graphedit_alone_opens_an_example_and_with_a_file_opens_it(qtbot, tmp_path):
     from graphedit.ui.app import open_initial
 
@@ -150,6 +153,7 @@ def test_graphedit_alone_opens_an_example_and_with_a_file_opens_it(qtbot, tmp_pa
     assert other.files.path == tmp_path / "vae.gproj"
 
 
+@pytest.mark.slow
 def test_first_start_shows_the_gallery_as_a_start_page_once(qtbot, tmp_path):
     from graphedit.ui.app import open_initial
     from graphedit.ui.gallery import GalleryDialog
@@ -166,6 +170,7 @@ def test_first_start_shows_the_gallery_as_a_start_page_once(qtbot, tmp_path):
     assert "conv1" in again.controller.document
 
 
+@pytest.mark.slow
 def test_autosave_writes_a_recovery_copy_and_clean_close_removes_it(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path, autosave_ms=50)
     recovery = tmp_path / "recovery"
@@ -201,6 +206,7 @@ CRASH = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_recovery_is_offered_after_a_crash(qtbot, tmp_path):
     source = copy_example(tmp_path)
     crashed = subprocess.run(

@@ -42,6 +42,7 @@ def autograd_reference(seen, example):
 
 
 @pytest.mark.parametrize("example", ["04c_relu_he.gproj", "keras_cnn.gproj", "residual_mlp.gproj"])
+@pytest.mark.slow
 def test_stepping_back_shows_autograds_gradient_at_every_node(qtbot, tmp_path, example):
     window, page = open_inside(qtbot, tmp_path, example, "backprop")
     QTest.mouseClick(page.example, Qt.MouseButton.LeftButton)

@@ -58,6 +58,7 @@ def cramped(window) -> list[str]:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.slow
 def test_each_workspace_fits_the_window_and_train_gives_the_live_views_half(qtbot, tmp_path, size):
     window = make_window(qtbot, tmp_path)
     window.resize(*size)

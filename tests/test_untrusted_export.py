@@ -66,6 +66,7 @@ def string_constants(tree: ast.AST) -> set[str]:
 
 
 @pytest.mark.parametrize("index", range(10))
+@pytest.mark.slow
 def test_title_and_output_name_that_are_python_code_stay_data(tmp_path, index):
     marker = tmp_path / "ran"
     text = payloads(marker)[index]

@@ -19,7 +19,7 @@ from torch import nn
 from graphedit.nodes.attention import Attention
 from graphedit.nodes.dense import Maxout
 from graphedit.nodes.generative import Reparameterize
-from graphedit.nodes.normalization import GaussianNoise
+from graphedit.nodes.normalization import GaussianNoise, StochasticDepth
 from graphedit.nodes.parameter import LearnedTensor
 from graphedit.nodes.sequence import Recurrent
 
@@ -151,4 +151,5 @@ register_constructor(
 )
 register_constructor(Attention, _attention, inline=True)
 register_constructor(GaussianNoise, lambda m: f"GaussianNoise({_args(m.std)})", inline=True)
+register_constructor(StochasticDepth, lambda m: f"StochasticDepth({_args(m.p, m.mode)})", inline=True)
 register_constructor(Reparameterize, lambda m: "Reparameterize()", inline=True)

@@ -29,12 +29,12 @@ from torch import nn
 
 from graphedit.compiler.compile import Compiled
 from graphedit.errors import GraphEditError
+from graphedit.export.common import max_abs_diff, scaled_diff
 from graphedit.importers.common import (
     GraphBuilder,
     ImportModelError,
     ImportResult,
     UnsupportedOpError,
-    max_abs_diff,
     model_params,
 )
 
@@ -192,7 +192,7 @@ def import_module(
             got = compiled.model(*[by_input[builder.origin.get(n, n)] for n in compiled.input_ids])
         got = list(got) if isinstance(got, (tuple, list)) else [got]
         diff = max_abs_diff(want, got)
-        if diff > TOLERANCE:
+        if scaled_diff(want, got) > TOLERANCE:
             raise ImportModelError(f"the imported graph of {name} differs from the module by {diff:.3g}; not saved")
         return compiled, diff
 

@@ -51,21 +51,6 @@ class UnsupportedOpError(ImportModelError):
         super().__init__(f"cannot import {op}{at}: {why}; {support}")
 
 
-def max_abs_diff(want: Any, got: Any) -> float:
-    """The largest |want − got| over matching tensors; NaN where only one side is NaN counts as infinite.
-
-    A plain ``max`` of NaN compares false with any tolerance, and would let a wrong import pass.
-    """
-    worst = 0.0
-    for a, b in zip(want, got, strict=False):
-        a = np.asarray(a.detach() if isinstance(a, torch.Tensor) else a, dtype=np.float64)
-        b = np.asarray(b.detach() if isinstance(b, torch.Tensor) else b, dtype=np.float64)
-        d = np.abs(a - b)
-        d[np.isnan(a) & np.isnan(b)] = 0.0
-        worst = max(worst, float(np.nan_to_num(d, nan=np.inf).max(initial=0.0)))
-    return worst
-
-
 MASK_FIX = (
     "a key_padding_mask written x != 0 or x.bool() (nonzero = ignore) wires x to the mask port and a causal "
     "attn_mask (the positions after each step) sets causal; any other mask needs the attention built by hand"

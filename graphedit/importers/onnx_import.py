@@ -19,13 +19,13 @@ import torch
 from onnx import numpy_helper
 
 from graphedit.compiler.compile import Compiled
+from graphedit.export.common import max_abs_diff, scaled_diff
 from graphedit.importers.common import (
     GraphBuilder,
     ImportModelError,
     ImportResult,
     Ref,
     UnsupportedOpError,
-    max_abs_diff,
 )
 from graphedit.importers.onnx_attention import attention_scopes, fold_attention, padding_masks, scope_of
 from graphedit.importers.onnx_ops import HANDLERS as LAYER_HANDLERS
@@ -244,7 +244,7 @@ def import_onnx(
             got = compiled.model(*[feeds[by_node[n]] for n in compiled.input_ids])
         got = list(got) if isinstance(got, (tuple, list)) else [got]
         diff = max_abs_diff(want, got)
-        if diff > TOLERANCE:
+        if scaled_diff(want, got) > TOLERANCE:
             raise ImportModelError(f"the imported graph of {path} differs from ONNX Runtime by {diff:.3g}; not saved")
         return compiled, diff
 
