@@ -250,9 +250,10 @@ class LiveViewsDock(QDockWidget):
             self.throttle.request()
 
     def _combo_changed(self, index: int) -> None:
-        self._all_views()  # made now: the page asked for is shown
-        self.stack.setCurrentIndex(index)
-        self._render()
+        if self._made is not None or self.isVisible():  # a hidden dock makes its views when it shows (_visibility)
+            self._all_views()
+            self.stack.setCurrentIndex(index)
+            self._render()
         self.viewChanged.emit(self.current_view())
 
     def _overlay_toggled(self) -> None:
@@ -264,7 +265,10 @@ class LiveViewsDock(QDockWidget):
         model = self.combo.model()
         assert isinstance(model, QStandardItemModel)
         if self._made is None:
-            return  # checked when the views are made
+            if self.state.info is None and self.state.probe is None:
+                return  # no run yet: checked when the views are made
+            self._all_views()  # a run's data: which views apply shows in the choice even while the dock is hidden
+            return
         for row, view in enumerate(self._made.values()):
             model.item(row).setEnabled(view.applies(self.state))
         current = self._made[self.current_view()]
