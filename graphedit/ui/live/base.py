@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGraphicsItem, QLabel, QScrollArea, QStackedLayout, QWidget
 
 from graphedit.ui.live.state import LiveState
 
@@ -83,6 +83,9 @@ def style_plot(item: pg.PlotItem, widget: QWidget, title: str = "", left: str = 
         # units whose values lie in (0, 1) when the prefix is only disabled: no range may have one
         axis.setSIPrefixEnableRanges(((0.0, 0.0),))
         axis.enableAutoSIPrefix(False)
+        # an axis draws its grid over the whole plot: kept as a picture until its range or ticks change, a curve's
+        # redraw no longer repaints every tick label and grid line on the editor's thread
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     item.showGrid(x=True, y=True, alpha=0.15)
 
 
