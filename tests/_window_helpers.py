@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -10,7 +12,8 @@ from PySide6.QtCore import QObject, QSettings
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECTS = REPO / "projects"
-SCREENSHOTS = Path(__file__).parent / "screenshots"
+# screenshots to look at go outside the source tree: $GRAPHEDIT_SCREENSHOTS, else <temp>/graphedit-screenshots
+SCREENSHOTS = Path(os.environ.get("GRAPHEDIT_SCREENSHOTS") or Path(tempfile.gettempdir()) / "graphedit-screenshots")
 SIZE = (1400, 850)
 
 
@@ -115,7 +118,7 @@ def settle(limit_s: float = 5.0) -> None:
 
 def screenshot(widget, name: str) -> Path:
     settle()  # layouts and queued single-shots done, as a user's eye would see it
-    SCREENSHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / name
     assert widget.grab().save(str(path))
     return path

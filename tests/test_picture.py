@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from _window_helpers import SCREENSHOTS as SHOTS
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOTS = Path(__file__).parent / "screenshots"
 HEADS = {".svg": b"<?xml", ".png": b"\x89PNG", ".pdf": b"%PDF"}
 
 
@@ -33,7 +33,7 @@ def _looks_drawn(path: Path) -> None:
 
 @pytest.mark.slow
 def test_render_command_draws_a_png_without_a_display():
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     out = SHOTS / "render_05b_deep_residual.png"  # also a screenshot to look at
     result = render(str(ROOT / "projects" / "05b_deep_residual.gproj"), "-o", str(out))
     assert result.returncode == 0, result.stderr
@@ -51,7 +51,7 @@ def test_render_writes_svg_and_pdf_and_pictures_of_examples(qapp, tmp_path):
     svg = (tmp_path / "vae.svg").read_text(encoding="utf-8")
     assert ">logvar<" in svg and ">Encoder<" in svg  # node names and frame titles as vector text
     assert "<image" not in svg  # cards drawn as paths, not bitmaps
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     for name in ("08b_inception_module", "12_unet_segmentation"):  # screenshots to look at
         out = render_project(ROOT / "projects" / f"{name}.gproj", SHOTS / f"render_{name}.png")
         assert out.read_bytes().startswith(HEADS[".png"])

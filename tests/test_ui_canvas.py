@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from _window_helpers import SCREENSHOTS as SHOTS
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QWheelEvent
 from PySide6.QtTest import QTest
@@ -18,7 +19,6 @@ from graphedit.ui.canvas.port_item import DIM, FIT, REFUSE
 from graphedit.ui.controller import EditorController
 
 pytestmark = pytest.mark.gui
-SHOTS = Path(__file__).parent / "screenshots"
 LEFT, MID = Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton
 NOMOD = Qt.KeyboardModifier.NoModifier
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -383,7 +383,7 @@ def test_screenshot_keras_cnn(qtbot):
     controller.move_nodes(moves, merge=False)
     view.scene().select_nodes(["conv2"])
     view.zoom_to_fit()
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     assert view.grab().save(str(SHOTS / "canvas_keras_cnn.png"))
 
 
@@ -397,7 +397,7 @@ def test_error_node_is_red_with_fix_in_tooltip_and_screenshot(editor):
     assert [e.node_id for e in controller.problems()] == [ids[2]]
     assert view.scene().edges[Edge(ids[2], "y", ids[3], "x")].label == "?"
     view.zoom_to_fit()
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     assert view.grab().save(str(SHOTS / "canvas_error.png"))
 
 

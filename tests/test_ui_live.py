@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from _live_helpers import FakeSession, char_model, conv_autoencoder, lenet, replay, train_events
+from _window_helpers import SCREENSHOTS as SHOTS
 from _window_helpers import settle
 from graphkit import build, chain
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -25,7 +26,6 @@ from graphedit.ui.live import LiveViewsDock
 
 pytestmark = pytest.mark.gui
 
-SHOTS = Path(__file__).parent / "screenshots"
 CIRCLE = {"name": "circle", "options": {"n": 400, "noise": 0.05}}
 DIGITS = {"name": "digits", "options": {"as_images": True, "size": 16}, "split": {"val": 0.2}}
 
@@ -74,7 +74,7 @@ def make_dock(qtbot, doc, with_canvas=False):
 
 def shoot(widget, name: str) -> QImage:
     settle()  # the page's layout settles
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     image = widget.grab().toImage()
     image.save(str(SHOTS / name))
     return image
@@ -91,7 +91,7 @@ def stacked(images: list[QImage], name: str) -> None:
         painter.drawImage(0, y, image)
         y += image.height()
     painter.end()
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     out.save(str(SHOTS / name))
 
 

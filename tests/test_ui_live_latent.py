@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from _live_helpers import FakeSession, replay, train_events
+from _window_helpers import SCREENSHOTS as SHOTS
 from _window_helpers import settle
 
 from graphedit.compiler import compile_graph
@@ -22,7 +23,6 @@ from graphedit.ui.live import LiveViewsDock
 pytestmark = pytest.mark.gui
 
 ROOT = Path(__file__).parents[1]
-SHOTS = Path(__file__).parent / "screenshots"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -123,7 +123,7 @@ def test_the_latent_view_draws_the_scatter_and_the_mosaic(qtbot, vae, vae_run):
     assert view.image.image.std() > 10  # digits, not a flat picture
     assert "Classes:" in view.key.text() and "validation examples" in view.header.text()
     settle()  # the page's layout settles
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     dock.grab().toImage().save(str(SHOTS / "live_latent.png"))
 
 
