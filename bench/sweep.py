@@ -41,13 +41,18 @@ def _project(folder: Path, epochs: int) -> tuple[dict, Path]:
 
 
 def _sweep_seconds(trials: int, jobs: int, epochs: int) -> float:
+    """The sweep's wall time; every trial must complete (a trial that fails at once would flatter the speed-up)."""
     with tempfile.TemporaryDirectory() as tmp:
         project, path = _project(Path(tmp), epochs)
-        params = [parse_param("lr=0.001..0.1:log"), parse_param("dense1.units=16,32")]
+        params = [parse_param("lr=0.001..0.1:log"), parse_param("seed=0,1")]
         config = SweepConfig(params=params, trials=trials, jobs=jobs, sampler="random", pruner="none")
         start = time.perf_counter()
-        Sweep(project, path, config).run()
-        return time.perf_counter() - start
+        rows = Sweep(project, path, config).run()
+        seconds = time.perf_counter() - start
+        failed = [row for row in rows if row.state != "complete"]
+        if failed:
+            raise SystemExit(f"{len(failed)} of {len(rows)} trials did not complete: {failed[0].message}")
+        return seconds
 
 
 def _alone_seconds(epochs: int) -> float:

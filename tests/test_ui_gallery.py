@@ -1,6 +1,6 @@
 """The examples gallery: cards for every lesson with thumbnails, filtering, and examples opened from it.
 
-Screenshots (see tests/_window_helpers.SCREENSHOTS): gallery.png, and the editor with lessons 2b, 7 and 13 opened from the
+Screenshots (_window_helpers.SCREENSHOTS): gallery.png, and the editor with lessons 2b, 7 and 13 opened from the
 gallery (example_02.png, example_07.png, example_13.png).
 """
 

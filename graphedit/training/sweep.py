@@ -220,9 +220,12 @@ class Sweep:
             self.on_event(event)
             return
         if event["type"] == "epoch":
-            trial.report(event["value"], event["epoch"])
-            if trial.should_prune():
-                worker.stop.value = 1
+            # the study keeps intermediate values for its pruner alone: without one, an epoch costs the parent
+            # (whose core the trials need) no storage round trip
+            if self.config.pruner != "none":
+                trial.report(event["value"], event["epoch"])
+                if trial.should_prune():
+                    worker.stop.value = 1
             self.on_event(event)
             return
         del running[trial.number]
