@@ -3,9 +3,10 @@
     .venv/bin/python bench/sweep.py [--trials 8] [--epochs 8] [--reps 2]
 
 Prints ``name: value`` lines: ``speedup_jobs2`` (wall time of the sweep with one job over the
-sweep with two; goal >= 1.6 on 2 cores) and ``trial_overhead`` (the one-job sweep's time per trial,
-the trial process's start shared out, over ``run_project`` of the same project in this process
-after a warm-up: the price of the study and the trial process; goal <= 0.10). The load average is
+sweep with two; goal >= 1.6 on 2 cores) and ``trial_overhead`` (what one more trial adds to a one-job
+sweep — twice the trials less the trials, so the sweep's start once is left out and printed apart as
+``sweep_start_s`` — over ``run_project`` of the same project in this process after a warm-up: the price
+of the study and the trial process per trial; goal <= 0.10). The load average is
 printed beside. ``machine_ceiling_2_processes`` is the same run in two processes at once against one
 alone (two runs' work over the slower one's time): what this machine gives two processes, the most
 ``speedup_jobs2`` could be.
@@ -102,9 +103,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--reps", type=int, default=2)
     args = parser.parse_args()
-    one, two, alone, pair = [], [], [], []
+    one, two, alone, pair, twice = [], [], [], [], []
     for _ in range(args.reps):  # interleaved, so a busy moment hits both sides
         one.append(_sweep_seconds(args.trials, 1, args.epochs))
+        twice.append(_sweep_seconds(2 * args.trials, 1, args.epochs))
         two.append(_sweep_seconds(args.trials, 2, args.epochs))
         alone.append(_alone_seconds(args.epochs))
         pair.append(_pair_seconds(args.epochs))
@@ -114,8 +116,11 @@ def main() -> None:
     print(f"speedup_jobs2: {statistics.median(one) / statistics.median(two):.3f}  (goal >= 1.6)")
     # what two processes of this run gain on this machine with no sweep at all: the most a sweep could
     print(f"machine_ceiling_2_processes: {2 * statistics.median(alone) / statistics.median(pair):.3f}")
-    per_trial = statistics.median(one) / args.trials
+    # twice the trials less the trials: what one more trial costs, the sweep's fixed start (the trial process and
+    # its torch import, the study) cancelled out
+    per_trial = (statistics.median(twice) - statistics.median(one)) / args.trials
     print(f"per_trial_s: {per_trial:.2f}  run_alone_s: {statistics.median(alone):.2f}")
+    print(f"sweep_start_s: {statistics.median(one) - args.trials * per_trial:.2f}  (once per sweep)")
     print(f"trial_overhead: {per_trial / statistics.median(alone) - 1:.3f}  (goal <= 0.10)")
 
 
