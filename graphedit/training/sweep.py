@@ -206,6 +206,7 @@ class Sweep:
         }
 
     def _handle(self, worker: _Worker, running: dict[int, tuple[Any, _Worker]]) -> None:
+        from optuna.pruners import NopPruner
         from optuna.trial import TrialState
 
         try:
@@ -222,7 +223,7 @@ class Sweep:
         if event["type"] == "epoch":
             # the study keeps intermediate values for its pruner alone: without one, an epoch costs the parent
             # (whose core the trials need) no storage round trip
-            if self.config.pruner != "none":
+            if not isinstance(self.study.pruner, NopPruner):
                 trial.report(event["value"], event["epoch"])
                 if trial.should_prune():
                     worker.stop.value = 1
