@@ -186,6 +186,9 @@ def test_overrides_must_name_exposed_parameters_and_existing_copies():
     assert "repeats 2 times" in inferred(load(data)).infos["layer1"].error.problem
     data["graph"]["nodes"][5]["params"]["overrides"] = {"0": {"strde": 2}}
     assert "strde" in inferred(load(data)).infos["layer1"].error.problem
+    data["graph"]["nodes"][5]["params"]["overrides"] = {"1": {"stride": "two"}}  # checked as 'stride' declares
+    problem = inferred(load(data)).infos["layer1"].error.problem
+    assert "'overrides' of repeat 1.stride" in problem and "'two'" in problem
 
 
 def test_a_definition_in_use_cannot_be_deleted_and_names_its_instances():

@@ -154,6 +154,7 @@ def block_type(definition: BlockDefinition) -> NodeType:
     """The node type whose nodes instantiate ``definition``."""
     exposed = [definition.param_spec(e) for e in definition.exposed]
     names = [p.name for p in exposed]
+    copy_scope = Param("overrides", "scope", None, options=tuple(exposed))  # one copy's values: its exposed options
 
     def check(params: dict[str, Any], shapes: list[Shape | None]) -> None:
         repeat = params["repeat"]
@@ -166,6 +167,10 @@ def block_type(definition: BlockDefinition) -> NodeType:
                     f"'overrides' sets {', '.join(unknown)}, which the block does not expose; "
                     f"its parameters are {', '.join(names) or 'none'}"
                 )
+            given = dict(items)  # each value checked as its exposed parameter declares
+            copy_scope.coerce(
+                {**copy_scope.defaults(), **given}, error=GraphError, label=f"'overrides' of repeat {index}"
+            )
 
     return NodeType(
         definition.name,
