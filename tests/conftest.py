@@ -23,3 +23,54 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "qtbot" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_goes_with_its_test(request):
+    """After a test that drove Qt, its cycles are collected and Qt's deferred deletes run at once: a window's
+    wrappers collected later, during another file's test in the same worker, crashed that worker (a segfault in
+    garbage collection while a plain test imported scikit-learn)."""
+    yield
+    if "qtbot" not in request.fixturenames:
+        return
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    gc.collect()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+
+
+class _StallGuard:
+    """Ends a session in which no test has reported for ``limit`` seconds, with one line saying so: a worker that
+    crashed once left xdist's controller and both workers waiting on each other until CI's limit (each test has its
+    own timeout, so a session that makes no progress this long is stuck, not slow)."""
+
+    def __init__(self, limit: float) -> None:
+        import threading
+        import time
+
+        self.limit, self.last = limit, time.monotonic()
+        threading.Thread(target=self._watch, name="stall-guard", daemon=True).start()
+
+    def pytest_runtest_logreport(self, report) -> None:
+        import time
+
+        self.last = time.monotonic()
+
+    def _watch(self) -> None:
+        import time
+
+        while True:
+            time.sleep(10)
+            if time.monotonic() - self.last > self.limit:
+                sys.stderr.write(f"\nno test reported for {self.limit:.0f} s: the session is stuck; ending it\n")
+                sys.stderr.flush()
+                os._exit(3)
+
+
+def pytest_configure(config):
+    worker = hasattr(config, "workerinput")  # xdist's workers: their tests have pytest-timeout
+    if not worker and config.getoption("numprocesses", None):
+        config.pluginmanager.register(_StallGuard(limit=600.0), "stall-guard")
