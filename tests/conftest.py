@@ -37,9 +37,11 @@ def _qt_garbage_goes_with_its_test(request):
 
     from PySide6.QtCore import QCoreApplication, QEvent
 
-    gc.collect()
+    # what Qt was asked to delete goes first (its wrappers then know), then the cycles left
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     QCoreApplication.processEvents()
+    gc.collect()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 class _StallGuard:
@@ -52,12 +54,15 @@ class _StallGuard:
         import time
 
         self.limit, self.last = limit, time.monotonic()
+        self.failed: list[str] = []  # a worker's crash reaches the controller as a failed report
         threading.Thread(target=self._watch, name="stall-guard", daemon=True).start()
 
     def pytest_runtest_logreport(self, report) -> None:
         import time
 
         self.last = time.monotonic()
+        if report.failed:
+            self.failed.append(f"{report.nodeid} ({report.when})")
 
     def _watch(self) -> None:
         import time
@@ -65,7 +70,10 @@ class _StallGuard:
         while True:
             time.sleep(10)
             if time.monotonic() - self.last > self.limit:
-                sys.stderr.write(f"\nno test reported for {self.limit:.0f} s: the session is stuck; ending it\n")
+                failed = "; ".join(self.failed) or "none"
+                sys.stderr.write(
+                    f"\nno test reported for {self.limit:.0f} s: the session is stuck; ending it. Failed: {failed}\n"
+                )
                 sys.stderr.flush()
                 os._exit(3)
 

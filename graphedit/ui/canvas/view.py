@@ -70,7 +70,8 @@ class CanvasView(AddNodeMixin, BlockViewMixin, QGraphicsView):
         self.minimap = Minimap(self)
         controller.message.connect(self.show_message)
         self.fit_pending = False  # a zoom to fit is queued for after a new document lays out (tests wait on it)
-        controller.documentReplaced.connect(self._queue_fit)
+        # a lambda, not the bound method: connected as a method, the collector later freed the view's items twice
+        controller.documentReplaced.connect(lambda: self._queue_fit())
         controller.levelChanged.connect(self._level_changed)
 
     def scene(self) -> CanvasScene:  # typed
