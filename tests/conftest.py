@@ -25,25 +25,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.gui)
 
 
-@pytest.fixture(autouse=True)
-def _qt_garbage_goes_with_its_test(request):
-    """After a test that drove Qt, its cycles are collected and Qt's deferred deletes run at once: a window's
-    wrappers collected later, during another file's test in the same worker, crashed that worker (a segfault in
-    garbage collection while a plain test imported scikit-learn)."""
-    yield
-    if "qtbot" not in request.fixturenames:
-        return
-    import gc
-
-    from PySide6.QtCore import QCoreApplication, QEvent
-
-    # what Qt was asked to delete goes first (its wrappers then know), then the cycles left
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    QCoreApplication.processEvents()
-    gc.collect()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-
-
 class _StallGuard:
     """Ends a session in which no test has reported for ``limit`` seconds, with one line saying so: a worker that
     crashed once left xdist's controller and both workers waiting on each other until CI's limit (each test has its
