@@ -58,7 +58,33 @@ class _Checked:
         raise NotImplementedError
 
 
-class IntEditor(QSpinBox, _Checked):
+class _SpinChecked(_Checked):
+    """A spin box's checks: Enter or leaving the field with a number typed outside the range refuses it with the
+    spec's message (the spin box alone would clamp it silently). Listed before the Qt class, so Qt calls these."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in ENTER_KEYS and self._out_of_range():
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: Any) -> None:
+        self._out_of_range()
+        super().focusOutEvent(event)
+
+    def set_value(self, value: Any) -> None:
+        self._value = value
+        self.blockSignals(True)
+        self.setValue(self._shown(value))
+        self.blockSignals(False)
+
+    def _out_of_range(self) -> bool:  # each spin box's own parse of the typed text
+        raise NotImplementedError
+
+    def _shown(self, value: Any) -> Any:
+        raise NotImplementedError
+
+
+class IntEditor(_SpinChecked, QSpinBox):
     """A spin box over the parameter's range; typing a number outside it is refused with a message."""
 
     def __init__(self, param: Option, value: int, check: Check | None = None) -> None:
@@ -72,15 +98,6 @@ class IntEditor(QSpinBox, _Checked):
         self.set_value(value)
         self.valueChanged.connect(self.offer)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in ENTER_KEYS and self._out_of_range():
-            return
-        super().keyPressEvent(event)
-
-    def focusOutEvent(self, event: Any) -> None:
-        self._out_of_range()
-        super().focusOutEvent(event)
-
     def _out_of_range(self) -> bool:
         """Typed text that is a number outside the range: refuse it with the spec's message."""
         try:
@@ -92,14 +109,11 @@ class IntEditor(QSpinBox, _Checked):
         self.offer(typed)
         return True
 
-    def set_value(self, value: Any) -> None:
-        self._value = value
-        self.blockSignals(True)
-        self.setValue(int(value))
-        self.blockSignals(False)
+    def _shown(self, value: Any) -> int:
+        return int(value)
 
 
-class FloatEditor(QDoubleSpinBox, _Checked):
+class FloatEditor(_SpinChecked, QDoubleSpinBox):
     """A spin box that shows 0.001 as 0.001 and accepts 1e-4; out-of-range numbers are refused."""
 
     NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -148,15 +162,6 @@ class FloatEditor(QDoubleSpinBox, _Checked):
             return QValidator.State.Intermediate, text, pos
         return QValidator.State.Invalid, text, pos
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in ENTER_KEYS and self._out_of_range():
-            return
-        super().keyPressEvent(event)
-
-    def focusOutEvent(self, event: Any) -> None:
-        self._out_of_range()
-        super().focusOutEvent(event)
-
     def _out_of_range(self) -> bool:
         body = self.cleanText().strip()
         if not self.NUMBER.match(body):
@@ -167,11 +172,8 @@ class FloatEditor(QDoubleSpinBox, _Checked):
         self.offer(typed)
         return True
 
-    def set_value(self, value: Any) -> None:
-        self._value = value
-        self.blockSignals(True)
-        self.setValue(float(value))
-        self.blockSignals(False)
+    def _shown(self, value: Any) -> float:
+        return float(value)
 
 
 class BoolEditor(QCheckBox, _Checked):
