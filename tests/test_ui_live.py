@@ -177,15 +177,15 @@ def test_a_burst_of_probes_draws_at_most_ten_frames_a_second(qtbot, circle_run):
     qtbot.waitUntil(lambda: not dock.throttle.pending(), timeout=2000)  # the burst's last frame is drawn
     elapsed = time.monotonic() - start
     assert dock.throttle.frames - frames <= 1 + elapsed * 11  # ≤ 10 a second (a timer may fire up to 5% early)
-    assert dock.state.probe["step"] == 299 and view.rendered_version == dock.state.version
+    assert dock.state.probe["step"] == 299 and view.rendered == view.drawn_from(dock.state)
     # a hidden dock (another tab in front) skips drawing and catches up when shown
     dock.hide()
-    drawn = view.rendered_version
+    drawn = view.rendered
     session.probe.emit({**probe, "step": 300, "payload": {**probe["payload"], "step": 300}})
     dock.flush()
-    assert view.rendered_version == drawn
+    assert view.rendered == drawn
     dock.show()
-    qtbot.waitUntil(lambda: view.rendered_version == dock.state.version, timeout=2000)
+    qtbot.waitUntil(lambda: view.rendered == view.drawn_from(dock.state), timeout=2000)
 
 
 def test_curves_log_scale_and_overlaid_runs(qtbot, circle_run, tmp_path):

@@ -9,6 +9,7 @@ layers show their dead fraction (exact zeros).
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from graphedit.ui.live.base import (
     style_plot,
 )
 from graphedit.ui.live.state import LiveState
+from graphedit.ui.live.steady import SteadyRange
 
 MAX_HISTOGRAMS = 10
 PER_ROW = 5
@@ -81,11 +83,14 @@ class ActivationsView(LiveView):
         self.dead_bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=BAD)
         self.dead.addItem(self.dead_bars)
         self.dead.setYRange(0, 1)
+        # x: one slot per layer, set when the layers change; y: steady
+        self.layer_ranges = [SteadyRange(plot, x=False) for plot in (self.std_plot, self.mean_plot)]
         self.hist_layout = self.graphics.addLayout(row=1, col=0)
         self.hist_layout.setContentsMargins(0, 0, 0, 0)
-        self.hist_plots: dict[str, tuple[pg.PlotItem, pg.PlotDataItem]] = {}
+        self.hist_plots: dict[str, tuple[pg.PlotItem, pg.PlotDataItem, SteadyRange, pg.TextItem]] = {}
         self.time_plot = self.graphics.addPlot(row=2, col=0)
         style_plot(self.time_plot, self, " ", "activation", "step")  # a title row from the start
+        self.time_range = SteadyRange(self.time_plot)
         self.time_image = pg.ImageItem()
         self.time_image.setLookupTable(named_lut("viridis"))
         self.time_plot.addItem(self.time_image)
@@ -100,12 +105,15 @@ class ActivationsView(LiveView):
         return True
 
     def _only_toggled(self, _checked: bool = False) -> None:
-        self.rendered_version = -1
+        self.rendered = None
         if self.state is not None:
             self.render(self.state)
 
     def follows_selection(self) -> bool:
         return True
+
+    def drawn_from(self, state: LiveState) -> Hashable:
+        return state.run_dir, state.probes
 
     def layers(self, state: LiveState) -> list[str]:
         """The nodes summarised: activation functions only (when the box is ticked and there are two or more)."""
@@ -134,6 +142,8 @@ class ActivationsView(LiveView):
             for plot in (self.std_plot, self.mean_plot, self.dead):
                 plot.getAxis("bottom").setTicks(ticks)
                 plot.setXRange(-0.6, len(layers) - 0.4, padding=0)
+        for steady in self.layer_ranges:
+            steady.update()
         self.header.setText(
             f"Step {state.probe.get('step', '?')} · {len(layers)} layers' outputs on the probe batch · "
             "select nodes for their histograms"
@@ -153,7 +163,6 @@ class ActivationsView(LiveView):
             self.hist_layout = self.graphics.addLayout(row=1, col=0)
             self.hist_layout.setContentsMargins(0, 0, 0, 0)
             self.hist_plots = {}
-            self._last = {k: v for k, v in self._last.items() if not k.startswith("title ")}  # new plots: no titles
             columns = min(len(shown), PER_ROW)
             for i, node_id in enumerate(shown):
                 plot = self.hist_layout.addPlot(row=i // columns, col=i % columns)
@@ -164,19 +173,22 @@ class ActivationsView(LiveView):
                 fill = pg.mkColor(color)
                 fill.setAlpha(170)
                 curve = plot.plot(stepMode="center", fillLevel=0, pen=pg.mkPen(color, width=1), brush=fill)
-                self.hist_plots[node_id] = (plot, curve)
+                plot.setTitle(node_id, color=self.palette().text().color().name(), size="8pt")
+                # the spread changes with every probe: drawn in the plot's corner, since a title's new text
+                # relayouts the whole grid (and redraws every axis)
+                sigma = pg.TextItem(color=self.palette().text().color(), anchor=(0, 0))
+                sigma.setParentItem(plot.getViewBox())
+                self.hist_plots[node_id] = (plot, curve, SteadyRange(plot), sigma)
         # one x axis for all, so a layer whose values shrink towards 0 shows as a spike
         lo = min(acts[n]["min"] for n in shown)
         hi = max(acts[n]["max"] for n in shown)
-        for node_id, (plot, curve) in self.hist_plots.items():
+        for node_id, (_plot, curve, steady, sigma) in self.hist_plots.items():
             act = acts[node_id]
             hist = np.asarray(act["hist"], dtype=float)
-            curve.setData(np.asarray(act["edges"], dtype=float), hist / max(hist.sum(), 1.0))
-            plot.setXRange(lo, hi, padding=0.02)
-            title = f"{node_id}  σ {act['std']:.2g}"
-            color = self.palette().text().color().name()
-            if self._changed(f"title {node_id}", (title, color)):  # a title relayouts its whole grid
-                plot.setTitle(title, color=color, size="8pt")
+            share = hist / max(hist.sum(), 1.0)
+            curve.setData(np.asarray(act["edges"], dtype=float), share)
+            steady.update(x=(lo, hi), y=(0.0, float(share.max(initial=0.0)) or 1.0))
+            sigma.setText(f"σ {act['std']:.2g}")
 
     def _render_over_time(self, state: LiveState, layers: list[str]) -> None:
         node_id = self.focus_node(layers)
@@ -202,5 +214,6 @@ class ActivationsView(LiveView):
         self.time_image.setImage(image, levels=(0.0, float(image.max()) or 1.0))
         x0, x1 = steps[0], max(steps[-1], steps[0] + 1)
         self.time_image.setRect(QRectF(x0, lo, x1 - x0, hi - lo))
-        self.time_plot.setXRange(x0, x1, padding=0)
-        self.time_plot.setYRange(lo, hi, padding=0)
+        total = state.steps_total()
+        self.time_range.pin_x = (0.0, float(total)) if total else None  # the run's width from the start
+        self.time_range.update(x=(x0, x1), y=(lo, hi))

@@ -6,6 +6,7 @@ orange for negative / class 0, blue for positive / class 1, a light grey between
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -162,7 +163,7 @@ class LiveView(QWidget):
         self.scroll.setWidget(self.body)
         self._stack.addWidget(self.note)
         self._stack.addWidget(self.scroll)
-        self.rendered_version = -1
+        self.rendered: Hashable = None  # what the view was last drawn from (see drawn_from); None: draw again
         self.selection: list[str] = []
         self.hover: str | None = None
 
@@ -182,6 +183,11 @@ class LiveView(QWidget):
 
     def render(self, state: LiveState) -> None:  # pragma: no cover - every view overrides it
         raise NotImplementedError
+
+    def drawn_from(self, state: LiveState) -> Hashable:
+        """What this view's picture is drawn from: the dock draws it again only when this changes. Any event by
+        default; a view of the probes says so, and the steps between two probes cost it nothing."""
+        return state.version
 
     def set_focus_nodes(self, selection: list[str], hover: str | None) -> bool:
         """Remember the canvas selection and hovered node; True if this view draws differently now."""

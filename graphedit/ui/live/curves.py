@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from graphedit.training.runs import read_metrics
 from graphedit.ui.live.base import CATEGORICAL, TRAIN, VAL, Legend, LiveView, fmt, graphics_layout, style_plot
 from graphedit.ui.live.state import LiveState, finite
+from graphedit.ui.live.steady import SteadyRange
 
 
 def per_step(curve: Any) -> Any:
@@ -60,6 +61,8 @@ class CurvesView(LiveView):
         self.metric_plot.setXLink(self.loss_plot)
         style_plot(self.loss_plot, self, "", "loss", "epoch")
         style_plot(self.metric_plot, self, "", "metric", "epoch")
+        self.loss_range = SteadyRange(self.loss_plot)
+        self.metric_range = SteadyRange(self.metric_plot, x=False)  # its x follows the loss plot's
         pen_step = pg.mkPen(pg.mkColor(TRAIN).lighter(110), width=1)
         pen_step.setColor(pg.mkColor(76, 139, 245, 90))
         self.step_curve = per_step(self.loss_plot.plot(pen=pen_step))
@@ -74,11 +77,14 @@ class CurvesView(LiveView):
         # the loss of each output of a network with several (a loss node each), drawn beside the total
         self.part_curves: dict[str, tuple[Any, Any, Any]] = {}
         self.overlays: list[Any] = []
+        self._drawn_epochs: tuple[int, int] | None = None  # the epochs the per-epoch curves show (list id, count)
+        self._keys_drawn: set[str] = set()  # the metrics whose per-epoch curves were drawn for those epochs
         self.show_note("Loss curves appear here when training starts (Run in the toolbar).")
 
     def set_log_scale(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=bool(on))
         self.loss_plot.getAxis("left").setLabel("loss (log)" if on else "loss")
+        self.loss_range.update(force=True)  # the data's extent is in new units
 
     def render(self, state: LiveState) -> None:
         if not state.steps and not state.epochs and not self.overlays:
@@ -88,13 +94,21 @@ class CurvesView(LiveView):
         x = state.epoch_xs(state.steps)
         self.step_curve.setData(x, finite(state.step_loss), connect="finite")
         epochs = [e for e in state.epochs if e.get("train")]
-        ex = np.array([float(e["epoch"]) for e in epochs])
-        self.train_curve.setData(ex, finite([e["train"].get("loss", np.nan) for e in epochs]))
-        val = [e for e in epochs if e.get("val")]
-        self.val_curve.setData(
-            np.array([float(e["epoch"]) for e in val]), finite([e["val"].get("loss", np.nan) for e in val])
-        )
-        self._render_metrics(state, epochs)
+        # most frames bring steps only: the per-epoch curves (their symbols cost most to set) stay as they are
+        fresh = self._drawn_epochs != (id(state.epochs), len(state.epochs))
+        self._drawn_epochs = (id(state.epochs), len(state.epochs))
+        if fresh:
+            self._keys_drawn = set()
+            ex = np.array([float(e["epoch"]) for e in epochs])
+            self.train_curve.setData(ex, finite([e["train"].get("loss", np.nan) for e in epochs]))
+            val = [e for e in epochs if e.get("val")]
+            self.val_curve.setData(
+                np.array([float(e["epoch"]) for e in val]), finite([e["val"].get("loss", np.nan) for e in val])
+            )
+        self._render_metrics(state, epochs, fresh)
+        self.loss_range.pin_x = (0.0, float(state.epochs_total)) if state.epochs_total else None
+        self.loss_range.update()
+        self.metric_range.update()
         self.header.setText(self._header(state))
 
     def _metric_keys(self, state: LiveState, epochs: list[dict[str, Any]]) -> list[str]:
@@ -108,17 +122,19 @@ class CurvesView(LiveView):
             keys.append(key)
         return keys
 
-    def _render_metrics(self, state: LiveState, epochs: list[dict[str, Any]]) -> None:
+    def _render_metrics(self, state: LiveState, epochs: list[dict[str, Any]], fresh: bool) -> None:
         keys = self._metric_keys(state, epochs)
         parts = [k for k in keys if state.categories.get(k) == "loss"]  # each output's loss: on the loss plot
         keys = [k for k in keys if k not in parts]
         self.metric_graphics.setVisible(bool(keys))
         self.metric_legend.setVisible(bool(keys))
         for i, key in enumerate(parts):
-            self._render_key(state, epochs, key, i + len(keys), self.part_curves, self.loss_plot, self.loss_legend)
+            store = self.part_curves
+            self._render_key(state, epochs, key, i + len(keys), store, self.loss_plot, self.loss_legend, fresh)
         for i, key in enumerate(keys):
             single = len(keys) == 1
-            self._render_key(state, epochs, key, i, self.metric_curves, self.metric_plot, self.metric_legend, single)
+            store = self.metric_curves
+            self._render_key(state, epochs, key, i, store, self.metric_plot, self.metric_legend, fresh, single)
 
     def _render_key(
         self,
@@ -129,6 +145,7 @@ class CurvesView(LiveView):
         store: dict[str, tuple[Any, Any, Any]],
         plot: Any,
         legend: Legend,
+        fresh: bool,
         single: bool = False,
     ) -> None:
         """One loss part or metric: per step (faint), per epoch on training (solid) and validation (dashed)."""
@@ -153,6 +170,9 @@ class CurvesView(LiveView):
         steps, train, val = store[key]
         xs, ys = state.step_metrics.get(key, ([], []))
         steps.setData(state.epoch_xs(xs), finite(ys), connect="finite")
+        if not fresh and key in self._keys_drawn:
+            return
+        self._keys_drawn.add(key)
         rows = [e for e in epochs if key in e["train"]]
         train.setData(np.array([float(e["epoch"]) for e in rows]), finite([e["train"][key] for e in rows]))
         vrows = [e for e in epochs if e.get("val") and key in e["val"]]
@@ -198,4 +218,5 @@ class CurvesView(LiveView):
                 self.loss_legend.addItem(item, f"{name} {'train' if key == 'train_loss' else 'validation'}")
                 self.overlays.append(item)
             drawn.append(str(folder))
+        self.loss_range.update()
         return drawn

@@ -239,7 +239,7 @@ class LiveViewsDock(QDockWidget):
         redraw = False
         for view in (self._made or {}).values():
             if view.set_focus_nodes(selection, hover):
-                view.rendered_version = -1
+                view.rendered = None
                 redraw = redraw or view is self.stack.currentWidget()
         if redraw:
             self.throttle.request()
@@ -285,9 +285,9 @@ class LiveViewsDock(QDockWidget):
         view = self.stack.currentWidget()
         if not force and not self.isVisible():
             return  # a hidden dock (another tab in front) draws when it shows again
-        if isinstance(view, LiveView) and (force or view.rendered_version != state.version):
+        if isinstance(view, LiveView) and (force or view.rendered != view.drawn_from(state)):
             view.render(state)
-            view.rendered_version = state.version
+            view.rendered = view.drawn_from(state)
 
     def _render_status(self) -> None:
         state = self.state

@@ -41,6 +41,7 @@ class LiveState:
         self.step_metrics: dict[str, tuple[list[int], list[float]]] = {}
         self.epochs: list[EpochMessage] = []
         self.probe: ProbePayload | None = None  # the latest probe payload
+        self.probes = 0  # probe payloads so far in this run
         self.probe_steps: deque[int] = deque(maxlen=HISTORY)
         self.act_history: dict[str, deque[tuple[int, np.ndarray, np.ndarray]]] = {}
         self.grad_history: dict[str, tuple[list[int], list[float]]] = {}
@@ -87,6 +88,7 @@ class LiveState:
 
     def _probe(self, payload: ProbePayload) -> None:
         self.probe = payload
+        self.probes += 1
         step = int(payload.get("step", 0))
         self.probe_steps.append(step)
         for node_id, act in (payload.get("activations") or {}).items():
@@ -112,6 +114,12 @@ class LiveState:
             per = max(1, int(last.get("step") or 0) // max(1, int(last["epoch"])))
         xs = np.asarray(steps, dtype=float)
         return xs / per if per else xs
+
+    def steps_total(self) -> int | None:
+        """The steps the run plans (None before it says): the width of a plot over steps from the start."""
+        if self.steps_per_epoch and self.epochs_total:
+            return int(self.steps_per_epoch) * int(self.epochs_total)
+        return None
 
     def ordered(self, keys: Any) -> list[str]:
         """Node ids in the graph's topological order: dicts that crossed a Qt signal come back sorted by key."""
