@@ -67,7 +67,8 @@ class GradientsView(LiveView):
                 color = layer_color(i, len(layers))
                 label = pg.TextItem(node_id, color=color, anchor=(0, 0.5))
                 self.time_plot.addItem(label)
-                self.curves[node_id] = (self.time_plot.plot(pen=pg.mkPen(color, width=2)), label)
+                # one pixel wide: a wider line of hundreds of probes cost most of each repaint (Qt strokes it)
+                self.curves[node_id] = (self.time_plot.plot(pen=pg.mkPen(color, width=1)), label)
         last, lows, highs = 1.0, [], []
         for node_id, (curve, label) in self.curves.items():
             xs, ys = state.grad_history.get(node_id, ([], []))
