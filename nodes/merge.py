@@ -21,6 +21,7 @@ INPUTS = Param(
     "int",
     2,
     min=1,
+    max=512,  # a port each: a file's 10¹² would take the editor's memory (DenseNet's widest concat has 49)
     doc="Number of inputs (ports in1 … inN); wiring the last port adds a free one in the editor.",
 )
 

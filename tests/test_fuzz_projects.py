@@ -63,3 +63,17 @@ def test_mutated_projects_load_or_fail_with_a_clear_error(tmp_path):
     assert sum(outcomes.values()) >= MUTANTS
     assert outcomes["ok"] > 0 and outcomes["error"] > 0  # the mutants reach both ends
     assert projects_digest() == before
+
+
+def test_a_merge_of_a_trillion_inputs_is_refused_not_built(tmp_path):
+    """The long campaign's one hang (seed 23, mutant 1678): ``inputs`` of an Add set to 10¹², a port each."""
+    import json
+
+    from project_mutations import ROOT
+
+    project = json.loads((ROOT / "projects" / "residual_mlp.gproj").read_text())
+    adds = [n for n in project["graph"]["nodes"] if n["type"] == "Add"]
+    assert adds
+    adds[0]["params"]["inputs"] = 10**12
+    kind, signature = classify(json.dumps(project).encode(), tmp_path / "mutant.gproj", seconds=2.0)
+    assert kind == "error", signature  # it was a hang: the ports were made before any check
