@@ -20,6 +20,7 @@ from graphedit.compiler.analysis import Problem, Structure, analyze, structure_o
 from graphedit.compiler.shapes import NodeInfo, ShapeInference
 from graphedit.errors import NodeError
 from graphedit.model.annotations import nodes_inside
+from graphedit.model.bulk import collection_paused
 from graphedit.model.document import GraphDocument
 from graphedit.model.events import (
     Edge,
@@ -81,7 +82,8 @@ class EditorController(BlockEdits, WireEdits, QObject):
         # the training settings and dataset facts the analysis also checks; the window sets where they come from
         self.analysis_context: Callable[[], tuple[dict | None, Any]] = lambda: (None, None)
         self._structure: Structure | None = None  # the wiring's part of the analysis, until a node or wire changes
-        self._problems: list[Problem] = analyze(self.document, self.shapes)
+        with collection_paused():  # one bulk build: see graphedit/model/bulk.py
+            self._problems: list[Problem] = analyze(self.document, self.shapes)
         self.document.subscribe(self._on_event)
         self.changed_nodes: list[str] = list(self.document.node_ids())
         self._selection: list[str] = []

@@ -14,6 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
+from graphedit.model.bulk import collection_paused
 from graphedit.model.events import (
     Edge,
     EdgeAdded,
@@ -94,6 +95,10 @@ class CanvasScene(QGraphicsScene):
 
     # ------------------------------------------------------------ building
     def rebuild(self) -> None:
+        with collection_paused():  # one bulk build: see graphedit/model/bulk.py
+            self._rebuild()
+
+    def _rebuild(self) -> None:
         if self._document is not None:
             self._document.unsubscribe(self.on_event)
         self._syncing = True
