@@ -19,6 +19,7 @@ Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python bench/editor_scale.py [--sizes
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import os
 import statistics
@@ -77,6 +78,7 @@ def ms(seconds: list[float]) -> float:
 def measure(app: QApplication, path: Path, reps: int, frames_too: bool) -> dict[str, float]:
     opens = []
     for i in range(reps):
+        gc.collect()  # each open pays for its own garbage, not for what earlier steps left (as timeit does)
         t0 = time.perf_counter()
         project = load_project(path)
         controller = EditorController(project.document)

@@ -17,6 +17,7 @@ Run: ``.venv/bin/python bench/shape_inference.py [--sizes 500,2000,10000] [--rep
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import os
 import statistics
@@ -61,6 +62,7 @@ def generated_graph(nodes: int = 500, shape: str = "chain") -> GraphDocument:
 def median_ms(action: Callable[[], object], reps: int) -> float:
     times = []
     for _ in range(reps):
+        gc.collect()  # each run pays for its own garbage, not for what earlier steps left (as timeit does)
         t0 = time.perf_counter()
         action()
         times.append(time.perf_counter() - t0)
@@ -82,6 +84,7 @@ def incremental_ms(doc: GraphDocument, target: str, reps: int) -> float:
 
 
 def measure(nodes: int, shape: str, reps: int, folder: Path) -> dict[str, float]:
+    gc.collect()
     t0 = time.perf_counter()
     doc = generated_graph(nodes, shape)
     build_ms = (time.perf_counter() - t0) * 1000

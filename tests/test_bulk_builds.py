@@ -10,6 +10,7 @@ from collections import Counter
 
 import pytest
 import torch
+from PySide6.QtCore import QRectF
 from test_linear_graphs import long_chain
 
 from graphedit.compiler import ShapeInference, compile_graph
@@ -102,3 +103,74 @@ def test_compile_of_a_3000_node_chain_reads_each_nodes_wires_a_bounded_number_of
     assert max(reads.values()) <= 3  # once per fx module (model, objective, taps) that holds the node
     nodes = sum(len(gm.graph.nodes) for gm in (compiled.model, compiled.taps))
     assert nodes <= 2 * (3000 + 1)  # one fx node per graph node and module, plus the output
+
+
+def far_chain(nodes: int, top: float) -> GraphDocument:
+    """A chain in rows of 25 cards starting at ``top``."""
+    doc = GraphDocument()
+    prev = doc.add_node("Input", {"shape": [8]}, (0.0, top), node_id="input1")
+    for i in range(1, nodes):
+        node = doc.add_node("ReLU", None, (240.0 * (i % 25), top + 260.0 * (i // 25)))
+        doc.connect(prev, "y", node, "x")
+        prev = node
+    return doc
+
+
+def test_cards_far_from_the_origin_grow_the_scene_and_a_lookup_there_looks_at_its_neighbours(qapp, monkeypatch):
+    """Cards past the scene's first extent could not be scrolled to and all fell into the index's border cells:
+    finding the cards near one wire there walked every card beyond the extent (a 10,000-node chain's end)."""
+    from graphedit.ui.canvas.node_item import NodeItem
+    from graphedit.ui.canvas.port_item import PortItem
+    from graphedit.ui.canvas.scene import SCENE_EXTENT, CanvasScene
+    from graphedit.ui.controller import EditorController
+
+    looked_at: Counter = Counter()
+    for kind in (NodeItem, PortItem):
+        monkeypatch.setattr(kind, "boundingRect", counting(kind.boundingRect, looked_at))
+    doc = far_chain(400, top=SCENE_EXTENT + 10_000)
+    controller = EditorController(doc)
+    scene = CanvasScene(controller)
+    last = controller.shapes.order()[-1]
+    bottom = doc.position(last)[1]
+    assert scene.sceneRect().contains(scene.itemsBoundingRect())
+    scene.items(QRectF(0, 0, 1, 1))  # the index is built
+    looked_at.clear()
+    x = doc.position(last)[0]
+    near = scene._cards((x - 50.0, bottom - 50.0, x + 250.0, bottom + 150.0), None)  # what a wire's route asks
+    assert last in near
+    assert 0 < looked_at["calls"] < 200  # the cards near there: 674 (all far out) when they lay outside the scene
+
+    far = controller.add_node("ReLU", (0.0, 4 * SCENE_EXTENT))
+    assert scene.sceneRect().contains(scene.nodes[far].sceneBoundingRect())
+
+
+def counting(original, counter: Counter):
+    def call(self, *args):
+        counter["calls"] += 1
+        return original(self, *args)
+
+    return call
+
+
+def test_an_edit_runs_inference_and_analysis_once(qapp, monkeypatch):
+    from graphedit.compiler import analysis
+    from graphedit.ui import controller as controller_module
+    from graphedit.ui.controller import EditorController
+
+    controller = EditorController(long_chain(50))
+    runs = Counter()
+    monkeypatch.setattr(controller_module, "analyze", counting_function(analysis.analyze, runs))
+    dense = next(n for n in controller.shapes.order() if controller.document.node_type(n).type_id == "Dense")
+    controller.set_param(dense, "units", 7, merge=False)
+    assert runs["calls"] == 1
+    controller.set_param(dense, "units", 9, merge=True)  # merged into the last step: no new undo index
+    assert runs["calls"] == 2
+    assert controller.info(dense).outputs["y"] == (2, 9)
+
+
+def counting_function(original, counter: Counter):
+    def call(*args, **kwargs):
+        counter["calls"] += 1
+        return original(*args, **kwargs)
+
+    return call

@@ -90,6 +90,7 @@ class EditorController(BlockEdits, WireEdits, QObject):
         self._batch: list[DocCommand] | None = None
         self._drag = 0
         self._retrained: list[str] = []  # nodes frozen/unfrozen since the last refresh: the summary's counts change
+        self._refreshes = 0  # refresh() calls so far: an edit whose undo step already refreshed is not refreshed twice
 
     # ------------------------------------------------------------ document
     def set_document(self, document: GraphDocument) -> None:
@@ -132,6 +133,7 @@ class EditorController(BlockEdits, WireEdits, QObject):
         the update: a removed node's info is dropped when the document removes it, before this runs, so a
         removal that changed no other shape would otherwise go unnoticed and the views keep the node.
         """
+        self._refreshes += 1
         before = self._published
         if self.levels:
             valid = feed(self.levels, self.root_shapes, library_for(self.root))
@@ -188,8 +190,10 @@ class EditorController(BlockEdits, WireEdits, QObject):
         if self._batch is not None:
             self._batch.append(command)
             return
-        self.undo_stack.push(command)
-        self.refresh()
+        refreshes = self._refreshes
+        self.undo_stack.push(command)  # a new step refreshes through indexChanged; a merged one does not
+        if self._refreshes == refreshes:
+            self.refresh()
 
     @contextlib.contextmanager
     def batch(self, text: str) -> Iterator[None]:
