@@ -174,3 +174,25 @@ def counting_function(original, counter: Counter):
         return original(*args, **kwargs)
 
     return call
+
+
+def test_an_edit_back_and_forth_does_not_rebuild_a_problem_per_dead_node(monkeypatch):
+    """A chain with no loss: every node is a dead branch. Parameter edits reuse the kept problems (and their order)
+    instead of building and sorting 3,000 again, and the analysis says what a fresh one says."""
+    from graphedit.compiler import analysis
+
+    doc = long_chain(3000)
+    si = ShapeInference(doc)
+    si.run()
+    structure = analysis.structure_of(doc, si.order())
+    built = Counter()
+    monkeypatch.setattr(analysis, "_wiring_problems", counting_function(analysis._wiring_problems, built))
+    dense = [n for n in si.order() if doc.node_type(n).type_id == "Dense"][-1]
+    seen = []
+    for units in (4, 5, 4, 5, 4):
+        doc.set_param(dense, "units", units)
+        seen.append(analysis.analyze(doc, si, structure=structure))
+    assert built["calls"] == 1  # one set of failed nodes (none) however many edits
+    assert seen[0] == seen[-1] and len(seen[0]) == 3000 - 1 + 1  # dead nodes but the Input, and "no loss"
+    fresh = analysis.analyze(doc, ShapeInference(doc, observe=False))
+    assert seen[-1] == fresh
