@@ -17,7 +17,8 @@ learning rate far outside the optimiser's usual range.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphedit.compiler.shapes import ShapeInference, reach
@@ -75,6 +76,31 @@ class Structure:
     unfed: list[str]  # nodes with inputs wired that no Input or Target reaches
     dead: list[str]  # nodes whose output reaches no loss, metric or Output
     loss_upstream: frozenset[str]
+    # the problems found from the wiring alone (by the shape errors that hide some) and the sorted analyses of the
+    # last few edits: kept with the structure, so an edit of a 10,000-node graph with as many dead nodes does not
+    # build, sort and compare 10,000 problems again
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def remember(self, key: Any, make: Callable[[], Any], keep: int = 4) -> Any:
+        """``make()``, kept under ``key`` with the last ``keep`` values of its kind (``key[0]``)."""
+        if key not in self.memo:
+            same = [k for k in self.memo if k[0] == key[0]]
+            for old in same[: max(0, len(same) - keep + 1)]:
+                del self.memo[old]
+            self.memo[key] = make()
+        return self.memo[key]
+
+    def ids(self, role: str) -> list[str]:
+        """The nodes of one role, in graph order."""
+        by_role = self.remember(("roles",), lambda: _by_role(self.roles), keep=1)
+        return by_role.get(role, [])
+
+
+def _by_role(roles: dict[str, str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for node_id, role in roles.items():
+        out.setdefault(role, []).append(node_id)
+    return out
 
 
 def structure_of(document: GraphDocument, order: list[str] | None = None) -> Structure:
@@ -111,15 +137,18 @@ def analyze(
         inference.update()
     structure = structure or structure_of(document, inference.order())
     found = [Problem(ERROR, e.node_id, e.problem.rstrip("."), e.fix, "graph") for e in inference.errors()]
-    failed = {p.node_id for p in found}
-    roles = structure.roles
-    found += _data_problems(document, roles, data)
-    found += _reach_problems(inference, structure, failed)
-    found += _loss_problems(document, roles, data)
+    hidden = frozenset(p.node_id for p in found)
+    found += _data_problems(document, structure, data)
+    found += _reach_problems(inference, structure)
+    found += _loss_problems(document, structure, data)
     found += _lr_problems(training)
+    wiring = structure.remember(("wiring", hidden), lambda: _wiring_problems(structure, hidden))
     order = structure.order
-    found.sort(key=lambda p: (not p.is_error, order.get(p.node_id or "", len(order))))  # whole-graph ones last
-    return found
+
+    def ranked() -> list[Problem]:
+        return sorted(found + wiring, key=lambda p: (not p.is_error, order.get(p.node_id or "", len(order))))
+
+    return list(structure.remember(("sorted", hidden, tuple(found)), ranked))  # errors first, whole-graph ones last
 
 
 def errors(problems: list[Problem]) -> list[Problem]:
@@ -139,9 +168,9 @@ def _ids(roles: dict[str, str], *wanted: str) -> list[str]:
     return [n for n, r in roles.items() if r in wanted]
 
 
-def _data_problems(document: GraphDocument, roles: dict[str, str], data: Any) -> list[Problem]:
+def _data_problems(document: GraphDocument, structure: Structure, data: Any) -> list[Problem]:
     out = []
-    inputs, targets = _ids(roles, "input"), _ids(roles, "target")
+    inputs, targets = structure.ids("input"), structure.ids("target")
     name = f"dataset '{data.name}'" if data is not None else "the dataset"
     if not inputs:
         out.append(Problem(ERROR, None, "the graph has no Input node, so no data can enter it", "add an Input node"))
@@ -186,29 +215,9 @@ def _data_problems(document: GraphDocument, roles: dict[str, str], data: Any) ->
     return out
 
 
-def _reach_problems(inference: ShapeInference, structure: Structure, failed: set[str | None]) -> list[Problem]:
-    out = [
-        Problem(
-            ERROR,
-            node_id,
-            "no data reaches this node: nothing flows into it from an Input or a Target",
-            "wire its inputs to the network, or delete it",
-        )
-        for node_id in structure.unfed
-        if node_id not in failed  # an unwired port is a shape error already
-    ]
-    out += [
-        Problem(
-            WARNING,
-            node_id,
-            "dead branch: its output reaches no loss, metric or Output, so it takes no part in training",
-            "wire it on to a loss or an Output node, or delete it",
-        )
-        for node_id in structure.dead
-        if node_id not in failed
-    ]
-    roles = structure.roles
-    losses = _ids(roles, "loss")
+def _reach_problems(inference: ShapeInference, structure: Structure) -> list[Problem]:
+    out = []
+    losses = structure.ids("loss")
     if losses and not any(inference.infos[n].params for n in structure.loss_upstream if n in inference.infos):
         out.append(
             Problem(
@@ -221,10 +230,36 @@ def _reach_problems(inference: ShapeInference, structure: Structure, failed: set
     return out
 
 
-def _loss_problems(document: GraphDocument, roles: dict[str, str], data: Any) -> list[Problem]:
+def _wiring_problems(structure: Structure, failed: frozenset[str | None]) -> list[Problem]:
+    """Nodes no data reaches and dead branches, but for nodes with a shape error (an unwired port says it)."""
+    out = [
+        Problem(
+            ERROR,
+            node_id,
+            "no data reaches this node: nothing flows into it from an Input or a Target",
+            "wire its inputs to the network, or delete it",
+        )
+        for node_id in structure.unfed
+        if node_id not in failed
+    ]
+    out += [
+        Problem(
+            WARNING,
+            node_id,
+            "dead branch: its output reaches no loss, metric or Output, so it takes no part in training",
+            "wire it on to a loss or an Output node, or delete it",
+        )
+        for node_id in structure.dead
+        if node_id not in failed
+    ]
+    return out
+
+
+def _loss_problems(document: GraphDocument, structure: Structure, data: Any) -> list[Problem]:
     out = []
-    losses = _ids(roles, "loss")
-    if not losses and not _ids(roles, "weight_penalty"):
+    roles = structure.roles
+    losses = structure.ids("loss")
+    if not losses and not structure.ids("weight_penalty"):
         out.append(
             Problem(
                 ERROR,

@@ -29,6 +29,7 @@ from graphedit.compiler.block_modules import block_inner_values, inner_names, in
 from graphedit.compiler.layers import build_layer, shared_owners
 from graphedit.compiler.shapes import ShapeInference, reach
 from graphedit.errors import NodeError
+from graphedit.model.bulk import collection_paused
 from graphedit.model.document import GraphDocument
 from graphedit.nodes.data import feature_shape
 from graphedit.nodes.init import apply_init
@@ -76,6 +77,13 @@ def compile_graph(
     shapes: ShapeInference | None = None,
 ) -> Compiled:
     """Build the layers (with their chosen init) and the three fx modules. Raises :class:`CompileError`."""
+    with collection_paused():  # one bulk build: see graphedit/model/bulk.py
+        return _compile(document, device, seed, shapes)
+
+
+def _compile(
+    document: GraphDocument, device: str | torch.device, seed: int | None, shapes: ShapeInference | None
+) -> Compiled:
     inference = shapes or ShapeInference(document, observe=False)
     if shapes is None:
         inference.run()

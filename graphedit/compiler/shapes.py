@@ -28,6 +28,7 @@ from graphedit.compiler.layer_io import (
 )
 from graphedit.compiler.layers import build_layer, infer_block, shared_owners
 from graphedit.errors import NodeError
+from graphedit.model.bulk import collection_paused
 from graphedit.model.document import GraphDocument
 from graphedit.model.events import (
     EdgeAdded,
@@ -150,8 +151,9 @@ class ShapeInference:
     def run(self) -> dict[str, NodeInfo]:
         """Recompute every node once, in topological order: O(nodes + edges)."""
         self._dirty.clear()
-        for node_id in self.order():
-            self._infer(node_id)
+        with collection_paused():
+            for node_id in self.order():
+                self._infer(node_id)
         return self.infos
 
     def update(self) -> dict[str, NodeInfo]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from graphedit.errors import GraphEditError, ProjectFileError
 from graphedit.model.blocks import BlockLibrary
+from graphedit.model.bulk import collection_paused
 from graphedit.model.document import GraphDocument
 from graphedit.model.experiment import DEFAULT_EXPERIMENT, check_experiment, experiment_to_json
 from graphedit.model.graph_file import FileDataError as _Bad
@@ -209,11 +210,12 @@ def load_project(path: str | os.PathLike[str], registry: Registry | None = None)
             f"{source}: the file is not UTF-8 text (bad byte at offset {exc.start}); "
             "a project file is UTF-8 JSON: re-save it as UTF-8"
         ) from None
-    try:
-        data = parse(text)
-    except JsonTextError as exc:
-        raise ProjectFileError(f"{source}: {exc}") from None
-    project = project_from_json(data, source, registry)
+    with collection_paused():  # one bulk build: see graphedit/model/bulk.py
+        try:
+            data = parse(text)
+        except JsonTextError as exc:
+            raise ProjectFileError(f"{source}: {exc}") from None
+        project = project_from_json(data, source, registry)
     project.path = path
     return project
 

@@ -20,6 +20,7 @@ from graphedit.compiler.analysis import Problem, Structure, analyze, structure_o
 from graphedit.compiler.shapes import NodeInfo, ShapeInference
 from graphedit.errors import NodeError
 from graphedit.model.annotations import nodes_inside
+from graphedit.model.bulk import collection_paused
 from graphedit.model.document import GraphDocument
 from graphedit.model.events import (
     Edge,
@@ -81,13 +82,15 @@ class EditorController(BlockEdits, WireEdits, QObject):
         # the training settings and dataset facts the analysis also checks; the window sets where they come from
         self.analysis_context: Callable[[], tuple[dict | None, Any]] = lambda: (None, None)
         self._structure: Structure | None = None  # the wiring's part of the analysis, until a node or wire changes
-        self._problems: list[Problem] = analyze(self.document, self.shapes)
+        with collection_paused():  # one bulk build: see graphedit/model/bulk.py
+            self._problems: list[Problem] = analyze(self.document, self.shapes)
         self.document.subscribe(self._on_event)
         self.changed_nodes: list[str] = list(self.document.node_ids())
         self._selection: list[str] = []
         self._batch: list[DocCommand] | None = None
         self._drag = 0
         self._retrained: list[str] = []  # nodes frozen/unfrozen since the last refresh: the summary's counts change
+        self._refreshes = 0  # refresh() calls so far: an edit whose undo step already refreshed is not refreshed twice
 
     # ------------------------------------------------------------ document
     def set_document(self, document: GraphDocument) -> None:
@@ -130,6 +133,7 @@ class EditorController(BlockEdits, WireEdits, QObject):
         the update: a removed node's info is dropped when the document removes it, before this runs, so a
         removal that changed no other shape would otherwise go unnoticed and the views keep the node.
         """
+        self._refreshes += 1
         before = self._published
         if self.levels:
             valid = feed(self.levels, self.root_shapes, library_for(self.root))
@@ -186,8 +190,10 @@ class EditorController(BlockEdits, WireEdits, QObject):
         if self._batch is not None:
             self._batch.append(command)
             return
-        self.undo_stack.push(command)
-        self.refresh()
+        refreshes = self._refreshes
+        self.undo_stack.push(command)  # a new step refreshes through indexChanged; a merged one does not
+        if self._refreshes == refreshes:
+            self.refresh()
 
     @contextlib.contextmanager
     def batch(self, text: str) -> Iterator[None]:

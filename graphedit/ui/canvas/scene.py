@@ -14,6 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
+from graphedit.model.bulk import collection_paused
 from graphedit.model.events import (
     Edge,
     EdgeAdded,
@@ -38,7 +39,7 @@ from graphedit.ui.canvas.node_item import NodeItem
 from graphedit.ui.canvas.port_item import PortItem
 from graphedit.ui.controller import EditorController
 
-SCENE_EXTENT = 50_000.0
+SCENE_EXTENT = 50_000.0  # the scene reaches this far from the origin, and further where the cards do (``_cover``)
 
 
 def _dot_tile(step: int, dot: float) -> QPixmap:
@@ -94,6 +95,10 @@ class CanvasScene(QGraphicsScene):
 
     # ------------------------------------------------------------ building
     def rebuild(self) -> None:
+        with collection_paused():  # one bulk build: see graphedit/model/bulk.py
+            self._rebuild()
+
+    def _rebuild(self) -> None:
         if self._document is not None:
             self._document.unsubscribe(self.on_event)
         self._syncing = True
@@ -116,6 +121,7 @@ class CanvasScene(QGraphicsScene):
         doc = self.controller.document
         item = NodeItem(node_id, doc.node_type(node_id), self.controller.shown_params(node_id), doc.is_muted(node_id))
         item.setPos(*doc.position(node_id))
+        self._cover(item.pos())
         item.set_muted(item.muted)
         item.set_frozen(doc.is_frozen(node_id))
         item.set_badge(self._badges.get(node_id, ""))
@@ -128,6 +134,20 @@ class CanvasScene(QGraphicsScene):
         self.nodes[node_id] = item
         self._node_edges.setdefault(node_id, set())
         return item
+
+    def _cover(self, pos: QPointF) -> None:
+        """Grow the scene (doubling it) to hold a card at ``pos`` with room around it.
+
+        Cards outside the scene rect can neither be scrolled to nor be told apart by the scene's index: they all
+        land in its border cells, and every lookup there (a wire's route, a click) walks all of them, which made
+        an edit at the end of a 10,000-node chain cost in proportion to the graph.
+        """
+        rect = self.sceneRect()
+        margin = SCENE_EXTENT / 10
+        if rect.adjusted(margin, margin, -margin, -margin).contains(pos):
+            return
+        reach_ = 2 * max(abs(pos.x()), abs(pos.y()), rect.right(), rect.bottom(), -rect.left(), -rect.top())
+        self.setSceneRect(QRectF(-reach_, -reach_, 2 * reach_, 2 * reach_))
 
     def _add_edge(self, edge: Edge, grid: CardGrid | None = None) -> None:
         item = EdgeItem(edge)
@@ -219,6 +239,7 @@ class CanvasScene(QGraphicsScene):
             self._remove_edge(event.edge)
         elif isinstance(event, NodeMoved):
             self.nodes[event.node_id].setPos(*event.new)
+            self._cover(self.nodes[event.node_id].pos())
             self._replace_edges_of(event.node_id)
         elif isinstance(event, ParamChanged):
             self.nodes[event.node_id].set_params(self.controller.shown_params(event.node_id))
