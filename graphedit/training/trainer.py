@@ -97,7 +97,9 @@ class Trainer(TrainerState):
         if isinstance(self.optimizer, PerceptronRule):
             self.optimizer.linear.register_forward_pre_hook(self._capture_input)
         self.prober = Prober(self) if probes and s.probe_every >= 0 else None
-        self._prediction: Any = False  # the layer the confusion matrix counts (prediction_module), once known
+        # the layer whose output the confusion matrix counts (prediction_module), looked up on the first epoch
+        # that counts one: the graph does not change during a run
+        self._prediction: Any = False
         for obs in self.observers:
             attach = getattr(obs, "attach", None)
             if attach is not None:
@@ -370,7 +372,7 @@ class Trainer(TrainerState):
             return None
         if info.inputs is not None:  # named targets: which one the matrix would count is not one question
             return None
-        if self._prediction is False:  # looked up once: the graph does not change during a run
+        if self._prediction is False:
             self._prediction = prediction_module(self.compiled)
         return None if self._prediction is None else Confusion(self._prediction, info.num_classes)
 
