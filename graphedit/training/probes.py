@@ -24,8 +24,11 @@ the training step that just ran. Its payload, a :class:`~graphedit.training.payl
 
 ``probe_every = 0`` (the default) sets the interval from measured times so
 the probes so far, the first included, take about 3% of the run's time so far; the first probe runs at
-step 1, and one more at the end.
-Confusion matrices are computed once per epoch by :func:`confusion_matrix`.
+step 1, and one more at the end. The budget covers all the live views' work in the loop: the trainer
+charges (:meth:`Prober.charge`) the per-epoch confusion matrix and the time its observers take to take
+each probe's payload, so a run of many tiny epochs probes less often instead of paying more.
+Confusion matrices are computed once per epoch, counted during the validation pass (:class:`Confusion`).
+No hook stays on the network between probes: a probe runs ``compiled.taps``, which returns every output.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ if TYPE_CHECKING:
 
 MAX_FEATURE_MAPS = 16
 MAX_REGION_UNITS = 32
-AUTO_BUDGET = 0.03  # fraction of the run's time probes may take with probe_every = 0 (plus the final probe)
+AUTO_BUDGET = 0.03  # share of the run's time the live views' work may take with probe_every = 0 (plus a final probe)
 AUTO_MIN_INTERVAL = 10
 
 
@@ -83,6 +86,11 @@ class Prober:
 
     def due(self, step: int) -> bool:
         return step >= self.next_step
+
+    def charge(self, seconds: float) -> None:
+        """Count probe work done outside :meth:`run` (confusion matrices, observers taking a payload) in the
+        automatic budget: the next periodic probe comes later by as much as it needs."""
+        self.probe_seconds += seconds
 
     def run(self, step: int, epoch_seconds: float) -> ProbePayload:
         t0 = time.perf_counter()
@@ -301,6 +309,7 @@ class Confusion:
         self.module, self.num_classes = module, num_classes
         self.total: torch.Tensor | None = None
         self.ok = True
+        self.seconds = 0.0  # spent counting (the trainer charges it to the probes' budget)
         self._last: torch.Tensor | None = None
 
     def __enter__(self) -> Confusion:
@@ -314,12 +323,14 @@ class Confusion:
         self._last = output.detach()
 
     def add(self, y: torch.Tensor | None) -> None:
+        t0 = time.perf_counter()
         counts = None if y is None or self._last is None else _counts(self._last, y, self.num_classes)
         self._last = None
         if counts is None:
             self.ok = False
         elif self.ok:
             self.total = counts if self.total is None else self.total + counts
+        self.seconds += time.perf_counter() - t0
 
     def matrix(self) -> np.ndarray | None:
         if not self.ok or self.total is None:

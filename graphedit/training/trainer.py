@@ -97,6 +97,9 @@ class Trainer(TrainerState):
         if isinstance(self.optimizer, PerceptronRule):
             self.optimizer.linear.register_forward_pre_hook(self._capture_input)
         self.prober = Prober(self) if probes and s.probe_every >= 0 else None
+        # the layer whose output the confusion matrix counts (prediction_module), looked up on the first epoch
+        # that counts one: the graph does not change during a run
+        self._prediction: Any = False
         for obs in self.observers:
             attach = getattr(obs, "attach", None)
             if attach is not None:
@@ -153,7 +156,8 @@ class Trainer(TrainerState):
             return None
         was_training = self.root.training
         self.set_mode(False)
-        sums: dict[str, torch.Tensor] = {}
+        keys: list[str] = []
+        sums: torch.Tensor | None = None  # per key, the batches' values × their sizes, summed: a few ops a batch
         count = 0
         size = max(self.settings.batch_size, 512)
         try:
@@ -162,14 +166,13 @@ class Trainer(TrainerState):
                 if confusion is not None:
                     confusion.add(y)
                 n = batch_len(X)
-                for key, value in out.items():
-                    v = value.detach().float()
-                    sums[key] = sums[key] + v * n if key in sums else v * n
+                keys = list(out)
+                row = torch.stack([v.detach() for v in out.values()]).float() * n
+                sums = row if sums is None else sums + row
                 count += n
         finally:
             self.set_mode(was_training)
-        keys = list(sums)
-        values = torch.stack([sums[k] for k in keys]).div(count).tolist() if keys else []
+        values = sums.div(count).tolist() if sums is not None else []
         return dict(zip(keys, values))
 
     # ------------------------------------------------------------------- steps
@@ -201,7 +204,7 @@ class Trainer(TrainerState):
             if self.step % s.log_every == 0 and self.observers:
                 self._emit(StepEvent(self.step, self.epoch, out["loss"].detach().item(), self._floats(out, keys[1:])))
             if self.prober is not None and self.prober.due(self.step):
-                self._emit(ProbeEvent(self.step, self.prober.run(self.step, time.perf_counter() - t0)))
+                self._probe(time.perf_counter() - t0)
             if self.control is not None:
                 self.control.wait_if_paused()
                 self._stop_requested = self._stop_requested or self.control.should_stop()
@@ -232,7 +235,9 @@ class Trainer(TrainerState):
             self.since_best += 1
         self.history.append({"epoch": self.epoch, "train": train, "val": val, "lr": lr})
         if self.prober is not None:
+            t1 = time.perf_counter()
             self._emit_confusion(confusion)
+            self.prober.charge(time.perf_counter() - t1 + (confusion.seconds if confusion is not None else 0.0))
         seconds = time.perf_counter() - t0
         self._emit(EpochEvent(self.epoch, train, val, lr, seconds, self.step, improved))
         return count
@@ -327,7 +332,17 @@ class Trainer(TrainerState):
     def set_mode(self, training: bool) -> None:
         """Put every module in training (dropout on, batch norm updating) or evaluation mode; probes use it."""
         for module in self._modules:
-            module.training = training and id(module) not in self._frozen
+            mode = training and id(module) not in self._frozen
+            if module.training != mode:  # nn.Module's __setattr__ is slow: write only what changes
+                module.training = mode
+
+    def _probe(self, epoch_seconds: float) -> None:
+        """A periodic probe; the time the observers take to take its payload counts in the probes' budget."""
+        assert self.prober is not None
+        event = ProbeEvent(self.step, self.prober.run(self.step, epoch_seconds))
+        t0 = time.perf_counter()
+        self._emit(event)
+        self.prober.charge(time.perf_counter() - t0)
 
     def _emit(self, event: Any) -> None:
         for obs in self.observers:
@@ -337,7 +352,7 @@ class Trainer(TrainerState):
     def _epoch_means(values: list[list[torch.Tensor]], sizes: list[int], width: int) -> list[float]:
         if not values:
             return [math.nan] * width
-        table = torch.stack([torch.stack(row).float() for row in values])  # [steps, keys]
+        table = torch.stack([v for row in values for v in row]).float().view(len(values), width)  # [steps, keys]
         weights = torch.tensor(sizes, dtype=table.dtype, device=table.device)
         return ((weights @ table) / weights.sum()).tolist()
 
@@ -357,8 +372,9 @@ class Trainer(TrainerState):
             return None
         if info.inputs is not None:  # named targets: which one the matrix would count is not one question
             return None
-        module = prediction_module(self.compiled)
-        return None if module is None else Confusion(module, info.num_classes)
+        if self._prediction is False:
+            self._prediction = prediction_module(self.compiled)
+        return None if self._prediction is None else Confusion(self._prediction, info.num_classes)
 
     def _emit_confusion(self, collected: Confusion | None) -> None:
         info = self.data.info
