@@ -7,8 +7,9 @@ turning), the main window is built in the GUI thread and takes the start window'
 last with its name in the status bar. The editor process never compiles (runs train in a worker process), so its
 shape inference answers ``torch._dynamo``'s questions without loading it (``graphedit/compiler/nodynamo.py``).
 
-``GRAPHEDIT_STARTUP_TRACE=FILE`` appends ``<event> <time.time()> torch=<0|1> dynamo=<0|1>`` lines for
-``first_paint`` and ``usable`` (see ``bench/startup.py``); with ``GRAPHEDIT_STARTUP_QUIT=1`` as well the editor
+``GRAPHEDIT_STARTUP_TRACE=FILE`` appends ``<event> <time.time()> torch=<0|1> dynamo=<0|1> pyqtgraph=<0|1>`` lines
+for ``first_paint`` and ``usable`` (see ``bench/startup.py``): which heavy modules were loaded by then (the plots'
+pyqtgraph loads when a plot is first shown, not to start). With ``GRAPHEDIT_STARTUP_QUIT=1`` as well the editor
 quits once usable.
 """
 
@@ -46,7 +47,9 @@ def trace(event: str) -> None:
     if path:
         with open(path, "a", encoding="utf-8") as f:
             dynamo = getattr(sys.modules.get("torch._dynamo"), "__file__", None) is not None  # the real module
-            f.write(f"{event} {time.time():.6f} torch={int('torch' in sys.modules)} dynamo={int(dynamo)}\n")
+            plots = "pyqtgraph" in sys.modules
+            loaded = f"torch={int('torch' in sys.modules)} dynamo={int(dynamo)} pyqtgraph={int(plots)}"
+            f.write(f"{event} {time.time():.6f} {loaded}\n")
 
 
 class StartWindow(QWidget):

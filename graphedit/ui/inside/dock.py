@@ -67,6 +67,8 @@ class InsideDock(QDockWidget):
         window.files.changed.connect(self._weights_maybe_changed)
         window.files.loaded.connect(self._project_loaded)
         self._weights = None
+        # in front: as visibilityChanged says (isVisible() stays true for a dock behind another tab)
+        self.in_view = False
         self.visibilityChanged.connect(self._visibility)
         self.requested: dict[str, Any] = {}  # what the current run was asked for (run_request)
         training = getattr(window, "training", None)
@@ -131,7 +133,7 @@ class InsideDock(QDockWidget):
 
     def mark_stale(self, *_: Any) -> None:
         self.stale = True
-        if self.isVisible():
+        if self.in_view:  # behind a tab: the model opens when the dock shows (not while the editor starts)
             self._timer.start()
 
     def reload(self) -> None:
@@ -165,7 +167,7 @@ class InsideDock(QDockWidget):
         landscape's path. Asked when that view is in front in this dock, or the lesson opens on it; never a
         project setting."""
         lesson = self.window.files.project.view.get("live_view")
-        front = self.current_view() if self.isVisible() else None
+        front = self.current_view() if self.in_view else None
         inside: dict[str, Any] = {}
         if "embeddings" in (front, lesson):
             node = self.page("embeddings").chosen_node(self.controller.root)
@@ -246,11 +248,12 @@ class InsideDock(QDockWidget):
                 page.show_model(self.seen)
             else:
                 page.show_note("Opening the model…" if not self.error else self.error)
-                if self.isVisible() and not self.is_loading():
+                if self.in_view and not self.is_loading():
                     self._timer.start()
         self.viewChanged.emit(self.current_view())
 
     def _visibility(self, visible: bool) -> None:
+        self.in_view = visible
         if visible:
             self._pages()  # made now, to be shown
         page = self.stack.currentWidget()

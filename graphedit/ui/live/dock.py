@@ -73,6 +73,8 @@ class LiveViewsDock(QDockWidget):
         self.throttle = Throttle(self._render, parent=self)
         self._overlay_probe: dict[str, Any] | None = None
         self._selection: list[str] = []
+        # in front: as visibilityChanged says (isVisible() stays true for a dock behind another tab)
+        self.in_view = False
         self._build()
         controller.selectionChanged.connect(self._selection_changed)
         controller.documentReplaced.connect(self.clear)
@@ -240,12 +242,13 @@ class LiveViewsDock(QDockWidget):
             self.throttle.request()
 
     def _visibility(self, visible: bool) -> None:
+        self.in_view = visible
         if visible:
             self._all_views()  # made now, to be drawn
             self.throttle.request()
 
     def _combo_changed(self, index: int) -> None:
-        if self._made is not None or self.isVisible():  # a hidden dock makes its views when it shows (_visibility)
+        if self._made is not None or self.in_view:  # a dock behind a tab makes its views when it shows (_visibility)
             self._all_views()
             self.stack.setCurrentIndex(index)
             self._render()
