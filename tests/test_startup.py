@@ -36,9 +36,10 @@ def test_the_start_window_paints_before_torch_loads_then_the_editor_opens_the_pr
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     lines = [line.split() for line in trace.read_text().splitlines()]
     assert [line[0] for line in lines] == ["first_paint", "usable"]
-    (_, painted, torch_then, _), (_, usable, torch_after, dynamo) = lines
+    (_, painted, torch_then, _, _), (_, usable, torch_after, dynamo, pyqtgraph) = lines
     assert torch_then == "torch=0" and torch_after == "torch=1"  # painted before the heavy import began
     assert dynamo == "dynamo=0"  # the project's shapes were inferred without loading torch._dynamo
+    assert pyqtgraph == "pyqtgraph=0"  # no plot is in front: the Live, Inside and Experiments plots wait to be shown
     assert float(painted) < float(usable)
     assert b"Traceback" not in done.stderr
 

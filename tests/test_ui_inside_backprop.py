@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from graphedit.ui.inside.plots import as_picture, labels
-from graphedit.ui.live.base import fmt
+from graphedit.ui.live.page import fmt
 
 pytestmark = pytest.mark.gui
 

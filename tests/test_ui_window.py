@@ -185,6 +185,9 @@ def test_keras_cnn_window(qtbot, tmp_path):
 def test_code_view_follows_edits_and_shows_errors(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path)
     assert window.files.open(copy_example(tmp_path), ask=False)
+    assert window.code_view.code() == ""  # behind the Problems tab: no code compiled for nobody
+    window.code_view.raise_()
+    qtbot.waitUntil(lambda: "class GraphEditModel" in window.code_view.code(), timeout=3000)  # compiled when shown
     window.controller.rename("dense2", "head")
     qtbot.waitUntil(lambda: "self.head(" in window.code_view.code(), timeout=3000)
     window.controller.set_param("conv3", "kernel", 15)

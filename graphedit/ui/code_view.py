@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QDockWidget, QPlainTextEdit, QWidget
 
 from graphedit.compiler import CompileError, compile_graph, readable_code
 from graphedit.errors import GraphEditError
-from graphedit.export.python_model import readable_classes
 
 if TYPE_CHECKING:
     from graphedit.ui.controller import EditorController
@@ -80,18 +79,33 @@ class CodeViewDock(QDockWidget):
         self.timer.setSingleShot(True)
         self.timer.setInterval(delay_ms)
         self.timer.timeout.connect(self.update_code)
+        self.stale = True  # the code shown is not the graph's
+        # in front: as visibilityChanged says (isVisible() stays true for a dock behind another tab)
+        self.in_view = False
+        self.visibilityChanged.connect(self._visibility)
         controller.shapesUpdated.connect(self.schedule)
         controller.documentReplaced.connect(self.schedule)
         self.schedule()
 
     def schedule(self, *_: Any) -> None:
-        """Recompile soon; edits in quick succession restart the timer and compile once."""
-        self.timer.start()
+        """Recompile soon; edits in quick succession restart the timer and compile once. Behind another tab the
+        code is compiled when the dock shows (the editor's start and each edit compile no code nobody reads)."""
+        self.stale = True
+        if self.in_view:
+            self.timer.start()
+
+    def _visibility(self, visible: bool) -> None:
+        self.in_view = visible
+        if visible and self.stale:
+            self.timer.start()
 
     def code(self) -> str:
         return self.editor.toPlainText()
 
     def update_code(self) -> None:
+        from graphedit.export.python_model import readable_classes  # imported when code is first shown
+
+        self.stale = False
         doc = self.controller.root  # the project's graph, also while a block is open
         if not len(doc):
             self._show("# The graph is empty: drag an Input node from the palette to start.\n", None)

@@ -3,12 +3,14 @@
 Importing torch and the editor takes seconds. :class:`StartWindow` needs only Qt: it is shown where the editor will
 be, in its theme, with a progress line. :class:`EditorLoader` then works in steps, each from the event loop, so the
 window keeps painting: torch and the torch-only modules import in a thread (the GUI thread keeps the event loop
-turning), the main window is built in the GUI thread and takes the start window's place, and the project opens
-last with its name in the status bar. The editor process never compiles (runs train in a worker process), so its
-shape inference answers ``torch._dynamo``'s questions without loading it (``graphedit/compiler/nodynamo.py``).
+turning), the main window is built in the GUI thread, the project opens in it while the start window names it,
+and the window then takes the start window's place. The editor process never compiles (runs train in a worker
+process), so its shape inference answers ``torch._dynamo``'s questions without loading it
+(``graphedit/compiler/nodynamo.py``).
 
-``GRAPHEDIT_STARTUP_TRACE=FILE`` appends ``<event> <time.time()> torch=<0|1> dynamo=<0|1>`` lines for
-``first_paint`` and ``usable`` (see ``bench/startup.py``); with ``GRAPHEDIT_STARTUP_QUIT=1`` as well the editor
+``GRAPHEDIT_STARTUP_TRACE=FILE`` appends ``<event> <time.time()> torch=<0|1> dynamo=<0|1> pyqtgraph=<0|1>`` lines
+for ``first_paint`` and ``usable`` (see ``bench/startup.py``): which heavy modules were loaded by then (the plots'
+pyqtgraph loads when a plot is first shown, not to start). With ``GRAPHEDIT_STARTUP_QUIT=1`` as well the editor
 quits once usable.
 """
 
@@ -46,7 +48,9 @@ def trace(event: str) -> None:
     if path:
         with open(path, "a", encoding="utf-8") as f:
             dynamo = getattr(sys.modules.get("torch._dynamo"), "__file__", None) is not None  # the real module
-            f.write(f"{event} {time.time():.6f} torch={int('torch' in sys.modules)} dynamo={int(dynamo)}\n")
+            plots = "pyqtgraph" in sys.modules
+            loaded = f"torch={int('torch' in sys.modules)} dynamo={int(dynamo)} pyqtgraph={int(plots)}"
+            f.write(f"{event} {time.time():.6f} {loaded}\n")
 
 
 class StartWindow(QWidget):
@@ -98,7 +102,7 @@ class EditorLoader(QObject):
         super().__init__()
         self.start = start
         self.open_project = open_project
-        self.opening = opening  # the status bar's text while the project opens
+        self.opening = opening  # what the start window says while the project opens
         self.window: MainWindow | None = None
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
@@ -141,17 +145,19 @@ class EditorLoader(QObject):
             self.start.progress.hide()
             self.start.say(f"The editor could not start: {type(exc).__name__}: {exc}")
             raise
-        window.setGeometry(self.start.geometry())
-        window.show()
         self.window = window
-        self.start.close()
-        window.statusBar().showMessage(self.opening)
-        QTimer.singleShot(0, self._open)
+        self.start.say(self.opening)
+        QTimer.singleShot(0, self._open)  # the start window says so first
 
     def _open(self) -> None:
-        self.open_project(self.window)
-        self.window.statusBar().clearMessage()
-        self.window.repaint()
+        """Open the project, then show the window in the start window's place: its first paint is of the project
+        (shown empty first, the whole window was laid out and painted twice before the editor was usable)."""
+        window = self.window
+        self.open_project(window)
+        window.setGeometry(self.start.geometry())
+        window.show()
+        self.start.close()
+        window.repaint()
         trace("usable")
         if os.environ.get(QUIT_ENV):
-            QTimer.singleShot(0, self.window.close)
+            QTimer.singleShot(0, window.close)

@@ -63,6 +63,10 @@ def apply_theme(theme: str, app: QApplication | None = None) -> str:
     app = app or QApplication.instance()
     if app is None:
         return resolve(theme)
-    app.setStyle("Fusion")
-    app.setPalette(palette_for(theme))
+    # each call re-polishes or repaints every widget: the window, built under the start window's theme, skips both
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
+    palette = palette_for(theme)
+    if app.palette() != palette:
+        app.setPalette(palette)
     return resolve(theme)

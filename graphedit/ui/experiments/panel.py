@@ -38,12 +38,12 @@ from graphedit.training.sweep_space import check_params
 from graphedit.ui.experiments.apply import apply_trial
 from graphedit.ui.experiments.marks import MarkDialog
 from graphedit.ui.experiments.runner import SweepRunner
-from graphedit.ui.experiments.views import CurvesView, HistoryView, ImportanceView, ParallelView
 from graphedit.ui.runner.edits import push_setting
 
 if TYPE_CHECKING:
     from graphedit.ui.controller import EditorController
     from graphedit.ui.experiments.marks import SweepMarks
+    from graphedit.ui.experiments.views import SweepView
     from graphedit.ui.files import ProjectFiles
     from graphedit.ui.runner.runs_panel import RunsDock
 
@@ -73,10 +73,8 @@ class ExperimentsDock(QDockWidget):
         self.dialog: MarkDialog | None = None
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self._settings())
-        self.tabs = QTabWidget()
-        self.views = [HistoryView(), CurvesView(), ParallelView(), ImportanceView()]
-        for view in self.views:
-            self.tabs.addTab(view, view.title)
+        self.tabs = QTabWidget()  # the plot views' tabs, added when the panel first shows (views)
+        self._views: list[SweepView] | None = None
         self.tabs.currentChanged.connect(lambda _i: self._redraw())
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 1)
@@ -94,7 +92,20 @@ class ExperimentsDock(QDockWidget):
         self.runner.failed.connect(self._failed)
         marks.changed.connect(self.refresh)
         files.loaded.connect(self._project_replaced)
+        self.visibilityChanged.connect(lambda visible: self.views if visible else None)
         self.refresh()
+
+    @property
+    def views(self) -> list[SweepView]:
+        """The plot views (history, curves, parallel coordinates, importance), made on first use: an editor whose
+        panel is behind another tab starts without them, and without importing pyqtgraph."""
+        if self._views is None:
+            from graphedit.ui.experiments.views import CurvesView, HistoryView, ImportanceView, ParallelView
+
+            self._views = [HistoryView(), CurvesView(), ParallelView(), ImportanceView()]
+            for view in self._views:
+                self.tabs.addTab(view, view.title)  # the first one added is current: drawn (_redraw)
+        return self._views
 
     # ------------------------------------------------------------ layout
     def _settings(self) -> QWidget:
@@ -270,7 +281,7 @@ class ExperimentsDock(QDockWidget):
             self.curves[event["trial"]] = []
         elif event.get("type") == "epoch":
             self.curves.setdefault(event["trial"], []).append((event["epoch"], event["value"]))
-            if self.tabs.currentWidget() is self.views[1]:
+            if self._views is not None and self.tabs.currentWidget() is self._views[1]:
                 self._redraw()
 
     def _trial_finished(self, row: Any) -> None:

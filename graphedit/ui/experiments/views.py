@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 from graphedit.errors import GraphEditError
 from graphedit.model.experiment import SweepParam
 from graphedit.training.sweep_results import axis_ticks, best_so_far, importances, scaled
-from graphedit.ui.live.base import TRAIN, VAL, graphics_layout, small_font, style_plot, text_color
+from graphedit.ui.live.base import graphics_layout, style_plot
+from graphedit.ui.live.page import TRAIN, VAL, small_font, text_color
 
 PRUNED = (150, 150, 150)
 Curves = dict[int, list[tuple[int, float]]]  # trial number -> (epoch, objective) as the trial reported them

@@ -28,9 +28,6 @@ MAX_EPSILON = 0.3
 
 
 class AdversarialPage(InsidePage):
-    name = "adversarial"
-    title = "Adversarial example (FGSM)"
-
     def __init__(self, dock: InsideDock, parent: QWidget | None = None) -> None:
         super().__init__(dock, parent)
         self.slider = QSlider(Qt.Orientation.Horizontal)

@@ -20,16 +20,13 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxL
 from graphedit.ui.inside.page import EVAL_NOTE, InsidePage
 from graphedit.ui.inside.plots import TensorPlot, make_layout, value_text
 from graphedit.ui.live.badges import level_prefix
-from graphedit.ui.live.base import fmt
+from graphedit.ui.live.page import fmt
 
 if TYPE_CHECKING:
     from graphedit.ui.inside.dock import InsideDock
 
 
 class BackpropPage(InsidePage):
-    name = "backprop"
-    title = "Backprop step by step"
-
     def __init__(self, dock: InsideDock, parent: QWidget | None = None) -> None:
         super().__init__(dock, parent)
         self.trace: Any = None

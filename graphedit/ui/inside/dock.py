@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from graphedit.errors import GraphEditError
 from graphedit.ui.background import Job
 from graphedit.ui.inside.page import InsidePage
+from graphedit.ui.view_table import ViewEntry
 
 if TYPE_CHECKING:
     from graphedit.ui.main_window import MainWindow
@@ -34,13 +35,22 @@ if TYPE_CHECKING:
 
 EXAMPLES = 256
 RELOAD_MS = 400
+# the pages in the order of the dock's choice; each module is imported when the dock first shows (see _pages)
+PAGES = (
+    ViewEntry("backprop", "Backprop step by step", "graphedit.ui.inside.backprop_view:BackpropPage"),
+    ViewEntry("why", "Why this class?", "graphedit.ui.inside.why_view:WhyPage"),
+    ViewEntry("adversarial", "Adversarial example (FGSM)", "graphedit.ui.inside.adversarial_view:AdversarialPage"),
+    ViewEntry("receptive", "Receptive fields", "graphedit.ui.inside.receptive_view:ReceptivePage"),
+    ViewEntry("embeddings", "Embeddings of a layer", "graphedit.ui.inside.embeddings_view:EmbeddingsPage"),
+    ViewEntry("landscape", "Loss landscape", "graphedit.ui.inside.landscape_view:LandscapePage"),
+)
 
 
 class InsideDock(QDockWidget):
     viewChanged = Signal(str)
     loaded = Signal()
 
-    def __init__(self, window: MainWindow, page_classes: tuple = ()) -> None:
+    def __init__(self, window: MainWindow, pages: tuple[ViewEntry, ...] = PAGES) -> None:
         super().__init__("Inside", window)
         self.setObjectName("InsideDock")
         self.window = window
@@ -51,12 +61,14 @@ class InsideDock(QDockWidget):
         self.job: Job | None = None
         self._timer = QTimer(self, singleShot=True, interval=RELOAD_MS)
         self._timer.timeout.connect(self.reload)
-        self._build(page_classes or _default_pages())
+        self._build(pages)
         self.controller.documentReplaced.connect(self.mark_stale)
         self.controller.shapesUpdated.connect(self.mark_stale)
         window.files.changed.connect(self._weights_maybe_changed)
         window.files.loaded.connect(self._project_loaded)
         self._weights = None
+        # in front: as visibilityChanged says (isVisible() stays true for a dock behind another tab)
+        self.in_view = False
         self.visibilityChanged.connect(self._visibility)
         self.requested: dict[str, Any] = {}  # what the current run was asked for (run_request)
         training = getattr(window, "training", None)
@@ -65,15 +77,15 @@ class InsideDock(QDockWidget):
             training.session.probe.connect(self._probe)
             training.session.started.connect(self._run_started)
 
-    def _build(self, classes: tuple) -> None:
+    def _build(self, entries: tuple[ViewEntry, ...]) -> None:
         body = QWidget(self)
         self.combo = QComboBox()
         self.combo.setToolTip("What to look at inside the model")
         self.stack = QStackedWidget()
-        self._classes = classes
+        self._entries = entries
         self._made: dict[str, InsidePage] | None = None  # the pages, made when first needed (_pages)
-        for cls in classes:
-            self.combo.addItem(cls.title, cls.name)
+        for entry in entries:
+            self.combo.addItem(entry.title, entry.name)
         self.combo.currentIndexChanged.connect(self._combo_changed)
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -94,9 +106,10 @@ class InsideDock(QDockWidget):
         self.setWidget(body)
 
     def _pages(self) -> dict[str, InsidePage]:
-        """The pages, made on first use: a start-up whose dock is behind another tab does not pay for them."""
+        """The pages, made on first use: a start-up whose dock is behind another tab does not pay for them (nor for
+        importing pyqtgraph and the pages' modules)."""
         if self._made is None:
-            self._made = {cls.name: cls(self, self.stack) for cls in self._classes}
+            self._made = {entry.name: entry.make(self, self.stack) for entry in self._entries}
             for page in self._made.values():
                 self.stack.addWidget(page)
             self.stack.setCurrentIndex(self.combo.currentIndex())
@@ -105,7 +118,7 @@ class InsideDock(QDockWidget):
 
     # ------------------------------------------------------------ public
     def views(self) -> list[str]:
-        return [cls.name for cls in self._classes]
+        return [entry.name for entry in self._entries]
 
     def page(self, name: str) -> InsidePage:
         return self._pages()[name]
@@ -120,7 +133,7 @@ class InsideDock(QDockWidget):
 
     def mark_stale(self, *_: Any) -> None:
         self.stale = True
-        if self.isVisible():
+        if self.in_view:  # behind a tab: the model opens when the dock shows (not while the editor starts)
             self._timer.start()
 
     def reload(self) -> None:
@@ -154,7 +167,7 @@ class InsideDock(QDockWidget):
         landscape's path. Asked when that view is in front in this dock, or the lesson opens on it; never a
         project setting."""
         lesson = self.window.files.project.view.get("live_view")
-        front = self.current_view() if self.isVisible() else None
+        front = self.current_view() if self.in_view else None
         inside: dict[str, Any] = {}
         if "embeddings" in (front, lesson):
             node = self.page("embeddings").chosen_node(self.controller.root)
@@ -235,11 +248,12 @@ class InsideDock(QDockWidget):
                 page.show_model(self.seen)
             else:
                 page.show_note("Opening the model…" if not self.error else self.error)
-                if self.isVisible() and not self.is_loading():
+                if self.in_view and not self.is_loading():
                     self._timer.start()
         self.viewChanged.emit(self.current_view())
 
     def _visibility(self, visible: bool) -> None:
+        self.in_view = visible
         if visible:
             self._pages()  # made now, to be shown
         page = self.stack.currentWidget()
@@ -249,14 +263,3 @@ class InsideDock(QDockWidget):
             self._timer.start()
         elif visible and isinstance(page, InsidePage) and self.seen is not None:
             page.show_model(self.seen)
-
-
-def _default_pages() -> tuple:
-    from graphedit.ui.inside.adversarial_view import AdversarialPage
-    from graphedit.ui.inside.backprop_view import BackpropPage
-    from graphedit.ui.inside.embeddings_view import EmbeddingsPage
-    from graphedit.ui.inside.landscape_view import LandscapePage
-    from graphedit.ui.inside.receptive_view import ReceptivePage
-    from graphedit.ui.inside.why_view import WhyPage
-
-    return (BackpropPage, WhyPage, AdversarialPage, ReceptivePage, EmbeddingsPage, LandscapePage)

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 from graphedit.ui.background import Job
 from graphedit.ui.inside.page import EVAL_NOTE, InsidePage
 from graphedit.ui.inside.plots import ImageCell, make_layout, picture_of
-from graphedit.ui.live.base import CATEGORICAL, as_image, grey_lut, style_plot
+from graphedit.ui.live.base import grey_lut, style_plot
+from graphedit.ui.live.page import CATEGORICAL, as_image
 
 if TYPE_CHECKING:
     from graphedit.model.document import GraphDocument
@@ -35,9 +36,6 @@ def hidden_nodes(document: GraphDocument) -> list[str]:
 
 
 class EmbeddingsPage(InsidePage):
-    name = "embeddings"
-    title = "Embeddings of a layer"
-
     def __init__(self, dock: InsideDock, parent: QWidget | None = None) -> None:
         super().__init__(dock, parent)
         self.node = QComboBox()

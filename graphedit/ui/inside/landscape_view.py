@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QS
 from graphedit.ui.background import Job
 from graphedit.ui.inside.page import EVAL_NOTE, InsidePage
 from graphedit.ui.inside.plots import make_layout
-from graphedit.ui.live.base import TRAIN, named_lut, style_plot, text_color
+from graphedit.ui.live.base import named_lut, style_plot
+from graphedit.ui.live.page import TRAIN, text_color
 
 if TYPE_CHECKING:
     from graphedit.ui.inside.dock import InsideDock
@@ -75,9 +76,6 @@ def compute(seen: Any, size: int, progress: Any) -> dict[str, Any]:
 
 
 class LandscapePage(InsidePage):
-    name = "landscape"
-    title = "Loss landscape"
-
     def __init__(self, dock: InsideDock, parent: QWidget | None = None) -> None:
         super().__init__(dock, parent)
         self.size = QSpinBox()

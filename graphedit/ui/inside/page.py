@@ -17,7 +17,7 @@ EVAL_NOTE = "Evaluation mode: BatchNorm uses its running statistics and Dropout 
 class InsidePage(QWidget):
     """One page: ``show_model(seen)`` draws it for an :class:`~graphedit.training.inspection.Inspection`."""
 
-    name = ""
+    name = ""  # name and title: from the dock's table of views (graphedit/ui/view_table.py), set when made
     title = ""
 
     def __init__(self, dock: InsideDock, parent: QWidget | None = None) -> None:

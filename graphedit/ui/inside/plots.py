@@ -9,7 +9,8 @@ import pyqtgraph as pg
 import torch
 from PySide6.QtWidgets import QWidget
 
-from graphedit.ui.live.base import BLUE, ORANGE, diverging_lut, fmt, graphics_layout, style_plot
+from graphedit.ui.live.base import diverging_lut, graphics_layout, style_plot
+from graphedit.ui.live.page import BLUE, ORANGE, fmt
 
 MAX_BARS = 64
 

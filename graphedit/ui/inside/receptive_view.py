@@ -18,16 +18,14 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLay
 
 from graphedit.ui.inside.page import EVAL_NOTE, InsidePage
 from graphedit.ui.inside.plots import ImageCell, make_layout, picture_of
-from graphedit.ui.live.base import BAD, grey_lut, named_lut
+from graphedit.ui.live.base import grey_lut, named_lut
+from graphedit.ui.live.page import BAD
 
 if TYPE_CHECKING:
     from graphedit.ui.inside.dock import InsideDock
 
 
 class ReceptivePage(InsidePage):
-    name = "receptive"
-    title = "Receptive fields"
-
     def __init__(self, dock: InsideDock, parent: QWidget | None = None) -> None:
         super().__init__(dock, parent)
         self.node = QComboBox()

@@ -39,9 +39,6 @@ def image_classifier(seen: Any) -> tuple[bool, str]:
 
 
 class WhyPage(InsidePage):
-    name = "why"
-    title = "Why this class?"
-
     def __init__(self, dock: InsideDock, parent: QWidget | None = None) -> None:
         super().__init__(dock, parent)
         self.method = QComboBox()

@@ -17,17 +17,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from graphedit.ui.live.base import (
-    BAD,
-    TRAIN,
-    VAL,
-    LiveView,
-    graphics_layout,
-    layer_color,
-    named_lut,
-    small_font,
-    style_plot,
-)
+from graphedit.ui.live.base import graphics_layout, layer_color, named_lut, style_plot
+from graphedit.ui.live.page import BAD, TRAIN, VAL, LiveView, small_font
 from graphedit.ui.live.state import LiveState
 from graphedit.ui.live.steady import SteadyRange
 
@@ -45,8 +36,6 @@ def rebin(hist: np.ndarray, edges: np.ndarray, common: np.ndarray) -> np.ndarray
 
 
 class ActivationsView(LiveView):
-    name = "activations"
-    title = "Activations"
     min_height = 600
 
     def __init__(self, parent: QWidget | None = None) -> None:

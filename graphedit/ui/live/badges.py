@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QColor
 
@@ -89,6 +88,8 @@ def edge_colors(values: dict[tuple, float]) -> dict[tuple, QColor]:
         return {}
     lo, hi = min(logs.values()), max(logs.values())
     span = max(hi - lo, 0.3)  # within a factor of 2 everything is about as lit
+    import pyqtgraph as pg  # here, not at the top: the editor starts without pyqtgraph (the first probe loads it)
+
     cmap = pg.colormap.get("plasma")
     out = {}
     for key, value in logs.items():

@@ -11,15 +11,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from graphedit.ui.live.base import LiveView, graphics_layout, named_lut, style_plot
+from graphedit.ui.live.base import graphics_layout, named_lut, style_plot
+from graphedit.ui.live.page import LiveView
 from graphedit.ui.live.state import LiveState
 
 MAX_LABELLED = 20  # classes up to which each cell shows its count
 
 
 class ConfusionView(LiveView):
-    name = "confusion"
-    title = "Confusion matrix"
     min_height = 340
 
     def __init__(self, parent: QWidget | None = None) -> None:

@@ -16,7 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from graphedit.training.runs import read_metrics
-from graphedit.ui.live.base import CATEGORICAL, TRAIN, VAL, Legend, LiveView, fmt, graphics_layout, style_plot
+from graphedit.ui.live.base import Legend, graphics_layout, style_plot
+from graphedit.ui.live.page import CATEGORICAL, TRAIN, VAL, LiveView, fmt
 from graphedit.ui.live.state import LiveState, finite
 from graphedit.ui.live.steady import SteadyRange
 
@@ -30,8 +31,6 @@ def per_step(curve: Any) -> Any:
 
 
 class CurvesView(LiveView):
-    name = "curves"
-    title = "Loss and metrics"
     min_height = 380
 
     def __init__(self, parent: QWidget | None = None) -> None:

@@ -26,31 +26,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graphedit.ui.live.activations import ActivationsView
 from graphedit.ui.live.badges import CanvasOverlay, level_prefix
-from graphedit.ui.live.base import BAD, LiveView
-from graphedit.ui.live.confusion import ConfusionView
-from graphedit.ui.live.curves import CurvesView
-from graphedit.ui.live.gradients import GradientsView
-from graphedit.ui.live.images import FeatureMapsView, FiltersView, PredictionsView, ReconstructionsView
-from graphedit.ui.live.latent import LatentView
-from graphedit.ui.live.regions import RegionsView
+from graphedit.ui.live.page import BAD, LiveView
 from graphedit.ui.live.state import LiveState
-from graphedit.ui.live.text import TextView
 from graphedit.ui.live.throttle import Throttle
+from graphedit.ui.view_table import ViewEntry
 
-VIEW_CLASSES = (
-    CurvesView,
-    ActivationsView,
-    GradientsView,
-    RegionsView,
-    FeatureMapsView,
-    FiltersView,
-    PredictionsView,
-    ReconstructionsView,
-    LatentView,
-    ConfusionView,
-    TextView,
+# the views in the order of the dock's choice; their modules are imported when the dock first shows (_all_views)
+VIEWS = (
+    ViewEntry("curves", "Loss and metrics", "graphedit.ui.live.curves:CurvesView"),
+    ViewEntry("activations", "Activations", "graphedit.ui.live.activations:ActivationsView"),
+    ViewEntry("gradients", "Gradients", "graphedit.ui.live.gradients:GradientsView"),
+    ViewEntry("regions", "Decision regions", "graphedit.ui.live.regions:RegionsView"),
+    ViewEntry("feature_maps", "Feature maps", "graphedit.ui.live.images:FeatureMapsView"),
+    ViewEntry("filters", "Filters", "graphedit.ui.live.images:FiltersView"),
+    ViewEntry("predictions", "Predictions", "graphedit.ui.live.images:PredictionsView"),
+    ViewEntry("reconstructions", "Reconstructions", "graphedit.ui.live.images:ReconstructionsView"),
+    ViewEntry("latent", "Latent space", "graphedit.ui.live.latent:LatentView"),
+    ViewEntry("confusion", "Confusion matrix", "graphedit.ui.live.confusion:ConfusionView"),
+    ViewEntry("text", "Sampled text", "graphedit.ui.live.text:TextView"),
 )
 
 if TYPE_CHECKING:
@@ -79,6 +73,8 @@ class LiveViewsDock(QDockWidget):
         self.throttle = Throttle(self._render, parent=self)
         self._overlay_probe: dict[str, Any] | None = None
         self._selection: list[str] = []
+        # in front: as visibilityChanged says (isVisible() stays true for a dock behind another tab)
+        self.in_view = False
         self._build()
         controller.selectionChanged.connect(self._selection_changed)
         controller.documentReplaced.connect(self.clear)
@@ -93,8 +89,8 @@ class LiveViewsDock(QDockWidget):
         self.combo.setToolTip("What to watch while the network trains")
         self.stack = QStackedWidget()
         self._made: dict[str, LiveView] | None = None  # the views, made when first needed (_all_views)
-        for cls in VIEW_CLASSES:
-            self.combo.addItem(cls.title, cls.name)
+        for entry in VIEWS:
+            self.combo.addItem(entry.title, entry.name)
         self.combo.currentIndexChanged.connect(self._combo_changed)
         self.status = QLabel()
         self.badges_box = QCheckBox("Badges")
@@ -119,9 +115,10 @@ class LiveViewsDock(QDockWidget):
         self.setWidget(body)
 
     def _all_views(self) -> dict[str, LiveView]:
-        """The views, made on first use: a start-up whose dock is behind another tab does not pay for their plots."""
+        """The views, made on first use: a start-up whose dock is behind another tab does not pay for their plots
+        (nor for importing pyqtgraph)."""
         if self._made is None:
-            self._made = {cls.name: cls(self.stack) for cls in VIEW_CLASSES}
+            self._made = {entry.name: entry.make(self.stack) for entry in VIEWS}
             for view in self._made.values():
                 self.stack.addWidget(view)
             self.stack.setCurrentIndex(self.combo.currentIndex())
@@ -131,7 +128,7 @@ class LiveViewsDock(QDockWidget):
 
     # ------------------------------------------------------------ public
     def views(self) -> list[str]:
-        return [cls.name for cls in VIEW_CLASSES]
+        return [entry.name for entry in VIEWS]
 
     def view(self, name: str) -> LiveView:
         return self._all_views()[name]
@@ -245,12 +242,13 @@ class LiveViewsDock(QDockWidget):
             self.throttle.request()
 
     def _visibility(self, visible: bool) -> None:
+        self.in_view = visible
         if visible:
             self._all_views()  # made now, to be drawn
             self.throttle.request()
 
     def _combo_changed(self, index: int) -> None:
-        if self._made is not None or self.isVisible():  # a hidden dock makes its views when it shows (_visibility)
+        if self._made is not None or self.in_view:  # a dock behind a tab makes its views when it shows (_visibility)
             self._all_views()
             self.stack.setCurrentIndex(index)
             self._render()

@@ -14,7 +14,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from graphedit.ui.live.base import LiveView, graphics_layout, layer_color, style_plot
+from graphedit.ui.live.base import graphics_layout, layer_color, style_plot
+from graphedit.ui.live.page import LiveView
 from graphedit.ui.live.state import LiveState, finite
 from graphedit.ui.live.steady import SteadyRange
 
@@ -22,8 +23,6 @@ FLOOR = 1e-12  # a zero gradient is drawn at this norm
 
 
 class GradientsView(LiveView):
-    name = "gradients"
-    title = "Gradients"
     min_height = 420
 
     def __init__(self, parent: QWidget | None = None) -> None:

@@ -15,7 +15,8 @@ import numpy as np
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from graphedit.ui.live import grid
-from graphedit.ui.live.base import BAD, CATEGORICAL, GOOD, LiveView, as_image, grey_lut, named_lut, normalized
+from graphedit.ui.live.base import grey_lut, named_lut
+from graphedit.ui.live.page import BAD, CATEGORICAL, GOOD, LiveView, as_image, normalized
 from graphedit.ui.live.state import LiveState
 
 MAX_MAPS = 16
@@ -65,9 +66,6 @@ def probe_input(probe: dict[str, Any]) -> np.ndarray | None:
 
 
 class FeatureMapsView(_GridView):
-    name = "feature_maps"
-    title = "Feature maps"
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.show_note("Feature maps appear for networks with Conv2d nodes, with the first probe.")
@@ -101,9 +99,6 @@ class FeatureMapsView(_GridView):
 
 
 class FiltersView(_GridView):
-    name = "filters"
-    title = "Filters"
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.show_note("The first convolution's filters appear with the first probe.")
@@ -134,9 +129,6 @@ class FiltersView(_GridView):
 
 
 class PredictionsView(_GridView):
-    name = "predictions"
-    title = "Predictions"
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.show_note("Predictions appear for image classification, with the first probe.")
@@ -171,9 +163,6 @@ class PredictionsView(_GridView):
 
 
 class ReconstructionsView(_GridView):
-    name = "reconstructions"
-    title = "Reconstructions"
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.show_note("Reconstructions appear for autoencoders (reconstruction and segmentation datasets).")

@@ -21,7 +21,8 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from graphedit.ui.live import grid
-from graphedit.ui.live.base import BLUE, CATEGORICAL, LiveView, graphics_layout, grey_lut, normalized, style_plot
+from graphedit.ui.live.base import graphics_layout, grey_lut, style_plot
+from graphedit.ui.live.page import BLUE, CATEGORICAL, LiveView, normalized
 from graphedit.ui.live.state import LiveState
 
 NOTE = (
@@ -56,9 +57,6 @@ def mosaic(samples: np.ndarray, lo: float, hi: float, background: tuple[int, int
 
 
 class LatentView(LiveView):
-    name = "latent"
-    title = "Latent space"
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.header = QLabel()

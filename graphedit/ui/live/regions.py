@@ -17,18 +17,9 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from graphedit.ui.live.base import (
-    BLUE,
-    CATEGORICAL,
-    NEUTRAL,
-    ORANGE,
-    LiveView,
-    diverging_lut,
-    graphics_layout,
-    style_plot,
-    text_color,
-)
+from graphedit.ui.live.base import diverging_lut, graphics_layout, style_plot
 from graphedit.ui.live.grid import ImageGrid
+from graphedit.ui.live.page import BLUE, CATEGORICAL, NEUTRAL, ORANGE, LiveView, text_color
 from graphedit.ui.live.state import LiveState
 
 UNIT_COLUMNS = 4
@@ -80,9 +71,6 @@ def _lut(lut: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 class RegionsView(LiveView):
-    name = "regions"
-    title = "Decision regions"
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.graphics = graphics_layout(self)

@@ -12,7 +12,7 @@ import html
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QTextEdit, QVBoxLayout, QWidget
 
-from graphedit.ui.live.base import LiveView
+from graphedit.ui.live.page import LiveView
 from graphedit.ui.live.state import LiveState
 
 
@@ -25,9 +25,6 @@ def _label(text: str, width: int = 9) -> str:
 
 
 class TextView(LiveView):
-    name = "text"
-    title = "Sampled text"
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.edit = QTextEdit()
