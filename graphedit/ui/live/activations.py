@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from graphedit.ui.live.base import graphics_layout, layer_color, named_lut, style_plot
 from graphedit.ui.live.page import BAD, TRAIN, VAL, LiveView, small_font
 from graphedit.ui.live.state import LiveState
-from graphedit.ui.live.steady import SteadyRange
+from graphedit.ui.live.steady import SteadyRange, settled
 
 MAX_HISTOGRAMS = 10
 PER_ROW = 5
@@ -84,6 +84,9 @@ class ActivationsView(LiveView):
         self.time_image.setLookupTable(named_lut("viridis"))
         self.time_plot.addItem(self.time_image)
         self.show_note("Activation statistics appear with the first probe, a moment after training starts.")
+        # the over-time image's value bins (node, low, high) and each probe's histogram rebinned onto them, by step
+        self._bins: tuple[str | None, float, float] = (None, 0.0, 0.0)
+        self._rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._last: dict[str, Any] = {}  # what the axes and titles were last set to (setting them relayouts)
 
     def _changed(self, key: str, value: Any) -> bool:
@@ -193,9 +196,24 @@ class ActivationsView(LiveView):
         hi = max(float(e[-1]) for _, _, e in history)
         if hi - lo < 1e-9:
             hi = lo + 1e-6
+        # the value bins stay put while the values stay inside them: each probe rebins its own histogram only
+        same = self._bins[0] == node_id
+        fitted = settled((self._bins[1], self._bins[2]) if same else None, lo, hi)
+        if fitted is not None:
+            self._bins, self._rows = (node_id, *fitted), {}
+        _, lo, hi = self._bins
         common = np.linspace(lo, hi, TIME_BINS + 1)
         steps = np.array([s for s, _, _ in history], dtype=float)
-        table = np.array([rebin(hist, edges, common) / max(hist.sum(), 1.0) for _, hist, edges in history])
+        rows = {}
+        for step, hist, edges in history:  # the histogram itself is the key: a new run's step 1 is rebinned again
+            kept = self._rows.get(step)
+            rows[step] = (
+                kept
+                if kept is not None and kept[0] is hist
+                else (hist, rebin(hist, edges, common) / max(hist.sum(), 1.0))
+            )
+        self._rows = rows
+        table = np.array([row for _, row in rows.values()])
         width = max(2, min(240, len(history)))
         grid = np.linspace(steps[0], steps[-1], width)
         pick = np.clip(np.searchsorted(steps, grid, side="right") - 1, 0, len(steps) - 1)

@@ -58,6 +58,9 @@ def style_plot(item: pg.PlotItem, widget: QWidget, title: str = "", left: str = 
         # an axis draws its grid over the whole plot: kept as a picture until its range or ticks change, a curve's
         # redraw no longer repaints every tick label and grid line on the editor's thread
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # two levels of ticks and grid lines, not three: a moved axis draws its grid again over the whole plot, and the
+        # third, finest level was half of that (measured by redrawing the curves view's axes: 5.0 → 2.5 ms)
+        axis.setStyle(maxTickLevel=1)
     item.showGrid(x=True, y=True, alpha=0.15)
 
 

@@ -17,7 +17,7 @@ Extent = tuple[float, float]
 
 FILL = 0.3  # a range is refitted when the data fills less than this part of it
 MARGIN = 0.05  # room on each side of the data, as a part of its extent
-HEADROOM = 0.25  # a range that the data leaves grows this much past it, so a growing series moves it rarely
+HEADROOM = 0.5  # a range that the data leaves grows this much past it, so a growing series moves it rarely
 
 
 def settled(current: Extent | None, lo: float, hi: float) -> Extent | None:
