@@ -104,6 +104,8 @@ def main() -> int:
     median = {k: statistics.median(v) for k, v in samples.items()}
     print(f"reps: {args.reps}")
     print(f"project: {Path(args.project).name}")
+    loadavg = Path("/proc/loadavg")
+    print(f"load average: {' '.join(loadavg.read_text().split()[:3]) if loadavg.exists() else 'n/a'}")
     for name, value in median.items():
         print(f"{name}: {value:.3f}")
     print(f"first_paint_over_bare_window: {median['editor_first_paint_s'] / median['bare_window_paint_s']:.2f}")
