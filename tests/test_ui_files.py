@@ -8,7 +8,7 @@ import sys
 import textwrap
 
 import pytest
-from _window_helpers import PROJECTS, REPO, FakePrompts, copy_example, make_window
+from _window_helpers import PROJECTS, REPO, FakePrompts, copy_example, make_window, settle
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -159,13 +159,15 @@ def test_first_start_shows_the_gallery_as_a_start_page_once(qtbot, tmp_path):
     from graphedit.ui.gallery import GalleryDialog
 
     window = make_window(qtbot, tmp_path)
-    open_initial(window, None)
+    open_initial(window, None)  # the page opens from the event loop, over the window once it shows
+    qtbot.waitUntil(lambda: getattr(window, "start_page", None) is not None)
     page = window.start_page
     assert isinstance(page, GalleryDialog) and page.isVisible()
     assert "conv1" in window.controller.document  # the working network is behind it
     page.close()
     again = make_window(qtbot, tmp_path)  # same settings file: a later start
     open_initial(again, None)
+    settle()
     assert getattr(again, "start_page", None) is None
     assert "conv1" in again.controller.document
 

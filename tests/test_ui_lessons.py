@@ -27,6 +27,7 @@ def test_a_lesson_opened_from_the_start_page_shows_in_the_lesson_panel(qtbot, tm
     window = make_window(qtbot, tmp_path)
     window.resize(1280, 720)
     open_initial(window, None)
+    qtbot.waitUntil(lambda: getattr(window, "start_page", None) is not None, timeout=2000)  # from the event loop
     page = window.start_page
     assert "conv1" in window.controller.document  # the Keras CNN behind the gallery
     qtbot.waitUntil(page.isVisible, timeout=2000)

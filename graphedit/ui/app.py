@@ -75,6 +75,8 @@ def run_editor(argv: list[str]) -> int:
 
 def open_initial(window: MainWindow, project: str | None) -> None:
     """What a fresh window shows: recovered work, else the file asked for, else the first example."""
+    from PySide6.QtCore import QTimer
+
     from graphedit.ui.files import PROJECTS_DIR
     from graphedit.ui.screen_map import install_from_env
 
@@ -85,7 +87,9 @@ def open_initial(window: MainWindow, project: str | None) -> None:
         window.files.open(project, ask=False)
     elif (PROJECTS_DIR / FIRST_EXAMPLE).exists():
         window.files.open_example(PROJECTS_DIR / FIRST_EXAMPLE, ask=False)
-        show_start_page(window)
+        # from the event loop: the editor opens the project before it shows its window (EditorLoader), and a modal
+        # page opened over a hidden window stayed its own window, which kept the keyboard once it closed
+        QTimer.singleShot(0, window, lambda: show_start_page(window))
 
 
 def show_start_page(window: MainWindow) -> bool:
