@@ -173,7 +173,13 @@ start_editor() { # $1: log name, $2: a word of the window's title, $3: the proje
   done
   focus
 }
-focus() { xdotool windowfocus --sync "$wid" 2>/dev/null || true; }
+# There is no window manager here: a window that already has X's focus gets no FocusIn when focused again, and Qt
+# takes a window as active only on one (after a modal page closed over it, Ctrl+N went nowhere). Through the root
+# window, the editor's window always gets one.
+focus() {
+  xdotool windowfocus --sync "$(xdotool search --maxdepth 0 --name '' 2>/dev/null | head -1)" 2>/dev/null || true
+  xdotool windowfocus --sync "$wid" 2>/dev/null || true
+}
 title() { xdotool getwindowname "$1" 2>/dev/null || true; }
 quit_editor() { # $1: window id
   xdotool windowfocus --sync "$1" 2>/dev/null || true
