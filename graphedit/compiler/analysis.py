@@ -92,7 +92,7 @@ class Structure:
 
     def ids(self, role: str) -> list[str]:
         """The nodes of one role, in graph order."""
-        by_role = self.remember(("roles",), lambda: _by_role(self.roles), keep=1)
+        by_role: dict[str, list[str]] = self.remember(("roles",), lambda: _by_role(self.roles), keep=1)
         return by_role.get(role, [])
 
 
