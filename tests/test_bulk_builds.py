@@ -196,3 +196,21 @@ def test_an_edit_back_and_forth_does_not_rebuild_a_problem_per_dead_node(monkeyp
     assert seen[0] == seen[-1] and len(seen[0]) == 3000 - 1 + 1  # dead nodes but the Input, and "no loss"
     fresh = analysis.analyze(doc, ShapeInference(doc, observe=False))
     assert seen[-1] == fresh
+
+
+def test_a_shape_memo_key_holds_its_node_type_so_its_id_is_never_reused():
+    """A block's node type is made anew when its definition changes; keyed by id() alone, an undone edit's new type
+    could take a freed type's id and read its stale shapes (seen once in the full suite: undo left a block's shape)."""
+    import dataclasses
+
+    from graphedit.compiler.shapes import _memo_key
+    from graphedit.nodes.dense import NODE_TYPES
+
+    dense = next(t for t in NODE_TYPES if t.type_id == "Dense")
+    copy = dataclasses.replace(dense)
+    key, twin = _memo_key(dense, {"units": 4}, []), _memo_key(copy, {"units": 4}, [])
+    assert key != twin  # equal types, different objects: different entries
+    made = id(copy)
+    del copy
+    gc.collect()
+    assert id(twin[1].obj) == made  # the key keeps the type alive: no other object can take its id

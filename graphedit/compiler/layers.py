@@ -186,11 +186,28 @@ def infer_copy(
     return [results[o] for o in output_ids], count, size, activation
 
 
+class Same:
+    """A memo key's part that is one object: equal only to itself, and holding it, so that its ``id`` is not reused
+    while the key lives (a block's node type is made anew when its definition changes: keyed by ``id`` alone, an
+    undone edit's type could take a freed type's ``id`` and its stale shapes)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Same) and other.obj is self.obj
+
+
 def meta_compute(memo: dict[tuple[Any, ...], LayerResult]) -> Compute:
     """A layer's result on meta tensors, remembered in ``memo`` (a block's through :func:`infer_block`)."""
 
     def compute(node_type: NodeType, params: dict[str, Any], values: list[Any]) -> LayerResult:
-        key = (id(node_type), tuple(sorted(params.items())), tuple(_tensor_key(v) for v in values))
+        key = (Same(node_type), tuple(sorted(params.items())), tuple(_tensor_key(v) for v in values))
         if key in memo:
             return memo[key]
         shapes = [None if v is None else tuple(v.shape) for v in values]

@@ -26,7 +26,7 @@ from graphedit.compiler.layer_io import (
     resolve_inputs,
     split_outputs,
 )
-from graphedit.compiler.layers import build_layer, infer_block, shared_owners
+from graphedit.compiler.layers import Same, build_layer, infer_block, shared_owners
 from graphedit.errors import NodeError
 from graphedit.model.bulk import collection_paused
 from graphedit.model.document import GraphDocument
@@ -81,7 +81,7 @@ def data_tensor(type_id: str, params: dict[str, Any]) -> torch.Tensor:
 def _memo_key(node_type: NodeType, params: dict[str, Any], values: list[Any]) -> tuple[Any, ...] | None:
     """What a layer's result depends on (``build(params, input_shapes)`` is pure); ``None`` if not hashable."""
     inputs = tuple(None if v is None else (tuple(v.shape), v.dtype, v.stride()) for v in values)
-    key = (node_type.type_id, id(node_type), tuple(sorted(params.items())), inputs)
+    key = (node_type.type_id, Same(node_type), tuple(sorted(params.items())), inputs)
     try:
         hash(key)
     except TypeError:
