@@ -297,10 +297,16 @@ class ExperimentsDock(QDockWidget):
         if self.ran or self._finished_count() < self.total:  # else the hint of _opened stays: nothing was left to run
             self._say(f"Sweep ended: {self._progress()}")
         self._redraw()
-        self._update_buttons()
+        self._ended()
 
     def _failed(self, message: str) -> None:
         self._say(f"The sweep could not run: {message}", error=True)
+        self._ended()
+
+    def _ended(self) -> None:
+        """The sweep's thread sent its last signal: let it end before the buttons read whether it runs (read at
+        once, the thread could still be alive, and Start stayed disabled for good)."""
+        self.runner.wait(5.0)
         self._update_buttons()
 
     def _finished_count(self) -> int:
