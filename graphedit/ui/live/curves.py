@@ -104,7 +104,7 @@ class CurvesView(LiveView):
             self.val_curve.setData(
                 np.array([float(e["epoch"]) for e in val]), finite([e["val"].get("loss", np.nan) for e in val])
             )
-        self._render_metrics(state, epochs, fresh)
+        self._render_metrics(state, epochs)
         self.loss_range.pin_x = (0.0, float(state.epochs_total)) if state.epochs_total else None
         self.loss_range.update()
         self.metric_range.update()
@@ -121,19 +121,17 @@ class CurvesView(LiveView):
             keys.append(key)
         return keys
 
-    def _render_metrics(self, state: LiveState, epochs: list[dict[str, Any]], fresh: bool) -> None:
+    def _render_metrics(self, state: LiveState, epochs: list[dict[str, Any]]) -> None:
         keys = self._metric_keys(state, epochs)
         parts = [k for k in keys if state.categories.get(k) == "loss"]  # each output's loss: on the loss plot
         keys = [k for k in keys if k not in parts]
         self.metric_graphics.setVisible(bool(keys))
         self.metric_legend.setVisible(bool(keys))
         for i, key in enumerate(parts):
-            store = self.part_curves
-            self._render_key(state, epochs, key, i + len(keys), store, self.loss_plot, self.loss_legend, fresh)
+            self._render_key(state, epochs, key, i + len(keys), self.part_curves, self.loss_plot, self.loss_legend)
         for i, key in enumerate(keys):
             single = len(keys) == 1
-            store = self.metric_curves
-            self._render_key(state, epochs, key, i, store, self.metric_plot, self.metric_legend, fresh, single)
+            self._render_key(state, epochs, key, i, self.metric_curves, self.metric_plot, self.metric_legend, single)
 
     def _render_key(
         self,
@@ -144,7 +142,6 @@ class CurvesView(LiveView):
         store: dict[str, tuple[Any, Any, Any]],
         plot: Any,
         legend: Legend,
-        fresh: bool,
         single: bool = False,
     ) -> None:
         """One loss part or metric: per step (faint), per epoch on training (solid) and validation (dashed)."""
@@ -169,7 +166,7 @@ class CurvesView(LiveView):
         steps, train, val = store[key]
         xs, ys = state.step_metrics.get(key, ([], []))
         steps.setData(state.epoch_xs(xs), finite(ys), connect="finite")
-        if not fresh and key in self._keys_drawn:
+        if key in self._keys_drawn:  # its per-epoch curves show these epochs already (emptied when one arrives)
             return
         self._keys_drawn.add(key)
         rows = [e for e in epochs if key in e["train"]]
