@@ -62,7 +62,7 @@ TRAINING_OPTIONS: tuple[Option, ...] = (
     Option("compile", "bool", False, "torch.compile the network (its time is reported apart; on the CPU it needs a "
       "C++ compiler)", stored=False, flag=True),
     Option("log_every", "int", 10, "steps between step events (the only per-step host sync)", min=1, stored=False),
-    Option("probe_every", "int", 0, "steps between probes; 0: automatic (about 3% of the time); -1: off", min=-1,
+    Option("probe_every", "int", 0, "steps between probes; 0: automatic (about 1% of the time); -1: off", min=-1,
       stored=False),
     Option("probe_batch", "int", 64, "samples in the fixed probe batch", min=1, stored=False),
     Option("grid", "int", 48, "decision-region grid side for 2-D inputs", min=2, stored=False),

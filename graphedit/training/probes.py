@@ -23,7 +23,7 @@ the training step that just ran. Its payload, a :class:`~graphedit.training.payl
   network makes of a few probe samples (see :mod:`graphedit.training.probe_extras`).
 
 ``probe_every = 0`` (the default) sets the interval from measured times so
-the probes so far, the first included, take about 3% of the run's time so far; the first probe runs at
+the probes so far, the first included, take about 1% of the run's time so far; the first probe runs at
 step 1, and one more at the end. The budget covers all the live views' work in the loop: the trainer
 charges (:meth:`Prober.charge`) the per-epoch confusion matrix and the time its observers take to take
 each probe's payload, so a run of many tiny epochs probes less often instead of paying more.
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 MAX_FEATURE_MAPS = 16
 MAX_REGION_UNITS = 32
-AUTO_BUDGET = 0.03  # share of the run's time the live views' work may take with probe_every = 0 (plus a final probe)
+AUTO_BUDGET = 0.01  # share of the run's time the live views' work may take with probe_every = 0 (plus a final probe)
 AUTO_MIN_INTERVAL = 10
 
 
