@@ -72,7 +72,13 @@ class Drift:
         self.samples: list[float] = []
         self.busy: list[float] = []  # the editor thread's own CPU time between two ticks, ms: its work, not waiting
         self.gui_cpu: list[float] = []  # the editor process's CPU time / wall time of each run
+        self.click: list[float] = []  # the editor thread's time in the Run click (docks arranged, worker spawned)
         self.timer.start()
+
+    def begin(self) -> None:
+        """The run trains (its worker reported started): measure from the next tick on, not from the last one
+        before, whose interval holds the run's start."""
+        self.active, self.last = True, None
 
     def _tick(self) -> None:
         now, cpu = time.perf_counter(), time.thread_time()
@@ -98,7 +104,7 @@ def editor(window: Any, path: Path, view: str, drift: Drift, timeout_s: float = 
         window.live.show_view(view)
     result: dict[str, Any] = {}
     loop = QEventLoop()
-    session.started.connect(lambda _m: setattr(drift, "active", True))
+    session.started.connect(lambda _m: drift.begin())
 
     def done(message: dict[str, Any]) -> None:
         drift.active = False
@@ -114,7 +120,9 @@ def editor(window: Any, path: Path, view: str, drift: Drift, timeout_s: float = 
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)
     cpu = time.process_time()
     wall = time.perf_counter()
+    click = time.thread_time()
     window.training.run()
+    drift.click.append((time.thread_time() - click) * 1000)
     loop.exec()
     result["gui_cpu"] = (time.process_time() - cpu) / (time.perf_counter() - wall)
     for signal in (session.started, session.finished, session.failed, session.stateChanged):
@@ -176,6 +184,7 @@ def main() -> None:
     late: dict[str, list[float]] = {v: [] for v in views}
     cpu: dict[str, list[float]] = {v: [] for v in views}
     busy: dict[str, list[float]] = {v: [] for v in views}
+    clicks: dict[str, list[float]] = {v: [] for v in views}
     print(f"project: spiral n={args.n}, MLP 2-64-64-2, batch 32, {args.epochs} epochs, probes on")
     print(f"threads: {args.threads}, live dock: {window.live is not None}, load average: {_load()}")
     for rep in range(args.reps):
@@ -186,12 +195,13 @@ def main() -> None:
                     value = headless(path, folder / f"headless-{len(head)}")
                     head.append(value)
                 else:
-                    drift.samples, drift.busy, drift.gui_cpu = [], [], []
+                    drift.samples, drift.busy, drift.gui_cpu, drift.click = [], [], [], []
                     value = editor(window, path, view, drift)
                     gui[view].append(value)
                     late[view] += drift.samples
                     busy[view] += drift.busy
                     cpu[view] += drift.gui_cpu
+                    clicks[view] += drift.click
                 print(f"  {kind:8s} {view if kind == 'editor' else '':8s} {value:10.0f} samples/s")
     window.close()
     print(f"load average after: {_load()} (other work on the machine makes single runs vary; compare medians)")
@@ -209,6 +219,7 @@ def main() -> None:
         print(f"editor_thread_busy_{view}_p99_ms: {percentile(busy[view], 0.99):.1f}  (load {_load()})")
         print(f"editor_thread_busy_{view}_max_ms: {max(busy[view], default=float('nan')):.1f}")
         print(f"timer_ticks_{view}: {len(samples)}")
+        print(f"run_click_busy_{view}_max_ms: {max(clicks[view], default=float('nan')):.0f}")
         print(f"editor_cpu_{view}_percent_of_a_core: {100 * statistics.median(cpu[view]):.0f}")
 
 

@@ -9,12 +9,14 @@ import graphs
 import pytest
 import torch
 from _live_helpers import FakeSession, replay, train_events
-from PySide6.QtCore import QPoint, QPointF, Qt
+from _window_helpers import make_window, screenshot, settle
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from graphedit.ui.controller import EditorController
 from graphedit.ui.live import LiveViewsDock
+from graphedit.ui.live.curves import MARKED_EPOCHS
 from graphedit.ui.live.steady import settled
 
 pytestmark = pytest.mark.gui
@@ -127,3 +129,83 @@ def test_probe_views_are_drawn_per_probe_not_per_step(qtbot, run_events, name):
     assert probes >= 3 and steps > 3 * probes
     assert 1 <= len(drawn) <= probes  # once per probe at most, whatever the steps between
     assert view.rendered == view.drawn_from(dock.state)  # the last probe is the one shown
+
+
+class LayoutRequests(QObject):
+    """Counts the layout requests a widget receives: each lays it, and all inside it, out again."""
+
+    def __init__(self, widget) -> None:
+        super().__init__(widget)  # goes with the widget
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        self.count += event.type() == QEvent.Type.LayoutRequest
+        return False
+
+
+def test_the_frames_of_a_run_lay_the_window_out_no_more(qtbot, tmp_path, run_events):
+    """The live dock's status and the toolbar's time left change with every frame: the window stays laid out."""
+    doc, events = run_events
+    window = make_window(qtbot, tmp_path)
+    dock, toolbar = window.live, window.training.toolbar
+    dock.show()
+    dock.raise_()
+    dock.show_view("curves")
+    steps = [e for e in events if e["type"] == "step"][:24]
+    for event in [events[0], *steps[:4]]:  # the run's first frames: the plots appear, the metrics' plot with them
+        dock.ingest(event)
+        dock.flush()
+    settle()
+    requests = LayoutRequests(window)
+    steps = steps[4:]
+    # the toolbar shows the time left of a running session (undone before the window closes: it would stop the run)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(window.session, "state", "running")
+        for i, event in enumerate(steps):
+            dock.ingest(event)
+            dock.flush()
+            toolbar.show_progress((i + 1) / 100, 100.0 - i)  # "about 100 s left", "about 99 s left", …
+            QApplication.processEvents()
+    window.removeEventFilter(requests)
+    status, eta = dock.status.text(), toolbar.eta.text()
+    assert f"step {steps[-1]['step']}" in status and eta == "about 81 s left", (status, eta)
+    assert requests.count == 0
+    dock.ingest({"type": "failed", "message": "NaN loss", "node_id": "dense2"})
+    dock.flush()
+    assert dock.status.text() == "failed (node dense2)"
+    screenshot(window, "live_frames_status.png")
+
+
+def test_per_epoch_curves_mark_each_epoch_while_there_are_few(qtbot):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        doc = graphs.mlp((2,), (4,), 2)
+        settings = {"epochs": MARKED_EPOCHS + 2, "lr": 0.03, "batch_size": 50, "probe_every": -1}
+        events = train_events(doc, {**CIRCLE, "options": {"n": 200}}, settings)
+    finally:
+        torch.set_num_threads(threads)
+    dock, session = make_dock(qtbot, doc, "curves")
+    view = dock.view("curves")
+    few = next(i for i, e in enumerate(events) if e["type"] == "epoch" and e["epoch"] == MARKED_EPOCHS)
+    replay(session, events[: few + 1])
+    dock.flush()
+    assert (view.train_curve.opts["symbol"], view.val_curve.opts["symbol"]) == ("o", "s")
+    assert len(view.train_curve.getData()[0]) == MARKED_EPOCHS and "●" in view.loss_legend.text()
+    replay(session, events[few + 1 :])
+    dock.flush()
+    assert view.train_curve.opts["symbol"] is None and view.val_curve.opts["symbol"] is None
+    assert len(view.train_curve.getData()[0]) == MARKED_EPOCHS + 2
+    assert "●" not in view.loss_legend.text() and "■" not in view.loss_legend.text()  # the legend says so too
+
+
+def test_the_canvas_badges_follow_a_probe_between_two_frames_of_the_views(qtbot, run_events):
+    doc, events = run_events
+    dock, session = make_dock(qtbot, doc, "curves")
+    probe = next(i for i, e in enumerate(events) if e["type"] == "probe")
+    replay(session, events[: probe + 1])
+    dock.throttle.flush()  # the views' frame: the canvas waits half a frame
+    assert dock.overlay.badges == {}
+    qtbot.waitUntil(lambda: bool(dock.overlay.badges), timeout=2000)
+    assert set(dock.overlay.badges) <= set(doc.node_ids())

@@ -62,7 +62,10 @@ def test_run_pause_resume_stop_from_the_toolbar(qtbot, tmp_path):
     session, bar, controller = window.session, window.training.toolbar, window.controller
     before = controller.document.to_json()
     seen = Seen(session)
+    assert window.workspaces.current == "build"
     click(bar, bar.run)
+    # the docks move to the Train workspace at the click, while the worker starts: not once it trains
+    assert window.workspaces.current == "train" and not seen.started
     click(bar, bar.pause)  # before the first step: the worker waits after it
     assert session.state == "paused" and bar.resume.isVisible() and not bar.pause.isVisible()
     qtbot.waitUntil(lambda: bool(seen.started), timeout=SPAWN_TIMEOUT_MS)

@@ -76,13 +76,14 @@ class Legend(QLabel):
 
     def addItem(self, item: Any, name: str) -> None:  # noqa: N802 - pyqtgraph's name
         self.entries.append((item, name))
-        self._refresh()
+        self.refresh()
 
     def removeItem(self, item: Any) -> None:  # noqa: N802
         self.entries = [(i, n) for i, n in self.entries if i is not item]
-        self._refresh()
+        self.refresh()
 
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
+        """Draw the entries again (a curve's pen or marker changed)."""
         parts = []
         for item, name in self.entries:
             pen = pg.mkPen(item.opts.get("pen"))

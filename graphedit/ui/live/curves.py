@@ -7,6 +7,7 @@ one by overlaying their runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,29 @@ from graphedit.ui.live.page import CATEGORICAL, TRAIN, VAL, LiveView, fmt
 from graphedit.ui.live.state import LiveState, finite
 from graphedit.ui.live.steady import SteadyRange
 
+MARKED_EPOCHS = 30  # per-epoch curves mark each epoch while a run has at most this many
+
 
 def per_step(curve: Any) -> Any:
-    """A curve of every step: drawn at most a few points per pixel of what is in view (a long run has tens of
-    thousands of steps, and drawing them all cost the editor's thread most of each redraw)."""
-    curve.setDownsampling(auto=True, method="peak")
+    """A curve of every step: drawn at about a point per pixel of what is in view, each the mean of its steps (a
+    long run has tens of thousands of steps; drawing them all, or a min and a max per pixel, cost the editor's thread
+    most of each redraw)."""
+    curve.setDownsampling(auto=True, method="mean")
     curve.setClipToView(True)
     return curve
+
+
+def set_epochs(
+    curve: Any, rows: list[dict[str, Any]], value: Callable[[dict[str, Any]], Any], mark: str, legend: Legend
+) -> None:
+    """A per-epoch curve through ``value`` of each epoch's row, a marker at each epoch while there are few. Past
+    MARKED_EPOCHS the line alone: the markers, all set again with each epoch and drawn in every frame, took a third
+    of each frame of the editor's thread in a run of many short epochs."""
+    symbol = mark if len(rows) <= MARKED_EPOCHS else None
+    if curve.opts["symbol"] != symbol:
+        curve.setSymbol(symbol)
+        legend.refresh()  # its glyph: a line with the marker, or without
+    curve.setData(np.array([float(e["epoch"]) for e in rows]), finite([value(e) for e in rows]))
 
 
 class CurvesView(LiveView):
@@ -98,12 +115,9 @@ class CurvesView(LiveView):
         self._drawn_epochs = (id(state.epochs), len(state.epochs))
         if fresh:
             self._keys_drawn = set()
-            ex = np.array([float(e["epoch"]) for e in epochs])
-            self.train_curve.setData(ex, finite([e["train"].get("loss", np.nan) for e in epochs]))
+            set_epochs(self.train_curve, epochs, lambda e: e["train"].get("loss", np.nan), "o", self.loss_legend)
             val = [e for e in epochs if e.get("val")]
-            self.val_curve.setData(
-                np.array([float(e["epoch"]) for e in val]), finite([e["val"].get("loss", np.nan) for e in val])
-            )
+            set_epochs(self.val_curve, val, lambda e: e["val"].get("loss", np.nan), "s", self.loss_legend)
         self._render_metrics(state, epochs)
         self.loss_range.pin_x = (0.0, float(state.epochs_total)) if state.epochs_total else None
         self.loss_range.update()
@@ -170,9 +184,9 @@ class CurvesView(LiveView):
             return
         self._keys_drawn.add(key)
         rows = [e for e in epochs if key in e["train"]]
-        train.setData(np.array([float(e["epoch"]) for e in rows]), finite([e["train"][key] for e in rows]))
+        set_epochs(train, rows, lambda e: e["train"][key], "o", legend)
         vrows = [e for e in epochs if e.get("val") and key in e["val"]]
-        val.setData(np.array([float(e["epoch"]) for e in vrows]), finite([e["val"][key] for e in vrows]))
+        set_epochs(val, vrows, lambda e: e["val"][key], "s", legend)
 
     @staticmethod
     def _header(state: LiveState) -> str:

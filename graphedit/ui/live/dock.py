@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graphedit.ui.line_text import LineText
 from graphedit.ui.live.badges import CanvasOverlay, level_prefix
 from graphedit.ui.live.page import BAD, LiveView
 from graphedit.ui.live.state import LiveState
-from graphedit.ui.live.throttle import Throttle
+from graphedit.ui.live.throttle import INTERVAL_MS, Throttle
 from graphedit.ui.view_table import ViewEntry
 
 # the views in the order of the dock's choice; their modules are imported when the dock first shows (_all_views)
@@ -72,6 +73,12 @@ class LiveViewsDock(QDockWidget):
         self.overlay.hovered.connect(self._hovered)
         self.throttle = Throttle(self._render, parent=self)
         self._overlay_probe: dict[str, Any] | None = None
+        # the canvas's badges follow a new probe half a frame after the view's frame: the canvas repaints between two
+        # frames of the plots, not in the same turn of the editor's event loop (which then waited for both)
+        self._overlay_timer = QTimer(self)
+        self._overlay_timer.setSingleShot(True)
+        self._overlay_timer.setInterval(INTERVAL_MS // 2)
+        self._overlay_timer.timeout.connect(self._draw_overlay)
         self._selection: list[str] = []
         # in front: as visibilityChanged says (isVisible() stays true for a dock behind another tab)
         self.in_view = False
@@ -92,7 +99,8 @@ class LiveViewsDock(QDockWidget):
         for entry in VIEWS:
             self.combo.addItem(entry.title, entry.name)
         self.combo.currentIndexChanged.connect(self._combo_changed)
-        self.status = QLabel()
+        self.status = LineText(align=Qt.AlignmentFlag.AlignRight)  # set with every frame of a run
+        self.status.setContentsMargins(0, 0, 8, 0)
         self.badges_box = QCheckBox("Badges")
         self.badges_box.setToolTip("On the canvas: each node's activation mean/std, or its dead fraction")
         self.edges_box = QCheckBox("Wire colours")
@@ -184,6 +192,9 @@ class LiveViewsDock(QDockWidget):
     def flush(self) -> None:
         """Draw now what is pending (tests, screenshots, the end of a run)."""
         self.throttle.flush()
+        if self._overlay_timer.isActive():
+            self._overlay_timer.stop()
+            self._draw_overlay()
 
     def render_now(self) -> None:
         self.throttle.flush()
@@ -276,9 +287,8 @@ class LiveViewsDock(QDockWidget):
     # ---------------------------------------------------------- drawing
     def _render(self, force: bool = False) -> None:
         state = self.state
-        if state.probe is not None and state.probe is not self._overlay_probe:
-            self._overlay_probe = state.probe
-            self.overlay.update(state.probe)
+        if state.probe is not None and state.probe is not self._overlay_probe and not self._overlay_timer.isActive():
+            self._overlay_timer.start()
         self._render_status()
         view = self.stack.currentWidget()
         if not force and not self.isVisible():
@@ -287,11 +297,17 @@ class LiveViewsDock(QDockWidget):
             view.render(state)
             view.rendered = view.drawn_from(state)
 
+    def _draw_overlay(self) -> None:
+        probe = self.state.probe
+        if probe is not None and probe is not self._overlay_probe:
+            self._overlay_probe = probe
+            self.overlay.update(probe)
+
     def _render_status(self) -> None:
         state = self.state
         if state.status == "failed":
             where = f" (node {state.failed_node})" if state.failed_node else ""
-            self.status.setText(f"<span style='color:{BAD}'>failed{where}</span>")
+            self.status.setText(f"failed{where}", BAD)
             self.status.setToolTip(state.message)
         elif state.steps or state.epochs:
             step = state.steps[-1] if state.steps else state.epochs[-1].get("step", 0)
@@ -299,4 +315,3 @@ class LiveViewsDock(QDockWidget):
             self.status.setToolTip("")
         else:
             self.status.setText("")
-        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

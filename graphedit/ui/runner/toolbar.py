@@ -6,13 +6,15 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QProgressBar, QStyle, QToolBar, QWidget
+from PySide6.QtWidgets import QProgressBar, QStyle, QToolBar, QWidget
+
+from graphedit.ui.line_text import LineText
 
 if TYPE_CHECKING:
     from graphedit.ui.runner.process import TrainingSession
 
 
-STEPS = 1000  # resolution of the progress bar
+STEPS = 100  # resolution of the progress bar: a change repaints it at once (QProgressBar.setValue), so whole percents
 
 
 def eta_text(seconds: float) -> str:
@@ -54,8 +56,7 @@ class TrainingToolbar(QToolBar):
         self.bar.setFixedWidth(200)
         self.bar.setTextVisible(True)
         self.addWidget(self.bar)
-        self.eta = QLabel()
-        self.eta.setMinimumWidth(130)
+        self.eta = LineText(width=146)  # the time left: set with every step read
         self.eta.setContentsMargins(8, 0, 8, 0)
         self.addWidget(self.eta)
         self.epochs = self.current_epoch = 0
