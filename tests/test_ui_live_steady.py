@@ -119,7 +119,7 @@ def test_probe_views_are_drawn_per_probe_not_per_step(qtbot, run_events, name):
     view = dock.view(name)
     drawn: list[int] = []
     render = view.render
-    view.render = lambda state: (drawn.append(state.version), render(state))  # counts the view's draws
+    view.render = lambda state: (drawn.append(state.version), render(state))[1]  # counts the view's draws
     replay(session, events[:1])
     for event in events[1:]:
         replay(session, [event])
@@ -209,3 +209,22 @@ def test_the_canvas_badges_follow_a_probe_between_two_frames_of_the_views(qtbot,
     assert dock.overlay.badges == {}
     qtbot.waitUntil(lambda: bool(dock.overlay.badges), timeout=2000)
     assert set(dock.overlay.badges) <= set(doc.node_ids())
+
+
+def test_a_probe_views_frame_is_drawn_in_parts_with_the_event_loop_turning_between(qtbot, run_events):
+    """The activations page draws its layer plots first, then its histograms, then the image over time: each repaints
+    in its own turn of the event loop, and input is read between them."""
+    doc, events = run_events
+    dock, session = make_dock(qtbot, doc, "activations")
+    view = dock.view("activations")
+    probe = next(i for i, e in enumerate(events) if e["type"] == "probe")
+    replay(session, events[: probe + 1])
+    dock.throttle.flush()  # the frame's first part only
+    assert view.showing_body() and view.hist_plots == {} and view.time_image.image is None
+    qtbot.waitUntil(lambda: view.time_image.image is not None, timeout=2000)  # the rest, in later turns
+    assert set(view.hist_plots) <= set(doc.node_ids()) and view.hist_plots
+    replay(session, events[probe + 1 :])
+    dock.flush()  # at once, every part: tests and screenshots see whole frames
+    assert view.rendered == view.drawn_from(dock.state)
+    steps = [s for s, _, _ in dock.state.act_history[view.focus_node(view.layers(dock.state))]]
+    assert view.time_image.image.shape[1] == max(2, min(240, len(steps)))

@@ -102,10 +102,10 @@ class CurvesView(LiveView):
         self.loss_plot.getAxis("left").setLabel("loss (log)" if on else "loss")
         self.loss_range.update(force=True)  # the data's extent is in new units
 
-    def render(self, state: LiveState) -> None:
+    def render(self, state: LiveState) -> list[Callable[[], None]] | None:
         if not state.steps and not state.epochs and not self.overlays:
             self.show_note("Loss curves appear here when training starts (Run in the toolbar).")
-            return
+            return None
         self.show_body()
         x = state.epoch_xs(state.steps)
         self.step_curve.setData(x, finite(state.step_loss), connect="finite")
@@ -118,11 +118,10 @@ class CurvesView(LiveView):
             set_epochs(self.train_curve, epochs, lambda e: e["train"].get("loss", np.nan), "o", self.loss_legend)
             val = [e for e in epochs if e.get("val")]
             set_epochs(self.val_curve, val, lambda e: e["val"].get("loss", np.nan), "s", self.loss_legend)
-        self._render_metrics(state, epochs)
         self.loss_range.pin_x = (0.0, float(state.epochs_total)) if state.epochs_total else None
         self.loss_range.update()
-        self.metric_range.update()
         self.header.setText(self._header(state))
+        return [lambda: self._render_metrics(state, epochs)]  # the metrics' plot repaints in a turn of its own
 
     def _metric_keys(self, state: LiveState, epochs: list[dict[str, Any]]) -> list[str]:
         """Metrics and the parts of a composite loss; a single loss node equal to the total is left out."""
@@ -136,6 +135,7 @@ class CurvesView(LiveView):
         return keys
 
     def _render_metrics(self, state: LiveState, epochs: list[dict[str, Any]]) -> None:
+        """The metrics' plot, and the loss of each output of a network with several (on the loss plot)."""
         keys = self._metric_keys(state, epochs)
         parts = [k for k in keys if state.categories.get(k) == "loss"]  # each output's loss: on the loss plot
         keys = [k for k in keys if k not in parts]
@@ -146,6 +146,9 @@ class CurvesView(LiveView):
         for i, key in enumerate(keys):
             single = len(keys) == 1
             self._render_key(state, epochs, key, i, self.metric_curves, self.metric_plot, self.metric_legend, single)
+        if parts:
+            self.loss_range.update()
+        self.metric_range.update()
 
     def _render_key(
         self,

@@ -11,6 +11,7 @@ per-node views follow the canvas selection and the node under the mouse.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -79,6 +80,11 @@ class LiveViewsDock(QDockWidget):
         self._overlay_timer.setSingleShot(True)
         self._overlay_timer.setInterval(INTERVAL_MS // 2)
         self._overlay_timer.timeout.connect(self._draw_overlay)
+        self._parts: list[Callable[[], None]] = []  # the rest of the view's frame, a part per turn of the event loop
+        self._parts_timer = QTimer(self)
+        self._parts_timer.setSingleShot(True)
+        self._parts_timer.setInterval(0)
+        self._parts_timer.timeout.connect(self._next_part)
         self._selection: list[str] = []
         # in front: as visibilityChanged says (isVisible() stays true for a dock behind another tab)
         self.in_view = False
@@ -192,6 +198,7 @@ class LiveViewsDock(QDockWidget):
     def flush(self) -> None:
         """Draw now what is pending (tests, screenshots, the end of a run)."""
         self.throttle.flush()
+        self._finish_parts()
         if self._overlay_timer.isActive():
             self._overlay_timer.stop()
             self._draw_overlay()
@@ -294,8 +301,22 @@ class LiveViewsDock(QDockWidget):
         if not force and not self.isVisible():
             return  # a hidden dock (another tab in front) draws when it shows again
         if isinstance(view, LiveView) and (force or view.rendered != view.drawn_from(state)):
-            view.render(state)
+            self._finish_parts()  # the last frame's rest first: a view draws a frame whole, in order
+            self._parts = list(view.render(state) or ())
             view.rendered = view.drawn_from(state)
+            if self._parts:
+                self._parts_timer.start()
+
+    def _next_part(self) -> None:
+        if self._parts:
+            self._parts.pop(0)()
+        if self._parts:
+            self._parts_timer.start()
+
+    def _finish_parts(self) -> None:
+        self._parts_timer.stop()
+        while self._parts:
+            self._parts.pop(0)()
 
     def _draw_overlay(self) -> None:
         probe = self.state.probe

@@ -7,7 +7,7 @@ notes use for decision regions: orange for negative / class 0, blue for positive
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
@@ -98,8 +98,15 @@ class LiveView(QWidget):
         """Whether this view has anything to show for the run's dataset (before data arrives)."""
         return True
 
-    def render(self, state: LiveState) -> None:  # pragma: no cover - every view overrides it
+    def render(self, state: LiveState) -> list[Callable[[], None]] | None:  # pragma: no cover - each overrides it
+        """Draw ``state``; a view whose drawing is long may return the rest of it in parts, which the dock runs in
+        later turns of the editor's event loop (each part repaints its own plots, and input is read between them)."""
         raise NotImplementedError
+
+    def draw(self, state: LiveState) -> None:
+        """Draw ``state`` now, every part."""
+        for part in self.render(state) or ():
+            part()
 
     def drawn_from(self, state: LiveState) -> Hashable:
         """What this view's picture is drawn from: the dock draws it again only when this changes. Any event by
