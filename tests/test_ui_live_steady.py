@@ -6,6 +6,7 @@ for every step event redraws the same picture. These tests count those, they do 
 from __future__ import annotations
 
 import graphs
+import numpy as np
 import pytest
 import torch
 from _live_helpers import FakeSession, replay, train_events
@@ -228,3 +229,20 @@ def test_a_probe_views_frame_is_drawn_in_parts_with_the_event_loop_turning_betwe
     assert view.rendered == view.drawn_from(dock.state)
     steps = [s for s, _, _ in dock.state.act_history[view.focus_node(view.layers(dock.state))]]
     assert view.time_image.image.shape[1] == max(2, min(240, len(steps)))
+
+
+def test_a_long_runs_per_step_curve_is_drawn_at_about_a_point_per_pixel(qtbot, run_events):
+    doc, events = run_events
+    dock, session = make_dock(qtbot, doc, "curves")
+    started = {**events[0], "steps_per_epoch": 100, "epochs": 60}
+    rng = np.random.default_rng(0)
+    losses = np.exp(-np.arange(6000) / 2000) + 0.05 * rng.random(6000)
+    rows = [{"step": s + 1, "epoch": s // 100 + 1, "loss": float(v), "metrics": {}} for s, v in enumerate(losses)]
+    replay(session, [started, {"type": "step", **rows[-1], "batch": rows}])
+    dock.flush()
+    view = dock.view("curves")
+    assert len(view.step_curve.xData) == 6000  # every step is kept
+    drawn = view.step_curve.getData()[0]  # what is drawn: a mean of the steps at each pixel
+    pixels = view.loss_plot.getViewBox().width()
+    assert 0.5 * pixels <= len(drawn) <= 1.5 * pixels
+    assert drawn[0] < 1.0 and drawn[-1] > 59.0  # the whole run, start to end

@@ -30,6 +30,7 @@ def per_step(curve: Any) -> Any:
     long run has tens of thousands of steps; drawing them all, or a min and a max per pixel, cost the editor's thread
     most of each redraw)."""
     curve.setDownsampling(auto=True, method="mean")
+    curve.opts["autoDownsampleFactor"] = 1.0  # points per pixel (pyqtgraph's default, 5, leaves 5,000 steps whole)
     curve.setClipToView(True)
     return curve
 
