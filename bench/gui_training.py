@@ -16,8 +16,9 @@ core to another process (on a small shared machine, often).
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_training.py [--reps 2] [--epochs 50] [--threads 1]
 
 Prints ``name: value`` lines, the ratios and latencies last, with the load average beside them. Goals:
-throughput ratio ≥ 0.95 and the editor thread's busy p99 ≤ 20 ms with any view open (the heavy work —
-decision regions, histograms — is computed in the worker; the editor only paints).
+throughput ratio ≥ 0.95 (the median of each editor run against the headless runs next to it) and the editor
+thread's busy p99 ≤ 20 ms with any view open (the heavy work — decision regions, histograms — is computed in the
+worker; the editor only paints).
 """
 
 from __future__ import annotations
@@ -140,6 +141,15 @@ def _load() -> str:
         return "n/a"
 
 
+def _paired(runs: list[tuple[str, float]], i: int) -> float | None:
+    """The editor run ``i`` against the mean of the headless runs next to it (before and after): the machine's
+    speed drifts over a bench of minutes, and a median over the whole bench compares runs minutes apart."""
+    before = next((v for k, v in reversed(runs[:i]) if not k), None)
+    after = next((v for k, v in runs[i + 1 :] if not k), None)
+    near = [v for v in (before, after) if v is not None]
+    return runs[i][1] / statistics.mean(near) if near else None
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
@@ -180,6 +190,7 @@ def main() -> None:
     drift = Drift()
     views = [v.strip() for v in args.views.split(",") if v.strip()]
     head: list[float] = []
+    runs: list[tuple[str, float]] = []  # every run in order: (view, or "" for headless; samples/s)
     gui: dict[str, list[float]] = {v: [] for v in views}
     late: dict[str, list[float]] = {v: [] for v in views}
     cpu: dict[str, list[float]] = {v: [] for v in views}
@@ -194,6 +205,7 @@ def main() -> None:
                 if kind == "headless":
                     value = headless(path, folder / f"headless-{len(head)}")
                     head.append(value)
+                    runs.append(("", value))
                 else:
                     drift.samples, drift.busy, drift.gui_cpu, drift.click = [], [], [], []
                     value = editor(window, path, view, drift)
@@ -202,6 +214,7 @@ def main() -> None:
                     busy[view] += drift.busy
                     cpu[view] += drift.gui_cpu
                     clicks[view] += drift.click
+                    runs.append((view, value))
                 print(f"  {kind:8s} {view if kind == 'editor' else '':8s} {value:10.0f} samples/s")
     window.close()
     print(f"load average after: {_load()} (other work on the machine makes single runs vary; compare medians)")
@@ -211,7 +224,10 @@ def main() -> None:
         e = statistics.median(gui[view])
         samples = late[view]
         print(f"editor_{view}_samples_per_s: {e:.0f}")
-        print(f"throughput_ratio_{view}: {e / h:.3f}  (load {_load()})")
+        paired = [r for r in (_paired(runs, i) for i, (v, _) in enumerate(runs) if v == view) if r is not None]
+        spread = f"spread {min(paired):.3f}–{max(paired):.3f}"
+        print(f"throughput_ratio_{view}: {statistics.median(paired):.3f}  ({spread}, load {_load()})")
+        print(f"throughput_ratio_of_medians_{view}: {e / h:.3f}")
         print(f"throughput_ratio_best_{view}: {max(gui[view]) / max(head):.3f}")  # best of each: least disturbed
         print(f"timer_drift_{view}_p50_ms: {percentile(samples, 0.50):.1f}")
         print(f"timer_drift_{view}_p99_ms: {percentile(samples, 0.99):.1f}")
