@@ -176,6 +176,8 @@ def test_the_frames_of_a_run_lay_the_window_out_no_more(qtbot, tmp_path, run_eve
     dock.flush()
     assert dock.status.text() == "failed (node dense2)"
     screenshot(window, "live_frames_status.png")
+    window.resize(1280, 720)
+    screenshot(window, "live_frames_status_1280x720.png")
 
 
 def test_per_epoch_curves_mark_each_epoch_while_there_are_few(qtbot):
