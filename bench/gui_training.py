@@ -105,7 +105,9 @@ def editor(window: Any, path: Path, view: str, drift: Drift, timeout_s: float = 
         window.live.show_view(view)
     result: dict[str, Any] = {}
     loop = QEventLoop()
-    session.started.connect(lambda _m: drift.begin())
+
+    def began(_message: dict[str, Any]) -> None:
+        drift.begin()
 
     def done(message: dict[str, Any]) -> None:
         drift.active = False
@@ -115,9 +117,15 @@ def editor(window: Any, path: Path, view: str, drift: Drift, timeout_s: float = 
         drift.active = False
         result["error"] = message
 
-    session.finished.connect(done)
-    session.failed.connect(failed)
-    session.stateChanged.connect(lambda state: loop.quit() if state == "idle" else None)
+    def state_changed(state: str) -> None:
+        if state == "idle":
+            loop.quit()
+
+    # this run's own slots, disconnected after it: the live views' slots on the same signals stay
+    slots = ((session.started, began), (session.finished, done), (session.failed, failed))
+    slots += ((session.stateChanged, state_changed),)
+    for signal, slot in slots:
+        signal.connect(slot)
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)
     cpu = time.process_time()
     wall = time.perf_counter()
@@ -126,8 +134,8 @@ def editor(window: Any, path: Path, view: str, drift: Drift, timeout_s: float = 
     drift.click.append((time.thread_time() - click) * 1000)
     loop.exec()
     result["gui_cpu"] = (time.process_time() - cpu) / (time.perf_counter() - wall)
-    for signal in (session.started, session.finished, session.failed, session.stateChanged):
-        signal.disconnect()
+    for signal, slot in slots:
+        signal.disconnect(slot)
     if "error" in result:
         raise SystemExit(f"the editor's run failed: {result['error']}")
     drift.gui_cpu.append(result["gui_cpu"])
