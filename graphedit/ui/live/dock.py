@@ -34,6 +34,10 @@ from graphedit.ui.live.state import LiveState
 from graphedit.ui.live.throttle import INTERVAL_MS, Throttle
 from graphedit.ui.view_table import ViewEntry
 
+# a frame's next part comes this long after the last: that part's repaint and a turn of input fit between, so a
+# frame's parts do not add up in one busy stretch of the editor's thread
+PART_GAP_MS = 15
+
 # the views in the order of the dock's choice; their modules are imported when the dock first shows (_all_views)
 VIEWS = (
     ViewEntry("curves", "Loss and metrics", "graphedit.ui.live.curves:CurvesView"),
@@ -83,7 +87,7 @@ class LiveViewsDock(QDockWidget):
         self._parts: list[Callable[[], None]] = []  # the rest of the view's frame, a part per turn of the event loop
         self._parts_timer = QTimer(self)
         self._parts_timer.setSingleShot(True)
-        self._parts_timer.setInterval(0)
+        self._parts_timer.setInterval(PART_GAP_MS)
         self._parts_timer.timeout.connect(self._next_part)
         self._selection: list[str] = []
         # in front: as visibilityChanged says (isVisible() stays true for a dock behind another tab)
