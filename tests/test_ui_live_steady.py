@@ -11,7 +11,7 @@ import pytest
 import torch
 from _live_helpers import FakeSession, replay, train_events
 from _window_helpers import make_window, screenshot, settle
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
@@ -80,6 +80,68 @@ def test_curves_show_the_planned_epochs_and_move_their_loss_axis_a_few_times_a_r
         moves += (y0, y1) != y_range
         y_range = (y0, y1)
     assert epochs == total and moves <= 4 and len(x_ranges) <= 2  # pyqtgraph's auto-range moved both every epoch
+
+
+class RunSession(FakeSession):
+    stateChanged = Signal(str)  # noqa: N815 - TrainingSession's name
+
+
+def without(events, key):
+    """The same run with one metric fewer (a run of another graph)."""
+    out = []
+    for event in events:
+        event = {**event}
+        if event["type"] == "step":
+            event["metrics"] = {k: v for k, v in event["metrics"].items() if k != key}
+        elif event["type"] == "epoch":
+            for side in ("train", "val"):
+                event[side] = {k: v for k, v in (event.get(side) or {}).items() if k != key}
+        out.append(event)
+    return out
+
+
+def points(curve):
+    return 0 if curve.xData is None else len(curve.xData)
+
+
+def test_the_next_run_keeps_the_curves_laid_out_from_the_run_click_on(qtbot, run_events):
+    """At Run the curves page shows its plots, emptied, while the worker starts; through the run's first steps the
+    plots keep their places and the x axis its planned epochs (the note shown until the first step, and the metrics'
+    plot hidden until then, laid the page out and drew its axes again in the run's first frames)."""
+    doc, events = run_events
+    dock = LiveViewsDock(EditorController(doc))
+    qtbot.addWidget(dock)
+    dock.resize(1000, 640)
+    with qtbot.waitExposed(dock):
+        dock.show()
+    session = RunSession()
+    dock.attach(session)
+    view = dock.view("curves")
+    assert not view.showing_body()  # no run yet: the note says where curves come from
+    session.stateChanged.emit("running")
+    assert view.showing_body() and points(view.step_curve) == 0
+    session.stateChanged.emit("idle")  # stopped before it started: the note again
+    assert not view.showing_body()
+    replay(session, events)
+    dock.flush()
+    x_range = view.loss_plot.viewRange()[0]
+    assert view.metric_curves and view.metric_graphics.isVisible()
+    session.stateChanged.emit("running")  # Run again
+    dock.flush()
+    assert view.showing_body() and view.metric_graphics.isVisible()
+    assert all(points(c) == 0 for cs in (*view.metric_curves.values(), (view.step_curve,)) for c in cs)
+    hidden, x_ranges = 0, {tuple(x_range)}
+    for event in events:
+        replay(session, [event])
+        dock.flush()
+        hidden += not view.metric_graphics.isVisible()
+        x_ranges.add(tuple(view.loss_plot.viewRange()[0]))
+    assert hidden == 0 and len(x_ranges) == 1
+    key = next(iter(view.metric_curves))
+    session.stateChanged.emit("running")  # a run of a graph without that metric: its curves go, legend and all
+    replay(session, without(events, key))
+    dock.flush()
+    assert key not in view.metric_curves and key not in view.metric_legend.text()
 
 
 def test_a_zoomed_plot_is_the_users_until_auto_range_gives_it_back(qtbot, run_events):

@@ -104,9 +104,12 @@ class CurvesView(LiveView):
         self.loss_range.update(force=True)  # the data's extent is in new units
 
     def render(self, state: LiveState) -> list[Callable[[], None]] | None:
-        if not state.steps and not state.epochs and not self.overlays:
+        if not state.steps and not state.epochs and not self.overlays and state.status == "idle":
             self.show_note("Loss curves appear here when training starts (Run in the toolbar).")
             return None
+        # a run that has started shows its axes before its first step: the page is laid out and painted whole once,
+        # while the worker starts, and the first steps redraw the curves alone (the note's place swapped for the
+        # plots took ~30 ms of the editor's thread in the run's first frames, one more time per run)
         self.show_body()
         x = state.epoch_xs(state.steps)
         self.step_curve.setData(x, finite(state.step_loss), connect="finite")
@@ -137,9 +140,17 @@ class CurvesView(LiveView):
 
     def _render_metrics(self, state: LiveState, epochs: list[dict[str, Any]]) -> None:
         """The metrics' plot, and the loss of each output of a network with several (on the loss plot)."""
+        if not state.steps and not state.epochs and state.status != "idle":
+            # a run that has not stepped yet: the plots keep their places, emptied (the metrics' plot hidden until
+            # the first step and shown again laid both plots out and redrew their axes twice at each run's start)
+            for curve in (c for store in (self.metric_curves, self.part_curves) for cs in store.values() for c in cs):
+                curve.setData([], [])
+            return
         keys = self._metric_keys(state, epochs)
         parts = [k for k in keys if state.categories.get(k) == "loss"]  # each output's loss: on the loss plot
         keys = [k for k in keys if k not in parts]
+        self._forget(self.part_curves, parts, self.loss_plot, self.loss_legend)
+        self._forget(self.metric_curves, keys, self.metric_plot, self.metric_legend)
         self.metric_graphics.setVisible(bool(keys))
         self.metric_legend.setVisible(bool(keys))
         for i, key in enumerate(parts):
@@ -150,6 +161,14 @@ class CurvesView(LiveView):
         if parts:
             self.loss_range.update()
         self.metric_range.update()
+
+    @staticmethod
+    def _forget(store: dict[str, tuple[Any, Any, Any]], keys: list[str], plot: Any, legend: Legend) -> None:
+        """Take off the curves of metrics that this run does not have (an earlier run's, of another graph)."""
+        for key in [k for k in store if k not in keys]:
+            for curve in store.pop(key):
+                plot.removeItem(curve)
+                legend.removeItem(curve)
 
     def _render_key(
         self,

@@ -173,6 +173,10 @@ class LiveViewsDock(QDockWidget):
             slot = self._on_failed if name == "failed" else (lambda data, kind=name: self._on_event(kind, data))
             signal.connect(slot)
             self._connections.append((signal, slot))
+        state_changed = getattr(session, "stateChanged", None)
+        if state_changed is not None:
+            state_changed.connect(self._on_state)
+            self._connections.append((state_changed, self._on_state))
 
     def detach(self) -> None:
         for signal, slot in self._connections:
@@ -239,6 +243,16 @@ class LiveViewsDock(QDockWidget):
         self.ingest(data)
         if kind == "finished":
             self.flush()
+
+    def _on_state(self, state: str) -> None:
+        """Run clicked: the views lay out for the run while its worker starts (imports torch, loads the data), not
+        in its first frames."""
+        if state == "running" and self.state.status != "running":  # a new run, not one resumed from a pause
+            self.state.starting()
+            self._render(force=True)
+        elif state == "idle" and self.state.status == "starting":  # stopped, or gone, before it started
+            self.state.reset()
+            self._render(force=True)
 
     def _on_failed(self, message: str, node_id: str = "") -> None:
         self.ingest({"type": "failed", "message": message, "node_id": node_id})

@@ -48,6 +48,11 @@ class LiveState:
         self.confusions: list[ConfusionPayload] = []
         self.samples: deque[tuple[int, TextSample]] = deque(maxlen=20)
 
+    def starting(self) -> None:
+        """A run was asked for: the last run's data goes, and the views wait for this one's first events."""
+        self.reset()
+        self.status = "starting"
+
     # ------------------------------------------------------------ ingest
     def ingest(self, event: Message) -> None:
         kind = event.get("type")

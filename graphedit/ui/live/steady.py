@@ -80,8 +80,11 @@ class SteadyRange:
             if i == 0 and pin_x is not None:  # shown as it is, or to the data's end past it
                 if bounds[0] is not None and None not in bounds[0]:
                     lo, hi = min(lo, float(bounds[0][0])), max(hi, float(bounds[0][1]))
-                same = all(math.isclose(c, v, rel_tol=1e-9, abs_tol=1e-12) for c, v in zip(current[i], (lo, hi)))
-                fitted: Extent | None = None if same and not force else (lo, hi)
+                # kept while it shows all of that and little more (an epoch's marker drawn past the last epoch widened
+                # it at a run's end; narrowed again at the next run's start, both plots' axes were drawn again)
+                a, b = current[i]
+                kept = a <= lo and hi <= b and (b - a) <= (hi - lo) * (1 + MARGIN)
+                fitted: Extent | None = None if kept and not force else (lo, hi)
             else:
                 fitted = settled(None if force else (current[i][0], current[i][1]), lo, hi)
             if fitted is not None:
