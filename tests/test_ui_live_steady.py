@@ -36,13 +36,13 @@ def run_events():
         torch.set_num_threads(threads)
 
 
-def make_dock(qtbot, doc, view):
+def make_dock(qtbot, doc, view, session_type=FakeSession):
     dock = LiveViewsDock(EditorController(doc))
     qtbot.addWidget(dock)
     dock.resize(1000, 640)
     with qtbot.waitExposed(dock):
         dock.show()
-    session = FakeSession()
+    session = session_type()
     dock.attach(session)
     dock.show_view(view)
     return dock, session
@@ -109,13 +109,7 @@ def test_the_next_run_keeps_the_curves_laid_out_from_the_run_click_on(qtbot, run
     plots keep their places and the x axis its planned epochs (the note shown until the first step, and the metrics'
     plot hidden until then, laid the page out and drew its axes again in the run's first frames)."""
     doc, events = run_events
-    dock = LiveViewsDock(EditorController(doc))
-    qtbot.addWidget(dock)
-    dock.resize(1000, 640)
-    with qtbot.waitExposed(dock):
-        dock.show()
-    session = RunSession()
-    dock.attach(session)
+    dock, session = make_dock(qtbot, doc, "curves", RunSession)
     view = dock.view("curves")
     assert not view.showing_body()  # no run yet: the note says where curves come from
     session.stateChanged.emit("running")
