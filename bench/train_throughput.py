@@ -14,7 +14,8 @@ per epoch. Cases:
 Figures, each the median of ``--reps`` interleaved repetitions (GraphEdit, hand, hand, GraphEdit, …)
 with the spread (min–max) and the load average beside it:
 
-* ``<case>_ratio``: in-loop samples/s, GraphEdit / hand (goal ≥ 0.98);
+* ``<case>_ratio``: in-loop samples/s, GraphEdit / hand (goal ≥ 0.98); ``<case>_ratio_best``: the fastest
+  run of each, the pair least disturbed by other work on the machine (where single runs vary by a third);
 * ``<case>_probe_overhead``: fit time with default probes / without, minus 1 (goal ≤ 0.05);
 * ``<case>_command_ratio``: wall time of ``python hand.py`` / ``graphedit train`` (goal ≥ 0.95 on runs
   ≥ 30 s), ``<case>_startup_overhead_s``: the fixed part (wall minus loop) above the hand script's
@@ -248,6 +249,7 @@ def compare(case: Case, reps: int, threads: int, whole: bool) -> dict[str, float
     print(f"{case.name}_graphedit_samples_per_s: {statistics.median(ge):.0f} {spread(ge, '.0f')}")
     print(f"{case.name}_pytorch_samples_per_s: {statistics.median(hand):.0f} {spread(hand, '.0f')}")
     print(f"{case.name}_ratio: {out['ratio']:.3f} {spread(ratios)}")
+    print(f"{case.name}_ratio_best: {max(ge) / max(hand):.3f}")  # the fastest run of each: the least disturbed
     overhead = statistics.median(with_p) / statistics.median(without) - 1
     print(f"{case.name}_probe_overhead: {overhead:.3f} {spread([a / b - 1 for a, b in zip(with_p, without)])}")
     med = {k: statistics.median(v) for k, v in cpu.items()}
