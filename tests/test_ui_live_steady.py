@@ -138,6 +138,24 @@ def test_the_next_run_keeps_the_curves_laid_out_from_the_run_click_on(qtbot, run
     assert key not in view.metric_curves and key not in view.metric_legend.text()
 
 
+def test_the_activations_page_is_laid_out_at_the_run_click_and_emptied(qtbot, run_events):
+    """Its plots show, emptied, from the Run click until the first probe (the page's first layout and paint, ~40 ms,
+    fell in the run's first frames); with no run, the note."""
+    doc, events = run_events
+    dock, session = make_dock(qtbot, doc, "activations", RunSession)
+    view = dock.view("activations")
+    assert not view.showing_body()
+    replay(session, events)
+    dock.flush()
+    assert points(view.std_curve) > 0 and view.hist_plots and view.time_image.image is not None
+    session.stateChanged.emit("running")
+    assert view.showing_body() and "first probe" in view.header.text()
+    assert points(view.std_curve) == 0 and view.time_image.image is None
+    assert all(points(curve) == 0 and not sigma.toPlainText() for _, curve, _, sigma in view.hist_plots.values())
+    session.stateChanged.emit("idle")
+    assert not view.showing_body()
+
+
 def test_a_zoomed_plot_is_the_users_until_auto_range_gives_it_back(qtbot, run_events):
     doc, events = run_events
     dock, session = make_dock(qtbot, doc, "curves")

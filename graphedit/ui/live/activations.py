@@ -26,6 +26,7 @@ MAX_HISTOGRAMS = 10
 PER_ROW = 5
 TIME_BINS = 60
 MAX_TICKS = 14
+WAITING = "Activation statistics appear with the first probe, a moment after training starts."
 _UNSET = object()
 
 
@@ -83,7 +84,7 @@ class ActivationsView(LiveView):
         self.time_image = pg.ImageItem()
         self.time_image.setLookupTable(named_lut("viridis"))
         self.time_plot.addItem(self.time_image)
-        self.show_note("Activation statistics appear with the first probe, a moment after training starts.")
+        self.show_note(WAITING)
         # the over-time image's value bins (node, low, high) and each probe's histogram rebinned onto them, by step
         self._bins: tuple[str | None, float, float] = (None, 0.0, 0.0)
         self._rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -117,8 +118,19 @@ class ActivationsView(LiveView):
     def render(self, state: LiveState) -> list[Callable[[], None]] | None:
         self.state = state
         acts = (state.probe or {}).get("activations") or {}
-        if not acts:
-            self.show_note("Activation statistics appear with the first probe, a moment after training starts.")
+        if not acts and state.status == "idle":
+            self.show_note(WAITING)
+            return None
+        if not acts:  # a run before its first probe: the page is laid out and painted now, its plots emptied
+            self.show_body()
+            self.header.setText(WAITING)
+            for curve in (self.std_curve, self.mean_curve):
+                curve.clear()
+            for _plot, curve, _steady, sigma in self.hist_plots.values():
+                curve.clear()
+                sigma.setText("")
+            self.dead_bars.setOpts(x=[], height=[])
+            self.time_image.clear()
             return None
         self.show_body()
         layers = self.layers(state)
