@@ -100,6 +100,13 @@ def without(events, key):
     return out
 
 
+def shots(dock, name):
+    """The dock as a user sees it, large and at 1280×720."""
+    for width, height in ((1600, 1000), (1280, 720)):
+        dock.resize(width, height)
+        screenshot(dock, f"{name}_{width}x{height}.png")
+
+
 def points(curve):
     return 0 if curve.xData is None else len(curve.xData)
 
@@ -123,6 +130,7 @@ def test_the_next_run_keeps_the_curves_laid_out_from_the_run_click_on(qtbot, run
     session.stateChanged.emit("running")  # Run again
     dock.flush()
     assert view.showing_body() and view.metric_graphics.isVisible()
+    shots(dock, "live_curves_at_run")
     assert all(points(c) == 0 for cs in (*view.metric_curves.values(), (view.step_curve,)) for c in cs)
     hidden, x_ranges = 0, {tuple(x_range)}
     for event in events:
@@ -152,6 +160,7 @@ def test_the_activations_page_is_laid_out_at_the_run_click_and_emptied(qtbot, ru
     assert view.showing_body() and "first probe" in view.header.text()
     assert points(view.std_curve) == 0 and view.time_image.image is None
     assert all(points(curve) == 0 and not sigma.toPlainText() for _, curve, _, sigma in view.hist_plots.values())
+    shots(dock, "live_activations_at_run")
     session.stateChanged.emit("idle")
     assert not view.showing_body()
 

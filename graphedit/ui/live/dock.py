@@ -84,7 +84,7 @@ class LiveViewsDock(QDockWidget):
         self._overlay_timer.setSingleShot(True)
         self._overlay_timer.setInterval(INTERVAL_MS // 2)
         self._overlay_timer.timeout.connect(self._draw_overlay)
-        self._parts: list[Callable[[], None]] = []  # the rest of the view's frame, a part per turn of the event loop
+        self._parts: list[Callable[[], None]] = []  # the rest of the view's frame, a part every PART_GAP_MS
         self._parts_timer = QTimer(self)
         self._parts_timer.setSingleShot(True)
         self._parts_timer.setInterval(PART_GAP_MS)
