@@ -221,15 +221,19 @@ def drawing_faults(
     lines = wire_polylines(document, positions, routed)
     rects = [(r[0] + 2, r[1] + 2, r[2] - 2, r[3] - 2) for r in node_rects(document, positions).values()]
     through = sum(polyline_hits(points, rects) for points in lines.values())
-    items = [(edge, points, _box(points)) for edge, points in lines.items()]
+    # each wire's ends, box and segments (with their boxes) once: a pair of wires only compares these
+    items = [
+        ({edge.src, edge.dst}, _box(points), [(a, b, _box([a, b])) for a, b in zip(points, points[1:])])
+        for edge, points in lines.items()
+    ]
     crossings = 0
-    for i, (e, p, pb) in enumerate(items):
-        for f, q, qb in items[i + 1 :]:
-            if {e.src, e.dst} & {f.src, f.dst} or not _overlap(pb, qb):
+    for i, (ends, pb, ps) in enumerate(items):
+        for f_ends, qb, qs in items[i + 1 :]:
+            if not _overlap(pb, qb) or ends & f_ends:
                 continue
-            segments = [(a, b, _box([a, b])) for a, b in zip(q, q[1:])]
+            near = [(c, d, box) for c, d, box in qs if _overlap(pb, box)]
             crossings += any(
-                _cross(a, b, c, d) for a, b in zip(p, p[1:]) for c, d, box in segments if _overlap(_box([a, b]), box)
+                _cross(a, b, c, d) for a, b, abox in ps if _overlap(abox, qb) for c, d, box in near if _overlap(abox, box)
             )
     return crossings, through
 
