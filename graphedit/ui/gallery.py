@@ -41,6 +41,8 @@ from graphedit.ui.examples_catalog import (
     default_cache_dir,
     list_examples,
 )
+from graphedit.ui.inside.dock import PAGES
+from graphedit.ui.live.dock import VIEWS
 
 if TYPE_CHECKING:
     from graphedit.ui.main_window import MainWindow
@@ -53,25 +55,8 @@ CARD_STYLE = """
 QFrame#exampleCard { border: 1px solid palette(mid); border-radius: 8px; background: palette(base); }
 QFrame#exampleCard:hover { border: 1px solid palette(highlight); }
 """
-VIEW_TITLES = {
-    "curves": "loss curves",
-    "activations": "activations",
-    "gradients": "gradients",
-    "regions": "decision regions",
-    "feature_maps": "feature maps",
-    "filters": "filters",
-    "predictions": "predictions",
-    "reconstructions": "reconstructions",
-    "latent": "latent space",
-    "confusion": "confusion matrix",
-    "text": "sampled text",
-    "backprop": "backprop step by step",  # the Inside dock's views
-    "why": "why this class?",
-    "adversarial": "adversarial examples",
-    "receptive": "receptive fields",
-    "embeddings": "embeddings",
-    "landscape": "loss landscape",
-}
+# how a sentence names each view (the docks' tables declare it): "opens with: loss curves"
+VIEW_TITLES = {entry.name: entry.phrase for entry in (*VIEWS, *PAGES)}
 
 
 class ExampleCard(QFrame):

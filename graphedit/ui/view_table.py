@@ -2,7 +2,7 @@
 
 A dock lists its views (its choice, ``views()``, a lesson's ``view.live_view``) from its table alone and imports a
 view's module only when it makes the view: the editor opens without pyqtgraph, which the views plot with. The table
-is the one declaration of a view's name and title; a made view carries them as ``name`` and ``title``.
+is the one declaration of a view's name, title and phrase; a made view carries the first two as ``name`` and ``title``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ class ViewEntry:
     name: str  # stable: a project's ``view.live_view`` and the tests name a view by it
     title: str
     where: str  # "package.module:Class"
+    phrase: str  # the view inside a sentence: the gallery's "opens with: …", the lesson panel's "Show the …"
 
     def make(self, *args: Any) -> Any:
         """The view, its class imported now; ``args`` go to the class."""

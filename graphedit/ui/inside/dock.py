@@ -37,12 +37,21 @@ EXAMPLES = 256
 RELOAD_MS = 400
 # the pages in the order of the dock's choice; each module is imported when the dock first shows (see _pages)
 PAGES = (
-    ViewEntry("backprop", "Backprop step by step", "graphedit.ui.inside.backprop_view:BackpropPage"),
-    ViewEntry("why", "Why this class?", "graphedit.ui.inside.why_view:WhyPage"),
-    ViewEntry("adversarial", "Adversarial example (FGSM)", "graphedit.ui.inside.adversarial_view:AdversarialPage"),
-    ViewEntry("receptive", "Receptive fields", "graphedit.ui.inside.receptive_view:ReceptivePage"),
-    ViewEntry("embeddings", "Embeddings of a layer", "graphedit.ui.inside.embeddings_view:EmbeddingsPage"),
-    ViewEntry("landscape", "Loss landscape", "graphedit.ui.inside.landscape_view:LandscapePage"),
+    ViewEntry(
+        "backprop", "Backprop step by step", "graphedit.ui.inside.backprop_view:BackpropPage", "backprop step by step"
+    ),
+    ViewEntry("why", "Why this class?", "graphedit.ui.inside.why_view:WhyPage", "why this class?"),
+    ViewEntry(
+        "adversarial",
+        "Adversarial example (FGSM)",
+        "graphedit.ui.inside.adversarial_view:AdversarialPage",
+        "adversarial examples",
+    ),
+    ViewEntry("receptive", "Receptive fields", "graphedit.ui.inside.receptive_view:ReceptivePage", "receptive fields"),
+    ViewEntry(
+        "embeddings", "Embeddings of a layer", "graphedit.ui.inside.embeddings_view:EmbeddingsPage", "embeddings"
+    ),
+    ViewEntry("landscape", "Loss landscape", "graphedit.ui.inside.landscape_view:LandscapePage", "loss landscape"),
 )
 
 

@@ -40,17 +40,17 @@ PART_GAP_MS = 15
 
 # the views in the order of the dock's choice; their modules are imported when the dock first shows (_all_views)
 VIEWS = (
-    ViewEntry("curves", "Loss and metrics", "graphedit.ui.live.curves:CurvesView"),
-    ViewEntry("activations", "Activations", "graphedit.ui.live.activations:ActivationsView"),
-    ViewEntry("gradients", "Gradients", "graphedit.ui.live.gradients:GradientsView"),
-    ViewEntry("regions", "Decision regions", "graphedit.ui.live.regions:RegionsView"),
-    ViewEntry("feature_maps", "Feature maps", "graphedit.ui.live.images:FeatureMapsView"),
-    ViewEntry("filters", "Filters", "graphedit.ui.live.images:FiltersView"),
-    ViewEntry("predictions", "Predictions", "graphedit.ui.live.images:PredictionsView"),
-    ViewEntry("reconstructions", "Reconstructions", "graphedit.ui.live.images:ReconstructionsView"),
-    ViewEntry("latent", "Latent space", "graphedit.ui.live.latent:LatentView"),
-    ViewEntry("confusion", "Confusion matrix", "graphedit.ui.live.confusion:ConfusionView"),
-    ViewEntry("text", "Sampled text", "graphedit.ui.live.text:TextView"),
+    ViewEntry("curves", "Loss and metrics", "graphedit.ui.live.curves:CurvesView", "loss curves"),
+    ViewEntry("activations", "Activations", "graphedit.ui.live.activations:ActivationsView", "activations"),
+    ViewEntry("gradients", "Gradients", "graphedit.ui.live.gradients:GradientsView", "gradients"),
+    ViewEntry("regions", "Decision regions", "graphedit.ui.live.regions:RegionsView", "decision regions"),
+    ViewEntry("feature_maps", "Feature maps", "graphedit.ui.live.images:FeatureMapsView", "feature maps"),
+    ViewEntry("filters", "Filters", "graphedit.ui.live.images:FiltersView", "filters"),
+    ViewEntry("predictions", "Predictions", "graphedit.ui.live.images:PredictionsView", "predictions"),
+    ViewEntry("reconstructions", "Reconstructions", "graphedit.ui.live.images:ReconstructionsView", "reconstructions"),
+    ViewEntry("latent", "Latent space", "graphedit.ui.live.latent:LatentView", "latent space"),
+    ViewEntry("confusion", "Confusion matrix", "graphedit.ui.live.confusion:ConfusionView", "confusion matrix"),
+    ViewEntry("text", "Sampled text", "graphedit.ui.live.text:TextView", "sampled text"),
 )
 
 if TYPE_CHECKING:
