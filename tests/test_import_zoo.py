@@ -28,15 +28,22 @@ def _torchvision():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+    _IMPORTS.clear()
+
+
+_IMPORTS: dict = {}  # (name, route): an import, made once for the tests of this file that read it
 
 
 def _imported(name, route, tmp_path):
+    if (name, route) in _IMPORTS:
+        return _IMPORTS[name, route]
     model, shape = small_model(name)
     out = tmp_path / f"{name}_{route}.gproj"
     if route == "fx":
         result = import_module(model, out, [shape], name)
     else:
         result = import_source(onnx_file(model, shape, tmp_path / f"{name}.onnx"), out)
+    _IMPORTS[name, route] = model, shape, result, out
     return model, shape, result, out
 
 
