@@ -233,7 +233,11 @@ def drawing_faults(
                 continue
             near = [(c, d, box) for c, d, box in qs if _overlap(pb, box)]
             crossings += any(
-                _cross(a, b, c, d) for a, b, abox in ps if _overlap(abox, qb) for c, d, box in near if _overlap(abox, box)
+                _cross(a, b, c, d)
+                for a, b, abox in ps
+                if _overlap(abox, qb)
+                for c, d, box in near
+                if _overlap(abox, box)
             )
     return crossings, through
 
