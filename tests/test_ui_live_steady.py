@@ -84,6 +84,12 @@ def test_curves_show_the_planned_epochs_and_move_their_loss_axis_a_few_times_a_r
 
 class RunSession(FakeSession):
     stateChanged = Signal(str)  # noqa: N815 - TrainingSession's name
+    launched = Signal()
+
+    def launch(self):
+        """What TrainingSession.start emits."""
+        self.stateChanged.emit("running")
+        self.launched.emit()
 
 
 def without(events, key):
@@ -119,7 +125,7 @@ def test_the_next_run_keeps_the_curves_laid_out_from_the_run_click_on(qtbot, run
     dock, session = make_dock(qtbot, doc, "curves", RunSession)
     view = dock.view("curves")
     assert not view.showing_body()  # no run yet: the note says where curves come from
-    session.stateChanged.emit("running")
+    session.launch()
     assert view.showing_body() and points(view.step_curve) == 0
     session.stateChanged.emit("idle")  # stopped before it started: the note again
     assert not view.showing_body()
@@ -127,7 +133,7 @@ def test_the_next_run_keeps_the_curves_laid_out_from_the_run_click_on(qtbot, run
     dock.flush()
     x_range = view.loss_plot.viewRange()[0]
     assert view.metric_curves and view.metric_graphics.isVisible()
-    session.stateChanged.emit("running")  # Run again
+    session.launch()  # Run again
     dock.flush()
     assert view.showing_body() and view.metric_graphics.isVisible()
     shots(dock, "live_curves_at_run")
@@ -140,7 +146,7 @@ def test_the_next_run_keeps_the_curves_laid_out_from_the_run_click_on(qtbot, run
         x_ranges.add(tuple(view.loss_plot.viewRange()[0]))
     assert hidden == 0 and len(x_ranges) == 1
     key = next(iter(view.metric_curves))
-    session.stateChanged.emit("running")  # a run of a graph without that metric: its curves go, legend and all
+    session.launch()  # a run of a graph without that metric: its curves go, legend and all
     replay(session, without(events, key))
     dock.flush()
     assert key not in view.metric_curves and key not in view.metric_legend.text()
@@ -156,7 +162,7 @@ def test_the_activations_page_is_laid_out_at_the_run_click_and_emptied(qtbot, ru
     replay(session, events)
     dock.flush()
     assert points(view.std_curve) > 0 and view.hist_plots and view.time_image.image is not None
-    session.stateChanged.emit("running")
+    session.launch()
     assert view.showing_body() and "first probe" in view.header.text()
     assert points(view.std_curve) == 0 and view.time_image.image is None
     assert all(points(curve) == 0 and not sigma.toPlainText() for _, curve, _, sigma in view.hist_plots.values())

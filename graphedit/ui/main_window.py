@@ -82,7 +82,7 @@ class MainWindow(QMainWindow):
         self.model_io = ModelIO(self)  # File ▸ Import model… and File ▸ Export ▸ each format
         self.workspaces = Workspaces(self)  # Build / Train / Inspect, from the toolbar and View ▸ Workspace
         self.workspaces.fill_menu(self.commands.view_menu.addMenu("&Workspace"))
-        self.training.session.stateChanged.connect(self._training_state)
+        self.training.session.launched.connect(self._launched)
         self.help = HelpMenu(self)  # shortcuts, file format, node reference, about
         self._make_status_bar()
         self.files.changed.connect(self.update_title)
@@ -166,11 +166,11 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         self.workspaces.restore()  # the workspace the user was in, as they left it
 
-    def _training_state(self, state: str) -> None:
-        """A run just launched (running, nothing reported yet): while training, the live views get most of the window.
-        The docks move now, while the worker starts (imports torch, loads the data), not once it trains: arranging
-        them and making the pages that come into view holds the editor's thread for a few tenths of a second."""
-        if state == "running" and self.session.info is None and self.workspaces.current == "build":
+    def _launched(self) -> None:
+        """While training, the live views get most of the window. The docks move at launch, while the worker starts
+        (imports torch, loads the data), not once it trains: arranging them and making the pages that come into view
+        holds the editor's thread for a few tenths of a second."""
+        if self.workspaces.current == "build":
             self.workspaces.switch("train")
 
     # ---------------------------------------------------------------- state

@@ -173,10 +173,11 @@ class LiveViewsDock(QDockWidget):
             slot = self._on_failed if name == "failed" else (lambda data, kind=name: self._on_event(kind, data))
             signal.connect(slot)
             self._connections.append((signal, slot))
-        state_changed = getattr(session, "stateChanged", None)
-        if state_changed is not None:
-            state_changed.connect(self._on_state)
-            self._connections.append((state_changed, self._on_state))
+        for name, slot in (("launched", self._on_launched), ("stateChanged", self._on_state)):
+            signal = getattr(session, name, None)
+            if signal is not None:
+                signal.connect(slot)
+                self._connections.append((signal, slot))
 
     def detach(self) -> None:
         for signal, slot in self._connections:
@@ -244,13 +245,14 @@ class LiveViewsDock(QDockWidget):
         if kind == "finished":
             self.flush()
 
-    def _on_state(self, state: str) -> None:
+    def _on_launched(self) -> None:
         """Run clicked: the views lay out for the run while its worker starts (imports torch, loads the data), not
         in its first frames."""
-        if state == "running" and self.state.status != "running":  # a new run, not one resumed from a pause
-            self.state.starting()
-            self._render(force=True)
-        elif state == "idle" and self.state.status == "starting":  # stopped, or gone, before it started
+        self.state.starting()
+        self._render(force=True)
+
+    def _on_state(self, state: str) -> None:
+        if state == "idle" and self.state.status == "starting":  # stopped, or gone, before it started
             self.state.reset()
             self._render(force=True)
 

@@ -14,7 +14,10 @@ A QTimer (~30 Hz) drains its pipe with a bounded amount of work per tick and emi
 * ``probe(dict)`` — the newest probe of each payload kind in the tick (``step``, ``payload``);
 * ``finished(dict)`` — ``summary`` (the trainer's, with ``run``) and ``run_dir``;
 * ``failed(message, node_id or "")`` — a failure reported by the worker, or the process dying;
-* ``progress(fraction, eta_seconds)`` and ``stateChanged("idle" | "running" | "paused" | "stopping")``.
+* ``progress(fraction, eta_seconds)`` and ``stateChanged("idle" | "running" | "paused" | "stopping")``;
+* ``launched()`` — a new run's process has just started (not a resume from a pause), before it reports anything:
+  the window arranges the Train workspace and the live views lay out for the run now, while the worker imports
+  torch and loads the data, not in the run's first frames.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class TrainingSession(QObject):
     failed = Signal(str, str)
     progress = Signal(float, float)
     stateChanged = Signal(str)
+    launched = Signal()
     message = Signal(str)  # a short note for the status bar
 
     def __init__(self, parent: QObject | None = None, poll_ms: int = POLL_MS) -> None:
@@ -141,6 +145,7 @@ class TrainingSession(QObject):
         self._deadline = 0.0
         self._active_s, self._since = 0.0, 0.0
         self._set_state("running")
+        self.launched.emit()
         self.progress.emit(0.0, -1.0)
         self.timer.start()
         return str(run_dir)
