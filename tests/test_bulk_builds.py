@@ -214,3 +214,28 @@ def test_a_shape_memo_key_holds_its_node_type_so_its_id_is_never_reused():
     del copy
     gc.collect()
     assert id(twin[1].obj) == made  # the key keeps the type alive: no other object can take its id
+
+
+def test_compile_reads_a_blocks_inner_shapes_from_its_inference_and_runs_no_layer_again(monkeypatch):
+    """Each copy of a block is built from the shapes its compile's inference found: a densenet's dense layers
+    (a BatchNorm or ReLU on meta tensors takes milliseconds) used to run on meta tensors again for every build."""
+    from block_nets import resnet_data
+
+    from graphedit.compiler import layers
+    from graphedit.model.project import project_from_json
+
+    document = project_from_json(resnet_data(18, classes=10, size=32), "resnet18.gproj").document
+    si = ShapeInference(document, observe=False)
+    si.run()
+    runs = Counter()
+    original = layers.apply_layer
+
+    def counted(layer, values):
+        runs[type(layer).__name__] += 1
+        return original(layer, values)
+
+    monkeypatch.setattr(layers, "apply_layer", counted)
+    compiled = compile_graph(document, shapes=si)
+    assert not runs
+    x = torch.randn(2, 3, 32, 32)
+    assert compiled.model(x).shape == (2, 10)

@@ -26,7 +26,7 @@ from torch import fx, nn
 from torch.fx.node import Argument
 
 from graphedit.compiler.block_modules import block_inner_values, inner_names, inner_training
-from graphedit.compiler.layers import build_layer, shared_owners
+from graphedit.compiler.layers import build_layer, shapes_from, shared_owners
 from graphedit.compiler.shapes import ShapeInference, reach
 from graphedit.errors import NodeError
 from graphedit.model.bulk import collection_paused
@@ -78,15 +78,16 @@ def compile_graph(
 ) -> Compiled:
     """Build the layers (with their chosen init) and the three fx modules. Raises :class:`CompileError`."""
     with collection_paused():  # one bulk build: see graphedit/model/bulk.py
-        return _compile(document, device, seed, shapes)
+        inference = shapes or ShapeInference(document, observe=False)
+        if shapes is None:
+            inference.run()
+        with shapes_from(inference.known):  # block copies read their inner layers' shapes from the inference
+            return _compile(document, device, seed, inference)
 
 
 def _compile(
-    document: GraphDocument, device: str | torch.device, seed: int | None, shapes: ShapeInference | None
+    document: GraphDocument, device: str | torch.device, seed: int | None, inference: ShapeInference
 ) -> Compiled:
-    inference = shapes or ShapeInference(document, observe=False)
-    if shapes is None:
-        inference.run()
     errors = inference.errors()
     if errors:
         raise CompileError(errors)

@@ -11,13 +11,17 @@ state-dict keys read as torch's do (``conv1.weight``, ``downsample.0.weight``).
 ``nn.Sequential`` when the block has one input and one output); ``shared``
 gives one copy applied N times. Each copy is inferred at its own input shapes
 on meta tensors first, so an error names the inner node by its path
-(``0/conv2``) and the repeat chain says which copy cannot feed the next.
+(``0/conv2``) and the repeat chain says which copy cannot feed the next. During
+a compile those shapes come from its shape inference's memo (:data:`SHAPES`):
+the inference ran every inner layer on meta tensors already.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import torch
@@ -113,6 +117,21 @@ def build_block(node_type: NodeType, params: dict[str, Any], shapes: list[Shape 
 
 
 Compute = Callable[[NodeType, dict[str, Any], list[Any]], LayerResult]
+
+# the compile in progress's layer results on meta tensors (its shape inference's memo), read by the block copies it
+# builds; a BatchNorm or ReLU on meta tensors takes milliseconds (torch's Python decompositions), so running every
+# inner layer of a densenet121's 58 dense layers again for each build took seconds
+SHAPES: ContextVar[Compute | None] = ContextVar("graphedit_compile_shapes", default=None)
+
+
+@contextmanager
+def shapes_from(compute: Compute) -> Iterator[None]:
+    """Block copies built inside read their inner layers' shapes through ``compute``."""
+    token = SHAPES.set(compute)
+    try:
+        yield
+    finally:
+        SHAPES.reset(token)
 
 
 def infer_block(
@@ -242,7 +261,7 @@ def build_copy(
     doc = definition.document
     inner, disabled = definition.bound_params(values)
     on_meta = torch.get_default_device().type == "meta"
-    compute = meta_compute({})
+    compute = SHAPES.get() or meta_compute({})
     root = nn.Module()
     graph = fx.Graph()
     meta: dict[str, dict[str, Any]] = {}
@@ -288,7 +307,7 @@ def build_copy(
             nodes[node_id] = {port: present[0] for port in out_ports}
             continue
         try:
-            if node_type.block is not None:  # a nested block: its shapes through the memo, its modules built once
+            if node_type.block is not None or not on_meta:  # shapes through the memo, the module built once
                 outputs_in, _, _, problem, _ = compute(node_type, p, values_in)
                 if problem is not None:
                     raise NodeError(None, problem[0], problem[1], path=problem[2])
@@ -298,7 +317,7 @@ def build_copy(
                 with torch.device("meta"), torch.no_grad():
                     meta_layer = build_layer(node_type, p, in_shapes)
                     meta[node_id] = split_outputs(node_type, apply_layer(meta_layer, values_in), p)
-                layer = meta_layer if on_meta else build_layer(node_type, p, in_shapes)
+                layer = meta_layer
         except Exception as exc:  # any failure inside becomes this block's error with the inner path
             error = explain(node_id, node_type, in_shapes, exc)
             raise NodeError(None, error.problem, error.fix, path=(node_id, *error.path)) from None

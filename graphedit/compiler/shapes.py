@@ -212,7 +212,7 @@ class ShapeInference:
         elif node_type.role == "weight_penalty":
             self._values[node_id] = {node_type.output_ports()[0].name: torch.empty((), device="meta")}
         else:
-            outputs, info.params, info.param_bytes, problem, activation = self._known(node_type, params, values)
+            outputs, info.params, info.param_bytes, problem, activation = self.known(node_type, params, values)
             if problem is not None:
                 text, fix, path = problem
                 info.error = NodeError(node_id, f"{'/'.join(path)}: {text}" if path else text, fix, path)
@@ -222,7 +222,7 @@ class ShapeInference:
             info.activation_bytes = new_bytes(outputs, values) if activation is None else activation
         info.outputs = {k: tuple(v.shape) for k, v in self._values[node_id].items()}
 
-    def _known(self, node_type: NodeType, params: dict[str, Any], values: list[Any]) -> LayerResult:
+    def known(self, node_type: NodeType, params: dict[str, Any], values: list[Any]) -> LayerResult:
         """A layer's result from the memo, or computed and remembered."""
         key = _memo_key(node_type, params, values)
         known = self._memo.get(key) if key is not None else None
@@ -245,7 +245,7 @@ class ShapeInference:
             try:
                 if node_type.check is not None:
                     node_type.check(params, shapes)
-                outputs, count, size, activation = infer_block(node_type, params, values, self._known)
+                outputs, count, size, activation = infer_block(node_type, params, values, self.known)
                 return outputs, count, size, None, activation
             except Exception as exc:  # any failure inside becomes an error on the block node, with its path
                 error = explain("", node_type, shapes, exc)
