@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     errors = [p for p in problems if p.is_error and p.stage == "graph"]
     training = [p for p in problems if p.is_error and p.stage != "graph"]
     warnings = [p for p in problems if not p.is_error]
-    weights = project_weights_problem(project) if not errors else None
+    weights = project_weights_problem(project, inference) if not errors else None
     outside = outside_problem(project, args.allow_outside)
     weights = "; ".join(p for p in (weights, outside) if p) or None
     data = project_binding_problem(project.document, project.dataset)

@@ -191,16 +191,19 @@ def nonfinite_tensors(state: dict[str, Any]) -> list[str]:
     return [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
 
 
-def weights_problem(document: Any, path: str | os.PathLike[str], sha256: str | None = None) -> str | None:
+def weights_problem(
+    document: Any, path: str | os.PathLike[str], sha256: str | None = None, shapes: Any = None
+) -> str | None:
     """Why the weights in ``path`` cannot be used with ``document`` as it is now, or ``None`` when they fit.
 
-    Reads the file's header only (names, dtypes, shapes) and builds the graph on meta tensors.
+    Reads the file's header only (names, dtypes, shapes) and builds the graph on meta tensors (``shapes``: the
+    document's ShapeInference, already run, when the caller has one).
     """
     from graphedit.compiler import compile_graph
     from graphedit.errors import GraphEditError
 
     try:
-        compiled = compile_graph(document, device="meta")
+        compiled = compile_graph(document, device="meta", shapes=shapes)
     except GraphEditError as exc:
         return f"the graph does not compile now ({exc})"
     try:
@@ -210,15 +213,16 @@ def weights_problem(document: Any, path: str | os.PathLike[str], sha256: str | N
     return fit_problem(have, signature_of(compiled.root.state_dict()))
 
 
-def project_weights_problem(project: Any) -> str | None:
-    """What is wrong with the weights a saved project points to (one line naming the file), or ``None``."""
+def project_weights_problem(project: Any, shapes: Any = None) -> str | None:
+    """What is wrong with the weights a saved project points to (one line naming the file), or ``None``;
+    ``shapes``: the project graph's ShapeInference, already run, when the caller has one."""
     if project.weights is None or project.path is None:
         return None
     try:
         path = weights_location(Path(project.path).parent, project.weights["path"])
     except WeightsError as exc:
         return f"{project.path}: {exc}"
-    problem = weights_problem(project.document, path, project.weights["sha256"])
+    problem = weights_problem(project.document, path, project.weights["sha256"], shapes)
     if problem and starts_from_weights(project) and not problem.startswith(str(path)):
         return None  # fine-tuning: the layers the file lacks (a new head) start from their init
     if problem and not problem.startswith(str(path)):
