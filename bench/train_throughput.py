@@ -17,6 +17,9 @@ with the spread (min–max) and the load average beside it:
 * ``<case>_ratio``: in-loop samples/s, GraphEdit / hand (goal ≥ 0.98); ``<case>_ratio_best``: the fastest
   run of each, the pair least disturbed by other work on the machine (where single runs vary by a third);
 * ``<case>_probe_overhead``: fit time with default probes / without, minus 1 (goal ≤ 0.05);
+  ``<case>_probe_share``: the probes' own time over the fit's, both measured inside each run (the summary's
+  ``probe_seconds``): unlike the overhead, a ratio within one run, which the machine's pace from one run to the
+  next does not blur; it leaves out what probes cost indirectly (caches they evict);
 * ``<case>_command_ratio``: wall time of ``python hand.py`` / ``graphedit train`` (goal ≥ 0.95 on runs
   ≥ 30 s), ``<case>_startup_overhead_s``: the fixed part (wall minus loop) above the hand script's
   (goal ≤ 1.5 s), and ``<case>_peak_rss_ratio`` (goal ≤ 1.15 on keras_cnn);
@@ -158,6 +161,7 @@ class Case:
         self.data_file.with_suffix(".json").write_text(json.dumps(meta))
         self.samples = data.info.sizes["train"]
         self.runs = 0
+        self.shares: list[float] = []  # probe_seconds / seconds of each run with probes
 
     def graphedit(self, probes: bool = True) -> tuple[float, float]:
         """run_project as `graphedit train` runs it: (samples/s, fit seconds); the fit's CPU seconds in CPU[0]."""
@@ -177,6 +181,8 @@ class Case:
             overrides["inside"] = {"embed": embedded_node(self.project_json), "snapshots": True}
         summary = run_project(self.project_json, self.path, overrides, [clock], run_dir=folder, probes=probes)
         shutil.rmtree(folder, ignore_errors=True)
+        if probes:
+            self.shares.append(float(summary.get("probe_seconds", 0.0)) / float(summary["seconds"]))
         return float(summary["samples_per_second"]), float(summary["seconds"])
 
     def threads(self) -> int:
@@ -252,6 +258,8 @@ def compare(case: Case, reps: int, threads: int, whole: bool) -> dict[str, float
     print(f"{case.name}_ratio_best: {max(ge) / max(hand):.3f}")  # the fastest run of each: the least disturbed
     overhead = statistics.median(with_p) / statistics.median(without) - 1
     print(f"{case.name}_probe_overhead: {overhead:.3f} {spread([a / b - 1 for a, b in zip(with_p, without)])}")
+    shares = case.shares[-reps:]
+    print(f"{case.name}_probe_share: {statistics.median(shares):.4f} {spread(shares, '.4f')}")
     med = {k: statistics.median(v) for k, v in cpu.items()}
     ratios_cpu = [h / g for g, h in zip(cpu["ge"], cpu["hand"])]
     print(f"{case.name}_ratio_cpu: {med['hand'] / med['ge']:.3f} {spread(ratios_cpu)}")

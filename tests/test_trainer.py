@@ -190,10 +190,15 @@ def fits(value: dict, typed: type) -> bool:
 def test_a_last_probe_shows_the_trained_network():
     events = []
     settings = {"epochs": 2, "probe_every": 4}  # 6 steps: periodic probes at 1 and 5, then one at the end
-    train(graphs.mlp(hidden=(4,)), {"name": "circle", "options": {"n": 100}}, settings, [events.append], probes=True)
+    _, summary = train(
+        graphs.mlp(hidden=(4,)), {"name": "circle", "options": {"n": 100}}, settings, [events.append], probes=True
+    )
     probes = [e.payload for e in events if isinstance(e, ProbeEvent) and e.payload["kind"] == "probe"]
     assert [p["step"] for p in probes] == [1, 5, 6]
     assert isinstance(events[-1], FinishedEvent)
+    # the two periodic probes' time (and the confusion matrices'), inside the run's seconds; the last came after them
+    assert sum(p["seconds"] for p in probes[:2]) - 1e-3 <= summary["probe_seconds"] < summary["seconds"]
+    assert "probe_seconds" not in train(graphs.mlp(hidden=(4,)), {"name": "circle", "options": {"n": 100}}, {})[1]
 
 
 @pytest.mark.slow

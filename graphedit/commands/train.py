@@ -134,6 +134,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"best epoch {summary['best_epoch']}: loss {summary['best_loss']:.4g}{restored}")
         if summary.get("compile_seconds") is not None:
             print(f"compile: {summary['compile_seconds']:.2f} s (the first step)")
+        if summary.get("probe_seconds") and summary["seconds"]:
+            share = summary["probe_seconds"] / summary["seconds"]
+            print(f"probes: {summary['probe_seconds']:.2f} s, {share:.1%} of training (the live views' statistics)")
         print(f"run: {folder}")
         print(f"weights: {weights['path']}")
     return 130 if summary["status"] == "interrupted" else 0

@@ -138,10 +138,11 @@ class Trainer(TrainerState):
         if s.early_stopping.get("enabled") and self.best_state is not None:
             self.root.load_state_dict(self.best_state)
         seconds = time.perf_counter() - started
+        probing = self.prober.probe_seconds if self.prober is not None else None  # of those seconds
         if self.prober is not None and self.observers and self.step > self.prober.last_step:
             # the live views end on the trained network, not on the last periodic probe
             self._emit(ProbeEvent(self.step, self.prober.run(self.step, seconds)))
-        summary = self._summary(status, seconds, samples)
+        summary = self._summary(status, seconds, samples, probing)
         self._emit(FinishedEvent(summary))
         return summary
 
@@ -388,7 +389,7 @@ class Trainer(TrainerState):
             payload = {"kind": "confusion", "epoch": self.epoch, "matrix": matrix, "class_names": info.class_names}
             self._emit(ProbeEvent(self.step, payload))
 
-    def _summary(self, status: str, seconds: float, samples: int) -> dict[str, Any]:
+    def _summary(self, status: str, seconds: float, samples: int, probing: float | None = None) -> dict[str, Any]:
         last = self.history[-1] if self.history else {"train": None, "val": None}
         return {
             "status": status,
@@ -405,4 +406,7 @@ class Trainer(TrainerState):
             "device": str(self.device),
             **({"processes": self.distributed.world_size} if self.distributed is not None else {}),
             **({"compile_seconds": round(self.compile_seconds, 3)} if self.compile_seconds is not None else {}),
+            # of ``seconds``: the live views' probes and the observers taking their payloads (the final probe, after
+            # the loop, not counted); measured inside the run, so the share is not blurred by the machine's pace
+            **({"probe_seconds": round(probing, 3)} if probing is not None else {}),
         }
