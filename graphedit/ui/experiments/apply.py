@@ -43,7 +43,11 @@ def apply_trial(
             else:
                 stack.push(SettingCommand(project, "dataset", ("options", param.key), value, f"{param.name}: {value}"))
         weights = Path(run) / FINAL if run else None
-        if weights is not None and weights.exists() and weights_problem(controller.document, weights) is None:
+        if (
+            weights is not None
+            and weights.exists()
+            and weights_problem(controller.document, weights, shapes=controller.shapes) is None
+        ):
             pointer = point_project_to(SimpleNamespace(path=files.runs_base(), weights=None), weights, save=False)
             stack.push(WeightsCommand(project, pointer, f"Weights of run {weights.parent.name}"))
     except GraphEditError as exc:

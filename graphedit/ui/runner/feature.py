@@ -234,7 +234,7 @@ class TrainingFeature(QObject):
         weights = Path(run_dir or "") / FINAL
         if status not in ADOPT or not weights.exists():
             return ""
-        problem = weights_problem(self.controller.root, weights)
+        problem = weights_problem(self.controller.root, weights, shapes=self.controller.root_shapes)
         if problem:
             return f"The graph changed during the run ({problem}); its weights stay in the Runs panel."
         pointer = point_project_to(SimpleNamespace(path=self.files.runs_base(), weights=None), weights, save=False)

@@ -125,7 +125,11 @@ def restore_run(controller: EditorController, project: Project, record: RunRecor
             if isinstance(recorded.get(section), dict) and recorded[section] != getattr(project, section):
                 stack.push(SettingCommand(project, section, (), recorded[section], f"{section} of run {record.name}"))
         weights = record.weights()
-        if weights is not None and project.path is not None and weights_problem(controller.root, weights) is None:
+        if (
+            weights is not None
+            and project.path is not None
+            and weights_problem(controller.root, weights, shapes=controller.root_shapes) is None
+        ):
             pointer = point_project_to(SimpleNamespace(path=Path(project.path), weights=None), weights, save=False)
             stack.push(WeightsCommand(project, pointer, f"Weights of run {record.name}"))
     finally:

@@ -128,15 +128,16 @@ def delete_run(folder: Path) -> None:
     shutil.rmtree(folder)
 
 
-def weights_problem(document: GraphDocument, weights: Path) -> str | None:
+def weights_problem(document: GraphDocument, weights: Path, shapes: Any = None) -> str | None:
     """Why these weights cannot be used with the graph as it is now, or ``None`` when they fit.
 
     See :func:`graphedit.training.weights_file.weights_problem`: a FIFO, a pickle or a damaged file is one line
-    naming it; otherwise the names, dtypes and shapes are compared.
+    naming it; otherwise the names, dtypes and shapes are compared. ``shapes``: the editor's ShapeInference of
+    ``document``, so that the check does not infer every shape again on the editor's thread.
     """
     from graphedit.training.weights_file import weights_problem as problem
 
-    return problem(document, weights)
+    return problem(document, weights, shapes=shapes)
 
 
 def metrics_text(values: dict[str, float] | None, skip_loss: bool = False) -> str:

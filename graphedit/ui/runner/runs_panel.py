@@ -256,7 +256,7 @@ class RunsDock(QDockWidget):
         if record is None or record.weights() is None:
             return False
         weights = record.weights()
-        problem = weights_problem(self.controller.root, weights)
+        problem = weights_problem(self.controller.root, weights, shapes=self.controller.root_shapes)
         if problem and problem.startswith(str(weights)):  # the file itself: one line naming it, with its fix
             self.message.emit(problem, True)
             return False
