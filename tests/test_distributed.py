@@ -25,13 +25,19 @@ def _train(folder: Path, name: str, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, env=env)
 
 
-@pytest.mark.slow
-def test_two_processes_train_what_one_process_trains(tmp_path):
-    one = _train(tmp_path, "one")
-    two = _train(tmp_path, "two", "--nproc-per-node", "2")
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory):
+    """The summary of the run one process trains: what the runs over two processes must equal."""
+    one = _train(tmp_path_factory.mktemp("one"), "one")
     assert one.returncode == 0, one.stderr[-2000:]
+    return json.loads(one.stdout)
+
+
+@pytest.mark.slow
+def test_two_processes_train_what_one_process_trains(tmp_path, one_process):
+    two = _train(tmp_path, "two", "--nproc-per-node", "2")
     assert two.returncode == 0, two.stderr[-2000:]
-    a, b = json.loads(one.stdout), json.loads(two.stdout)
+    a, b = one_process, json.loads(two.stdout)
     assert b["train"]["loss"] == pytest.approx(a["train"]["loss"], abs=1e-4)
     assert b["val"]["loss"] == pytest.approx(a["val"]["loss"], abs=1e-4)
     assert a["train"]["loss"] < 0.5  # it learned, in both
@@ -45,13 +51,12 @@ def test_two_processes_train_what_one_process_trains(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_processes_resume_a_run_as_one_process_trains_it_through(tmp_path):
-    one = _train(tmp_path, "one")  # 3 epochs in one go
-    first = _train(tmp_path, "two", "--nproc-per-node", "2", "--epochs", "2")
+def test_two_processes_resume_a_run_as_one_process_trains_it_through(tmp_path, one_process):
+    first = _train(tmp_path, "two", "--nproc-per-node", "2", "--epochs", "2")  # one_process: 3 epochs in one go
     assert first.returncode == 0, first.stderr[-2000:]
     resumed = _train(tmp_path, "two", "--nproc-per-node", "2", "--resume")  # every rank reads the checkpoint
-    assert one.returncode == 0 and resumed.returncode == 0, resumed.stderr[-2000:]
-    a, b = json.loads(one.stdout), json.loads(resumed.stdout)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    a, b = one_process, json.loads(resumed.stdout)
     assert b["epochs"] == 3 and "resuming " in resumed.stderr and resumed.stderr.count("resuming ") == 1
     assert b["train"]["loss"] == pytest.approx(a["train"]["loss"], abs=1e-4)
     assert b["val"]["loss"] == pytest.approx(a["val"]["loss"], abs=1e-4)
