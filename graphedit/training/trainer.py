@@ -389,7 +389,7 @@ class Trainer(TrainerState):
             payload = {"kind": "confusion", "epoch": self.epoch, "matrix": matrix, "class_names": info.class_names}
             self._emit(ProbeEvent(self.step, payload))
 
-    def _summary(self, status: str, seconds: float, samples: int, probing: float | None = None) -> dict[str, Any]:
+    def _summary(self, status: str, seconds: float, samples: int, probing: float | None) -> dict[str, Any]:
         last = self.history[-1] if self.history else {"train": None, "val": None}
         return {
             "status": status,
