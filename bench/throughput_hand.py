@@ -1,6 +1,7 @@
 """The hand-written side of bench/train_throughput.py: the networks and loops a PyTorch user writes (torch only).
 
-``DEVICE`` is set by the bench's ``--device``; ``CPU[0]`` holds the CPU seconds of the last loop.
+``DEVICE`` is set by the bench's ``--device``; ``CPU[0]`` holds the CPU seconds of the last loop. Each loop
+(GraphEdit's fit too) is bracketed by :func:`loop_begin` and :func:`loop_end`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,21 @@ def sync() -> None:
 
 
 CPU = [0.0]  # the process's CPU seconds of the last loop (hand or GraphEdit's fit)
+COUNTING: list = []  # bench/instructions.py: [start, stop] of valgrind's instruction count, called around each loop
+
+
+def loop_begin() -> float:
+    """Start of a measured loop: starts the instruction count where one is set; the CPU clock's reading."""
+    if COUNTING:
+        COUNTING[0]()
+    return time.process_time()
+
+
+def loop_end(cpu: float) -> None:
+    """End of a measured loop begun at CPU time ``cpu``: its CPU seconds in CPU[0]; stops the count."""
+    CPU[0] = time.process_time() - cpu
+    if COUNTING:
+        COUNTING[1]()
 
 
 def hand_loop(case: str, tensors: dict[str, torch.Tensor], epochs: int, lr: float, batch: int, seed: int = 0) -> float:
@@ -68,7 +84,7 @@ def hand_loop(case: str, tensors: dict[str, torch.Tensor], epochs: int, lr: floa
     gen = torch.Generator().manual_seed(seed)
     n = len(X)
     sync()
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu = time.perf_counter(), loop_begin()
     for _ in range(epochs):
         model.train()
         losses = []
@@ -89,8 +105,9 @@ def hand_loop(case: str, tensors: dict[str, torch.Tensor], epochs: int, lr: floa
             _ = (F.cross_entropy(out, yv).item(), (out.argmax(1) == yv).float().mean().item())
             _ = (torch.stack(losses).sum(0) / n).tolist()
     sync()
-    CPU[0] = time.process_time() - cpu
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    loop_end(cpu)
+    return seconds
 
 
 class FolderImages(torch.utils.data.Dataset):
@@ -121,7 +138,7 @@ def hand_folder_loop(files: dict, epochs: int, lr: float, batch: int, seed: int 
     val = FolderImages(files["val"], files["mean"], files["std"])
     loader = torch.utils.data.DataLoader(train, batch_size=batch, shuffle=True, generator=gen)
     val_loader = torch.utils.data.DataLoader(val, batch_size=512)
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu = time.perf_counter(), loop_begin()
     for _ in range(epochs):
         model.train()
         for xb, yb in loader:
@@ -137,5 +154,6 @@ def hand_folder_loop(files: dict, epochs: int, lr: float, batch: int, seed: int 
             for xb, yb in val_loader:
                 _ = F.cross_entropy(model(xb.to(DEVICE)), yb.to(DEVICE)).item()
     sync()
-    CPU[0] = time.process_time() - cpu
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    loop_end(cpu)
+    return seconds

@@ -27,7 +27,9 @@ with the spread (min–max) and the load average beside it:
 
 Beside the in-loop ratio and the probe overhead, ``_cpu`` figures compare the CPU time the process
 spent (``time.process_time``, all its threads) instead of wall time: on a machine shared with other
-work, wall time mostly measures the other work.
+work, wall time mostly measures the other work. Where the host also changes the CPU's pace from one run to
+the next, two benches measure the same loops without it: bench/same_core.py runs both sides at once on one
+core, and bench/instructions.py counts the instructions each loop executes (valgrind).
 
     .venv/bin/python bench/train_throughput.py [--reps 5] [--cases residual_mlp,lenet,keras_cnn,image_folder]
         [--threads 0] [--device cpu] [--no-command]
@@ -52,7 +54,7 @@ from pathlib import Path
 
 import throughput_hand as hand  # beside this script: the hand-written side
 import torch
-from throughput_hand import CPU, hand_folder_loop, hand_loop
+from throughput_hand import CPU, hand_folder_loop, hand_loop, loop_begin, loop_end
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH_KEY = "batch_size"
@@ -170,9 +172,9 @@ class Case:
 
         def clock(event: object) -> None:
             if isinstance(event, StartedEvent):
-                CPU[0] = time.process_time()
+                CPU[0] = loop_begin()
             elif isinstance(event, FinishedEvent):
-                CPU[0] = time.process_time() - CPU[0]
+                loop_end(CPU[0])
 
         self.runs += 1
         folder = self.path.parent / f"run-{self.runs}"
