@@ -57,7 +57,7 @@ def sync() -> None:
 
 
 CPU = [0.0]  # the process's CPU seconds of the last loop (hand or GraphEdit's fit)
-COUNTING: list = []  # bench/instructions.py: [start, stop] of valgrind's instruction count, called around each loop
+COUNTING: list = []  # bench/instructions.py: valgrind's [start, stop, mark] of its instruction count, around each loop
 
 
 def loop_begin() -> float:
@@ -65,6 +65,13 @@ def loop_begin() -> float:
     if COUNTING:
         COUNTING[0]()
     return time.process_time()
+
+
+def loop_mark() -> None:
+    """GraphEdit's loop proper ends here (its last epoch): the count so far is the loop's, apart from what comes
+    after it (the last probe, the recorder's last write), as the run's timed seconds are."""
+    if COUNTING:
+        COUNTING[2]()
 
 
 def loop_end(cpu: float) -> None:

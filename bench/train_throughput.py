@@ -54,7 +54,7 @@ from pathlib import Path
 
 import throughput_hand as hand  # beside this script: the hand-written side
 import torch
-from throughput_hand import CPU, hand_folder_loop, hand_loop, loop_begin, loop_end
+from throughput_hand import CPU, hand_folder_loop, hand_loop, loop_begin, loop_end, loop_mark
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH_KEY = "batch_size"
@@ -167,12 +167,14 @@ class Case:
 
     def graphedit(self, probes: bool = True) -> tuple[float, float]:
         """run_project as `graphedit train` runs it: (samples/s, fit seconds); the fit's CPU seconds in CPU[0]."""
-        from graphedit.training.events import FinishedEvent
+        from graphedit.training.events import EpochEvent, FinishedEvent
         from graphedit.training.session import StartedEvent, run_project
 
         def clock(event: object) -> None:
             if isinstance(event, StartedEvent):
                 CPU[0] = loop_begin()
+            elif isinstance(event, EpochEvent) and event.epoch == self.epochs:
+                loop_mark()
             elif isinstance(event, FinishedEvent):
                 loop_end(CPU[0])
 
