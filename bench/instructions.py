@@ -70,7 +70,7 @@ def worker(args: argparse.Namespace) -> None:
         start = time.perf_counter()
         run()
         print(f"{args.case} {args.worker}: counted in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-        print(json.dumps({"samples": case.epochs * case.samples, "epochs": case.epochs}))
+        print(json.dumps({"samples": case.epochs * case.samples, "epochs": case.epochs, "probes": case.probes}))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -94,7 +94,7 @@ def counted(side: str, case: str, epochs: int | None, lib: Path, folder: Path, t
     run = json.loads(proc.stdout.strip().splitlines()[-1])
     loop_part = out.with_name(out.name + ".1")  # written by the dump at the last epoch (GraphEdit's side)
     loop, after = (totals(loop_part), totals(out)) if loop_part.exists() else (totals(out), 0)
-    return loop / run["samples"], after / run["samples"], run["epochs"]
+    return loop / run["samples"], after / run["samples"], run["epochs"], run["probes"]
 
 
 def main() -> None:
@@ -129,12 +129,14 @@ def main() -> None:
             futures = {job: pool.submit(counted, job[1], job[0], args.epochs, lib, folder, job[2]) for job in jobs}
             per_sample = {job: future.result() for job, future in futures.items()}
         for case in cases:
-            (ge, ge_end, epochs), (nop, nop_end, _), (hand, _, _) = (
+            (ge, ge_end, epochs, probes), (nop, nop_end, _, _), (hand, _, _, _) = (
                 per_sample[(case, side, "")] for side in ("ge", "nop", "hand")
             )
             print(
-                f"{case}: {epochs:.0f} counted epochs; instructions per sample: graphedit {ge:.0f} in the loop and "
-                f"{ge_end:.0f} after it (without probes {nop:.0f} and {nop_end:.0f}), hand {hand:.0f}"
+                f"{case}: {epochs:.0f} counted epochs, {probes:.0f} probes (the last, after the loop, included; "
+                "their schedule follows the run's times, here under valgrind); instructions per sample: graphedit "
+                f"{ge:.0f} in the loop and {ge_end:.0f} after it (without probes {nop:.0f} and {nop_end:.0f}), "
+                f"hand {hand:.0f}"
             )
             print(f"{case}_ratio_instructions: {hand / ge:.4f} (goal ≥ 0.98; the loop, as the run's timed seconds)")
             print(f"{case}_ratio_instructions_with_end: {hand / (ge + ge_end):.4f} (the last probe and write too)")

@@ -163,11 +163,12 @@ class Case:
         self.data_file.with_suffix(".json").write_text(json.dumps(meta))
         self.samples = data.info.sizes["train"]
         self.runs = 0
+        self.probes = 0  # of the last run, the last probe after its loop included
         self.shares: list[float] = []  # probe_seconds / seconds of each run with probes
 
     def graphedit(self, probes: bool = True) -> tuple[float, float]:
         """run_project as `graphedit train` runs it: (samples/s, fit seconds); the fit's CPU seconds in CPU[0]."""
-        from graphedit.training.events import EpochEvent, FinishedEvent
+        from graphedit.training.events import EpochEvent, FinishedEvent, ProbeEvent
         from graphedit.training.session import StartedEvent, run_project
 
         def clock(event: object) -> None:
@@ -175,10 +176,13 @@ class Case:
                 CPU[0] = loop_begin()
             elif isinstance(event, EpochEvent) and event.epoch == self.epochs:
                 loop_mark()
+            elif isinstance(event, ProbeEvent) and event.payload["kind"] == "probe":
+                self.probes += 1
             elif isinstance(event, FinishedEvent):
                 loop_end(CPU[0])
 
         self.runs += 1
+        self.probes = 0
         folder = self.path.parent / f"run-{self.runs}"
         overrides: dict = {"epochs": self.epochs, "device": DEVICE}
         if probes and INSIDE:  # the Inside dock's views open: embeddings each epoch, weight snapshots
