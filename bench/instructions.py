@@ -42,7 +42,7 @@ from pathlib import Path
 
 import throughput_hand
 import torch
-from train_throughput import CASES, Case  # beside this script
+from train_throughput import CASES, SIDES, Case  # beside this script
 
 COUNTED_EPOCHS = {"lenet": 1, "keras_cnn": 1, "image_folder": 1}  # else train_throughput's (CASES)
 TOGGLE = """#include <valgrind/callgrind.h>
@@ -59,7 +59,7 @@ def worker(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="graphedit-instructions-"))
     try:
         case = Case(args.case, tmp, args.epochs or COUNTED_EPOCHS.get(args.case))
-        run = {"ge": case.graphedit, "nop": lambda: case.graphedit(probes=False), "hand": case.hand}[args.worker]
+        run = case.side(args.worker)
         epochs, case.epochs = case.epochs, 1
         start = time.perf_counter()
         run()  # one epoch warms up what a loop sets up on its first pass
@@ -104,7 +104,7 @@ def main() -> None:
     parser.add_argument("--repeat", action="store_true", help="count the hand side twice: how exactly counts repeat")
     parser.add_argument("--keep", type=Path, help="keep callgrind's profiles here (callgrind_annotate reads them)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="valgrind processes at once")
-    parser.add_argument("--worker", choices=("ge", "nop", "hand"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--lib", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -123,14 +123,14 @@ def main() -> None:
         folder = args.keep or tmp
         folder.mkdir(parents=True, exist_ok=True)
         cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-        jobs = [(case, side, "") for case in cases for side in ("ge", "nop", "hand")]
+        jobs = [(case, side, "") for case in cases for side in SIDES]
         jobs += [(case, "hand", "-again") for case in cases] if args.repeat else []
         with ThreadPoolExecutor(args.jobs) as pool:  # counts do not depend on what else runs
             futures = {job: pool.submit(counted, job[1], job[0], args.epochs, lib, folder, job[2]) for job in jobs}
             per_sample = {job: future.result() for job, future in futures.items()}
         for case in cases:
             (ge, ge_end, epochs, probes), (nop, nop_end, _, _), (hand, _, _, _) = (
-                per_sample[(case, side, "")] for side in ("ge", "nop", "hand")
+                per_sample[(case, side, "")] for side in SIDES
             )
             print(
                 f"{case}: {epochs:.0f} counted epochs, {probes:.0f} probes (the last, after the loop, included; "

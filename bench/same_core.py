@@ -39,9 +39,7 @@ from pathlib import Path
 
 import torch
 from throughput_hand import CPU
-from train_throughput import CASES, Case, load, spread  # beside this script
-
-SIDES = ("ge", "nop", "hand")  # GraphEdit with the default probes, GraphEdit without probes, the hand loop
+from train_throughput import CASES, SIDES, Case, load, spread  # beside this script
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -51,7 +49,7 @@ def worker(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="graphedit-same-core-"))
     try:
         case = Case(args.case, tmp, args.epochs)
-        run = {"ge": case.graphedit, "nop": lambda: case.graphedit(probes=False), "hand": case.hand}[args.worker]
+        run = case.side(args.worker)
         run()
         print("ready", flush=True)
         deadline = float(sys.stdin.readline())

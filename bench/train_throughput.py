@@ -50,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import throughput_hand as hand  # beside this script: the hand-written side
@@ -193,6 +194,10 @@ class Case:
             self.shares.append(float(summary.get("probe_seconds", 0.0)) / float(summary["seconds"]))
         return float(summary["samples_per_second"]), float(summary["seconds"])
 
+    def side(self, name: str) -> Callable[[], object]:
+        """One run of a side by its name in SIDES."""
+        return {"ge": self.graphedit, "nop": lambda: self.graphedit(probes=False), "hand": self.hand}[name]
+
     def threads(self) -> int:
         """What GraphEdit's thread policy chooses for this case (a one-epoch run reports it)."""
         from graphedit.training.session import run_project
@@ -210,6 +215,7 @@ class Case:
         return self.epochs * self.samples / seconds
 
 
+SIDES = ("ge", "nop", "hand")  # GraphEdit with the default probes, GraphEdit without probes, the hand loop
 INSIDE: list[bool] = []  # --inside: the probe overhead counts the Inside dock's requests too
 
 
