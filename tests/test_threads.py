@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from test_runs import make_project
@@ -32,6 +35,39 @@ def test_the_policy_uses_idle_physical_cores_and_one_thread_for_tiny_models(monk
     assert count == 1 and "tiny model" in why
     assert choose_threads(0, None, cores=4, idle=4)[0] == 4  # not measured (a GPU run, streamed data)
     assert physical_cores() >= 1
+
+
+def test_busy_cores_are_other_processes_work_now_not_this_processs(monkeypatch):
+    """Over the sample, the CPUs' busy ticks less this process's own CPU time: a run that just ended is not load."""
+    monkeypatch.setattr(threads.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(threads.time, "sleep", lambda seconds: None)
+
+    def sample(busy_ticks: int, own_seconds: float) -> float | None:
+        ticks = iter([(1000, 5000), (1000 + busy_ticks, 5000 + 20)])  # 2 CPUs for 0.1 s: 20 ticks of 10 ms
+        clock = iter([0.0, 0.1])
+        cpu = iter([3.0, 3.0 + own_seconds])
+        monkeypatch.setattr(threads, "cpu_times", lambda cpus: next(ticks))
+        monkeypatch.setattr(threads.time, "perf_counter", lambda: next(clock))
+        monkeypatch.setattr(threads.time, "process_time", lambda: next(cpu))
+        return threads.busy_cpus()
+
+    assert sample(busy_ticks=15, own_seconds=0.1) == pytest.approx(0.5)  # 1.5 CPUs busy, 1 of them ours
+    assert sample(busy_ticks=15, own_seconds=0.0) == pytest.approx(1.5)
+    assert sample(busy_ticks=2, own_seconds=0.05) == 0.0  # never below nothing
+    monkeypatch.setattr(threads, "busy_cpus", lambda seconds=0.1: 0.5)
+    assert threads.idle_cores(2) == 2  # the load average would have said 1 after our own run
+    monkeypatch.setattr(threads, "busy_cpus", lambda seconds=0.1: 1.5)
+    assert threads.idle_cores(2) == 1 and threads.idle_cores(8) == 7
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads Linux's /proc/stat")
+def test_another_process_spinning_is_seen_as_busy():
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        assert threads.busy_cpus(0.3) >= 0.5
+    finally:
+        spinner.kill()
+        spinner.wait(timeout=10)
 
 
 def test_the_run_record_shows_the_threads(tmp_path, capsys):

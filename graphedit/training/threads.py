@@ -8,8 +8,11 @@ from more threads either: its ops are too small to split (torch parallelises an 
 32k elements), and the threads' wake-ups and hand-offs cost time on every op; so when one forward
 pass of a training batch takes under :data:`TINY_FORWARD_S`, the run uses one thread. And threads
 that wait for a core are far worse than fewer threads (measured on a 2-core machine under a load
-of 11: two threads ran 20× slower than one), so cores busy with other work (the load average) are
-left out.
+of 11: two threads ran 20× slower than one), so cores busy with other work are left out. Busy means
+busy now: the CPUs' time in ``/proc/stat`` over :data:`BUSY_SAMPLE_S`, less this process's own. The
+load average cannot say it: it trails by a minute and counts the run that just ended, so a second
+``graphedit train`` straight after a first, or a benchmark's next run, took itself for other work and
+ran with half the threads on two cores.
 
 ``threads`` (the training setting, ``--threads N``) replaces the policy; so do the environment
 variables ``GRAPHEDIT_THREADS`` (the test suite sets it to 1 so parallel test workers do not fight)
@@ -27,6 +30,7 @@ from typing import Any
 from graphedit.errors import TrainingError
 
 TINY_FORWARD_S = 0.001  # one forward pass of a training batch faster than this: one thread is faster
+BUSY_SAMPLE_S = 0.1  # how long the policy watches the CPUs for other processes' work (ticks are 10 ms)
 ENV = "GRAPHEDIT_THREADS"
 COMPILERS = ("c++", "g++", "clang++")
 
@@ -49,12 +53,48 @@ def physical_cores() -> int:
     return max(1, len(cores))
 
 
-def idle_cores(cores: int) -> int:
-    """Physical cores minus those the load average says other processes are using (at least 1)."""
+def cpu_times(cpus: set[int]) -> tuple[int, int] | None:
+    """(busy, all) clock ticks of these logical CPUs since boot, from ``/proc/stat``; None where there is none."""
     try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return cores
+        lines = Path("/proc/stat").read_text().splitlines()
+    except OSError:
+        return None
+    busy = total = 0
+    for line in lines:
+        name, *fields = line.split()
+        if not name.startswith("cpu") or not name[3:].isdigit() or int(name[3:]) not in cpus:
+            continue
+        ticks = [int(v) for v in fields[:8]]  # user nice system idle iowait irq softirq steal
+        total += sum(ticks)
+        busy += sum(ticks) - ticks[3] - ticks[4]
+    return (busy, total) if total else None
+
+
+def busy_cpus(seconds: float = BUSY_SAMPLE_S) -> float | None:
+    """How many of this process's CPUs other processes keep busy, watched for ``seconds``; None off Linux."""
+    try:
+        cpus = os.sched_getaffinity(0)
+    except AttributeError:
+        return None
+    before, own, start = cpu_times(cpus), time.process_time(), time.perf_counter()
+    if before is None:
+        return None
+    time.sleep(seconds)
+    after, own, elapsed = cpu_times(cpus), time.process_time() - own, time.perf_counter() - start
+    if after is None or after[1] <= before[1]:
+        return None
+    share = (after[0] - before[0]) / (after[1] - before[1])
+    return max(0.0, share * len(cpus) - own / elapsed)
+
+
+def idle_cores(cores: int) -> int:
+    """Physical cores minus those other processes are using now (at least 1)."""
+    busy = busy_cpus()
+    if busy is None:  # no /proc/stat (macOS, Windows): the last minute's load average, this process included
+        try:
+            busy = os.getloadavg()[0]
+        except (AttributeError, OSError):
+            return cores
     return max(1, min(cores, int(cores - busy + 0.5)))
 
 
