@@ -60,6 +60,19 @@ def test_busy_cores_are_other_processes_work_now_not_this_processs(monkeypatch):
     assert threads.idle_cores(2) == 1 and threads.idle_cores(8) == 7
 
 
+def test_cpu_times_read_the_kernels_lines_and_give_no_figure_for_others(tmp_path):
+    stat = tmp_path / "stat"
+    lines = ["cpu  30 0 20 150 0 0 0 0 0 0", "cpu0 10 0 10 70 5 0 0 0 0 0", "cpu1 20 0 10 80 0 0 0 5 0 0", "intr 1 0"]
+    stat.write_text("\n".join(lines) + "\n")
+    assert threads.cpu_times({0, 1}, stat) == (20 + 35, 95 + 115)  # idle and iowait are not busy; steal is
+    assert threads.cpu_times({1}, stat) == (35, 115)
+    assert threads.cpu_times({7}, stat) is None
+    stat.write_text("cpu0 10 x\n")
+    assert threads.cpu_times({0}, stat) is None
+    stat.write_text("cpu0 10 0 10\n")
+    assert threads.cpu_times({0}, stat) is None
+
+
 @pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads Linux's /proc/stat")
 def test_another_process_spinning_is_seen_as_busy():
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])

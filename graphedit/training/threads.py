@@ -31,6 +31,7 @@ from graphedit.errors import TrainingError
 
 TINY_FORWARD_S = 0.001  # one forward pass of a training batch faster than this: one thread is faster
 BUSY_SAMPLE_S = 0.1  # how long the policy watches the CPUs for other processes' work (ticks are 10 ms)
+PROC_STAT = Path("/proc/stat")
 ENV = "GRAPHEDIT_THREADS"
 COMPILERS = ("c++", "g++", "clang++")
 
@@ -53,20 +54,24 @@ def physical_cores() -> int:
     return max(1, len(cores))
 
 
-def cpu_times(cpus: set[int]) -> tuple[int, int] | None:
+def cpu_times(cpus: set[int], stat: Path = PROC_STAT) -> tuple[int, int] | None:
     """(busy, all) clock ticks of these logical CPUs since boot, from ``/proc/stat``; None where there is none."""
     try:
-        lines = Path("/proc/stat").read_text().splitlines()
+        lines = stat.read_text().splitlines()
     except OSError:
         return None
     busy = total = 0
     for line in lines:
-        name, *fields = line.split()
+        name, _, rest = line.partition(" ")
         if not name.startswith("cpu") or not name[3:].isdigit() or int(name[3:]) not in cpus:
             continue
-        ticks = [int(v) for v in fields[:8]]  # user nice system idle iowait irq softirq steal
+        try:
+            ticks = [int(v) for v in rest.split()[:8]]  # user nice system idle iowait irq softirq steal
+            idle = ticks[3] + ticks[4]
+        except (ValueError, IndexError):  # not the kernel's format (an emulated /proc): no figure
+            return None
         total += sum(ticks)
-        busy += sum(ticks) - ticks[3] - ticks[4]
+        busy += sum(ticks) - idle
     return (busy, total) if total else None
 
 
