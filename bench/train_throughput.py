@@ -353,7 +353,14 @@ def keras_reference(case: Case, reps: int) -> None:
         t = case.tensors
         X, Xv = t["X"].permute(0, 2, 3, 1).numpy(), t["Xv"].permute(0, 2, 3, 1).numpy()
         start = time.perf_counter()
-        model.fit(X, t["y"].numpy(), batch_size=case.batch, epochs=case.epochs, validation_data=(Xv, t["yv"].numpy()))
+        model.fit(
+            X,
+            t["y"].numpy(),
+            batch_size=case.batch,
+            epochs=case.epochs,
+            validation_data=(Xv, t["yv"].numpy()),
+            verbose=0,
+        )
         return case.epochs * len(X) / (time.perf_counter() - start)
 
     run()
