@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from test_runs import make_project
@@ -40,15 +41,15 @@ def test_the_policy_uses_idle_physical_cores_and_one_thread_for_tiny_models(monk
 def test_busy_cores_are_other_processes_work_now_not_this_processs(monkeypatch):
     """Over the sample, the CPUs' busy ticks less this process's own CPU time: a run that just ended is not load."""
     monkeypatch.setattr(threads.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    monkeypatch.setattr(threads.time, "sleep", lambda seconds: None)
 
     def sample(busy_ticks: int, own_seconds: float) -> float | None:
         ticks = iter([(1000, 5000), (1000 + busy_ticks, 5000 + 20)])  # 2 CPUs for 0.1 s: 20 ticks of 10 ms
-        clock = iter([0.0, 0.1])
-        cpu = iter([3.0, 3.0 + own_seconds])
+        clock, cpu = iter([0.0, 0.1]), iter([3.0, 3.0 + own_seconds])
+        fake_time = SimpleNamespace(
+            sleep=lambda s: None, perf_counter=lambda: next(clock), process_time=lambda: next(cpu)
+        )
         monkeypatch.setattr(threads, "cpu_times", lambda cpus: next(ticks))
-        monkeypatch.setattr(threads.time, "perf_counter", lambda: next(clock))
-        monkeypatch.setattr(threads.time, "process_time", lambda: next(cpu))
+        monkeypatch.setattr(threads, "time", fake_time)  # this module's clocks only, not the test run's
         return threads.busy_cpus()
 
     assert sample(busy_ticks=15, own_seconds=0.1) == pytest.approx(0.5)  # 1.5 CPUs busy, 1 of them ours
