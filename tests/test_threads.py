@@ -9,10 +9,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import torch
 from test_runs import make_project
 
 from graphedit.cli import main
 from graphedit.training import threads
+from graphedit.training.runs import read_metrics
 from graphedit.training.threads import choose_threads, physical_cores
 
 
@@ -107,3 +109,39 @@ def test_compile_without_a_cpp_compiler_says_so_in_one_line(tmp_path, capsys, mo
     err = capsys.readouterr().err.strip()
     assert code == 1 and len(err.splitlines()) == 1
     assert "needs a C++ compiler" in err and "Fix:" in err and "Traceback" not in err
+
+
+class Compiled(torch.nn.Module):
+    """Stands in for what torch.compile returns (tests never compile): it wraps the objective, has no truth value
+    (``bool()`` raises, as dynamo's OptimizedModule's ``len()`` does) and records the batch shapes it is called with."""
+
+    def __init__(self, inner: torch.nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+        self.shapes: list[tuple] = []
+
+    def __len__(self) -> int:
+        raise TypeError(f"{type(self.inner).__name__} does not support len()")
+
+    def forward(self, **kwargs: torch.Tensor) -> dict:
+        self.shapes.append(next(iter(kwargs.values())).shape)
+        return self.inner(**kwargs)
+
+
+def test_a_compiled_run_trains_with_its_compiling_steps_apart(tmp_path, capsys, monkeypatch):
+    made: list[Compiled] = []
+    monkeypatch.setattr(torch, "compile", lambda module: made.append(Compiled(module)) or made[-1])
+    monkeypatch.setattr(threads, "check_compile", lambda device: None)
+    path = make_project(tmp_path, batch_size=50)  # 160 examples, 112 of them for training: two batch shapes
+    code = main(["train", str(path), "--quiet", "--json", "--epochs", "6", "--device", "cpu", "--compile"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    summary = json.loads(out)
+    shapes = {tuple(s) for s in made[0].shapes}
+    assert len(shapes) == 2 and len(made[0].shapes) == summary["steps"] == 18  # every step through the compiled one
+    losses = [row["train_loss"] for row in read_metrics(Path(summary["run"]))]
+    assert len(losses) == 6 and losses[-1] < losses[0]
+    # the steps that compiled (the first of each batch shape) are reported apart and left out of the pace
+    compiling, seconds = summary["compile_seconds"], summary["seconds"]
+    assert 0 < compiling < seconds
+    assert summary["samples_per_second"] == pytest.approx(summary["samples"] / (seconds - compiling), rel=0.02)

@@ -133,7 +133,8 @@ def run(args: argparse.Namespace) -> int:
             restored = " (restored)" if summary["restored_best"] else ""
             print(f"best epoch {summary['best_epoch']}: loss {summary['best_loss']:.4g}{restored}")
         if summary.get("compile_seconds") is not None:
-            print(f"compile: {summary['compile_seconds']:.2f} s (the first step)")
+            compiling = "the first step, and the first of each new batch shape; left out of samples/s"
+            print(f"compile: {summary['compile_seconds']:.2f} s ({compiling})")
         if summary.get("probe_seconds") and summary["seconds"]:
             share = summary["probe_seconds"] / summary["seconds"]
             print(f"probes: {summary['probe_seconds']:.2f} s, {share:.1%} of training (the live views' statistics)")

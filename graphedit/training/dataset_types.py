@@ -32,6 +32,11 @@ def batch_len(X: torch.Tensor | dict[str, torch.Tensor] | np.ndarray | dict[str,
     return len(next(iter(X.values()))) if isinstance(X, dict) else len(X)
 
 
+def batch_shape(X: torch.Tensor | dict[str, torch.Tensor]) -> tuple:
+    """The shapes of a batch's tensors: what a compiled network is specialised on (a new one recompiles it)."""
+    return tuple((k, tuple(v.shape)) for k, v in X.items()) if isinstance(X, dict) else tuple(X.shape)
+
+
 def _take(data: Any, index: Any) -> Any:
     return {k: v[index] for k, v in data.items()} if isinstance(data, dict) else data[index]
 

@@ -25,7 +25,7 @@ from graphedit.compiler import locate_failure, locate_nonfinite
 from graphedit.errors import TrainingError
 from graphedit.training.binding import bind
 from graphedit.training.checkpoint import TrainerState
-from graphedit.training.dataset_types import batch_len
+from graphedit.training.dataset_types import batch_len, batch_shape
 from graphedit.training.datasets import DatasetSplits, Split
 from graphedit.training.events import EpochEvent, FailedEvent, FinishedEvent, Observer, ProbeEvent, StepEvent
 from graphedit.training.optim import PerceptronRule, freeze, make_optimizer, make_scheduler
@@ -69,7 +69,7 @@ class Trainer(TrainerState):
         if self.channels_last:
             self.root.to(memory_format=torch.channels_last)  # 4-D weights only; the others stay as they are
         self.compile_seconds: float | None = None
-        self._compiling = bool(s.compile)
+        self._compiled_shapes: set[tuple] | None = set() if s.compile else None  # batch shapes compiled for
         if s.compile:
             from graphedit.training.threads import check_compile
 
@@ -119,7 +119,7 @@ class Trainer(TrainerState):
         status = "finished"
         started = time.perf_counter()
         self.fit_started, self.fit_start_step = started, self.step  # the automatic probe interval's clock
-        samples = 0
+        samples, compiled_before = 0, self.compile_seconds or 0.0
         try:
             while self.epoch < s.epochs and not self._stop_requested:
                 samples += self._train_epoch()
@@ -142,7 +142,8 @@ class Trainer(TrainerState):
         if self.prober is not None and self.observers and self.step > self.prober.last_step:
             # the live views end on the trained network, not on the last periodic probe
             self._emit(ProbeEvent(self.step, self.prober.run(self.step, seconds)))
-        summary = self._summary(status, seconds, samples, probing)
+        pace = seconds - ((self.compile_seconds or 0.0) - compiled_before)  # less this fit's compiling steps
+        summary = self._summary(status, seconds, samples, probing, pace)
         self._emit(FinishedEvent(summary))
         return summary
 
@@ -193,10 +194,12 @@ class Trainer(TrainerState):
                 X = augment(X)
             if self.distributed is not None:
                 X, y = self.distributed.shard(X, y)
-            if self._compiling and self.compile_seconds is None:
+            shape = batch_shape(X) if self._compiled_shapes is not None else None
+            if shape is not None and shape not in self._compiled_shapes:  # torch.compile (re)compiles for it
+                self._compiled_shapes.add(shape)
                 t1 = time.perf_counter()
                 out = self._train_step(X, y)
-                self.compile_seconds = time.perf_counter() - t1  # the first step compiles
+                self.compile_seconds = (self.compile_seconds or 0.0) + time.perf_counter() - t1
             else:
                 out = self._train_step(X, y)
             values.append([out[k].detach() for k in keys])
@@ -290,7 +293,7 @@ class Trainer(TrainerState):
         kwargs = self.binding.kwargs(X, y)
         try:
             with torch.autocast("cuda", dtype=torch.float16) if self.amp else nullcontext():
-                return (objective or self.compiled.objective)(**kwargs)
+                return (self.compiled.objective if objective is None else objective)(**kwargs)
         except torch.cuda.OutOfMemoryError:
             raise TrainingError(
                 f"the GPU ran out of memory with batch size {self.settings.batch_size}. "
@@ -389,7 +392,7 @@ class Trainer(TrainerState):
             payload = {"kind": "confusion", "epoch": self.epoch, "matrix": matrix, "class_names": info.class_names}
             self._emit(ProbeEvent(self.step, payload))
 
-    def _summary(self, status: str, seconds: float, samples: int, probing: float | None) -> dict[str, Any]:
+    def _summary(self, status: str, seconds: float, samples: int, probing: float | None, pace: float) -> dict[str, Any]:
         last = self.history[-1] if self.history else {"train": None, "val": None}
         return {
             "status": status,
@@ -402,7 +405,8 @@ class Trainer(TrainerState):
             "restored_best": bool(self.settings.early_stopping.get("enabled") and self.best_state is not None),
             "seconds": round(seconds, 3),
             "samples": samples,  # training examples seen, over all ranks of a distributed run
-            "samples_per_second": round(samples / seconds, 1) if seconds > 0 else None,
+            # the training pace: the steps that compiled are reported apart, as compile_seconds
+            "samples_per_second": round(samples / pace, 1) if pace > 0 else None,
             "device": str(self.device),
             **({"processes": self.distributed.world_size} if self.distributed is not None else {}),
             **({"compile_seconds": round(self.compile_seconds, 3)} if self.compile_seconds is not None else {}),
