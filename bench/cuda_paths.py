@@ -13,10 +13,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -40,6 +42,7 @@ from graphedit.training.trainer import Trainer  # noqa: E402
 
 FAILED: list[str] = []
 DEVICE = os.environ.get("GRAPHEDIT_BENCH_DEVICE", "cuda")  # "cpu" dry-runs the script where no GPU is
+EPOCHS, REPS = (20, 3) if DEVICE == "cuda" else (3, 1)  # a throughput run: epochs, interleaved rounds
 
 
 def check(name: str, ok: bool, value: object) -> None:
@@ -130,26 +133,45 @@ def exports(path: Path) -> None:
         check(f"export_{fmt}_from_cuda_run_max_abs_diff", diff < 1e-4 and report["trained"], f"{diff:.2e}")
 
 
+def run_speed(project_json: dict, path: Path, name: str, variant: str, options: dict) -> float:
+    """One run of a project with a variant's options: its samples/s (compile time apart, and printed)."""
+    run_dir = path.parent / f"{name}-{variant}"
+    summary = run_project(project_json, str(path), {"device": DEVICE, "epochs": EPOCHS, **options}, run_dir=run_dir)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    if "compile_seconds" in summary:
+        print(f"{name}_{DEVICE}_{variant}_compile_seconds: {summary['compile_seconds']:.1f}")
+    return float(summary["samples_per_second"])
+
+
 def throughput(folder: Path, compiled_run: bool) -> None:
-    """Samples/s of each CUDA option against the plain run (recorder and probes on, as the user's path)."""
+    """Samples/s of each CUDA option against the plain run (recorder and probes on, as the user's path).
+
+    One untimed run of each project first (CUDA's context, cuDNN's algorithm search), then ``REPS`` rounds of
+    every variant, interleaved; each figure is the median of its rounds. A compiled run is timed once: its
+    ``compile_seconds`` is printed apart.
+    """
     variants = {"plain": {}, "amp": {"amp": True}, "channels_last": {"channels_last": True}}
     variants["amp_channels_last"] = {"amp": True, "channels_last": True}
-    if compiled_run:
-        variants["compile"] = {"compile": True}
     for name in ("keras_cnn", "07_lenet"):
         path = folder / f"{name}.gproj"
         shutil.copy(ROOT / "projects" / f"{name}.gproj", path)
         project_json = project_to_json(load_project(path))
-        speeds: dict[str, float] = {}
-        for variant, options in variants.items():
-            overrides = {"device": DEVICE, "epochs": 3, **options}
-            summary = run_project(project_json, str(path), overrides, run_dir=folder / f"{name}-{variant}")
-            speeds[variant] = float(summary["samples_per_second"])
-            extra = f"  (compile {summary['compile_seconds']:.1f} s)" if "compile_seconds" in summary else ""
-            print(f"{name}_{DEVICE}_{variant}_samples_per_s: {speeds[variant]:.0f}{extra}")
-        for variant, speed in speeds.items():
+
+        speed = functools.partial(run_speed, project_json, path, name)
+        speed("warm_up", {"epochs": 1})
+        runs: dict[str, list[float]] = {variant: [] for variant in variants}
+        for _ in range(REPS):
+            for variant, options in variants.items():
+                runs[variant].append(speed(variant, options))
+        if compiled_run:
+            runs["compile"] = [speed("compile", {"compile": True})]
+        speeds = {variant: statistics.median(values) for variant, values in runs.items()}
+        for variant, values in runs.items():
+            low, high = min(values), max(values)
+            print(f"{name}_{DEVICE}_{variant}_samples_per_s: {speeds[variant]:.0f} (spread {low:.0f}–{high:.0f})")
+        for variant, value in speeds.items():
             if variant != "plain":
-                print(f"{name}_{DEVICE}_{variant}_vs_plain: {speed / speeds['plain']:.3f}")
+                print(f"{name}_{DEVICE}_{variant}_vs_plain: {value / speeds['plain']:.3f}")
 
 
 def main() -> int:
