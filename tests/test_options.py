@@ -186,7 +186,7 @@ HAND_WRITTEN_TRAINING = {
     "seed": {"type": "integer", "minimum": 0},
     "device": {"type": "string", "minLength": 1},
     "amp": {"type": "boolean"},
-    "channels_last": {"type": "boolean"},
+    "channels_last": {"enum": ["auto", "on", "off"]},  # a boolean until format version 3
     "threads": {"type": "integer", "minimum": 0},
 }
 

@@ -31,7 +31,7 @@ def test_round_trip_gives_equal_json(tmp_path, registry):
     path = save_project(project, tmp_path / "tiny.gproj")
     assert project.path == path
     text = path.read_text(encoding="utf-8")
-    assert text.endswith("}\n") and text.startswith('{\n  "format": "graphedit-project",\n  "version": 2,')
+    assert text.endswith("}\n") and text.startswith(f'{{\n  "format": "graphedit-project",\n  "version": {VERSION},')
     loaded = load_project(path, registry=registry)
     assert project_to_json(loaded) == project_to_json(project)
     assert list(project_to_json(loaded)) == [

@@ -77,6 +77,27 @@ def test_version1_file_loads_with_no_blocks_and_saves_as_the_current_version(tmp
     assert sorted(project.document.edges()) == sorted([("x", "y", "dense1", "x"), ("dense1", "y", "dense2", "x")])
 
 
+@pytest.mark.parametrize(("stored", "loaded"), [(False, "auto"), (True, "on"), (None, "auto")])
+def test_version2_channels_last_loads_as_a_choice_and_saves_as_the_current_version(tmp_path, registry, stored, loaded):
+    data = good_data() | {"version": 2}  # version 2 stored channels_last as true or false
+    if stored is not None:
+        data["training"] = {**data["training"], "channels_last": stored}
+    path = write(tmp_path, data, "v2.gproj")
+    before = path.read_bytes()
+    project = load_project(path, registry=registry)
+    assert path.read_bytes() == before
+    assert project.training["channels_last"] == loaded and project.training["lr"] == 0.01
+    out = project_to_json(project)
+    assert out["version"] == VERSION and out["training"]["channels_last"] == loaded
+    jsonschema.validate(out, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+
+
+def test_a_version3_file_with_a_boolean_channels_last_is_refused_with_the_choices(tmp_path, registry):
+    data = good_data()
+    data["training"] = {**data["training"], "channels_last": True}
+    assert_bad(write(tmp_path, data), registry, "channels_last", "auto, on, off")
+
+
 def test_migrate_does_not_change_its_argument():
     data = version0_data()
     original = copy.deepcopy(data)

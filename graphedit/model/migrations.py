@@ -8,7 +8,7 @@ editor writes the new version only when the user saves.
 Version 0 (the prototype's files) had no ``format`` key, kept ``nodes`` and
 ``edges`` at the top level, wrote edges as ``["src.port", "dst.port"]`` and
 called the learning rate ``learning_rate``. Version 1 had no ``blocks``
-section.
+section. Version 2 stored ``training.channels_last`` as ``true`` or ``false``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 FORMAT = "graphedit-project"
-VERSION = 2
+VERSION = 3
 
 
 class MigrationError(ValueError):
@@ -67,7 +67,17 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2}
+def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3's ``training.channels_last`` is ``auto``, ``on`` or ``off``. Version 2's ``true`` is ``on``; its
+    ``false`` was the default every file was saved with, which is now ``auto`` (GraphEdit chooses)."""
+    out = {**data, "version": 3}
+    training = data.get("training")
+    if isinstance(training, dict) and isinstance(training.get("channels_last"), bool):
+        out["training"] = {**training, "channels_last": "on" if training["channels_last"] else "auto"}
+    return out
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def data_version(data: dict[str, Any]) -> int:

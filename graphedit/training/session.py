@@ -207,17 +207,23 @@ def as_training_error(exc: BaseException) -> TrainingError:
 
 
 def _choose_threads(settings: Any, compiled: Any, data: Any) -> dict[str, Any]:
-    """Set torch's thread count for this run (graphedit.training.threads); what was chosen and why."""
+    """Set torch's thread count for this run and choose its memory order (graphedit.training.threads): what was
+    chosen and why."""
     from graphedit.training.binding import bind
     from graphedit.training.settings import resolve_device
-    from graphedit.training.threads import apply_threads
+    from graphedit.training.threads import apply_threads, channels_last_policy
 
     device = resolve_device(settings.device)
     kwargs = None
     if data.train.in_memory and device.type == "cpu" and settings.threads == 0:
         X, y = next(iter(data.train.batches(settings.batch_size)))
         kwargs = bind(compiled, data.info).kwargs(X, y)
-    return apply_threads(settings.threads, device, compiled.objective, kwargs)
+    layout, why = channels_last_policy(settings.channels_last, device, compiled.root)
+    return {
+        **apply_threads(settings.threads, device, compiled.objective, kwargs),
+        "channels_last": layout,
+        "channels_last_policy": why,
+    }
 
 
 def _inside_recorders(overrides: dict[str, Any] | None, folder: Path | None, main: bool) -> list[Any]:

@@ -31,6 +31,7 @@ from graphedit.training.events import EpochEvent, FailedEvent, FinishedEvent, Ob
 from graphedit.training.optim import PerceptronRule, freeze, make_optimizer, make_scheduler
 from graphedit.training.probes import Confusion, Prober, confusion_matrix, prediction_module
 from graphedit.training.settings import TrainSettings, resolve_device
+from graphedit.training.threads import channels_last_policy
 
 
 class Trainer(TrainerState):
@@ -65,7 +66,7 @@ class Trainer(TrainerState):
         self.optimizer = make_optimizer(s, self.root, compiled.lr_scales)
         self.scheduler = make_scheduler(s, self.optimizer)
         self.step_objective = self._replicated(compiled.objective) if distributed is not None else compiled.objective
-        self.channels_last = bool(s.channels_last)
+        self.channels_last = channels_last_policy(s.channels_last, self.device, self.root)[0]
         if self.channels_last:
             self.root.to(memory_format=torch.channels_last)  # 4-D weights only; the others stay as they are
         self.compile_seconds: float | None = None
