@@ -150,8 +150,9 @@ def throughput(folder: Path, compiled_run: bool) -> None:
     every variant, interleaved; each figure is the median of its rounds. A compiled run is timed once: its
     ``compile_seconds`` is printed apart.
     """
-    variants = {"plain": {}, "amp": {"amp": True}, "channels_last": {"channels_last": True}}
-    variants["amp_channels_last"] = {"amp": True, "channels_last": True}
+    off, on = {"channels_last": "off"}, {"channels_last": "on"}  # explicit: `auto` would choose per device
+    variants = {"plain": off, "amp": {"amp": True, **off}, "channels_last": on}
+    variants["amp_channels_last"] = {"amp": True, **on}
     for name in ("keras_cnn", "07_lenet"):
         path = folder / f"{name}.gproj"
         shutil.copy(ROOT / "projects" / f"{name}.gproj", path)
@@ -164,7 +165,7 @@ def throughput(folder: Path, compiled_run: bool) -> None:
             for variant, options in variants.items():
                 runs[variant].append(speed(variant, options))
         if compiled_run:
-            runs["compile"] = [speed("compile", {"compile": True})]
+            runs["compile"] = [speed("compile", {"compile": True, **off})]
         speeds = {variant: statistics.median(values) for variant, values in runs.items()}
         for variant, values in runs.items():
             low, high = min(values), max(values)

@@ -34,7 +34,9 @@ core, and bench/instructions.py counts the instructions each loop executes (valg
     .venv/bin/python bench/train_throughput.py [--reps 5] [--cases residual_mlp,lenet,keras_cnn,image_folder]
         [--threads 0] [--device cpu] [--no-command]
 
-``--threads 0`` lets GraphEdit's thread policy choose and gives the hand loop the same count.
+``--threads 0`` lets GraphEdit's thread policy choose and gives the hand loop the same count. GraphEdit's
+memory order is the project's (``channels_last: auto``: channels-last on the CPU for the convolution cases,
+which the hand loop does not use); ``--channels-last off`` compares the two loops in the same order.
 The script also runs itself as the hand-written training script (``--hand CASE``): that mode
 imports only torch and safetensors, as a user's script would.
 """
@@ -43,19 +45,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import throughput_hand as hand  # beside this script: the hand-written side
 import torch
 from throughput_hand import CPU, hand_folder_loop, hand_loop, loop_begin, loop_end, loop_mark
+from throughput_keras import keras_speeds
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH_KEY = "batch_size"
@@ -185,7 +186,7 @@ class Case:
         self.runs += 1
         self.probes = 0
         folder = self.path.parent / f"run-{self.runs}"
-        overrides: dict = {"epochs": self.epochs, "device": DEVICE}
+        overrides: dict = {"epochs": self.epochs, "device": DEVICE, **LAYOUT}
         if probes and INSIDE:  # the Inside dock's views open: embeddings each epoch, weight snapshots
             overrides["inside"] = {"embed": embedded_node(self.project_json), "snapshots": True}
         summary = run_project(self.project_json, self.path, overrides, [clock], run_dir=folder, probes=probes)
@@ -203,7 +204,7 @@ class Case:
         from graphedit.training.session import run_project
 
         folder = self.path.parent / "policy"
-        summary = run_project(self.project_json, self.path, {"epochs": 1, "device": DEVICE}, run_dir=folder)
+        summary = run_project(self.project_json, self.path, {"epochs": 1, "device": DEVICE, **LAYOUT}, run_dir=folder)
         shutil.rmtree(folder, ignore_errors=True)
         return int(summary["threads"])
 
@@ -217,6 +218,7 @@ class Case:
 
 SIDES = ("ge", "nop", "hand")  # GraphEdit with the default probes, GraphEdit without probes, the hand loop
 INSIDE: list[bool] = []  # --inside: the probe overhead counts the Inside dock's requests too
+LAYOUT: dict[str, str] = {}  # --channels-last: GraphEdit's memory order (default: the project's, auto)
 
 
 def embedded_node(project_json: dict) -> str:
@@ -290,6 +292,8 @@ def compare(case: Case, reps: int, threads: int, whole: bool) -> dict[str, float
     ge_cmd = [*entry, "train", str(case.path), "--epochs", str(case.epochs), "--quiet", "--json"]
     if threads:
         ge_cmd += ["--threads", str(threads)]
+    if LAYOUT:
+        ge_cmd += ["--channels-last", LAYOUT["channels_last"]]
     hand_cmd = [python, __file__, "--hand", case.name, "--data", str(case.data_file), "--epochs", str(case.epochs)]
     hand_cmd += ["--threads", str(threads or torch.get_num_threads())]
     walls: dict[str, list[float]] = {"ge": [], "hand": []}
@@ -319,54 +323,12 @@ def compare(case: Case, reps: int, threads: int, whole: bool) -> dict[str, float
 
 # ------------------------------------------------------------------ Keras 3, where installed
 def keras_reference(case: Case, reps: int) -> None:
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    try:
-        import keras
-    except ImportError:
-        print("keras_cnn_vs_keras: skipped (keras is not installed; `pip install keras` with KERAS_BACKEND=torch)")
+    speeds, version = keras_speeds(case.tensors, case.lr, case.batch, case.epochs, reps)
+    if not speeds:
+        print(f"keras_cnn_vs_keras: skipped ({version})")
         return
-    if keras.backend.backend() != "torch":
-        print(f"keras_cnn_vs_keras: skipped (keras uses the {keras.backend.backend()} backend, not torch)")
-        return
-    layers = keras.layers
-
-    def run() -> float:
-        keras.utils.set_random_seed(0)
-        model = keras.Sequential(
-            [
-                keras.Input((32, 32, 1)),
-                layers.Conv2D(16, 5, strides=2, padding="same", activation="relu"),
-                layers.Conv2D(32, 5, strides=2, padding="same", activation="relu"),
-                layers.Conv2D(32, 3, strides=2, padding="same", activation="relu"),
-                layers.Flatten(),
-                layers.Dropout(0.5),
-                layers.Dense(32, activation="relu"),
-                layers.Dropout(0.5),
-                layers.Dense(10),
-            ]
-        )
-        model.compile(
-            optimizer=keras.optimizers.Adam(case.lr),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=["accuracy"],
-        )
-        t = case.tensors
-        X, Xv = t["X"].permute(0, 2, 3, 1).numpy(), t["Xv"].permute(0, 2, 3, 1).numpy()
-        start = time.perf_counter()
-        model.fit(
-            X,
-            t["y"].numpy(),
-            batch_size=case.batch,
-            epochs=case.epochs,
-            validation_data=(Xv, t["yv"].numpy()),
-            verbose=0,
-        )
-        return case.epochs * len(X) / (time.perf_counter() - start)
-
-    run()
-    speeds = [run() for _ in range(reps)]
     ge = statistics.median(case.graphedit()[0] for _ in range(reps))
-    print(f"keras_cnn_keras_samples_per_s: {statistics.median(speeds):.0f} (keras {keras.__version__}, torch backend)")
+    print(f"keras_cnn_keras_samples_per_s: {statistics.median(speeds):.0f} (keras {version}, torch backend)")
     print(f"keras_cnn_vs_keras: {ge / statistics.median(speeds):.3f} {spread(speeds, '.0f')}")
 
 
@@ -381,11 +343,14 @@ def main() -> None:
     parser.add_argument(
         "--inside", action="store_true", help="probes with the Embeddings and Landscape views open (their run override)"
     )
+    parser.add_argument("--channels-last", choices=("auto", "on", "off"), help="GraphEdit's memory order")
     parser.add_argument("--hand", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inside:
         INSIDE.append(True)
+    if args.channels_last:
+        LAYOUT["channels_last"] = args.channels_last
     global DEVICE
     DEVICE = hand.DEVICE = args.device
     if args.hand:
@@ -399,7 +364,11 @@ def main() -> None:
             case = Case(name, tmp, args.epochs)
             threads = args.threads or case.threads()
             torch.set_num_threads(threads)
-            print(f"{name}: {case.samples} training samples, {case.epochs} epochs, threads {threads}")
+            layout = LAYOUT.get("channels_last", "the project's")
+            print(
+                f"{name}: {case.samples} training samples, {case.epochs} epochs, threads {threads}, "
+                f"channels_last {layout}"
+            )
             compare(case, args.reps, args.threads, whole=not args.no_command)
             if name == "keras_cnn" and DEVICE == "cpu":
                 keras_reference(case, args.reps)
