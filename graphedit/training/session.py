@@ -116,10 +116,10 @@ def run_project(
             from graphedit.training.weights_file import load_start_weights
 
             data.info.notes.extend(load_start_weights(project, compiled.root))
-        threads = _choose_threads(settings, compiled, data)
+        policies = _run_policies(settings, compiled, data)
         if folder is not None:
             recorder = RunRecorder(
-                folder, settings.to_dict(), data.spec, resume=resume, checkpoint_every=checkpoint_every, extra=threads
+                folder, settings.to_dict(), data.spec, resume=resume, checkpoint_every=checkpoint_every, extra=policies
             )
         recorders = [recorder] if recorder is not None else []
         inside = _inside_recorders(overrides, folder if main else None, main)
@@ -168,7 +168,7 @@ def run_project(
         from graphedit.training.runs import FINAL, point_project_to
 
         weights = point_project_to(project, folder / FINAL)
-    return {**summary, **threads, "run": str(folder or ""), "weights": weights}
+    return {**summary, **policies, "run": str(folder or ""), "weights": weights}
 
 
 def failure_node(exc: BaseException) -> str | None:
@@ -206,7 +206,7 @@ def as_training_error(exc: BaseException) -> TrainingError:
     return TrainingError(f"training failed: {name}: {detail}. Fix: check the graph with graphedit check.")
 
 
-def _choose_threads(settings: Any, compiled: Any, data: Any) -> dict[str, Any]:
+def _run_policies(settings: Any, compiled: Any, data: Any) -> dict[str, Any]:
     """Set torch's thread count for this run and choose its memory order (graphedit.training.threads): what was
     chosen and why."""
     from graphedit.training.binding import bind

@@ -15,12 +15,13 @@ load average cannot say it: it trails by a minute and counts the run that just e
 ``graphedit train`` straight after a first, or a benchmark's next run, took itself for other work and
 ran with half the threads on two cores.
 
-The memory order (``channels_last``, ``auto`` by default): on the CPU, convolutions over batches and weights in
-channels-last order skip the reorders that torch's CPU convolutions make for the default order, and a training
-step took 1.1-1.3× less time for the Keras CNN, LeNet, a ResNet block, an Inception block and a U-Net (a DenseNet
-block, whose concatenations reorder instead, 0.9-1.06×): ``auto`` uses it for a network with 2-D convolutions
-on the CPU. On an H200 the lessons' small networks ran 5-10 % slower with it, so ``auto`` leaves it off on GPUs
-(``on`` is there for large convolutions with mixed precision). It changes no result beyond float rounding.
+The memory order (``channels_last``, ``auto`` by default): on the CPU, torch's convolutions ran faster on batches
+and weights in channels-last order. A training step (forward and backward, one and two threads) took 1.1-1.3× less
+time for the Keras CNN, a ResNet block, an Inception block and a U-Net, and whole runs of the Keras CNN and LeNet
+1.14-1.30× less (a DenseNet block, mostly concatenations: 0.89-1.06×), so ``auto`` uses it for a network with 2-D
+convolutions on the CPU. On an H200 the lessons' small networks ran 5-10 % slower with it, so ``auto`` leaves it
+off on GPUs (``on`` is there for large convolutions with mixed precision). It changes no result beyond float
+rounding.
 
 ``threads`` (the training setting, ``--threads N``) replaces the policy; so do the environment
 variables ``GRAPHEDIT_THREADS`` (the test suite sets it to 1 so parallel test workers do not fight)
