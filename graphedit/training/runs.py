@@ -2,7 +2,8 @@
 
 ``<project stem>.runs/<timestamp>/`` holds
 
-* ``settings.json``: training settings, dataset spec and dataset metadata, device, threads and memory order (channels_last);
+* ``settings.json``: training settings, dataset spec and dataset metadata, device, threads and memory order
+  (channels_last);
 * ``graph.json``: the project's graph section as the run trained it;
 * ``metrics.jsonl``: one JSON object per epoch (train_*/val_* keys, lr, seconds), appended as the
   epochs finish; ``metrics.csv`` holds the same rows, written when the run ends. Runs recorded
