@@ -42,7 +42,11 @@ from pathlib import Path
 
 import throughput_hand
 import torch
-from train_throughput import CASES, SIDES, Case  # beside this script
+from train_throughput import CASES, LAYOUT, SIDES, Case  # beside this script
+
+# what GraphEdit's loop adds, both loops in one memory order (`auto` would train the convolution cases
+# channels-last, which the hand loop does not: train_throughput measures that gain)
+LAYOUT["channels_last"] = "off"
 
 COUNTED_EPOCHS = {"lenet": 1, "keras_cnn": 1, "image_folder": 1}  # else train_throughput's (CASES)
 TOGGLE = """#include <valgrind/callgrind.h>

@@ -39,7 +39,11 @@ from pathlib import Path
 
 import torch
 from throughput_hand import CPU
-from train_throughput import CASES, SIDES, Case, load, spread  # beside this script
+from train_throughput import CASES, LAYOUT, SIDES, Case, load, spread  # beside this script
+
+# what GraphEdit's loop adds, both loops in one memory order (`auto` would train the convolution cases
+# channels-last, which the hand loop does not: train_throughput measures that gain)
+LAYOUT["channels_last"] = "off"
 
 
 def worker(args: argparse.Namespace) -> None:

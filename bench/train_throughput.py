@@ -32,7 +32,7 @@ the next, two benches measure the same loops without it: bench/same_core.py runs
 core, and bench/instructions.py counts the instructions each loop executes (valgrind).
 
     .venv/bin/python bench/train_throughput.py [--reps 5] [--cases residual_mlp,lenet,keras_cnn,image_folder]
-        [--threads 0] [--device cpu] [--no-command]
+        [--threads 0] [--device cpu] [--no-command] [--channels-last auto|on|off]
 
 ``--threads 0`` lets GraphEdit's thread policy choose and gives the hand loop the same count. GraphEdit's
 memory order is the project's (``channels_last: auto``: channels-last on the CPU for the convolution cases,
