@@ -195,9 +195,9 @@ class Trainer(TrainerState):
                 X = augment(X)
             if self.distributed is not None:
                 X, y = self.distributed.shard(X, y)
-            shape = batch_shape(X) if self._compiled_shapes is not None else None
-            if shape is not None and shape not in self._compiled_shapes:  # torch.compile (re)compiles for it
-                self._compiled_shapes.add(shape)
+            shapes = self._compiled_shapes
+            if shapes is not None and (shape := batch_shape(X)) not in shapes:  # torch.compile (re)compiles for it
+                shapes.add(shape)
                 t1 = time.perf_counter()
                 out = self._train_step(X, y)
                 self.compile_seconds = (self.compile_seconds or 0.0) + time.perf_counter() - t1
