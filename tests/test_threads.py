@@ -208,3 +208,10 @@ def test_a_resumed_channels_last_run_is_the_straight_run_bit_for_bit(tmp_path, c
     code, second = train_cli(resumed, "--resume", capsys=capsys)
     assert code == 0 and full["channels_last"] and second["channels_last"] and second["epochs"] == 4
     assert_same_run(second["run"], full["run"])  # weights, optimizer moments (stored in the plain order), RNG
+
+
+def test_a_bad_channels_last_value_is_one_line_naming_the_choices(tmp_path, capsys):
+    code = main(["train", str(make_project(tmp_path)), "--quiet", "--channels-last", "yes"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "channels_last" in err and "auto, on, off" in err and "'yes'" in err
